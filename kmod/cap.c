@@ -1,0 +1,546 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * exo — capability tables, derivation trees, revocation and grant keys.
+ *
+ * A capability lives in exactly one env's table (its holder) and in one
+ * derivation tree (parent/children links that cross envs).  Killing a
+ * capability drops its object reference and its keys and unlinks it from
+ * the tree, but leaves the struct in the holder's slot as a tombstone until
+ * the holder closes the slot.  Trees are walked iteratively, never by
+ * recursion: a chain of derivations may be as deep as the caller likes.
+ */
+#include <crypto/algapi.h>
+#include <linux/hashtable.h>
+#include <linux/random.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+
+#include "exo_priv.h"
+#include "trace.h"
+
+struct exo_gkey {
+	struct hlist_node hnode;	/* in exo_keys */
+	struct list_head cap_node;	/* in cap->keys */
+	struct exo_cap *cap;		/* what it grants; in the exporter's table */
+	struct exo_key key;
+	u32 rights;
+	u32 flags;
+	u64 imports;
+};
+
+#define EXO_KEY_HASH_BITS	10
+static DEFINE_HASHTABLE(exo_keys, EXO_KEY_HASH_BITS);
+
+/* ---- objects ---------------------------------------------------------- */
+
+int exo_obj_charge(struct exo_env *env, u32 kind)
+{
+	if (env->used[kind] >= env->quota[kind])
+		return -EDQUOT;
+	env->used[kind]++;
+	return 0;
+}
+
+void exo_obj_init(struct exo_obj *obj, struct exo_env *owner, u32 kind,
+		  void (*release)(struct exo_obj *obj))
+{
+	static u64 next_id;
+
+	kref_init(&obj->ref);
+	obj->kind = kind;
+	obj->id = ++next_id;
+	obj->owner = owner;
+	obj->release = release;
+	exo_env_get(owner);
+	exo_stats.objects[kind]++;
+}
+
+static void exo_obj_release(struct kref *ref)
+{
+	struct exo_obj *obj = container_of(ref, struct exo_obj, ref);
+	struct exo_env *owner = obj->owner;
+
+	owner->used[obj->kind]--;
+	exo_stats.objects[obj->kind]--;
+	obj->release(obj);
+	exo_env_put(owner);
+}
+
+void exo_obj_put(struct exo_obj *obj)
+{
+	kref_put(&obj->ref, exo_obj_release);
+}
+
+/* ---- slots ------------------------------------------------------------ */
+
+/* Make room for at least one more slot, growing the table by doubling. */
+static int exo_slots_grow(struct exo_env *env)
+{
+	u32 old = env->nslots, new, i;
+	struct exo_slot *slots;
+
+	if (old >= env->max_caps)
+		return -ENOSPC;
+	new = old ? min(old * 2, env->max_caps) : min(16U, env->max_caps);
+	slots = kvmalloc_array(new, sizeof(*slots), GFP_KERNEL_ACCOUNT);
+	if (!slots)
+		return -ENOMEM;
+	if (old)
+		memcpy(slots, env->slots, old * sizeof(*slots));
+	/* Push the new slots on the free list, lowest index on top. */
+	for (i = new; i-- > old; ) {
+		slots[i].cap = NULL;
+		slots[i].gen = 1;
+		slots[i].next_free = env->free_head;
+		env->free_head = i;
+	}
+	kvfree(env->slots);
+	env->slots = slots;
+	env->nslots = new;
+	return 0;
+}
+
+/* Reserve a free slot; the caller fills it with exo_slot_fill(). */
+static int exo_slot_reserve(struct exo_env *env, u32 *slotp)
+{
+	int ret;
+
+	if (env->used_slots >= env->max_caps)
+		return -ENOSPC;
+	if (env->free_head == EXO_SLOT_NONE) {
+		ret = exo_slots_grow(env);
+		if (ret)
+			return ret;
+	}
+	*slotp = env->free_head;
+	return 0;
+}
+
+static exo_cap_t exo_slot_fill(struct exo_env *env, u32 slot,
+			       struct exo_cap *cap)
+{
+	struct exo_slot *s = &env->slots[slot];
+
+	WARN_ON_ONCE(env->free_head != slot || s->cap);
+	env->free_head = s->next_free;
+	s->cap = cap;
+	cap->slot = slot;
+	cap->env = env;
+	env->used_slots++;
+	exo_stats.caps++;
+	exo_stats.caps_created++;
+	return exo_handle(slot, s->gen);
+}
+
+static void exo_slot_free(struct exo_env *env, u32 slot)
+{
+	struct exo_slot *s = &env->slots[slot];
+
+	s->cap = NULL;
+	env->used_slots--;
+	exo_stats.caps--;
+	/* A slot whose generation would wrap is retired, never reused. */
+	if (++s->gen == 0)
+		return;
+	s->next_free = env->free_head;
+	env->free_head = slot;
+}
+
+/*
+ * Find the capability a handle names in @env and check it holds every right
+ * in @need.  Tombstones are returned only when @need is 0 (for info/close).
+ */
+int exo_cap_lookup(struct exo_env *env, exo_cap_t h, u32 need,
+		   struct exo_cap **capp)
+{
+	u32 slot = EXO_CAP_SLOT(h), gen = EXO_CAP_GEN(h);
+	struct exo_slot *s;
+
+	lockdep_assert_held(&exo_lock);
+	if (slot >= env->nslots || gen == 0)
+		return -EBADF;
+	s = &env->slots[slot];
+	/* Older generations were handed out once; newer ones never were. */
+	if (gen != s->gen)
+		return gen < s->gen ? -ESTALE : -EBADF;
+	if (!s->cap)
+		return -EBADF;
+	if (!s->cap->obj && need)
+		return -EKEYREVOKED;
+	if ((s->cap->rights & need) != need)
+		return -EACCES;
+	*capp = s->cap;
+	return 0;
+}
+
+/* ---- capabilities ----------------------------------------------------- */
+
+static struct exo_cap *exo_cap_new(struct exo_obj *obj, u32 rights,
+				   struct exo_cap *parent)
+{
+	struct exo_cap *cap = kzalloc(sizeof(*cap), GFP_KERNEL_ACCOUNT);
+
+	if (!cap)
+		return NULL;
+	INIT_LIST_HEAD(&cap->children);
+	INIT_LIST_HEAD(&cap->sibling);
+	INIT_LIST_HEAD(&cap->keys);
+	INIT_LIST_HEAD(&cap->walk);
+	cap->rights = rights;
+	cap->obj = obj;
+	kref_get(&obj->ref);
+	if (parent) {
+		cap->parent = parent;
+		cap->depth = parent->depth + 1;
+		list_add_tail(&cap->sibling, &parent->children);
+	}
+	return cap;
+}
+
+/* Install a root capability with all rights for a fresh object. */
+int exo_cap_install_root(struct exo_env *env, struct exo_obj *obj,
+			 exo_cap_t *h)
+{
+	struct exo_cap *cap;
+	u32 slot;
+	int ret;
+
+	ret = exo_slot_reserve(env, &slot);
+	if (ret)
+		return ret;
+	cap = exo_cap_new(obj, EXO_RIGHTS_ALL, NULL);
+	if (!cap)
+		return -ENOMEM;
+	*h = exo_slot_fill(env, slot, cap);
+	return 0;
+}
+
+/* Make a child of @parent in @env's table. */
+static int exo_cap_child(struct exo_env *env, struct exo_cap *parent,
+			 u32 rights, exo_cap_t *h)
+{
+	struct exo_cap *cap;
+	u32 slot;
+	int ret;
+
+	if (parent->depth == U32_MAX)
+		return -EOVERFLOW;
+	ret = exo_slot_reserve(env, &slot);
+	if (ret)
+		return ret;
+	cap = exo_cap_new(parent->obj, rights, parent);
+	if (!cap)
+		return -ENOMEM;
+	*h = exo_slot_fill(env, slot, cap);
+	return 0;
+}
+
+static void exo_gkey_free(struct exo_gkey *gk)
+{
+	hash_del(&gk->hnode);
+	list_del(&gk->cap_node);
+	gk->cap->env->nkeys--;
+	exo_stats.keys--;
+	kfree(gk);
+}
+
+/* Turn a live capability into a tombstone. */
+static void exo_cap_kill(struct exo_cap *cap)
+{
+	struct exo_gkey *gk, *tmp;
+
+	list_for_each_entry_safe(gk, tmp, &cap->keys, cap_node)
+		exo_gkey_free(gk);
+	list_del_init(&cap->sibling);
+	cap->parent = NULL;
+	exo_obj_put(cap->obj);
+	cap->obj = NULL;
+	exo_stats.tombstones++;
+	exo_stats.caps_revoked++;
+}
+
+/*
+ * Kill every descendant of @root and, if @self, @root too.  Breadth-first
+ * over a local list threaded through cap->walk, so parents die before their
+ * children and the walk needs no stack.  Returns the number killed.
+ */
+static u64 exo_cap_kill_tree(struct exo_cap *root, bool self)
+{
+	struct exo_cap *c, *ch, *tmp;
+	LIST_HEAD(queue);
+	u64 n = 0;
+
+	list_add_tail(&root->walk, &queue);
+	list_for_each_entry(c, &queue, walk)
+		list_for_each_entry(ch, &c->children, sibling)
+			list_add_tail(&ch->walk, &queue);
+
+	list_for_each_entry_safe(c, tmp, &queue, walk) {
+		list_del_init(&c->walk);
+		if (c == root && !self)
+			continue;
+		exo_cap_kill(c);
+		n++;
+	}
+	return n;
+}
+
+static void exo_cap_destroy(struct exo_env *env, struct exo_cap *cap)
+{
+	if (cap->obj)
+		exo_cap_kill_tree(cap, true);
+	exo_stats.tombstones--;
+	exo_slot_free(env, cap->slot);
+	kfree(cap);
+}
+
+int exo_cap_close_handle(struct exo_env *env, exo_cap_t h)
+{
+	struct exo_cap *cap;
+	int ret;
+
+	ret = exo_cap_lookup(env, h, 0, &cap);
+	if (ret)
+		return ret;
+	exo_cap_destroy(env, cap);
+	return 0;
+}
+
+/* The env is going away: close every slot it holds. */
+void exo_env_close_all(struct exo_env *env)
+{
+	u32 i;
+
+	lockdep_assert_held(&exo_lock);
+	for (i = 0; i < env->nslots; i++)
+		if (env->slots[i].cap)
+			exo_cap_destroy(env, env->slots[i].cap);
+	WARN_ON_ONCE(env->nkeys || env->used_slots);
+	kvfree(env->slots);
+	env->slots = NULL;
+	env->nslots = 0;
+	env->free_head = EXO_SLOT_NONE;
+}
+
+/* Undo a call that made a capability whose handle could not be returned. */
+void exo_undo_cap_out(struct exo_env *env, exo_cap_t h)
+{
+	mutex_lock(&exo_lock);
+	exo_cap_close_handle(env, h);
+	mutex_unlock(&exo_lock);
+}
+
+/* ---- ioctls ----------------------------------------------------------- */
+
+int exo_ioc_cap_info(struct exo_env *env, void *arg)
+{
+	struct exo_cap_info *ci = arg;
+	struct exo_cap *cap, *ch;
+	int ret;
+
+	if (ci->flags)
+		return -EINVAL;
+	mutex_lock(&exo_lock);
+	ret = exo_cap_lookup(env, ci->cap, 0, &cap);
+	if (ret)
+		goto out;
+	ci->rights = cap->rights;
+	ci->depth = cap->depth;
+	ci->children = 0;
+	ci->__reserved = 0;
+	if (cap->obj) {
+		ci->state = EXO_CAP_LIVE;
+		ci->kind = cap->obj->kind;
+		ci->obj_id = cap->obj->id;
+		list_for_each_entry(ch, &cap->children, sibling)
+			ci->children++;
+	} else {
+		ci->state = EXO_CAP_REVOKED;
+		ci->kind = 0;
+		ci->obj_id = 0;
+	}
+out:
+	mutex_unlock(&exo_lock);
+	return ret;
+}
+
+int exo_ioc_cap_derive(struct exo_env *env, void *arg)
+{
+	struct exo_cap_derive *cd = arg;
+	struct exo_cap *cap;
+	int ret;
+
+	if (cd->flags || cd->__reserved || (cd->rights & ~EXO_RIGHTS_ALL))
+		return -EINVAL;
+	mutex_lock(&exo_lock);
+	ret = exo_cap_lookup(env, cd->cap, EXO_RIGHT_DERIVE, &cap);
+	if (ret)
+		goto out;
+	if (cd->rights & ~cap->rights) {
+		ret = -EPERM;
+		goto out;
+	}
+	ret = exo_cap_child(env, cap, cd->rights, &cd->child);
+out:
+	mutex_unlock(&exo_lock);
+	return ret;
+}
+
+int exo_ioc_cap_revoke(struct exo_env *env, void *arg)
+{
+	struct exo_cap_revoke *cr = arg;
+	struct exo_cap *cap;
+	int ret;
+
+	if (cr->flags & ~EXO_REVOKE_SELF)
+		return -EINVAL;
+	mutex_lock(&exo_lock);
+	ret = exo_cap_lookup(env, cr->cap, EXO_RIGHT_REVOKE, &cap);
+	if (ret)
+		goto out;
+	cr->count = exo_cap_kill_tree(cap, cr->flags & EXO_REVOKE_SELF);
+	trace_exo_revoke(env->id, cap->slot, cr->count);
+out:
+	mutex_unlock(&exo_lock);
+	return ret;
+}
+
+int exo_ioc_cap_close(struct exo_env *env, void *arg)
+{
+	struct exo_cap_close *cc = arg;
+	int ret;
+
+	if (cc->flags)
+		return -EINVAL;
+	mutex_lock(&exo_lock);
+	ret = exo_cap_close_handle(env, cc->cap);
+	mutex_unlock(&exo_lock);
+	return ret;
+}
+
+static u32 exo_key_hash(const struct exo_key *k)
+{
+	/* The key is random: any of its bits is a good hash. */
+	return (u32)(k->lo ^ k->hi);
+}
+
+static struct exo_gkey *exo_gkey_find(const struct exo_key *k)
+{
+	struct exo_gkey *gk;
+
+	hash_for_each_possible(exo_keys, gk, hnode, exo_key_hash(k))
+		if (!crypto_memneq(&gk->key, k, sizeof(*k)))
+			return gk;
+	return NULL;
+}
+
+int exo_ioc_cap_export(struct exo_env *env, void *arg)
+{
+	struct exo_cap_export *ce = arg;
+	struct exo_gkey *gk;
+	struct exo_cap *cap;
+	int ret;
+
+	if ((ce->flags & ~EXO_KEY_REUSABLE) || ce->__reserved ||
+	    (ce->rights & ~EXO_RIGHTS_ALL))
+		return -EINVAL;
+	gk = kzalloc(sizeof(*gk), GFP_KERNEL_ACCOUNT);
+	if (!gk)
+		return -ENOMEM;
+	mutex_lock(&exo_lock);
+	ret = exo_cap_lookup(env, ce->cap, EXO_RIGHT_GRANT, &cap);
+	if (ret)
+		goto err;
+	if (ce->rights & ~cap->rights) {
+		ret = -EPERM;
+		goto err;
+	}
+	if (env->nkeys >= env->max_keys) {
+		ret = -ENOSPC;
+		goto err;
+	}
+	do {
+		get_random_bytes(&gk->key, sizeof(gk->key));
+	} while (exo_gkey_find(&gk->key));
+	gk->cap = cap;
+	gk->rights = ce->rights;
+	gk->flags = ce->flags;
+	hash_add(exo_keys, &gk->hnode, exo_key_hash(&gk->key));
+	list_add_tail(&gk->cap_node, &cap->keys);
+	env->nkeys++;
+	exo_stats.keys++;
+	exo_stats.keys_created++;
+	ce->key = gk->key;
+	mutex_unlock(&exo_lock);
+	return 0;
+err:
+	mutex_unlock(&exo_lock);
+	kfree(gk);
+	return ret;
+}
+
+int exo_ioc_cap_import(struct exo_env *env, void *arg)
+{
+	struct exo_cap_import *ci = arg;
+	struct exo_gkey *gk;
+	int ret;
+
+	if (ci->flags)
+		return -EINVAL;
+	mutex_lock(&exo_lock);
+	gk = exo_gkey_find(&ci->key);
+	if (!gk) {
+		ret = -ENOKEY;
+		goto out;
+	}
+	ret = exo_cap_child(env, gk->cap, gk->rights, &ci->cap);
+	if (ret)
+		goto out;
+	ci->rights = gk->rights;
+	ci->__reserved = 0;
+	gk->imports++;
+	if (!(gk->flags & EXO_KEY_REUSABLE))
+		exo_gkey_free(gk);
+out:
+	mutex_unlock(&exo_lock);
+	return ret;
+}
+
+int exo_ioc_key_drop(struct exo_env *env, void *arg)
+{
+	struct exo_key_drop *kd = arg;
+	struct exo_gkey *gk;
+	int ret = 0;
+
+	if (kd->flags)
+		return -EINVAL;
+	mutex_lock(&exo_lock);
+	gk = exo_gkey_find(&kd->key);
+	if (gk && gk->cap->env == env)
+		exo_gkey_free(gk);
+	else
+		ret = -ENOKEY;
+	mutex_unlock(&exo_lock);
+	return ret;
+}
+
+void exo_undo_export(struct exo_env *env, void *arg)
+{
+	struct exo_cap_export *ce = arg;
+	struct exo_key_drop kd = { .key = ce->key };
+
+	exo_ioc_key_drop(env, &kd);
+}
+
+/* debugfs "keys": one line per outstanding key, never its value. */
+void exo_keys_show(struct seq_file *m)
+{
+	struct exo_gkey *gk;
+	unsigned int bkt;
+
+	seq_puts(m, "env cap rights flags imports\n");
+	hash_for_each(exo_keys, bkt, gk, hnode)
+		seq_printf(m, "%llu %u 0x%x 0x%x %llu\n", gk->cap->env->id,
+			   gk->cap->slot, gk->rights, gk->flags, gk->imports);
+}

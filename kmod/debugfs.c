@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * exo — counters for people: /sys/kernel/debug/exo/.
+ *
+ *   totals  "name value" lines: live counts, then cumulative ones
+ *   envs    one line per open env
+ *   caps    one line per capability slot in use, in every env
+ *   keys    one line per outstanding grant key (never the key itself)
+ */
+#include <linux/debugfs.h>
+#include <linux/seq_file.h>
+
+#include "exo_priv.h"
+
+static struct dentry *exo_debugfs_dir;
+
+static const char *const exo_kind_names[EXO_KIND_MAX] = {
+	[EXO_KIND_NULL] = "null",
+};
+
+static int exo_totals_show(struct seq_file *m, void *v)
+{
+	u32 k;
+
+	mutex_lock(&exo_lock);
+	seq_printf(m, "envs %llu\n", exo_stats.envs);
+	seq_printf(m, "caps %llu\n", exo_stats.caps);
+	seq_printf(m, "tombstones %llu\n", exo_stats.tombstones);
+	seq_printf(m, "keys %llu\n", exo_stats.keys);
+	for (k = 1; k < EXO_KIND_MAX; k++)
+		seq_printf(m, "objects.%s %llu\n", exo_kind_names[k],
+			   exo_stats.objects[k]);
+	seq_printf(m, "envs_opened %llu\n", exo_stats.envs_opened);
+	seq_printf(m, "caps_created %llu\n", exo_stats.caps_created);
+	seq_printf(m, "caps_revoked %llu\n", exo_stats.caps_revoked);
+	seq_printf(m, "keys_created %llu\n", exo_stats.keys_created);
+	mutex_unlock(&exo_lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(exo_totals);
+
+static int exo_envs_show(struct seq_file *m, void *v)
+{
+	struct exo_env *env;
+
+	mutex_lock(&exo_lock);
+	seq_puts(m, "id pid comm caps keys null_used\n");
+	list_for_each_entry(env, &exo_envs, node)
+		seq_printf(m, "%llu %d %s %u %u %u\n", env->id, env->pid,
+			   env->comm, env->used_slots, env->nkeys,
+			   env->used[EXO_KIND_NULL]);
+	mutex_unlock(&exo_lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(exo_envs);
+
+static int exo_caps_show(struct seq_file *m, void *v)
+{
+	struct exo_env *env;
+	struct exo_cap *cap;
+	u32 i;
+
+	mutex_lock(&exo_lock);
+	seq_puts(m, "env slot gen state kind obj rights depth\n");
+	list_for_each_entry(env, &exo_envs, node) {
+		for (i = 0; i < env->nslots; i++) {
+			cap = env->slots[i].cap;
+			if (!cap)
+				continue;
+			seq_printf(m, "%llu %u %u %s %s %llu 0x%x %u\n",
+				   env->id, i, env->slots[i].gen,
+				   cap->obj ? "live" : "revoked",
+				   cap->obj ? exo_kind_names[cap->obj->kind] : "-",
+				   cap->obj ? cap->obj->id : 0,
+				   cap->rights, cap->depth);
+		}
+	}
+	mutex_unlock(&exo_lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(exo_caps);
+
+static int exo_keys_file_show(struct seq_file *m, void *v)
+{
+	mutex_lock(&exo_lock);
+	exo_keys_show(m);
+	mutex_unlock(&exo_lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(exo_keys_file);
+
+void exo_debugfs_init(void)
+{
+	exo_debugfs_dir = debugfs_create_dir("exo", NULL);
+	debugfs_create_file("totals", 0444, exo_debugfs_dir, NULL,
+			    &exo_totals_fops);
+	debugfs_create_file("envs", 0444, exo_debugfs_dir, NULL,
+			    &exo_envs_fops);
+	debugfs_create_file("caps", 0444, exo_debugfs_dir, NULL,
+			    &exo_caps_fops);
+	debugfs_create_file("keys", 0444, exo_debugfs_dir, NULL,
+			    &exo_keys_file_fops);
+}
+
+void exo_debugfs_exit(void)
+{
+	debugfs_remove_recursive(exo_debugfs_dir);
+}

@@ -1,0 +1,286 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * exo — an exokernel for Linux: the one user/kernel ABI.
+ *
+ * Both the module (kmod/) and the library (libexo/) include this file; it is
+ * never copied.  Everything here is fixed-width and pointer-free, so 32-bit
+ * and 64-bit callers see the same layout.
+ *
+ * Model
+ * -----
+ * Each open() of /dev/exo is an *environment* (env).  An env holds
+ * resources only through *capabilities*: slots in its capability table, each
+ * naming one resource object with a rights mask.  A capability is passed to
+ * the kernel as an exo_cap_t handle:
+ *
+ *        63                32 31                 0
+ *       +--------------------+--------------------+
+ *       |    generation      |     slot index     |
+ *       +--------------------+--------------------+
+ *
+ * The generation of a slot changes every time the slot is freed, so a stale
+ * handle fails with ESTALE and never names the slot's next occupant.  Handle
+ * 0 is never valid (generations start at 1).
+ *
+ * Capabilities form a derivation tree.  DERIVE makes a child holding a
+ * subset of the parent's rights (never more: EPERM).  REVOKE kills every
+ * descendant of a capability, in every env, and optionally the capability
+ * itself; a killed capability stays in its holder's table as a *tombstone*
+ * (every use answers EKEYREVOKED) until the holder closes the slot, so the
+ * holder can tell "revoked" from "never had it".  CLOSE frees a slot and,
+ * since a child never outlives the authority it came from, revokes every
+ * descendant first.  Closing the env (close() of the last fd, or the death
+ * of the process, kill -9 included) closes every slot it holds.
+ *
+ *                 env A                    env B               env C
+ *        root cap (all rights)
+ *            |  derive(R|W|G)
+ *            +--- child  --export--> key --import--> cap
+ *                                                     | derive(R)
+ *                                                     +-- ... --> grandchild
+ *        revoke(child): child, B's cap and C's grandchild all die.
+ *
+ * Capabilities move between envs through *grant keys*: EXPORT turns a
+ * capability (with GRANT right) into an unguessable 128-bit key naming it
+ * and a subset of its rights; IMPORT, in any env, presents the key and gets
+ * a new child capability.  Possession of the key is the authority (the car
+ * key).  Keys are one-shot unless EXO_KEY_REUSABLE; they die with the
+ * capability they name, or when the exporting env drops them.  The /dev/exo
+ * fd itself may also be passed over a Unix socket: the receiver then acts
+ * as the same env.
+ *
+ * Calling convention
+ * ------------------
+ * Every ioctl takes a pointer to a struct that starts with
+ *
+ *	__u32 size;	sizeof() the struct as the caller knows it
+ *	__u32 flags;	EXO_*_ flags of that call; unknown bits are an error
+ *
+ * The struct is copied in exactly once.  Structs may only grow at the end:
+ * an older caller passes a smaller size and the kernel reads the missing
+ * fields as zero; a newer caller may pass a larger size as long as the bytes
+ * the kernel does not know are zero.  Reserved fields must be zero.  Output
+ * fields are written back in place, up to the caller's size.
+ *
+ * DOC: errno values (every call returns 0 or -1 with errno)
+ *
+ *  ENOTTY       unknown ioctl number
+ *  EFAULT       the argument (or a buffer it points to) is not accessible
+ *  EINVAL       size smaller than the first version of the struct, size
+ *               changed while being copied, an unknown flag bit, a
+ *               non-zero reserved field, an out-of-range value
+ *  E2BIG        size larger than the kernel knows, with non-zero bytes in
+ *               the part it does not know
+ *  EBADF        the handle is not a capability of this env (slot out of
+ *               range or empty)
+ *  ESTALE       the handle's generation is old: the slot was closed
+ *  EKEYREVOKED  the capability was revoked (tombstone); close it
+ *  EACCES       the capability lacks a right the call needs
+ *  EPERM        derive/export asked for rights the parent does not hold,
+ *               or the call needs privilege (CAP_SYS_ADMIN) the caller lacks
+ *  ENOKEY       no live grant key with that value (never issued, used up,
+ *               dropped, or its capability died)
+ *  ENOSPC       the env's capability table (or key table) is full
+ *  EDQUOT       the env's quota for that resource kind is used up
+ *  ENOMEM       the kernel could not allocate memory
+ *  EOVERFLOW    a count or range does not fit
+ */
+#ifndef _UAPI_LINUX_EXO_H
+#define _UAPI_LINUX_EXO_H
+
+#include <linux/types.h>
+#include <linux/ioctl.h>
+
+#define EXO_DEVICE		"/dev/exo"
+#define EXO_API_VERSION		1
+
+/* A capability handle: generation << 32 | slot. 0 is never valid. */
+typedef __u64 exo_cap_t;
+
+#define EXO_CAP_SLOT(h)		((__u32)(h))
+#define EXO_CAP_GEN(h)		((__u32)((h) >> 32))
+
+/* Resource kinds.  Each has its own per-env quota. */
+enum exo_kind {
+	EXO_KIND_NULL	= 1,	/* a resource with no content: exercises caps */
+	EXO_KIND_MAX,
+};
+
+/* Rights of a capability. */
+#define EXO_RIGHT_READ		(1U << 0)	/* read the resource */
+#define EXO_RIGHT_WRITE		(1U << 1)	/* modify the resource */
+#define EXO_RIGHT_MAP		(1U << 2)	/* bind it into an address space */
+#define EXO_RIGHT_DERIVE	(1U << 3)	/* make children with fewer rights */
+#define EXO_RIGHT_GRANT		(1U << 4)	/* export a key for it */
+#define EXO_RIGHT_REVOKE	(1U << 5)	/* kill its descendants */
+#define EXO_RIGHTS_ALL		0x3fU
+
+/* A grant key: 128 random bits. */
+struct exo_key {
+	__u64 lo;
+	__u64 hi;
+};
+
+/*
+ * EXO_IOC_GET_FEATURES — what this kernel offers.
+ * Needs no capability; all fields but size and flags are output.
+ */
+struct exo_features {
+	__u32 size;
+	__u32 flags;		/* must be 0 */
+	__u32 api_version;	/* out: EXO_API_VERSION of the module */
+	__u32 kinds;		/* out: bit (1 << kind) per supported kind */
+	__u32 rights;		/* out: EXO_RIGHTS_ALL */
+	__u32 max_caps;		/* out: capability slots per env */
+	__u32 max_keys;		/* out: outstanding keys per env */
+	__u32 __reserved;	/* out: 0 */
+	__aligned_u64 ioctls;	/* out: bit (1 << _IOC_NR) per ioctl */
+};
+
+/*
+ * EXO_IOC_ENV_INFO — this env's identity, table use and quotas.
+ * quota[k] and used[k] are indexed by enum exo_kind (index 0 unused).
+ */
+#define EXO_INFO_KINDS	8
+struct exo_env_info {
+	__u32 size;
+	__u32 flags;		/* must be 0 */
+	__aligned_u64 env_id;	/* out: unique for the module's lifetime */
+	__u32 caps;		/* out: slots in use (live and tombstones) */
+	__u32 keys;		/* out: keys this env exported, still live */
+	__u32 quota[EXO_INFO_KINDS];	/* out */
+	__u32 used[EXO_INFO_KINDS];	/* out */
+};
+
+/*
+ * EXO_IOC_NULL_ALLOC — allocate a null object; returns a root capability
+ * with EXO_RIGHTS_ALL.  Charged to this env's EXO_KIND_NULL quota (EDQUOT).
+ */
+struct exo_null_alloc {
+	__u32 size;
+	__u32 flags;		/* must be 0 */
+	exo_cap_t cap;		/* out */
+	__aligned_u64 obj_id;	/* out: the object's name */
+};
+
+/*
+ * EXO_IOC_CAP_INFO — what a capability names.
+ */
+#define EXO_CAP_LIVE		1
+#define EXO_CAP_REVOKED		2
+struct exo_cap_info {
+	__u32 size;
+	__u32 flags;		/* must be 0 */
+	exo_cap_t cap;		/* in */
+	__u32 state;		/* out: EXO_CAP_LIVE or EXO_CAP_REVOKED */
+	__u32 kind;		/* out: enum exo_kind (0 if revoked) */
+	__u32 rights;		/* out */
+	__u32 depth;		/* out: 0 for a root capability */
+	__aligned_u64 obj_id;	/* out: the object's name (0 if revoked) */
+	__u32 children;		/* out: live direct children */
+	__u32 __reserved;	/* out: 0 */
+};
+
+/*
+ * EXO_IOC_CAP_DERIVE — a child of @cap with @rights, which must be a subset
+ * of @cap's rights (EPERM otherwise).  Needs EXO_RIGHT_DERIVE on @cap.
+ */
+struct exo_cap_derive {
+	__u32 size;
+	__u32 flags;		/* must be 0 */
+	exo_cap_t cap;		/* in: parent */
+	__u32 rights;		/* in */
+	__u32 __reserved;	/* must be 0 */
+	exo_cap_t child;	/* out */
+};
+
+/*
+ * EXO_IOC_CAP_REVOKE — kill every descendant of @cap, in every env; with
+ * EXO_REVOKE_SELF, @cap too.  Needs EXO_RIGHT_REVOKE on @cap.
+ * @count returns how many capabilities died.
+ */
+#define EXO_REVOKE_SELF		(1U << 0)
+struct exo_cap_revoke {
+	__u32 size;
+	__u32 flags;		/* EXO_REVOKE_* */
+	exo_cap_t cap;		/* in */
+	__aligned_u64 count;	/* out */
+};
+
+/*
+ * EXO_IOC_CAP_CLOSE — free the slot of @cap (live or tombstone), revoking
+ * its descendants first.  Needs no right.
+ */
+struct exo_cap_close {
+	__u32 size;
+	__u32 flags;		/* must be 0 */
+	exo_cap_t cap;		/* in */
+};
+
+/*
+ * EXO_IOC_CAP_EXPORT — make a grant key for @cap carrying @rights (a subset
+ * of @cap's: EPERM otherwise).  Needs EXO_RIGHT_GRANT on @cap.  The key is
+ * one-shot unless EXO_KEY_REUSABLE.  Counted against the env's key limit
+ * (ENOSPC).
+ */
+#define EXO_KEY_REUSABLE	(1U << 0)
+struct exo_cap_export {
+	__u32 size;
+	__u32 flags;		/* EXO_KEY_* */
+	exo_cap_t cap;		/* in */
+	__u32 rights;		/* in */
+	__u32 __reserved;	/* must be 0 */
+	struct exo_key key;	/* out */
+};
+
+/*
+ * EXO_IOC_CAP_IMPORT — present a key; get a new capability, a child of the
+ * exported one, with the key's rights.  ENOKEY if the key is not live.
+ */
+struct exo_cap_import {
+	__u32 size;
+	__u32 flags;		/* must be 0 */
+	struct exo_key key;	/* in */
+	exo_cap_t cap;		/* out */
+	__u32 rights;		/* out: the rights the new capability holds */
+	__u32 __reserved;	/* out: 0 */
+};
+
+/*
+ * EXO_IOC_KEY_DROP — withdraw a key this env exported (ENOKEY if it is not
+ * live or another env exported it).
+ */
+struct exo_key_drop {
+	__u32 size;
+	__u32 flags;		/* must be 0 */
+	struct exo_key key;	/* in */
+};
+
+#define EXO_IOC_TYPE		0xE7
+
+enum exo_ioctl_nr {
+	EXO_NR_GET_FEATURES	= 0x00,
+	EXO_NR_ENV_INFO		= 0x01,
+	EXO_NR_NULL_ALLOC	= 0x02,
+	EXO_NR_CAP_INFO		= 0x03,
+	EXO_NR_CAP_DERIVE	= 0x04,
+	EXO_NR_CAP_REVOKE	= 0x05,
+	EXO_NR_CAP_CLOSE	= 0x06,
+	EXO_NR_CAP_EXPORT	= 0x07,
+	EXO_NR_CAP_IMPORT	= 0x08,
+	EXO_NR_KEY_DROP		= 0x09,
+	EXO_NR_MAX,
+};
+
+#define EXO_IOC_GET_FEATURES	_IO(EXO_IOC_TYPE, EXO_NR_GET_FEATURES)
+#define EXO_IOC_ENV_INFO	_IO(EXO_IOC_TYPE, EXO_NR_ENV_INFO)
+#define EXO_IOC_NULL_ALLOC	_IO(EXO_IOC_TYPE, EXO_NR_NULL_ALLOC)
+#define EXO_IOC_CAP_INFO	_IO(EXO_IOC_TYPE, EXO_NR_CAP_INFO)
+#define EXO_IOC_CAP_DERIVE	_IO(EXO_IOC_TYPE, EXO_NR_CAP_DERIVE)
+#define EXO_IOC_CAP_REVOKE	_IO(EXO_IOC_TYPE, EXO_NR_CAP_REVOKE)
+#define EXO_IOC_CAP_CLOSE	_IO(EXO_IOC_TYPE, EXO_NR_CAP_CLOSE)
+#define EXO_IOC_CAP_EXPORT	_IO(EXO_IOC_TYPE, EXO_NR_CAP_EXPORT)
+#define EXO_IOC_CAP_IMPORT	_IO(EXO_IOC_TYPE, EXO_NR_CAP_IMPORT)
+#define EXO_IOC_KEY_DROP	_IO(EXO_IOC_TYPE, EXO_NR_KEY_DROP)
+
+#endif /* _UAPI_LINUX_EXO_H */

@@ -1,0 +1,361 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * exo — an exokernel for Linux.
+ *
+ * This file is the module's front door: the /dev/exo character device (one
+ * env per open), the ioctl dispatcher that copies every argument struct in
+ * exactly once, and the module parameters.  The kernel side only protects
+ * and multiplexes; management lives in the library OSes (libexo and above).
+ */
+#include <linux/cdev.h>
+#include <linux/device.h>
+#include <linux/fs.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "exo_priv.h"
+
+#define CREATE_TRACE_POINTS
+#include "trace.h"
+
+DEFINE_MUTEX(exo_lock);
+LIST_HEAD(exo_envs);
+struct exo_stats exo_stats;
+
+unsigned int exo_max_caps = 4096;
+module_param_named(max_caps, exo_max_caps, uint, 0644);
+MODULE_PARM_DESC(max_caps, "Capability slots per env (applies to new envs; default 4096, at most 1048576)");
+
+unsigned int exo_max_keys = 256;
+module_param_named(max_keys, exo_max_keys, uint, 0644);
+MODULE_PARM_DESC(max_keys, "Outstanding grant keys per env (applies to new envs; default 256, at most 65536)");
+
+unsigned int exo_null_quota = 1024;
+module_param_named(null_quota, exo_null_quota, uint, 0644);
+MODULE_PARM_DESC(null_quota, "Null objects per env (applies to new envs; default 1024)");
+
+static unsigned int exo_dev_gid;
+module_param_named(dev_gid, exo_dev_gid, uint, 0444);
+MODULE_PARM_DESC(dev_gid, "Group owning /dev/exo (default 0: root)");
+
+static ushort exo_dev_mode = 0660;
+module_param_named(dev_mode, exo_dev_mode, ushort, 0444);
+MODULE_PARM_DESC(dev_mode, "Permission bits of /dev/exo (default 0660)");
+
+/* ---- environments ----------------------------------------------------- */
+
+static void exo_env_free(struct kref *ref)
+{
+	kfree(container_of(ref, struct exo_env, ref));
+}
+
+void exo_env_get(struct exo_env *env)
+{
+	kref_get(&env->ref);
+}
+
+void exo_env_put(struct exo_env *env)
+{
+	kref_put(&env->ref, exo_env_free);
+}
+
+static int exo_open(struct inode *inode, struct file *file)
+{
+	static u64 next_env_id;
+	struct exo_env *env;
+
+	env = kzalloc(sizeof(*env), GFP_KERNEL_ACCOUNT);
+	if (!env)
+		return -ENOMEM;
+	kref_init(&env->ref);
+	env->pid = task_tgid_vnr(current);
+	get_task_comm(env->comm, current);
+	env->free_head = EXO_SLOT_NONE;
+
+	mutex_lock(&exo_lock);
+	env->max_caps = clamp(exo_max_caps, 1U, EXO_MAX_CAPS_LIMIT);
+	env->max_keys = min(exo_max_keys, EXO_MAX_KEYS_LIMIT);
+	env->quota[EXO_KIND_NULL] = exo_null_quota;
+	env->id = ++next_env_id;
+	list_add_tail(&env->node, &exo_envs);
+	exo_stats.envs++;
+	exo_stats.envs_opened++;
+	mutex_unlock(&exo_lock);
+
+	trace_exo_env(env->id, true);
+	file->private_data = env;
+	return 0;
+}
+
+/* Last reference to the open file: give back everything the env holds. */
+static int exo_release(struct inode *inode, struct file *file)
+{
+	struct exo_env *env = file->private_data;
+
+	trace_exo_env(env->id, false);
+	mutex_lock(&exo_lock);
+	exo_env_close_all(env);
+	env->closed = true;
+	list_del(&env->node);
+	exo_stats.envs--;
+	mutex_unlock(&exo_lock);
+	exo_env_put(env);
+	return 0;
+}
+
+/* ---- ioctls that need no capability ------------------------------------ */
+
+static int exo_ioc_get_features(struct exo_env *env, void *arg);
+
+static int exo_ioc_env_info(struct exo_env *env, void *arg)
+{
+	struct exo_env_info *ei = arg;
+	u32 k;
+
+	if (ei->flags)
+		return -EINVAL;
+	mutex_lock(&exo_lock);
+	ei->env_id = env->id;
+	ei->caps = env->used_slots;
+	ei->keys = env->nkeys;
+	for (k = 0; k < EXO_INFO_KINDS; k++) {
+		ei->quota[k] = k < EXO_KIND_MAX ? env->quota[k] : 0;
+		ei->used[k] = k < EXO_KIND_MAX ? env->used[k] : 0;
+	}
+	mutex_unlock(&exo_lock);
+	return 0;
+}
+
+/* ---- the dispatcher ----------------------------------------------------- */
+
+union exo_ioctl_buf {
+	struct exo_features features;
+	struct exo_env_info env_info;
+	struct exo_null_alloc null_alloc;
+	struct exo_cap_info cap_info;
+	struct exo_cap_derive cap_derive;
+	struct exo_cap_revoke cap_revoke;
+	struct exo_cap_close cap_close;
+	struct exo_cap_export cap_export;
+	struct exo_cap_import cap_import;
+	struct exo_key_drop key_drop;
+};
+
+struct exo_ioctl_op {
+	u32 size;		/* the struct as this module knows it */
+	u32 min_size;		/* its first published version */
+	int (*fn)(struct exo_env *env, void *arg);
+	/* Undo a success whose results could not be copied back. */
+	void (*undo)(struct exo_env *env, void *arg);
+};
+
+static void exo_undo_null_alloc(struct exo_env *env, void *arg)
+{
+	exo_undo_cap_out(env, ((struct exo_null_alloc *)arg)->cap);
+}
+
+static void exo_undo_derive(struct exo_env *env, void *arg)
+{
+	exo_undo_cap_out(env, ((struct exo_cap_derive *)arg)->child);
+}
+
+static void exo_undo_import(struct exo_env *env, void *arg)
+{
+	exo_undo_cap_out(env, ((struct exo_cap_import *)arg)->cap);
+}
+
+#define EXO_OP(nr, type, last, _fn, _undo)				\
+	[EXO_NR_##nr] = {						\
+		.size = sizeof(type),					\
+		.min_size = offsetofend(type, last),			\
+		.fn = _fn,						\
+		.undo = _undo,						\
+	}
+
+static const struct exo_ioctl_op exo_ops[EXO_NR_MAX] = {
+	EXO_OP(GET_FEATURES, struct exo_features, ioctls,
+	       exo_ioc_get_features, NULL),
+	EXO_OP(ENV_INFO, struct exo_env_info, used, exo_ioc_env_info, NULL),
+	EXO_OP(NULL_ALLOC, struct exo_null_alloc, obj_id, exo_ioc_null_alloc,
+	       exo_undo_null_alloc),
+	EXO_OP(CAP_INFO, struct exo_cap_info, __reserved, exo_ioc_cap_info,
+	       NULL),
+	EXO_OP(CAP_DERIVE, struct exo_cap_derive, child, exo_ioc_cap_derive,
+	       exo_undo_derive),
+	EXO_OP(CAP_REVOKE, struct exo_cap_revoke, count, exo_ioc_cap_revoke,
+	       NULL),
+	EXO_OP(CAP_CLOSE, struct exo_cap_close, cap, exo_ioc_cap_close, NULL),
+	EXO_OP(CAP_EXPORT, struct exo_cap_export, key, exo_ioc_cap_export,
+	       exo_undo_export),
+	/*
+	 * A one-shot key is used up even if the new handle cannot be copied
+	 * back; the capability it made is closed again.
+	 */
+	EXO_OP(CAP_IMPORT, struct exo_cap_import, __reserved,
+	       exo_ioc_cap_import, exo_undo_import),
+	EXO_OP(KEY_DROP, struct exo_key_drop, key, exo_ioc_key_drop, NULL),
+};
+
+static int exo_ioc_get_features(struct exo_env *env, void *arg)
+{
+	struct exo_features *f = arg;
+	u32 nr;
+
+	if (f->flags)
+		return -EINVAL;
+	f->api_version = EXO_API_VERSION;
+	f->kinds = BIT(EXO_KIND_NULL);
+	f->rights = EXO_RIGHTS_ALL;
+	f->max_caps = env->max_caps;
+	f->max_keys = env->max_keys;
+	f->__reserved = 0;
+	f->ioctls = 0;
+	for (nr = 0; nr < EXO_NR_MAX; nr++)
+		if (exo_ops[nr].fn)
+			f->ioctls |= BIT_ULL(nr);
+	return 0;
+}
+
+static long exo_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct exo_env *env = file->private_data;
+	void __user *uarg = (void __user *)arg;
+	const struct exo_ioctl_op *op;
+	union exo_ioctl_buf buf;
+	unsigned int nr = _IOC_NR(cmd);
+	u32 usize;
+	int ret;
+
+	if (_IOC_TYPE(cmd) != EXO_IOC_TYPE || _IOC_DIR(cmd) != _IOC_NONE ||
+	    _IOC_SIZE(cmd) || nr >= EXO_NR_MAX || !exo_ops[nr].fn)
+		return -ENOTTY;
+	op = &exo_ops[nr];
+
+	/*
+	 * One copy of the struct: the size is read first only to know how
+	 * much to copy, and must read the same inside the copy, so a caller
+	 * rewriting it concurrently gets EINVAL, not a mixed struct.
+	 */
+	if (get_user(usize, (u32 __user *)uarg))
+		return -EFAULT;
+	if (usize < op->min_size)
+		return -EINVAL;
+	ret = copy_struct_from_user(&buf, op->size, uarg, usize);
+	if (ret)
+		return ret;
+	if (*(u32 *)&buf != usize)
+		return -EINVAL;
+
+	ret = op->fn(env, &buf);
+	if (ret)
+		return ret;
+	if (copy_to_user(uarg, &buf, min_t(u32, usize, op->size))) {
+		if (op->undo)
+			op->undo(env, &buf);
+		return -EFAULT;
+	}
+	return 0;
+}
+
+static const struct file_operations exo_fops = {
+	.owner		= THIS_MODULE,
+	.open		= exo_open,
+	.release	= exo_release,
+	.unlocked_ioctl	= exo_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.llseek		= noop_llseek,
+};
+
+/* ---- the device node ----------------------------------------------------- */
+
+static dev_t exo_devt;
+static struct cdev exo_cdev;
+static struct class *exo_class;
+static struct device *exo_device;
+
+/* devtmpfs asks this for the node's owner and mode. */
+static char *exo_devnode(struct device *dev, umode_t *mode, kuid_t *uid,
+			 kgid_t *gid)
+{
+	if (mode)
+		*mode = exo_dev_mode & 0777;
+	if (gid)
+		*gid = make_kgid(&init_user_ns, exo_dev_gid);
+	return NULL;
+}
+
+static const struct device_type exo_device_type = {
+	.name = "exo",
+	.devnode = exo_devnode,
+};
+
+static void exo_device_release(struct device *dev)
+{
+	kfree(dev);
+}
+
+static int __init exo_init(void)
+{
+	int ret;
+
+	if (!gid_valid(make_kgid(&init_user_ns, exo_dev_gid)))
+		return -EINVAL;
+	ret = alloc_chrdev_region(&exo_devt, 0, 1, "exo");
+	if (ret)
+		return ret;
+	exo_class = class_create(THIS_MODULE, "exo");
+	if (IS_ERR(exo_class)) {
+		ret = PTR_ERR(exo_class);
+		goto err_region;
+	}
+	exo_device = kzalloc(sizeof(*exo_device), GFP_KERNEL);
+	if (!exo_device) {
+		ret = -ENOMEM;
+		goto err_class;
+	}
+	device_initialize(exo_device);
+	exo_device->devt = exo_devt;
+	exo_device->class = exo_class;
+	exo_device->type = &exo_device_type;
+	exo_device->release = exo_device_release;
+	ret = dev_set_name(exo_device, "exo");
+	if (ret)
+		goto err_dev;
+
+	cdev_init(&exo_cdev, &exo_fops);
+	exo_cdev.owner = THIS_MODULE;
+	exo_debugfs_init();
+	ret = cdev_device_add(&exo_cdev, exo_device);
+	if (ret)
+		goto err_debugfs;
+	pr_info("exo: /dev/exo ready (api %d)\n", EXO_API_VERSION);
+	return 0;
+
+err_debugfs:
+	exo_debugfs_exit();
+err_dev:
+	put_device(exo_device);
+err_class:
+	class_destroy(exo_class);
+err_region:
+	unregister_chrdev_region(exo_devt, 1);
+	return ret;
+}
+
+static void __exit exo_exit(void)
+{
+	cdev_device_del(&exo_cdev, exo_device);
+	put_device(exo_device);
+	exo_debugfs_exit();
+	class_destroy(exo_class);
+	unregister_chrdev_region(exo_devt, 1);
+	WARN_ON(exo_stats.envs || exo_stats.caps || exo_stats.keys);
+}
+
+module_init(exo_init);
+module_exit(exo_exit);
+
+MODULE_AUTHOR("The exo developers");
+MODULE_DESCRIPTION("exo: an exokernel for Linux (protection and multiplexing of physical resources)");
+MODULE_LICENSE("GPL");
