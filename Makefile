@@ -1,0 +1,87 @@
+# exo — top-level build.  `make help` lists the targets.
+#
+# Everything that needs the guest kernel (the module, the selftests, the
+# examples that use /dev/exo, the benchmarks) runs inside the test VM
+# (scripts/vm): this machine's own kernel never loads exo.ko.
+
+TOP      := $(CURDIR)
+EXO_CACHE ?= /var/cache/exo
+export EXO_CACHE
+
+# The kernel version the VM boots and the module is built for; scripts/deps
+# installs what is missing (quick when nothing is) and prints it.
+KVER     ?= $(shell $(TOP)/scripts/deps | tail -1)
+export KVER
+
+CC       ?= cc
+CFLAGS   ?= -O2 -g
+WARN     := -Wall -Wextra -Werror
+UAPI     := -I$(TOP)/kmod/include/uapi
+
+.PHONY: all deps kmod libexo bpf examples selftests check check-host \
+	check-vm run vm-shell install clean help checkpatch
+
+all: kmod libexo bpf examples selftests
+
+deps:
+	@echo "KVER=$(KVER)"
+
+kmod:
+	$(MAKE) -C kmod KVER=$(KVER)
+
+libexo:
+	$(MAKE) -C libexo
+
+bpf: libexo
+	$(MAKE) -C bpf
+
+examples: libexo bpf
+	$(MAKE) -C examples
+
+selftests: libexo bpf
+	$(MAKE) -C selftests
+
+# make check: host unit tests, then the kselftests in the VM; prints TAP
+# and ends with "N passed, N failed".
+check: all
+	@$(TOP)/scripts/check
+
+check-host: libexo
+	$(MAKE) -C libexo check
+
+check-vm: all
+	$(TOP)/scripts/vm -- selftests/run.sh $(T)
+
+# make run: boot the VM, load exo, run the examples, unload.
+run: all
+	$(TOP)/scripts/vm -- scripts/run-examples
+
+vm-shell: all
+	$(TOP)/scripts/vm --shell --insmod
+
+install: libexo
+	$(MAKE) -C libexo install DESTDIR=$(DESTDIR) PREFIX=$(or $(PREFIX),/usr/local)
+
+checkpatch:
+	$(EXO_CACHE)/linux-source-6.1/scripts/checkpatch.pl --no-tree --terse \
+		--ignore SPDX_LICENSE_TAG,FILE_PATH_CHANGES \
+		-f kmod/*.c kmod/*.h kmod/include/uapi/linux/exo.h
+
+clean:
+	$(MAKE) -C kmod clean KVER=$(KVER)
+	$(MAKE) -C libexo clean
+	$(MAKE) -C bpf clean
+	$(MAKE) -C examples clean
+	$(MAKE) -C selftests clean
+
+help:
+	@echo "exo targets:"
+	@echo "  make            build exo.ko, libexo, bpf programs, examples, selftests"
+	@echo "  make check      host unit tests + kselftests in the test VM (TAP, 'N passed, N failed')"
+	@echo "  make check-vm T=exo_grant   one selftest file in the VM"
+	@echo "  make run        boot the VM, insmod exo, run the examples, rmmod"
+	@echo "  make vm-shell   interactive shell in the VM with exo loaded"
+	@echo "  make install    install libexo (DESTDIR=, PREFIX=)"
+	@echo "  make checkpatch run the kernel's checkpatch.pl over kmod/"
+	@echo "  make deps       install prerequisites, print the guest kernel version"
+	@echo "  make clean"
