@@ -64,6 +64,7 @@ static void exo_obj_release(struct kref *ref)
 	owner->used[obj->kind]--;
 	exo_stats.objects[obj->kind]--;
 	obj->release(obj);
+	exo_env_page_sync(owner);
 	exo_env_put(owner);
 }
 
@@ -187,6 +188,7 @@ static struct exo_cap *exo_cap_new(struct exo_obj *obj, u32 rights,
 	INIT_LIST_HEAD(&cap->sibling);
 	INIT_LIST_HEAD(&cap->keys);
 	INIT_LIST_HEAD(&cap->walk);
+	INIT_LIST_HEAD(&cap->binds);
 	cap->rights = rights;
 	cap->obj = obj;
 	kref_get(&obj->ref);
@@ -252,6 +254,7 @@ static void exo_cap_kill(struct exo_cap *cap)
 
 	list_for_each_entry_safe(gk, tmp, &cap->keys, cap_node)
 		exo_gkey_free(gk);
+	exo_cap_unbind_all(cap);
 	list_del_init(&cap->sibling);
 	cap->parent = NULL;
 	exo_obj_put(cap->obj);
@@ -265,7 +268,7 @@ static void exo_cap_kill(struct exo_cap *cap)
  * over a local list threaded through cap->walk, so parents die before their
  * children and the walk needs no stack.  Returns the number killed.
  */
-static u64 exo_cap_kill_tree(struct exo_cap *root, bool self)
+u64 exo_cap_kill_tree(struct exo_cap *root, bool self)
 {
 	struct exo_cap *c, *ch, *tmp;
 	LIST_HEAD(queue);

@@ -6,9 +6,14 @@
  *   envs    one line per open env
  *   caps    one line per capability slot in use, in every env
  *   keys    one line per outstanding grant key (never the key itself)
+ *   frames  the frame pool, and per env: used, mapped, quota, owed
+ *   revoke  write "ENV_ID COUNT [DEADLINE_MS]" or "all COUNT [DEADLINE_MS]"
+ *           to ask for COUNT frames back (visible revocation; at the
+ *           deadline, default 1000 ms, the kernel takes what is owed)
  */
 #include <linux/debugfs.h>
 #include <linux/seq_file.h>
+#include <linux/uaccess.h>
 
 #include "exo_priv.h"
 
@@ -16,6 +21,7 @@ static struct dentry *exo_debugfs_dir;
 
 static const char *const exo_kind_names[EXO_KIND_MAX] = {
 	[EXO_KIND_NULL] = "null",
+	[EXO_KIND_FRAME] = "frame",
 };
 
 static int exo_totals_show(struct seq_file *m, void *v)
@@ -34,6 +40,16 @@ static int exo_totals_show(struct seq_file *m, void *v)
 	seq_printf(m, "caps_created %llu\n", exo_stats.caps_created);
 	seq_printf(m, "caps_revoked %llu\n", exo_stats.caps_revoked);
 	seq_printf(m, "keys_created %llu\n", exo_stats.keys_created);
+	seq_printf(m, "frames_total %llu\n", exo_pool_total());
+	seq_printf(m, "frames_free %llu\n", exo_pool_free_count());
+	seq_printf(m, "frames_mapped %llu\n", exo_stats.frames_mapped);
+	seq_printf(m, "revocations %llu\n", exo_stats.revocations);
+	seq_printf(m, "revocations_honoured %llu\n",
+		   exo_stats.revocations_honoured);
+	seq_printf(m, "revocations_aborted %llu\n",
+		   exo_stats.revocations_aborted);
+	seq_printf(m, "frames_repossessed %llu\n",
+		   exo_stats.frames_repossessed);
 	mutex_unlock(&exo_lock);
 	return 0;
 }
@@ -44,11 +60,12 @@ static int exo_envs_show(struct seq_file *m, void *v)
 	struct exo_env *env;
 
 	mutex_lock(&exo_lock);
-	seq_puts(m, "id pid comm caps keys null_used\n");
+	seq_puts(m, "id pid comm caps keys null_used frames_used frames_mapped\n");
 	list_for_each_entry(env, &exo_envs, node)
-		seq_printf(m, "%llu %d %s %u %u %u\n", env->id, env->pid,
+		seq_printf(m, "%llu %d %s %u %u %u %u %u\n", env->id, env->pid,
 			   env->comm, env->used_slots, env->nkeys,
-			   env->used[EXO_KIND_NULL]);
+			   env->used[EXO_KIND_NULL], env->used[EXO_KIND_FRAME],
+			   env->frames_mapped);
 	mutex_unlock(&exo_lock);
 	return 0;
 }
@@ -89,6 +106,55 @@ static int exo_keys_file_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(exo_keys_file);
 
+static int exo_frames_file_show(struct seq_file *m, void *v)
+{
+	mutex_lock(&exo_lock);
+	exo_frames_show(m);
+	mutex_unlock(&exo_lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(exo_frames_file);
+
+static ssize_t exo_revoke_write(struct file *file, const char __user *ubuf,
+				size_t len, loff_t *ppos)
+{
+	char buf[64], who[24];
+	unsigned int deadline_ms = 1000;
+	unsigned long long count;
+	struct exo_env *env;
+	u64 env_id;
+	int n, ret = -ESRCH;
+
+	if (len >= sizeof(buf))
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, len))
+		return -EFAULT;
+	buf[len] = '\0';
+	n = sscanf(buf, "%23s %llu %u", who, &count, &deadline_ms);
+	if (n < 2 || !count || deadline_ms > 3600 * 1000)
+		return -EINVAL;
+
+	mutex_lock(&exo_lock);
+	if (!strcmp(who, "all")) {
+		ret = exo_revoke_all(count, deadline_ms) ? 0 : -ENOENT;
+	} else if (!kstrtou64(who, 10, &env_id)) {
+		list_for_each_entry(env, &exo_envs, node)
+			if (env->id == env_id)
+				ret = exo_revoke_request(env, count,
+							 deadline_ms) ? 0 : -ENOENT;
+	} else {
+		ret = -EINVAL;
+	}
+	mutex_unlock(&exo_lock);
+	return ret ?: len;
+}
+
+static const struct file_operations exo_revoke_fops = {
+	.owner = THIS_MODULE,
+	.write = exo_revoke_write,
+	.llseek = noop_llseek,
+};
+
 void exo_debugfs_init(void)
 {
 	exo_debugfs_dir = debugfs_create_dir("exo", NULL);
@@ -100,6 +166,10 @@ void exo_debugfs_init(void)
 			    &exo_caps_fops);
 	debugfs_create_file("keys", 0444, exo_debugfs_dir, NULL,
 			    &exo_keys_file_fops);
+	debugfs_create_file("frames", 0444, exo_debugfs_dir, NULL,
+			    &exo_frames_file_fops);
+	debugfs_create_file("revoke", 0200, exo_debugfs_dir, NULL,
+			    &exo_revoke_fops);
 }
 
 void exo_debugfs_exit(void)

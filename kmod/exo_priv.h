@@ -17,10 +17,15 @@
 #include <linux/mutex.h>
 #include <linux/sched.h>
 #include <linux/types.h>
+#include <linux/fs.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+#include <linux/xarray.h>
 #include <uapi/linux/exo.h>
 
 #define EXO_MAX_CAPS_LIMIT	(1U << 20)
 #define EXO_MAX_KEYS_LIMIT	(1U << 16)
+#define EXO_EV_RING		64	/* queued events per env */
 
 extern struct mutex exo_lock;
 extern struct list_head exo_envs;
@@ -29,6 +34,7 @@ extern struct list_head exo_envs;
 extern unsigned int exo_max_caps;
 extern unsigned int exo_max_keys;
 extern unsigned int exo_null_quota;
+extern unsigned int exo_frame_quota;
 
 /* Counters, under exo_lock; shown in debugfs "totals". */
 struct exo_stats {
@@ -41,6 +47,11 @@ struct exo_stats {
 	u64 caps_created;
 	u64 caps_revoked;
 	u64 keys_created;
+	u64 frames_mapped;	/* bindings, all envs */
+	u64 revocations;	/* requests made */
+	u64 revocations_honoured;
+	u64 revocations_aborted;
+	u64 frames_repossessed;
 };
 extern struct exo_stats exo_stats;
 
@@ -66,6 +77,7 @@ struct exo_cap {
 	struct list_head sibling;	/* in parent->children */
 	struct list_head keys;		/* grant keys naming this cap */
 	struct list_head walk;		/* revoke traversal, local */
+	struct list_head binds;		/* frame bindings made through it */
 	u32 rights;
 	u32 slot;
 	u32 depth;
@@ -98,6 +110,24 @@ struct exo_env {
 
 	u32 quota[EXO_KIND_MAX];
 	u32 used[EXO_KIND_MAX];
+
+	/* Frame bindings (page.c): region page offset -> struct exo_bind. */
+	struct address_space mapping;	/* every mmap of this env's fd */
+	struct xarray binds;
+	u32 frames_mapped;
+	struct exo_env_page *page;	/* read-only info page */
+
+	/* Events (read/poll) and the revocation in progress. */
+	wait_queue_head_t wq;
+	struct exo_event events[EXO_EV_RING];
+	u32 ev_head;
+	u32 ev_count;
+	bool ev_lost;
+	u64 revoke_seq;
+	u64 revoke_owed;
+	u64 revoke_deadline_ns;
+	bool aborting;
+	struct delayed_work abort_work;
 };
 
 /* main.c */
@@ -110,6 +140,7 @@ int exo_cap_lookup(struct exo_env *env, exo_cap_t h, u32 need,
 int exo_cap_install_root(struct exo_env *env, struct exo_obj *obj,
 			 exo_cap_t *h);
 int exo_cap_close_handle(struct exo_env *env, exo_cap_t h);
+u64 exo_cap_kill_tree(struct exo_cap *root, bool self);
 void exo_env_close_all(struct exo_env *env);
 int exo_obj_charge(struct exo_env *env, u32 kind);
 void exo_obj_init(struct exo_obj *obj, struct exo_env *owner, u32 kind,
@@ -128,6 +159,29 @@ void exo_undo_export(struct exo_env *env, void *arg);
 
 /* null.c */
 int exo_ioc_null_alloc(struct exo_env *env, void *arg);
+
+/* page.c */
+int exo_pool_init(void);
+void exo_pool_exit(void);
+int exo_env_pages_init(struct exo_env *env, struct file *file);
+void exo_env_pages_free(struct exo_env *env);
+void exo_env_page_sync(struct exo_env *env);
+void exo_env_post(struct exo_env *env, const struct exo_event *ev);
+void exo_cap_unbind_all(struct exo_cap *cap);
+int exo_mmap(struct file *file, struct vm_area_struct *vma);
+ssize_t exo_read(struct file *file, char __user *buf, size_t len,
+		 loff_t *ppos);
+__poll_t exo_poll(struct file *file, struct poll_table_struct *wait);
+int exo_ioc_frame_alloc(struct exo_env *env, void *arg);
+int exo_ioc_frame_map(struct exo_env *env, void *arg);
+int exo_ioc_frame_unmap(struct exo_env *env, void *arg);
+int exo_ioc_caps_close(struct exo_env *env, void *arg);
+int exo_ioc_set_quota(struct exo_env *env, void *arg);
+int exo_revoke_request(struct exo_env *env, u64 count, u32 deadline_ms);
+int exo_revoke_all(u64 count, u32 deadline_ms);
+void exo_frames_show(struct seq_file *m);
+u64 exo_pool_total(void);
+u64 exo_pool_free_count(void);
 
 struct seq_file;
 void exo_keys_show(struct seq_file *m);

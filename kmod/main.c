@@ -47,7 +47,10 @@ MODULE_PARM_DESC(dev_mode, "Permission bits of /dev/exo (default 0660)");
 
 static void exo_env_free(struct kref *ref)
 {
-	kfree(container_of(ref, struct exo_env, ref));
+	struct exo_env *env = container_of(ref, struct exo_env, ref);
+
+	exo_env_pages_free(env);
+	kfree(env);
 }
 
 void exo_env_get(struct exo_env *env)
@@ -64,10 +67,16 @@ static int exo_open(struct inode *inode, struct file *file)
 {
 	static u64 next_env_id;
 	struct exo_env *env;
+	int ret;
 
 	env = kzalloc(sizeof(*env), GFP_KERNEL_ACCOUNT);
 	if (!env)
 		return -ENOMEM;
+	ret = exo_env_pages_init(env, file);
+	if (ret) {
+		kfree(env);
+		return ret;
+	}
 	kref_init(&env->ref);
 	env->pid = task_tgid_vnr(current);
 	get_task_comm(env->comm, current);
@@ -78,6 +87,8 @@ static int exo_open(struct inode *inode, struct file *file)
 	env->max_keys = min(exo_max_keys, EXO_MAX_KEYS_LIMIT);
 	env->quota[EXO_KIND_NULL] = exo_null_quota;
 	env->id = ++next_env_id;
+	env->page->env_id = env->id;
+	exo_env_page_sync(env);
 	list_add_tail(&env->node, &exo_envs);
 	exo_stats.envs++;
 	exo_stats.envs_opened++;
@@ -94,9 +105,14 @@ static int exo_release(struct inode *inode, struct file *file)
 	struct exo_env *env = file->private_data;
 
 	trace_exo_env(env->id, false);
+	/* No revocation may start once closed is set; then stop any timer. */
+	mutex_lock(&exo_lock);
+	env->closed = true;
+	mutex_unlock(&exo_lock);
+	cancel_delayed_work_sync(&env->abort_work);
+
 	mutex_lock(&exo_lock);
 	exo_env_close_all(env);
-	env->closed = true;
 	list_del(&env->node);
 	exo_stats.envs--;
 	mutex_unlock(&exo_lock);
@@ -140,6 +156,11 @@ union exo_ioctl_buf {
 	struct exo_cap_export cap_export;
 	struct exo_cap_import cap_import;
 	struct exo_key_drop key_drop;
+	struct exo_frame_alloc frame_alloc;
+	struct exo_frame_map frame_map;
+	struct exo_frame_unmap frame_unmap;
+	struct exo_caps_close caps_close;
+	struct exo_set_quota set_quota;
 };
 
 struct exo_ioctl_op {
@@ -195,6 +216,17 @@ static const struct exo_ioctl_op exo_ops[EXO_NR_MAX] = {
 	EXO_OP(CAP_IMPORT, struct exo_cap_import, __reserved,
 	       exo_ioc_cap_import, exo_undo_import),
 	EXO_OP(KEY_DROP, struct exo_key_drop, key, exo_ioc_key_drop, NULL),
+	/* FRAME_ALLOC undoes itself: its results go to user arrays. */
+	EXO_OP(FRAME_ALLOC, struct exo_frame_alloc, pfns, exo_ioc_frame_alloc,
+	       NULL),
+	EXO_OP(FRAME_MAP, struct exo_frame_map, __reserved, exo_ioc_frame_map,
+	       NULL),
+	EXO_OP(FRAME_UNMAP, struct exo_frame_unmap, __reserved,
+	       exo_ioc_frame_unmap, NULL),
+	EXO_OP(CAPS_CLOSE, struct exo_caps_close, __reserved,
+	       exo_ioc_caps_close, NULL),
+	EXO_OP(SET_QUOTA, struct exo_set_quota, quota, exo_ioc_set_quota,
+	       NULL),
 };
 
 static int exo_ioc_get_features(struct exo_env *env, void *arg)
@@ -205,7 +237,7 @@ static int exo_ioc_get_features(struct exo_env *env, void *arg)
 	if (f->flags)
 		return -EINVAL;
 	f->api_version = EXO_API_VERSION;
-	f->kinds = BIT(EXO_KIND_NULL);
+	f->kinds = BIT(EXO_KIND_NULL) | BIT(EXO_KIND_FRAME);
 	f->rights = EXO_RIGHTS_ALL;
 	f->max_caps = env->max_caps;
 	f->max_keys = env->max_keys;
@@ -263,6 +295,9 @@ static const struct file_operations exo_fops = {
 	.open		= exo_open,
 	.release	= exo_release,
 	.unlocked_ioctl	= exo_ioctl,
+	.mmap		= exo_mmap,
+	.read		= exo_read,
+	.poll		= exo_poll,
 	.compat_ioctl	= compat_ptr_ioctl,
 	.llseek		= noop_llseek,
 };
@@ -301,9 +336,12 @@ static int __init exo_init(void)
 
 	if (!gid_valid(make_kgid(&init_user_ns, exo_dev_gid)))
 		return -EINVAL;
-	ret = alloc_chrdev_region(&exo_devt, 0, 1, "exo");
+	ret = exo_pool_init();
 	if (ret)
 		return ret;
+	ret = alloc_chrdev_region(&exo_devt, 0, 1, "exo");
+	if (ret)
+		goto err_pool;
 	exo_class = class_create(THIS_MODULE, "exo");
 	if (IS_ERR(exo_class)) {
 		ret = PTR_ERR(exo_class);
@@ -329,7 +367,8 @@ static int __init exo_init(void)
 	ret = cdev_device_add(&exo_cdev, exo_device);
 	if (ret)
 		goto err_debugfs;
-	pr_info("exo: /dev/exo ready (api %d)\n", EXO_API_VERSION);
+	pr_info("exo: /dev/exo ready (api %d, %llu frames)\n", EXO_API_VERSION,
+		exo_pool_total());
 	return 0;
 
 err_debugfs:
@@ -340,6 +379,8 @@ err_class:
 	class_destroy(exo_class);
 err_region:
 	unregister_chrdev_region(exo_devt, 1);
+err_pool:
+	exo_pool_exit();
 	return ret;
 }
 
@@ -350,7 +391,9 @@ static void __exit exo_exit(void)
 	exo_debugfs_exit();
 	class_destroy(exo_class);
 	unregister_chrdev_region(exo_devt, 1);
-	WARN_ON(exo_stats.envs || exo_stats.caps || exo_stats.keys);
+	WARN_ON(exo_stats.envs || exo_stats.caps || exo_stats.keys ||
+		exo_pool_free_count() != exo_pool_total());
+	exo_pool_exit();
 }
 
 module_init(exo_init);

@@ -42,6 +42,43 @@ TRACE_EVENT(exo_revoke,
 		  __entry->slot, __entry->killed)
 );
 
+TRACE_EVENT(exo_revoke_request,
+	TP_PROTO(u64 env_id, u64 seq, u64 count, u32 deadline_ms),
+	TP_ARGS(env_id, seq, count, deadline_ms),
+	TP_STRUCT__entry(
+		__field(u64, env_id)
+		__field(u64, seq)
+		__field(u64, count)
+		__field(u32, deadline_ms)
+	),
+	TP_fast_assign(
+		__entry->env_id = env_id;
+		__entry->seq = seq;
+		__entry->count = count;
+		__entry->deadline_ms = deadline_ms;
+	),
+	TP_printk("env=%llu seq=%llu frames=%llu deadline=%ums",
+		  __entry->env_id, __entry->seq, __entry->count,
+		  __entry->deadline_ms)
+);
+
+TRACE_EVENT(exo_abort,
+	TP_PROTO(u64 env_id, u64 seq, u64 taken),
+	TP_ARGS(env_id, seq, taken),
+	TP_STRUCT__entry(
+		__field(u64, env_id)
+		__field(u64, seq)
+		__field(u64, taken)
+	),
+	TP_fast_assign(
+		__entry->env_id = env_id;
+		__entry->seq = seq;
+		__entry->taken = taken;
+	),
+	TP_printk("env=%llu seq=%llu repossessed=%llu", __entry->env_id,
+		  __entry->seq, __entry->taken)
+);
+
 #endif /* _EXO_TRACE_H */
 
 #undef TRACE_INCLUDE_PATH

@@ -84,6 +84,16 @@
  *  EDQUOT       the env's quota for that resource kind is used up
  *  ENOMEM       the kernel could not allocate memory
  *  EOVERFLOW    a count or range does not fit
+ *  EBUSY        a frame asked for by physical name is taken
+ *  ENOMEM       also: the frame pool is empty
+ *  EEXIST       a page of the region is already bound to a frame
+ *  ENOENT       unmap of a page that holds no binding
+ *
+ * Batched calls (FRAME_MAP, FRAME_UNMAP, CAPS_CLOSE) process their array in
+ * order and stop at the first failing element: the ioctl itself succeeds
+ * (returns 0) when the header was valid, and reports @done, the number of
+ * elements that took effect, and @error, the positive errno of element
+ * @done (0 if all took effect).
  */
 #ifndef _UAPI_LINUX_EXO_H
 #define _UAPI_LINUX_EXO_H
@@ -103,6 +113,7 @@ typedef __u64 exo_cap_t;
 /* Resource kinds.  Each has its own per-env quota. */
 enum exo_kind {
 	EXO_KIND_NULL	= 1,	/* a resource with no content: exercises caps */
+	EXO_KIND_FRAME	= 2,	/* a physical page frame from exo's pool */
 	EXO_KIND_MAX,
 };
 
@@ -256,6 +267,198 @@ struct exo_key_drop {
 	struct exo_key key;	/* in */
 };
 
+/* ---- physical page frames ------------------------------------------------ */
+
+/*
+ * Frames are named by their physical frame number (PFN).  exo owns a pool
+ * of frames taken from the page allocator when the module loads; the PFN
+ * ranges of the pool are listed in the pool info page, so a libOS can pick
+ * frames by cache colour or by NUMA node and ask for them by name.
+ *
+ * Secure binding.  A libOS mmap()s a *region* of /dev/exo, MAP_SHARED, at an
+ * address of its choosing, with the file offset equal to that address (the
+ * region is named by where it lives).  The region starts empty: every
+ * access faults with SIGBUS.  FRAME_MAP then binds frames the env holds to
+ * pages of the region; the rights check happens once, there, and the page
+ * table entry is installed at once, so later accesses run at hardware
+ * speed.  FRAME_UNMAP or the death of the capability (close, revoke,
+ * repossession) removes the binding and the entry, in every process that
+ * maps the region (shared through fork or a passed fd).  A frame bound
+ * read-only (capability without WRITE, or prot without EXO_PROT_WRITE)
+ * stays read-only even if the region is mprotect()ed writable.
+ *
+ *   mmap(A, len, PROT_READ|PROT_WRITE, MAP_SHARED|MAP_FIXED_NOREPLACE, fd, A)
+ *
+ *       A                                            A + len
+ *       +--------+--------+--------+--------+--------+
+ *       | frame  | (none) | frame  | frame  | (none) |   (none): SIGBUS
+ *       | pfn 812|        | pfn 77 | pfn 78 |        |
+ *       +--------+--------+--------+--------+--------+
+ *
+ * Information.  mmap(NULL, 2 * page size, PROT_READ, MAP_SHARED, fd,
+ * EXO_INFO_OFFSET) maps two read-only pages: the pool page, the same for
+ * every env, and the env's own page.  Fields are updated by the kernel as
+ * things change; read them with READ_ONCE-style loads.
+ *
+ *   EXO_INFO_OFFSET  +----------------------------+
+ *                    | struct exo_pool_info       |  one for the system
+ *                    |  totals, free, pfn ranges  |
+ *   + page size      +----------------------------+
+ *                    | struct exo_env_page        |  one per env
+ *                    |  quota/usage, revocation,  |
+ *                    |  repossession vector       |
+ *                    +----------------------------+
+ *
+ * Visible revocation and abort.  When root (debugfs) or a starved
+ * allocation asks an env for frames back, the kernel queues an
+ * EXO_EV_REVOKE event (read() on the fd, poll/epoll readable) naming how
+ * many frames and a deadline; the libOS frees frames of its choosing (close
+ * their capabilities).  What is still owed at the deadline the kernel takes
+ * itself: it revokes frames of its own choosing (their capabilities become
+ * tombstones, every mapping of them faults with SIGBUS), records each in
+ * the env page's repossession vector and queues an EXO_EV_REPOSSESSED event.
+ */
+#define EXO_PROT_READ		(1U << 0)
+#define EXO_PROT_WRITE		(1U << 1)
+
+#define EXO_INFO_OFFSET		(1ULL << 60)	/* above any user address */
+#define EXO_BATCH_MAX		65536		/* elements per batched call */
+
+/*
+ * EXO_IOC_FRAME_ALLOC — allocate @count frames, all or nothing.  By default
+ * any free frames; with EXO_FRAME_BY_PFN exactly the PFNs in @pfns (EINVAL
+ * if one is outside the pool or repeated, EBUSY if one is taken).  Frames
+ * come zeroed.  Writes @count root capabilities to @caps and the PFNs to
+ * @pfns.  EDQUOT over quota, ENOMEM if the pool has too few free frames.
+ */
+#define EXO_FRAME_BY_PFN	(1U << 0)
+struct exo_frame_alloc {
+	__u32 size;
+	__u32 flags;		/* EXO_FRAME_* */
+	__u32 count;		/* in: 1..EXO_BATCH_MAX */
+	__u32 __reserved;	/* must be 0 */
+	__aligned_u64 caps;	/* in: user pointer to exo_cap_t[count] (out) */
+	__aligned_u64 pfns;	/* in: user pointer to __u64[count] (in/out) */
+};
+
+struct exo_map_entry {
+	__aligned_u64 addr;	/* page-aligned, inside a region of this env */
+	exo_cap_t cap;		/* frame capability with EXO_RIGHT_MAP */
+	__u32 prot;		/* EXO_PROT_READ, | EXO_PROT_WRITE (needs WRITE) */
+	__u32 __reserved;	/* must be 0 */
+};
+
+/* EXO_IOC_FRAME_MAP — bind frames to region pages (batched). */
+struct exo_frame_map {
+	__u32 size;
+	__u32 flags;		/* must be 0 */
+	__u32 count;		/* in: 1..EXO_BATCH_MAX */
+	__u32 done;		/* out */
+	__aligned_u64 entries;	/* in: user pointer to exo_map_entry[count] */
+	__s32 error;		/* out: errno of element @done, or 0 */
+	__u32 __reserved;	/* must be 0 */
+};
+
+/* EXO_IOC_FRAME_UNMAP — remove the bindings of region pages (batched). */
+struct exo_frame_unmap {
+	__u32 size;
+	__u32 flags;		/* must be 0 */
+	__u32 count;		/* in: 1..EXO_BATCH_MAX */
+	__u32 done;		/* out */
+	__aligned_u64 addrs;	/* in: user pointer to __u64[count] */
+	__s32 error;		/* out */
+	__u32 __reserved;	/* must be 0 */
+};
+
+/* EXO_IOC_CAPS_CLOSE — EXO_IOC_CAP_CLOSE over an array (batched). */
+struct exo_caps_close {
+	__u32 size;
+	__u32 flags;		/* must be 0 */
+	__u32 count;		/* in: 1..EXO_BATCH_MAX */
+	__u32 done;		/* out */
+	__aligned_u64 caps;	/* in: user pointer to exo_cap_t[count] */
+	__s32 error;		/* out */
+	__u32 __reserved;	/* must be 0 */
+};
+
+/*
+ * EXO_IOC_SET_QUOTA — root (CAP_SYS_ADMIN) sets env @env_id's quota for
+ * @kind.  ESRCH if no such env is open.  A quota below current use takes
+ * nothing away by itself; it only stops new allocations.
+ */
+struct exo_set_quota {
+	__u32 size;
+	__u32 flags;		/* must be 0 */
+	__aligned_u64 env_id;	/* 0: the calling env */
+	__u32 kind;
+	__u32 quota;
+};
+
+/* Events, read() from the fd as an array of struct exo_event. */
+enum exo_event_type {
+	EXO_EV_REVOKE		= 1,	/* give back @count frames by @deadline_ns */
+	EXO_EV_REVOKE_DONE	= 2,	/* the request @seq was honoured in full */
+	EXO_EV_REPOSSESSED	= 3,	/* frame @pfn was taken; @cap is dead */
+};
+
+#define EXO_EVF_LOST		(1U << 0)	/* events were dropped before this */
+struct exo_event {
+	__u32 type;
+	__u32 flags;		/* EXO_EVF_* */
+	__aligned_u64 seq;	/* revocation request number */
+	__aligned_u64 count;	/* REVOKE: frames asked for */
+	__aligned_u64 deadline_ns; /* REVOKE: CLOCK_MONOTONIC */
+	__aligned_u64 pfn;	/* REPOSSESSED */
+	exo_cap_t cap;		/* REPOSSESSED: the capability, now a tombstone */
+};
+
+#define EXO_POOL_MAGIC		0x65786f50	/* "exoP" */
+#define EXO_POOL_RANGES		64
+struct exo_pfn_range {
+	__aligned_u64 start;	/* first PFN */
+	__aligned_u64 count;	/* frames */
+};
+
+/* The pool page (first info page); read-only. */
+struct exo_pool_info {
+	__u32 magic;			/* EXO_POOL_MAGIC */
+	__u32 version;			/* EXO_API_VERSION */
+	__u32 page_size;
+	__u32 nr_ranges;		/* valid entries of @ranges */
+	__aligned_u64 frames_total;
+	__aligned_u64 frames_free;
+	__aligned_u64 frames_mapped;	/* bindings in all envs */
+	__aligned_u64 revocations;	/* requests made */
+	__aligned_u64 revocations_honoured;
+	__aligned_u64 revocations_aborted;
+	__aligned_u64 frames_repossessed;
+	struct exo_pfn_range ranges[EXO_POOL_RANGES];
+};
+
+#define EXO_REPO_SLOTS		64
+struct exo_repo_entry {
+	__aligned_u64 pfn;
+	exo_cap_t cap;
+};
+
+/* The env page (second info page); read-only. */
+struct exo_env_page {
+	__aligned_u64 env_id;
+	__u32 frame_quota;
+	__u32 frames_used;
+	__u32 frames_mapped;
+	__u32 events_pending;
+	__aligned_u64 revoke_seq;	/* latest request number, 0 if none */
+	__aligned_u64 revoke_owed;	/* frames still owed for it */
+	__aligned_u64 revoke_deadline_ns;
+	/*
+	 * Repossession vector: entry i of the ring is
+	 * repo[i % EXO_REPO_SLOTS] for i < repo_count.
+	 */
+	__aligned_u64 repo_count;
+	struct exo_repo_entry repo[EXO_REPO_SLOTS];
+};
+
 #define EXO_IOC_TYPE		0xE7
 
 enum exo_ioctl_nr {
@@ -269,6 +472,11 @@ enum exo_ioctl_nr {
 	EXO_NR_CAP_EXPORT	= 0x07,
 	EXO_NR_CAP_IMPORT	= 0x08,
 	EXO_NR_KEY_DROP		= 0x09,
+	EXO_NR_FRAME_ALLOC	= 0x0a,
+	EXO_NR_FRAME_MAP	= 0x0b,
+	EXO_NR_FRAME_UNMAP	= 0x0c,
+	EXO_NR_CAPS_CLOSE	= 0x0d,
+	EXO_NR_SET_QUOTA	= 0x0e,
 	EXO_NR_MAX,
 };
 
@@ -282,5 +490,10 @@ enum exo_ioctl_nr {
 #define EXO_IOC_CAP_EXPORT	_IO(EXO_IOC_TYPE, EXO_NR_CAP_EXPORT)
 #define EXO_IOC_CAP_IMPORT	_IO(EXO_IOC_TYPE, EXO_NR_CAP_IMPORT)
 #define EXO_IOC_KEY_DROP	_IO(EXO_IOC_TYPE, EXO_NR_KEY_DROP)
+#define EXO_IOC_FRAME_ALLOC	_IO(EXO_IOC_TYPE, EXO_NR_FRAME_ALLOC)
+#define EXO_IOC_FRAME_MAP	_IO(EXO_IOC_TYPE, EXO_NR_FRAME_MAP)
+#define EXO_IOC_FRAME_UNMAP	_IO(EXO_IOC_TYPE, EXO_NR_FRAME_UNMAP)
+#define EXO_IOC_CAPS_CLOSE	_IO(EXO_IOC_TYPE, EXO_NR_CAPS_CLOSE)
+#define EXO_IOC_SET_QUOTA	_IO(EXO_IOC_TYPE, EXO_NR_SET_QUOTA)
 
 #endif /* _UAPI_LINUX_EXO_H */

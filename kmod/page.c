@@ -1,0 +1,974 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * exo — physical page frames: the pool, allocation by physical name,
+ * secure bindings into user regions, visible revocation and the abort
+ * protocol.
+ *
+ * The pool is taken from the page allocator at load time, in chunks as
+ * large as it will give (up to 2 MiB), and never returned until unload, so
+ * a PFN in the pool always means the same physical frame.  A frame in use
+ * is an exo_obj owned by the env that allocated it; capabilities name it.
+ *
+ * Bindings live in the env: an xarray from region page (the file offset,
+ * which is the page's virtual page number at mmap time) to the frame
+ * capability that authorised it.  Each env's fd has its own address_space,
+ * so unmap_mapping_range() on it reaches every process mapping the region,
+ * whatever address it now sits at.  Page-table entries are installed at
+ * bind time; the fault handler only repairs entries the kernel dropped
+ * (fork, mremap) and answers SIGBUS where no binding is.  Both run under
+ * exo_lock, so a revocation (which zaps under exo_lock) can never race
+ * with an insertion.  Lock order: mmap_lock -> exo_lock -> i_mmap_rwsem.
+ */
+#include <linux/bitmap.h>
+#include <linux/highmem.h>
+#include <linux/mm.h>
+#include <linux/pagemap.h>
+#include <linux/module.h>
+#include <linux/poll.h>
+#include <linux/sched/mm.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
+#include <linux/uaccess.h>
+#include <linux/vmalloc.h>
+
+#include "exo_priv.h"
+#include "trace.h"
+
+static unsigned int exo_pool_pages = 16384;
+module_param_named(pool_pages, exo_pool_pages, uint, 0444);
+MODULE_PARM_DESC(pool_pages, "Frames in exo's pool, taken at load time (default 16384 = 64 MiB with 4 KiB pages)");
+
+unsigned int exo_frame_quota;
+module_param_named(frame_quota, exo_frame_quota, uint, 0644);
+MODULE_PARM_DESC(frame_quota, "Frames per env (applies to new envs; default 0 = the whole pool)");
+
+static unsigned int exo_revoke_ms = 1000;
+module_param_named(revoke_deadline_ms, exo_revoke_ms, uint, 0644);
+MODULE_PARM_DESC(revoke_deadline_ms, "Deadline of a revocation made by a starved allocation (default 1000 ms)");
+
+static bool exo_reclaim_on_empty = true;
+module_param_named(reclaim_on_empty, exo_reclaim_on_empty, bool, 0644);
+MODULE_PARM_DESC(reclaim_on_empty, "When the pool is empty, ask the largest holder for frames back (default Y)");
+
+struct exo_frame {
+	struct exo_obj obj;
+	u64 pfn;
+	u32 idx;
+};
+
+struct exo_bind {
+	struct list_head cap_node;	/* in cap->binds */
+	struct exo_cap *cap;
+	unsigned long pgoff;
+	bool writable;
+};
+
+struct exo_chunk {
+	struct page *page;
+	unsigned int order;
+	u64 pfn;
+	u32 first;			/* pool index of its first frame */
+	u32 count;
+};
+
+static struct exo_chunk *exo_chunks;
+static u32 exo_nchunks;
+static u64 *exo_pfn_of;			/* pool index -> PFN */
+static unsigned long *exo_used_map;	/* pool index -> taken */
+static u32 exo_pool_size;
+static u32 exo_pool_free;
+static u32 exo_alloc_hint;
+static struct exo_pool_info *exo_pool_page;
+static struct kmem_cache *exo_frame_cache;
+static struct kmem_cache *exo_bind_cache;
+
+static const struct vm_operations_struct exo_region_vm_ops;
+static const struct vm_operations_struct exo_info_vm_ops;
+
+u64 exo_pool_total(void)
+{
+	return exo_pool_size;
+}
+
+u64 exo_pool_free_count(void)
+{
+	return exo_pool_free;
+}
+
+static void exo_pool_page_sync(void)
+{
+	struct exo_pool_info *p = exo_pool_page;
+
+	WRITE_ONCE(p->frames_free, exo_pool_free);
+	WRITE_ONCE(p->frames_mapped, exo_stats.frames_mapped);
+	WRITE_ONCE(p->revocations, exo_stats.revocations);
+	WRITE_ONCE(p->revocations_honoured, exo_stats.revocations_honoured);
+	WRITE_ONCE(p->revocations_aborted, exo_stats.revocations_aborted);
+	WRITE_ONCE(p->frames_repossessed, exo_stats.frames_repossessed);
+}
+
+/* Mirror the env's state into its read-only info page. */
+void exo_env_page_sync(struct exo_env *env)
+{
+	struct exo_env_page *p = env->page;
+
+	if (!p)
+		return;
+	WRITE_ONCE(p->frame_quota, env->quota[EXO_KIND_FRAME]);
+	WRITE_ONCE(p->frames_used, env->used[EXO_KIND_FRAME]);
+	WRITE_ONCE(p->frames_mapped, env->frames_mapped);
+	WRITE_ONCE(p->events_pending, env->ev_count);
+	WRITE_ONCE(p->revoke_seq, env->revoke_seq);
+	WRITE_ONCE(p->revoke_owed, env->revoke_owed);
+	WRITE_ONCE(p->revoke_deadline_ns, env->revoke_deadline_ns);
+	exo_pool_page_sync();
+}
+
+/* ---- the pool ----------------------------------------------------------- */
+
+static int exo_chunk_cmp(const void *a, const void *b)
+{
+	const struct exo_chunk *x = a, *y = b;
+
+	return x->pfn < y->pfn ? -1 : x->pfn > y->pfn;
+}
+
+int exo_pool_init(void)
+{
+	u32 want = clamp(exo_pool_pages, 1U, 1U << 24), got = 0, i, j;
+	unsigned int order = 9;
+	struct exo_pool_info *p;
+	int ret = -ENOMEM;
+
+	exo_frame_cache = KMEM_CACHE(exo_frame, 0);
+	exo_bind_cache = KMEM_CACHE(exo_bind, 0);
+	exo_chunks = kvcalloc(want, sizeof(*exo_chunks), GFP_KERNEL);
+	exo_pfn_of = kvcalloc(want, sizeof(*exo_pfn_of), GFP_KERNEL);
+	exo_used_map = bitmap_zalloc(want, GFP_KERNEL);
+	exo_pool_page = (void *)get_zeroed_page(GFP_KERNEL);
+	if (!exo_frame_cache || !exo_bind_cache || !exo_chunks ||
+	    !exo_pfn_of || !exo_used_map || !exo_pool_page)
+		goto err;
+
+	while (got < want) {
+		struct exo_chunk *c = &exo_chunks[exo_nchunks];
+		struct page *page;
+
+		while ((1U << order) > want - got)
+			order--;
+		page = alloc_pages(GFP_KERNEL | __GFP_NOWARN | __GFP_NORETRY,
+				   order);
+		if (!page) {
+			if (!order)
+				goto err;
+			order--;
+			continue;
+		}
+		c->page = page;
+		c->order = order;
+		c->pfn = page_to_pfn(page);
+		c->count = 1U << order;
+		exo_nchunks++;
+		got += c->count;
+	}
+
+	/* PFN order, so pool index order is physical order too. */
+	sort(exo_chunks, exo_nchunks, sizeof(*exo_chunks), exo_chunk_cmp, NULL);
+	p = exo_pool_page;
+	for (i = 0, got = 0; i < exo_nchunks; i++) {
+		struct exo_chunk *c = &exo_chunks[i];
+
+		c->first = got;
+		for (j = 0; j < c->count; j++)
+			exo_pfn_of[got + j] = c->pfn + j;
+		got += c->count;
+		/* Merge physically adjacent chunks into one published range. */
+		if (p->nr_ranges &&
+		    p->ranges[p->nr_ranges - 1].start +
+		    p->ranges[p->nr_ranges - 1].count == c->pfn)
+			p->ranges[p->nr_ranges - 1].count += c->count;
+		else if (p->nr_ranges < EXO_POOL_RANGES)
+			p->ranges[p->nr_ranges++] =
+				(struct exo_pfn_range){ c->pfn, c->count };
+	}
+	exo_pool_size = got;
+	exo_pool_free = got;
+	p->magic = EXO_POOL_MAGIC;
+	p->version = EXO_API_VERSION;
+	p->page_size = PAGE_SIZE;
+	p->frames_total = got;
+	exo_pool_page_sync();
+	return 0;
+err:
+	exo_pool_exit();
+	return ret;
+}
+
+void exo_pool_exit(void)
+{
+	u32 i;
+
+	for (i = 0; exo_chunks && i < exo_nchunks; i++)
+		__free_pages(exo_chunks[i].page, exo_chunks[i].order);
+	exo_nchunks = 0;
+	kvfree(exo_chunks);
+	kvfree(exo_pfn_of);
+	bitmap_free(exo_used_map);
+	free_page((unsigned long)exo_pool_page);
+	kmem_cache_destroy(exo_frame_cache);
+	kmem_cache_destroy(exo_bind_cache);
+	exo_chunks = NULL;
+	exo_pfn_of = NULL;
+	exo_used_map = NULL;
+	exo_pool_page = NULL;
+	exo_frame_cache = NULL;
+	exo_bind_cache = NULL;
+}
+
+/* Pool index of @pfn, or -1 if it is not in the pool. */
+static s64 exo_pfn_index(u64 pfn)
+{
+	u32 lo = 0, hi = exo_nchunks;
+
+	while (lo < hi) {
+		u32 mid = lo + (hi - lo) / 2;
+		struct exo_chunk *c = &exo_chunks[mid];
+
+		if (pfn < c->pfn)
+			hi = mid;
+		else if (pfn >= c->pfn + c->count)
+			lo = mid + 1;
+		else
+			return c->first + (pfn - c->pfn);
+	}
+	return -1;
+}
+
+/* ---- frames --------------------------------------------------------------- */
+
+/* Is pool index @idx among the first @n (already converted) entries? */
+static bool pfn_repeated(const u64 *idxs, u32 n, u64 pfn)
+{
+	s64 idx = exo_pfn_index(pfn);
+	u32 i;
+
+	for (i = 0; i < n; i++)
+		if (idxs[i] == idx)
+			return true;
+	return false;
+}
+
+static void exo_frame_release(struct exo_obj *obj)
+{
+	struct exo_frame *f = container_of(obj, struct exo_frame, obj);
+	struct exo_env *env = obj->owner;
+
+	__clear_bit(f->idx, exo_used_map);
+	exo_pool_free++;
+	kmem_cache_free(exo_frame_cache, f);
+
+	/* A frame given back counts against a revocation in progress. */
+	if (env->revoke_owed && !--env->revoke_owed && !env->aborting) {
+		struct exo_event ev = {
+			.type = EXO_EV_REVOKE_DONE,
+			.seq = env->revoke_seq,
+		};
+
+		exo_stats.revocations_honoured++;
+		exo_env_post(env, &ev);
+	}
+}
+
+/* Take pool frame @idx for @env and give it a root capability. */
+static int exo_frame_take(struct exo_env *env, u32 idx, exo_cap_t *h)
+{
+	struct exo_frame *f;
+	int ret;
+
+	f = kmem_cache_zalloc(exo_frame_cache, GFP_KERNEL_ACCOUNT);
+	if (!f)
+		return -ENOMEM;
+	ret = exo_obj_charge(env, EXO_KIND_FRAME);
+	if (ret) {
+		kmem_cache_free(exo_frame_cache, f);
+		return ret;
+	}
+	/* Nothing of the previous holder may leak to the next. */
+	clear_highpage(pfn_to_page(exo_pfn_of[idx]));
+	__set_bit(idx, exo_used_map);
+	exo_pool_free--;
+	f->pfn = exo_pfn_of[idx];
+	f->idx = idx;
+	exo_obj_init(&f->obj, env, EXO_KIND_FRAME, exo_frame_release);
+	ret = exo_cap_install_root(env, &f->obj, h);
+	exo_obj_put(&f->obj);		/* the capability holds it now */
+	return ret;
+}
+
+static struct exo_env *exo_largest_holder(struct exo_env *except)
+{
+	struct exo_env *env, *best = NULL;
+
+	list_for_each_entry(env, &exo_envs, node)
+		if (env != except && !env->closed &&
+		    (!best || env->used[EXO_KIND_FRAME] >
+			      best->used[EXO_KIND_FRAME]))
+			best = env;
+	return best && best->used[EXO_KIND_FRAME] ? best : NULL;
+}
+
+int exo_ioc_frame_alloc(struct exo_env *env, void *arg)
+{
+	struct exo_frame_alloc *fa = arg;
+	bool by_pfn = fa->flags & EXO_FRAME_BY_PFN;
+	u64 __user *upfns = u64_to_user_ptr(fa->pfns);
+	exo_cap_t __user *ucaps = u64_to_user_ptr(fa->caps);
+	u32 n = fa->count, i, done = 0;
+	exo_cap_t *caps = NULL;
+	u64 *pfns = NULL;
+	int ret;
+
+	if ((fa->flags & ~EXO_FRAME_BY_PFN) || fa->__reserved ||
+	    !n || n > EXO_BATCH_MAX)
+		return -EINVAL;
+	caps = kvmalloc_array(n, sizeof(*caps), GFP_KERNEL);
+	pfns = kvmalloc_array(n, sizeof(*pfns), GFP_KERNEL);
+	if (!caps || !pfns) {
+		ret = -ENOMEM;
+		goto out_free;
+	}
+	if (by_pfn && copy_from_user(pfns, upfns, n * sizeof(*pfns))) {
+		ret = -EFAULT;
+		goto out_free;
+	}
+
+	mutex_lock(&exo_lock);
+	if (env->used[EXO_KIND_FRAME] + (u64)n > env->quota[EXO_KIND_FRAME]) {
+		ret = -EDQUOT;
+		goto out_unlock;
+	}
+	if (n > exo_pool_free) {
+		struct exo_env *victim;
+
+		ret = -ENOMEM;
+		if (exo_reclaim_on_empty && !by_pfn &&
+		    (victim = exo_largest_holder(env)))
+			exo_revoke_request(victim, n - exo_pool_free,
+					   exo_revoke_ms);
+		goto out_unlock;
+	}
+	if (by_pfn) {
+		/* Check every name first: all or nothing. */
+		ret = 0;
+		for (i = 0; i < n && !ret; i++) {
+			s64 idx = exo_pfn_index(pfns[i]);
+
+			/* Mark as we go so a repeated PFN is caught too. */
+			if (idx < 0)
+				ret = -EINVAL;
+			else if (test_and_set_bit(idx, exo_used_map))
+				ret = pfn_repeated(pfns, i, pfns[i]) ? -EINVAL
+								     : -EBUSY;
+			else
+				pfns[i] = idx;
+		}
+		/* Unmark what this loop marked: pfns[0 .. last good]. */
+		n = ret ? i - 1 : n;
+		for (i = 0; i < n; i++)
+			__clear_bit(pfns[i], exo_used_map);
+		n = fa->count;
+		if (ret)
+			goto out_unlock;
+		for (; done < n; done++) {
+			u32 idx = pfns[done];
+
+			ret = exo_frame_take(env, idx, &caps[done]);
+			if (ret)
+				break;
+			pfns[done] = exo_pfn_of[idx];
+		}
+	} else {
+		ret = 0;
+		for (; done < n; done++) {
+			u32 idx = find_next_zero_bit(exo_used_map,
+						     exo_pool_size,
+						     exo_alloc_hint);
+
+			if (idx >= exo_pool_size)
+				idx = find_first_zero_bit(exo_used_map,
+							  exo_pool_size);
+			ret = exo_frame_take(env, idx, &caps[done]);
+			if (ret)
+				break;
+			pfns[done] = exo_pfn_of[idx];
+			exo_alloc_hint = idx + 1;
+		}
+	}
+	if (ret)
+		goto out_undo;
+	exo_env_page_sync(env);
+	mutex_unlock(&exo_lock);
+
+	if (copy_to_user(ucaps, caps, n * sizeof(*caps)) ||
+	    copy_to_user(upfns, pfns, n * sizeof(*pfns))) {
+		ret = -EFAULT;
+		mutex_lock(&exo_lock);
+		goto out_undo;
+	}
+	goto out_free;
+
+out_undo:
+	for (i = 0; i < done; i++)
+		exo_cap_close_handle(env, caps[i]);
+	exo_env_page_sync(env);
+out_unlock:
+	mutex_unlock(&exo_lock);
+out_free:
+	kvfree(caps);
+	kvfree(pfns);
+	return ret;
+}
+
+/* ---- bindings ------------------------------------------------------------- */
+
+static u64 exo_bind_pfn(struct exo_bind *b)
+{
+	return container_of(b->cap->obj, struct exo_frame, obj)->pfn;
+}
+
+static pgprot_t exo_bind_prot(struct vm_area_struct *vma, bool writable)
+{
+	unsigned long flags = vma->vm_flags;
+
+	if (!writable)
+		flags &= ~VM_WRITE;
+	return vm_get_page_prot(flags);
+}
+
+static void exo_bind_free(struct exo_env *env, struct exo_bind *b)
+{
+	list_del(&b->cap_node);
+	unmap_mapping_range(&env->mapping, (loff_t)b->pgoff << PAGE_SHIFT,
+			    PAGE_SIZE, 1);
+	env->frames_mapped--;
+	exo_stats.frames_mapped--;
+	kmem_cache_free(exo_bind_cache, b);
+}
+
+/* The capability is dying: remove every binding made through it. */
+void exo_cap_unbind_all(struct exo_cap *cap)
+{
+	struct exo_env *env = cap->env;
+	struct exo_bind *b, *tmp;
+
+	list_for_each_entry_safe(b, tmp, &cap->binds, cap_node) {
+		xa_erase(&env->binds, b->pgoff);
+		exo_bind_free(env, b);
+	}
+}
+
+static bool exo_is_region(struct exo_env *env, struct vm_area_struct *vma)
+{
+	return vma && vma->vm_ops == &exo_region_vm_ops &&
+	       vma->vm_file->private_data == env;
+}
+
+static int exo_map_one(struct exo_env *env, struct mm_struct *mm,
+		       const struct exo_map_entry *e)
+{
+	bool writable = e->prot & EXO_PROT_WRITE;
+	struct vm_area_struct *vma;
+	struct exo_bind *b;
+	struct exo_cap *cap;
+	vm_fault_t vret;
+	int ret;
+
+	if (e->__reserved || !e->prot ||
+	    (e->prot & ~(EXO_PROT_READ | EXO_PROT_WRITE)) ||
+	    !PAGE_ALIGNED(e->addr))
+		return -EINVAL;
+	ret = exo_cap_lookup(env, e->cap, EXO_RIGHT_MAP |
+			     (writable ? EXO_RIGHT_WRITE : 0), &cap);
+	if (ret)
+		return ret;
+	if (cap->obj->kind != EXO_KIND_FRAME)
+		return -EINVAL;
+	vma = vma_lookup(mm, e->addr);
+	if (!exo_is_region(env, vma))
+		return -EINVAL;
+
+	b = kmem_cache_alloc(exo_bind_cache, GFP_KERNEL_ACCOUNT);
+	if (!b)
+		return -ENOMEM;
+	b->cap = cap;
+	b->pgoff = linear_page_index(vma, e->addr);
+	b->writable = writable;
+	ret = xa_insert(&env->binds, b->pgoff, b, GFP_KERNEL_ACCOUNT);
+	if (ret) {
+		kmem_cache_free(exo_bind_cache, b);
+		return ret == -EBUSY ? -EEXIST : ret;
+	}
+	list_add_tail(&b->cap_node, &cap->binds);
+	env->frames_mapped++;
+	exo_stats.frames_mapped++;
+
+	vret = vmf_insert_pfn_prot(vma, e->addr, exo_bind_pfn(b),
+				   exo_bind_prot(vma, writable));
+	if (vret != VM_FAULT_NOPAGE) {
+		xa_erase(&env->binds, b->pgoff);
+		exo_bind_free(env, b);
+		return vret == VM_FAULT_OOM ? -ENOMEM : -EFAULT;
+	}
+	return 0;
+}
+
+static int exo_unmap_one(struct exo_env *env, struct mm_struct *mm, u64 addr)
+{
+	struct vm_area_struct *vma;
+	unsigned long pgoff;
+	struct exo_bind *b;
+
+	if (!PAGE_ALIGNED(addr))
+		return -EINVAL;
+	vma = vma_lookup(mm, addr);
+	if (exo_is_region(env, vma))
+		pgoff = linear_page_index(vma, addr);
+	else if (!vma)
+		pgoff = addr >> PAGE_SHIFT;	/* the region was munmap()ed */
+	else
+		return -EINVAL;
+	b = xa_erase(&env->binds, pgoff);
+	if (!b)
+		return -ENOENT;
+	exo_bind_free(env, b);
+	return 0;
+}
+
+/* Copy a batch array in once, before any lock: it may live in a region. */
+static void *exo_batch_copy(u64 uptr, u32 count, size_t elem)
+{
+	void *p;
+
+	if (!count || count > EXO_BATCH_MAX)
+		return ERR_PTR(-EINVAL);
+	p = kvmalloc_array(count, elem, GFP_KERNEL);
+	if (!p)
+		return ERR_PTR(-ENOMEM);
+	if (copy_from_user(p, u64_to_user_ptr(uptr), count * elem)) {
+		kvfree(p);
+		return ERR_PTR(-EFAULT);
+	}
+	return p;
+}
+
+int exo_ioc_frame_map(struct exo_env *env, void *arg)
+{
+	struct exo_frame_map *fm = arg;
+	struct mm_struct *mm = current->mm;
+	struct exo_map_entry *ents;
+	int ret = 0;
+	u32 i;
+
+	if (fm->flags || fm->__reserved)
+		return -EINVAL;
+	ents = exo_batch_copy(fm->entries, fm->count, sizeof(*ents));
+	if (IS_ERR(ents))
+		return PTR_ERR(ents);
+	if (mmap_read_lock_killable(mm)) {
+		kvfree(ents);
+		return -EINTR;
+	}
+	mutex_lock(&exo_lock);
+	for (i = 0; i < fm->count; i++) {
+		ret = exo_map_one(env, mm, &ents[i]);
+		if (ret)
+			break;
+	}
+	exo_env_page_sync(env);
+	mutex_unlock(&exo_lock);
+	mmap_read_unlock(mm);
+	kvfree(ents);
+	fm->done = i;
+	fm->error = -ret;
+	return 0;
+}
+
+int exo_ioc_frame_unmap(struct exo_env *env, void *arg)
+{
+	struct exo_frame_unmap *fu = arg;
+	struct mm_struct *mm = current->mm;
+	int ret = 0;
+	u64 *addrs;
+	u32 i;
+
+	if (fu->flags || fu->__reserved)
+		return -EINVAL;
+	addrs = exo_batch_copy(fu->addrs, fu->count, sizeof(*addrs));
+	if (IS_ERR(addrs))
+		return PTR_ERR(addrs);
+	if (mmap_read_lock_killable(mm)) {
+		kvfree(addrs);
+		return -EINTR;
+	}
+	mutex_lock(&exo_lock);
+	for (i = 0; i < fu->count; i++) {
+		ret = exo_unmap_one(env, mm, addrs[i]);
+		if (ret)
+			break;
+	}
+	exo_env_page_sync(env);
+	mutex_unlock(&exo_lock);
+	mmap_read_unlock(mm);
+	kvfree(addrs);
+	fu->done = i;
+	fu->error = -ret;
+	return 0;
+}
+
+int exo_ioc_caps_close(struct exo_env *env, void *arg)
+{
+	struct exo_caps_close *cc = arg;
+	exo_cap_t *caps;
+	int ret = 0;
+	u32 i;
+
+	if (cc->flags || cc->__reserved)
+		return -EINVAL;
+	caps = exo_batch_copy(cc->caps, cc->count, sizeof(*caps));
+	if (IS_ERR(caps))
+		return PTR_ERR(caps);
+	mutex_lock(&exo_lock);
+	for (i = 0; i < cc->count; i++) {
+		ret = exo_cap_close_handle(env, caps[i]);
+		if (ret)
+			break;
+	}
+	exo_env_page_sync(env);
+	mutex_unlock(&exo_lock);
+	kvfree(caps);
+	cc->done = i;
+	cc->error = -ret;
+	return 0;
+}
+
+int exo_ioc_set_quota(struct exo_env *env, void *arg)
+{
+	struct exo_set_quota *sq = arg;
+	struct exo_env *e, *target = NULL;
+
+	if (sq->flags)
+		return -EINVAL;
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	if (!sq->kind || sq->kind >= EXO_KIND_MAX)
+		return -EINVAL;
+	mutex_lock(&exo_lock);
+	if (!sq->env_id) {
+		target = env;
+	} else {
+		list_for_each_entry(e, &exo_envs, node)
+			if (e->id == sq->env_id)
+				target = e;
+	}
+	if (target) {
+		target->quota[sq->kind] = sq->quota;
+		exo_env_page_sync(target);
+	}
+	mutex_unlock(&exo_lock);
+	return target ? 0 : -ESRCH;
+}
+
+/* ---- the region's fault handlers -------------------------------------------- */
+
+static vm_fault_t exo_region_fault(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct exo_env *env = vma->vm_file->private_data;
+	vm_fault_t ret = VM_FAULT_SIGBUS;
+	struct exo_bind *b;
+
+	mutex_lock(&exo_lock);
+	b = xa_load(&env->binds, vmf->pgoff);
+	if (b)
+		ret = vmf_insert_pfn_prot(vma, vmf->address, exo_bind_pfn(b),
+					  exo_bind_prot(vma, b->writable));
+	mutex_unlock(&exo_lock);
+	return ret;
+}
+
+/*
+ * A write to a read-only entry of a writable region: allowed only if the
+ * binding is writable, so mprotect() cannot widen a read-only capability.
+ */
+static vm_fault_t exo_region_pfn_mkwrite(struct vm_fault *vmf)
+{
+	struct exo_env *env = vmf->vma->vm_file->private_data;
+	vm_fault_t ret = VM_FAULT_SIGBUS;
+	struct exo_bind *b;
+
+	mutex_lock(&exo_lock);
+	b = xa_load(&env->binds, vmf->pgoff);
+	if (b && b->writable)
+		ret = 0;
+	mutex_unlock(&exo_lock);
+	return ret;
+}
+
+static const struct vm_operations_struct exo_region_vm_ops = {
+	.fault		= exo_region_fault,
+	.pfn_mkwrite	= exo_region_pfn_mkwrite,
+};
+
+static const struct vm_operations_struct exo_info_vm_ops = {};
+
+static int exo_info_mmap(struct exo_env *env, struct vm_area_struct *vma)
+{
+	int ret;
+
+	if (vma->vm_end - vma->vm_start != 2 * PAGE_SIZE)
+		return -EINVAL;
+	if (vma->vm_flags & (VM_WRITE | VM_EXEC))
+		return -EACCES;
+	vma->vm_flags &= ~(VM_MAYWRITE | VM_MAYEXEC);
+	vma->vm_ops = &exo_info_vm_ops;
+	ret = remap_pfn_range(vma, vma->vm_start,
+			      page_to_pfn(virt_to_page(exo_pool_page)),
+			      PAGE_SIZE, vma->vm_page_prot);
+	if (ret)
+		return ret;
+	return remap_pfn_range(vma, vma->vm_start + PAGE_SIZE,
+			       page_to_pfn(virt_to_page(env->page)),
+			       PAGE_SIZE, vma->vm_page_prot);
+}
+
+int exo_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct exo_env *env = file->private_data;
+
+	/* PFNMAP + copy-on-write hits a BUG: shared mappings only. */
+	if (!(vma->vm_flags & VM_SHARED))
+		return -EINVAL;
+	if (vma->vm_pgoff == EXO_INFO_OFFSET >> PAGE_SHIFT)
+		return exo_info_mmap(env, vma);
+	/* A region is named by its address: offset == address. */
+	if (vma->vm_pgoff != vma->vm_start >> PAGE_SHIFT)
+		return -EINVAL;
+	/*
+	 * PFNMAP entries have no struct page to pin: get_user_pages(),
+	 * vmsplice() and O_DIRECT fail on them, so a revoked frame cannot
+	 * stay reachable through a pin.
+	 */
+	vma->vm_flags |= VM_PFNMAP | VM_IO | VM_DONTEXPAND | VM_DONTDUMP;
+	vma->vm_ops = &exo_region_vm_ops;
+	return 0;
+}
+
+/* ---- per-env state -------------------------------------------------------- */
+
+static void exo_abort_work(struct work_struct *work);
+
+int exo_env_pages_init(struct exo_env *env, struct file *file)
+{
+	env->page = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
+	if (!env->page)
+		return -ENOMEM;
+	address_space_init_once(&env->mapping);
+	env->mapping.host = file_inode(file);
+	/* Every mmap of this fd, in any process, shares this mapping. */
+	file->f_mapping = &env->mapping;
+	xa_init(&env->binds);
+	init_waitqueue_head(&env->wq);
+	INIT_DELAYED_WORK(&env->abort_work, exo_abort_work);
+	env->quota[EXO_KIND_FRAME] = exo_frame_quota ?: exo_pool_size;
+	return 0;
+}
+
+void exo_env_pages_free(struct exo_env *env)
+{
+	WARN_ON_ONCE(!xa_empty(&env->binds));
+	xa_destroy(&env->binds);
+	free_page((unsigned long)env->page);
+	env->page = NULL;
+}
+
+/* ---- events ---------------------------------------------------------------- */
+
+void exo_env_post(struct exo_env *env, const struct exo_event *ev)
+{
+	struct exo_event *slot;
+
+	lockdep_assert_held(&exo_lock);
+	if (env->ev_count == EXO_EV_RING) {
+		/* Drop the oldest; the next one read says so. */
+		env->ev_head = (env->ev_head + 1) % EXO_EV_RING;
+		env->ev_count--;
+		env->ev_lost = true;
+	}
+	slot = &env->events[(env->ev_head + env->ev_count) % EXO_EV_RING];
+	*slot = *ev;
+	env->ev_count++;
+	exo_env_page_sync(env);
+	wake_up_interruptible_poll(&env->wq, EPOLLIN | EPOLLRDNORM);
+}
+
+ssize_t exo_read(struct file *file, char __user *buf, size_t len,
+		 loff_t *ppos)
+{
+	struct exo_env *env = file->private_data;
+	struct exo_event evs[8];
+	u32 n, i;
+	int ret;
+
+	if (len < sizeof(evs[0]))
+		return -EINVAL;
+	for (;;) {
+		mutex_lock(&exo_lock);
+		n = min3((u32)(len / sizeof(evs[0])), (u32)ARRAY_SIZE(evs),
+			 env->ev_count);
+		for (i = 0; i < n; i++) {
+			evs[i] = env->events[env->ev_head];
+			env->ev_head = (env->ev_head + 1) % EXO_EV_RING;
+		}
+		env->ev_count -= n;
+		if (n && env->ev_lost) {
+			evs[0].flags |= EXO_EVF_LOST;
+			env->ev_lost = false;
+		}
+		if (n)
+			exo_env_page_sync(env);
+		mutex_unlock(&exo_lock);
+		if (n)
+			break;
+		if (file->f_flags & O_NONBLOCK)
+			return -EAGAIN;
+		ret = wait_event_interruptible(env->wq, READ_ONCE(env->ev_count));
+		if (ret)
+			return ret;
+	}
+	if (copy_to_user(buf, evs, n * sizeof(evs[0])))
+		return -EFAULT;
+	return n * sizeof(evs[0]);
+}
+
+__poll_t exo_poll(struct file *file, struct poll_table_struct *wait)
+{
+	struct exo_env *env = file->private_data;
+
+	poll_wait(file, &env->wq, wait);
+	return READ_ONCE(env->ev_count) ? EPOLLIN | EPOLLRDNORM : 0;
+}
+
+/* ---- revocation and abort ---------------------------------------------------- */
+
+/*
+ * Ask @env for @count frames back by now + @deadline_ms.  A new request
+ * supersedes one in progress.  Returns the number of frames asked for (at
+ * most what the env holds).
+ */
+int exo_revoke_request(struct exo_env *env, u64 count, u32 deadline_ms)
+{
+	struct exo_event ev = { .type = EXO_EV_REVOKE };
+
+	lockdep_assert_held(&exo_lock);
+	count = min_t(u64, count, env->used[EXO_KIND_FRAME]);
+	if (env->closed || !count)
+		return 0;
+	env->revoke_seq++;
+	env->revoke_owed = count;
+	env->revoke_deadline_ns = ktime_get_ns() +
+				  (u64)deadline_ms * NSEC_PER_MSEC;
+	exo_stats.revocations++;
+	ev.seq = env->revoke_seq;
+	ev.count = count;
+	ev.deadline_ns = env->revoke_deadline_ns;
+	exo_env_post(env, &ev);
+	trace_exo_revoke_request(env->id, ev.seq, count, deadline_ms);
+	mod_delayed_work(system_wq, &env->abort_work,
+			 msecs_to_jiffies(deadline_ms));
+	return count;
+}
+
+/* Spread @count frames over every env, in proportion to what each holds. */
+int exo_revoke_all(u64 count, u32 deadline_ms)
+{
+	u64 held = 0, asked = 0;
+	struct exo_env *env;
+
+	lockdep_assert_held(&exo_lock);
+	list_for_each_entry(env, &exo_envs, node)
+		held += env->used[EXO_KIND_FRAME];
+	if (!held)
+		return 0;
+	list_for_each_entry(env, &exo_envs, node) {
+		u64 share = DIV_ROUND_UP_ULL(count * env->used[EXO_KIND_FRAME],
+					     held);
+
+		asked += exo_revoke_request(env, share, deadline_ms);
+	}
+	return asked;
+}
+
+/*
+ * The deadline passed: take what is still owed, newest frames first,
+ * revoking their capabilities (and every mapping) and recording each in
+ * the repossession vector.
+ */
+static void exo_abort_work(struct work_struct *work)
+{
+	struct exo_env *env = container_of(to_delayed_work(work),
+					   struct exo_env, abort_work);
+	u64 taken = 0;
+	u32 i;
+
+	mutex_lock(&exo_lock);
+	if (env->closed || !env->revoke_owed)
+		goto out;
+	env->aborting = true;
+	for (i = env->nslots; i-- > 0 && env->revoke_owed; ) {
+		struct exo_cap *cap = env->slots[i].cap;
+		struct exo_event ev = { .type = EXO_EV_REPOSSESSED };
+		struct exo_env_page *p = env->page;
+		struct exo_frame *f;
+		u64 r;
+
+		if (!cap || !cap->obj || cap->parent ||
+		    cap->obj->kind != EXO_KIND_FRAME || cap->obj->owner != env)
+			continue;
+		f = container_of(cap->obj, struct exo_frame, obj);
+		ev.seq = env->revoke_seq;
+		ev.pfn = f->pfn;
+		ev.cap = exo_handle(i, env->slots[i].gen);
+		exo_cap_kill_tree(cap, true);
+		r = p->repo_count % EXO_REPO_SLOTS;
+		WRITE_ONCE(p->repo[r].pfn, ev.pfn);
+		WRITE_ONCE(p->repo[r].cap, ev.cap);
+		smp_wmb();	/* entry before count */
+		WRITE_ONCE(p->repo_count, p->repo_count + 1);
+		exo_stats.frames_repossessed++;
+		exo_env_post(env, &ev);
+		taken++;
+	}
+	env->revoke_owed = 0;
+	env->aborting = false;
+	exo_stats.revocations_aborted++;
+	trace_exo_abort(env->id, env->revoke_seq, taken);
+	exo_env_page_sync(env);
+out:
+	mutex_unlock(&exo_lock);
+}
+
+/* debugfs "frames": the pool and who holds what. */
+void exo_frames_show(struct seq_file *m)
+{
+	struct exo_env *env;
+
+	seq_printf(m, "total %u\nfree %u\nmapped %llu\nchunks %u\n",
+		   exo_pool_size, exo_pool_free, exo_stats.frames_mapped,
+		   exo_nchunks);
+	seq_puts(m, "env used mapped quota owed\n");
+	list_for_each_entry(env, &exo_envs, node)
+		seq_printf(m, "%llu %u %u %u %llu\n", env->id,
+			   env->used[EXO_KIND_FRAME], env->frames_mapped,
+			   env->quota[EXO_KIND_FRAME], env->revoke_owed);
+}
