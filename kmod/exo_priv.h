@@ -125,6 +125,7 @@ struct exo_env {
 	bool ev_lost;
 	u64 revoke_seq;
 	u64 revoke_owed;
+	u64 revoke_keep;	/* frames it may keep after the request */
 	u64 revoke_deadline_ns;
 	bool aborting;
 	struct delayed_work abort_work;

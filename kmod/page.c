@@ -23,6 +23,7 @@
 #include <linux/highmem.h>
 #include <linux/mm.h>
 #include <linux/pagemap.h>
+#include <linux/pfn_t.h>
 #include <linux/module.h>
 #include <linux/poll.h>
 #include <linux/sched/mm.h>
@@ -46,6 +47,10 @@ MODULE_PARM_DESC(frame_quota, "Frames per env (applies to new envs; default 0 = 
 static unsigned int exo_revoke_ms = 1000;
 module_param_named(revoke_deadline_ms, exo_revoke_ms, uint, 0644);
 MODULE_PARM_DESC(revoke_deadline_ms, "Deadline of a revocation made by a starved allocation (default 1000 ms)");
+
+static unsigned int exo_max_binds = 65536;
+module_param_named(max_bindings, exo_max_binds, uint, 0644);
+MODULE_PARM_DESC(max_bindings, "Frame bindings per env (bounds the work a revocation does under the lock; default 65536)");
 
 static bool exo_reclaim_on_empty = true;
 module_param_named(reclaim_on_empty, exo_reclaim_on_empty, bool, 0644);
@@ -259,6 +264,13 @@ static bool pfn_repeated(const u64 *idxs, u32 n, u64 pfn)
 	return false;
 }
 
+static u64 exo_revoke_owed(struct exo_env *env)
+{
+	u64 used = env->used[EXO_KIND_FRAME];
+
+	return used > env->revoke_keep ? used - env->revoke_keep : 0;
+}
+
 static void exo_frame_release(struct exo_obj *obj)
 {
 	struct exo_frame *f = container_of(obj, struct exo_frame, obj);
@@ -268,8 +280,13 @@ static void exo_frame_release(struct exo_obj *obj)
 	exo_pool_free++;
 	kmem_cache_free(exo_frame_cache, f);
 
-	/* A frame given back counts against a revocation in progress. */
-	if (env->revoke_owed && !--env->revoke_owed && !env->aborting) {
+	/*
+	 * A revocation is honoured when the env holds no more than it was
+	 * told to keep: frames allocated (and freed) after the request do
+	 * not count.
+	 */
+	if (env->revoke_owed &&
+	    !(env->revoke_owed = exo_revoke_owed(env)) && !env->aborting) {
 		struct exo_event ev = {
 			.type = EXO_EV_REVOKE_DONE,
 			.seq = env->revoke_seq,
@@ -298,6 +315,8 @@ static int exo_frame_take(struct exo_env *env, u32 idx, exo_cap_t *h)
 	clear_highpage(pfn_to_page(exo_pfn_of[idx]));
 	__set_bit(idx, exo_used_map);
 	exo_pool_free--;
+	if (env->revoke_owed)
+		env->revoke_owed = exo_revoke_owed(env);
 	f->pfn = exo_pfn_of[idx];
 	f->idx = idx;
 	exo_obj_init(&f->obj, env, EXO_KIND_FRAME, exo_frame_release);
@@ -488,7 +507,7 @@ static int exo_map_one(struct exo_env *env, struct mm_struct *mm,
 	    (e->prot & ~(EXO_PROT_READ | EXO_PROT_WRITE)) ||
 	    !PAGE_ALIGNED(e->addr))
 		return -EINVAL;
-	ret = exo_cap_lookup(env, e->cap, EXO_RIGHT_MAP |
+	ret = exo_cap_lookup(env, e->cap, EXO_RIGHT_MAP | EXO_RIGHT_READ |
 			     (writable ? EXO_RIGHT_WRITE : 0), &cap);
 	if (ret)
 		return ret;
@@ -497,6 +516,8 @@ static int exo_map_one(struct exo_env *env, struct mm_struct *mm,
 	vma = vma_lookup(mm, e->addr);
 	if (!exo_is_region(env, vma))
 		return -EINVAL;
+	if (env->frames_mapped >= READ_ONCE(exo_max_binds))
+		return -ENOSPC;
 
 	b = kmem_cache_alloc(exo_bind_cache, GFP_KERNEL_ACCOUNT);
 	if (!b)
@@ -710,14 +731,28 @@ static vm_fault_t exo_region_pfn_mkwrite(struct vm_fault *vmf)
 	mutex_lock(&exo_lock);
 	b = xa_load(&env->binds, vmf->pgoff);
 	if (b && b->writable)
-		ret = 0;
+		/*
+		 * Upgrade the entry here, under exo_lock: returning 0 would let
+		 * the core upgrade it after we unlock, and a revoke plus a
+		 * read-only re-bind of the same frame in between leaves a
+		 * pte_same() entry that would then become writable.
+		 */
+		ret = vmf_insert_mixed_mkwrite(vmf->vma, vmf->address,
+				__pfn_to_pfn_t(exo_bind_pfn(b), PFN_SPECIAL));
 	mutex_unlock(&exo_lock);
 	return ret;
+}
+
+/* A region is named by its address: it may not move (mremap). */
+static int exo_region_mremap(struct vm_area_struct *vma)
+{
+	return -EINVAL;
 }
 
 static const struct vm_operations_struct exo_region_vm_ops = {
 	.fault		= exo_region_fault,
 	.pfn_mkwrite	= exo_region_pfn_mkwrite,
+	.mremap		= exo_region_mremap,
 };
 
 static const struct vm_operations_struct exo_info_vm_ops = {};
@@ -747,7 +782,7 @@ int exo_mmap(struct file *file, struct vm_area_struct *vma)
 	struct exo_env *env = file->private_data;
 
 	/* PFNMAP + copy-on-write hits a BUG: shared mappings only. */
-	if (!(vma->vm_flags & VM_SHARED))
+	if (!(vma->vm_flags & VM_MAYSHARE))
 		return -EINVAL;
 	if (vma->vm_pgoff == EXO_INFO_OFFSET >> PAGE_SHIFT)
 		return exo_info_mmap(env, vma);
@@ -775,6 +810,7 @@ int exo_env_pages_init(struct exo_env *env, struct file *file)
 		return -ENOMEM;
 	address_space_init_once(&env->mapping);
 	env->mapping.host = file_inode(file);
+	env->mapping.a_ops = &empty_aops;	/* generic code derefs a_ops */
 	/* Every mmap of this fd, in any process, shares this mapping. */
 	file->f_mapping = &env->mapping;
 	xa_init(&env->binds);
@@ -868,24 +904,34 @@ __poll_t exo_poll(struct file *file, struct poll_table_struct *wait)
  */
 int exo_revoke_request(struct exo_env *env, u64 count, u32 deadline_ms)
 {
+	u64 deadline = ktime_get_ns() + (u64)deadline_ms * NSEC_PER_MSEC;
 	struct exo_event ev = { .type = EXO_EV_REVOKE };
+	bool pending = env->revoke_owed;
 
 	lockdep_assert_held(&exo_lock);
+
 	count = min_t(u64, count, env->used[EXO_KIND_FRAME]);
 	if (env->closed || !count)
 		return 0;
+	/* A request in progress may grow, never be postponed. */
+	if (pending) {
+		if (env->used[EXO_KIND_FRAME] - count >= env->revoke_keep)
+			return 0;
+		deadline = min(deadline, env->revoke_deadline_ns);
+	}
 	env->revoke_seq++;
+	env->revoke_keep = env->used[EXO_KIND_FRAME] - count;
 	env->revoke_owed = count;
-	env->revoke_deadline_ns = ktime_get_ns() +
-				  (u64)deadline_ms * NSEC_PER_MSEC;
+	env->revoke_deadline_ns = deadline;
 	exo_stats.revocations++;
 	ev.seq = env->revoke_seq;
 	ev.count = count;
 	ev.deadline_ns = env->revoke_deadline_ns;
 	exo_env_post(env, &ev);
 	trace_exo_revoke_request(env->id, ev.seq, count, deadline_ms);
-	mod_delayed_work(system_wq, &env->abort_work,
-			 msecs_to_jiffies(deadline_ms));
+	if (!pending)
+		mod_delayed_work(system_wq, &env->abort_work,
+				 msecs_to_jiffies(deadline_ms));
 	return count;
 }
 

@@ -88,6 +88,7 @@
  *  ENOMEM       also: the frame pool is empty
  *  EEXIST       a page of the region is already bound to a frame
  *  ENOENT       unmap of a page that holds no binding
+ *  ENOSPC       also: the env has max_bindings frame bindings already
  *
  * Batched calls (FRAME_MAP, FRAME_UNMAP, CAPS_CLOSE) process their array in
  * order and stop at the first failing element: the ioctl itself succeeds
@@ -285,7 +286,9 @@ struct exo_key_drop {
  * repossession) removes the binding and the entry, in every process that
  * maps the region (shared through fork or a passed fd).  A frame bound
  * read-only (capability without WRITE, or prot without EXO_PROT_WRITE)
- * stays read-only even if the region is mprotect()ed writable.
+ * stays read-only even if the region is mprotect()ed writable.  Binding
+ * needs MAP and READ on the capability.  A region cannot be moved with
+ * mremap() (EINVAL): its offset must stay its address.
  *
  *   mmap(A, len, PROT_READ|PROT_WRITE, MAP_SHARED|MAP_FIXED_NOREPLACE, fd, A)
  *
@@ -343,7 +346,7 @@ struct exo_frame_alloc {
 
 struct exo_map_entry {
 	__aligned_u64 addr;	/* page-aligned, inside a region of this env */
-	exo_cap_t cap;		/* frame capability with EXO_RIGHT_MAP */
+	exo_cap_t cap;		/* frame capability with MAP and READ */
 	__u32 prot;		/* EXO_PROT_READ, | EXO_PROT_WRITE (needs WRITE) */
 	__u32 __reserved;	/* must be 0 */
 };
