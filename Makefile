@@ -19,7 +19,7 @@ WARN     := -Wall -Wextra -Werror
 UAPI     := -I$(TOP)/kmod/include/uapi
 
 .PHONY: all deps kmod libexo bpf examples selftests check check-host \
-	check-vm run vm-shell install clean help checkpatch
+	check-vm run vm-shell install clean help checkpatch bench-pages
 
 all: kmod libexo bpf examples selftests
 
@@ -56,6 +56,10 @@ check-vm: all
 run: all
 	$(TOP)/scripts/vm -- scripts/run-examples
 
+# Benchmarks: ratios of exo against Linux, measured in the same guest run.
+bench-pages: all
+	$(TOP)/scripts/vm -- scripts/bench pages
+
 vm-shell: all
 	$(TOP)/scripts/vm --shell --insmod
 
@@ -80,6 +84,7 @@ help:
 	@echo "  make check      host unit tests + kselftests in the test VM (TAP, 'N passed, N failed')"
 	@echo "  make check-vm T=exo_grant   one selftest file in the VM"
 	@echo "  make run        boot the VM, insmod exo, run the examples, rmmod"
+	@echo "  make bench-pages  exo frames vs Linux anonymous memory (RATIO lines)"
 	@echo "  make vm-shell   interactive shell in the VM with exo loaded"
 	@echo "  make install    install libexo (DESTDIR=, PREFIX=)"
 	@echo "  make checkpatch run the kernel's checkpatch.pl over kmod/"

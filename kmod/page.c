@@ -320,6 +320,7 @@ static int exo_frame_take(struct exo_env *env, u32 idx, exo_cap_t *h)
 	f->pfn = exo_pfn_of[idx];
 	f->idx = idx;
 	exo_obj_init(&f->obj, env, EXO_KIND_FRAME, exo_frame_release);
+	f->obj.id = f->pfn;		/* a frame's name is its PFN */
 	ret = exo_cap_install_root(env, &f->obj, h);
 	exo_obj_put(&f->obj);		/* the capability holds it now */
 	return ret;

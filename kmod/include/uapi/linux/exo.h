@@ -188,7 +188,8 @@ struct exo_cap_info {
 	__u32 kind;		/* out: enum exo_kind (0 if revoked) */
 	__u32 rights;		/* out */
 	__u32 depth;		/* out: 0 for a root capability */
-	__aligned_u64 obj_id;	/* out: the object's name (0 if revoked) */
+	__aligned_u64 obj_id;	/* out: the object's name (0 if revoked):
+				 * a frame's PFN, a counter for null objects */
 	__u32 children;		/* out: live direct children */
 	__u32 __reserved;	/* out: 0 */
 };

@@ -1,0 +1,258 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR MIT) */
+/*
+ * libexo — user-space interface to the exo exokernel (/dev/exo).
+ *
+ * The ABI itself (ioctl numbers, structs, errno table) is
+ * <linux/exo.h>; this header only adds thin wrappers around it.
+ *
+ * Conventions, as in libxdp:
+ *  - every call returns 0 (or a non-negative value) on success and a
+ *    negative errno value on failure, and on failure also sets errno to
+ *    the positive value, so both `if (ret < 0) ... -ret` and
+ *    `perror()` work;
+ *  - an fd is an environment (one open() of /dev/exo); capability
+ *    handles are the kernel's exo_cap_t, passed through unchanged;
+ *  - optional output pointers may be NULL.
+ */
+#ifndef LIBEXO_EXO_H
+#define LIBEXO_EXO_H
+
+#include <stddef.h>
+#include <sys/mman.h>		/* PROT_* for exo_region__create() */
+#include <linux/exo.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#ifndef EXO_API
+#define EXO_API __attribute__((visibility("default")))
+#endif
+
+/* Length of a key as text, without the terminating NUL. */
+#define EXO_KEY_STRLEN	32
+
+/*
+ * Open /dev/exo: a new environment, with close-on-exec set.
+ * Returns the fd, or -errno on error (-ENOENT: module not loaded).
+ */
+EXO_API int exo_open(void);
+
+/*
+ * Close an environment fd.  The env dies (every slot closed) when its
+ * last fd is closed.  Returns 0, or -errno on error.
+ */
+EXO_API int exo_close(int fd);
+
+/*
+ * Fill @feat with what the module offers (EXO_IOC_GET_FEATURES).
+ * Returns 0, or -errno on error.
+ */
+EXO_API int exo_get_features(int fd, struct exo_features *feat);
+
+/*
+ * Fill @info with this env's identity, table use and quotas
+ * (EXO_IOC_ENV_INFO).  Returns 0, or -errno on error.
+ */
+EXO_API int exo_env_info(int fd, struct exo_env_info *info);
+
+/*
+ * Allocate a null object; store its root capability (EXO_RIGHTS_ALL) in
+ * @cap and, if @obj_id is not NULL, its name in @obj_id.
+ * Returns 0, or -errno on error (-EDQUOT: quota used up).
+ */
+EXO_API int exo_null_alloc(int fd, exo_cap_t *cap, __u64 *obj_id);
+
+/*
+ * Fill @info with what @cap names (EXO_IOC_CAP_INFO).  A tombstone
+ * answers 0 with info->state == EXO_CAP_REVOKED.
+ * Returns 0, or -errno on error.
+ */
+EXO_API int exo_cap_info(int fd, exo_cap_t cap, struct exo_cap_info *info);
+
+/*
+ * Derive a child of @cap holding @rights (a subset of @cap's) and store
+ * its handle in @child.  Returns 0, or -errno on error.
+ */
+EXO_API int exo_cap_derive(int fd, exo_cap_t cap, __u32 rights,
+			   exo_cap_t *child);
+
+/*
+ * Revoke every descendant of @cap in every env, and @cap itself with
+ * EXO_REVOKE_SELF in @flags.  If @count is not NULL, store how many
+ * capabilities died.  Returns 0, or -errno on error.
+ */
+EXO_API int exo_cap_revoke(int fd, exo_cap_t cap, __u32 flags, __u64 *count);
+
+/*
+ * Free the slot of @cap (live or tombstone), revoking its descendants
+ * first.  Returns 0, or -errno on error.
+ */
+EXO_API int exo_cap_close(int fd, exo_cap_t cap);
+
+/*
+ * Make a grant key for @cap carrying @rights; @flags is 0 or
+ * EXO_KEY_REUSABLE.  Store the key in @key.
+ * Returns 0, or -errno on error.
+ */
+EXO_API int exo_cap_export(int fd, exo_cap_t cap, __u32 rights, __u32 flags,
+			   struct exo_key *key);
+
+/*
+ * Present @key; store the new capability in @cap and, if @rights is not
+ * NULL, the rights it holds in @rights.
+ * Returns 0, or -errno on error (-ENOKEY: key not live).
+ */
+EXO_API int exo_cap_import(int fd, const struct exo_key *key, exo_cap_t *cap,
+			   __u32 *rights);
+
+/*
+ * Withdraw a key this env exported.  Returns 0, or -errno on error.
+ */
+EXO_API int exo_key_drop(int fd, const struct exo_key *key);
+
+/*
+ * Write @key as EXO_KEY_STRLEN lowercase hex digits (hi word first) and a
+ * NUL into @buf of @len bytes, for pipes, argv and files.
+ * Returns EXO_KEY_STRLEN, or -errno on error (-ERANGE: @buf too small).
+ */
+EXO_API int exo_key_to_string(const struct exo_key *key, char *buf,
+			      size_t len);
+
+/*
+ * Parse exactly EXO_KEY_STRLEN hex digits (either case, nothing before or
+ * after) into @key, the inverse of exo_key_to_string().  @key is left
+ * untouched on error.  Returns 0, or -errno on error (-EINVAL).
+ */
+EXO_API int exo_key_from_string(const char *str, struct exo_key *key);
+
+/* ---- page frames, regions, information pages ------------------------- */
+
+/*
+ * Batched calls (exo_frame__map/unmap/free, exo_caps_close) return how many
+ * elements took effect, in order; when that is less than @count, errno is
+ * the error of the first element that did not.  A call rejected as a whole
+ * returns -errno.  Up to EXO_BATCH_MAX elements per call.
+ */
+
+/*
+ * Allocate @count frames from the pool, all or nothing, zeroed; store their
+ * root capabilities in @caps and, if @pfns is not NULL, their PFNs in @pfns.
+ * Returns 0, or -errno on error (-EDQUOT over quota, -ENOMEM pool short).
+ */
+EXO_API int exo_frame__alloc(int fd, __u32 count, exo_cap_t *caps,
+			     __u64 *pfns);
+
+/*
+ * Allocate exactly the frames named by @pfns[0..@count) (page colouring,
+ * NUMA placement), all or nothing; store their capabilities in @caps.
+ * Returns 0, or -errno on error (-EBUSY: a frame is taken, -EINVAL: a PFN
+ * is outside the pool or repeated).
+ */
+EXO_API int exo_frame__alloc_at(int fd, __u32 count, __u64 *pfns,
+				exo_cap_t *caps);
+
+/*
+ * Bind frames to pages of regions (EXO_IOC_FRAME_MAP), in order.
+ * Returns the number bound (see batched calls above), or -errno on error.
+ */
+EXO_API int exo_frame__map(int fd, const struct exo_map_entry *ents,
+			   __u32 count);
+
+/*
+ * Bind one frame (@cap) at region page @addr with @prot (EXO_PROT_*).
+ * Returns 0, or -errno on error (-EACCES, -EEXIST, -EINVAL: see exo.h).
+ */
+EXO_API int exo_frame__map_one(int fd, void *addr, exo_cap_t cap, __u32 prot);
+
+/*
+ * Remove the binding of the region page at @addr.
+ * Returns 0, or -errno on error (-ENOENT: nothing bound there).
+ */
+EXO_API int exo_frame__unmap_one(int fd, void *addr);
+
+/*
+ * Remove the bindings of region pages @addrs (EXO_IOC_FRAME_UNMAP).
+ * Returns the number unbound (see batched calls above), or -errno on error.
+ */
+EXO_API int exo_frame__unmap(int fd, const __u64 *addrs, __u32 count);
+
+/*
+ * Give frames back: close their capabilities (live or tombstones).
+ * Returns the number closed (see batched calls above), or -errno on error.
+ */
+EXO_API int exo_frame__free(int fd, const exo_cap_t *caps, __u32 count);
+
+/*
+ * Close @count capabilities of any kind (EXO_IOC_CAPS_CLOSE).
+ * Returns the number closed (see batched calls above), or -errno on error.
+ */
+EXO_API int exo_caps_close(int fd, const exo_cap_t *caps, __u32 count);
+
+/*
+ * Set env @env_id's quota for @kind (0: the calling env); needs
+ * CAP_SYS_ADMIN.  Returns 0, or -errno on error (-EPERM, -ESRCH).
+ */
+EXO_API int exo_set_quota(int fd, __u64 env_id, __u32 kind, __u32 quota);
+
+/*
+ * Map an empty region of @len bytes (a multiple of the page size) at @addr,
+ * or where the library finds room if @addr is NULL, for exo_frame__map().
+ * Pages hold nothing (SIGBUS) until a frame is bound.  @prot is
+ * PROT_READ/PROT_WRITE.  Returns the region, or NULL with errno set.
+ */
+EXO_API void *exo_region__create(int fd, void *addr, size_t len, int prot);
+
+/*
+ * Unmap a region (its bindings are removed by the kernel as pages go).
+ * Returns 0, or -errno on error.
+ */
+EXO_API int exo_region__destroy(void *region, size_t len);
+
+/*
+ * Map the two read-only information pages: the pool page (same for every
+ * env) and this env's page; @env may be NULL.
+ * Returns 0, or -errno on error.
+ */
+EXO_API int exo_info__map(int fd, const struct exo_pool_info **pool,
+			  const struct exo_env_page **env);
+
+/*
+ * Unmap the information pages mapped by exo_info__map() (pass its @pool).
+ * Returns 0, or -errno on error.
+ */
+EXO_API int exo_info__unmap(const struct exo_pool_info *pool);
+
+/* ---- events ------------------------------------------------------------ */
+
+/*
+ * Handlers for exo_events__dispatch(); any may be NULL (event ignored).
+ * A handler returns 0, or a negative errno to stop dispatching.
+ */
+struct exo_event_ops {
+	int (*revoke)(void *ctx, const struct exo_event *ev);
+	int (*revoke_done)(void *ctx, const struct exo_event *ev);
+	int (*repossessed)(void *ctx, const struct exo_event *ev);
+};
+
+/*
+ * Wait up to @timeout_ms (-1: forever, 0: do not wait) for events, read
+ * up to @max into @evs.  Returns the number read (0 on timeout), or -errno
+ * on error.
+ */
+EXO_API int exo_events__read(int fd, struct exo_event *evs, int max,
+			     int timeout_ms);
+
+/*
+ * Wait up to @timeout_ms for events and call the matching handler of @ops
+ * for each, with @ctx.  Returns the number of events read (0 on timeout),
+ * or -errno on error, including a handler's own error.
+ */
+EXO_API int exo_events__dispatch(int fd, const struct exo_event_ops *ops,
+				 void *ctx, int timeout_ms);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LIBEXO_EXO_H */

@@ -1,0 +1,598 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Page frames through libexo: allocation (by count and by PFN), secure
+ * binding into regions, read-only bindings, revocation unmapping the page
+ * everywhere, the information pages, batched close, and per-env quota.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+
+#include "kselftest_harness.h"
+#include "exo_test.h"
+
+EXO_REQUIRE_DEVICE
+
+#define N	4
+
+FIXTURE(frames) {
+	int fd;
+	long page;
+	char *region;		/* N pages */
+	exo_cap_t caps[N];
+	__u64 pfns[N];
+	int allocated;
+};
+
+FIXTURE_SETUP(frames)
+{
+	self->page = sysconf(_SC_PAGESIZE);
+	self->fd = exo_open();
+	ASSERT_LE(0, self->fd) TH_LOG("exo_open: %s", strerror(-self->fd));
+	self->region = exo_region__create(self->fd, NULL, N * self->page,
+					  PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, self->region) TH_LOG("exo_region__create: %s",
+					     strerror(errno));
+	ASSERT_EQ(0, exo_frame__alloc(self->fd, N, self->caps, self->pfns));
+	self->allocated = 1;
+}
+
+FIXTURE_TEARDOWN(frames)
+{
+	if (self->region)
+		exo_region__destroy(self->region, N * self->page);
+	if (self->fd >= 0)
+		exo_close(self->fd);
+}
+
+static struct exo_map_entry entry(char *addr, exo_cap_t cap, __u32 prot)
+{
+	return (struct exo_map_entry){
+		.addr = (__u64)(unsigned long)addr, .cap = cap, .prot = prot,
+	};
+}
+
+#define RW	(EXO_PROT_READ | EXO_PROT_WRITE)
+
+/*
+ * Touch @p in a child process: read it, or write @val.  Returns the signal
+ * that killed the child, or 0 if the access worked.
+ */
+static int touch(volatile char *p, int write, char val)
+{
+	int status;
+	pid_t pid;
+
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		if (write)
+			*p = val;
+		else
+			(void)*p;
+		_exit(0);
+	}
+	if (waitpid(pid, &status, 0) != pid)
+		return -errno;
+	return WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+}
+
+TEST_F(frames, alloc_gives_frame_caps)
+{
+	struct exo_env_info info;
+	struct exo_cap_info ci;
+	int i, j;
+
+	for (i = 0; i < N; i++) {
+		ASSERT_EQ(0, exo_cap_info(self->fd, self->caps[i], &ci));
+		EXPECT_EQ(EXO_CAP_LIVE, ci.state);
+		EXPECT_EQ(EXO_KIND_FRAME, ci.kind);
+		EXPECT_EQ(EXO_RIGHTS_ALL, ci.rights);
+		EXPECT_EQ(0, ci.depth);
+		/* Frames are named by their PFN: that is the object's name. */
+		EXPECT_EQ(self->pfns[i], ci.obj_id) TH_LOG("frame %d", i);
+		for (j = i + 1; j < N; j++)
+			EXPECT_NE(self->pfns[i], self->pfns[j]);
+	}
+	ASSERT_EQ(0, exo_env_info(self->fd, &info));
+	EXPECT_EQ(N, info.used[EXO_KIND_FRAME]);
+	EXPECT_EQ(N, exo_frame__free(self->fd, self->caps, N));
+	ASSERT_EQ(0, exo_env_info(self->fd, &info));
+	EXPECT_EQ(0, info.used[EXO_KIND_FRAME]);
+	EXPECT_EQ(0, info.caps);
+}
+
+TEST_F(frames, map_touch_unmap)
+{
+	struct exo_map_entry ents[N];
+	__u64 addrs[N];
+	int i;
+
+	/* An empty region faults. */
+	EXPECT_EQ(SIGBUS, touch(self->region, 0, 0));
+
+	for (i = 0; i < N; i++) {
+		ents[i] = entry(self->region + i * self->page, self->caps[i], RW);
+		addrs[i] = ents[i].addr;
+	}
+	ASSERT_EQ(N, exo_frame__map(self->fd, ents, N));
+	for (i = 0; i < N; i++) {
+		/* Frames come zeroed. */
+		EXPECT_EQ(0, self->region[i * self->page]);
+		EXPECT_EQ(0, self->region[(i + 1) * self->page - 1]);
+		memset(self->region + i * self->page, 'a' + i, self->page);
+	}
+	for (i = 0; i < N; i++)
+		EXPECT_EQ('a' + i, self->region[i * self->page + 17]);
+	/* A child (fork shares the region) sees the same frames. */
+	EXPECT_EQ(0, touch(self->region + self->page, 1, 'z'));
+	EXPECT_EQ('z', self->region[self->page]);
+
+	ASSERT_EQ(N, exo_frame__unmap(self->fd, addrs, N));
+	EXPECT_EQ(SIGBUS, touch(self->region, 0, 0));
+	/* Twice: nothing bound there any more. */
+	errno = 0;
+	EXPECT_EQ(0, exo_frame__unmap(self->fd, addrs, 1));
+	EXPECT_EQ(ENOENT, errno);
+
+	/* Bound again, the frame still holds what was written. */
+	ents[0] = entry(self->region + 2 * self->page, self->caps[0], RW);
+	ASSERT_EQ(1, exo_frame__map(self->fd, ents, 1));
+	EXPECT_EQ('a', self->region[2 * self->page + 100]);
+}
+
+TEST_F(frames, map_needs_map_right)
+{
+	struct exo_map_entry e;
+	exo_cap_t nomap, ro;
+
+	ASSERT_EQ(0, exo_cap_derive(self->fd, self->caps[0],
+				    EXO_RIGHT_READ | EXO_RIGHT_WRITE, &nomap));
+	e = entry(self->region, nomap, EXO_PROT_READ);
+	errno = 0;
+	EXPECT_EQ(0, exo_frame__map(self->fd, &e, 1));
+	EXPECT_EQ(EACCES, errno);
+
+	/* Writable binding needs WRITE. */
+	ASSERT_EQ(0, exo_cap_derive(self->fd, self->caps[0],
+				    EXO_RIGHT_READ | EXO_RIGHT_MAP, &ro));
+	e = entry(self->region, ro, RW);
+	errno = 0;
+	EXPECT_EQ(0, exo_frame__map(self->fd, &e, 1));
+	EXPECT_EQ(EACCES, errno);
+	EXPECT_EQ(SIGBUS, touch(self->region, 0, 0));
+}
+
+TEST_F(frames, read_only_binding_stays_read_only)
+{
+	struct exo_map_entry e;
+	exo_cap_t ro;
+	__u64 addr;
+	int sig;
+
+	/* Write a pattern through a writable binding, then drop it. */
+	e = entry(self->region, self->caps[0], RW);
+	ASSERT_EQ(1, exo_frame__map(self->fd, &e, 1));
+	memset(self->region, 'x', self->page);
+	addr = e.addr;
+	ASSERT_EQ(1, exo_frame__unmap(self->fd, &addr, 1));
+
+	/* Bind a READ|MAP child read-only into the (PROT_WRITE) region. */
+	ASSERT_EQ(0, exo_cap_derive(self->fd, self->caps[0],
+				    EXO_RIGHT_READ | EXO_RIGHT_MAP, &ro));
+	e = entry(self->region + self->page, ro, EXO_PROT_READ);
+	ASSERT_EQ(1, exo_frame__map(self->fd, &e, 1));
+	EXPECT_EQ('x', self->region[self->page + 5]);
+	sig = touch(self->region + self->page, 1, 'w');
+	EXPECT_TRUE(sig == SIGSEGV || sig == SIGBUS) TH_LOG("write survived (%d)", sig);
+	/* mprotect() cannot upgrade it either. */
+	ASSERT_EQ(0, mprotect(self->region, N * self->page, PROT_READ | PROT_WRITE));
+	sig = touch(self->region + self->page, 1, 'w');
+	EXPECT_TRUE(sig == SIGSEGV || sig == SIGBUS) TH_LOG("write survived (%d)", sig);
+	EXPECT_EQ('x', self->region[self->page + 5]);
+}
+
+TEST_F(frames, revoke_unmaps)
+{
+	struct exo_map_entry e;
+	struct exo_cap_info ci;
+	exo_cap_t child;
+	__u64 count;
+
+	ASSERT_EQ(0, exo_cap_derive(self->fd, self->caps[1],
+				    EXO_RIGHT_READ | EXO_RIGHT_WRITE | EXO_RIGHT_MAP,
+				    &child));
+	e = entry(self->region, child, RW);
+	ASSERT_EQ(1, exo_frame__map(self->fd, &e, 1));
+	self->region[0] = 'r';
+	ASSERT_EQ(0, exo_cap_revoke(self->fd, self->caps[1], 0, &count));
+	EXPECT_EQ(1, count);
+	EXPECT_EQ(SIGBUS, touch(self->region, 0, 0));
+	ASSERT_EQ(0, exo_cap_info(self->fd, child, &ci));
+	EXPECT_EQ(EXO_CAP_REVOKED, ci.state);
+	/* The root still names the frame, with what was written. */
+	e = entry(self->region + self->page, self->caps[1], RW);
+	ASSERT_EQ(1, exo_frame__map(self->fd, &e, 1));
+	EXPECT_EQ('r', self->region[self->page]);
+}
+
+TEST_F(frames, shared_with_another_env_and_revoked)
+{
+	/*
+	 * A grants B a frame; B binds it in its own region and sees A's data;
+	 * A revokes; B's next access faults.
+	 */
+	char ks[EXO_KEY_STRLEN + 1], seen = 0, go = 'g';
+	struct exo_map_entry e;
+	struct exo_key key;
+	int to[2], from[2], status;
+	pid_t pid;
+
+	e = entry(self->region, self->caps[2], RW);
+	ASSERT_EQ(1, exo_frame__map(self->fd, &e, 1));
+	strcpy(self->region, "hello from A");
+	ASSERT_EQ(0, exo_cap_export(self->fd, self->caps[2],
+				    EXO_RIGHT_READ | EXO_RIGHT_MAP, 0, &key));
+	ASSERT_EQ(EXO_KEY_STRLEN, exo_key_to_string(&key, ks, sizeof(ks)));
+	ASSERT_EQ(0, pipe(to));
+	ASSERT_EQ(0, pipe(from));
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		char buf[EXO_KEY_STRLEN + 1] = { 0 }, *r;
+		struct exo_key k;
+		exo_cap_t cap;
+		int fd;
+
+		close(self->fd);	/* B is a different env */
+		fd = exo_open();
+		if (fd < 0 || read(to[0], buf, EXO_KEY_STRLEN) != EXO_KEY_STRLEN ||
+		    exo_key_from_string(buf, &k) || exo_cap_import(fd, &k, &cap, NULL))
+			_exit(10);
+		r = exo_region__create(fd, NULL, self->page, PROT_READ);
+		if (!r)
+			_exit(11);
+		e = entry(r, cap, EXO_PROT_READ);
+		if (exo_frame__map(fd, &e, 1) != 1)
+			_exit(12);
+		if (write(from[1], &r[6], 1) != 1 || read(to[0], buf, 1) != 1)
+			_exit(13);
+		(void)*(volatile char *)r;	/* revoked by now: SIGBUS */
+		_exit(0);
+	}
+	ASSERT_EQ(EXO_KEY_STRLEN, write(to[1], ks, EXO_KEY_STRLEN));
+	ASSERT_EQ(1, read(from[0], &seen, 1));
+	EXPECT_EQ('f', seen);			/* "hello from A"[6] */
+	ASSERT_EQ(0, exo_cap_revoke(self->fd, self->caps[2], 0, NULL));
+	ASSERT_EQ(1, write(to[1], &go, 1));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFSIGNALED(status)) TH_LOG("B exited with %d",
+						WEXITSTATUS(status));
+	if (WIFSIGNALED(status))
+		EXPECT_EQ(SIGBUS, WTERMSIG(status));
+	/* A's own binding (the root) is untouched. */
+	EXPECT_EQ(0, strcmp(self->region, "hello from A"));
+}
+
+TEST_F(frames, alloc_by_pfn)
+{
+	exo_cap_t caps[2];
+	__u64 pfns[2];
+	struct exo_cap_info ci;
+
+	/* Give two frames back, then ask for exactly those. */
+	ASSERT_EQ(2, exo_frame__free(self->fd, self->caps, 2));
+	pfns[0] = self->pfns[0];
+	pfns[1] = self->pfns[1];
+	ASSERT_EQ(0, exo_frame__alloc_at(self->fd, 2, pfns, caps));
+	EXPECT_EQ(self->pfns[0], pfns[0]);
+	EXPECT_EQ(self->pfns[1], pfns[1]);
+	ASSERT_EQ(0, exo_cap_info(self->fd, caps[1], &ci));
+	EXPECT_EQ(EXO_KIND_FRAME, ci.kind);
+
+	/* Taken now: EBUSY, all or nothing. */
+	pfns[0] = self->pfns[0];
+	EXPECT_EQ(-EBUSY, exo_frame__alloc_at(self->fd, 1, pfns, caps));
+	/* Repeated: EINVAL. */
+	ASSERT_EQ(1, exo_frame__free(self->fd, &caps[0], 1));
+	pfns[0] = pfns[1] = self->pfns[0];
+	EXPECT_EQ(-EINVAL, exo_frame__alloc_at(self->fd, 2, pfns, caps));
+	/* Not in the pool: EINVAL. */
+	pfns[0] = 0;
+	EXPECT_EQ(-EINVAL, exo_frame__alloc_at(self->fd, 1, pfns, caps));
+}
+
+TEST_F(frames, info_pages)
+{
+	const struct exo_pool_info *pool;
+	const struct exo_env_page *envp;
+	struct exo_env_info info;
+	__u64 sum = 0, free_before;
+	__u32 i;
+	int j;
+
+	ASSERT_EQ(0, exo_info__map(self->fd, &pool, &envp));
+	EXPECT_EQ(EXO_POOL_MAGIC, pool->magic);
+	EXPECT_EQ(EXO_API_VERSION, pool->version);
+	EXPECT_EQ(self->page, pool->page_size);
+	ASSERT_GE(EXO_POOL_RANGES, pool->nr_ranges);
+	for (i = 0; i < pool->nr_ranges; i++)
+		sum += pool->ranges[i].count;
+	EXPECT_EQ(pool->frames_total, sum);
+	/* Our frames are in the listed ranges. */
+	for (j = 0; j < N; j++) {
+		int found = 0;
+
+		for (i = 0; i < pool->nr_ranges; i++)
+			found |= self->pfns[j] >= pool->ranges[i].start &&
+				 self->pfns[j] < pool->ranges[i].start +
+						 pool->ranges[i].count;
+		EXPECT_TRUE(found) TH_LOG("pfn %llu", (unsigned long long)self->pfns[j]);
+	}
+	ASSERT_EQ(0, exo_env_info(self->fd, &info));
+	EXPECT_EQ(info.env_id, envp->env_id);
+	EXPECT_EQ(N, envp->frames_used);
+	EXPECT_EQ(info.quota[EXO_KIND_FRAME], envp->frame_quota);
+
+	free_before = pool->frames_free;
+	ASSERT_EQ(N, exo_frame__free(self->fd, self->caps, N));
+	EXPECT_EQ(free_before + N, pool->frames_free);
+	EXPECT_EQ(0, envp->frames_used);
+	/* Read-only for the libOS. */
+	EXPECT_EQ(SIGSEGV, touch((char *)pool, 1, 1));
+	EXPECT_EQ(0, exo_info__unmap(pool));
+}
+
+TEST_F(frames, caps_close_batch_stops_at_first_error)
+{
+	exo_cap_t caps[3] = { self->caps[0], 0, self->caps[1] };
+	struct exo_cap_info ci;
+
+	errno = 0;
+	EXPECT_EQ(1, exo_caps_close(self->fd, caps, 3));
+	EXPECT_EQ(EBADF, errno);
+	EXPECT_EQ(-ESTALE, exo_cap_info(self->fd, self->caps[0], &ci));
+	ASSERT_EQ(0, exo_cap_info(self->fd, self->caps[1], &ci));
+	EXPECT_EQ(EXO_CAP_LIVE, ci.state);
+}
+
+TEST_F(frames, set_quota_limits_frames)
+{
+	struct exo_env_info info, i2;
+	exo_cap_t more[N + 1];
+	int fd2;
+
+	ASSERT_EQ(0, exo_set_quota(self->fd, 0, EXO_KIND_FRAME, N + 1));
+	ASSERT_EQ(0, exo_env_info(self->fd, &info));
+	EXPECT_EQ(N + 1, info.quota[EXO_KIND_FRAME]);
+	EXPECT_EQ(-EDQUOT, exo_frame__alloc(self->fd, 2, more, NULL));
+	EXPECT_EQ(0, exo_frame__alloc(self->fd, 1, more, NULL));
+	EXPECT_EQ(-EDQUOT, exo_frame__alloc(self->fd, 1, more, NULL));
+	/* Another env, by id; and an env that does not exist. */
+	fd2 = exo_open();
+	ASSERT_LE(0, fd2);
+	ASSERT_EQ(0, exo_env_info(fd2, &i2));
+	EXPECT_EQ(0, exo_set_quota(self->fd, i2.env_id, EXO_KIND_NULL, 3));
+	ASSERT_EQ(0, exo_env_info(fd2, &i2));
+	EXPECT_EQ(3, i2.quota[EXO_KIND_NULL]);
+	EXPECT_EQ(-ESRCH, exo_set_quota(self->fd, ~0ULL, EXO_KIND_NULL, 3));
+	EXPECT_EQ(-EINVAL, exo_set_quota(self->fd, 0, 0, 3));
+	EXPECT_EQ(-EINVAL, exo_set_quota(self->fd, 0, EXO_KIND_MAX, 3));
+	EXPECT_EQ(0, exo_close(fd2));
+}
+
+TEST_F(frames, revoke_reaches_forked_child)
+{
+	/* The child faulted the page in itself; revoke must zap its PTE too. */
+	struct exo_map_entry e;
+	int to[2], from[2], status;
+	char c = 0;
+	pid_t pid;
+
+	e = entry(self->region, self->caps[0], RW);
+	ASSERT_EQ(1, exo_frame__map(self->fd, &e, 1));
+	self->region[0] = 'p';
+	ASSERT_EQ(0, pipe(to));
+	ASSERT_EQ(0, pipe(from));
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		char v = *(volatile char *)self->region;
+
+		if (write(from[1], &v, 1) != 1 || read(to[0], &v, 1) != 1)
+			_exit(10);
+		(void)*(volatile char *)self->region;
+		_exit(0);
+	}
+	ASSERT_EQ(1, read(from[0], &c, 1));
+	EXPECT_EQ('p', c);
+	ASSERT_EQ(0, exo_cap_revoke(self->fd, self->caps[0], EXO_REVOKE_SELF, NULL));
+	ASSERT_EQ(1, write(to[1], "g", 1));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGBUS)
+		TH_LOG("child status %#x", status);
+	EXPECT_EQ(SIGBUS, touch(self->region, 0, 0));
+}
+
+TEST_F(frames, frames_come_back_zeroed)
+{
+	struct exo_map_entry e;
+	exo_cap_t cap;
+	__u64 pfn, addr;
+	int fd2, i, dirty = 0;
+	char *r2;
+
+	/* Env A scribbles on a frame and frees it... */
+	e = entry(self->region, self->caps[3], RW);
+	ASSERT_EQ(1, exo_frame__map(self->fd, &e, 1));
+	memset(self->region, 0xa5, self->page);
+	addr = e.addr;
+	ASSERT_EQ(1, exo_frame__unmap(self->fd, &addr, 1));
+	ASSERT_EQ(1, exo_frame__free(self->fd, &self->caps[3], 1));
+
+	/* ... env B asks for exactly that frame and must see zeroes. */
+	fd2 = exo_open();
+	ASSERT_LE(0, fd2);
+	pfn = self->pfns[3];
+	ASSERT_EQ(0, exo_frame__alloc_at(fd2, 1, &pfn, &cap));
+	r2 = exo_region__create(fd2, NULL, self->page, PROT_READ);
+	ASSERT_NE(NULL, r2);
+	e = entry(r2, cap, EXO_PROT_READ);
+	ASSERT_EQ(1, exo_frame__map(fd2, &e, 1));
+	for (i = 0; i < self->page; i++)
+		dirty |= r2[i];
+	EXPECT_EQ(0, dirty);
+	exo_region__destroy(r2, self->page);
+	EXPECT_EQ(0, exo_close(fd2));
+}
+
+TEST_F(frames, map_outside_own_region_einval)
+{
+	struct exo_map_entry e;
+	char *other, *anon;
+	int fd2;
+
+	/* Another env's region, in the same process. */
+	fd2 = exo_open();
+	ASSERT_LE(0, fd2);
+	other = exo_region__create(fd2, NULL, self->page, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, other);
+	e = entry(other, self->caps[0], RW);
+	errno = 0;
+	EXPECT_EQ(0, exo_frame__map(self->fd, &e, 1));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(SIGBUS, touch(other, 0, 0));
+
+	/* Plain anonymous memory. */
+	anon = mmap(NULL, self->page, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, anon);
+	e = entry(anon, self->caps[0], RW);
+	errno = 0;
+	EXPECT_EQ(0, exo_frame__map(self->fd, &e, 1));
+	EXPECT_EQ(EINVAL, errno);
+
+	/* Nothing mapped at all, and a misaligned address. */
+	ASSERT_EQ(0, munmap(anon, self->page));
+	errno = 0;
+	EXPECT_EQ(0, exo_frame__map(self->fd, &e, 1));
+	EXPECT_EQ(EINVAL, errno);
+	e = entry(self->region + 1, self->caps[0], RW);
+	errno = 0;
+	EXPECT_EQ(0, exo_frame__map(self->fd, &e, 1));
+	EXPECT_EQ(EINVAL, errno);
+
+	exo_region__destroy(other, self->page);
+	EXPECT_EQ(0, exo_close(fd2));
+}
+
+TEST_F(frames, page_already_bound_eexist)
+{
+	struct exo_map_entry e[2];
+
+	e[0] = entry(self->region, self->caps[0], RW);
+	e[1] = entry(self->region, self->caps[1], RW);
+	errno = 0;
+	EXPECT_EQ(1, exo_frame__map(self->fd, e, 2));
+	EXPECT_EQ(EEXIST, errno);
+	self->region[0] = 'k';
+	e[1] = entry(self->region + self->page, self->caps[0], RW);
+	/* The same frame at a second page is fine: both show it. */
+	ASSERT_EQ(1, exo_frame__map(self->fd, &e[1], 1));
+	EXPECT_EQ('k', self->region[self->page]);
+}
+
+TEST_F(frames, region_mmap_rules)
+{
+	void *p, *hint;
+
+	/* Private mappings are refused (PFNMAP cannot be copied on write). */
+	hint = mmap(NULL, self->page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, hint);
+	p = mmap(hint, self->page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED,
+		 self->fd, (off_t)(unsigned long)hint);
+	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(EINVAL, errno);
+	/* The offset must be the address. */
+	p = mmap(hint, self->page, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+		 self->fd, (off_t)(unsigned long)hint + self->page);
+	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(EINVAL, errno);
+	munmap(hint, self->page);
+}
+
+TEST_F(frames, pages_cannot_be_pinned)
+{
+	/* vmsplice() pins user pages; a bound frame must refuse, or revoke leaks. */
+	struct exo_map_entry e;
+	struct iovec iov;
+	int p[2];
+
+	e = entry(self->region, self->caps[0], RW);
+	ASSERT_EQ(1, exo_frame__map(self->fd, &e, 1));
+	self->region[0] = 'v';
+	ASSERT_EQ(0, pipe(p));
+	iov.iov_base = self->region;
+	iov.iov_len = self->page;
+	errno = 0;
+	EXPECT_EQ(-1, vmsplice(p[1], &iov, 1, 0));
+	EXPECT_EQ(EFAULT, errno);
+	/* A copy is fine. */
+	EXPECT_EQ(1, write(p[1], self->region, 1));
+	close(p[0]);
+	close(p[1]);
+}
+
+TEST_F(frames, region_gone_then_env_closed)
+{
+	struct exo_totals t0, t1;
+	struct exo_map_entry e;
+	int fd2;
+	char *r;
+
+	ASSERT_EQ(0, exo_totals(&t0));
+	fd2 = exo_open();
+	ASSERT_LE(0, fd2);
+	r = exo_region__create(fd2, NULL, self->page, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, r);
+	ASSERT_EQ(0, exo_frame__alloc(fd2, 1, &e.cap, NULL));
+	e = entry(r, e.cap, RW);
+	ASSERT_EQ(1, exo_frame__map(fd2, &e, 1));
+	r[0] = 1;
+	/* munmap with the frame still bound, then close the env. */
+	ASSERT_EQ(0, exo_region__destroy(r, self->page));
+	EXPECT_EQ(0, exo_close(fd2));
+	EXPECT_EQ(0, exo_totals_wait(&t0, &t1, 1000))
+		TH_LOG("after: %s", exo_totals_str(&t1));
+}
+
+TEST_F(frames, map_one_and_unmap_one)
+{
+	exo_cap_t nomap;
+
+	EXPECT_EQ(0, exo_frame__map_one(self->fd, self->region, self->caps[0], RW));
+	self->region[1] = 'o';
+	EXPECT_EQ(-EEXIST, exo_frame__map_one(self->fd, self->region, self->caps[1], RW));
+	EXPECT_EQ(0, exo_frame__unmap_one(self->fd, self->region));
+	errno = 0;
+	EXPECT_EQ(-ENOENT, exo_frame__unmap_one(self->fd, self->region));
+	EXPECT_EQ(ENOENT, errno);
+	ASSERT_EQ(0, exo_cap_derive(self->fd, self->caps[0], EXO_RIGHT_READ, &nomap));
+	EXPECT_EQ(-EACCES, exo_frame__map_one(self->fd, self->region, nomap,
+					      EXO_PROT_READ));
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers shared by the exo selftests (linked into every test binary as
+ * exo_test.o).  Nothing here asserts: helpers return 0/values or -errno and
+ * the tests check them with the harness's ASSERT_*, so a failure always
+ * shows expected and got in the test's own words.
+ *
+ *  - debugfs:  exo_totals() reads /sys/kernel/debug/exo/totals.
+ *  - params:   exo_param_get()/exo_param_set() on /sys/module/exo/parameters.
+ *  - agents:   a peer env in another process (optionally with other
+ *              credentials), driven over a pipe with one text line per
+ *              call, so a test can act as env A, B and C at once and assert
+ *              on every reply.  Keys cross the pipe as exo_key_to_string()
+ *              text, as a real libOS would pass them.
+ */
+#ifndef EXO_TEST_H
+#define EXO_TEST_H
+
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "exo.h"
+
+#define EXO_DEBUGFS	"/sys/kernel/debug/exo"
+#define EXO_PARAMS	"/sys/module/exo/parameters"
+
+/* The unprivileged identity the runner gives /dev/exo (dev_gid=65534). */
+#define EXO_NOBODY_UID	65534
+#define EXO_NOBODY_GID	65534
+#define EXO_OTHER_GID	12345
+
+/*
+ * Skip the whole binary (TAP "1..0 # SKIP") when /dev/exo is absent, e.g.
+ * when built and run on a host without the module.  Put it once at file
+ * scope.  Unlike SKIP() in FIXTURE_SETUP (which, in this kselftest version,
+ * does not stop the test body) this runs before any test.
+ */
+#define EXO_REQUIRE_DEVICE						\
+	static void __attribute__((constructor)) exo_require_device(void) \
+	{								\
+		exo_test_require_device();				\
+	}
+void exo_test_require_device(void);
+
+/* ---- files, debugfs, module parameters ---------------------------- */
+
+/* Read a whole small file into @buf (NUL-terminated).  Returns bytes or -errno. */
+int exo_read_file(const char *path, char *buf, size_t len);
+
+/* Live and cumulative counters of /sys/kernel/debug/exo/totals. */
+struct exo_totals {
+	long long envs;
+	long long caps;
+	long long tombstones;
+	long long keys;
+	long long objects_null;
+	long long objects_frame;
+	long long envs_opened;
+	long long caps_created;
+	long long caps_revoked;
+	long long keys_created;
+};
+
+/* Read totals; every field must be present.  Returns 0 or -errno (-ENODATA: a name missing). */
+int exo_totals(struct exo_totals *t);
+
+/* Whether the live counters (envs, caps, tombstones, keys, objects.*) agree. */
+int exo_totals_live_equal(const struct exo_totals *a, const struct exo_totals *b);
+
+/*
+ * Poll totals until the live counters equal @want or @ms milliseconds pass
+ * (closing an fd is deferred: fput runs at return to user space or from a
+ * workqueue).  Fills @got with the last reading.  Returns 0 if they matched,
+ * -ETIMEDOUT if not, -errno if totals could not be read.
+ */
+int exo_totals_wait(const struct exo_totals *want, struct exo_totals *got,
+		    int ms);
+
+/* One line of debugfs totals for a log message. */
+const char *exo_totals_str(const struct exo_totals *t);
+
+/* Count lines of debugfs file @name (header excluded) whose first field is @env_id. */
+int exo_debugfs_lines_for_env(const char *name, __u64 env_id);
+
+/* Read or write /sys/module/exo/parameters/@name.  Return 0 or -errno. */
+int exo_param_get(const char *name, long *val);
+int exo_param_set(const char *name, long val);
+
+/* ---- agents: a peer env in another process ------------------------- */
+
+struct exo_agent {
+	pid_t pid;
+	FILE *cmd;	/* requests, one line each */
+	FILE *reply;	/* replies, one line each */
+};
+
+/*
+ * Credentials for an agent; NULL in exo_agent_start() keeps the caller's
+ * (root).  The agent calls setgroups(ngroups, groups), setgid(gid) and
+ * setuid(uid), in that order, before anything else.
+ */
+struct exo_agent_creds {
+	uid_t uid;
+	gid_t gid;
+	int ngroups;
+	gid_t groups[4];
+};
+
+/*
+ * Fork an agent.  It has no env until exo_agent_open().  Returns 0, or
+ * -errno (also when the agent could not take @creds).
+ */
+int exo_agent_start(struct exo_agent *a, const struct exo_agent_creds *creds);
+
+/* Ask the agent to exit and reap it.  Returns its wait status, or -errno. */
+int exo_agent_stop(struct exo_agent *a);
+
+/* SIGKILL the agent and reap it.  Returns its wait status, or -errno. */
+int exo_agent_kill(struct exo_agent *a);
+
+/*
+ * The libexo calls, made by the agent in its own env; same arguments and
+ * returns as the library (-EPIPE if the agent is gone).
+ */
+int exo_agent_open(struct exo_agent *a);	/* returns 0, not the fd */
+int exo_agent_close_fd(struct exo_agent *a);
+int exo_agent_get_features(struct exo_agent *a, struct exo_features *f);
+int exo_agent_env_info(struct exo_agent *a, struct exo_env_info *info);
+int exo_agent_null_alloc(struct exo_agent *a, exo_cap_t *cap, __u64 *obj_id);
+int exo_agent_cap_info(struct exo_agent *a, exo_cap_t cap,
+		       struct exo_cap_info *info);
+int exo_agent_cap_derive(struct exo_agent *a, exo_cap_t cap, __u32 rights,
+			 exo_cap_t *child);
+int exo_agent_cap_revoke(struct exo_agent *a, exo_cap_t cap, __u32 flags,
+			 __u64 *count);
+int exo_agent_cap_close(struct exo_agent *a, exo_cap_t cap);
+int exo_agent_cap_export(struct exo_agent *a, exo_cap_t cap, __u32 rights,
+			 __u32 flags, struct exo_key *key);
+int exo_agent_cap_import(struct exo_agent *a, const struct exo_key *key,
+			 exo_cap_t *cap, __u32 *rights);
+int exo_agent_key_drop(struct exo_agent *a, const struct exo_key *key);
+int exo_agent_set_quota(struct exo_agent *a, __u64 env_id, __u32 kind,
+			__u32 quota);
+
+/*
+ * Make the agent's env hold a lot: @ncaps null objects, one child derived
+ * from each, and @nkeys keys exported from the roots.  Returns 0, or the
+ * first -errno.
+ */
+int exo_agent_fill(struct exo_agent *a, int ncaps, int nkeys);
+
+#endif /* EXO_TEST_H */

@@ -1,0 +1,201 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# selftests/run.sh — run the exo kselftests.  INSIDE the test VM, as root,
+# from anywhere in the repository:
+#
+#   scripts/vm -- selftests/run.sh                 every test binary
+#   scripts/vm -- selftests/run.sh exo_grant       just one (or several)
+#
+# Build first on the host (make -C selftests): the guest's view of the tree
+# is where the binaries are found.
+#
+# Loads kmod/exo.ko (dev_gid=65534 so the permission tests can open the
+# device as nobody), runs each binary under `timeout`, and counts its TAP
+# results: "ok N" passes, "ok N # SKIP" skips, "not ok N" fails; a binary
+# that crashes, times out or reports fewer results than its plan fails.
+# After each binary the new kernel log lines are scanned for BUG/WARNING/
+# lockdep/RCU/KASAN/UBSAN reports (a failure of its own).  At the end every
+# live debugfs counter must be zero, `rmmod exo` must succeed and leave no
+# /dev/exo or debugfs directory behind.
+#
+# Last line: "selftests: N passed, N failed, N skipped".  Exit status is
+# non-zero if anything failed or nothing ran.
+set -uo pipefail
+
+cd "$(dirname "$0")/.." || exit 1
+
+TIMEOUT=${EXO_TEST_TIMEOUT:-300}
+MODULE=kmod/exo.ko
+DEBUGFS=/sys/kernel/debug
+KERNEL_PROBLEMS='BUG:|WARNING:|Oops|general protection|possible circular locking|INFO: lockdep|inconsistent lock state|suspicious RCU usage|UBSAN:|KASAN:'
+
+passed=0
+failed=0
+skipped=0
+
+ok()     { echo "ok - $*"; passed=$((passed + 1)); }
+not_ok() { echo "not ok - $*"; failed=$((failed + 1)); }
+
+summary() {
+	echo "selftests: $passed passed, $failed failed, $skipped skipped"
+	if [ "$failed" -gt 0 ] || [ $((passed + failed)) -eq 0 ]; then
+		exit 1
+	fi
+	exit 0
+}
+
+kmsg() { echo "exo selftests: $*" > /dev/kmsg 2>/dev/null || true; }
+
+# ---- which tests ----------------------------------------------------------
+
+tests=()
+if [ $# -gt 0 ]; then
+	for t in "$@"; do
+		t=${t##*/}
+		t=${t%.c}
+		tests+=("selftests/$t")
+	done
+else
+	for f in selftests/exo_*.c; do
+		t=${f%.c}
+		[ "$t" = selftests/exo_test ] && continue
+		tests+=("$t")
+	done
+fi
+for t in "${tests[@]}"; do
+	if [ ! -x "$t" ]; then
+		echo "# $t is not built: run 'make -C selftests' on the host first"
+		not_ok "$t built"
+	fi
+done
+[ "$failed" -eq 0 ] || summary
+
+if [ "$(id -u)" != 0 ]; then
+	echo "# must run as root (inside the test VM: scripts/vm -- selftests/run.sh)"
+	not_ok "running as root"
+	summary
+fi
+
+# ---- load the module ------------------------------------------------------
+
+mountpoint -q "$DEBUGFS" || mount -t debugfs none "$DEBUGFS" 2>/dev/null
+
+if grep -q '^exo ' /proc/modules; then
+	echo "# exo is already loaded; unloading it first"
+	rmmod exo || { not_ok "rmmod of a previously loaded exo"; summary; }
+fi
+if ! out=$(insmod "$MODULE" dev_gid=65534 2>&1); then
+	echo "# $out"
+	not_ok "insmod $MODULE dev_gid=65534"
+	summary
+fi
+if [ ! -c /dev/exo ]; then
+	not_ok "/dev/exo exists after insmod"
+	rmmod exo
+	summary
+fi
+echo "# loaded $MODULE: $(ls -l /dev/exo)"
+
+# ---- run each binary ------------------------------------------------------
+
+# Count the harness's TAP lines of one binary; add to the totals.
+count_tap() {	# name output exit-status
+	local name=$1 out=$2 rc=$3
+	local plan p f s results
+
+	p=$(grep -Ec '^ok [0-9]+' <<<"$out")
+	s=$(grep -Ec '^ok [0-9]+ # (SKIP|skip)' <<<"$out")
+	f=$(grep -Ec '^not ok [0-9]+' <<<"$out")
+	p=$((p - s))
+	plan=$(sed -nE 's/^1\.\.([0-9]+).*/\1/p' <<<"$out" | head -1)
+
+	if [ "$plan" = 0 ] && grep -qE '^1\.\.0 # SKIP' <<<"$out"; then
+		# The whole binary skipped (e.g. no /dev/exo).
+		s=1
+	elif [ -z "$plan" ]; then
+		echo "not ok - $name printed no TAP plan"
+		f=$((f + 1))
+	else
+		results=$((p + s + f))
+		if [ "$results" -lt "$plan" ]; then
+			echo "not ok - $name: plan 1..$plan but only $results results"
+			f=$((f + plan - results))
+		elif [ "$results" -gt "$plan" ]; then
+			echo "not ok - $name: plan 1..$plan but $results results"
+			f=$((f + 1))
+		fi
+	fi
+
+	if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+		echo "not ok - $name timed out after ${TIMEOUT}s"
+		f=$((f + 1))
+	elif [ "$rc" -gt 128 ]; then
+		echo "not ok - $name died by signal $((rc - 128))"
+		f=$((f + 1))
+	elif [ "$rc" -ne 0 ] && [ "$rc" -ne 4 ] && [ "$f" -eq 0 ]; then
+		echo "not ok - $name exited with status $rc"
+		f=$((f + 1))
+	fi
+
+	passed=$((passed + p))
+	failed=$((failed + f))
+	skipped=$((skipped + s))
+	echo "# $name: $p passed, $f failed, $s skipped"
+}
+
+for t in "${tests[@]}"; do
+	name=${t##*/}
+	echo "# ==== $name"
+	before=$(dmesg | wc -l)
+	kmsg "start $name"
+	out=$(timeout -k 10 "$TIMEOUT" "$t" 2>&1)
+	rc=$?
+	kmsg "end $name"
+	printf '%s\n' "$out"
+	count_tap "$name" "$out" "$rc"
+
+	problems=$(dmesg | tail -n +$((before + 1)) | grep -E "$KERNEL_PROBLEMS")
+	if [ -n "$problems" ]; then
+		echo "# kernel log after $name:"
+		dmesg | tail -n +$((before + 1)) | sed 's/^/# /'
+		not_ok "dmesg clean after $name"
+	fi
+done
+
+# ---- everything released, module unloads cleanly ------------------------
+
+# Every test process has exited; the last fput may still be in flight.
+live_counters='^(envs|caps|tombstones|keys|objects\.[a-z_]+) '
+for _ in $(seq 50); do
+	nonzero=$(grep -E "$live_counters" "$DEBUGFS/exo/totals" | awk '$2 != 0')
+	[ -z "$nonzero" ] && break
+	sleep 0.1
+done
+if [ -z "$nonzero" ] && [ -r "$DEBUGFS/exo/totals" ]; then
+	ok "debugfs live counters are zero after all tests"
+else
+	echo "# $DEBUGFS/exo/totals:"
+	sed 's/^/# /' "$DEBUGFS/exo/totals" 2>/dev/null
+	not_ok "debugfs live counters are zero after all tests"
+fi
+
+before=$(dmesg | wc -l)
+if out=$(rmmod exo 2>&1); then
+	ok "rmmod exo"
+else
+	echo "# $out"
+	not_ok "rmmod exo"
+fi
+if [ ! -e /dev/exo ] && [ ! -e "$DEBUGFS/exo" ]; then
+	ok "/dev/exo and $DEBUGFS/exo are gone after rmmod"
+else
+	not_ok "/dev/exo and $DEBUGFS/exo are gone after rmmod"
+fi
+problems=$(dmesg | tail -n +$((before + 1)) | grep -E "$KERNEL_PROBLEMS")
+if [ -n "$problems" ]; then
+	dmesg | tail -n +$((before + 1)) | sed 's/^/# /'
+	not_ok "dmesg clean after rmmod"
+fi
+
+summary
