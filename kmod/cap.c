@@ -180,7 +180,7 @@ int exo_cap_lookup(struct exo_env *env, exo_cap_t h, u32 need,
 static struct exo_cap *exo_cap_new(struct exo_obj *obj, u32 rights,
 				   struct exo_cap *parent)
 {
-	struct exo_cap *cap = kzalloc(sizeof(*cap), GFP_KERNEL_ACCOUNT);
+	struct exo_cap *cap = kzalloc(sizeof(*cap), GFP_KERNEL);
 
 	if (!cap)
 		return NULL;

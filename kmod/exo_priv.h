@@ -25,7 +25,7 @@
 
 #define EXO_MAX_CAPS_LIMIT	(1U << 20)
 #define EXO_MAX_KEYS_LIMIT	(1U << 16)
-#define EXO_EV_RING		64	/* queued events per env */
+#define EXO_EV_RING		EXO_EV_QUEUE	/* queued events per env */
 
 extern struct mutex exo_lock;
 extern struct list_head exo_envs;

@@ -80,10 +80,18 @@ struct exo_chunk {
 static struct exo_chunk *exo_chunks;
 static u32 exo_nchunks;
 static u64 *exo_pfn_of;			/* pool index -> PFN */
+static u64 *exo_last_env;		/* pool index -> env that held it last */
 static unsigned long *exo_used_map;	/* pool index -> taken */
 static u32 exo_pool_size;
 static u32 exo_pool_free;
-static u32 exo_alloc_hint;
+/*
+ * Free frames also sit on a stack, so allocation by count is O(1) and
+ * hands out the most recently freed frame first: warm in the caches, and
+ * for EXO_FRAME_RECYCLE most often the env's own.  exo_free_pos[idx] is
+ * the frame's place on the stack, for O(1) removal by physical name.
+ */
+static u32 *exo_free_stack;
+static u32 *exo_free_pos;
 static struct exo_pool_info *exo_pool_page;
 static struct kmem_cache *exo_frame_cache;
 static struct kmem_cache *exo_bind_cache;
@@ -150,10 +158,14 @@ int exo_pool_init(void)
 	exo_bind_cache = KMEM_CACHE(exo_bind, 0);
 	exo_chunks = kvcalloc(want, sizeof(*exo_chunks), GFP_KERNEL);
 	exo_pfn_of = kvcalloc(want, sizeof(*exo_pfn_of), GFP_KERNEL);
+	exo_last_env = kvcalloc(want, sizeof(*exo_last_env), GFP_KERNEL);
+	exo_free_stack = kvcalloc(want, sizeof(*exo_free_stack), GFP_KERNEL);
+	exo_free_pos = kvcalloc(want, sizeof(*exo_free_pos), GFP_KERNEL);
 	exo_used_map = bitmap_zalloc(want, GFP_KERNEL);
 	exo_pool_page = (void *)get_zeroed_page(GFP_KERNEL);
 	if (!exo_frame_cache || !exo_bind_cache || !exo_chunks ||
-	    !exo_pfn_of || !exo_used_map || !exo_pool_page)
+	    !exo_pfn_of || !exo_last_env || !exo_free_stack || !exo_free_pos ||
+	    !exo_used_map || !exo_pool_page)
 		goto err;
 
 	while (got < want) {
@@ -199,6 +211,11 @@ int exo_pool_init(void)
 	}
 	exo_pool_size = got;
 	exo_pool_free = got;
+	/* Lowest PFN on top. */
+	for (i = 0; i < got; i++) {
+		exo_free_stack[i] = got - 1 - i;
+		exo_free_pos[got - 1 - i] = i;
+	}
 	p->magic = EXO_POOL_MAGIC;
 	p->version = EXO_API_VERSION;
 	p->page_size = PAGE_SIZE;
@@ -219,12 +236,18 @@ void exo_pool_exit(void)
 	exo_nchunks = 0;
 	kvfree(exo_chunks);
 	kvfree(exo_pfn_of);
+	kvfree(exo_last_env);
+	kvfree(exo_free_stack);
+	kvfree(exo_free_pos);
 	bitmap_free(exo_used_map);
 	free_page((unsigned long)exo_pool_page);
 	kmem_cache_destroy(exo_frame_cache);
 	kmem_cache_destroy(exo_bind_cache);
 	exo_chunks = NULL;
 	exo_pfn_of = NULL;
+	exo_last_env = NULL;
+	exo_free_stack = NULL;
+	exo_free_pos = NULL;
 	exo_used_map = NULL;
 	exo_pool_page = NULL;
 	exo_frame_cache = NULL;
@@ -277,7 +300,9 @@ static void exo_frame_release(struct exo_obj *obj)
 	struct exo_env *env = obj->owner;
 
 	__clear_bit(f->idx, exo_used_map);
-	exo_pool_free++;
+	exo_last_env[f->idx] = env->id;
+	exo_free_pos[f->idx] = exo_pool_free;
+	exo_free_stack[exo_pool_free++] = f->idx;
 	kmem_cache_free(exo_frame_cache, f);
 
 	/*
@@ -298,12 +323,14 @@ static void exo_frame_release(struct exo_obj *obj)
 }
 
 /* Take pool frame @idx for @env and give it a root capability. */
-static int exo_frame_take(struct exo_env *env, u32 idx, exo_cap_t *h)
+static int exo_frame_take(struct exo_env *env, u32 idx, bool recycle,
+			  exo_cap_t *h)
 {
 	struct exo_frame *f;
+	u32 top;
 	int ret;
 
-	f = kmem_cache_zalloc(exo_frame_cache, GFP_KERNEL_ACCOUNT);
+	f = kmem_cache_zalloc(exo_frame_cache, GFP_KERNEL);
 	if (!f)
 		return -ENOMEM;
 	ret = exo_obj_charge(env, EXO_KIND_FRAME);
@@ -311,10 +338,18 @@ static int exo_frame_take(struct exo_env *env, u32 idx, exo_cap_t *h)
 		kmem_cache_free(exo_frame_cache, f);
 		return ret;
 	}
-	/* Nothing of the previous holder may leak to the next. */
-	clear_highpage(pfn_to_page(exo_pfn_of[idx]));
+	/*
+	 * Nothing of the previous holder may leak to the next.  A libOS that
+	 * asked to recycle gets its own old contents back without the cost
+	 * of zeroing; env ids are never reused, so only it can match.
+	 */
+	if (!recycle || exo_last_env[idx] != env->id)
+		clear_highpage(pfn_to_page(exo_pfn_of[idx]));
 	__set_bit(idx, exo_used_map);
-	exo_pool_free--;
+	/* Off the free stack: the top frame moves into its place. */
+	top = exo_free_stack[--exo_pool_free];
+	exo_free_stack[exo_free_pos[idx]] = top;
+	exo_free_pos[top] = exo_free_pos[idx];
 	if (env->revoke_owed)
 		env->revoke_owed = exo_revoke_owed(env);
 	f->pfn = exo_pfn_of[idx];
@@ -342,6 +377,7 @@ int exo_ioc_frame_alloc(struct exo_env *env, void *arg)
 {
 	struct exo_frame_alloc *fa = arg;
 	bool by_pfn = fa->flags & EXO_FRAME_BY_PFN;
+	bool recycle = fa->flags & EXO_FRAME_RECYCLE;
 	u64 __user *upfns = u64_to_user_ptr(fa->pfns);
 	exo_cap_t __user *ucaps = u64_to_user_ptr(fa->caps);
 	u32 n = fa->count, i, done = 0;
@@ -349,7 +385,8 @@ int exo_ioc_frame_alloc(struct exo_env *env, void *arg)
 	u64 *pfns = NULL;
 	int ret;
 
-	if ((fa->flags & ~EXO_FRAME_BY_PFN) || fa->__reserved ||
+	if ((fa->flags & ~(EXO_FRAME_BY_PFN | EXO_FRAME_RECYCLE)) ||
+	    fa->__reserved ||
 	    !n || n > EXO_BATCH_MAX)
 		return -EINVAL;
 	caps = kvmalloc_array(n, sizeof(*caps), GFP_KERNEL);
@@ -403,7 +440,7 @@ int exo_ioc_frame_alloc(struct exo_env *env, void *arg)
 		for (; done < n; done++) {
 			u32 idx = pfns[done];
 
-			ret = exo_frame_take(env, idx, &caps[done]);
+			ret = exo_frame_take(env, idx, recycle, &caps[done]);
 			if (ret)
 				break;
 			pfns[done] = exo_pfn_of[idx];
@@ -411,18 +448,12 @@ int exo_ioc_frame_alloc(struct exo_env *env, void *arg)
 	} else {
 		ret = 0;
 		for (; done < n; done++) {
-			u32 idx = find_next_zero_bit(exo_used_map,
-						     exo_pool_size,
-						     exo_alloc_hint);
+			u32 idx = exo_free_stack[exo_pool_free - 1];
 
-			if (idx >= exo_pool_size)
-				idx = find_first_zero_bit(exo_used_map,
-							  exo_pool_size);
-			ret = exo_frame_take(env, idx, &caps[done]);
+			ret = exo_frame_take(env, idx, recycle, &caps[done]);
 			if (ret)
 				break;
 			pfns[done] = exo_pfn_of[idx];
-			exo_alloc_hint = idx + 1;
 		}
 	}
 	if (ret)
@@ -466,11 +497,17 @@ static pgprot_t exo_bind_prot(struct vm_area_struct *vma, bool writable)
 	return vm_get_page_prot(flags);
 }
 
-static void exo_bind_free(struct exo_env *env, struct exo_bind *b)
+/* Zap region pages [pgoff, pgoff + n) in every process mapping them. */
+static void exo_zap(struct exo_env *env, unsigned long pgoff, unsigned long n)
+{
+	unmap_mapping_range(&env->mapping, (loff_t)pgoff << PAGE_SHIFT,
+			    (loff_t)n << PAGE_SHIFT, 1);
+}
+
+/* Forget a binding whose entry is gone or will be zapped by the caller. */
+static void exo_bind_drop(struct exo_env *env, struct exo_bind *b)
 {
 	list_del(&b->cap_node);
-	unmap_mapping_range(&env->mapping, (loff_t)b->pgoff << PAGE_SHIFT,
-			    PAGE_SIZE, 1);
 	env->frames_mapped--;
 	exo_stats.frames_mapped--;
 	kmem_cache_free(exo_bind_cache, b);
@@ -484,7 +521,8 @@ void exo_cap_unbind_all(struct exo_cap *cap)
 
 	list_for_each_entry_safe(b, tmp, &cap->binds, cap_node) {
 		xa_erase(&env->binds, b->pgoff);
-		exo_bind_free(env, b);
+		exo_zap(env, b->pgoff, 1);
+		exo_bind_drop(env, b);
 	}
 }
 
@@ -494,14 +532,15 @@ static bool exo_is_region(struct exo_env *env, struct vm_area_struct *vma)
 	       vma->vm_file->private_data == env;
 }
 
-static int exo_map_one(struct exo_env *env, struct mm_struct *mm,
-		       const struct exo_map_entry *e)
+/* Check one map entry and record its binding; the PTE comes later. */
+static int exo_bind_one(struct exo_env *env, struct mm_struct *mm,
+			const struct exo_map_entry *e,
+			struct vm_area_struct **vmap, struct exo_bind **bp)
 {
 	bool writable = e->prot & EXO_PROT_WRITE;
 	struct vm_area_struct *vma;
 	struct exo_bind *b;
 	struct exo_cap *cap;
-	vm_fault_t vret;
 	int ret;
 
 	if (e->__reserved || !e->prot ||
@@ -514,19 +553,26 @@ static int exo_map_one(struct exo_env *env, struct mm_struct *mm,
 		return ret;
 	if (cap->obj->kind != EXO_KIND_FRAME)
 		return -EINVAL;
-	vma = vma_lookup(mm, e->addr);
+	/* Batches walk one region: try the previous entry's vma first. */
+	vma = *vmap;
+	if (!vma || e->addr < vma->vm_start || e->addr >= vma->vm_end)
+		vma = vma_lookup(mm, e->addr);
 	if (!exo_is_region(env, vma))
 		return -EINVAL;
 	if (env->frames_mapped >= READ_ONCE(exo_max_binds))
 		return -ENOSPC;
 
-	b = kmem_cache_alloc(exo_bind_cache, GFP_KERNEL_ACCOUNT);
+	/*
+	 * Per-frame objects are not charged to the memory cgroup: their
+	 * number is bounded by the pool, max_caps and max_bindings.
+	 */
+	b = kmem_cache_alloc(exo_bind_cache, GFP_KERNEL);
 	if (!b)
 		return -ENOMEM;
 	b->cap = cap;
 	b->pgoff = linear_page_index(vma, e->addr);
 	b->writable = writable;
-	ret = xa_insert(&env->binds, b->pgoff, b, GFP_KERNEL_ACCOUNT);
+	ret = xa_insert(&env->binds, b->pgoff, b, GFP_KERNEL);
 	if (ret) {
 		kmem_cache_free(exo_bind_cache, b);
 		return ret == -EBUSY ? -EEXIST : ret;
@@ -534,18 +580,56 @@ static int exo_map_one(struct exo_env *env, struct mm_struct *mm,
 	list_add_tail(&b->cap_node, &cap->binds);
 	env->frames_mapped++;
 	exo_stats.frames_mapped++;
-
-	vret = vmf_insert_pfn_prot(vma, e->addr, exo_bind_pfn(b),
-				   exo_bind_prot(vma, writable));
-	if (vret != VM_FAULT_NOPAGE) {
-		xa_erase(&env->binds, b->pgoff);
-		exo_bind_free(env, b);
-		return vret == VM_FAULT_OOM ? -ENOMEM : -EFAULT;
-	}
+	*vmap = vma;
+	*bp = b;
 	return 0;
 }
 
-static int exo_unmap_one(struct exo_env *env, struct mm_struct *mm, u64 addr)
+struct exo_pte_run {
+	struct mm_struct *mm;
+	struct exo_bind **binds;
+	pgprot_t prot;
+	u32 next;
+};
+
+/* apply_to_page_range() callback: one PTE of a run, under its lock. */
+static int exo_set_pte(pte_t *pte, unsigned long addr, void *data)
+{
+	struct exo_pte_run *run = data;
+	struct exo_bind *b = run->binds[run->next];
+	pte_t entry;
+
+	/* A binding is new, so its page has no entry: unbinding zaps. */
+	if (WARN_ON_ONCE(!pte_none(*pte)))
+		return -EBUSY;
+	entry = pte_mkyoung(pte_mkspecial(pfn_pte(exo_bind_pfn(b), run->prot)));
+	if (b->writable)
+		entry = pte_mkdirty(entry);
+	set_pte_at(run->mm, addr, pte, entry);
+	run->next++;
+	return 0;
+}
+
+/*
+ * Install the PTEs of @n bindings at consecutive pages from @addr in one
+ * page-table walk, as i915 does for its I/O mappings: special entries, no
+ * struct page behind them.  The secure binding's only cost per page.
+ */
+static int exo_install_run(struct vm_area_struct *vma, unsigned long addr,
+			   struct exo_bind **binds, u32 n)
+{
+	struct exo_pte_run run = {
+		.mm = vma->vm_mm,
+		.binds = binds,
+		.prot = exo_bind_prot(vma, binds[0]->writable),
+	};
+
+	return apply_to_page_range(vma->vm_mm, addr, (unsigned long)n << PAGE_SHIFT,
+				   exo_set_pte, &run);
+}
+
+static int exo_unmap_one(struct exo_env *env, struct mm_struct *mm, u64 addr,
+			 unsigned long *pgoffp)
 {
 	struct vm_area_struct *vma;
 	unsigned long pgoff;
@@ -563,7 +647,8 @@ static int exo_unmap_one(struct exo_env *env, struct mm_struct *mm, u64 addr)
 	b = xa_erase(&env->binds, pgoff);
 	if (!b)
 		return -ENOENT;
-	exo_bind_free(env, b);
+	exo_bind_drop(env, b);
+	*pgoffp = pgoff;
 	return 0;
 }
 
@@ -584,68 +669,124 @@ static void *exo_batch_copy(u64 uptr, u32 count, size_t elem)
 	return p;
 }
 
+/*
+ * Map in two passes: check every entry and record its binding, stopping at
+ * the first bad one; then install the entries, one page-table walk per run
+ * of consecutive pages in one region with one protection.
+ */
 int exo_ioc_frame_map(struct exo_env *env, void *arg)
 {
 	struct exo_frame_map *fm = arg;
 	struct mm_struct *mm = current->mm;
+	struct vm_area_struct **vmas = NULL;
 	struct exo_map_entry *ents;
+	struct exo_bind **binds = NULL;
+	u32 i, j, k, done;
 	int ret = 0;
-	u32 i;
 
 	if (fm->flags || fm->__reserved)
 		return -EINVAL;
 	ents = exo_batch_copy(fm->entries, fm->count, sizeof(*ents));
 	if (IS_ERR(ents))
 		return PTR_ERR(ents);
+	vmas = kvmalloc_array(fm->count, sizeof(*vmas), GFP_KERNEL);
+	binds = kvmalloc_array(fm->count, sizeof(*binds), GFP_KERNEL);
+	if (!vmas || !binds) {
+		ret = -ENOMEM;
+		goto out_free;
+	}
 	if (mmap_read_lock_killable(mm)) {
-		kvfree(ents);
-		return -EINTR;
+		ret = -EINTR;
+		goto out_free;
 	}
 	mutex_lock(&exo_lock);
-	for (i = 0; i < fm->count; i++) {
-		ret = exo_map_one(env, mm, &ents[i]);
+	for (done = 0; done < fm->count; done++) {
+		vmas[done] = done ? vmas[done - 1] : NULL;
+		ret = exo_bind_one(env, mm, &ents[done], &vmas[done],
+				   &binds[done]);
 		if (ret)
 			break;
+	}
+	for (j = 0; j < done; j = k) {
+		int err;
+
+		for (k = j + 1; k < done; k++)
+			if (vmas[k] != vmas[j] ||
+			    ents[k].addr != ents[k - 1].addr + PAGE_SIZE ||
+			    binds[k]->writable != binds[j]->writable)
+				break;
+		err = exo_install_run(vmas[j], ents[j].addr, &binds[j], k - j);
+		if (!err)
+			continue;
+		/* Undo this run and everything after it. */
+		for (i = j; i < done; i++) {
+			xa_erase(&env->binds, binds[i]->pgoff);
+			exo_zap(env, binds[i]->pgoff, 1);
+			exo_bind_drop(env, binds[i]);
+		}
+		done = j;
+		ret = err;
+		break;
 	}
 	exo_env_page_sync(env);
 	mutex_unlock(&exo_lock);
 	mmap_read_unlock(mm);
-	kvfree(ents);
-	fm->done = i;
+	fm->done = done;
 	fm->error = -ret;
-	return 0;
+	ret = 0;
+out_free:
+	kvfree(binds);
+	kvfree(vmas);
+	kvfree(ents);
+	return ret;
 }
 
 int exo_ioc_frame_unmap(struct exo_env *env, void *arg)
 {
 	struct exo_frame_unmap *fu = arg;
 	struct mm_struct *mm = current->mm;
+	unsigned long *pgoffs = NULL;
+	u32 j, k, done;
 	int ret = 0;
 	u64 *addrs;
-	u32 i;
 
 	if (fu->flags || fu->__reserved)
 		return -EINVAL;
 	addrs = exo_batch_copy(fu->addrs, fu->count, sizeof(*addrs));
 	if (IS_ERR(addrs))
 		return PTR_ERR(addrs);
+	pgoffs = kvmalloc_array(fu->count, sizeof(*pgoffs), GFP_KERNEL);
+	if (!pgoffs) {
+		ret = -ENOMEM;
+		goto out_free;
+	}
 	if (mmap_read_lock_killable(mm)) {
-		kvfree(addrs);
-		return -EINTR;
+		ret = -EINTR;
+		goto out_free;
 	}
 	mutex_lock(&exo_lock);
-	for (i = 0; i < fu->count; i++) {
-		ret = exo_unmap_one(env, mm, addrs[i]);
+	for (done = 0; done < fu->count; done++) {
+		ret = exo_unmap_one(env, mm, addrs[done], &pgoffs[done]);
 		if (ret)
 			break;
+	}
+	/* One zap (and one TLB flush) per run of consecutive pages. */
+	for (j = 0; j < done; j = k) {
+		for (k = j + 1; k < done; k++)
+			if (pgoffs[k] != pgoffs[k - 1] + 1)
+				break;
+		exo_zap(env, pgoffs[j], k - j);
 	}
 	exo_env_page_sync(env);
 	mutex_unlock(&exo_lock);
 	mmap_read_unlock(mm);
-	kvfree(addrs);
-	fu->done = i;
+	fu->done = done;
 	fu->error = -ret;
-	return 0;
+	ret = 0;
+out_free:
+	kvfree(pgoffs);
+	kvfree(addrs);
+	return ret;
 }
 
 int exo_ioc_caps_close(struct exo_env *env, void *arg)
@@ -999,6 +1140,15 @@ static void exo_abort_work(struct work_struct *work)
 	env->revoke_owed = 0;
 	env->aborting = false;
 	exo_stats.revocations_aborted++;
+	{
+		struct exo_event ev = {
+			.type = EXO_EV_ABORTED,
+			.seq = env->revoke_seq,
+			.count = taken,
+		};
+
+		exo_env_post(env, &ev);
+	}
 	trace_exo_abort(env->id, env->revoke_seq, taken);
 	exo_env_page_sync(env);
 out:

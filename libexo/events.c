@@ -58,6 +58,9 @@ EXO_API int exo_events__dispatch(int fd, const struct exo_event_ops *ops,
 		case EXO_EV_REPOSSESSED:
 			fn = ops->repossessed;
 			break;
+		case EXO_EV_ABORTED:
+			fn = ops->aborted;
+			break;
 		}
 		if (fn)
 			ret = fn(ctx, &evs[i]);

@@ -144,6 +144,15 @@ EXO_API int exo_frame__alloc(int fd, __u32 count, exo_cap_t *caps,
 			     __u64 *pfns);
 
 /*
+ * exo_frame__alloc() with EXO_FRAME_* @flags: EXO_FRAME_RECYCLE lets frames
+ * this env held last come back unzeroed (a pager that fills every page
+ * from its store needs no zeroes).  @pfns is required.
+ * Returns 0, or -errno on error.
+ */
+EXO_API int exo_frame__alloc_flags(int fd, __u32 flags, __u32 count,
+				   exo_cap_t *caps, __u64 *pfns);
+
+/*
  * Allocate exactly the frames named by @pfns[0..@count) (page colouring,
  * NUMA placement), all or nothing; store their capabilities in @caps.
  * Returns 0, or -errno on error (-EBUSY: a frame is taken, -EINVAL: a PFN
@@ -233,6 +242,8 @@ struct exo_event_ops {
 	int (*revoke)(void *ctx, const struct exo_event *ev);
 	int (*revoke_done)(void *ctx, const struct exo_event *ev);
 	int (*repossessed)(void *ctx, const struct exo_event *ev);
+	/* The abort of request ev->seq is over: ev->count frames taken. */
+	int (*aborted)(void *ctx, const struct exo_event *ev);
 };
 
 /*

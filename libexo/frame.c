@@ -51,6 +51,14 @@ EXO_API int exo_frame__alloc(int fd, __u32 count, exo_cap_t *caps,
 	return ret ? libexo_err(ret) : 0;
 }
 
+EXO_API int exo_frame__alloc_flags(int fd, __u32 flags, __u32 count,
+				   exo_cap_t *caps, __u64 *pfns)
+{
+	if (!caps || !pfns || !count || (flags & EXO_FRAME_BY_PFN))
+		return libexo_err(-EINVAL);
+	return frame_alloc(fd, flags, count, caps, pfns);
+}
+
 EXO_API int exo_frame__alloc_at(int fd, __u32 count, __u64 *pfns,
 				exo_cap_t *caps)
 {
