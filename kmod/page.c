@@ -310,8 +310,10 @@ static void exo_frame_release(struct exo_obj *obj)
 	 * told to keep: frames allocated (and freed) after the request do
 	 * not count.
 	 */
-	if (env->revoke_owed &&
-	    !(env->revoke_owed = exo_revoke_owed(env)) && !env->aborting) {
+	if (!env->revoke_owed)
+		return;
+	env->revoke_owed = exo_revoke_owed(env);
+	if (!env->revoke_owed && !env->aborting) {
 		struct exo_event ev = {
 			.type = EXO_EV_REVOKE_DONE,
 			.seq = env->revoke_seq,
@@ -409,8 +411,9 @@ int exo_ioc_frame_alloc(struct exo_env *env, void *arg)
 		struct exo_env *victim;
 
 		ret = -ENOMEM;
-		if (exo_reclaim_on_empty && !by_pfn &&
-		    (victim = exo_largest_holder(env)))
+		victim = exo_reclaim_on_empty && !by_pfn ?
+			 exo_largest_holder(env) : NULL;
+		if (victim)
 			exo_revoke_request(victim, n - exo_pool_free,
 					   exo_revoke_ms);
 		goto out_unlock;
@@ -1024,8 +1027,23 @@ ssize_t exo_read(struct file *file, char __user *buf, size_t len,
 		if (ret)
 			return ret;
 	}
-	if (copy_to_user(buf, evs, n * sizeof(evs[0])))
+	if (copy_to_user(buf, evs, n * sizeof(evs[0]))) {
+		/* Put them back in front, so a bad buffer loses nothing. */
+		mutex_lock(&exo_lock);
+		while (n--) {
+			if (env->ev_count == EXO_EV_RING) {
+				env->ev_lost = true;
+				continue;
+			}
+			env->ev_head = (env->ev_head + EXO_EV_RING - 1) %
+				       EXO_EV_RING;
+			env->events[env->ev_head] = evs[n];
+			env->ev_count++;
+		}
+		exo_env_page_sync(env);
+		mutex_unlock(&exo_lock);
 		return -EFAULT;
+	}
 	return n * sizeof(evs[0]);
 }
 
