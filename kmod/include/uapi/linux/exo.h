@@ -188,8 +188,8 @@ struct exo_cap_info {
 	__u32 kind;		/* out: enum exo_kind (0 if revoked) */
 	__u32 rights;		/* out */
 	__u32 depth;		/* out: 0 for a root capability */
-	__aligned_u64 obj_id;	/* out: the object's name (0 if revoked):
-				 * a frame's PFN, a counter for null objects */
+	/* out: the object's name, 0 if revoked; a frame's is its PFN */
+	__aligned_u64 obj_id;
 	__u32 children;		/* out: live direct children */
 	__u32 __reserved;	/* out: 0 */
 };
@@ -411,8 +411,8 @@ enum exo_event_type {
 	EXO_EV_REVOKE		= 1,	/* give back @count frames by @deadline_ns */
 	EXO_EV_REVOKE_DONE	= 2,	/* the request @seq was honoured in full */
 	EXO_EV_REPOSSESSED	= 3,	/* frame @pfn was taken; @cap is dead */
-	EXO_EV_ABORTED		= 4,	/* request @seq ended by abort: @count
-					 * frames taken (always queued last) */
+	/* Request @seq ended by abort, @count frames taken (queued last). */
+	EXO_EV_ABORTED		= 4,
 };
 
 /*
