@@ -93,7 +93,7 @@ static u32 exo_pool_free;
 static u32 *exo_free_stack;
 static u32 *exo_free_pos;
 static struct exo_pool_info *exo_pool_page;
-static struct kmem_cache *exo_frame_cache;
+static struct exo_frame *exo_frames;	/* pool index -> its object */
 static struct kmem_cache *exo_bind_cache;
 
 static const struct vm_operations_struct exo_region_vm_ops;
@@ -154,7 +154,7 @@ int exo_pool_init(void)
 	struct exo_pool_info *p;
 	int ret = -ENOMEM;
 
-	exo_frame_cache = KMEM_CACHE(exo_frame, 0);
+	exo_frames = kvcalloc(want, sizeof(*exo_frames), GFP_KERNEL);
 	exo_bind_cache = KMEM_CACHE(exo_bind, 0);
 	exo_chunks = kvcalloc(want, sizeof(*exo_chunks), GFP_KERNEL);
 	exo_pfn_of = kvcalloc(want, sizeof(*exo_pfn_of), GFP_KERNEL);
@@ -163,7 +163,7 @@ int exo_pool_init(void)
 	exo_free_pos = kvcalloc(want, sizeof(*exo_free_pos), GFP_KERNEL);
 	exo_used_map = bitmap_zalloc(want, GFP_KERNEL);
 	exo_pool_page = (void *)get_zeroed_page(GFP_KERNEL);
-	if (!exo_frame_cache || !exo_bind_cache || !exo_chunks ||
+	if (!exo_frames || !exo_bind_cache || !exo_chunks ||
 	    !exo_pfn_of || !exo_last_env || !exo_free_stack || !exo_free_pos ||
 	    !exo_used_map || !exo_pool_page)
 		goto err;
@@ -241,7 +241,7 @@ void exo_pool_exit(void)
 	kvfree(exo_free_pos);
 	bitmap_free(exo_used_map);
 	free_page((unsigned long)exo_pool_page);
-	kmem_cache_destroy(exo_frame_cache);
+	kvfree(exo_frames);
 	kmem_cache_destroy(exo_bind_cache);
 	exo_chunks = NULL;
 	exo_pfn_of = NULL;
@@ -250,7 +250,7 @@ void exo_pool_exit(void)
 	exo_free_pos = NULL;
 	exo_used_map = NULL;
 	exo_pool_page = NULL;
-	exo_frame_cache = NULL;
+	exo_frames = NULL;
 	exo_bind_cache = NULL;
 }
 
@@ -303,7 +303,6 @@ static void exo_frame_release(struct exo_obj *obj)
 	exo_last_env[f->idx] = env->id;
 	exo_free_pos[f->idx] = exo_pool_free;
 	exo_free_stack[exo_pool_free++] = f->idx;
-	kmem_cache_free(exo_frame_cache, f);
 
 	/*
 	 * A revocation is honoured when the env holds no more than it was
@@ -332,14 +331,11 @@ static int exo_frame_take(struct exo_env *env, u32 idx, bool recycle,
 	u32 top;
 	int ret;
 
-	f = kmem_cache_zalloc(exo_frame_cache, GFP_KERNEL);
-	if (!f)
-		return -ENOMEM;
+	/* Frame objects live in an array beside the pool: no allocation. */
+	f = &exo_frames[idx];
 	ret = exo_obj_charge(env, EXO_KIND_FRAME);
-	if (ret) {
-		kmem_cache_free(exo_frame_cache, f);
+	if (ret)
 		return ret;
-	}
 	/*
 	 * Nothing of the previous holder may leak to the next.  A libOS that
 	 * asked to recycle gets its own old contents back without the cost
