@@ -135,6 +135,9 @@ struct exo_env {
 void exo_env_get(struct exo_env *env);
 void exo_env_put(struct exo_env *env);
 
+/* cap.c */
+int exo_caps_init(void);
+void exo_caps_exit(void);
 /* cap.c: everything below is called with exo_lock held. */
 int exo_cap_lookup(struct exo_env *env, exo_cap_t h, u32 need,
 		   struct exo_cap **capp);

@@ -338,9 +338,12 @@ static int __init exo_init(void)
 
 	if (!gid_valid(make_kgid(&init_user_ns, exo_dev_gid)))
 		return -EINVAL;
-	ret = exo_pool_init();
+	ret = exo_caps_init();
 	if (ret)
 		return ret;
+	ret = exo_pool_init();
+	if (ret)
+		goto err_caps;
 	ret = alloc_chrdev_region(&exo_devt, 0, 1, "exo");
 	if (ret)
 		goto err_pool;
@@ -383,6 +386,8 @@ err_region:
 	unregister_chrdev_region(exo_devt, 1);
 err_pool:
 	exo_pool_exit();
+err_caps:
+	exo_caps_exit();
 	return ret;
 }
 
@@ -396,6 +401,7 @@ static void __exit exo_exit(void)
 	WARN_ON(exo_stats.envs || exo_stats.caps || exo_stats.keys ||
 		exo_pool_free_count() != exo_pool_total());
 	exo_pool_exit();
+	exo_caps_exit();
 }
 
 module_init(exo_init);
