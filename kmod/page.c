@@ -1085,9 +1085,16 @@ int exo_revoke_request(struct exo_env *env, u64 count, u32 deadline_ms)
 	ev.deadline_ns = env->revoke_deadline_ns;
 	exo_env_post(env, &ev);
 	trace_exo_revoke_request(env->id, ev.seq, count, deadline_ms);
-	if (!pending)
-		mod_delayed_work(system_wq, &env->abort_work,
-				 msecs_to_jiffies(deadline_ms));
+	/*
+	 * Arm the abort for the deadline just published: a new request, or a
+	 * pending one whose deadline this request brought forward (it is the
+	 * min() of both, so this never postpones; + 1 rounds up, so the abort
+	 * never comes before the deadline it was announced for).
+	 */
+	mod_delayed_work(system_wq, &env->abort_work,
+			 nsecs_to_jiffies(env->revoke_deadline_ns -
+					  min(env->revoke_deadline_ns,
+					      ktime_get_ns())) + 1);
 	return count;
 }
 
