@@ -19,7 +19,8 @@ WARN     := -Wall -Wextra -Werror
 UAPI     := -I$(TOP)/kmod/include/uapi
 
 .PHONY: all deps kmod libexo bpf examples selftests check check-host \
-	check-vm run vm-shell install clean help checkpatch bench-pages
+	check-vm run vm-shell install clean help checkpatch bench-pages \
+	bench-block check-extent-crash fuzz check-debug
 
 all: kmod libexo bpf examples selftests
 
@@ -52,6 +53,18 @@ check-host: libexo
 check-vm: all
 	$(TOP)/scripts/vm -- selftests/run.sh $(T)
 
+# make fuzz: selftests/exo_fuzz with a large budget (CALLS=, PROCS=, SEED=).
+FUZZ_CALLS ?= $(or $(CALLS),1000000)
+fuzz: kmod selftests
+	EXO_FUZZ_CALLS=$(FUZZ_CALLS) $(if $(PROCS),EXO_FUZZ_PROCS=$(PROCS)) \
+	$(if $(SEED),EXO_FUZZ_SEED=$(SEED)) EXO_TEST_TIMEOUT=$${EXO_TEST_TIMEOUT:-14400} \
+	$(TOP)/scripts/vm --disk 64M --timeout 0 -- selftests/run.sh exo_fuzz
+
+# make check-debug: the selftests under a KASAN/UBSAN/kmemleak/lockdep
+# kernel built once into $(EXO_CACHE) (scripts/debug-kernel).
+check-debug: libexo bpf selftests
+	@$(TOP)/scripts/check-debug $(T)
+
 # make run: boot the VM, load exo, run the examples, unload.
 run: all
 	$(TOP)/scripts/vm -- scripts/run-examples
@@ -59,6 +72,13 @@ run: all
 # Benchmarks: ratios of exo against Linux, measured in the same guest run.
 bench-pages: all
 	$(TOP)/scripts/vm -- scripts/bench pages
+
+bench-block: all
+	$(TOP)/scripts/vm --disk 64M -- scripts/bench block
+
+# The extent table survives guests killed from the host mid-update.
+check-extent-crash: all
+	$(TOP)/scripts/extent-crash
 
 vm-shell: all
 	$(TOP)/scripts/vm --shell --insmod
@@ -83,8 +103,12 @@ help:
 	@echo "  make            build exo.ko, libexo, bpf programs, examples, selftests"
 	@echo "  make check      host unit tests + kselftests in the test VM (TAP, 'N passed, N failed')"
 	@echo "  make check-vm T=exo_grant   one selftest file in the VM"
+	@echo "  make fuzz       exo_fuzz in the VM, 10^6 calls (CALLS= PROCS= SEED=); ends with FUZZ calls=N crashes=N"
+	@echo "  make check-debug  selftests under a KASAN/UBSAN/lockdep/kmemleak kernel (first build ~30+ min)"
 	@echo "  make run        boot the VM, insmod exo, run the examples, rmmod"
 	@echo "  make bench-pages  exo frames vs Linux anonymous memory (RATIO lines)"
+	@echo "  make check-extent-crash  kill guests mid extent-table update, re-attach, reclaim"
+	@echo "  make bench-block  exo extents (uring_cmd) vs io_uring O_DIRECT, 4 KiB random (RATIO lines)"
 	@echo "  make vm-shell   interactive shell in the VM with exo loaded"
 	@echo "  make install    install libexo (DESTDIR=, PREFIX=)"
 	@echo "  make checkpatch run the kernel's checkpatch.pl over kmod/"

@@ -7,6 +7,7 @@
  *   caps    one line per capability slot in use, in every env
  *   keys    one line per outstanding grant key (never the key itself)
  *   frames  the frame pool, and per env: used, mapped, quota, owed
+ *   extents the attached disk: blocks, I/O counters, owners per principal
  *   revoke  write "ENV_ID COUNT [DEADLINE_MS]" or "all COUNT [DEADLINE_MS]"
  *           to ask for COUNT frames back (visible revocation; at the
  *           deadline, default 1000 ms, the kernel takes what is owed)
@@ -22,6 +23,7 @@ static struct dentry *exo_debugfs_dir;
 static const char *const exo_kind_names[EXO_KIND_MAX] = {
 	[EXO_KIND_NULL] = "null",
 	[EXO_KIND_FRAME] = "frame",
+	[EXO_KIND_EXTENT] = "extent",
 };
 
 static int exo_totals_show(struct seq_file *m, void *v)
@@ -115,6 +117,13 @@ static int exo_frames_file_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(exo_frames_file);
 
+static int exo_extents_file_show(struct seq_file *m, void *v)
+{
+	exo_extents_show(m);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(exo_extents_file);
+
 static ssize_t exo_revoke_write(struct file *file, const char __user *ubuf,
 				size_t len, loff_t *ppos)
 {
@@ -168,6 +177,8 @@ void exo_debugfs_init(void)
 			    &exo_keys_file_fops);
 	debugfs_create_file("frames", 0444, exo_debugfs_dir, NULL,
 			    &exo_frames_file_fops);
+	debugfs_create_file("extents", 0444, exo_debugfs_dir, NULL,
+			    &exo_extents_file_fops);
 	debugfs_create_file("revoke", 0200, exo_debugfs_dir, NULL,
 			    &exo_revoke_fops);
 }

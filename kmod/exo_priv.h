@@ -129,6 +129,10 @@ struct exo_env {
 	u64 revoke_deadline_ns;
 	bool aborting;
 	struct delayed_work abort_work;
+
+	/* Disk extents (extent.c): the principal key, under exo_xsem. */
+	struct exo_key xkey;
+	bool xkey_set;
 };
 
 /* main.c */
@@ -189,6 +193,24 @@ u64 exo_pool_free_count(void);
 
 struct seq_file;
 void exo_keys_show(struct seq_file *m);
+int exo_frame_get(struct exo_env *env, exo_cap_t h, u32 need,
+		  struct exo_obj **objp, u64 *pfn);
+
+/* extent.c */
+extern unsigned int exo_extent_quota;
+void exo_extent_init(void);
+void exo_extent_exit(void);
+void exo_extents_show(struct seq_file *m);
+int exo_ioc_extent_attach(struct exo_env *env, void *arg);
+int exo_ioc_extent_detach(struct exo_env *env, void *arg);
+int exo_ioc_extent_stat(struct exo_env *env, void *arg);
+int exo_ioc_extent_alloc(struct exo_env *env, void *arg);
+void exo_undo_extent_alloc(struct exo_env *env, void *arg);
+int exo_ioc_extent_free(struct exo_env *env, void *arg);
+int exo_ioc_extent_reclaim(struct exo_env *env, void *arg);
+int exo_ioc_extent_io(struct exo_env *env, void *arg);
+struct io_uring_cmd;
+int exo_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags);
 
 /* debugfs.c */
 void exo_debugfs_init(void);

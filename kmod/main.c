@@ -50,7 +50,7 @@ static void exo_env_free(struct kref *ref)
 	struct exo_env *env = container_of(ref, struct exo_env, ref);
 
 	exo_env_pages_free(env);
-	kfree(env);
+	kfree_sensitive(env);	/* it may hold a principal key */
 }
 
 void exo_env_get(struct exo_env *env)
@@ -74,7 +74,7 @@ static int exo_open(struct inode *inode, struct file *file)
 		return -ENOMEM;
 	ret = exo_env_pages_init(env, file);
 	if (ret) {
-		kfree(env);
+		kfree_sensitive(env);	/* it may hold a principal key */
 		return ret;
 	}
 	kref_init(&env->ref);
@@ -86,6 +86,7 @@ static int exo_open(struct inode *inode, struct file *file)
 	env->max_caps = clamp(exo_max_caps, 1U, EXO_MAX_CAPS_LIMIT);
 	env->max_keys = min(exo_max_keys, EXO_MAX_KEYS_LIMIT);
 	env->quota[EXO_KIND_NULL] = exo_null_quota;
+	env->quota[EXO_KIND_EXTENT] = exo_extent_quota;
 	env->id = ++next_env_id;
 	env->page->env_id = env->id;
 	exo_env_page_sync(env);
@@ -161,6 +162,13 @@ union exo_ioctl_buf {
 	struct exo_frame_unmap frame_unmap;
 	struct exo_caps_close caps_close;
 	struct exo_set_quota set_quota;
+	struct exo_extent_attach extent_attach;
+	struct exo_extent_detach extent_detach;
+	struct exo_extent_stat extent_stat;
+	struct exo_extent_alloc extent_alloc;
+	struct exo_extent_free extent_free;
+	struct exo_extent_reclaim extent_reclaim;
+	struct exo_extent_io extent_io;
 };
 
 struct exo_ioctl_op {
@@ -227,6 +235,21 @@ static const struct exo_ioctl_op exo_ops[EXO_NR_MAX] = {
 	       exo_ioc_caps_close, NULL),
 	EXO_OP(SET_QUOTA, struct exo_set_quota, quota, exo_ioc_set_quota,
 	       NULL),
+	EXO_OP(EXTENT_ATTACH, struct exo_extent_attach, generation,
+	       exo_ioc_extent_attach, NULL),
+	EXO_OP(EXTENT_DETACH, struct exo_extent_detach, flags,
+	       exo_ioc_extent_detach, NULL),
+	EXO_OP(EXTENT_STAT, struct exo_extent_stat, generation,
+	       exo_ioc_extent_stat, NULL),
+	EXO_OP(EXTENT_ALLOC, struct exo_extent_alloc, __reserved,
+	       exo_ioc_extent_alloc, exo_undo_extent_alloc),
+	EXO_OP(EXTENT_FREE, struct exo_extent_free, cap, exo_ioc_extent_free,
+	       NULL),
+	/* RECLAIM undoes itself: its capabilities go to a user array. */
+	EXO_OP(EXTENT_RECLAIM, struct exo_extent_reclaim, __reserved,
+	       exo_ioc_extent_reclaim, NULL),
+	EXO_OP(EXTENT_IO, struct exo_extent_io, __reserved, exo_ioc_extent_io,
+	       NULL),
 };
 
 static int exo_ioc_get_features(struct exo_env *env, void *arg)
@@ -237,7 +260,8 @@ static int exo_ioc_get_features(struct exo_env *env, void *arg)
 	if (f->flags)
 		return -EINVAL;
 	f->api_version = EXO_API_VERSION;
-	f->kinds = BIT(EXO_KIND_NULL) | BIT(EXO_KIND_FRAME);
+	f->kinds = BIT(EXO_KIND_NULL) | BIT(EXO_KIND_FRAME) |
+		   BIT(EXO_KIND_EXTENT);
 	f->rights = EXO_RIGHTS_ALL;
 	f->max_caps = env->max_caps;
 	f->max_keys = env->max_keys;
@@ -300,6 +324,7 @@ static const struct file_operations exo_fops = {
 	.mmap		= exo_mmap,
 	.read		= exo_read,
 	.poll		= exo_poll,
+	.uring_cmd	= exo_uring_cmd,
 	.compat_ioctl	= compat_ptr_ioctl,
 	.llseek		= noop_llseek,
 };
@@ -369,6 +394,7 @@ static int __init exo_init(void)
 	cdev_init(&exo_cdev, &exo_fops);
 	exo_cdev.owner = THIS_MODULE;
 	exo_debugfs_init();
+	exo_extent_init();
 	ret = cdev_device_add(&exo_cdev, exo_device);
 	if (ret)
 		goto err_debugfs;
@@ -377,6 +403,7 @@ static int __init exo_init(void)
 	return 0;
 
 err_debugfs:
+	exo_extent_exit();
 	exo_debugfs_exit();
 err_dev:
 	put_device(exo_device);
@@ -395,6 +422,7 @@ static void __exit exo_exit(void)
 {
 	cdev_device_del(&exo_cdev, exo_device);
 	put_device(exo_device);
+	exo_extent_exit();
 	exo_debugfs_exit();
 	class_destroy(exo_class);
 	unregister_chrdev_region(exo_devt, 1);

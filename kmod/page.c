@@ -1190,3 +1190,27 @@ void exo_frames_show(struct seq_file *m)
 			   env->used[EXO_KIND_FRAME], env->frames_mapped,
 			   env->quota[EXO_KIND_FRAME], env->revoke_owed);
 }
+
+/*
+ * For extent I/O (extent.c): the PFN of the frame that @h, a capability of
+ * @env holding @need, names.  Takes a reference on the frame, so it stays
+ * out of the pool until the I/O is over even if the capability dies; drop
+ * it with exo_obj_put().  Called with exo_lock held.  -EINVAL if @h names
+ * something other than a frame.
+ */
+int exo_frame_get(struct exo_env *env, exo_cap_t h, u32 need,
+		  struct exo_obj **objp, u64 *pfn)
+{
+	struct exo_cap *cap;
+	int ret;
+
+	ret = exo_cap_lookup(env, h, need, &cap);
+	if (ret)
+		return ret;
+	if (cap->obj->kind != EXO_KIND_FRAME)
+		return -EINVAL;
+	kref_get(&cap->obj->ref);
+	*objp = cap->obj;
+	*pfn = container_of(cap->obj, struct exo_frame, obj)->pfn;
+	return 0;
+}

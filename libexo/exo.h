@@ -262,6 +262,159 @@ EXO_API int exo_events__read(int fd, struct exo_event *evs, int max,
 EXO_API int exo_events__dispatch(int fd, const struct exo_event_ops *ops,
 				 void *ctx, int timeout_ms);
 
+/* ---- disk extents -------------------------------------------------------- */
+
+/*
+ * Root: attach the block device at @path (@flags: EXO_ATTACH_FORMAT writes
+ * a fresh table, destroying the device's contents).  @st, if not NULL,
+ * gets the device's size and table state.  Returns 0, or -errno on error.
+ */
+EXO_API int exo_extent__attach(int fd, const char *path, __u32 flags,
+			       struct exo_extent_stat *st);
+
+/* Root: detach the device.  Returns 0, or -errno on error (-ENODEV). */
+EXO_API int exo_extent__detach(int fd);
+
+/* The attached device.  Returns 0, or -errno on error (-ENODEV). */
+EXO_API int exo_extent__stat(int fd, struct exo_extent_stat *st);
+
+/*
+ * Allocate @count blocks anywhere (first fit): the capability in @cap, the
+ * first block in @start (may be NULL).  If this made the env a principal,
+ * its secret key is written to @key (may be NULL: then it is lost) and
+ * *@new_key (may be NULL) is set to 1, else 0.  Save the key
+ * (exo_extent__key_save): it is the only way back to the blocks.
+ * Returns 0, or -errno on error.
+ */
+EXO_API int exo_extent__alloc(int fd, __u64 count, exo_cap_t *cap,
+			      __u64 *start, struct exo_key *key,
+			      int *new_key);
+
+/*
+ * Allocate exactly the blocks [@start, @start + @count), as
+ * exo_extent__alloc() otherwise.  Returns 0, or -errno on error (-EBUSY:
+ * a block is taken).
+ */
+EXO_API int exo_extent__alloc_at(int fd, __u64 start, __u64 count,
+				 exo_cap_t *cap, struct exo_key *key,
+				 int *new_key);
+
+/*
+ * Give the blocks of extent @cap back (every capability of the extent
+ * dies).  Returns 0, or -errno on error.
+ */
+EXO_API int exo_extent__free(int fd, exo_cap_t cap);
+
+/*
+ * Present principal @key: the env becomes that principal.  If the
+ * principal owns at most @max extents, a root capability for each is
+ * written to @descs.  Returns the number of extents the principal owns
+ * (if greater than @max, nothing was written: call again with more room),
+ * or -errno on error (-ENOKEY: no such principal).
+ */
+EXO_API int exo_extent__reclaim(int fd, const struct exo_key *key,
+				struct exo_extent_desc *descs, __u32 max);
+
+/*
+ * Synchronous batched I/O between extent blocks and frames (see
+ * EXO_IOC_EXTENT_IO).  Returns the number of leading elements that took
+ * effect, with errno set to the error of the next one if fewer than
+ * @count, or -errno if the call failed as a whole.
+ */
+EXO_API int exo_extent__io(int fd, const struct exo_extent_iovec *vecs,
+			   __u32 count, __u32 flags);
+
+/*
+ * Read block @block of extent @ext into frame @frame.
+ * Returns 0, or -errno on error.
+ */
+EXO_API int exo_extent__read(int fd, exo_cap_t ext, __u64 block,
+			     exo_cap_t frame);
+
+/*
+ * Write frame @frame to block @block of extent @ext; @flags EXO_IO_FUA
+ * and/or EXO_IO_FLUSH for durability.  Returns 0, or -errno on error.
+ */
+EXO_API int exo_extent__write(int fd, exo_cap_t ext, __u64 block,
+			      exo_cap_t frame, __u32 flags);
+
+/*
+ * Save @key to the file @path (mode 0600, replaced atomically) as one line
+ * of exo_key_to_string() text.  Returns 0, or -errno on error.
+ */
+EXO_API int exo_extent__key_save(const char *path, const struct exo_key *key);
+
+/*
+ * Load a key saved by exo_extent__key_save() into @key.
+ * Returns 0, or -errno on error (-EINVAL: not a key file).
+ */
+EXO_API int exo_extent__key_load(const char *path, struct exo_key *key);
+
+/*
+ * Asynchronous I/O through io_uring (liburing or raw): fill @sqe, an SQE
+ * of a ring set up with IORING_SETUP_SQE128, to move the block @v names
+ * (EXO_URING_EXTENT_IO) on the /dev/exo @fd.  The caller sets user_data
+ * and submits; the CQE's res is 0 or -errno.  Returns 0, or -errno on
+ * error.
+ */
+struct io_uring_sqe;
+EXO_API int exo_extent__prep_io(struct io_uring_sqe *sqe, int fd,
+				const struct exo_extent_iovec *v);
+
+/*
+ * Fill @sqe (SQE128 ring) to flush the attached device's write cache.
+ * Returns 0, or -errno on error.
+ */
+EXO_API int exo_extent__prep_flush(struct io_uring_sqe *sqe, int fd);
+
+/*
+ * An asynchronous I/O context over liburing (link -luring with libexo.a):
+ * queue requests with a callback each, submit them in one system call,
+ * reap completions.  One per thread.
+ */
+struct exo_aio;
+
+/* A completion: @res is 0 or -errno. */
+typedef void (*exo_aio_cb)(void *ctx, int res);
+
+/*
+ * A context on /dev/exo @fd for up to @depth (1..4096) requests queued or
+ * in flight.  Returns it, or NULL with errno set on error.
+ */
+EXO_API struct exo_aio *exo_aio__new(int fd, unsigned int depth);
+
+/* Free @aio; requests still in flight complete without their callbacks. */
+EXO_API void exo_aio__free(struct exo_aio *aio);
+
+/*
+ * Queue the block I/O @v (see EXO_IOC_EXTENT_IO); @cb(@ctx, res) runs
+ * when it completes, from exo_aio__reap().  Returns 0, or -errno on error
+ * (-EBUSY: @depth requests are queued or in flight already).
+ */
+EXO_API int exo_aio__queue(struct exo_aio *aio,
+			   const struct exo_extent_iovec *v, exo_aio_cb cb,
+			   void *ctx);
+
+/*
+ * Queue a flush of the device's write cache.  Returns 0, or -errno on
+ * error.
+ */
+EXO_API int exo_aio__queue_flush(struct exo_aio *aio, exo_aio_cb cb,
+				 void *ctx);
+
+/* Submit what is queued.  Returns the number submitted, or -errno on error. */
+EXO_API int exo_aio__submit(struct exo_aio *aio);
+
+/*
+ * Submit what is queued, wait for at least @min completions (at most the
+ * number queued or in flight) and run the callback of every completion
+ * available.  Returns the number reaped, or -errno on error.
+ */
+EXO_API int exo_aio__reap(struct exo_aio *aio, unsigned int min);
+
+/* Requests queued or in flight.  Returns that number. */
+EXO_API unsigned int exo_aio__busy(const struct exo_aio *aio);
+
 #ifdef __cplusplus
 }
 #endif

@@ -26,7 +26,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 
 TIMEOUT=${EXO_TEST_TIMEOUT:-300}
-MODULE=kmod/exo.ko
+MODULE=${EXO_MODULE:-kmod/exo.ko}	# make check-debug: one built for its kernel
 DEBUGFS=/sys/kernel/debug
 KERNEL_PROBLEMS='BUG:|WARNING:|Oops|general protection|possible circular locking|INFO: lockdep|inconsistent lock state|suspicious RCU usage|UBSAN:|KASAN:'
 
@@ -161,7 +161,31 @@ for t in "${tests[@]}"; do
 		dmesg | tail -n +$((before + 1)) | sed 's/^/# /'
 		not_ok "dmesg clean after $name"
 	fi
+
+	# Global invariants (selftests/invariants.sh): counted only if broken.
+	if ! inv=$(selftests/invariants.sh --idle 2>&1); then
+		printf '%s\n' "$inv"
+		not_ok "invariants after $name"
+	fi
 done
+
+# ---- disk extents survive a module reload ---------------------------------
+
+# With a scratch disk (scripts/vm --disk: $EXO_TEST_DISK or /dev/vda) and
+# exo_extent among the tests: write through exo, reload the module with the
+# disk attached at load time (extent_dev=), reclaim by key and compare.
+reload_disk=${EXO_TEST_DISK:-/dev/vda}
+reload_state=
+if [[ " ${tests[*]} " == *" selftests/exo_extent "* ]] && [ -b "$reload_disk" ]; then
+	reload_state=$(mktemp /tmp/exo-extent-reload.XXXXXX)
+	if out=$(EXO_EXTENT_PHASE=save STATE=$reload_state selftests/exo_extent 2>&1); then
+		ok "extent reload: save before rmmod"
+	else
+		echo "# $out"
+		not_ok "extent reload: save before rmmod"
+		reload_state=
+	fi
+fi
 
 # ---- everything released, module unloads cleanly ------------------------
 
@@ -196,6 +220,33 @@ problems=$(dmesg | tail -n +$((before + 1)) | grep -E "$KERNEL_PROBLEMS")
 if [ -n "$problems" ]; then
 	dmesg | tail -n +$((before + 1)) | sed 's/^/# /'
 	not_ok "dmesg clean after rmmod"
+fi
+
+if [ -n "$reload_state" ]; then
+	before=$(dmesg | wc -l)
+	if ! out=$(insmod "$MODULE" dev_gid=65534 extent_dev="$reload_disk" 2>&1); then
+		echo "# $out"
+		not_ok "extent reload: insmod extent_dev=$reload_disk"
+	else
+		if out=$(EXO_EXTENT_PHASE=check STATE=$reload_state selftests/exo_extent 2>&1); then
+			ok "extent reload: reclaim and compare after insmod"
+		else
+			echo "# $out"
+			not_ok "extent reload: reclaim and compare after insmod"
+		fi
+		if out=$(rmmod exo 2>&1); then
+			ok "extent reload: rmmod exo"
+		else
+			echo "# $out"
+			not_ok "extent reload: rmmod exo"
+		fi
+	fi
+	problems=$(dmesg | tail -n +$((before + 1)) | grep -E "$KERNEL_PROBLEMS")
+	if [ -n "$problems" ]; then
+		dmesg | tail -n +$((before + 1)) | sed 's/^/# /'
+		not_ok "dmesg clean after the extent reload"
+	fi
+	rm -f "$reload_state"
 fi
 
 summary

@@ -115,6 +115,7 @@ typedef __u64 exo_cap_t;
 enum exo_kind {
 	EXO_KIND_NULL	= 1,	/* a resource with no content: exercises caps */
 	EXO_KIND_FRAME	= 2,	/* a physical page frame from exo's pool */
+	EXO_KIND_EXTENT	= 3,	/* a run of blocks of the attached disk */
 	EXO_KIND_MAX,
 };
 
@@ -483,6 +484,220 @@ struct exo_env_page {
 	struct exo_repo_entry repo[EXO_REPO_SLOTS];
 };
 
+/* ---- raw disk extents ---------------------------------------------------- */
+
+/*
+ * Root (CAP_SYS_ADMIN) attaches one block device to exo; every env may then
+ * allocate *extents* on it: runs of EXO_EXTENT_BLOCK-byte blocks named by
+ * their device block number.  Data moves only between a block of an extent
+ * the env holds and a frame the env holds, by bios straight into the frame
+ * (no copy, no page cache).
+ *
+ * On-disk table.  exo keeps its table in a reserved area at the start of
+ * the device, in two copies (ping-pong); an update rewrites the older copy
+ * (body, then a flush, then its header with FUA) and bumps the generation,
+ * so a crash at any moment leaves at least one copy whose crc32c checksums
+ * hold.  Attach uses the valid copy with the highest generation.
+ *
+ *   block 0          1                1+M              1+2M         nblocks
+ *   +--------+----------------+----------------+---------------------+
+ *   | unused | copy 0 (M blk) | copy 1 (M blk) |  data: extents      |
+ *   +--------+----------------+----------------+---------------------+
+ *   copy = header | allocation bitmap | principals | extent records
+ *
+ * Ownership is persistent and belongs to a *principal*, not to an env: the
+ * first EXTENT_ALLOC of an env makes it a principal with a fresh 128-bit
+ * secret key, returned once (@key, with @new_key set): save it.  After a
+ * module reload, a re-attach or a reboot, EXTENT_RECLAIM with that key
+ * makes the env that principal again and returns a root capability for
+ * every extent the principal owns (the root list of XN).  Closing an
+ * extent capability (or the env) frees nothing on disk; only EXTENT_FREE
+ * gives the blocks back.  Extent capabilities derive, export, import and
+ * revoke like any other; their obj_id (EXO_IOC_CAP_INFO) is the first
+ * block.  A principal that owns no extent is forgotten.
+ *
+ * Errors of this section, beyond the common table:
+ *  ENODEV     no device attached, or the capability's device was detached
+ *  EBUSY      ATTACH: a device is attached already, or the device is held
+ *             exclusively by someone else; ALLOC_AT: a block is taken (the
+ *             reserved area counts as taken)
+ *  EINVAL     ATTACH without EXO_ATTACH_FORMAT of a device that holds no
+ *             exo table (no magic in either copy); ATTACH of a device
+ *             whose logical block size exceeds EXO_EXTENT_BLOCK or too
+ *             small for the table and one data block; a capability that
+ *             names no extent (IO: no frame)
+ *  EUCLEAN    ATTACH: exo's magic is present but no copy is consistent
+ *             (checksums, or bitmap and records disagree)
+ *  ERANGE     ALLOC_AT past the end of the device; IO at a block past the
+ *             end of the extent
+ *  EOVERFLOW  start + count overflows
+ *  ENOSPC     ALLOC: no run of @count free blocks, or the table is full
+ *             (EXO_EXTENT_MAX_RECORDS extents, EXO_EXTENT_MAX_PRINCIPALS)
+ *  ENOKEY     RECLAIM: no principal with that key on the attached device
+ *  ENOENT, ENOTBLK, ENAMETOOLONG  ATTACH: no such path, not a block
+ *             device, a path longer than PATH_MAX
+ *  EIO        the device failed a table update (nothing changed) or an I/O
+ */
+#define EXO_EXTENT_BLOCK		4096
+#define EXO_EXTENT_MAX_RECORDS		1024
+#define EXO_EXTENT_MAX_PRINCIPALS	256
+#define EXO_EXTENT_IO_MAX		1024	/* elements per EXTENT_IO */
+
+/*
+ * EXO_IOC_EXTENT_ATTACH — root attaches the block device at @path (a user
+ * pointer to a NUL-terminated string), opened exclusively.  With
+ * EXO_ATTACH_FORMAT a fresh, empty table is written first (everything on
+ * the device is lost).  Outputs describe the device, as EXTENT_STAT does.
+ * The device stays attached until EXTENT_DETACH or module unload.
+ */
+#define EXO_ATTACH_FORMAT	(1U << 0)
+struct exo_extent_attach {
+	__u32 size;
+	__u32 flags;		/* EXO_ATTACH_* */
+	__aligned_u64 path;	/* in: user pointer to the device path */
+	__aligned_u64 nblocks;	/* out: blocks exo manages */
+	__aligned_u64 data_start; /* out: first block an extent may use */
+	__aligned_u64 free;	/* out: free blocks */
+	__aligned_u64 generation; /* out: of the table */
+};
+
+/*
+ * EXO_IOC_EXTENT_DETACH — root detaches the device once the I/O in flight
+ * on it has completed.  Extent capabilities stay in their tables but every
+ * use answers ENODEV; the on-disk table is untouched.
+ */
+struct exo_extent_detach {
+	__u32 size;
+	__u32 flags;		/* must be 0 */
+};
+
+/* EXO_IOC_EXTENT_STAT — the attached device (ENODEV if none). */
+struct exo_extent_stat {
+	__u32 size;
+	__u32 flags;		/* must be 0 */
+	__aligned_u64 nblocks;	/* out */
+	__aligned_u64 data_start; /* out */
+	__aligned_u64 free;	/* out */
+	__aligned_u64 generation; /* out */
+};
+
+/*
+ * EXO_IOC_EXTENT_ALLOC — allocate @count blocks as one extent owned by this
+ * env's principal: any free run (first fit), or with EXO_EXTENT_AT exactly
+ * [@start, @start + @count).  Returns a root capability with all rights.
+ * Charged to the env's EXO_KIND_EXTENT quota (EDQUOT), as every extent
+ * capability made by ALLOC or RECLAIM is.  If the env was no principal yet
+ * it becomes one: @new_key is 1 and @key holds the secret key, shown only
+ * this once.
+ */
+#define EXO_EXTENT_AT		(1U << 0)
+struct exo_extent_alloc {
+	__u32 size;
+	__u32 flags;		/* EXO_EXTENT_* */
+	__aligned_u64 start;	/* in with EXO_EXTENT_AT; out: first block */
+	__aligned_u64 count;	/* in: blocks, >= 1 */
+	exo_cap_t cap;		/* out */
+	struct exo_key key;	/* out: the new principal key (if @new_key) */
+	__u32 new_key;		/* out: 1 if this call made the env a principal */
+	__u32 __reserved;	/* must be 0 */
+};
+
+/*
+ * EXO_IOC_EXTENT_FREE — give the blocks of @cap's extent back to the
+ * device, durably.  Needs WRITE and REVOKE on @cap.  Every capability
+ * naming the extent, in every env, becomes a tombstone (EKEYREVOKED).
+ * I/O in flight on the device completes first.
+ */
+struct exo_extent_free {
+	__u32 size;
+	__u32 flags;		/* must be 0 */
+	exo_cap_t cap;		/* in */
+};
+
+/* One extent of a principal, written by EXTENT_RECLAIM. */
+struct exo_extent_desc {
+	exo_cap_t cap;		/* a new root capability with all rights */
+	__aligned_u64 start;	/* first block */
+	__aligned_u64 count;	/* blocks */
+};
+
+/*
+ * EXO_IOC_EXTENT_RECLAIM — present a principal key: the env becomes that
+ * principal, and if @max is at least the number of extents it owns, gets a
+ * root capability for each, written to @extents (@done = @count).  If
+ * @max is smaller, nothing is made (@done = 0) and @count says how many
+ * to ask for.  ENOKEY for a key no principal on the device has.
+ */
+struct exo_extent_reclaim {
+	__u32 size;
+	__u32 flags;		/* must be 0 */
+	struct exo_key key;	/* in */
+	__aligned_u64 extents;	/* in: user pointer to exo_extent_desc[max] */
+	__u32 max;		/* in */
+	__u32 count;		/* out: extents the principal owns */
+	__u32 done;		/* out: descriptors written */
+	__u32 __reserved;	/* must be 0 */
+};
+
+/*
+ * EXO_IOC_EXTENT_IO — synchronous block I/O (batched).  Element i moves one
+ * block between block @block of the extent @extent names and the frame
+ * @frame names: EXO_IO_READ needs READ on the extent and WRITE on the
+ * frame; EXO_IO_WRITE needs WRITE on the extent and READ on the frame.
+ * Every element is checked first, in order; the checked prefix is then
+ * submitted at once (the block layer may reorder and merge it) and waited
+ * for.  @done is the number of leading elements that took effect and
+ * @error the errno of element @done (0 if all did); after an I/O error
+ * (EIO) elements past @done may have taken effect too.  EXO_IO_FUA (in
+ * the call's flags, or one element's) makes every write of the batch (or
+ * that write) durable before it completes; EXO_IO_FLUSH flushes the
+ * device's write cache after the batch (only if all of it took effect; a
+ * failed flush is reported as the error of the last element).
+ * Elements: 1..EXO_EXTENT_IO_MAX.
+ */
+#define EXO_IO_READ		0
+#define EXO_IO_WRITE		1
+
+#define EXO_IO_FUA		(1U << 0)
+#define EXO_IO_FLUSH		(1U << 1)
+struct exo_extent_iovec {
+	exo_cap_t extent;	/* extent capability */
+	__aligned_u64 block;	/* block number inside the extent */
+	exo_cap_t frame;	/* frame capability */
+	__u32 op;		/* EXO_IO_READ or EXO_IO_WRITE */
+	__u32 flags;		/* EXO_IO_FUA, or 0 */
+};
+
+struct exo_extent_io {
+	__u32 size;
+	__u32 flags;		/* EXO_IO_FUA | EXO_IO_FLUSH */
+	__u32 count;		/* in: 1..EXO_EXTENT_IO_MAX */
+	__u32 done;		/* out */
+	__aligned_u64 vecs;	/* in: user pointer to exo_extent_iovec[count] */
+	__s32 error;		/* out: errno of element @done, or 0 */
+	__u32 __reserved;	/* must be 0 */
+};
+
+/*
+ * Asynchronous extent I/O through io_uring: IORING_OP_URING_CMD on the
+ * /dev/exo fd, on a ring set up with IORING_SETUP_SQE128 (EINVAL without).
+ *
+ *   cmd_op EXO_URING_EXTENT_IO     the SQE's command area (sqe->cmd) holds
+ *                                  one struct exo_extent_iovec, checked as
+ *                                  an EXTENT_IO element is; one block moves
+ *   cmd_op EXO_URING_EXTENT_FLUSH  flush the attached device's write cache;
+ *                                  the command area must be zero
+ *
+ * One CQE per SQE: res is 0, or -errno (the errors of EXTENT_IO, found at
+ * submission or at completion).  Unknown cmd_op: EOPNOTSUPP.  Submit many
+ * SQEs with one io_uring_enter(); they run concurrently.  The capabilities
+ * are checked at submission; the frame and extent stay held until the
+ * completion is posted, even if the capabilities die meanwhile, and a
+ * FREE or DETACH waits for the I/O in flight on the device.
+ */
+#define EXO_URING_EXTENT_IO	1
+#define EXO_URING_EXTENT_FLUSH	2
+
 #define EXO_IOC_TYPE		0xE7
 
 enum exo_ioctl_nr {
@@ -501,6 +716,13 @@ enum exo_ioctl_nr {
 	EXO_NR_FRAME_UNMAP	= 0x0c,
 	EXO_NR_CAPS_CLOSE	= 0x0d,
 	EXO_NR_SET_QUOTA	= 0x0e,
+	EXO_NR_EXTENT_ATTACH	= 0x10,
+	EXO_NR_EXTENT_DETACH	= 0x11,
+	EXO_NR_EXTENT_STAT	= 0x12,
+	EXO_NR_EXTENT_ALLOC	= 0x13,
+	EXO_NR_EXTENT_FREE	= 0x14,
+	EXO_NR_EXTENT_RECLAIM	= 0x15,
+	EXO_NR_EXTENT_IO	= 0x16,
 	EXO_NR_MAX,
 };
 
@@ -519,5 +741,12 @@ enum exo_ioctl_nr {
 #define EXO_IOC_FRAME_UNMAP	_IO(EXO_IOC_TYPE, EXO_NR_FRAME_UNMAP)
 #define EXO_IOC_CAPS_CLOSE	_IO(EXO_IOC_TYPE, EXO_NR_CAPS_CLOSE)
 #define EXO_IOC_SET_QUOTA	_IO(EXO_IOC_TYPE, EXO_NR_SET_QUOTA)
+#define EXO_IOC_EXTENT_ATTACH	_IO(EXO_IOC_TYPE, EXO_NR_EXTENT_ATTACH)
+#define EXO_IOC_EXTENT_DETACH	_IO(EXO_IOC_TYPE, EXO_NR_EXTENT_DETACH)
+#define EXO_IOC_EXTENT_STAT	_IO(EXO_IOC_TYPE, EXO_NR_EXTENT_STAT)
+#define EXO_IOC_EXTENT_ALLOC	_IO(EXO_IOC_TYPE, EXO_NR_EXTENT_ALLOC)
+#define EXO_IOC_EXTENT_FREE	_IO(EXO_IOC_TYPE, EXO_NR_EXTENT_FREE)
+#define EXO_IOC_EXTENT_RECLAIM	_IO(EXO_IOC_TYPE, EXO_NR_EXTENT_RECLAIM)
+#define EXO_IOC_EXTENT_IO	_IO(EXO_IOC_TYPE, EXO_NR_EXTENT_IO)
 
 #endif /* _UAPI_LINUX_EXO_H */

@@ -1,0 +1,1317 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * exo — raw disk extents: the attached block device, its on-disk table of
+ * owners, extent capabilities and block I/O straight into owned frames.
+ *
+ * One device at a time.  Its table (see the drawing in uapi/linux/exo.h)
+ * is kept in memory exactly as it sits on disk: one vmalloc()ed image of a
+ * copy (header, bitmap, principals, extent records), so an update edits the
+ * image and writes it whole to the older copy: body, then the header with
+ * REQ_PREFLUSH | REQ_FUA, so the header of the new generation can only be
+ * durable after its body.  A failed write restores the image from a shadow
+ * of the last committed one; the copy on disk that was being written is
+ * then invalid (its body checksum no longer holds) and the other one,
+ * untouched, still carries the table.
+ *
+ * Checksums are CRC32C (Castagnoli) computed with __crc32c_le() from
+ * vmlinux rather than crc32c() from libcrc32c: the same function, but the
+ * module then loads with plain insmod, without libcrc32c loaded first.
+ *
+ * Locking: exo_xsem guards the attached device and its table.  Table
+ * updates (attach, detach, alloc, free, reclaim) take it for writing;
+ * synchronous I/O takes it for reading across submission and completion,
+ * so a free or a detach waits for the I/O in flight.  Order:
+ * exo_xsem -> exo_lock.  Extent objects point at their device (a
+ * reference); the device's bdev is released at detach, the struct when the
+ * last extent object dies.
+ */
+#include <crypto/algapi.h>
+#include <crypto/sha2.h>
+#include <linux/bio.h>
+#include <linux/blkdev.h>
+#include <linux/capability.h>
+#include <linux/crc32.h>
+#include <linux/io_uring.h>
+#include <linux/module.h>
+#include <linux/random.h>
+#include <linux/rwsem.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/vmalloc.h>
+
+#include "exo_priv.h"
+
+static char *exo_extent_devpath;
+module_param_named(extent_dev, exo_extent_devpath, charp, 0444);
+MODULE_PARM_DESC(extent_dev, "Block device to attach at load time (never formatted; default none)");
+
+unsigned int exo_extent_quota = 1024;
+module_param_named(extent_quota, exo_extent_quota, uint, 0644);
+MODULE_PARM_DESC(extent_quota, "Extent capabilities made by alloc/reclaim per env (applies to new envs; default 1024)");
+
+#define EXO_XMAGIC		0x586f7865	/* "exoX" */
+#define EXO_XVERSION		1
+#define EXO_XBLK		EXO_EXTENT_BLOCK
+#define EXO_XSECTS		(EXO_XBLK >> SECTOR_SHIFT)
+#define EXO_XNBLOCKS_MAX	(1ULL << 24)	/* 64 GiB; the rest is unused */
+
+/* The header block of a copy.  Little-endian. */
+struct exo_xsb {
+	__le32 magic;
+	__le32 version;
+	__le32 block_size;
+	__le32 meta_blocks;	/* blocks of one copy, header included */
+	__le64 nblocks;
+	__le64 generation;
+	__le64 data_start;
+	__le32 bitmap_blocks;
+	__le32 princ_max;
+	__le32 ext_max;
+	__le32 copy;		/* 0 or 1 */
+	__le64 next_principal;
+	__le32 body_crc;	/* over the copy's blocks 1 .. meta_blocks - 1 */
+	__le32 sb_crc;		/* over this struct, sb_crc taken as 0 */
+};
+
+struct exo_xprinc {
+	__le64 id;		/* 0: free entry */
+	u8 key_hash[SHA256_DIGEST_SIZE];
+	__le64 __reserved;
+};
+
+struct exo_xrec {
+	__le64 start;
+	__le64 len;		/* 0: free entry */
+	__le64 principal;
+};
+
+struct exo_xdev {
+	struct kref ref;	/* the attachment, plus one per extent object */
+	struct block_device *bdev;	/* NULL once detached */
+	char *path;
+	bool dead;
+	u64 nblocks;
+	u64 data_start;
+	u64 generation;
+	u64 free;
+	u32 meta_blocks;
+	u32 bitmap_blocks;
+	u32 active;		/* copy holding @generation */
+	void *meta;		/* image of one copy */
+	void *shadow;		/* the last committed image */
+	struct exo_xsb *sb;
+	void *bitmap;		/* little-endian bit order */
+	struct exo_xprinc *princ;
+	struct exo_xrec *rec;
+	/* counters */
+	atomic64_t reads;
+	atomic64_t writes;
+	atomic64_t bytes_read;
+	atomic64_t bytes_written;
+	atomic64_t errors;
+	atomic64_t flushes;
+	u64 commits;
+	/* Asynchronous I/O in flight (io_uring), waited for by free/detach. */
+	atomic_t inflight;
+	wait_queue_head_t wq;
+	atomic64_t async;
+};
+
+struct exo_extent {
+	struct exo_obj obj;
+	struct exo_xdev *dev;
+	u64 start;
+	u64 len;
+};
+
+static DECLARE_RWSEM(exo_xsem);
+static struct exo_xdev *exo_xdev;
+
+#define EXO_XPRINC_BLOCKS \
+	DIV_ROUND_UP(EXO_EXTENT_MAX_PRINCIPALS * sizeof(struct exo_xprinc), \
+		     EXO_XBLK)
+#define EXO_XREC_BLOCKS \
+	DIV_ROUND_UP(EXO_EXTENT_MAX_RECORDS * sizeof(struct exo_xrec), \
+		     EXO_XBLK)
+
+static u32 exo_xcrc(const void *p, size_t len)
+{
+	return __crc32c_le(~0U, p, len) ^ ~0U;
+}
+
+/* ---- the device and its table ------------------------------------------- */
+
+static void exo_xdev_free(struct kref *ref)
+{
+	struct exo_xdev *d = container_of(ref, struct exo_xdev, ref);
+
+	WARN_ON_ONCE(d->bdev);
+	vfree(d->meta);
+	vfree(d->shadow);
+	kfree(d->path);
+	kfree(d);
+}
+
+/* Lay the table of a device of @nblocks blocks out in a fresh @d. */
+static int exo_xdev_layout(struct exo_xdev *d, u64 nblocks)
+{
+	size_t size;
+
+	d->nblocks = min(nblocks, EXO_XNBLOCKS_MAX);
+	d->bitmap_blocks = DIV_ROUND_UP(d->nblocks, EXO_XBLK * 8);
+	d->meta_blocks = 1 + d->bitmap_blocks + EXO_XPRINC_BLOCKS +
+			 EXO_XREC_BLOCKS;
+	d->data_start = 1 + 2 * (u64)d->meta_blocks;
+	if (d->nblocks <= d->data_start)
+		return -EINVAL;
+	size = (size_t)d->meta_blocks * EXO_XBLK;
+	d->meta = vzalloc(size);
+	d->shadow = vzalloc(size);
+	if (!d->meta || !d->shadow)
+		return -ENOMEM;
+	d->sb = d->meta;
+	d->bitmap = d->meta + EXO_XBLK;
+	d->princ = d->bitmap + (size_t)d->bitmap_blocks * EXO_XBLK;
+	d->rec = (void *)d->princ + EXO_XPRINC_BLOCKS * EXO_XBLK;
+	return 0;
+}
+
+static u64 exo_xcopy_block(struct exo_xdev *d, u32 copy)
+{
+	return 1 + (u64)copy * d->meta_blocks;
+}
+
+/* Read or write @n blocks at @block from/to the vmalloc()ed @buf. */
+static int exo_xrw(struct block_device *bdev, u64 block, void *buf, u32 n,
+		   blk_opf_t opf)
+{
+	while (n) {
+		u32 k = min_t(u32, n, BIO_MAX_VECS), i;
+		struct bio *bio;
+		int ret;
+
+		bio = bio_alloc(bdev, k, opf, GFP_KERNEL);
+		bio->bi_iter.bi_sector = block * EXO_XSECTS;
+		for (i = 0; i < k; i++)
+			__bio_add_page(bio, vmalloc_to_page(buf + i * EXO_XBLK),
+				       EXO_XBLK, 0);
+		ret = submit_bio_wait(bio);
+		bio_put(bio);
+		if (ret)
+			return ret;
+		block += k;
+		buf += (size_t)k * EXO_XBLK;
+		n -= k;
+	}
+	return 0;
+}
+
+static u64 exo_xcount_free(struct exo_xdev *d)
+{
+	u64 used = 0, b = 0;
+
+	while ((b = find_next_bit_le(d->bitmap, d->nblocks, b)) < d->nblocks) {
+		used++;
+		b++;
+	}
+	return d->nblocks - used;
+}
+
+/*
+ * Write the image to the older copy as generation + 1.  On failure the
+ * image goes back to the last committed table and nothing changed.
+ */
+static int exo_xcommit(struct exo_xdev *d)
+{
+	size_t size = (size_t)d->meta_blocks * EXO_XBLK;
+	u32 copy = d->active ^ 1;
+	u64 block = exo_xcopy_block(d, copy);
+	struct exo_xsb *sb = d->sb;
+	int ret;
+
+	sb->magic = cpu_to_le32(EXO_XMAGIC);
+	sb->version = cpu_to_le32(EXO_XVERSION);
+	sb->block_size = cpu_to_le32(EXO_XBLK);
+	sb->meta_blocks = cpu_to_le32(d->meta_blocks);
+	sb->nblocks = cpu_to_le64(d->nblocks);
+	sb->generation = cpu_to_le64(d->generation + 1);
+	sb->data_start = cpu_to_le64(d->data_start);
+	sb->bitmap_blocks = cpu_to_le32(d->bitmap_blocks);
+	sb->princ_max = cpu_to_le32(EXO_EXTENT_MAX_PRINCIPALS);
+	sb->ext_max = cpu_to_le32(EXO_EXTENT_MAX_RECORDS);
+	sb->copy = cpu_to_le32(copy);
+	sb->body_crc = cpu_to_le32(exo_xcrc(d->meta + EXO_XBLK,
+					    size - EXO_XBLK));
+	sb->sb_crc = 0;
+	sb->sb_crc = cpu_to_le32(exo_xcrc(sb, sizeof(*sb)));
+
+	ret = exo_xrw(d->bdev, block + 1, d->meta + EXO_XBLK,
+		      d->meta_blocks - 1, REQ_OP_WRITE);
+	if (!ret)
+		ret = exo_xrw(d->bdev, block, d->meta, 1,
+			      REQ_OP_WRITE | REQ_PREFLUSH | REQ_FUA);
+	if (ret) {
+		memcpy(d->meta, d->shadow, size);
+		d->free = exo_xcount_free(d);
+		atomic64_inc(&d->errors);
+		return -EIO;
+	}
+	memcpy(d->shadow, d->meta, size);
+	d->generation++;
+	d->active = copy;
+	d->commits++;
+	return 0;
+}
+
+/* Does the image in d->meta hold a consistent table?  0 or -EUCLEAN. */
+static int exo_xcheck(struct exo_xdev *d)
+{
+	unsigned long *seen;
+	u32 i, j;
+	int ret = -EUCLEAN;
+
+	seen = bitmap_zalloc(d->bitmap_blocks * EXO_XBLK * 8, GFP_KERNEL);
+	if (!seen)
+		return -ENOMEM;
+	for (i = 0; i < d->data_start; i++)
+		__set_bit_le(i, seen);
+	for (i = 0; i < EXO_EXTENT_MAX_RECORDS; i++) {
+		u64 start = le64_to_cpu(d->rec[i].start);
+		u64 len = le64_to_cpu(d->rec[i].len), end, b;
+		u64 owner = le64_to_cpu(d->rec[i].principal);
+		bool found = false;
+
+		if (!len)
+			continue;
+		if (check_add_overflow(start, len, &end) ||
+		    start < d->data_start || end > d->nblocks)
+			goto out;
+		for (j = 0; j < EXO_EXTENT_MAX_PRINCIPALS && !found; j++)
+			found = owner && le64_to_cpu(d->princ[j].id) == owner;
+		if (!found)
+			goto out;
+		for (b = start; b < end; b++)
+			if (__test_and_set_bit_le(b, seen))
+				goto out;
+	}
+	if (memcmp(seen, d->bitmap, (size_t)d->bitmap_blocks * EXO_XBLK))
+		goto out;
+	ret = 0;
+out:
+	bitmap_free(seen);
+	return ret;
+}
+
+/*
+ * Read copy @copy into d->meta and check it.  Returns 0, -ENODATA if the
+ * copy has no magic, -EUCLEAN if it is damaged, or an I/O error.
+ */
+static int exo_xload_copy(struct exo_xdev *d, u32 copy, u64 *gen)
+{
+	size_t size = (size_t)d->meta_blocks * EXO_XBLK;
+	struct exo_xsb *sb = d->sb;
+	u32 crc;
+	int ret;
+
+	ret = exo_xrw(d->bdev, exo_xcopy_block(d, copy), d->meta, 1,
+		      REQ_OP_READ);
+	if (ret)
+		return ret;
+	if (le32_to_cpu(sb->magic) != EXO_XMAGIC)
+		return -ENODATA;
+	crc = le32_to_cpu(sb->sb_crc);
+	sb->sb_crc = 0;
+	if (exo_xcrc(sb, sizeof(*sb)) != crc ||
+	    le32_to_cpu(sb->version) != EXO_XVERSION ||
+	    le32_to_cpu(sb->block_size) != EXO_XBLK ||
+	    le64_to_cpu(sb->nblocks) != d->nblocks ||
+	    le32_to_cpu(sb->meta_blocks) != d->meta_blocks ||
+	    le32_to_cpu(sb->bitmap_blocks) != d->bitmap_blocks ||
+	    le64_to_cpu(sb->data_start) != d->data_start ||
+	    le32_to_cpu(sb->princ_max) != EXO_EXTENT_MAX_PRINCIPALS ||
+	    le32_to_cpu(sb->ext_max) != EXO_EXTENT_MAX_RECORDS ||
+	    le32_to_cpu(sb->copy) != copy)
+		return -EUCLEAN;
+	ret = exo_xrw(d->bdev, exo_xcopy_block(d, copy) + 1, d->meta + EXO_XBLK,
+		      d->meta_blocks - 1, REQ_OP_READ);
+	if (ret)
+		return ret;
+	if (exo_xcrc(d->meta + EXO_XBLK, size - EXO_XBLK) !=
+	    le32_to_cpu(sb->body_crc))
+		return -EUCLEAN;
+	ret = exo_xcheck(d);
+	if (ret)
+		return ret;
+	*gen = le64_to_cpu(sb->generation);
+	return 0;
+}
+
+/* Load the newest consistent copy. */
+static int exo_xload(struct exo_xdev *d)
+{
+	size_t size = (size_t)d->meta_blocks * EXO_XBLK;
+	u64 gen[2] = { 0, 0 };
+	int ret[2], best;
+
+	ret[0] = exo_xload_copy(d, 0, &gen[0]);
+	if (!ret[0])
+		memcpy(d->shadow, d->meta, size);
+	ret[1] = exo_xload_copy(d, 1, &gen[1]);
+	if (ret[0] == -ENODATA && ret[1] == -ENODATA)
+		return -EINVAL;		/* never formatted */
+	if (ret[0] && ret[1])
+		return ret[0] == -EIO || ret[1] == -EIO ? -EIO : -EUCLEAN;
+	best = ret[0] ? 1 : ret[1] ? 0 : gen[1] > gen[0];
+	if (best == 0)
+		memcpy(d->meta, d->shadow, size);
+	else
+		memcpy(d->shadow, d->meta, size);
+	d->active = best;
+	d->generation = gen[best];
+	d->free = exo_xcount_free(d);
+	return 0;
+}
+
+/* A fresh table: both copies, the first one valid before the second. */
+static int exo_xformat(struct exo_xdev *d)
+{
+	u64 b;
+	int ret;
+
+	memset(d->meta, 0, (size_t)d->meta_blocks * EXO_XBLK);
+	/* Kill any older table's copy 1 first: it might carry a higher gen. */
+	ret = exo_xrw(d->bdev, exo_xcopy_block(d, 1), d->meta, 1,
+		      REQ_OP_WRITE | REQ_FUA);
+	if (ret)
+		return -EIO;
+	for (b = 0; b < d->data_start; b++)
+		__set_bit_le(b, d->bitmap);
+	d->sb->next_principal = cpu_to_le64(1);
+	d->generation = 0;
+	d->active = 1;
+	memcpy(d->shadow, d->meta, (size_t)d->meta_blocks * EXO_XBLK);
+	ret = exo_xcommit(d);
+	if (!ret)
+		ret = exo_xcommit(d);
+	d->free = exo_xcount_free(d);
+	return ret;
+}
+
+static void exo_xstat(struct exo_xdev *d, struct exo_extent_stat *st)
+{
+	st->nblocks = d->nblocks;
+	st->data_start = d->data_start;
+	st->free = d->free;
+	st->generation = d->generation;
+}
+
+/* Open, check or format, and attach.  Called with exo_xsem held. */
+static int exo_xattach(const char *path, bool format,
+		       struct exo_extent_stat *st)
+{
+	struct block_device *bdev;
+	struct exo_xdev *d;
+	int ret;
+
+	if (exo_xdev)
+		return -EBUSY;
+	d = kzalloc(sizeof(*d), GFP_KERNEL);
+	if (!d)
+		return -ENOMEM;
+	kref_init(&d->ref);
+	init_waitqueue_head(&d->wq);
+	d->path = kstrdup(path, GFP_KERNEL);
+	if (!d->path) {
+		ret = -ENOMEM;
+		goto err_free;
+	}
+	bdev = blkdev_get_by_path(path, FMODE_READ | FMODE_WRITE | FMODE_EXCL,
+				  &exo_xdev);
+	if (IS_ERR(bdev)) {
+		ret = PTR_ERR(bdev);
+		goto err_free;
+	}
+	d->bdev = bdev;
+	ret = -EINVAL;
+	if (bdev_logical_block_size(bdev) > EXO_XBLK)
+		goto err_put;
+	ret = exo_xdev_layout(d, bdev_nr_sectors(bdev) / EXO_XSECTS);
+	if (ret)
+		goto err_put;
+	ret = format ? exo_xformat(d) : exo_xload(d);
+	if (ret)
+		goto err_put;
+	exo_xstat(d, st);
+	exo_xdev = d;
+	pr_info("exo: attached %s: %llu blocks, %llu free, generation %llu\n",
+		path, d->nblocks, d->free, d->generation);
+	return 0;
+
+err_put:
+	blkdev_put(bdev, FMODE_READ | FMODE_WRITE | FMODE_EXCL);
+	d->bdev = NULL;
+err_free:
+	kref_put(&d->ref, exo_xdev_free);
+	return ret;
+}
+
+/* Called with exo_xsem held for writing: no I/O is in flight. */
+static void exo_xdetach(void)
+{
+	struct exo_xdev *d = exo_xdev;
+
+	mutex_lock(&exo_lock);
+	d->dead = true;
+	exo_xdev = NULL;
+	mutex_unlock(&exo_lock);
+	wait_event(d->wq, !atomic_read(&d->inflight));
+	blkdev_put(d->bdev, FMODE_READ | FMODE_WRITE | FMODE_EXCL);
+	d->bdev = NULL;
+	pr_info("exo: detached %s\n", d->path);
+	mutex_lock(&exo_lock);
+	kref_put(&d->ref, exo_xdev_free);
+	mutex_unlock(&exo_lock);
+}
+
+/* ---- principals and records --------------------------------------------- */
+
+static void exo_xkey_hash(const struct exo_key *key, u8 *hash)
+{
+	sha256((const u8 *)key, sizeof(*key), hash);
+}
+
+static struct exo_xprinc *exo_xprinc_find(struct exo_xdev *d,
+					  const struct exo_key *key)
+{
+	u8 hash[SHA256_DIGEST_SIZE];
+	u32 i;
+
+	exo_xkey_hash(key, hash);
+	for (i = 0; i < EXO_EXTENT_MAX_PRINCIPALS; i++)
+		if (d->princ[i].id &&
+		    !crypto_memneq(d->princ[i].key_hash, hash, sizeof(hash)))
+			return &d->princ[i];
+	return NULL;
+}
+
+static struct exo_xprinc *exo_xprinc_add(struct exo_xdev *d,
+					 const struct exo_key *key)
+{
+	u64 id = le64_to_cpu(d->sb->next_principal);
+	u32 i;
+
+	for (i = 0; i < EXO_EXTENT_MAX_PRINCIPALS; i++) {
+		if (d->princ[i].id)
+			continue;
+		d->princ[i].id = cpu_to_le64(id);
+		exo_xkey_hash(key, d->princ[i].key_hash);
+		d->sb->next_principal = cpu_to_le64(id + 1);
+		return &d->princ[i];
+	}
+	return NULL;
+}
+
+/* Forget principals that own nothing. */
+static void exo_xprinc_gc(struct exo_xdev *d)
+{
+	u32 i, j;
+
+	for (i = 0; i < EXO_EXTENT_MAX_PRINCIPALS; i++) {
+		bool owns = false;
+
+		if (!d->princ[i].id)
+			continue;
+		for (j = 0; j < EXO_EXTENT_MAX_RECORDS && !owns; j++)
+			owns = d->rec[j].len &&
+			       d->rec[j].principal == d->princ[i].id;
+		if (!owns)
+			memset(&d->princ[i], 0, sizeof(d->princ[i]));
+	}
+}
+
+static struct exo_xrec *exo_xrec_find(struct exo_xdev *d, u64 start)
+{
+	u32 i;
+
+	for (i = 0; i < EXO_EXTENT_MAX_RECORDS; i++)
+		if (d->rec[i].len && le64_to_cpu(d->rec[i].start) == start)
+			return &d->rec[i];
+	return NULL;
+}
+
+static bool exo_xrange_free(struct exo_xdev *d, u64 start, u64 count)
+{
+	return find_next_bit_le(d->bitmap, start + count, start) >=
+	       start + count;
+}
+
+/* First fit.  Returns the first block, or 0 (always reserved) if none. */
+static u64 exo_xfind_run(struct exo_xdev *d, u64 count)
+{
+	u64 b = d->data_start, end;
+
+	while (b < d->nblocks) {
+		b = find_next_zero_bit_le(d->bitmap, d->nblocks, b);
+		if (b >= d->nblocks || count > d->nblocks - b)
+			return 0;
+		end = find_next_bit_le(d->bitmap, b + count, b);
+		if (end >= b + count)
+			return b;
+		b = end;
+	}
+	return 0;
+}
+
+static void exo_xset(struct exo_xdev *d, u64 start, u64 count, bool used)
+{
+	u64 b;
+
+	for (b = start; b < start + count; b++) {
+		if (used)
+			__set_bit_le(b, d->bitmap);
+		else
+			__clear_bit_le(b, d->bitmap);
+	}
+	if (used)
+		d->free -= count;
+	else
+		d->free += count;
+}
+
+/* ---- extent objects ------------------------------------------------------ */
+
+static void exo_extent_release(struct exo_obj *obj)
+{
+	struct exo_extent *x = container_of(obj, struct exo_extent, obj);
+
+	kref_put(&x->dev->ref, exo_xdev_free);
+	kfree(x);
+}
+
+/* Make an extent object and its root capability.  exo_lock held. */
+static int exo_extent_install(struct exo_env *env, struct exo_xdev *d,
+			      u64 start, u64 len, exo_cap_t *h)
+{
+	struct exo_extent *x;
+	int ret;
+
+	x = kzalloc(sizeof(*x), GFP_KERNEL_ACCOUNT);
+	if (!x)
+		return -ENOMEM;
+	ret = exo_obj_charge(env, EXO_KIND_EXTENT);
+	if (ret) {
+		kfree(x);
+		return ret;
+	}
+	kref_get(&d->ref);
+	x->dev = d;
+	x->start = start;
+	x->len = len;
+	exo_obj_init(&x->obj, env, EXO_KIND_EXTENT, exo_extent_release);
+	x->obj.id = start;		/* an extent's name is its first block */
+	ret = exo_cap_install_root(env, &x->obj, h);
+	exo_obj_put(&x->obj);
+	return ret;
+}
+
+static bool exo_is_extent_of(struct exo_obj *obj, struct exo_xdev *d,
+			     u64 start)
+{
+	struct exo_extent *x;
+
+	if (!obj || obj->kind != EXO_KIND_EXTENT)
+		return false;
+	x = container_of(obj, struct exo_extent, obj);
+	return x->dev == d && x->start == start;
+}
+
+/* Kill every capability naming extent @start of @d, in every env. */
+static void exo_extent_kill_all(struct exo_xdev *d, u64 start)
+{
+	struct exo_env *env;
+	u32 i;
+
+	lockdep_assert_held(&exo_lock);
+	list_for_each_entry(env, &exo_envs, node)
+		for (i = 0; i < env->nslots; i++) {
+			struct exo_cap *cap = env->slots[i].cap;
+
+			if (cap && exo_is_extent_of(cap->obj, d, start))
+				exo_cap_kill_tree(cap, true);
+		}
+}
+
+/* ---- ioctls ---------------------------------------------------------------- */
+
+int exo_ioc_extent_attach(struct exo_env *env, void *arg)
+{
+	struct exo_extent_attach *xa = arg;
+	struct exo_extent_stat st;
+	char *path;
+	int ret;
+
+	if (xa->flags & ~EXO_ATTACH_FORMAT)
+		return -EINVAL;
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	path = strndup_user(u64_to_user_ptr(xa->path), PATH_MAX);
+	if (IS_ERR(path))
+		return PTR_ERR(path) == -EINVAL ? -ENAMETOOLONG : PTR_ERR(path);
+	down_write(&exo_xsem);
+	ret = exo_xattach(path, xa->flags & EXO_ATTACH_FORMAT, &st);
+	up_write(&exo_xsem);
+	kfree(path);
+	if (ret)
+		return ret;
+	xa->nblocks = st.nblocks;
+	xa->data_start = st.data_start;
+	xa->free = st.free;
+	xa->generation = st.generation;
+	return 0;
+}
+
+int exo_ioc_extent_detach(struct exo_env *env, void *arg)
+{
+	struct exo_extent_detach *xd = arg;
+	int ret = 0;
+
+	if (xd->flags)
+		return -EINVAL;
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	down_write(&exo_xsem);
+	if (exo_xdev)
+		exo_xdetach();
+	else
+		ret = -ENODEV;
+	up_write(&exo_xsem);
+	return ret;
+}
+
+int exo_ioc_extent_stat(struct exo_env *env, void *arg)
+{
+	struct exo_extent_stat *st = arg;
+	int ret = 0;
+
+	if (st->flags)
+		return -EINVAL;
+	down_read(&exo_xsem);
+	if (exo_xdev)
+		exo_xstat(exo_xdev, st);
+	else
+		ret = -ENODEV;
+	up_read(&exo_xsem);
+	return ret;
+}
+
+int exo_ioc_extent_alloc(struct exo_env *env, void *arg)
+{
+	struct exo_extent_alloc *xa = arg;
+	bool at = xa->flags & EXO_EXTENT_AT, new_key = false;
+	struct exo_xprinc *p;
+	struct exo_xrec *rec = NULL;
+	struct exo_xdev *d;
+	u64 start, end;
+	u32 i;
+	int ret;
+
+	if ((xa->flags & ~EXO_EXTENT_AT) || xa->__reserved || !xa->count)
+		return -EINVAL;
+	if (at && check_add_overflow(xa->start, xa->count, &end))
+		return -EOVERFLOW;
+
+	down_write(&exo_xsem);
+	d = exo_xdev;
+	ret = -ENODEV;
+	if (!d)
+		goto out;
+	mutex_lock(&exo_lock);
+	ret = env->used[EXO_KIND_EXTENT] >= env->quota[EXO_KIND_EXTENT] ?
+	      -EDQUOT : 0;
+	mutex_unlock(&exo_lock);
+	if (ret)
+		goto out;
+	if (at) {
+		start = xa->start;
+		ret = -ERANGE;
+		if (end > d->nblocks)
+			goto out;
+		ret = -EBUSY;
+		if (start < d->data_start || !exo_xrange_free(d, start,
+							      xa->count))
+			goto out;
+	} else {
+		ret = -ENOSPC;
+		start = xa->count < d->nblocks ? exo_xfind_run(d, xa->count)
+					       : 0;
+		if (!start)
+			goto out;
+	}
+	for (i = 0; i < EXO_EXTENT_MAX_RECORDS && !rec; i++)
+		if (!d->rec[i].len)
+			rec = &d->rec[i];
+	ret = -ENOSPC;
+	if (!rec)
+		goto out;
+
+	if (!env->xkey_set) {
+		get_random_bytes(&env->xkey, sizeof(env->xkey));
+		env->xkey_set = true;
+		new_key = true;
+	}
+	p = exo_xprinc_find(d, &env->xkey);
+	if (!p)
+		p = exo_xprinc_add(d, &env->xkey);
+	if (!p)
+		goto out_key;
+	rec->start = cpu_to_le64(start);
+	rec->len = cpu_to_le64(xa->count);
+	rec->principal = p->id;
+	exo_xset(d, start, xa->count, true);
+	ret = exo_xcommit(d);
+	if (ret)
+		goto out_key;
+
+	mutex_lock(&exo_lock);
+	ret = exo_extent_install(env, d, start, xa->count, &xa->cap);
+	mutex_unlock(&exo_lock);
+	if (ret) {
+		/* No capability, no extent: give the blocks back. */
+		memset(rec, 0, sizeof(*rec));
+		exo_xset(d, start, xa->count, false);
+		exo_xprinc_gc(d);
+		exo_xcommit(d);
+		goto out_key;
+	}
+	xa->start = start;
+	xa->new_key = new_key;
+	if (new_key)
+		xa->key = env->xkey;
+	else
+		memset(&xa->key, 0, sizeof(xa->key));
+	up_write(&exo_xsem);
+	return 0;
+
+out_key:
+	if (new_key) {
+		memzero_explicit(&env->xkey, sizeof(env->xkey));
+		env->xkey_set = false;
+	}
+out:
+	up_write(&exo_xsem);
+	return ret;
+}
+
+/* Free the extent @start of @d on disk and kill its capabilities. */
+static int exo_xfree(struct exo_xdev *d, u64 start)
+{
+	struct exo_xrec *rec = exo_xrec_find(d, start);
+	int ret;
+
+	if (!rec)
+		return -ENOENT;
+	/* No new I/O can start (exo_xsem); let what is in flight finish. */
+	wait_event(d->wq, !atomic_read(&d->inflight));
+	exo_xset(d, start, le64_to_cpu(rec->len), false);
+	memset(rec, 0, sizeof(*rec));
+	exo_xprinc_gc(d);
+	ret = exo_xcommit(d);
+	if (ret)
+		return ret;
+	mutex_lock(&exo_lock);
+	exo_extent_kill_all(d, start);
+	mutex_unlock(&exo_lock);
+	return 0;
+}
+
+int exo_ioc_extent_free(struct exo_env *env, void *arg)
+{
+	struct exo_extent_free *xf = arg;
+	struct exo_extent *x;
+	struct exo_cap *cap;
+	u64 start = 0;
+	int ret;
+
+	if (xf->flags)
+		return -EINVAL;
+	down_write(&exo_xsem);
+	mutex_lock(&exo_lock);
+	ret = exo_cap_lookup(env, xf->cap, EXO_RIGHT_WRITE | EXO_RIGHT_REVOKE,
+			     &cap);
+	if (!ret && cap->obj->kind != EXO_KIND_EXTENT)
+		ret = -EINVAL;
+	if (!ret) {
+		x = container_of(cap->obj, struct exo_extent, obj);
+		if (x->dev != exo_xdev)
+			ret = -ENODEV;
+		start = x->start;
+	}
+	mutex_unlock(&exo_lock);
+	if (!ret)
+		ret = exo_xfree(exo_xdev, start);
+	up_write(&exo_xsem);
+	return ret;
+}
+
+void exo_undo_extent_alloc(struct exo_env *env, void *arg)
+{
+	struct exo_extent_alloc *xa = arg;
+	struct exo_cap *cap;
+	bool same;
+
+	/*
+	 * The device may have been detached (and another attached) since
+	 * the allocation: free only if the capability still names an extent
+	 * of the attached one.
+	 */
+	down_write(&exo_xsem);
+	mutex_lock(&exo_lock);
+	same = !exo_cap_lookup(env, xa->cap, 0, &cap) && exo_xdev &&
+	       exo_is_extent_of(cap->obj, exo_xdev, xa->start);
+	mutex_unlock(&exo_lock);
+	if (same)
+		exo_xfree(exo_xdev, xa->start);
+	mutex_lock(&exo_lock);
+	exo_cap_close_handle(env, xa->cap);
+	mutex_unlock(&exo_lock);
+	up_write(&exo_xsem);
+}
+
+int exo_ioc_extent_reclaim(struct exo_env *env, void *arg)
+{
+	struct exo_extent_reclaim *xr = arg;
+	struct exo_extent_desc *descs = NULL;
+	struct exo_xprinc *p;
+	struct exo_xdev *d;
+	u32 n = 0, i, made = 0;
+	int ret;
+
+	if (xr->flags || xr->__reserved)
+		return -EINVAL;
+	down_write(&exo_xsem);
+	d = exo_xdev;
+	ret = -ENODEV;
+	if (!d)
+		goto out;
+	p = exo_xprinc_find(d, &xr->key);
+	ret = -ENOKEY;
+	if (!p)
+		goto out;
+	for (i = 0; i < EXO_EXTENT_MAX_RECORDS; i++)
+		n += d->rec[i].len && d->rec[i].principal == p->id;
+	env->xkey = xr->key;
+	env->xkey_set = true;
+	xr->count = n;
+	xr->done = 0;
+	ret = 0;
+	if (!n || n > xr->max)
+		goto out;
+	ret = -ENOMEM;
+	descs = kvcalloc(n, sizeof(*descs), GFP_KERNEL);
+	if (!descs)
+		goto out;
+	mutex_lock(&exo_lock);
+	ret = env->used[EXO_KIND_EXTENT] + (u64)n >
+	      env->quota[EXO_KIND_EXTENT] ? -EDQUOT : 0;
+	for (i = 0; i < EXO_EXTENT_MAX_RECORDS && !ret; i++) {
+		struct exo_xrec *r = &d->rec[i];
+
+		if (!r->len || r->principal != p->id)
+			continue;
+		descs[made].start = le64_to_cpu(r->start);
+		descs[made].count = le64_to_cpu(r->len);
+		ret = exo_extent_install(env, d, descs[made].start,
+					 descs[made].count, &descs[made].cap);
+		if (!ret)
+			made++;
+	}
+	mutex_unlock(&exo_lock);
+	if (!ret && copy_to_user(u64_to_user_ptr(xr->extents), descs,
+				 n * sizeof(*descs)))
+		ret = -EFAULT;
+	if (ret) {
+		mutex_lock(&exo_lock);
+		for (i = 0; i < made; i++)
+			exo_cap_close_handle(env, descs[i].cap);
+		mutex_unlock(&exo_lock);
+		goto out;
+	}
+	xr->done = n;
+out:
+	up_write(&exo_xsem);
+	kvfree(descs);
+	return ret;
+}
+
+/* ---- synchronous I/O ------------------------------------------------------ */
+
+struct exo_xbatch {
+	atomic_t pending;
+	struct completion done;
+};
+
+struct exo_xio {
+	struct exo_xbatch *batch;
+	struct exo_obj *ext;
+	struct exo_obj *frame;
+	u64 pfn;
+	u64 block;		/* device block */
+	bool write;
+	bool fua;
+	blk_status_t status;
+};
+
+static void exo_xio_end(struct bio *bio)
+{
+	struct exo_xio *io = bio->bi_private;
+	struct exo_xbatch *b = io->batch;
+
+	/* Hard IRQ on virtio-blk: record, count down, nothing else. */
+	io->status = bio->bi_status;
+	bio_put(bio);
+	if (atomic_dec_and_test(&b->pending))
+		complete(&b->done);
+}
+
+/* Check element @v and take its references.  exo_lock held. */
+static int exo_xio_check(struct exo_env *env, struct exo_xdev *d,
+			 const struct exo_extent_iovec *v, struct exo_xio *io)
+{
+	struct exo_extent *x;
+	struct exo_cap *cap;
+	bool write = v->op == EXO_IO_WRITE;
+	int ret;
+
+	if ((v->op != EXO_IO_READ && !write) || (v->flags & ~EXO_IO_FUA))
+		return -EINVAL;
+	ret = exo_cap_lookup(env, v->extent,
+			     write ? EXO_RIGHT_WRITE : EXO_RIGHT_READ, &cap);
+	if (ret)
+		return ret;
+	if (cap->obj->kind != EXO_KIND_EXTENT)
+		return -EINVAL;
+	x = container_of(cap->obj, struct exo_extent, obj);
+	if (!d || x->dev != d || x->dev->dead)
+		return -ENODEV;
+	if (v->block >= x->len)
+		return -ERANGE;
+	ret = exo_frame_get(env, v->frame,
+			    write ? EXO_RIGHT_READ : EXO_RIGHT_WRITE,
+			    &io->frame, &io->pfn);
+	if (ret)
+		return ret;
+	kref_get(&x->obj.ref);
+	io->ext = &x->obj;
+	io->block = x->start + v->block;
+	io->write = write;
+	io->fua = write && (v->flags & EXO_IO_FUA);
+	return 0;
+}
+
+int exo_ioc_extent_io(struct exo_env *env, void *arg)
+{
+	struct exo_extent_io *xi = arg;
+	struct exo_extent_iovec *vecs;
+	struct exo_xbatch batch;
+	struct exo_xio *ios;
+	struct blk_plug plug;
+	struct exo_xdev *d;
+	u32 n, i;
+	int err = 0;
+
+	if ((xi->flags & ~(EXO_IO_FUA | EXO_IO_FLUSH)) || xi->__reserved ||
+	    !xi->count || xi->count > EXO_EXTENT_IO_MAX)
+		return -EINVAL;
+	vecs = kvmalloc_array(xi->count, sizeof(*vecs), GFP_KERNEL);
+	ios = kvcalloc(xi->count, sizeof(*ios), GFP_KERNEL);
+	if (!vecs || !ios) {
+		err = -ENOMEM;
+		goto out_free;
+	}
+	if (copy_from_user(vecs, u64_to_user_ptr(xi->vecs),
+			   xi->count * sizeof(*vecs))) {
+		err = -EFAULT;
+		goto out_free;
+	}
+
+	down_read(&exo_xsem);
+	d = exo_xdev;
+	mutex_lock(&exo_lock);
+	for (n = 0; n < xi->count; n++) {
+		err = exo_xio_check(env, d, &vecs[n], &ios[n]);
+		if (err)
+			break;
+	}
+	mutex_unlock(&exo_lock);
+
+	atomic_set(&batch.pending, 1);
+	init_completion(&batch.done);
+	blk_start_plug(&plug);
+	for (i = 0; i < n; i++) {
+		blk_opf_t opf = ios[i].write ? REQ_OP_WRITE : REQ_OP_READ;
+		struct bio *bio;
+
+		if (ios[i].fua || (ios[i].write && (xi->flags & EXO_IO_FUA)))
+			opf |= REQ_FUA;
+		bio = bio_alloc(d->bdev, 1, opf, GFP_NOIO);
+		bio->bi_iter.bi_sector = ios[i].block * EXO_XSECTS;
+		__bio_add_page(bio, pfn_to_page(ios[i].pfn), EXO_XBLK, 0);
+		bio->bi_end_io = exo_xio_end;
+		bio->bi_private = &ios[i];
+		ios[i].batch = &batch;
+		atomic_inc(&batch.pending);
+		submit_bio(bio);
+	}
+	blk_finish_plug(&plug);
+	if (!atomic_dec_and_test(&batch.pending))
+		wait_for_completion(&batch.done);
+
+	xi->done = n;
+	for (i = 0; i < n; i++) {
+		if (ios[i].status) {
+			atomic64_inc(&d->errors);
+		} else if (ios[i].write) {
+			atomic64_inc(&d->writes);
+			atomic64_add(EXO_XBLK, &d->bytes_written);
+		} else {
+			atomic64_inc(&d->reads);
+			atomic64_add(EXO_XBLK, &d->bytes_read);
+		}
+	}
+	/*
+	 * The first failure in array order wins; done counts the elements
+	 * before it.  A failed check (err set above) comes after all of them.
+	 */
+	for (i = 0; i < n; i++)
+		if (ios[i].status) {
+			xi->done = i;
+			err = blk_status_to_errno(ios[i].status);
+			break;
+		}
+	if (!err && (xi->flags & EXO_IO_FLUSH)) {
+		err = blkdev_issue_flush(d->bdev);
+		if (err) {
+			atomic64_inc(&d->errors);
+			xi->done = n ? n - 1 : 0;
+		} else {
+			atomic64_inc(&d->flushes);
+		}
+	}
+	up_read(&exo_xsem);
+
+	mutex_lock(&exo_lock);
+	for (i = 0; i < n; i++) {
+		exo_obj_put(ios[i].frame);
+		exo_obj_put(ios[i].ext);
+	}
+	mutex_unlock(&exo_lock);
+	xi->error = -err;
+	err = 0;
+out_free:
+	kvfree(vecs);
+	kvfree(ios);
+	return err;
+}
+
+/* ---- asynchronous I/O: io_uring ------------------------------------------- */
+
+/*
+ * What a request in flight holds, in the command's pdu: references on the
+ * extent and frame objects (NULL for a flush) and on the device.  The bio
+ * completes in hard IRQ: it only records the status, lets free/detach go
+ * on (the device is no longer touched), and defers the rest to task
+ * context, where the references are dropped under exo_lock and the CQE is
+ * posted.
+ */
+struct exo_uio {
+	struct exo_obj *ext;
+	struct exo_obj *frame;
+	struct exo_xdev *dev;
+	int status;
+	bool write;
+};
+
+static struct exo_uio *exo_uio(struct io_uring_cmd *ioucmd)
+{
+	BUILD_BUG_ON(sizeof(struct exo_uio) > sizeof(ioucmd->pdu));
+	return (struct exo_uio *)ioucmd->pdu;
+}
+
+static void exo_uring_done(struct io_uring_cmd *ioucmd, unsigned int flags)
+{
+	struct exo_uio *u = exo_uio(ioucmd);
+	struct exo_xdev *d = u->dev;
+	int status = u->status;
+
+	if (status) {
+		atomic64_inc(&d->errors);
+	} else if (!u->ext) {
+		atomic64_inc(&d->flushes);
+	} else if (u->write) {
+		atomic64_inc(&d->writes);
+		atomic64_add(EXO_XBLK, &d->bytes_written);
+	} else {
+		atomic64_inc(&d->reads);
+		atomic64_add(EXO_XBLK, &d->bytes_read);
+	}
+	mutex_lock(&exo_lock);
+	if (u->frame)
+		exo_obj_put(u->frame);
+	if (u->ext)
+		exo_obj_put(u->ext);
+	kref_put(&d->ref, exo_xdev_free);
+	mutex_unlock(&exo_lock);
+	io_uring_cmd_done(ioucmd, status, 0, flags);
+}
+
+static void exo_uring_end_io(struct bio *bio)
+{
+	struct io_uring_cmd *ioucmd = bio->bi_private;
+	struct exo_uio *u = exo_uio(ioucmd);
+	struct exo_xdev *d = u->dev;
+
+	u->status = blk_status_to_errno(bio->bi_status);
+	bio_put(bio);
+	if (atomic_dec_and_test(&d->inflight))
+		wake_up(&d->wq);
+	io_uring_cmd_complete_in_task(ioucmd, exo_uring_done);
+}
+
+/*
+ * Never returns a positive value (this kernel's io_uring treats it as a
+ * failure and may never complete the request): 0 is not used either; a
+ * request is either refused with -errno or queued (-EIOCBQUEUED).
+ */
+int exo_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags)
+{
+	/*
+	 * IO_URING_F_NONBLOCK is not honoured by punting with -EAGAIN: the
+	 * checks only sleep on exo_xsem and exo_lock, held briefly, and the
+	 * io-wq path of this kernel is the fragile one (KERNEL-NOTES).
+	 */
+	struct exo_env *env = ioucmd->file->private_data;
+	struct exo_uio *u = exo_uio(ioucmd);
+	struct exo_extent_iovec v;
+	struct exo_xio io = {};
+	struct exo_xdev *d;
+	blk_opf_t opf;
+	struct bio *bio;
+	int ret;
+
+	if (ioucmd->cmd_op != EXO_URING_EXTENT_IO &&
+	    ioucmd->cmd_op != EXO_URING_EXTENT_FLUSH)
+		return -EOPNOTSUPP;
+	if (!(issue_flags & IO_URING_F_SQE128))
+		return -EINVAL;
+	/* The SQE lives in the ring: one copy, now. */
+	memcpy(&v, ioucmd->cmd, sizeof(v));
+	memset(u, 0, sizeof(*u));
+
+	down_read(&exo_xsem);
+	d = exo_xdev;
+	if (ioucmd->cmd_op == EXO_URING_EXTENT_FLUSH) {
+		ret = memchr_inv(&v, 0, sizeof(v)) ? -EINVAL :
+		      d ? 0 : -ENODEV;
+		opf = REQ_OP_WRITE | REQ_PREFLUSH;
+	} else {
+		mutex_lock(&exo_lock);
+		ret = exo_xio_check(env, d, &v, &io);
+		mutex_unlock(&exo_lock);
+		opf = io.write ? REQ_OP_WRITE : REQ_OP_READ;
+		if (io.fua)
+			opf |= REQ_FUA;
+	}
+	if (ret) {
+		up_read(&exo_xsem);
+		return ret;
+	}
+	kref_get(&d->ref);
+	u->dev = d;
+	u->ext = io.ext;
+	u->frame = io.frame;
+	u->write = io.write;
+	atomic_inc(&d->inflight);
+	atomic64_inc(&d->async);
+	bio = bio_alloc(d->bdev, io.ext ? 1 : 0, opf, GFP_NOIO);
+	if (io.ext) {
+		bio->bi_iter.bi_sector = io.block * EXO_XSECTS;
+		__bio_add_page(bio, pfn_to_page(io.pfn), EXO_XBLK, 0);
+	}
+	bio->bi_end_io = exo_uring_end_io;
+	bio->bi_private = ioucmd;
+	submit_bio(bio);
+	up_read(&exo_xsem);
+	return -EIOCBQUEUED;
+}
+
+/* ---- module and debugfs ---------------------------------------------------- */
+
+void exo_extents_show(struct seq_file *m)
+{
+	struct exo_xdev *d;
+	u32 i, j;
+
+	down_read(&exo_xsem);
+	d = exo_xdev;
+	if (!d) {
+		seq_puts(m, "device none\n");
+		goto out;
+	}
+	seq_printf(m, "device %s\n", d->path);
+	seq_printf(m, "blocks_total %llu\n", d->nblocks);
+	seq_printf(m, "blocks_reserved %llu\n", d->data_start);
+	seq_printf(m, "blocks_free %llu\n", d->free);
+	seq_printf(m, "generation %llu\n", d->generation);
+	seq_printf(m, "commits %llu\n", d->commits);
+	seq_printf(m, "reads %lld\n", atomic64_read(&d->reads));
+	seq_printf(m, "writes %lld\n", atomic64_read(&d->writes));
+	seq_printf(m, "bytes_read %lld\n", atomic64_read(&d->bytes_read));
+	seq_printf(m, "bytes_written %lld\n",
+		   atomic64_read(&d->bytes_written));
+	seq_printf(m, "flushes %lld\n", atomic64_read(&d->flushes));
+	seq_printf(m, "errors %lld\n", atomic64_read(&d->errors));
+	seq_printf(m, "async_submitted %lld\n", atomic64_read(&d->async));
+	seq_printf(m, "async_inflight %d\n", atomic_read(&d->inflight));
+	seq_puts(m, "principal extents blocks\n");
+	for (i = 0; i < EXO_EXTENT_MAX_PRINCIPALS; i++) {
+		u64 ext = 0, blocks = 0;
+
+		if (!d->princ[i].id)
+			continue;
+		for (j = 0; j < EXO_EXTENT_MAX_RECORDS; j++) {
+			if (!d->rec[j].len ||
+			    d->rec[j].principal != d->princ[i].id)
+				continue;
+			ext++;
+			blocks += le64_to_cpu(d->rec[j].len);
+		}
+		seq_printf(m, "%llu %llu %llu\n",
+			   le64_to_cpu(d->princ[i].id), ext, blocks);
+	}
+out:
+	up_read(&exo_xsem);
+}
+
+void exo_extent_init(void)
+{
+	struct exo_extent_stat st;
+	int ret;
+
+	if (!exo_extent_devpath || !*exo_extent_devpath)
+		return;
+	down_write(&exo_xsem);
+	ret = exo_xattach(exo_extent_devpath, false, &st);
+	up_write(&exo_xsem);
+	if (ret)
+		pr_warn("exo: cannot attach %s: %d\n", exo_extent_devpath,
+			ret);
+}
+
+void exo_extent_exit(void)
+{
+	down_write(&exo_xsem);
+	if (exo_xdev)
+		exo_xdetach();
+	up_write(&exo_xsem);
+}

@@ -1,0 +1,432 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Asynchronous extent I/O through io_uring (IORING_OP_URING_CMD on
+ * /dev/exo): 256 requests in flight with exact data, one CQE per request
+ * with its own status, errors reported in the CQE, flush, a detach that
+ * waits for the I/O in flight, and kill -9 with I/O in flight.
+ *
+ * Scratch disk: $EXO_TEST_DISK, else /dev/vda; every test skips without.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <liburing.h>
+
+#include "kselftest_harness.h"
+#include "exo_test.h"
+
+EXO_REQUIRE_DEVICE
+
+#define BLK	EXO_EXTENT_BLOCK
+#define QD	256
+
+static const char *disk_path(void)
+{
+	const char *p = getenv("EXO_TEST_DISK");
+	struct stat st;
+
+	if (!p || !*p)
+		p = "/dev/vda";
+	if (stat(p, &st) || !S_ISBLK(st.st_mode))
+		return NULL;
+	return p;
+}
+
+FIXTURE(aio) {
+	const char *disk;
+	int fd;
+	char *region;		/* QD pages */
+	exo_cap_t frames[QD];
+	exo_cap_t ext;
+	__u64 start;
+	struct io_uring ring;
+	int have_ring;
+};
+
+FIXTURE_SETUP(aio)
+{
+	struct exo_map_entry e[QD];
+	int i;
+
+	self->fd = -1;
+	self->region = NULL;
+	self->have_ring = 0;
+	self->disk = disk_path();
+	if (!self->disk)
+		return;
+	self->fd = exo_open();
+	ASSERT_LE(0, self->fd);
+	exo_extent__detach(self->fd);
+	ASSERT_EQ(0, exo_extent__attach(self->fd, self->disk,
+					EXO_ATTACH_FORMAT, NULL));
+	self->region = exo_region__create(self->fd, NULL, QD * BLK,
+					  PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, self->region);
+	ASSERT_EQ(0, exo_frame__alloc(self->fd, QD, self->frames, NULL));
+	for (i = 0; i < QD; i++)
+		e[i] = (struct exo_map_entry){
+			.addr = (unsigned long)(self->region + i * BLK),
+			.cap = self->frames[i],
+			.prot = EXO_PROT_READ | EXO_PROT_WRITE,
+		};
+	ASSERT_EQ(QD, exo_frame__map(self->fd, e, QD));
+	ASSERT_EQ(0, exo_extent__alloc(self->fd, QD, &self->ext, &self->start,
+				       NULL, NULL));
+	ASSERT_EQ(0, io_uring_queue_init(QD, &self->ring,
+					 IORING_SETUP_SQE128));
+	self->have_ring = 1;
+}
+
+FIXTURE_TEARDOWN(aio)
+{
+	if (self->have_ring)
+		io_uring_queue_exit(&self->ring);
+	if (self->region)
+		exo_region__destroy(self->region, QD * BLK);
+	if (self->fd >= 0)
+		exo_close(self->fd);
+}
+
+#define NEED_DISK()							\
+	do {								\
+		if (!self->disk)					\
+			SKIP(return, "no scratch disk (EXO_TEST_DISK or /dev/vda)"); \
+	} while (0)
+
+static struct exo_extent_iovec iov(exo_cap_t ext, __u64 block,
+				   exo_cap_t frame, __u32 op)
+{
+	return (struct exo_extent_iovec){
+		.extent = ext, .block = block, .frame = frame, .op = op,
+	};
+}
+
+/* Queue one request with @tag as user_data. */
+static int queue(struct io_uring *ring, int fd,
+		 const struct exo_extent_iovec *v, __u64 tag)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+
+	if (!sqe)
+		return -EBUSY;
+	if (v)
+		exo_extent__prep_io(sqe, fd, v);
+	else
+		exo_extent__prep_flush(sqe, fd);
+	sqe->user_data = tag;
+	return 0;
+}
+
+/* Reap @n completions; res[tag] = CQE res.  Returns 0 or -errno. */
+static int reap(struct io_uring *ring, int n, int *res)
+{
+	struct io_uring_cqe *cqe;
+	int i, ret;
+
+	for (i = 0; i < n; i++) {
+		ret = io_uring_wait_cqe(ring, &cqe);
+		if (ret)
+			return ret;
+		res[cqe->user_data] = cqe->res;
+		io_uring_cqe_seen(ring, cqe);
+	}
+	return 0;
+}
+
+/* One request, submitted and waited for: its CQE res. */
+static int one(struct io_uring *ring, int fd, const struct exo_extent_iovec *v)
+{
+	int res[1] = { 1 }, ret;
+
+	ret = queue(ring, fd, v, 0);
+	if (!ret)
+		ret = io_uring_submit(ring) == 1 ? 0 : -EIO;
+	if (!ret)
+		ret = reap(ring, 1, res);
+	return ret ? ret : res[0];
+}
+
+TEST_F(aio, qd256_exact_data)
+{
+	struct exo_extent_iovec v;
+	static int res[QD];
+	void *raw;
+	int fd, i;
+
+	NEED_DISK();
+	for (i = 0; i < QD; i++) {
+		memset(self->region + i * BLK, i & 0xff, BLK);
+		memcpy(self->region + i * BLK, &i, sizeof(i));
+		v = iov(self->ext, QD - 1 - i, self->frames[i], EXO_IO_WRITE);
+		v.flags = i % 8 == 0 ? EXO_IO_FUA : 0;
+		ASSERT_EQ(0, queue(&self->ring, self->fd, &v, i));
+		res[i] = 1;
+	}
+	ASSERT_EQ(QD, io_uring_submit(&self->ring));
+	ASSERT_EQ(0, reap(&self->ring, QD, res));
+	for (i = 0; i < QD; i++)
+		ASSERT_EQ(0, res[i]) TH_LOG("write %d", i);
+	EXPECT_EQ(0, one(&self->ring, self->fd, NULL));	/* flush */
+
+	/* The device holds what was written, where the extent says. */
+	ASSERT_EQ(0, posix_memalign(&raw, BLK, QD * BLK));
+	fd = open(self->disk, O_RDONLY | O_DIRECT);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(QD * BLK, pread(fd, raw, QD * BLK, self->start * BLK));
+	close(fd);
+	for (i = 0; i < QD; i++)
+		ASSERT_EQ(0, memcmp((char *)raw + (QD - 1 - i) * BLK,
+				    self->region + i * BLK, BLK))
+			TH_LOG("block %d", QD - 1 - i);
+
+	/* Read back into zeroed frames, in the other order. */
+	memset(self->region, 0, QD * BLK);
+	for (i = 0; i < QD; i++) {
+		v = iov(self->ext, i, self->frames[i], EXO_IO_READ);
+		ASSERT_EQ(0, queue(&self->ring, self->fd, &v, i));
+		res[i] = 1;
+	}
+	ASSERT_EQ(QD, io_uring_submit(&self->ring));
+	ASSERT_EQ(0, reap(&self->ring, QD, res));
+	for (i = 0; i < QD; i++) {
+		ASSERT_EQ(0, res[i]) TH_LOG("read %d", i);
+		ASSERT_EQ(0, memcmp((char *)raw + i * BLK,
+				    self->region + i * BLK, BLK))
+			TH_LOG("frame %d", i);
+	}
+	free(raw);
+}
+
+TEST_F(aio, errors_in_cqes)
+{
+	struct exo_extent_iovec v;
+	struct io_uring_sqe *sqe;
+	struct io_uring ring;
+	exo_cap_t ro;
+	int res[4], i;
+
+	NEED_DISK();
+	ASSERT_EQ(0, exo_cap_derive(self->fd, self->ext, EXO_RIGHT_READ, &ro));
+	/* A batch of good and bad requests: each CQE has its own status. */
+	v = iov(self->ext, 0, self->frames[0], EXO_IO_WRITE);
+	ASSERT_EQ(0, queue(&self->ring, self->fd, &v, 0));
+	v = iov(ro, 0, self->frames[1], EXO_IO_WRITE);
+	ASSERT_EQ(0, queue(&self->ring, self->fd, &v, 1));
+	v = iov(self->ext, QD, self->frames[2], EXO_IO_READ);
+	ASSERT_EQ(0, queue(&self->ring, self->fd, &v, 2));
+	v = iov((1ULL << 32) | 4000, 0, self->frames[3], EXO_IO_READ);
+	ASSERT_EQ(0, queue(&self->ring, self->fd, &v, 3));
+	ASSERT_EQ(4, io_uring_submit(&self->ring));
+	ASSERT_EQ(0, reap(&self->ring, 4, res));
+	EXPECT_EQ(0, res[0]);
+	EXPECT_EQ(-EACCES, res[1]);
+	EXPECT_EQ(-ERANGE, res[2]);
+	EXPECT_EQ(-EBADF, res[3]);
+	v = iov(self->ext, 0, self->frames[0], 9);
+	EXPECT_EQ(-EINVAL, one(&self->ring, self->fd, &v));
+	v = iov(self->ext, 0, self->ext, EXO_IO_READ);
+	EXPECT_EQ(-EINVAL, one(&self->ring, self->fd, &v));
+
+	/* Unknown command; a flush with a non-zero payload. */
+	sqe = io_uring_get_sqe(&self->ring);
+	v = iov(self->ext, 0, self->frames[0], EXO_IO_READ);
+	exo_extent__prep_io(sqe, self->fd, &v);
+	sqe->cmd_op = 77;
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	ASSERT_EQ(0, reap(&self->ring, 1, res));
+	EXPECT_EQ(-EOPNOTSUPP, res[0]);
+	sqe = io_uring_get_sqe(&self->ring);
+	exo_extent__prep_flush(sqe, self->fd);
+	sqe->cmd[3] = 1;
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	ASSERT_EQ(0, reap(&self->ring, 1, res));
+	EXPECT_EQ(-EINVAL, res[0]);
+
+	/* A ring with 64-byte SQEs cannot carry the command. */
+	ASSERT_EQ(0, io_uring_queue_init(4, &ring, 0));
+	sqe = io_uring_get_sqe(&ring);
+	io_uring_prep_rw(IORING_OP_URING_CMD, sqe, self->fd, NULL, 0, 0);
+	sqe->cmd_op = EXO_URING_EXTENT_FLUSH;
+	ASSERT_EQ(1, io_uring_submit(&ring));
+	ASSERT_EQ(0, reap(&ring, 1, res));
+	EXPECT_EQ(-EINVAL, res[0]);
+	io_uring_queue_exit(&ring);
+
+	/* Detached: ENODEV. */
+	ASSERT_EQ(0, exo_extent__detach(self->fd));
+	v = iov(self->ext, 0, self->frames[0], EXO_IO_READ);
+	EXPECT_EQ(-ENODEV, one(&self->ring, self->fd, &v));
+	EXPECT_EQ(-ENODEV, one(&self->ring, self->fd, NULL));
+	for (i = 0; i < 4; i++)
+		res[i] = 0;
+}
+
+/* Detach and free wait for what is in flight; every CQE still arrives. */
+TEST_F(aio, detach_waits)
+{
+	struct exo_extent_iovec v;
+	static int res[QD];
+	int i;
+
+	NEED_DISK();
+	for (i = 0; i < QD; i++) {
+		v = iov(self->ext, i, self->frames[i], EXO_IO_WRITE);
+		ASSERT_EQ(0, queue(&self->ring, self->fd, &v, i));
+		res[i] = 1;
+	}
+	ASSERT_EQ(QD, io_uring_submit(&self->ring));
+	EXPECT_EQ(0, exo_extent__free(self->fd, self->ext));
+	EXPECT_EQ(0, exo_extent__detach(self->fd));
+	ASSERT_EQ(0, reap(&self->ring, QD, res));
+	for (i = 0; i < QD; i++)
+		EXPECT_EQ(0, res[i]) TH_LOG("request %d", i);
+}
+
+struct tally {
+	int ok;
+	int err;
+	int last;
+};
+
+static void count(void *ctx, int res)
+{
+	struct tally *t = ctx;
+
+	if (res)
+		t->err++, t->last = res;
+	else
+		t->ok++;
+}
+
+/* The libexo callback API: 256 writes and reads, one callback each. */
+TEST_F(aio, libexo_aio_callbacks)
+{
+	struct exo_extent_iovec v;
+	struct tally t = { 0 };
+	struct exo_aio *aio;
+	int i, n;
+
+	NEED_DISK();
+	aio = exo_aio__new(self->fd, QD);
+	ASSERT_NE(NULL, aio);
+	for (i = 0; i < QD; i++) {
+		memset(self->region + i * BLK, 0x40 + i % 64, BLK);
+		v = iov(self->ext, i, self->frames[i], EXO_IO_WRITE);
+		ASSERT_EQ(0, exo_aio__queue(aio, &v, count, &t));
+	}
+	/* Full: depth reached. */
+	EXPECT_EQ(-EBUSY, exo_aio__queue(aio, &v, count, &t));
+	EXPECT_EQ(QD, exo_aio__submit(aio));
+	for (n = 0; n < QD; ) {
+		i = exo_aio__reap(aio, 1);
+		ASSERT_LT(0, i);
+		n += i;
+	}
+	EXPECT_EQ(QD, t.ok);
+	EXPECT_EQ(0, exo_aio__busy(aio));
+	memset(self->region, 0, QD * BLK);
+	for (i = 0; i < QD; i++) {
+		v = iov(self->ext, i, self->frames[i], EXO_IO_READ);
+		ASSERT_EQ(0, exo_aio__queue(aio, &v, count, &t));
+	}
+	/* A flush past the depth is refused too. */
+	EXPECT_EQ(-EBUSY, exo_aio__queue_flush(aio, NULL, NULL));
+	ASSERT_EQ(QD, exo_aio__reap(aio, QD));
+	EXPECT_EQ(2 * QD, t.ok);
+	for (i = 0; i < QD; i++)
+		ASSERT_EQ(0x40 + i % 64, self->region[i * BLK + 100]);
+	/* A failing request reports its errno to its callback. */
+	v = iov(self->ext, QD, self->frames[0], EXO_IO_READ);
+	ASSERT_EQ(0, exo_aio__queue(aio, &v, count, &t));
+	ASSERT_EQ(0, exo_aio__queue_flush(aio, count, &t));
+	ASSERT_EQ(2, exo_aio__reap(aio, 2));
+	EXPECT_EQ(1, t.err);
+	EXPECT_EQ(-ERANGE, t.last);
+	EXPECT_EQ(2 * QD + 1, t.ok);
+	exo_aio__free(aio);
+}
+
+static long long totals_field(const char *name)
+{
+	char buf[4096], *p;
+	size_t len = strlen(name);
+
+	if (exo_read_file(EXO_DEBUGFS "/totals", buf, sizeof(buf)) < 0)
+		return -1;
+	for (p = buf; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (!strncmp(p, name, len) && p[len] == ' ')
+			return atoll(p + len + 1);
+	return -1;
+}
+
+/* kill -9 with 256 requests in flight: frames and extent objects return. */
+TEST_F(aio, kill_in_flight)
+{
+	long long frames0, ext0, envs0;
+	int pfd[2], status, i;
+	char c;
+	pid_t pid;
+
+	NEED_DISK();
+	frames0 = totals_field("objects.frame");
+	ext0 = totals_field("objects.extent");
+	envs0 = totals_field("envs");
+	ASSERT_EQ(0, pipe(pfd));
+	fflush(stdout);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct exo_extent_iovec v;
+		struct io_uring ring;
+		struct io_uring_cqe *cqe;
+		exo_cap_t f[QD], x;
+		int fd = exo_open(), n = 0;
+
+		if (fd < 0 || exo_frame__alloc(fd, QD, f, NULL) ||
+		    exo_extent__alloc(fd, QD, &x, NULL, NULL, NULL) ||
+		    io_uring_queue_init(QD, &ring, IORING_SETUP_SQE128))
+			_exit(1);
+		for (;;) {
+			for (i = 0; i < QD; i++) {
+				v = iov(x, i, f[i], i & 1 ? EXO_IO_READ
+							  : EXO_IO_WRITE);
+				exo_extent__prep_io(io_uring_get_sqe(&ring),
+						    fd, &v);
+			}
+			io_uring_submit(&ring);
+			if (!n++ && write(pfd[1], "x", 1) != 1)
+				_exit(1);
+			for (i = 0; i < QD; i++) {
+				if (io_uring_wait_cqe(&ring, &cqe))
+					_exit(1);
+				io_uring_cqe_seen(&ring, cqe);
+			}
+		}
+	}
+	close(pfd[1]);
+	ASSERT_EQ(1, read(pfd[0], &c, 1));
+	close(pfd[0]);
+	usleep(50 * 1000);
+	kill(pid, SIGKILL);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFSIGNALED(status));
+	/* The ring's teardown and the last fput run asynchronously. */
+	for (i = 0; i < 100; i++) {
+		if (totals_field("objects.frame") == frames0 &&
+		    totals_field("objects.extent") == ext0 &&
+		    totals_field("envs") == envs0)
+			break;
+		usleep(50 * 1000);
+	}
+	EXPECT_EQ(frames0, totals_field("objects.frame"));
+	EXPECT_EQ(ext0, totals_field("objects.extent"));
+	EXPECT_EQ(envs0, totals_field("envs"));
+}
+
+TEST_HARNESS_MAIN
