@@ -10,7 +10,8 @@
  *   extents the attached disk: blocks, I/O counters, owners per principal
  *   revoke  write "ENV_ID COUNT [DEADLINE_MS]" or "all COUNT [DEADLINE_MS]"
  *           to ask for COUNT frames back (visible revocation; at the
- *           deadline, default 1000 ms, the kernel takes what is owed)
+ *           deadline, default 1000 ms, the kernel takes what is owed), or
+ *           "extents ENV_ID COUNT [DEADLINE_MS]" for extent leases
  */
 #include <linux/debugfs.h>
 #include <linux/seq_file.h>
@@ -144,7 +145,21 @@ static ssize_t exo_revoke_write(struct file *file, const char __user *ubuf,
 		return -EINVAL;
 
 	mutex_lock(&exo_lock);
-	if (!strcmp(who, "all")) {
+	if (!strcmp(who, "extents")) {
+		/* "extents ENV_ID COUNT [DEADLINE_MS]": extent leases. */
+		deadline_ms = 1000;
+		n = sscanf(buf, "%*s %llu %llu %u", &env_id, &count,
+			   &deadline_ms);
+		if (n < 2 || !count || deadline_ms > 3600 * 1000) {
+			ret = -EINVAL;
+		} else {
+			list_for_each_entry(env, &exo_envs, node)
+				if (env->id == env_id)
+					ret = exo_xrevoke_request(env, count,
+								  deadline_ms) ?
+					      0 : -ENOENT;
+		}
+	} else if (!strcmp(who, "all")) {
 		ret = exo_revoke_all(count, deadline_ms) ? 0 : -ENOENT;
 	} else if (!kstrtou64(who, 10, &env_id)) {
 		list_for_each_entry(env, &exo_envs, node)

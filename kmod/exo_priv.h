@@ -130,6 +130,11 @@ struct exo_env {
 	bool aborting;
 	struct delayed_work abort_work;
 
+	/* A revocation of extent leases (extent.c), counted in extents. */
+	u64 xrevoke_seq;
+	u64 xrevoke_owed;
+	struct delayed_work xabort_work;
+
 	/* Disk extents (extent.c): the principal key, under exo_xsem. */
 	struct exo_key xkey;
 	bool xkey_set;
@@ -211,6 +216,10 @@ int exo_ioc_extent_reclaim(struct exo_env *env, void *arg);
 int exo_ioc_extent_io(struct exo_env *env, void *arg);
 struct io_uring_cmd;
 int exo_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags);
+
+void exo_env_extents_init(struct exo_env *env);
+void exo_env_extents_stop(struct exo_env *env);
+int exo_xrevoke_request(struct exo_env *env, u64 count, u32 deadline_ms);
 
 /* debugfs.c */
 void exo_debugfs_init(void);

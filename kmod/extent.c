@@ -825,11 +825,152 @@ static int exo_xfree(struct exo_xdev *d, u64 start)
 	return 0;
 }
 
+/* ---- visible revocation of extent leases ----------------------------------- */
+
+/* Extents @env owns: the root capabilities of extents in its table. */
+static u64 exo_xowned(struct exo_env *env)
+{
+	u64 n = 0;
+	u32 i;
+
+	lockdep_assert_held(&exo_lock);
+	for (i = 0; i < env->nslots; i++) {
+		struct exo_cap *cap = env->slots[i].cap;
+
+		if (cap && cap->obj && !cap->parent &&
+		    cap->obj->kind == EXO_KIND_EXTENT && cap->obj->owner == env)
+			n++;
+	}
+	return n;
+}
+
+static void exo_xpost(struct exo_env *env, u32 type, u64 count, u64 block,
+		      exo_cap_t h, u64 deadline_ns)
+{
+	struct exo_event ev = {
+		.type = type,
+		.flags = EXO_EVF_EXTENT,
+		.seq = env->xrevoke_seq,
+		.count = count,
+		.deadline_ns = deadline_ns,
+		.pfn = block,
+		.cap = h,
+	};
+
+	exo_env_post(env, &ev);
+}
+
+/*
+ * Ask @env to give back @count of the extents it owns by now +
+ * @deadline_ms.  A request in progress is replaced only by a larger one,
+ * and its deadline is never pushed back.  Returns the number asked for.
+ */
+int exo_xrevoke_request(struct exo_env *env, u64 count, u32 deadline_ms)
+{
+	unsigned long delay = msecs_to_jiffies(deadline_ms);
+
+	lockdep_assert_held(&exo_lock);
+	count = min(count, exo_xowned(env));
+	if (env->closed || !count || count <= env->xrevoke_owed)
+		return 0;
+	if (env->xrevoke_owed && delayed_work_pending(&env->xabort_work) &&
+	    time_before(env->xabort_work.timer.expires, jiffies + delay))
+		delay = env->xabort_work.timer.expires - jiffies;
+	env->xrevoke_seq++;
+	env->xrevoke_owed = count;
+	exo_stats.revocations++;
+	exo_xpost(env, EXO_EV_REVOKE, count, 0, 0,
+		  ktime_get_ns() + jiffies_to_nsecs(delay));
+	mod_delayed_work(system_wq, &env->xabort_work, delay);
+	return count;
+}
+
+/* An extent @env owned was freed: count it against a request. */
+static void exo_xrevoke_paid(struct exo_env *env)
+{
+	lockdep_assert_held(&exo_lock);
+	if (!env->xrevoke_owed || --env->xrevoke_owed)
+		return;
+	exo_stats.revocations_honoured++;
+	exo_xpost(env, EXO_EV_REVOKE_DONE, 0, 0, 0, 0);
+}
+
+/*
+ * The deadline passed: free extents the env still owes, newest first.
+ * exo_xfree() waits for the I/O in flight on the device, so a write to a
+ * repossessed extent either completed before or fails with EKEYREVOKED.
+ */
+static void exo_xabort_work(struct work_struct *work)
+{
+	struct exo_env *env = container_of(to_delayed_work(work),
+					   struct exo_env, xabort_work);
+	u64 taken = 0;
+
+	down_write(&exo_xsem);
+	for (;;) {
+		struct exo_cap *victim = NULL;
+		exo_cap_t h = 0;
+		u64 start;
+		u32 i;
+
+		mutex_lock(&exo_lock);
+		if (env->closed || !env->xrevoke_owed || !exo_xdev)
+			break;
+		for (i = env->nslots; i-- > 0 && !victim; ) {
+			struct exo_cap *cap = env->slots[i].cap;
+
+			if (cap && cap->obj && !cap->parent &&
+			    cap->obj->kind == EXO_KIND_EXTENT &&
+			    cap->obj->owner == env &&
+			    container_of(cap->obj, struct exo_extent,
+					 obj)->dev == exo_xdev) {
+				victim = cap;
+				h = exo_handle(i, env->slots[i].gen);
+			}
+		}
+		if (!victim)
+			break;
+		start = container_of(victim->obj, struct exo_extent, obj)->start;
+		mutex_unlock(&exo_lock);
+
+		if (exo_xfree(exo_xdev, start)) {
+			mutex_lock(&exo_lock);
+			break;
+		}
+		mutex_lock(&exo_lock);
+		env->xrevoke_owed--;
+		exo_xpost(env, EXO_EV_REPOSSESSED, 0, start, h, 0);
+		taken++;
+		mutex_unlock(&exo_lock);
+	}
+	/* exo_lock is held here. */
+	if (env->xrevoke_owed || taken) {
+		env->xrevoke_owed = 0;
+		exo_stats.revocations_aborted++;
+		if (!env->closed)
+			exo_xpost(env, EXO_EV_ABORTED, taken, 0, 0, 0);
+	}
+	mutex_unlock(&exo_lock);
+	up_write(&exo_xsem);
+}
+
+void exo_env_extents_init(struct exo_env *env)
+{
+	INIT_DELAYED_WORK(&env->xabort_work, exo_xabort_work);
+}
+
+/* The env is closing (closed is set): no abort may run after this. */
+void exo_env_extents_stop(struct exo_env *env)
+{
+	cancel_delayed_work_sync(&env->xabort_work);
+}
+
 int exo_ioc_extent_free(struct exo_env *env, void *arg)
 {
 	struct exo_extent_free *xf = arg;
 	struct exo_extent *x;
 	struct exo_cap *cap;
+	bool owner = false;
 	u64 start = 0;
 	int ret;
 
@@ -847,9 +988,15 @@ int exo_ioc_extent_free(struct exo_env *env, void *arg)
 			ret = -ENODEV;
 		start = x->start;
 	}
+	owner = !ret && cap->obj->owner == env && !cap->parent;
 	mutex_unlock(&exo_lock);
 	if (!ret)
 		ret = exo_xfree(exo_xdev, start);
+	if (!ret && owner) {
+		mutex_lock(&exo_lock);
+		exo_xrevoke_paid(env);
+		mutex_unlock(&exo_lock);
+	}
 	up_write(&exo_xsem);
 	return ret;
 }

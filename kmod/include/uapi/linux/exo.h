@@ -427,6 +427,16 @@ enum exo_event_type {
 #define EXO_EV_QUEUE		64
 
 #define EXO_EVF_LOST		(1U << 0)	/* events were dropped before this */
+/*
+ * EXO_EVF_EXTENT: the event is about extent leases, not frames.  REVOKE
+ * asks the env to give back @count extents it owns (EXO_IOC_EXTENT_FREE of
+ * extents of its choosing) by @deadline_ns; REVOKE_DONE says it did; at the
+ * deadline the kernel frees extents of its own choosing, newest first,
+ * after the I/O in flight on the device completes, and queues one
+ * REPOSSESSED per extent (@pfn is the extent's first block, @cap its root
+ * capability, now a tombstone) and an ABORTED summary.
+ */
+#define EXO_EVF_EXTENT		(1U << 1)
 struct exo_event {
 	__u32 type;
 	__u32 flags;		/* EXO_EVF_* */
