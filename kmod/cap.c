@@ -68,8 +68,25 @@ static void exo_obj_release(struct kref *ref)
 	exo_env_put(owner);
 }
 
+/* kref_put_mutex() calls this with exo_lock taken; it must drop it. */
+static void exo_obj_release_unlock(struct kref *ref)
+{
+	exo_obj_release(ref);
+	mutex_unlock(&exo_lock);
+}
+
+/*
+ * Drop a reference without holding exo_lock: the lock is taken only if
+ * this is the last one (I/O completions drop theirs this way).
+ */
+void exo_obj_put_unlocked(struct exo_obj *obj)
+{
+	kref_put_mutex(&obj->ref, exo_obj_release_unlock, &exo_lock);
+}
+
 void exo_obj_put(struct exo_obj *obj)
 {
+	lockdep_assert_held(&exo_lock);
 	kref_put(&obj->ref, exo_obj_release);
 }
 

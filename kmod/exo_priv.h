@@ -159,6 +159,7 @@ int exo_obj_charge(struct exo_env *env, u32 kind);
 void exo_obj_init(struct exo_obj *obj, struct exo_env *owner, u32 kind,
 		  void (*release)(struct exo_obj *obj));
 void exo_obj_put(struct exo_obj *obj);
+void exo_obj_put_unlocked(struct exo_obj *obj);
 
 int exo_ioc_cap_info(struct exo_env *env, void *arg);
 int exo_ioc_cap_derive(struct exo_env *env, void *arg);

@@ -125,6 +125,13 @@ struct exo_extent {
 	u64 len;
 };
 
+/*
+ * A libOS's writes are synchronous I/O, as O_DIRECT writes are: without
+ * REQ_SYNC | REQ_IDLE the block layer's writeback throttling takes them for
+ * background writeback and caps their queue depth.
+ */
+#define EXO_XWRITE	(REQ_OP_WRITE | REQ_SYNC | REQ_IDLE)
+
 static DECLARE_RWSEM(exo_xsem);
 static struct exo_xdev *exo_xdev;
 
@@ -1196,7 +1203,7 @@ int exo_ioc_extent_io(struct exo_env *env, void *arg)
 	init_completion(&batch.done);
 	blk_start_plug(&plug);
 	for (i = 0; i < n; i++) {
-		blk_opf_t opf = ios[i].write ? REQ_OP_WRITE : REQ_OP_READ;
+		blk_opf_t opf = ios[i].write ? EXO_XWRITE : REQ_OP_READ;
 		struct bio *bio;
 
 		if (ios[i].fua || (ios[i].write && (xi->flags & EXO_IO_FUA)))
@@ -1302,13 +1309,12 @@ static void exo_uring_done(struct io_uring_cmd *ioucmd, unsigned int flags)
 		atomic64_inc(&d->reads);
 		atomic64_add(EXO_XBLK, &d->bytes_read);
 	}
-	mutex_lock(&exo_lock);
+	/* The last reference of either takes exo_lock; the others do not. */
 	if (u->frame)
-		exo_obj_put(u->frame);
+		exo_obj_put_unlocked(u->frame);
 	if (u->ext)
-		exo_obj_put(u->ext);
+		exo_obj_put_unlocked(u->ext);
 	kref_put(&d->ref, exo_xdev_free);
-	mutex_unlock(&exo_lock);
 	io_uring_cmd_done(ioucmd, status, 0, flags);
 }
 
@@ -1365,7 +1371,7 @@ int exo_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags)
 		mutex_lock(&exo_lock);
 		ret = exo_xio_check(env, d, &v, &io);
 		mutex_unlock(&exo_lock);
-		opf = io.write ? REQ_OP_WRITE : REQ_OP_READ;
+		opf = io.write ? EXO_XWRITE : REQ_OP_READ;
 		if (io.fua)
 			opf |= REQ_FUA;
 	}
