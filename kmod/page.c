@@ -1109,6 +1109,7 @@ int exo_revoke_all(u64 count, u32 deadline_ms)
 		held += env->used[EXO_KIND_FRAME];
 	if (!held)
 		return 0;
+	count = min(count, held);	/* and count * used cannot overflow */
 	list_for_each_entry(env, &exo_envs, node) {
 		u64 share = DIV_ROUND_UP_ULL(count * env->used[EXO_KIND_FRAME],
 					     held);
