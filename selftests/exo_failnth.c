@@ -56,17 +56,21 @@ static void set_nth(int n)
 	}
 }
 
-/* 1 if the fault set with set_nth() was injected (and disarm it). */
+/*
+ * 1 if the fault set with set_nth() was injected; disarms it either way.
+ * Reading and writing fail-nth copy to and from user space, which is a
+ * fault site itself: a failed read means the count was still positive
+ * (nothing injected), and the write of 0 is retried until it sticks.
+ */
 static int injected(void)
 {
 	char b[16] = "";
-	int was;
+	int was, i;
 
-	if (pread(nth_fd, b, sizeof(b) - 1, 0) <= 0)
-		return 0;
-	was = atoi(b) == 0;
-	if (!was)
-		set_nth(0);
+	was = pread(nth_fd, b, sizeof(b) - 1, 0) > 0 && atoi(b) == 0;
+	for (i = 0; i < 1000; i++)
+		if (pwrite(nth_fd, "0", 1, 0) == 1)
+			break;
 	return was;
 }
 

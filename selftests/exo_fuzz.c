@@ -48,6 +48,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <liburing.h>
 #include <linux/exo.h>
 
 #include "exo_test.h"
@@ -71,6 +72,7 @@ struct shared {
 	unsigned long forks;
 	unsigned long ok;
 	unsigned long errnos[160];
+	unsigned long op_calls[64], op_ok[64];	/* per op kind */
 	int last_op[64];		/* per worker: op being run, for crash reports */
 	unsigned long last_call[64];
 	struct exo_key keys[SHARED_KEYS];
@@ -112,6 +114,9 @@ static exo_cap_t caps[MAX_CAPS];
 static signed char cap_env[MAX_CAPS];	/* index in fds[] of the env it came from */
 static int ncaps;
 static int cur;				/* fds[] index of the current op's env */
+#define TYPED 32
+static exo_cap_t frame_caps[TYPED], extent_caps[TYPED];	/* recent, any env */
+static struct exo_key own_keys[16];			/* keys this process exported */
 static __u64 pfns[MAX_PFNS];
 static int npfns;
 static struct region regions[MAX_REGIONS];
@@ -273,6 +278,14 @@ static void forget_env(int idx)
 	}
 }
 
+static void add_typed(exo_cap_t *pool, exo_cap_t c)
+{
+	pool[rn(TYPED)] = c;
+}
+
+/* Mostly a recent frame (or extent) capability, else any handle. */
+static exo_cap_t pick_typed(const exo_cap_t *pool);
+
 /* A capability of the current env, if it has any. */
 static exo_cap_t own_cap(void)
 {
@@ -313,6 +326,13 @@ static exo_cap_t pick_cap(void)
 	default:
 		return own_cap();
 	}
+}
+
+static exo_cap_t pick_typed(const exo_cap_t *pool)
+{
+	exo_cap_t c = pool[rn(TYPED)];
+
+	return c && !one_in(3) ? c : pick_cap();
 }
 
 static __u32 pick_rights(void)
@@ -400,8 +420,13 @@ struct field {
 	unsigned short off, width;
 };
 
+static int cur_op;
+
 static void count_call(int ret)
 {
+	__atomic_fetch_add(&sh->op_calls[cur_op], 1, __ATOMIC_RELAXED);
+	if (ret >= 0)
+		__atomic_fetch_add(&sh->op_ok[cur_op], 1, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&sh->calls, 1, __ATOMIC_RELAXED);
 	if (ret >= 0)
 		__atomic_fetch_add(&sh->ok, 1, __ATOMIC_RELAXED);
@@ -599,13 +624,15 @@ static void op_export(void)
 	a->rights = pick_rights();
 	if (one_in(20))
 		a->__reserved = 1;
-	if (do_ioctl(pick_fd(), EXO_IOC_CAP_EXPORT, sizeof(*a), rf, 3) == 0)
+	if (do_ioctl(pick_fd(), EXO_IOC_CAP_EXPORT, sizeof(*a), rf, 3) == 0) {
 		sh->keys[rn(SHARED_KEYS)] = a->key;
+		own_keys[rn(16)] = a->key;
+	}
 }
 
 static struct exo_key pick_key(void)
 {
-	struct exo_key k = sh->keys[rn(SHARED_KEYS)];
+	struct exo_key k = one_in(2) ? own_keys[rn(16)] : sh->keys[rn(SHARED_KEYS)];
 
 	if (one_in(8)) {
 		k.lo = rnd();
@@ -673,6 +700,7 @@ static void op_frame_alloc(void)
 	    a->caps == (unsigned long)c) {
 		for (i = 0; i < a->count && i < 64; i++) {
 			add_cap(c[i]);
+			add_typed(frame_caps, c[i]);
 			if (a->pfns == (unsigned long)p && npfns < MAX_PFNS)
 				pfns[npfns++] = p[i];
 		}
@@ -693,7 +721,7 @@ static void op_frame_map(void)
 	a->count = one_in(4) ? pick_count(16) : 1 + rn(16);
 	for (i = 0; i < a->count && i < 256; i++) {
 		e[i].addr = region_addr();
-		e[i].cap = pick_cap();
+		e[i].cap = pick_typed(frame_caps);
 		e[i].prot = one_in(10) ? rnd() : 1 + rn(3);
 		e[i].__reserved = one_in(30) ? 1 : 0;
 	}
@@ -783,6 +811,8 @@ static void op_extent_detach(void)
 {
 	struct exo_extent_detach *a = (void *)argpage;
 
+	if (!one_in(4))		/* keep the disk attached most of the time */
+		return;
 	memset(a, 0, sizeof(*a));
 	a->flags = pick_flags(0);
 	do_ioctl(pick_fd(), EXO_IOC_EXTENT_DETACH, sizeof(*a), NULL, 0);
@@ -823,6 +853,7 @@ static void op_extent_alloc(void)
 		a->__reserved = 1;
 	if (do_ioctl(pick_fd(), EXO_IOC_EXTENT_ALLOC, sizeof(*a), rf, 3) == 0) {
 		add_cap(a->cap);
+		add_typed(extent_caps, a->cap);
 		if (a->new_key)
 			sh->keys[rn(SHARED_KEYS)] = a->key;	/* principal keys */
 	}
@@ -835,7 +866,7 @@ static void op_extent_free(void)
 
 	memset(a, 0, sizeof(*a));
 	a->flags = pick_flags(0);
-	a->cap = pick_cap();
+	a->cap = pick_typed(extent_caps);
 	do_ioctl(pick_fd(), EXO_IOC_EXTENT_FREE, sizeof(*a), rf, 1);
 }
 
@@ -874,8 +905,8 @@ static void op_extent_io(void)
 	if (one_in(8))
 		a->count = EXO_EXTENT_IO_MAX + 1;
 	for (i = 0; i < a->count && i < 256; i++) {
-		v[i].extent = pick_cap();
-		v[i].frame = pick_cap();
+		v[i].extent = pick_typed(extent_caps);
+		v[i].frame = pick_typed(frame_caps);
 		v[i].block = one_in(5) ? rnd() : rn(8);
 		v[i].op = one_in(10) ? rnd() : rn(2);
 		v[i].flags = pick_flags(EXO_IO_FUA);
@@ -1089,7 +1120,7 @@ static void op_read_poll(void)
 	count_call(r < 0 ? -1 : 0);
 }
 
-/* Ask the kernel (debugfs) to revoke frames from some env. */
+/* Ask the kernel (debugfs) to revoke frames or extent leases from some env. */
 static void op_debugfs_revoke(void)
 {
 	char line[64];
@@ -1100,12 +1131,72 @@ static void op_debugfs_revoke(void)
 	if (one_in(3))
 		snprintf(line, sizeof(line), "all %u %u", (unsigned)rn(8),
 			 (unsigned)rn(50));
+	else if (one_in(2))	/* extent leases */
+		snprintf(line, sizeof(line), "extents %llu %u %u",
+			 (unsigned long long)sh->env_ids[rn(SHARED_KEYS)],
+			 (unsigned)rn(4), (unsigned)rn(100));
 	else
 		snprintf(line, sizeof(line), "%llu %u %u",
 			 (unsigned long long)sh->env_ids[rn(SHARED_KEYS)],
 			 (unsigned)rn(16), (unsigned)rn(100));
 	count_call(write(fd, line, strlen(line)) < 0 ? -1 : 0);
 	close(fd);
+}
+
+/*
+ * Extent I/O through io_uring (uring_cmd): a ring per worker, SQE128 most
+ * of the time; a few commands with picked handles, then either reap the
+ * completions or tear the ring down with them in flight.
+ */
+static struct io_uring ring;
+static int ring_ok, ring_big;
+
+static void op_uring(void)
+{
+	struct io_uring_cqe *cqe;
+	struct __kernel_timespec ts = { .tv_nsec = 200 * 1000 * 1000 };
+	int i, n = 1 + rn(4), fd = pick_fd(), sub;
+
+	if (!ring_ok || one_in(30)) {
+		if (ring_ok)
+			io_uring_queue_exit(&ring);	/* maybe with I/O in flight */
+		ring_big = !one_in(8);
+		ring_ok = !io_uring_queue_init(8, &ring,
+					       ring_big ? IORING_SETUP_SQE128 : 0);
+		count_call(ring_ok ? 0 : -1);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
+		struct exo_extent_iovec v = {
+			.extent = pick_typed(extent_caps),
+			.frame = pick_typed(frame_caps),
+			.block = one_in(5) ? rnd() : rn(8),
+			.op = one_in(10) ? rnd() : rn(2),
+			.flags = pick_flags(EXO_IO_FUA),
+		};
+
+		if (!sqe)
+			break;
+		io_uring_prep_rw(IORING_OP_URING_CMD, sqe, fd, NULL, 0, 0);
+		sqe->cmd_op = one_in(10) ? rnd() : 1 + rn(2);
+		/* a 64-byte SQE has only 16 bytes of command area */
+		if (sqe->cmd_op == EXO_URING_EXTENT_IO || one_in(10))
+			memcpy(sqe->cmd, &v, ring_big ? sizeof(v) : 16);
+		if (one_in(10))
+			sqe->flags |= IOSQE_IO_LINK;
+		if (one_in(20))
+			sqe->flags |= IOSQE_ASYNC;	/* the io-wq path */
+	}
+	sub = io_uring_submit(&ring);
+	count_call(sub < 0 ? -1 : 0);
+	if (sub <= 0 || one_in(10))
+		return;		/* leave them in flight */
+	for (i = 0; i < sub; i++) {
+		if (io_uring_wait_cqe_timeout(&ring, &cqe, &ts))
+			break;
+		io_uring_cqe_seen(&ring, cqe);
+	}
 }
 
 /* A raw ioctl: any number in exo's space, any pointer. */
@@ -1138,6 +1229,7 @@ static void op_fork(int depth)
 	if (pid == 0) {
 		rs ^= 0x9e3779b97f4a7c15ULL;
 		use_race = 0;		/* the racer thread stayed in the parent */
+		ring_ok = 0;		/* the ring is the parent's */
 		run_ops(20 + rn(200), depth + 1);
 		_exit(0);
 	}
@@ -1196,6 +1288,7 @@ static const struct {
 	{ op_read_poll, 3, 0 },
 	{ op_debugfs_revoke, 1, 0 },
 	{ op_raw, 2, 0 },
+	{ op_uring, 3, 1 },
 };
 #define NOPS (sizeof(ops) / sizeof(ops[0]))
 
@@ -1234,6 +1327,7 @@ static const char *const op_names[] = {
 	"read_poll",
 	"debugfs_revoke",
 	"raw",
+	"uring",
 };
 
 
@@ -1250,6 +1344,7 @@ static void run_ops(long n, int depth)
 		int w;
 
 		if (one_in(400)) {
+			cur_op = NOPS;		/* counted as "fork" */
 			op_fork(depth);
 			continue;
 		}
@@ -1266,6 +1361,7 @@ static void run_ops(long n, int depth)
 			sh->last_op[worker_idx] = i;
 			sh->last_call[worker_idx] = k;
 		}
+		cur_op = i;
 		ops[i].fn();
 	}
 }
@@ -1499,6 +1595,11 @@ int main(int argc, char **argv)
 		if (sh->errnos[i])
 			printf(" %s=%lu", strerrorname_np(i) ?: "?", sh->errnos[i]);
 	printf("\n");
+
+	printf("# ops (succeeded/made):");
+	for (i = 0; i < (int)NOPS; i++)
+		printf(" %s=%lu/%lu", op_names[i], sh->op_ok[i], sh->op_calls[i]);
+	printf(" fork=%lu/%lu\n", sh->op_ok[NOPS], sh->op_calls[NOPS]);
 
 	if (sh->crashes)
 		printf("not ok 1 no process died of an unexpected signal (%lu did)\n",
