@@ -1134,6 +1134,16 @@ static void exo_abort_work(struct work_struct *work)
 	mutex_lock(&exo_lock);
 	if (env->closed || !env->revoke_owed)
 		goto out;
+	/*
+	 * The timer counts jiffies, the deadline was published in ktime:
+	 * under emulation they drift.  Never abort before the deadline.
+	 */
+	if (ktime_get_ns() < env->revoke_deadline_ns) {
+		mod_delayed_work(system_wq, &env->abort_work,
+				 nsecs_to_jiffies(env->revoke_deadline_ns -
+						  ktime_get_ns()) + 1);
+		goto out;
+	}
 	env->aborting = true;
 	for (i = env->nslots; i-- > 0 && env->revoke_owed; ) {
 		struct exo_cap *cap = env->slots[i].cap;

@@ -739,11 +739,18 @@ static void phase_run(const char *phase, const char *state, const char *disk)
 		for (round = 0;; round++) {
 			__u64 cnt = 1 + rand() % 16;
 
-			/* At most 256 live extents: free the oldest. */
-			if (live[round % 256] &&
-			    exo_extent__free(fd, live[round % 256]) &&
-			    errno != EKEYREVOKED)
-				PHASE_FAIL("free: %s\n", strerror(errno));
+			/*
+			 * At most 256 live extents: free the oldest.  A freed
+			 * extent's capability is a tombstone: close it, or
+			 * the table (max_caps) fills up.
+			 */
+			if (live[round % 256]) {
+				if (exo_extent__free(fd, live[round % 256]) &&
+				    errno != EKEYREVOKED)
+					PHASE_FAIL("free: %s\n",
+						   strerror(errno));
+				exo_cap_close(fd, live[round % 256]);
+			}
 			live[round % 256] = 0;
 			if (exo_extent__alloc(fd, cnt, &x, NULL, NULL, NULL))
 				PHASE_FAIL("alloc: %s\n", strerror(errno));
@@ -753,6 +760,7 @@ static void phase_run(const char *phase, const char *state, const char *disk)
 				if (exo_extent__free(fd, x))
 					PHASE_FAIL("free: %s\n",
 						   strerror(errno));
+				exo_cap_close(fd, x);
 			} else {
 				live[round % 256] = x;
 			}
