@@ -586,3 +586,90 @@ void exo_keys_show(struct seq_file *m)
 		seq_printf(m, "%llu %u 0x%x 0x%x %llu\n", gk->cap->env->id,
 			   gk->cap->slot, gk->rights, gk->flags, gk->imports);
 }
+
+/*
+ * debugfs "check": the capability invariants, one line per violation.
+ * Returns the number of violations.  exo_lock held.
+ */
+u64 exo_caps_check(struct seq_file *m)
+{
+	u64 bad = 0, caps = 0, tombs = 0, keys = 0;
+	struct exo_env *env;
+	struct exo_gkey *gk;
+	unsigned int bkt;
+	u32 i;
+
+#define EXO_BAD(fmt, ...) \
+	do { bad++; seq_printf(m, "bad: " fmt "\n", ##__VA_ARGS__); } while (0)
+
+	list_for_each_entry(env, &exo_envs, node) {
+		u32 used = 0, nkeys = 0;
+
+		for (i = 0; i < env->nslots; i++) {
+			struct exo_cap *c = env->slots[i].cap, *ch;
+			struct exo_gkey *k;
+			bool found = false;
+
+			if (!c)
+				continue;
+			used++;
+			caps++;
+			if (c->env != env || c->slot != i)
+				EXO_BAD("env %llu slot %u: cap names env %llu slot %u",
+					env->id, i, c->env->id, c->slot);
+			list_for_each_entry(k, &c->keys, cap_node)
+				nkeys++;
+			if (!c->obj) {
+				tombs++;
+				if (!list_empty(&c->children) ||
+				    !list_empty(&c->binds) ||
+				    !list_empty(&c->keys))
+					EXO_BAD("env %llu slot %u: tombstone with children, bindings or keys",
+						env->id, i);
+				continue;
+			}
+			if (!kref_read(&c->obj->ref))
+				EXO_BAD("env %llu slot %u: live cap of a dead object",
+					env->id, i);
+			if (!c->parent)
+				continue;
+			if (!c->parent->obj)
+				EXO_BAD("env %llu slot %u: outlives its parent",
+					env->id, i);
+			if (c->parent->obj != c->obj)
+				EXO_BAD("env %llu slot %u: names another object than its parent",
+					env->id, i);
+			if (c->depth != c->parent->depth + 1)
+				EXO_BAD("env %llu slot %u: depth %u, parent's %u",
+					env->id, i, c->depth, c->parent->depth);
+			if (c->rights & ~c->parent->rights)
+				EXO_BAD("env %llu slot %u: rights 0x%x exceed parent's 0x%x",
+					env->id, i, c->rights, c->parent->rights);
+			list_for_each_entry(ch, &c->parent->children, sibling)
+				found |= ch == c;
+			if (!found)
+				EXO_BAD("env %llu slot %u: not among its parent's children",
+					env->id, i);
+		}
+		if (used != env->used_slots)
+			EXO_BAD("env %llu: %u slots used, counted %u", env->id,
+				env->used_slots, used);
+		if (nkeys != env->nkeys)
+			EXO_BAD("env %llu: %u keys, counted %u", env->id,
+				env->nkeys, nkeys);
+	}
+	if (caps != exo_stats.caps || tombs != exo_stats.tombstones)
+		EXO_BAD("caps %llu/%llu tombstones %llu/%llu (stats/counted)",
+			exo_stats.caps, caps, exo_stats.tombstones, tombs);
+	hash_for_each(exo_keys, bkt, gk, hnode) {
+		keys++;
+		if (!gk->cap->obj || !(gk->cap->rights & EXO_RIGHT_GRANT) ||
+		    (gk->rights & ~gk->cap->rights))
+			EXO_BAD("key of env %llu slot %u: dead cap, no GRANT, or wider rights",
+				gk->cap->env->id, gk->cap->slot);
+	}
+	if (keys != exo_stats.keys)
+		EXO_BAD("keys %llu, counted %llu", exo_stats.keys, keys);
+#undef EXO_BAD
+	return bad;
+}

@@ -8,6 +8,7 @@
  *   keys    one line per outstanding grant key (never the key itself)
  *   frames  the frame pool, and per env: used, mapped, quota, owed
  *   extents the attached disk: blocks, I/O counters, owners per principal
+ *   check   "ok", or one "bad: ..." line per broken invariant
  *   revoke  write "ENV_ID COUNT [DEADLINE_MS]" or "all COUNT [DEADLINE_MS]"
  *           to ask for COUNT frames back (visible revocation; at the
  *           deadline, default 1000 ms, the kernel takes what is owed), or
@@ -125,6 +126,20 @@ static int exo_extents_file_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(exo_extents_file);
 
+/* "check": the invariants; "ok" or one "bad: ..." line per violation. */
+static int exo_check_show(struct seq_file *m, void *v)
+{
+	u64 bad;
+
+	mutex_lock(&exo_lock);
+	bad = exo_caps_check(m) + exo_frames_check(m);
+	mutex_unlock(&exo_lock);
+	if (!bad)
+		seq_puts(m, "ok\n");
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(exo_check);
+
 static ssize_t exo_revoke_write(struct file *file, const char __user *ubuf,
 				size_t len, loff_t *ppos)
 {
@@ -196,6 +211,8 @@ void exo_debugfs_init(void)
 			    &exo_extents_file_fops);
 	debugfs_create_file("revoke", 0200, exo_debugfs_dir, NULL,
 			    &exo_revoke_fops);
+	debugfs_create_file("check", 0444, exo_debugfs_dir, NULL,
+			    &exo_check_fops);
 }
 
 void exo_debugfs_exit(void)

@@ -199,6 +199,8 @@ u64 exo_pool_free_count(void);
 
 struct seq_file;
 void exo_keys_show(struct seq_file *m);
+u64 exo_caps_check(struct seq_file *m);
+u64 exo_frames_check(struct seq_file *m);
 int exo_frame_get(struct exo_env *env, exo_cap_t h, u32 need,
 		  struct exo_obj **objp, u64 *pfn);
 

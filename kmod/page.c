@@ -1225,3 +1225,69 @@ int exo_frame_get(struct exo_env *env, exo_cap_t h, u32 need,
 	*pfn = container_of(cap->obj, struct exo_frame, obj)->pfn;
 	return 0;
 }
+
+/*
+ * debugfs "check": frame invariants, one line per violation.  Returns the
+ * number of violations.  exo_lock held.
+ */
+u64 exo_frames_check(struct seq_file *m)
+{
+	u64 bad = 0, used = 0, mapped = 0;
+	struct exo_env *env;
+
+	list_for_each_entry(env, &exo_envs, node) {
+		struct exo_bind *b;
+		unsigned long idx;
+		u32 n = 0;
+
+		used += env->used[EXO_KIND_FRAME];
+		xa_for_each(&env->binds, idx, b) {
+			struct exo_cap *c = b->cap;
+			u32 need = EXO_RIGHT_MAP | EXO_RIGHT_READ |
+				   (b->writable ? EXO_RIGHT_WRITE : 0);
+			struct exo_frame *f;
+
+			n++;
+			if (b->pgoff != idx || c->env != env || !c->obj ||
+			    c->obj->kind != EXO_KIND_FRAME ||
+			    (c->rights & need) != need) {
+				bad++;
+				seq_printf(m, "bad: env %llu page %lu: binding through a dead, foreign or too weak capability\n",
+					   env->id, idx);
+				continue;
+			}
+			f = container_of(c->obj, struct exo_frame, obj);
+			if (!test_bit(f->idx, exo_used_map)) {
+				bad++;
+				seq_printf(m, "bad: env %llu page %lu: frame %llu is in the free pool\n",
+					   env->id, idx, f->pfn);
+			}
+		}
+		if (n != env->frames_mapped) {
+			bad++;
+			seq_printf(m, "bad: env %llu: %u bindings, counted %u\n",
+				   env->id, env->frames_mapped, n);
+		}
+		mapped += n;
+		if (env->revoke_owed > env->used[EXO_KIND_FRAME]) {
+			bad++;
+			seq_printf(m, "bad: env %llu owes %llu frames, holds %u\n",
+				   env->id, env->revoke_owed,
+				   env->used[EXO_KIND_FRAME]);
+		}
+	}
+	if (mapped != exo_stats.frames_mapped) {
+		bad++;
+		seq_printf(m, "bad: %llu frames mapped, counted %llu\n",
+			   exo_stats.frames_mapped, mapped);
+	}
+	/* Frames whose owner closed may live on only while I/O holds them. */
+	if (exo_pool_free + used > exo_pool_size ||
+	    exo_stats.objects[EXO_KIND_FRAME] != exo_pool_size - exo_pool_free) {
+		bad++;
+		seq_printf(m, "bad: pool %u free + %llu held by envs, %llu frame objects, of %u\n",
+			   exo_pool_free, used, exo_stats.objects[EXO_KIND_FRAME],
+			   exo_pool_size);
+	}
+	return bad;
+}

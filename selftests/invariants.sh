@@ -8,7 +8,9 @@
 #
 #   always   frames: total == free + sum of every env's used frames
 #            (one snapshot of debugfs/exo/frames, taken under exo's lock);
-#            free <= total; totals and frames agree on total
+#            free <= total; totals and frames agree on total; and
+#            debugfs/exo/check, the kernel's walk of every capability
+#            tree, key and binding, says "ok"
 #   --idle   every live counter of totals (envs, caps, tombstones, keys,
 #            objects.*) is 0, frames_free == frames_total,
 #            frames_mapped == 0, and the envs, caps and keys files list
@@ -60,6 +62,12 @@ violations() {
 		if (("frames_mapped" in t) && t["frames_mapped"] != 0)
 			printf "idle: frames_mapped is %d, not 0\n", t["frames_mapped"]
 	}' <(printf '%s\n' "$frames") <(printf '%s\n' "$totals")
+	# The kernel's own check of its trees, tables and bindings.
+	if [ -r "$D/check" ]; then
+		local c
+		c=$(cat "$D/check" 2>/dev/null)
+		[ "$c" = ok ] || printf '%s\n' "$c" | sed 's/^/kernel check: /'
+	fi
 	if [ "$idle" = 1 ]; then
 		local f n
 		for f in envs caps keys; do
