@@ -628,15 +628,17 @@ static int exo_install_run(struct vm_area_struct *vma, unsigned long addr,
 }
 
 static int exo_unmap_one(struct exo_env *env, struct mm_struct *mm, u64 addr,
-			 unsigned long *pgoffp)
+			 struct vm_area_struct **vmap, unsigned long *pgoffp)
 {
-	struct vm_area_struct *vma;
+	struct vm_area_struct *vma = *vmap;
 	unsigned long pgoff;
 	struct exo_bind *b;
 
 	if (!PAGE_ALIGNED(addr))
 		return -EINVAL;
-	vma = vma_lookup(mm, addr);
+	/* Batches walk one region: try the previous address's vma first. */
+	if (!vma || addr < vma->vm_start || addr >= vma->vm_end)
+		*vmap = vma = vma_lookup(mm, addr);
 	if (exo_is_region(env, vma))
 		pgoff = linear_page_index(vma, addr);
 	else if (!vma)
@@ -743,6 +745,7 @@ out_free:
 int exo_ioc_frame_unmap(struct exo_env *env, void *arg)
 {
 	struct exo_frame_unmap *fu = arg;
+	struct vm_area_struct *vma = NULL;
 	struct mm_struct *mm = current->mm;
 	unsigned long *pgoffs = NULL;
 	u32 j, k, done;
@@ -765,7 +768,7 @@ int exo_ioc_frame_unmap(struct exo_env *env, void *arg)
 	}
 	mutex_lock(&exo_lock);
 	for (done = 0; done < fu->count; done++) {
-		ret = exo_unmap_one(env, mm, addrs[done], &pgoffs[done]);
+		ret = exo_unmap_one(env, mm, addrs[done], &vma, &pgoffs[done]);
 		if (ret)
 			break;
 	}
