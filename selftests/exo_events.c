@@ -66,31 +66,6 @@ FIXTURE_TEARDOWN(events)
 		exo_close(self->fd);
 }
 
-/* Write "ENV COUNT DEADLINE" to debugfs revoke.  Returns 0 or -errno. */
-static int request(__u64 env_id, long count, int deadline_ms)
-{
-	char cmd[64];
-	int fd, n, ret = 0;
-
-	fd = open(EXO_DEBUGFS "/revoke", O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = snprintf(cmd, sizeof(cmd), "%llu %ld %d", (unsigned long long)env_id,
-		     count, deadline_ms);
-	if (write(fd, cmd, n) != n)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
-static __u64 now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 /* poll() @fd for input with @timeout_ms: 1 readable, 0 not, -errno. */
 static int readable(int fd, int timeout_ms)
 {
@@ -145,25 +120,9 @@ static pid_t request_later(__u64 env_id, long count, int deadline_ms, int ms)
 	pid = fork();
 	if (pid == 0) {
 		usleep(ms * 1000);
-		_exit(request(env_id, count, deadline_ms) ? 1 : 0);
+		_exit(exo_request_revoke(NULL, env_id, count, deadline_ms) ? 1 : 0);
 	}
 	return pid;
-}
-
-static int touch_read(volatile char *p)
-{
-	int status;
-	pid_t pid;
-
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
-	if (pid == 0) {
-		(void)*p;
-		_exit(0);
-	}
-	waitpid(pid, &status, 0);
-	return WIFSIGNALED(status) ? WTERMSIG(status) : 0;
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -204,7 +163,7 @@ TEST_F(events, abort_overflows_queue)
 	EXPECT_EQ(BIG, self->envp->frames_mapped);
 
 	/* Ask for everything and read nothing: the kernel takes it all. */
-	ASSERT_EQ(0, request(self->info.env_id, BIG, 50));
+	ASSERT_EQ(0, exo_request_revoke(NULL, self->info.env_id, BIG, 50));
 	for (waited = 0; self->pool->revocations_aborted == aborted; waited++) {
 		ASSERT_GT(500, waited) TH_LOG("no abort within 5 s");
 		usleep(10000);
@@ -262,8 +221,8 @@ TEST_F(events, abort_overflows_queue)
 		ASSERT_EQ(0, exo_cap_info(self->fd, self->caps[i], &ci));
 		EXPECT_EQ(EXO_CAP_REVOKED, ci.state) TH_LOG("cap %d", i);
 	}
-	EXPECT_EQ(SIGBUS, touch_read(region));
-	EXPECT_EQ(SIGBUS, touch_read(region + (BIG - 1) * self->page));
+	EXPECT_EQ(SIGBUS, exo_touch_read(region));
+	EXPECT_EQ(SIGBUS, exo_touch_read(region + (BIG - 1) * self->page));
 	EXPECT_EQ(aborted + 1, self->pool->revocations_aborted);
 	EXPECT_EQ(BIG, exo_frame__free(self->fd, self->caps, BIG));
 	exo_region__destroy(region, BIG * self->page);
@@ -288,7 +247,7 @@ TEST_F(events, poll_and_epoll_readable_iff_pending)
 	EXPECT_EQ(0, self->envp->events_pending);
 
 	/* One request: readable (level-triggered: still, until read). */
-	ASSERT_EQ(0, request(self->info.env_id, 2, 10000));
+	ASSERT_EQ(0, exo_request_revoke(NULL, self->info.env_id, 2, 10000));
 	EXPECT_EQ(1, self->envp->events_pending);
 	EXPECT_EQ(1, readable(self->fd, 0));
 	EXPECT_EQ(1, ep_readable(ep, self->fd, 0));
@@ -350,7 +309,7 @@ TEST_F(events, read_smaller_than_an_event_einval)
 
 	/* One pending: still EINVAL, and the event stays queued. */
 	ASSERT_EQ(0, exo_frame__alloc(self->fd, N, self->caps, self->pfns));
-	ASSERT_EQ(0, request(self->info.env_id, 1, 10000));
+	ASSERT_EQ(0, exo_request_revoke(NULL, self->info.env_id, 1, 10000));
 	errno = 0;
 	EXPECT_EQ(-1, read(self->fd, buf, sizeof(struct exo_event) - 1));
 	EXPECT_EQ(EINVAL, errno);
@@ -395,12 +354,12 @@ TEST_F(events, nonblocking_and_blocking_read)
 
 	/* Blocking: sleeps until an event comes... */
 	ASSERT_EQ(0, exo_frame__alloc(self->fd, N, self->caps, self->pfns));
-	t0 = now_ns();
+	t0 = exo_now_ns();
 	pid = request_later(self->info.env_id, 1, 10000, 200);
 	ASSERT_LE(0, pid);
 	EXPECT_EQ(sizeof(ev), read(self->fd, &ev, sizeof(ev)));
 	EXPECT_EQ(EXO_EV_REVOKE, ev.type);
-	EXPECT_LE(t0 + 150 * 1000000ULL, now_ns()) TH_LOG("read did not wait");
+	EXPECT_LE(t0 + 150 * 1000000ULL, exo_now_ns()) TH_LOG("read did not wait");
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 
 	/* ... and a signal interrupts the sleep. */
@@ -421,7 +380,7 @@ TEST_F(events, honoured_request_posts_done_and_no_abort)
 
 	ASSERT_EQ(0, exo_frame__alloc(self->fd, N, self->caps, self->pfns));
 	/* Time enough to pay even on a slow, loaded TCG host. */
-	ASSERT_EQ(0, request(self->info.env_id, 3, 1500));
+	ASSERT_EQ(0, exo_request_revoke(NULL, self->info.env_id, 3, 1500));
 	ASSERT_EQ(1, one(self->fd, &rev, 5000));
 	ASSERT_EQ(EXO_EV_REVOKE, rev.type);
 	EXPECT_EQ(3, rev.count);
@@ -444,11 +403,11 @@ TEST_F(events, honoured_request_posts_done_and_no_abort)
 
 	/* Freeing more posts nothing; the deadline passes without an abort. */
 	ASSERT_EQ(1, exo_frame__free(self->fd, &self->caps[3], 1));
-	wait_ms = rev.deadline_ns > now_ns() ?
-		  (rev.deadline_ns - now_ns()) / 1000000 + 300 : 300;
+	wait_ms = rev.deadline_ns > exo_now_ns() ?
+		  (rev.deadline_ns - exo_now_ns()) / 1000000 + 300 : 300;
 	EXPECT_EQ(0, one(self->fd, &ev, wait_ms))
 		TH_LOG("unexpected event %u", ev.type);
-	EXPECT_LT(rev.deadline_ns, now_ns());
+	EXPECT_LT(rev.deadline_ns, exo_now_ns());
 	EXPECT_EQ(aborted, self->pool->revocations_aborted);
 	EXPECT_EQ(0, self->envp->repo_count);
 	EXPECT_EQ(N - 4, self->envp->frames_used);
@@ -461,13 +420,13 @@ TEST_F(events, new_request_cannot_postpone_deadline)
 	__u64 deadline, end;
 
 	ASSERT_EQ(0, exo_frame__alloc(self->fd, N, self->caps, self->pfns));
-	ASSERT_EQ(0, request(self->info.env_id, 2, 2000));
+	ASSERT_EQ(0, exo_request_revoke(NULL, self->info.env_id, 2, 2000));
 	ASSERT_EQ(1, one(self->fd, &ev1, 5000));
 	ASSERT_EQ(EXO_EV_REVOKE, ev1.type);
 	deadline = ev1.deadline_ns;
 
 	/* A bigger request with a later deadline: grows, keeps the deadline. */
-	ASSERT_EQ(0, request(self->info.env_id, 4, 60000));
+	ASSERT_EQ(0, exo_request_revoke(NULL, self->info.env_id, 4, 60000));
 	ASSERT_EQ(1, one(self->fd, &ev2, 5000));
 	ASSERT_EQ(EXO_EV_REVOKE, ev2.type);
 	EXPECT_EQ(ev1.seq + 1, ev2.seq);
@@ -477,7 +436,7 @@ TEST_F(events, new_request_cannot_postpone_deadline)
 	EXPECT_EQ(4, self->envp->revoke_owed);
 
 	/* One asking for less than is pending changes nothing. */
-	request(self->info.env_id, 3, 60000);	/* -ENOENT: nothing new asked */
+	exo_request_revoke(NULL, self->info.env_id, 3, 60000);	/* -ENOENT: nothing new asked */
 	EXPECT_EQ(0, readable(self->fd, 0));
 	EXPECT_EQ(ev2.seq, self->envp->revoke_seq);
 	EXPECT_EQ(deadline, self->envp->revoke_deadline_ns);
@@ -499,7 +458,7 @@ TEST_F(events, new_request_cannot_postpone_deadline)
 			done = 1;
 		}
 	}
-	end = now_ns();
+	end = exo_now_ns();
 	EXPECT_EQ(4, taken);
 	/* Never before the deadline; soon after it, even under TCG. */
 	EXPECT_LE(deadline, end);
@@ -522,9 +481,9 @@ TEST_F(events, earlier_deadline_of_new_request_is_kept)
 	__u64 end;
 
 	ASSERT_EQ(0, exo_frame__alloc(self->fd, N, self->caps, self->pfns));
-	ASSERT_EQ(0, request(self->info.env_id, 2, 30000));
+	ASSERT_EQ(0, exo_request_revoke(NULL, self->info.env_id, 2, 30000));
 	ASSERT_EQ(1, one(self->fd, &ev1, 5000));
-	ASSERT_EQ(0, request(self->info.env_id, 4, 300));
+	ASSERT_EQ(0, exo_request_revoke(NULL, self->info.env_id, 4, 300));
 	ASSERT_EQ(1, one(self->fd, &ev2, 5000));
 	ASSERT_EQ(EXO_EV_REVOKE, ev2.type);
 	EXPECT_GT(ev1.deadline_ns, ev2.deadline_ns)
@@ -540,7 +499,7 @@ TEST_F(events, earlier_deadline_of_new_request_is_kept)
 		for (i = 0; i < n; i++)
 			done |= evs[i].type == EXO_EV_ABORTED;
 	}
-	end = now_ns();
+	end = exo_now_ns();
 	EXPECT_LE(ev2.deadline_ns, end);
 	EXPECT_GT(ev1.deadline_ns, end);
 }

@@ -30,18 +30,6 @@ EXO_REQUIRE_DEVICE
 #define NF	4
 #define BOGUS_CAP	((1ULL << 32) | 999)	/* slot 999, generation 1 */
 
-static const char *disk_path(void)
-{
-	const char *p = getenv("EXO_TEST_DISK");
-	struct stat st;
-
-	if (!p || !*p)
-		p = "/dev/vda";
-	if (stat(p, &st) || !S_ISBLK(st.st_mode))
-		return NULL;
-	return p;
-}
-
 FIXTURE(ext) {
 	const char *disk;
 	int fd;
@@ -57,7 +45,7 @@ FIXTURE_SETUP(ext)
 
 	self->fd = -1;
 	self->region = NULL;
-	self->disk = disk_path();
+	self->disk = exo_test_disk();
 	if (!self->disk)
 		return;
 	self->fd = exo_open();
@@ -835,7 +823,7 @@ static void __attribute__((constructor)) phase_main(void)
 {
 	const char *phase = getenv("EXO_EXTENT_PHASE");
 	const char *state = getenv("STATE");
-	const char *disk = disk_path();
+	const char *disk = exo_test_disk();
 
 	if (!phase)
 		return;

@@ -26,18 +26,6 @@ EXO_REQUIRE_DEVICE
 #define BLK	EXO_EXTENT_BLOCK
 #define QD	256
 
-static const char *disk_path(void)
-{
-	const char *p = getenv("EXO_TEST_DISK");
-	struct stat st;
-
-	if (!p || !*p)
-		p = "/dev/vda";
-	if (stat(p, &st) || !S_ISBLK(st.st_mode))
-		return NULL;
-	return p;
-}
-
 FIXTURE(aio) {
 	const char *disk;
 	int fd;
@@ -57,7 +45,7 @@ FIXTURE_SETUP(aio)
 	self->fd = -1;
 	self->region = NULL;
 	self->have_ring = 0;
-	self->disk = disk_path();
+	self->disk = exo_test_disk();
 	if (!self->disk)
 		return;
 	self->fd = exo_open();

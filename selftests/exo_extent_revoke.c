@@ -22,35 +22,6 @@ EXO_REQUIRE_DEVICE
 
 #define NX	3
 
-static const char *disk_path(void)
-{
-	const char *p = getenv("EXO_TEST_DISK");
-	struct stat st;
-
-	if (!p || !*p)
-		p = "/dev/vda";
-	if (stat(p, &st) || !S_ISBLK(st.st_mode))
-		return NULL;
-	return p;
-}
-
-/* Root asks env @env_id for @count extents within @deadline_ms. */
-static int xrequest(__u64 env_id, long count, int deadline_ms)
-{
-	char cmd[80];
-	int fd, n, ret = 0;
-
-	fd = open(EXO_DEBUGFS "/revoke", O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = snprintf(cmd, sizeof(cmd), "extents %llu %ld %d",
-		     (unsigned long long)env_id, count, deadline_ms);
-	if (write(fd, cmd, n) != n)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 FIXTURE(xrev) {
 	const char *disk;
 	int fd;
@@ -69,7 +40,7 @@ FIXTURE_SETUP(xrev)
 
 	self->fd = -1;
 	self->region = NULL;
-	self->disk = disk_path();
+	self->disk = exo_test_disk();
 	if (!self->disk)
 		return;
 	self->fd = exo_open();
@@ -122,7 +93,7 @@ TEST_F(xrev, cooperative_free_honours_request)
 	struct exo_event ev;
 
 	NEED_DISK();
-	ASSERT_EQ(0, xrequest(self->info.env_id, 2, 5000));
+	ASSERT_EQ(0, exo_request_revoke("extents", self->info.env_id, 2, 5000));
 	ASSERT_EQ(1, next_event(self->fd, &ev));
 	EXPECT_EQ(EXO_EV_REVOKE, ev.type);
 	EXPECT_EQ(EXO_EVF_EXTENT, ev.flags & EXO_EVF_EXTENT);
@@ -152,7 +123,7 @@ TEST_F(xrev, abort_frees_newest_and_tells)
 	exo_cap_t c;
 
 	NEED_DISK();
-	ASSERT_EQ(0, xrequest(self->info.env_id, 2, 200));
+	ASSERT_EQ(0, exo_request_revoke("extents", self->info.env_id, 2, 200));
 	while (!aborted) {
 		ASSERT_EQ(1, next_event(self->fd, &ev));
 		ASSERT_EQ(EXO_EVF_EXTENT, ev.flags & EXO_EVF_EXTENT);
@@ -226,7 +197,7 @@ TEST_F(xrev, writes_in_flight_complete_or_fail_cleanly)
 	memset(self->region, 0x5a, EXO_EXTENT_BLOCK);
 	ASSERT_EQ(0, pthread_create(&t, NULL, write_loop, &w));
 	usleep(50000);
-	ASSERT_EQ(0, xrequest(self->info.env_id, 1, 50));
+	ASSERT_EQ(0, exo_request_revoke("extents", self->info.env_id, 1, 50));
 	while (!aborted) {
 		ASSERT_EQ(1, next_event(self->fd, &ev));
 		aborted = ev.type == EXO_EV_ABORTED;
@@ -242,15 +213,15 @@ TEST_F(xrev, request_capped_at_owned_and_never_postponed)
 	struct exo_event ev;
 
 	NEED_DISK();
-	ASSERT_EQ(0, xrequest(self->info.env_id, 10, 5000));
+	ASSERT_EQ(0, exo_request_revoke("extents", self->info.env_id, 10, 5000));
 	ASSERT_EQ(1, next_event(self->fd, &ev));
 	EXPECT_EQ(EXO_EV_REVOKE, ev.type);
 	EXPECT_EQ(NX, ev.count);
 	/* A smaller or equal request changes nothing. */
-	EXPECT_EQ(-ENOENT, xrequest(self->info.env_id, 1, 100));
+	EXPECT_EQ(-ENOENT, exo_request_revoke("extents", self->info.env_id, 1, 100));
 	EXPECT_EQ(0, exo_events__read(self->fd, &ev, 1, 0));
 	/* No such env. */
-	EXPECT_EQ(-ESRCH, xrequest(~0ULL >> 1, 1, 100));
+	EXPECT_EQ(-ESRCH, exo_request_revoke("extents", ~0ULL >> 1, 1, 100));
 }
 
 TEST_F(xrev, env_without_extents_owes_nothing)
@@ -261,7 +232,7 @@ TEST_F(xrev, env_without_extents_owes_nothing)
 	NEED_DISK();
 	ASSERT_LE(0, fd2);
 	ASSERT_EQ(0, exo_env_info(fd2, &info));
-	EXPECT_EQ(-ENOENT, xrequest(info.env_id, 1, 100));
+	EXPECT_EQ(-ENOENT, exo_request_revoke("extents", info.env_id, 1, 100));
 	exo_close(fd2);
 }
 

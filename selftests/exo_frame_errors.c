@@ -66,30 +66,6 @@ FIXTURE_TEARDOWN(ferr)
 	free(self->many);
 }
 
-static __u64 now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
-static int touch_read(volatile char *p)
-{
-	int status;
-	pid_t pid;
-
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
-	if (pid == 0) {
-		(void)*p;
-		_exit(0);
-	}
-	waitpid(pid, &status, 0);
-	return WIFSIGNALED(status) ? WTERMSIG(status) : 0;
-}
-
 TEST_F(ferr, double_free_estale_and_counted_once)
 {
 	__u64 free0 = self->pool->frames_free;
@@ -131,7 +107,7 @@ TEST_F(ferr, map_with_stale_cap)
 	ASSERT_EQ(0, exo_frame__alloc(self->fd, 1, &old, NULL));
 	ASSERT_EQ(1, exo_frame__free(self->fd, &old, 1));
 	EXPECT_EQ(-ESTALE, exo_frame__map_one(self->fd, self->region, old, RW));
-	EXPECT_EQ(SIGBUS, touch_read(self->region));
+	EXPECT_EQ(SIGBUS, exo_touch_read(self->region));
 	EXPECT_EQ(0, self->envp->frames_mapped);
 
 	/* The slot comes back with a new generation: the old handle stays dead. */
@@ -140,7 +116,7 @@ TEST_F(ferr, map_with_stale_cap)
 		EXPECT_NE(EXO_CAP_GEN(old), EXO_CAP_GEN(fresh));
 	EXPECT_EQ(-ESTALE, exo_frame__map_one(self->fd, self->region, old, RW));
 	EXPECT_EQ(-ENOENT, exo_frame__unmap_one(self->fd, self->region));
-	EXPECT_EQ(SIGBUS, touch_read(self->region));
+	EXPECT_EQ(SIGBUS, exo_touch_read(self->region));
 	EXPECT_EQ(0, exo_frame__map_one(self->fd, self->region, fresh, RW));
 	self->region[0] = 's';
 	ASSERT_EQ(0, exo_cap_info(self->fd, fresh, &ci));
@@ -175,8 +151,8 @@ TEST_F(ferr, map_with_dead_or_wrong_caps)
 	EXPECT_EQ(1, exo_frame__map(self->fd, e, 2));
 	EXPECT_EQ(EKEYREVOKED, errno);
 	EXPECT_EQ(1, self->envp->frames_mapped);
-	EXPECT_EQ(0, touch_read(self->region));
-	EXPECT_EQ(SIGBUS, touch_read(self->region + self->page));
+	EXPECT_EQ(0, exo_touch_read(self->region));
+	EXPECT_EQ(SIGBUS, exo_touch_read(self->region + self->page));
 }
 
 TEST_F(ferr, quota_refuses_whole_batch_and_takes_nothing)
@@ -297,9 +273,9 @@ TEST_F(ferr, starved_allocation_asks_largest_holder)
 	ASSERT_EQ(0, exo_frame__alloc(fd, left, self->many, NULL));
 
 	/* We are starved: ENOMEM at once, and the big holder is asked for 4. */
-	t0 = now_ns();
+	t0 = exo_now_ns();
 	EXPECT_EQ(-ENOMEM, exo_frame__alloc(self->fd, 4, caps, NULL));
-	t1 = now_ns();
+	t1 = exo_now_ns();
 	EXPECT_EQ(revocations + 1, self->pool->revocations);
 	ASSERT_EQ(1, exo_events__read(fd, &ev, 1, 5000));
 	EXPECT_EQ(EXO_EV_REVOKE, ev.type);

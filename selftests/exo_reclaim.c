@@ -69,46 +69,13 @@ FIXTURE_TEARDOWN(reclaim)
 		exo_close(self->fd);
 }
 
-/* Write "ENV COUNT DEADLINE" to debugfs revoke.  Returns 0 or -errno. */
-static int request(__u64 env_id, long count, int deadline_ms)
-{
-	char cmd[64];
-	int fd, n, ret = 0;
-
-	fd = open(EXO_DEBUGFS "/revoke", O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = snprintf(cmd, sizeof(cmd), "%llu %ld %d", (unsigned long long)env_id,
-		     count, deadline_ms);
-	if (write(fd, cmd, n) != n)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
-static int touch_read(volatile char *p)
-{
-	int status;
-	pid_t pid;
-
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
-	if (pid == 0) {
-		(void)*p;
-		_exit(0);
-	}
-	waitpid(pid, &status, 0);
-	return WIFSIGNALED(status) ? WTERMSIG(status) : 0;
-}
-
 TEST_F(reclaim, cooperative_revocation)
 {
 	struct exo_event ev;
 	__u64 honoured = self->pool->revocations_honoured;
 	int n;
 
-	ASSERT_EQ(0, request(self->info.env_id, 3, 10000));
+	ASSERT_EQ(0, exo_request_revoke(NULL, self->info.env_id, 3, 10000));
 	n = exo_events__read(self->fd, &ev, 1, 5000);
 	ASSERT_EQ(1, n);
 	EXPECT_EQ(EXO_EV_REVOKE, ev.type);
@@ -138,7 +105,7 @@ TEST_F(reclaim, abort_repossesses)
 	__u64 taken[2], aborted = self->pool->revocations_aborted;
 	int got = 0, revoke_seen = 0, aborted_seen = 0, i, j, n;
 
-	ASSERT_EQ(0, request(self->info.env_id, 2, 100));
+	ASSERT_EQ(0, exo_request_revoke(NULL, self->info.env_id, 2, 100));
 	/* An uncooperative libOS: reads, gives nothing back. */
 	while (!aborted_seen) {
 		n = exo_events__read(self->fd, ev, 16, 5000);
@@ -166,7 +133,7 @@ TEST_F(reclaim, abort_repossesses)
 			EXPECT_EQ(self->pfns[j], ev[i].pfn);
 			ASSERT_EQ(0, exo_cap_info(self->fd, ev[i].cap, &ci));
 			EXPECT_EQ(EXO_CAP_REVOKED, ci.state);
-			EXPECT_EQ(SIGBUS, touch_read(self->region + j * self->page));
+			EXPECT_EQ(SIGBUS, exo_touch_read(self->region + j * self->page));
 		}
 	}
 	EXPECT_EQ(1, revoke_seen);
@@ -184,7 +151,7 @@ TEST_F(reclaim, request_is_capped_at_holdings)
 {
 	struct exo_event ev;
 
-	ASSERT_EQ(0, request(self->info.env_id, 1000, 10000));
+	ASSERT_EQ(0, exo_request_revoke(NULL, self->info.env_id, 1000, 10000));
 	ASSERT_EQ(1, exo_events__read(self->fd, &ev, 1, 5000));
 	EXPECT_EQ(EXO_EV_REVOKE, ev.type);
 	EXPECT_EQ(N, ev.count);
@@ -198,7 +165,7 @@ TEST_F(reclaim, close_with_request_pending)
 	struct exo_totals t0, t1;
 
 	ASSERT_EQ(0, exo_totals(&t0));
-	ASSERT_EQ(0, request(self->info.env_id, 4, 200));
+	ASSERT_EQ(0, exo_request_revoke(NULL, self->info.env_id, 4, 200));
 	/* Close everything before the deadline: the timer must not fire on a dead env. */
 	exo_info__unmap(self->pool);
 	self->pool = NULL;
@@ -216,8 +183,8 @@ TEST_F(reclaim, close_with_request_pending)
 
 TEST_F(reclaim, no_env_esrch)
 {
-	EXPECT_EQ(-ESRCH, request(~0ULL >> 1, 1, 100));
-	EXPECT_EQ(-EINVAL, request(self->info.env_id, 0, 100));
+	EXPECT_EQ(-ESRCH, exo_request_revoke(NULL, ~0ULL >> 1, 1, 100));
+	EXPECT_EQ(-EINVAL, exo_request_revoke(NULL, self->info.env_id, 0, 100));
 }
 
 TEST_HARNESS_MAIN

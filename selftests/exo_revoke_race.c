@@ -167,14 +167,6 @@ static __attribute__((noinline)) int probe(volatile __u64 *p, __u64 *v)
 	return 0;
 }
 
-static __u64 now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 static void *mapper(void *arg)
 {
 	unsigned int g, seen = 0;
@@ -366,7 +358,7 @@ TEST_F_TIMEOUT(race, revoke_while_mapping, 180)
 	word = (volatile __u64 *)rc->region;
 
 	ASSERT_EQ(0, pthread_create(&th, NULL, mapper, NULL));
-	t0 = now_ns();
+	t0 = exo_now_ns();
 	for (g = 1; g <= iters && !LOAD(&rc->violations); g++) {
 		int spin = rand_r(&seed) % 4096;
 
@@ -399,7 +391,7 @@ TEST_F_TIMEOUT(race, revoke_while_mapping, 180)
 	EXPECT_EQ(0, status) TH_LOG("revoker status %#x", status);
 
 	TH_LOG("%u generations in %.1f s: %lu binds, %lu good reads, %lu SIGBUS (%lu after the revoke returned), %lu bindings held across a revoke",
-	       g - 1, (now_ns() - t0) / 1e9, rc->binds, rc->reads, rc->faults,
+	       g - 1, (exo_now_ns() - t0) / 1e9, rc->binds, rc->reads, rc->faults,
 	       rc->faults_after_return, rc->held);
 	EXPECT_EQ(0, rc->violations) TH_LOG("%d violations; first: %s",
 					    rc->violations, rc->msg);

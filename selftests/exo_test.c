@@ -9,11 +9,13 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "kselftest.h"
@@ -647,4 +649,58 @@ int exo_agent_fill(struct exo_agent *a, int ncaps, int nkeys)
 	char r[64];
 
 	return agent_call(a, r, sizeof(r), "fill %x %x", ncaps, nkeys);
+}
+
+int exo_request_revoke(const char *what, __u64 env_id, long count,
+		       int deadline_ms)
+{
+	char cmd[80];
+	int fd, n, ret = 0;
+
+	fd = open(EXO_DEBUGFS "/revoke", O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = snprintf(cmd, sizeof(cmd), "%s%s%llu %ld %d", what ? what : "",
+		     what ? " " : "", (unsigned long long)env_id, count,
+		     deadline_ms);
+	if (write(fd, cmd, n) != n)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+const char *exo_test_disk(void)
+{
+	const char *p = getenv("EXO_TEST_DISK");
+	struct stat st;
+
+	if (!p || !*p)
+		p = "/dev/vda";
+	if (stat(p, &st) || !S_ISBLK(st.st_mode))
+		return NULL;
+	return p;
+}
+
+int exo_touch_read(volatile char *p)
+{
+	int status;
+	pid_t pid;
+
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid == 0) {
+		(void)*p;
+		_exit(0);
+	}
+	waitpid(pid, &status, 0);
+	return WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+}
+
+__u64 exo_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }

@@ -47,6 +47,23 @@ void exo_test_require_device(void);
 /* Read a whole small file into @buf (NUL-terminated).  Returns bytes or -errno. */
 int exo_read_file(const char *path, char *buf, size_t len);
 
+/*
+ * Root asks env @env_id, through debugfs revoke, for @count frames (@what
+ * NULL) or extents (@what "extents") back within @deadline_ms.
+ * Returns 0 or -errno.
+ */
+int exo_request_revoke(const char *what, __u64 env_id, long count,
+		       int deadline_ms);
+
+/* The scratch disk ($EXO_TEST_DISK, else /dev/vda) or NULL if none. */
+const char *exo_test_disk(void);
+
+/* Read *p in a child: its fatal signal (SIGBUS...), or 0. */
+int exo_touch_read(volatile char *p);
+
+/* CLOCK_MONOTONIC in ns. */
+__u64 exo_now_ns(void);
+
 /* Live and cumulative counters of /sys/kernel/debug/exo/totals. */
 struct exo_totals {
 	long long envs;
