@@ -228,6 +228,17 @@ int exo_xrevoke_request(struct exo_env *env, u64 count, u32 deadline_ms);
 void exo_debugfs_init(void);
 void exo_debugfs_exit(void);
 
+/*
+ * Is @cap a live root capability of a @kind object @env owns?  Those are
+ * what a revocation asks an env for and what an abort may take.
+ */
+static inline bool exo_cap_is_owned_root(const struct exo_cap *cap,
+					 const struct exo_env *env, u32 kind)
+{
+	return cap && cap->obj && !cap->parent && cap->obj->kind == kind &&
+	       cap->obj->owner == env;
+}
+
 static inline exo_cap_t exo_handle(u32 slot, u32 gen)
 {
 	return ((u64)gen << 32) | slot;

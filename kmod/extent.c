@@ -844,8 +844,7 @@ static u64 exo_xowned(struct exo_env *env)
 	for (i = 0; i < env->nslots; i++) {
 		struct exo_cap *cap = env->slots[i].cap;
 
-		if (cap && cap->obj && !cap->parent &&
-		    cap->obj->kind == EXO_KIND_EXTENT && cap->obj->owner == env)
+		if (exo_cap_is_owned_root(cap, env, EXO_KIND_EXTENT))
 			n++;
 	}
 	return n;
@@ -926,9 +925,7 @@ static void exo_xabort_work(struct work_struct *work)
 		for (i = env->nslots; i-- > 0 && !victim; ) {
 			struct exo_cap *cap = env->slots[i].cap;
 
-			if (cap && cap->obj && !cap->parent &&
-			    cap->obj->kind == EXO_KIND_EXTENT &&
-			    cap->obj->owner == env &&
+			if (exo_cap_is_owned_root(cap, env, EXO_KIND_EXTENT) &&
 			    container_of(cap->obj, struct exo_extent,
 					 obj)->dev == exo_xdev) {
 				victim = cap;

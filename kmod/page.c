@@ -512,17 +512,31 @@ static void exo_bind_drop(struct exo_env *env, struct exo_bind *b)
 	kmem_cache_free(exo_bind_cache, b);
 }
 
+/* Remove a binding entirely: its table entry, its PTEs, the object. */
+static void exo_bind_remove(struct exo_env *env, struct exo_bind *b)
+{
+	xa_erase(&env->binds, b->pgoff);
+	exo_zap(env, b->pgoff, 1);
+	exo_bind_drop(env, b);
+}
+
 /* The capability is dying: remove every binding made through it. */
 void exo_cap_unbind_all(struct exo_cap *cap)
 {
-	struct exo_env *env = cap->env;
 	struct exo_bind *b, *tmp;
 
-	list_for_each_entry_safe(b, tmp, &cap->binds, cap_node) {
-		xa_erase(&env->binds, b->pgoff);
-		exo_zap(env, b->pgoff, 1);
-		exo_bind_drop(env, b);
-	}
+	list_for_each_entry_safe(b, tmp, &cap->binds, cap_node)
+		exo_bind_remove(cap->env, b);
+}
+
+/* Batches walk one region: the previous element's vma, else a lookup. */
+static struct vm_area_struct *exo_vma_near(struct mm_struct *mm,
+					   struct vm_area_struct *prev,
+					   unsigned long addr)
+{
+	if (prev && addr >= prev->vm_start && addr < prev->vm_end)
+		return prev;
+	return vma_lookup(mm, addr);
 }
 
 static bool exo_is_region(struct exo_env *env, struct vm_area_struct *vma)
@@ -552,10 +566,7 @@ static int exo_bind_one(struct exo_env *env, struct mm_struct *mm,
 		return ret;
 	if (cap->obj->kind != EXO_KIND_FRAME)
 		return -EINVAL;
-	/* Batches walk one region: try the previous entry's vma first. */
-	vma = *vmap;
-	if (!vma || e->addr < vma->vm_start || e->addr >= vma->vm_end)
-		vma = vma_lookup(mm, e->addr);
+	vma = exo_vma_near(mm, *vmap, e->addr);
 	if (!exo_is_region(env, vma))
 		return -EINVAL;
 	if (env->frames_mapped >= READ_ONCE(exo_max_binds))
@@ -630,15 +641,13 @@ static int exo_install_run(struct vm_area_struct *vma, unsigned long addr,
 static int exo_unmap_one(struct exo_env *env, struct mm_struct *mm, u64 addr,
 			 struct vm_area_struct **vmap, unsigned long *pgoffp)
 {
-	struct vm_area_struct *vma = *vmap;
+	struct vm_area_struct *vma;
 	unsigned long pgoff;
 	struct exo_bind *b;
 
 	if (!PAGE_ALIGNED(addr))
 		return -EINVAL;
-	/* Batches walk one region: try the previous address's vma first. */
-	if (!vma || addr < vma->vm_start || addr >= vma->vm_end)
-		*vmap = vma = vma_lookup(mm, addr);
+	*vmap = vma = exo_vma_near(mm, *vmap, addr);
 	if (exo_is_region(env, vma))
 		pgoff = linear_page_index(vma, addr);
 	else if (!vma)
@@ -720,11 +729,8 @@ int exo_ioc_frame_map(struct exo_env *env, void *arg)
 		if (!err)
 			continue;
 		/* Undo this run and everything after it. */
-		for (i = j; i < done; i++) {
-			xa_erase(&env->binds, binds[i]->pgoff);
-			exo_zap(env, binds[i]->pgoff, 1);
-			exo_bind_drop(env, binds[i]);
-		}
+		for (i = j; i < done; i++)
+			exo_bind_remove(env, binds[i]);
 		done = j;
 		ret = err;
 		break;
@@ -1155,8 +1161,7 @@ static void exo_abort_work(struct work_struct *work)
 		struct exo_frame *f;
 		u64 r;
 
-		if (!cap || !cap->obj || cap->parent ||
-		    cap->obj->kind != EXO_KIND_FRAME || cap->obj->owner != env)
+		if (!exo_cap_is_owned_root(cap, env, EXO_KIND_FRAME))
 			continue;
 		f = container_of(cap->obj, struct exo_frame, obj);
 		ev.seq = env->revoke_seq;
