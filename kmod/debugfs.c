@@ -26,12 +26,14 @@ static const char *const exo_kind_names[EXO_KIND_MAX] = {
 	[EXO_KIND_NULL] = "null",
 	[EXO_KIND_FRAME] = "frame",
 	[EXO_KIND_EXTENT] = "extent",
+	[EXO_KIND_FLOW] = "flow",
 };
 
 static int exo_totals_show(struct seq_file *m, void *v)
 {
 	u32 k;
 
+	exo_nic_quiesce();	/* bindings already unbound count as gone */
 	mutex_lock(&exo_lock);
 	seq_printf(m, "envs %llu\n", exo_stats.envs);
 	seq_printf(m, "caps %llu\n", exo_stats.caps);
@@ -54,6 +56,8 @@ static int exo_totals_show(struct seq_file *m, void *v)
 		   exo_stats.revocations_aborted);
 	seq_printf(m, "frames_repossessed %llu\n",
 		   exo_stats.frames_repossessed);
+	seq_printf(m, "nic_devs %llu\n", exo_stats.nic_devs);
+	seq_printf(m, "nic_binds %llu\n", exo_stats.nic_binds);
 	mutex_unlock(&exo_lock);
 	return 0;
 }
@@ -126,11 +130,19 @@ static int exo_extents_file_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(exo_extents_file);
 
+static int exo_nic_file_show(struct seq_file *m, void *v)
+{
+	exo_nic_show(m);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(exo_nic_file);
+
 /* "check": the invariants; "ok" or one "bad: ..." line per violation. */
 static int exo_check_show(struct seq_file *m, void *v)
 {
 	u64 bad;
 
+	exo_nic_quiesce();
 	mutex_lock(&exo_lock);
 	bad = exo_caps_check(m) + exo_frames_check(m);
 	mutex_unlock(&exo_lock);
@@ -209,6 +221,8 @@ void exo_debugfs_init(void)
 			    &exo_frames_file_fops);
 	debugfs_create_file("extents", 0444, exo_debugfs_dir, NULL,
 			    &exo_extents_file_fops);
+	debugfs_create_file("nic", 0444, exo_debugfs_dir, NULL,
+			    &exo_nic_file_fops);
 	debugfs_create_file("revoke", 0200, exo_debugfs_dir, NULL,
 			    &exo_revoke_fops);
 	debugfs_create_file("check", 0444, exo_debugfs_dir, NULL,

@@ -52,6 +52,8 @@ struct exo_stats {
 	u64 revocations_honoured;
 	u64 revocations_aborted;
 	u64 frames_repossessed;
+	u64 nic_devs;		/* attached network devices */
+	u64 nic_binds;		/* bindings, until their frames are back */
 };
 extern struct exo_stats exo_stats;
 
@@ -78,6 +80,7 @@ struct exo_cap {
 	struct list_head keys;		/* grant keys naming this cap */
 	struct list_head walk;		/* revoke traversal, local */
 	struct list_head binds;		/* frame bindings made through it */
+	struct exo_nbind *nic;		/* NIC binding made through it */
 	u32 rights;
 	u32 slot;
 	u32 depth;
@@ -134,6 +137,14 @@ struct exo_env {
 	u64 xrevoke_seq;
 	u64 xrevoke_owed;
 	struct delayed_work xabort_work;
+
+	/* NIC bindings (nic.c, RCU list) and what predicates see. */
+	struct list_head nic_binds;
+	atomic64_t nic_rx;
+	atomic64_t nic_tx;
+	atomic64_t io_done;
+	atomic64_t pred_evals;
+	atomic64_t pred_wakeups;
 
 	/* Disk extents (extent.c): the principal key, under exo_xsem. */
 	struct exo_key xkey;
@@ -203,6 +214,7 @@ u64 exo_caps_check(struct seq_file *m);
 u64 exo_frames_check(struct seq_file *m);
 int exo_frame_get(struct exo_env *env, exo_cap_t h, u32 need,
 		  struct exo_obj **objp, u64 *pfn);
+u64 exo_frame_pfn(struct exo_obj *obj);
 
 /* extent.c */
 extern unsigned int exo_extent_quota;
@@ -223,6 +235,29 @@ int exo_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags);
 void exo_env_extents_init(struct exo_env *env);
 void exo_env_extents_stop(struct exo_env *env);
 int exo_xrevoke_request(struct exo_env *env, u64 count, u32 deadline_ms);
+
+/* nic.c */
+extern unsigned int exo_flow_quota;
+int exo_nic_init(void);
+void exo_nic_exit(void);
+void exo_nic_quiesce(void);
+void exo_nic_show(struct seq_file *m);
+void exo_env_nic_init(struct exo_env *env);
+void exo_env_wake(struct exo_env *env, u32 reason);
+void exo_env_io_done(struct exo_env *env, u32 n);
+bool exo_env_rx_ready(struct exo_env *env);
+void exo_nic_cap_dies(struct exo_cap *cap);
+int exo_ioc_nic_attach(struct exo_env *env, void *arg);
+int exo_ioc_nic_detach(struct exo_env *env, void *arg);
+int exo_ioc_flow_alloc(struct exo_env *env, void *arg);
+void exo_undo_flow_alloc(struct exo_env *env, void *arg);
+int exo_ioc_nic_bind(struct exo_env *env, void *arg);
+int exo_ioc_nic_unbind(struct exo_env *env, void *arg);
+int exo_ioc_nic_filter(struct exo_env *env, void *arg);
+int exo_ioc_nic_tx(struct exo_env *env, void *arg);
+int exo_ioc_nic_stat(struct exo_env *env, void *arg);
+int exo_ioc_wait(struct exo_env *env, void *arg);
+int exo_nic_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags);
 
 /* debugfs.c */
 void exo_debugfs_init(void);

@@ -1219,6 +1219,7 @@ int exo_ioc_extent_io(struct exo_env *env, void *arg)
 		wait_for_completion(&batch.done);
 
 	xi->done = n;
+	exo_env_io_done(env, n);
 	for (i = 0; i < n; i++) {
 		if (ios[i].status) {
 			atomic64_inc(&d->errors);
@@ -1312,6 +1313,7 @@ static void exo_uring_done(struct io_uring_cmd *ioucmd, unsigned int flags)
 	if (u->ext)
 		exo_obj_put_unlocked(u->ext);
 	kref_put(&d->ref, exo_xdev_free);
+	exo_env_io_done(ioucmd->file->private_data, 1);
 	io_uring_cmd_done(ioucmd, status, 0, flags);
 }
 
@@ -1349,6 +1351,9 @@ int exo_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags)
 	struct bio *bio;
 	int ret;
 
+	if (ioucmd->cmd_op == EXO_URING_NIC_TX ||
+	    ioucmd->cmd_op == EXO_URING_NIC_RX)
+		return exo_nic_uring_cmd(ioucmd, issue_flags);
 	if (ioucmd->cmd_op != EXO_URING_EXTENT_IO &&
 	    ioucmd->cmd_op != EXO_URING_EXTENT_FLUSH)
 		return -EOPNOTSUPP;

@@ -88,6 +88,7 @@ static int exo_open(struct inode *inode, struct file *file)
 	env->quota[EXO_KIND_NULL] = exo_null_quota;
 	env->quota[EXO_KIND_EXTENT] = exo_extent_quota;
 	exo_env_extents_init(env);
+	exo_env_nic_init(env);
 	env->id = ++next_env_id;
 	env->page->env_id = env->id;
 	exo_env_page_sync(env);
@@ -171,6 +172,14 @@ union exo_ioctl_buf {
 	struct exo_extent_free extent_free;
 	struct exo_extent_reclaim extent_reclaim;
 	struct exo_extent_io extent_io;
+	struct exo_nic_attach nic_attach;
+	struct exo_flow_alloc flow_alloc;
+	struct exo_nic_bind nic_bind;
+	struct exo_nic_unbind nic_unbind;
+	struct exo_nic_filter nic_filter;
+	struct exo_nic_tx nic_tx;
+	struct exo_nic_stat nic_stat;
+	struct exo_wait wait;
 };
 
 struct exo_ioctl_op {
@@ -252,6 +261,21 @@ static const struct exo_ioctl_op exo_ops[EXO_NR_MAX] = {
 	       exo_ioc_extent_reclaim, NULL),
 	EXO_OP(EXTENT_IO, struct exo_extent_io, __reserved, exo_ioc_extent_io,
 	       NULL),
+	EXO_OP(NIC_ATTACH, struct exo_nic_attach, __reserved,
+	       exo_ioc_nic_attach, NULL),
+	EXO_OP(NIC_DETACH, struct exo_nic_attach, __reserved,
+	       exo_ioc_nic_detach, NULL),
+	EXO_OP(FLOW_ALLOC, struct exo_flow_alloc, cap, exo_ioc_flow_alloc,
+	       exo_undo_flow_alloc),
+	EXO_OP(NIC_BIND, struct exo_nic_bind, tx_frames, exo_ioc_nic_bind,
+	       NULL),
+	EXO_OP(NIC_UNBIND, struct exo_nic_unbind, flow, exo_ioc_nic_unbind,
+	       NULL),
+	EXO_OP(NIC_FILTER, struct exo_nic_filter, insns, exo_ioc_nic_filter,
+	       NULL),
+	EXO_OP(NIC_TX, struct exo_nic_tx, dropped, exo_ioc_nic_tx, NULL),
+	EXO_OP(NIC_STAT, struct exo_nic_stat, c, exo_ioc_nic_stat, NULL),
+	EXO_OP(WAIT, struct exo_wait, reason, exo_ioc_wait, NULL),
 };
 
 static int exo_ioc_get_features(struct exo_env *env, void *arg)
@@ -263,7 +287,7 @@ static int exo_ioc_get_features(struct exo_env *env, void *arg)
 		return -EINVAL;
 	f->api_version = EXO_API_VERSION;
 	f->kinds = BIT(EXO_KIND_NULL) | BIT(EXO_KIND_FRAME) |
-		   BIT(EXO_KIND_EXTENT);
+		   BIT(EXO_KIND_EXTENT) | BIT(EXO_KIND_FLOW);
 	f->rights = EXO_RIGHTS_ALL;
 	f->max_caps = env->max_caps;
 	f->max_keys = env->max_keys;
@@ -395,6 +419,9 @@ static int __init exo_init(void)
 
 	cdev_init(&exo_cdev, &exo_fops);
 	exo_cdev.owner = THIS_MODULE;
+	ret = exo_nic_init();
+	if (ret)
+		goto err_dev;
 	exo_debugfs_init();
 	exo_extent_init();
 	ret = cdev_device_add(&exo_cdev, exo_device);
@@ -407,6 +434,7 @@ static int __init exo_init(void)
 err_debugfs:
 	exo_extent_exit();
 	exo_debugfs_exit();
+	exo_nic_exit();
 err_dev:
 	put_device(exo_device);
 err_class:
@@ -426,6 +454,7 @@ static void __exit exo_exit(void)
 	put_device(exo_device);
 	exo_extent_exit();
 	exo_debugfs_exit();
+	exo_nic_exit();
 	class_destroy(exo_class);
 	unregister_chrdev_region(exo_devt, 1);
 	WARN_ON(exo_stats.envs || exo_stats.caps || exo_stats.keys ||

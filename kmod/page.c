@@ -995,7 +995,7 @@ void exo_env_post(struct exo_env *env, const struct exo_event *ev)
 	*slot = *ev;
 	env->ev_count++;
 	exo_env_page_sync(env);
-	wake_up_interruptible_poll(&env->wq, EPOLLIN | EPOLLRDNORM);
+	exo_env_wake(env, EXO_WAKE_EVENT);
 }
 
 ssize_t exo_read(struct file *file, char __user *buf, size_t len,
@@ -1056,8 +1056,14 @@ __poll_t exo_poll(struct file *file, struct poll_table_struct *wait)
 {
 	struct exo_env *env = file->private_data;
 
+	__poll_t mask = 0;
+
 	poll_wait(file, &env->wq, wait);
-	return READ_ONCE(env->ev_count) ? EPOLLIN | EPOLLRDNORM : 0;
+	if (READ_ONCE(env->ev_count))
+		mask |= EPOLLIN | EPOLLRDNORM;
+	if (exo_env_rx_ready(env))
+		mask |= EPOLLIN | EPOLLRDBAND;
+	return mask;
 }
 
 /* ---- revocation and abort ---------------------------------------------------- */
@@ -1232,6 +1238,11 @@ int exo_frame_get(struct exo_env *env, exo_cap_t h, u32 need,
 	*objp = cap->obj;
 	*pfn = container_of(cap->obj, struct exo_frame, obj)->pfn;
 	return 0;
+}
+
+u64 exo_frame_pfn(struct exo_obj *obj)
+{
+	return container_of(obj, struct exo_frame, obj)->pfn;
 }
 
 /*

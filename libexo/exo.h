@@ -415,6 +415,164 @@ EXO_API int exo_aio__reap(struct exo_aio *aio, unsigned int min);
 /* Requests queued or in flight.  Returns that number. */
 EXO_API unsigned int exo_aio__busy(const struct exo_aio *aio);
 
+/* ---- NIC bindings, packet filters, wakeup predicates ----------------------- */
+
+/*
+ * Root: attach the network device @ifname (in the caller's network
+ * namespace) to exo, or detach it.  Returns 0, or -errno on error.
+ */
+EXO_API int exo_nic__attach(int fd, const char *ifname);
+EXO_API int exo_nic__detach(int fd, const char *ifname);
+
+/*
+ * Mint a flow on the attached device @ifname: @proto IPPROTO_UDP,
+ * IPPROTO_TCP or IPPROTO_ICMP; @laddr/@raddr dotted-quad strings (@raddr
+ * NULL: any remote); ports in host order (@rport 0: any).  The root
+ * capability goes to @cap.  Returns 0, or -errno on error (-EADDRINUSE,
+ * -EADDRNOTAVAIL, -EPERM: see <linux/exo.h>).
+ */
+EXO_API int exo_flow__alloc(int fd, const char *ifname, int proto,
+			    const char *laddr, __u16 lport, const char *raddr,
+			    __u16 rport, exo_cap_t *cap);
+
+/*
+ * A binding: the flow, the ring frames (allocated from the env's frame
+ * quota, mapped into a region of the process) and the cursors.
+ */
+struct exo_nic;
+
+/*
+ * Bind flow @flow: allocate 1 + @rx_frames + @tx_frames frames (powers of
+ * two; 0 picks 16), map them and attach them as rings.  Returns the
+ * binding, or NULL with errno set.
+ */
+EXO_API struct exo_nic *exo_nic__bind(int fd, exo_cap_t flow,
+				      unsigned int rx_frames,
+				      unsigned int tx_frames);
+
+/* Unbind, unmap and free the ring frames, free @nic (NULL is fine). */
+EXO_API void exo_nic__free(struct exo_nic *nic);
+
+/* The ring header (shared with the kernel) and the binding's flow. */
+EXO_API struct exo_nic_ring *exo_nic__ring(struct exo_nic *nic);
+EXO_API exo_cap_t exo_nic__flow(const struct exo_nic *nic);
+EXO_API int exo_nic__env_fd(const struct exo_nic *nic);
+
+/* A received packet, in its ring slot: valid until exo_nic__rx_release. */
+struct exo_nic_pkt {
+	void *data;		/* from the Ethernet header on */
+	__u16 len;
+	__u16 flags;		/* EXO_NIC_DESC_* */
+	__u32 __pad;
+	__u64 tstamp_ns;	/* arrival, CLOCK_MONOTONIC */
+};
+
+/*
+ * Peek at up to @max unread packets, oldest first, without consuming them.
+ * Returns how many were written to @pkts (0: ring empty).
+ */
+EXO_API unsigned int exo_nic__rx_burst(struct exo_nic *nic,
+				       struct exo_nic_pkt *pkts,
+				       unsigned int max);
+
+/* Give the @n oldest unread slots back to the kernel. */
+EXO_API void exo_nic__rx_release(struct exo_nic *nic, unsigned int n);
+
+/* Unread packets in the receive ring. */
+EXO_API unsigned int exo_nic__rx_pending(const struct exo_nic *nic);
+
+/*
+ * Zero-copy transmit: the data area of the next free transmit slot
+ * (EXO_NIC_MAX_LEN bytes), or NULL if the ring is full; then
+ * exo_nic__tx_commit() it with its length, and exo_nic__tx_kick() to send
+ * every committed slot.
+ */
+EXO_API void *exo_nic__tx_slot(struct exo_nic *nic);
+EXO_API void exo_nic__tx_commit(struct exo_nic *nic, __u16 len);
+
+/*
+ * Send the committed slots (EXO_IOC_NIC_TX).  Returns the number sent, or
+ * -errno on error; *@dropped (may be NULL) gets the number refused.
+ */
+EXO_API int exo_nic__tx_kick(struct exo_nic *nic, unsigned int *dropped);
+
+/*
+ * Copy @n frames (@pkts[i], @lens[i] bytes each, from the Ethernet header
+ * on) into transmit slots and kick.  Returns the number sent, or -errno on
+ * error (-ENOBUFS: not enough free slots, nothing queued).
+ */
+EXO_API int exo_nic__tx_burst(struct exo_nic *nic, const void *const *pkts,
+			      const __u16 *lens, unsigned int n);
+
+/* Counters of the binding.  Returns 0, or -errno on error. */
+EXO_API int exo_nic__stat(struct exo_nic *nic, struct exo_nic_counters *c);
+
+/*
+ * Install an eBPF filter (an XDP program's fd, e.g. from exo_bpf__*()), a
+ * classic filter (struct sock_filter[@len], no privilege needed), or
+ * remove the filter.  Returns 0, or -errno on error.
+ */
+EXO_API int exo_nic__filter_ebpf(struct exo_nic *nic, int prog_fd);
+struct sock_filter;
+EXO_API int exo_nic__filter_classic(struct exo_nic *nic,
+				    const struct sock_filter *insns,
+				    unsigned int len);
+EXO_API int exo_nic__filter_clear(struct exo_nic *nic);
+
+/*
+ * Fill @sqe (SQE128 ring) to kick transmit (EXO_URING_NIC_TX) or to wait
+ * up to @timeout_ns for received packets (EXO_URING_NIC_RX).
+ * Returns 0, or -errno on error.
+ */
+EXO_API int exo_nic__prep_tx(struct io_uring_sqe *sqe, struct exo_nic *nic);
+EXO_API int exo_nic__prep_rx(struct io_uring_sqe *sqe, struct exo_nic *nic,
+			     __u64 timeout_ns);
+
+/*
+ * Sleep until a predicate holds (EXO_IOC_WAIT).  @prog_fd: an XDP-type
+ * predicate program (-1: any event ends the wait); @nic (may be NULL):
+ * the binding whose ring fills rx_pending/rx_oldest_ns; @window,
+ * @window_off, @window_len: the frame window the program sees (0, 0, 0:
+ * none); @timeout_ns (0: none), @tick_ns (0: no timer).  Returns 0 when
+ * the predicate held (*@reason, may be NULL, gets its EXO_WAKE_* bits),
+ * -ETIME on timeout, -EINTR on a signal, or another -errno.
+ */
+struct exo_wait_opts {
+	int prog_fd;
+	struct exo_nic *nic;
+	exo_cap_t window;
+	__u32 window_off;
+	__u32 window_len;
+	__u64 timeout_ns;
+	__u64 tick_ns;
+};
+EXO_API int exo_wait(int fd, const struct exo_wait_opts *opts,
+		     __u32 *reason, __u32 *evals);
+
+/*
+ * The bpf/ programs, built into libexo.  Each loads its program with
+ * libbpf and returns the program's fd (close it when done), or -errno
+ * (-EPERM: loading eBPF needs CAP_BPF and CAP_NET_ADMIN here).
+ *
+ *  exo_bpf__filter_drop(magic)  filter: drop UDP/TCP packets whose payload
+ *                               starts with the 4 bytes of @magic (as
+ *                               stored in memory), accept the rest
+ *  exo_bpf__ash_echo()          ASH: answer ICMP echo requests and UDP
+ *                               packets whose payload starts with "ECHO"
+ *                               in the kernel (XDP_TX); accept the rest
+ *  exo_bpf__pred_batch(k, t)    predicate: rx_pending >= @k, or a packet
+ *                               unread for @t_ns or more, or an event
+ *                               queued or frames owed
+ *  exo_bpf__pred_window(v)      predicate: the window's first __u64 >= @v
+ *  exo_bpf__load(path, name)    any XDP-type program @name of the object
+ *                               file @path
+ */
+EXO_API int exo_bpf__filter_drop(__u32 magic);
+EXO_API int exo_bpf__ash_echo(void);
+EXO_API int exo_bpf__pred_batch(__u32 k, __u64 t_ns);
+EXO_API int exo_bpf__pred_window(__u64 v);
+EXO_API int exo_bpf__load(const char *path, const char *name);
+
 #ifdef __cplusplus
 }
 #endif

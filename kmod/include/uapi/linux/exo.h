@@ -116,6 +116,7 @@ enum exo_kind {
 	EXO_KIND_NULL	= 1,	/* a resource with no content: exercises caps */
 	EXO_KIND_FRAME	= 2,	/* a physical page frame from exo's pool */
 	EXO_KIND_EXTENT	= 3,	/* a run of blocks of the attached disk */
+	EXO_KIND_FLOW	= 4,	/* a network flow on an attached device */
 	EXO_KIND_MAX,
 };
 
@@ -708,6 +709,328 @@ struct exo_extent_io {
 #define EXO_URING_EXTENT_IO	1
 #define EXO_URING_EXTENT_FLUSH	2
 
+/* ---- NIC queues, packet filters and wakeup predicates --------------------- */
+
+/*
+ * Root (CAP_NET_ADMIN) attaches network devices to exo (NIC_ATTACH, by
+ * ifindex in the caller's network namespace; at most EXO_NIC_MAX_DEVS).
+ * exo then sees every frame the device receives, before the Linux stack:
+ * a frame that belongs to a bound flow goes to that binding's receive ring;
+ * every other frame goes on to Linux unchanged.
+ *
+ * Protection: a *flow* (EXO_KIND_FLOW) names an IPv4 protocol, a local
+ * address and port and, optionally, a remote address and port, on one
+ * attached device.  FLOW_ALLOC mints one and returns a root capability:
+ *   - root (CAP_NET_ADMIN) may mint any flow, including port-less ones
+ *     (ICMP: every ICMP packet to the local address);
+ *   - any env may mint a UDP or TCP flow for a local port >= 1024 on an
+ *     address of the device, if the port is free: exo reserves it in the
+ *     device's network namespace with a socket of its own, so no Linux
+ *     program can bind it meanwhile and a port Linux already uses answers
+ *     EADDRINUSE.
+ * Packet-to-flow lookup is a hash on (protocol, local address, local port),
+ * then, for connected flows, on the remote pair too: two probes whatever
+ * the number of flows.
+ *
+ * Binding: NIC_BIND attaches a receive and a transmit ring, in frames the
+ * env holds (READ and WRITE), to a flow it holds with READ (receive) and
+ * WRITE (transmit).  One binding per flow.  The binding dies with the flow
+ * capability it was made through, with any of its ring frames' capabilities
+ * (close, revoke, repossession), with NIC_UNBIND, with the env, or when the
+ * device goes away (then every call on it answers ENODEV).  The kernel
+ * keeps its own copy of the indices it owns: whatever the env writes into
+ * the ring only ever affects that env's own packets.
+ *
+ *   frames[0]            frames[1 .. rx_frames]    frames[1+rx_frames ..]
+ *   +------------------+ +----------+----------+   +----------+----------+
+ *   | exo_nic_ring     | | rx slot 0| rx slot 1|   | tx slot 0| tx slot 1|..
+ *   |  rx_head (kern)  | +----------+----------+   +----------+----------+
+ *   |  rx_tail (env)   |  one 2 KiB slot each half frame; slots: 2 per frame
+ *   |  tx_head (env)   |
+ *   |  tx_tail (kern)  |  slot: +0 struct exo_nic_desc, +EXO_NIC_DATA_OFF
+ *   |  geometry, stats |        the frame, from its Ethernet header on
+ *   +------------------+
+ *
+ * Indices are free-running u32 counters; slot i is i & (slots - 1).
+ * Receive: slots rx_tail .. rx_head - 1 hold packets; the env reads them
+ * and advances rx_tail (store-release).  A packet that finds the ring full
+ * is dropped and counted.  Transmit: the env writes packets into slots
+ * tx_head ..., sets their desc.len, advances tx_head and kicks with NIC_TX
+ * (or EXO_URING_NIC_TX); the kernel copies each out once, checks it and
+ * advances tx_tail.  A transmitted frame must carry the device's MAC as
+ * source, be IPv4 with the flow's protocol, the flow's local address as
+ * source (and port for UDP/TCP), the flow's remote pair as destination if
+ * the flow has one, and a length in [EXO_NIC_MIN_LEN, EXO_NIC_MAX_LEN]
+ * that its IP header agrees with; anything else is dropped and counted by
+ * reason, never sent.
+ *
+ * Filters (NIC_FILTER): management of what the ring receives is the env's.
+ *   - eBPF: an XDP-type program (BPF_PROG_TYPE_XDP), passed by fd, runs on
+ *     each packet of the flow, on the copy already in the ring slot.  It
+ *     returns XDP_PASS (deliver to the ring), XDP_DROP, or XDP_TX: send
+ *     the packet as the program left it (in place; bpf_xdp_adjust_head/
+ *     tail allowed) back out of the device, without waking the env: an
+ *     application-specific handler (the exokernel paper's ASH), e.g. an
+ *     ICMP echo or an ARP reply.  The reply passes the transmit checks.
+ *     XDP_ABORTED and any other value drop the packet (counted apart).
+ *     Loading an XDP program needs CAP_BPF and CAP_NET_ADMIN (Debian sets
+ *     kernel.unprivileged_bpf_disabled): a privileged helper may load it
+ *     and pass the fd.
+ *   - classic BPF (EXO_FILTER_CLASSIC): a struct sock_filter array, as
+ *     SO_ATTACH_FILTER takes, converted by the kernel's own converter; no
+ *     privilege needed.  It sees the packet from its IPv4 header on and
+ *     returns 0 to drop, anything else to accept.
+ *
+ * Wakeup predicates (WAIT): the env installs an XDP-type program and
+ * sleeps.  On every event that may matter (a packet delivered to one of
+ * its rings, a transmit batch done, an extent I/O completion, a
+ * revocation event, a tick of the wait's timer) the kernel runs the
+ * program over a struct exo_wait_ctx followed by a window of one of the
+ * env's frames, in the context of whoever caused the event, and wakes the
+ * task only when the program returns non-zero.
+ *
+ * Errors of this section, beyond the common table:
+ *  ENODEV       no such device, not attached, or the device went away
+ *  EBUSY        ATTACH: attached already, or its receive hook is taken (a
+ *               bridge, bond or macvlan); BIND: the flow is bound already,
+ *               or a frame is part of another binding
+ *  ENOSPC       ATTACH: EXO_NIC_MAX_DEVS devices attached already
+ *  EADDRINUSE   FLOW_ALLOC: another flow, or a Linux socket, holds the port
+ *  EADDRNOTAVAIL FLOW_ALLOC: the local address is not one of the device's
+ *  EPROTONOSUPPORT FLOW_ALLOC: a protocol other than UDP, TCP, ICMP
+ *  EPERM        FLOW_ALLOC: a port below 1024, or a port-less flow, without
+ *               CAP_NET_ADMIN
+ *  ENOTCONN     NIC_TX, NIC_FILTER, WAIT on a flow with no binding
+ *  EINVAL       a program fd that is not an XDP program; ring geometry
+ *               that is not a power of two
+ *  ETIME        WAIT: the timeout expired and the predicate stayed false
+ *  EINTR        WAIT: a signal arrived first
+ */
+#define EXO_NIC_MAX_DEVS	4
+#define EXO_NIC_SLOT_SIZE	2048
+#define EXO_NIC_DATA_OFF	256	/* XDP headroom in front of the data */
+#define EXO_NIC_MAX_LEN		(EXO_NIC_SLOT_SIZE - EXO_NIC_DATA_OFF)
+#define EXO_NIC_MIN_LEN		34	/* Ethernet + IPv4 headers */
+#define EXO_NIC_MAX_RING_FRAMES	512	/* per direction: 1024 slots */
+
+/* EXO_IOC_NIC_ATTACH / EXO_IOC_NIC_DETACH — root only. */
+struct exo_nic_attach {
+	__u32 size;
+	__u32 flags;		/* must be 0 */
+	__u32 ifindex;		/* in: in the caller's network namespace */
+	__u32 __reserved;	/* must be 0 */
+};
+
+/*
+ * EXO_IOC_FLOW_ALLOC — mint a flow on the attached device @ifindex.
+ * Addresses are IPv4 in network byte order; ports in host order.
+ * @proto: IPPROTO_UDP, IPPROTO_TCP, or IPPROTO_ICMP (root; ports must be 0).
+ * @raddr/@rport: 0/0 for any remote; otherwise only packets from there.
+ * Charged to the env's EXO_KIND_FLOW quota.
+ */
+struct exo_flow_alloc {
+	__u32 size;
+	__u32 flags;		/* must be 0 */
+	__u32 ifindex;		/* in */
+	__u32 proto;		/* in */
+	__u32 laddr;		/* in: __be32 */
+	__u32 raddr;		/* in: __be32, or 0 */
+	__u16 lport;		/* in */
+	__u16 rport;		/* in, or 0 */
+	__u32 __reserved;	/* must be 0 */
+	exo_cap_t cap;		/* out: root capability, all rights */
+};
+
+/*
+ * EXO_IOC_NIC_BIND — attach rings to the flow @flow names (READ, and WRITE
+ * to transmit).  @frames points to 1 + @rx_frames + @tx_frames frame
+ * capabilities (READ|WRITE, distinct frames): the ring header, then the
+ * receive slots, then the transmit slots.  @rx_frames and @tx_frames are
+ * powers of two in 1..EXO_NIC_MAX_RING_FRAMES.  The header frame is
+ * initialised (indices 0); slot contents are left as they are.
+ */
+struct exo_nic_bind {
+	__u32 size;
+	__u32 flags;		/* must be 0 */
+	exo_cap_t flow;		/* in */
+	__aligned_u64 frames;	/* in: user pointer to exo_cap_t[] */
+	__u32 rx_frames;	/* in */
+	__u32 tx_frames;	/* in */
+};
+
+/* EXO_IOC_NIC_UNBIND — remove the binding of @flow (ENOTCONN if none). */
+struct exo_nic_unbind {
+	__u32 size;
+	__u32 flags;		/* must be 0 */
+	exo_cap_t flow;		/* in */
+};
+
+/*
+ * EXO_IOC_NIC_FILTER — install (replacing any) or, with neither flag,
+ * remove the filter of @flow's binding.  Needs WRITE on the flow.
+ */
+#define EXO_FILTER_EBPF		(1U << 0)	/* @prog_fd: an XDP program */
+#define EXO_FILTER_CLASSIC	(1U << 1)	/* @insns: sock_filter[@len] */
+#define EXO_FILTER_MAX_CLASSIC	4096
+struct exo_nic_filter {
+	__u32 size;
+	__u32 flags;		/* one EXO_FILTER_* or 0 */
+	exo_cap_t flow;		/* in */
+	__s32 prog_fd;		/* in: EXO_FILTER_EBPF, else must be 0 */
+	__u32 len;		/* in: EXO_FILTER_CLASSIC: 1..MAX_CLASSIC */
+	__aligned_u64 insns;	/* in: EXO_FILTER_CLASSIC: user pointer */
+};
+
+/*
+ * EXO_IOC_NIC_TX — send the slots tx_tail .. tx_head - 1 of @flow's
+ * binding (WRITE on the flow).  @sent and @dropped count this call's
+ * packets; drops are also counted by reason in the binding's counters.
+ */
+struct exo_nic_tx {
+	__u32 size;
+	__u32 flags;		/* must be 0 */
+	exo_cap_t flow;		/* in */
+	__u32 sent;		/* out */
+	__u32 dropped;		/* out */
+};
+
+/* A binding's counters (NIC_STAT, the ring header, debugfs "nic"). */
+struct exo_nic_counters {
+	__aligned_u64 rx_packets;	/* delivered to the ring */
+	__aligned_u64 rx_bytes;
+	__aligned_u64 rx_ring_full;	/* dropped: no free slot */
+	__aligned_u64 rx_too_long;	/* dropped: over EXO_NIC_MAX_LEN */
+	__aligned_u64 rx_bad_index;	/* dropped: rx_tail out of range */
+	__aligned_u64 filter_runs;
+	__aligned_u64 filter_drops;	/* XDP_DROP, classic 0 */
+	__aligned_u64 filter_aborts;	/* XDP_ABORTED or unknown verdicts */
+	__aligned_u64 ash_tx;		/* XDP_TX replies sent */
+	__aligned_u64 ash_drops;	/* XDP_TX replies failing the checks */
+	__aligned_u64 tx_packets;
+	__aligned_u64 tx_bytes;
+	__aligned_u64 tx_bad_len;	/* dropped: length out of bounds */
+	__aligned_u64 tx_spoofed;	/* dropped: not the flow's headers */
+	__aligned_u64 tx_bad_index;	/* tx_head out of range: batch ignored */
+	__aligned_u64 tx_errors;	/* the device refused it */
+	__aligned_u64 wakeups;		/* waits this binding's packets ended */
+	__aligned_u64 __reserved[7];
+};
+
+/* EXO_IOC_NIC_STAT — @flow's binding's counters (ENOTCONN if none). */
+struct exo_nic_stat {
+	__u32 size;
+	__u32 flags;		/* must be 0 */
+	exo_cap_t flow;		/* in */
+	struct exo_nic_counters c;	/* out */
+};
+
+/* One slot's descriptor, at the start of the slot. */
+#define EXO_NIC_DESC_FILTERED	(1U << 0)	/* rx: a filter accepted it */
+struct exo_nic_desc {
+	__u16 len;		/* rx: written by the kernel; tx: by the env */
+	__u16 flags;		/* EXO_NIC_DESC_* */
+	__u32 __reserved;
+	__aligned_u64 tstamp_ns; /* rx: arrival, CLOCK_MONOTONIC */
+};
+
+/* The ring header, frames[0] of a binding. */
+struct exo_nic_ring {
+	__u32 rx_head;		/* kernel: next slot it fills */
+	__u32 __pad0[15];
+	__u32 rx_tail;		/* env: next slot it reads */
+	__u32 __pad1[15];
+	__u32 tx_head;		/* env: next slot it fills */
+	__u32 __pad2[15];
+	__u32 tx_tail;		/* kernel: next slot it sends */
+	__u32 __pad3[15];
+	/* Geometry, written once at bind. */
+	__u32 rx_slots;
+	__u32 tx_slots;
+	__u32 slot_size;	/* EXO_NIC_SLOT_SIZE */
+	__u32 data_off;		/* EXO_NIC_DATA_OFF */
+	__u32 ifindex;
+	__u32 proto;
+	__u32 laddr;
+	__u32 raddr;
+	__u16 lport;
+	__u16 rport;
+	__u8 mac[6];		/* the device's address */
+	__u16 mtu;
+	__u32 __pad4[5];
+	/* Counters, copied out by the kernel as they change. */
+	struct exo_nic_counters c;
+};
+
+/*
+ * EXO_IOC_WAIT — sleep until a predicate holds.
+ *
+ * @prog_fd names an XDP-type program; it runs over a buffer that holds a
+ * struct exo_wait_ctx followed by @window_len bytes copied from the frame
+ * @window names (READ), from byte @window_off (window_off + window_len <=
+ * page size; @window_len <= EXO_WAIT_WINDOW_MAX; 0 and no frame for
+ * none).  @flow, if not 0, names a bound flow of this env whose receive
+ * ring fills the rx_pending/rx_oldest_ns fields.  The program is run once
+ * at the start, then on each event, and every @tick_ns if not 0 (reason
+ * EXO_WAKE_TIMER); the call returns 0 as soon as it returns non-zero, or
+ * ETIME after @timeout_ns (0: no timeout).  @prog_fd -1: no program, any
+ * event ends the wait.  Events that arrive while the task is awake are
+ * seen by the next evaluation through the counters.
+ */
+#define EXO_WAIT_WINDOW_MAX	1024
+
+#define EXO_WAKE_START		(1U << 0)	/* the first evaluation */
+#define EXO_WAKE_RX		(1U << 1)	/* a packet reached a ring */
+#define EXO_WAKE_TX		(1U << 2)	/* a transmit batch finished */
+#define EXO_WAKE_IO		(1U << 3)	/* an extent I/O completed */
+#define EXO_WAKE_EVENT		(1U << 4)	/* an event was queued */
+#define EXO_WAKE_TIMER		(1U << 5)	/* the wait's tick */
+
+struct exo_wait_ctx {
+	__aligned_u64 now_ns;		/* CLOCK_MONOTONIC */
+	__u32 reason;			/* EXO_WAKE_* of this evaluation */
+	__u32 events_pending;		/* queued events (read()) */
+	__aligned_u64 rx_packets;	/* env total, delivered to rings */
+	__aligned_u64 tx_packets;	/* env total, sent */
+	__aligned_u64 io_completions;	/* env total, extent I/O */
+	__aligned_u64 revoke_owed;	/* frames still owed */
+	__u32 rx_pending;		/* @flow's ring: unread packets */
+	__u32 evals;			/* evaluations so far in this wait */
+	__aligned_u64 rx_oldest_ns;	/* @flow's oldest unread arrival, 0 */
+	__aligned_u64 __reserved[2];
+	/* then the window: __u8 window[window_len] */
+};
+
+#define EXO_WAIT_TIMEOUT	(1U << 0)
+struct exo_wait {
+	__u32 size;
+	__u32 flags;		/* must be 0 */
+	__s32 prog_fd;		/* in: XDP program, or -1 */
+	__u32 window_off;	/* in */
+	__u32 window_len;	/* in */
+	__u32 __reserved;	/* must be 0 */
+	exo_cap_t window;	/* in: frame capability (READ), or 0 */
+	exo_cap_t flow;		/* in: bound flow, or 0 */
+	__aligned_u64 timeout_ns; /* in: 0 = none */
+	__aligned_u64 tick_ns;	/* in: 0 = no timer events */
+	__u32 evals;		/* out: predicate evaluations */
+	__u32 reason;		/* out: EXO_WAKE_* of the true evaluation */
+};
+
+/*
+ * Through io_uring (IORING_OP_URING_CMD, SQE128 ring, as for extents):
+ *   EXO_URING_NIC_TX    command area: one exo_cap_t (the flow); as NIC_TX,
+ *                       res = packets sent
+ *   EXO_URING_NIC_RX    command area: the flow, then a __u64 timeout_ns
+ *                       (1 .. EXO_URING_RX_MAX_NS); completes with res =
+ *                       unread packets as soon as the receive ring is not
+ *                       empty, or with -ETIME at the timeout (bounded so
+ *                       that a ring torn down with the command pending is
+ *                       never held up for long).
+ */
+#define EXO_URING_NIC_TX	3
+#define EXO_URING_NIC_RX	4
+#define EXO_URING_RX_MAX_NS	(10ULL * 1000 * 1000 * 1000)
+
 #define EXO_IOC_TYPE		0xE7
 
 enum exo_ioctl_nr {
@@ -733,6 +1056,15 @@ enum exo_ioctl_nr {
 	EXO_NR_EXTENT_FREE	= 0x14,
 	EXO_NR_EXTENT_RECLAIM	= 0x15,
 	EXO_NR_EXTENT_IO	= 0x16,
+	EXO_NR_NIC_ATTACH	= 0x20,
+	EXO_NR_NIC_DETACH	= 0x21,
+	EXO_NR_FLOW_ALLOC	= 0x22,
+	EXO_NR_NIC_BIND		= 0x23,
+	EXO_NR_NIC_UNBIND	= 0x24,
+	EXO_NR_NIC_FILTER	= 0x25,
+	EXO_NR_NIC_TX		= 0x26,
+	EXO_NR_NIC_STAT		= 0x27,
+	EXO_NR_WAIT		= 0x28,
 	EXO_NR_MAX,
 };
 
@@ -758,5 +1090,14 @@ enum exo_ioctl_nr {
 #define EXO_IOC_EXTENT_FREE	_IO(EXO_IOC_TYPE, EXO_NR_EXTENT_FREE)
 #define EXO_IOC_EXTENT_RECLAIM	_IO(EXO_IOC_TYPE, EXO_NR_EXTENT_RECLAIM)
 #define EXO_IOC_EXTENT_IO	_IO(EXO_IOC_TYPE, EXO_NR_EXTENT_IO)
+#define EXO_IOC_NIC_ATTACH	_IO(EXO_IOC_TYPE, EXO_NR_NIC_ATTACH)
+#define EXO_IOC_NIC_DETACH	_IO(EXO_IOC_TYPE, EXO_NR_NIC_DETACH)
+#define EXO_IOC_FLOW_ALLOC	_IO(EXO_IOC_TYPE, EXO_NR_FLOW_ALLOC)
+#define EXO_IOC_NIC_BIND	_IO(EXO_IOC_TYPE, EXO_NR_NIC_BIND)
+#define EXO_IOC_NIC_UNBIND	_IO(EXO_IOC_TYPE, EXO_NR_NIC_UNBIND)
+#define EXO_IOC_NIC_FILTER	_IO(EXO_IOC_TYPE, EXO_NR_NIC_FILTER)
+#define EXO_IOC_NIC_TX		_IO(EXO_IOC_TYPE, EXO_NR_NIC_TX)
+#define EXO_IOC_NIC_STAT	_IO(EXO_IOC_TYPE, EXO_NR_NIC_STAT)
+#define EXO_IOC_WAIT		_IO(EXO_IOC_TYPE, EXO_NR_WAIT)
 
 #endif /* _UAPI_LINUX_EXO_H */

@@ -1,0 +1,1587 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * exo — NIC queues: flows, receive/transmit rings in env frames, packet
+ * filters (eBPF XDP-type or classic BPF), application-specific handlers
+ * (XDP_TX replies sent from the kernel), and wakeup predicates.
+ *
+ * Protection is the flow capability; everything else (what to accept, when
+ * to wake up, how to build packets) is the env's business.  The kernel
+ * checks once per packet what it must: that a received packet belongs to
+ * the flow (one hash probe), that a transmitted one carries the flow's own
+ * addresses.
+ *
+ * Objects and their lifetimes:
+ *
+ *   exo_nicdev  one attached net_device: its rx_handler, the flow hash,
+ *               a reference on the device and on its network namespace.
+ *               Lives from NIC_ATTACH to NIC_DETACH, NETDEV_UNREGISTER or
+ *               module unload.
+ *   exo_flow    the EXO_KIND_FLOW object: its key, in nd->flows (RCU), the
+ *               socket reserving its port in Linux, and its binding.
+ *   exo_nbind   a binding: the flow, the ring frames (object references,
+ *               so the frames stay out of the pool while the kernel may
+ *               write them), the filter.  Made through one flow capability
+ *               and a set of frame capabilities; the death of any of them
+ *               unbinds (cap->nic, see exo_cap_kill()).  Unbinding unhooks
+ *               it from the flow at once; the frames go back after an RCU
+ *               grace period and the last transmit call (kref + rcu_work).
+ *
+ * Locking: exo_lock guards attach/detach, the flow hashes (writers), flow
+ * and binding creation and teardown, and cap->nic.  rtnl is taken before
+ * exo_lock (attach, detach, the netdevice notifier).  The receive path runs
+ * in the device's rx_handler under RCU and takes only b->rx_lock (one
+ * producer at a time per ring).  Transmit takes b->tx_mutex, after
+ * exo_lock has been dropped; teardown takes b->tx_mutex inside exo_lock to
+ * mark the binding dead.  Wakeup predicates run under env->wq.lock.
+ */
+#include <linux/bpf.h>
+#include <linux/etherdevice.h>
+#include <linux/filter.h>
+#include <linux/hashtable.h>
+#include <linux/icmp.h>
+#include <linux/if_arp.h>
+#include <linux/in.h>
+#include <linux/inetdevice.h>
+#include <linux/io_uring.h>
+#include <linux/ip.h>
+#include <linux/netdevice.h>
+#include <linux/poll.h>
+#include <linux/rtnetlink.h>
+#include <linux/sched/signal.h>
+#include <linux/seq_file.h>
+#include <linux/skbuff.h>
+#include <linux/slab.h>
+#include <linux/tcp.h>
+#include <linux/udp.h>
+#include <net/ip.h>
+#include <net/net_namespace.h>
+#include <net/sock.h>
+#include <net/xdp.h>
+
+#include "exo_priv.h"
+
+unsigned int exo_flow_quota = 2048;
+module_param_named(flow_quota, exo_flow_quota, uint, 0644);
+MODULE_PARM_DESC(flow_quota, "Flows per env (applies to new envs; default 2048)");
+
+#define EXO_FLOW_HASH_BITS	10
+
+struct exo_nicdev {
+	struct net_device *dev;
+	struct net *net;
+	int ifindex;
+	struct xdp_rxq_info rxq;	/* what filters see as their rxq */
+	DECLARE_HASHTABLE(flows, EXO_FLOW_HASH_BITS);
+	u32 nflows;
+	/* Frames seen, claimed by a flow, passed on to Linux. */
+	atomic64_t rx_seen;
+	atomic64_t rx_claimed;
+};
+
+struct exo_flow {
+	struct exo_obj obj;
+	struct hlist_node hnode;	/* in nd->flows */
+	struct exo_nicdev *nd;		/* NULL once the device is gone */
+	struct socket *sock;		/* reserves the port in Linux */
+	struct exo_nbind __rcu *bind;
+	struct rcu_head rcu;
+	u32 proto;
+	__be32 laddr, raddr;
+	__be16 lport, rport;
+};
+
+struct exo_filter {
+	struct bpf_prog *prog;
+	bool classic;
+};
+
+struct exo_nframe {
+	struct exo_obj *obj;
+	struct exo_cap *cap;		/* the capability it was bound through */
+	void *va;
+};
+
+struct exo_nbind {
+	struct kref ref;		/* the flow's hook, transmit calls */
+	struct exo_env *env;		/* holds a reference */
+	struct exo_flow *flow;		/* the flow object: referenced */
+	struct exo_cap *cap;		/* the flow capability bound through */
+	struct exo_nicdev *nd;		/* valid while !dead */
+	struct list_head env_node;	/* env->nic_binds (RCU) */
+	struct exo_filter __rcu *filter;
+	struct exo_nic_ring *ring;	/* frames[0] */
+	u32 rx_slots, tx_slots, rx_frames, nframes;
+	u32 rx_head;			/* authoritative copies */
+	u32 tx_tail;
+	bool dead;			/* under tx_mutex (and exo_lock) */
+	spinlock_t rx_lock;		/* one producer; parked io_uring waits */
+	struct list_head rx_cmds;
+	struct mutex tx_mutex;
+	struct exo_nic_counters c;	/* published to ring->c as they change */
+	struct rcu_work free_work;
+	struct exo_nframe frames[];
+};
+
+static struct exo_nicdev *exo_nicdevs[EXO_NIC_MAX_DEVS];	/* exo_lock */
+static struct workqueue_struct *exo_nic_wq;
+static struct xdp_rxq_info exo_pred_rxq;	/* predicates' rxq */
+
+#define EXO_BUMP(b, field, n) do {					\
+	(b)->c.field += (n);						\
+	WRITE_ONCE((b)->ring->c.field, (b)->c.field);			\
+} while (0)
+
+static void *exo_slot(struct exo_nbind *b, bool tx, u32 idx)
+{
+	u32 i = tx ? idx & (b->tx_slots - 1) : idx & (b->rx_slots - 1);
+	u32 f = 1 + (tx ? b->rx_frames : 0) + i / 2;
+
+	return b->frames[f].va + (i & 1) * EXO_NIC_SLOT_SIZE;
+}
+
+/* ---- wakeups ----------------------------------------------------------------- */
+
+/*
+ * env->wq carries poll waiters and predicate waiters.  The wake key is a
+ * poll mask with the EXO_WAKE_* reason in bits 16..23, bits that neither
+ * poll nor epoll ask for, so poll waiters see an ordinary key.
+ */
+#define EXO_WAKE_SHIFT		16
+#define EXO_WAKE_KEY(reason, pollbits) \
+	poll_to_key((__force __poll_t)((pollbits) | ((reason) << EXO_WAKE_SHIFT)))
+
+void exo_env_wake(struct exo_env *env, u32 reason)
+{
+	__poll_t bits = reason & EXO_WAKE_TX ? EPOLLOUT | EPOLLWRNORM :
+			reason & EXO_WAKE_RX ? EPOLLIN | EPOLLRDBAND :
+			EPOLLIN | EPOLLRDNORM;
+
+	if (wq_has_sleeper(&env->wq))
+		__wake_up(&env->wq, TASK_INTERRUPTIBLE, 0,
+			  EXO_WAKE_KEY(reason, (__force u32)bits));
+}
+
+void exo_env_io_done(struct exo_env *env, u32 n)
+{
+	atomic64_add(n, &env->io_done);
+	exo_env_wake(env, EXO_WAKE_IO);
+}
+
+/* Does any binding of @env hold unread packets?  (poll) */
+bool exo_env_rx_ready(struct exo_env *env)
+{
+	struct exo_nbind *b;
+	bool ready = false;
+
+	rcu_read_lock();
+	list_for_each_entry_rcu(b, &env->nic_binds, env_node)
+		if (READ_ONCE(b->rx_head) != READ_ONCE(b->ring->rx_tail)) {
+			ready = true;
+			break;
+		}
+	rcu_read_unlock();
+	return ready;
+}
+
+/* ---- io_uring receive waits ---------------------------------------------------- */
+
+struct exo_rxcmd {
+	struct list_head node;		/* b->rx_cmds, under b->rx_lock */
+	struct hrtimer timer;
+	struct io_uring_cmd *ioucmd;
+	struct exo_nbind *b;		/* referenced until done */
+	int res;
+};
+
+static void exo_nbind_put(struct exo_nbind *b);
+
+static struct exo_rxcmd **exo_rxcmd_of(struct io_uring_cmd *ioucmd)
+{
+	return (struct exo_rxcmd **)ioucmd->pdu;
+}
+
+static void exo_rxcmd_done(struct io_uring_cmd *ioucmd, unsigned int flags)
+{
+	struct exo_rxcmd *rc = *exo_rxcmd_of(ioucmd);
+	int res = rc->res;
+
+	/* The timer may be running, finding the command claimed already. */
+	hrtimer_cancel(&rc->timer);
+	exo_nbind_put(rc->b);
+	kfree(rc);
+	io_uring_cmd_done(ioucmd, res, 0, flags);
+}
+
+/* Complete @rc, claimed (off the list) by the caller under b->rx_lock. */
+static void exo_rxcmd_finish(struct exo_rxcmd *rc, int res)
+{
+	rc->res = res;
+	io_uring_cmd_complete_in_task(rc->ioucmd, exo_rxcmd_done);
+}
+
+static void exo_rxcmds_complete(struct exo_nbind *b, int res)
+{
+	struct exo_rxcmd *rc, *tmp;
+
+	lockdep_assert_held(&b->rx_lock);
+	list_for_each_entry_safe(rc, tmp, &b->rx_cmds, node) {
+		list_del_init(&rc->node);
+		exo_rxcmd_finish(rc, res);
+	}
+}
+
+/* ---- bindings: teardown ---------------------------------------------------------- */
+
+static void exo_filter_free(struct exo_filter *f)
+{
+	if (!f)
+		return;
+	if (f->classic)
+		bpf_prog_destroy(f->prog);
+	else
+		bpf_prog_put(f->prog);
+	kfree(f);
+}
+
+/* After a grace period and the last transmit: give the frames back. */
+static void exo_nbind_free_work(struct work_struct *work)
+{
+	struct exo_nbind *b = container_of(to_rcu_work(work), struct exo_nbind,
+					   free_work);
+	u32 i;
+
+	exo_filter_free(rcu_dereference_protected(b->filter, true));
+	mutex_lock(&exo_lock);
+	for (i = 0; i < b->nframes; i++)
+		exo_obj_put(b->frames[i].obj);
+	exo_obj_put(&b->flow->obj);
+	exo_stats.nic_binds--;
+	mutex_unlock(&exo_lock);
+	mutex_destroy(&b->tx_mutex);
+	exo_env_put(b->env);
+	kfree(b);
+}
+
+static void exo_nbind_release(struct kref *ref)
+{
+	struct exo_nbind *b = container_of(ref, struct exo_nbind, ref);
+
+	INIT_RCU_WORK(&b->free_work, exo_nbind_free_work);
+	queue_rcu_work(exo_nic_wq, &b->free_work);
+}
+
+/*
+ * Unhook @b: no packet reaches it once the grace period is over, every
+ * call on it answers as unbound, io_uring waits complete with @res.
+ * exo_lock held.
+ */
+static void exo_nbind_kill(struct exo_nbind *b, int res)
+{
+	u32 i;
+
+	lockdep_assert_held(&exo_lock);
+	RCU_INIT_POINTER(b->flow->bind, NULL);
+	list_del_rcu(&b->env_node);
+	b->cap->nic = NULL;
+	for (i = 0; i < b->nframes; i++)
+		b->frames[i].cap->nic = NULL;
+	mutex_lock(&b->tx_mutex);
+	b->dead = true;
+	mutex_unlock(&b->tx_mutex);
+	spin_lock_bh(&b->rx_lock);
+	exo_rxcmds_complete(b, res);
+	spin_unlock_bh(&b->rx_lock);
+	kref_put(&b->ref, exo_nbind_release);
+}
+
+/* A capability a binding was made through dies (cap.c). */
+void exo_nic_cap_dies(struct exo_cap *cap)
+{
+	exo_nbind_kill(cap->nic, -ECANCELED);
+}
+
+/* ---- flows ----------------------------------------------------------------------- */
+
+static u32 exo_flow_hash(u32 proto, __be32 laddr, __be16 lport)
+{
+	return jhash_3words((__force u32)laddr, (__force u32)lport, proto, 0);
+}
+
+static struct exo_flow *exo_flow_find(struct exo_nicdev *nd, u32 proto,
+				      __be32 laddr, __be16 lport)
+{
+	struct exo_flow *fl;
+
+	hash_for_each_possible_rcu(nd->flows, fl, hnode,
+				   exo_flow_hash(proto, laddr, lport))
+		if (fl->proto == proto && fl->laddr == laddr &&
+		    fl->lport == lport)
+			return fl;
+	return NULL;
+}
+
+/* The device is going away, or the flow's last capability died. */
+static void exo_flow_unhook(struct exo_flow *fl)
+{
+	struct exo_nbind *b = rcu_dereference_protected(fl->bind,
+					lockdep_is_held(&exo_lock));
+
+	if (b)
+		exo_nbind_kill(b, -ENODEV);
+	if (fl->nd) {
+		hash_del_rcu(&fl->hnode);
+		fl->nd->nflows--;
+		fl->nd = NULL;
+	}
+	if (fl->sock) {
+		sock_release(fl->sock);
+		fl->sock = NULL;
+	}
+}
+
+static void exo_flow_release(struct exo_obj *obj)
+{
+	struct exo_flow *fl = container_of(obj, struct exo_flow, obj);
+
+	exo_flow_unhook(fl);
+	kfree_rcu(fl, rcu);
+}
+
+static struct exo_nicdev *exo_nicdev_find(struct net *net, int ifindex)
+{
+	u32 i;
+
+	for (i = 0; i < EXO_NIC_MAX_DEVS; i++)
+		if (exo_nicdevs[i] && exo_nicdevs[i]->ifindex == ifindex &&
+		    net_eq(exo_nicdevs[i]->net, net))
+			return exo_nicdevs[i];
+	return NULL;
+}
+
+/* Is @addr one of @dev's IPv4 addresses? */
+static bool exo_dev_has_addr(struct net_device *dev, __be32 addr)
+{
+	const struct in_ifaddr *ifa;
+	struct in_device *in_dev;
+	bool found = false;
+
+	rcu_read_lock();
+	in_dev = __in_dev_get_rcu(dev);
+	if (in_dev)
+		in_dev_for_each_ifa_rcu(ifa, in_dev)
+			if (ifa->ifa_local == addr) {
+				found = true;
+				break;
+			}
+	rcu_read_unlock();
+	return found;
+}
+
+/* Reserve @proto port @lport on @laddr in @net: a bound socket of ours. */
+static int exo_port_reserve(struct net *net, u32 proto, __be32 laddr,
+			    u16 lport, struct socket **sockp)
+{
+	struct sockaddr_in sin = {
+		.sin_family = AF_INET,
+		.sin_addr.s_addr = laddr,
+		.sin_port = htons(lport),
+	};
+	struct socket *sock;
+	int ret;
+
+	ret = sock_create_kern(net, AF_INET,
+			       proto == IPPROTO_TCP ? SOCK_STREAM : SOCK_DGRAM,
+			       proto, &sock);
+	if (ret)
+		return ret;
+	ret = kernel_bind(sock, (struct sockaddr *)&sin, sizeof(sin));
+	if (ret) {
+		sock_release(sock);
+		/* Not one of the namespace's addresses. */
+		return ret == -EADDRNOTAVAIL ? -EADDRNOTAVAIL : ret;
+	}
+	*sockp = sock;
+	return 0;
+}
+
+int exo_ioc_flow_alloc(struct exo_env *env, void *arg)
+{
+	struct exo_flow_alloc *fa = arg;
+	struct net *net = current->nsproxy->net_ns;
+	bool admin = ns_capable(net->user_ns, CAP_NET_ADMIN) &&
+		     capable(CAP_NET_ADMIN);
+	struct socket *sock = NULL;
+	struct exo_nicdev *nd;
+	struct exo_flow *fl;
+	int ret;
+
+	if (fa->flags || fa->__reserved)
+		return -EINVAL;
+	switch (fa->proto) {
+	case IPPROTO_UDP:
+	case IPPROTO_TCP:
+		if (!fa->lport)
+			return -EINVAL;
+		if (fa->lport < 1024 && !admin)
+			return -EPERM;
+		break;
+	case IPPROTO_ICMP:
+		if (fa->lport || fa->rport)
+			return -EINVAL;
+		if (!admin)
+			return -EPERM;
+		break;
+	default:
+		return -EPROTONOSUPPORT;
+	}
+	if (!fa->laddr || (!fa->raddr && fa->rport))
+		return -EINVAL;
+
+	fl = kzalloc(sizeof(*fl), GFP_KERNEL_ACCOUNT);
+	if (!fl)
+		return -ENOMEM;
+	fl->proto = fa->proto;
+	fl->laddr = (__force __be32)fa->laddr;
+	fl->raddr = (__force __be32)fa->raddr;
+	fl->lport = htons(fa->lport);
+	fl->rport = htons(fa->rport);
+
+	/* Linux's own port space decides whether the port is free. */
+	if (fa->proto != IPPROTO_ICMP) {
+		ret = exo_port_reserve(net, fa->proto, fl->laddr, fa->lport,
+				       &sock);
+		if (ret)
+			goto err_free;
+	}
+
+	mutex_lock(&exo_lock);
+	nd = exo_nicdev_find(net, fa->ifindex);
+	ret = -ENODEV;
+	if (!nd)
+		goto err_unlock;
+	ret = -EADDRNOTAVAIL;
+	if (!admin && !exo_dev_has_addr(nd->dev, fl->laddr))
+		goto err_unlock;
+	ret = -EADDRINUSE;
+	if (exo_flow_find(nd, fl->proto, fl->laddr, fl->lport))
+		goto err_unlock;
+	ret = exo_obj_charge(env, EXO_KIND_FLOW);
+	if (ret)
+		goto err_unlock;
+	exo_obj_init(&fl->obj, env, EXO_KIND_FLOW, exo_flow_release);
+	fl->obj.id = ((u64)fa->proto << 48) | ((u64)fa->lport << 32) |
+		     be32_to_cpu(fl->laddr);
+	fl->nd = nd;
+	fl->sock = sock;
+	hash_add_rcu(nd->flows, &fl->hnode,
+		     exo_flow_hash(fl->proto, fl->laddr, fl->lport));
+	nd->nflows++;
+	/* From here on the object owns the socket; closing undoes it all. */
+	ret = exo_cap_install_root(env, &fl->obj, &fa->cap);
+	if (ret)
+		exo_obj_put(&fl->obj);
+	mutex_unlock(&exo_lock);
+	return ret;
+
+err_unlock:
+	mutex_unlock(&exo_lock);
+	if (sock)
+		sock_release(sock);
+err_free:
+	kfree(fl);
+	return ret;
+}
+
+void exo_undo_flow_alloc(struct exo_env *env, void *arg)
+{
+	exo_undo_cap_out(env, ((struct exo_flow_alloc *)arg)->cap);
+}
+
+/* ---- bindings ----------------------------------------------------------------------- */
+
+/* @h names a flow of @env with @need; its live binding (or ENOTCONN). */
+static int exo_nbind_lookup(struct exo_env *env, exo_cap_t h, u32 need,
+			    struct exo_flow **flp, struct exo_nbind **bp)
+{
+	struct exo_nbind *b;
+	struct exo_cap *cap;
+	struct exo_flow *fl;
+	int ret;
+
+	lockdep_assert_held(&exo_lock);
+	ret = exo_cap_lookup(env, h, need, &cap);
+	if (ret)
+		return ret;
+	if (cap->obj->kind != EXO_KIND_FLOW)
+		return -EINVAL;
+	fl = container_of(cap->obj, struct exo_flow, obj);
+	if (flp)
+		*flp = fl;
+	if (!fl->nd)
+		return -ENODEV;
+	b = rcu_dereference_protected(fl->bind, lockdep_is_held(&exo_lock));
+	if (!bp)
+		return 0;
+	if (!b || b->env != env)
+		return -ENOTCONN;
+	*bp = b;
+	return 0;
+}
+
+int exo_ioc_nic_bind(struct exo_env *env, void *arg)
+{
+	struct exo_nic_bind *nb = arg;
+	u32 n, i;
+	exo_cap_t *hs;
+	struct exo_nbind *b;
+	struct exo_flow *fl;
+	struct exo_cap *fcap;
+	struct exo_nic_ring *r;
+	int ret;
+
+	if (nb->flags)
+		return -EINVAL;
+	if (!is_power_of_2(nb->rx_frames) || !is_power_of_2(nb->tx_frames) ||
+	    nb->rx_frames > EXO_NIC_MAX_RING_FRAMES ||
+	    nb->tx_frames > EXO_NIC_MAX_RING_FRAMES)
+		return -EINVAL;
+	BUILD_BUG_ON(sizeof(struct exo_nic_ring) > PAGE_SIZE);
+	BUILD_BUG_ON(2 * EXO_NIC_SLOT_SIZE != PAGE_SIZE);
+	n = 1 + nb->rx_frames + nb->tx_frames;
+	hs = kvmalloc_array(n, sizeof(*hs), GFP_KERNEL);
+	b = kzalloc(struct_size(b, frames, n), GFP_KERNEL_ACCOUNT);
+	ret = -ENOMEM;
+	if (!hs || !b)
+		goto out_free;
+	ret = -EFAULT;
+	if (copy_from_user(hs, u64_to_user_ptr(nb->frames), n * sizeof(*hs)))
+		goto out_free;
+
+	mutex_lock(&exo_lock);
+	ret = exo_nbind_lookup(env, nb->flow, EXO_RIGHT_READ, &fl, NULL);
+	if (ret)
+		goto out_unlock;
+	ret = -EBUSY;
+	if (rcu_access_pointer(fl->bind))
+		goto out_unlock;
+	exo_cap_lookup(env, nb->flow, 0, &fcap);
+	if (fcap->nic)
+		goto out_unlock;
+	for (i = 0; i < n; i++) {
+		struct exo_cap *c;
+		u32 j;
+
+		ret = exo_cap_lookup(env, hs[i], EXO_RIGHT_READ |
+				     EXO_RIGHT_WRITE, &c);
+		if (!ret && c->obj->kind != EXO_KIND_FRAME)
+			ret = -EINVAL;
+		if (!ret && c->nic)
+			ret = -EBUSY;
+		for (j = 0; !ret && j < i; j++)
+			if (b->frames[j].obj == c->obj)
+				ret = -EINVAL;	/* the same frame twice */
+		if (ret)
+			goto out_unlock;
+		b->frames[i].cap = c;
+		b->frames[i].obj = c->obj;
+	}
+	/* All checked: take the references and hook everything up. */
+	kref_init(&b->ref);
+	b->env = env;
+	exo_env_get(env);
+	b->flow = fl;
+	kref_get(&fl->obj.ref);
+	b->cap = fcap;
+	b->nd = fl->nd;
+	b->nframes = n;
+	b->rx_frames = nb->rx_frames;
+	b->rx_slots = 2 * nb->rx_frames;
+	b->tx_slots = 2 * nb->tx_frames;
+	spin_lock_init(&b->rx_lock);
+	INIT_LIST_HEAD(&b->rx_cmds);
+	mutex_init(&b->tx_mutex);
+	for (i = 0; i < n; i++) {
+		struct exo_cap *c = b->frames[i].cap;
+		u64 pfn = exo_frame_pfn(c->obj);
+
+		kref_get(&c->obj->ref);
+		b->frames[i].va = page_address(pfn_to_page(pfn));
+		c->nic = b;
+	}
+	fcap->nic = b;
+	r = b->frames[0].va;
+	b->ring = r;
+	memset(r, 0, sizeof(*r));
+	r->rx_slots = b->rx_slots;
+	r->tx_slots = b->tx_slots;
+	r->slot_size = EXO_NIC_SLOT_SIZE;
+	r->data_off = EXO_NIC_DATA_OFF;
+	r->ifindex = fl->nd->ifindex;
+	r->proto = fl->proto;
+	r->laddr = (__force u32)fl->laddr;
+	r->raddr = (__force u32)fl->raddr;
+	r->lport = ntohs(fl->lport);
+	r->rport = ntohs(fl->rport);
+	ether_addr_copy(r->mac, fl->nd->dev->dev_addr);
+	r->mtu = min_t(u32, fl->nd->dev->mtu, U16_MAX);
+	list_add_tail_rcu(&b->env_node, &env->nic_binds);
+	exo_stats.nic_binds++;
+	/* Published last: the receive path may use it from now on. */
+	rcu_assign_pointer(fl->bind, b);
+	b = NULL;
+	ret = 0;
+out_unlock:
+	mutex_unlock(&exo_lock);
+out_free:
+	kfree(b);
+	kvfree(hs);
+	return ret;
+}
+
+int exo_ioc_nic_unbind(struct exo_env *env, void *arg)
+{
+	struct exo_nic_unbind *nu = arg;
+	struct exo_nbind *b;
+	int ret;
+
+	if (nu->flags)
+		return -EINVAL;
+	mutex_lock(&exo_lock);
+	ret = exo_nbind_lookup(env, nu->flow, 0, NULL, &b);
+	if (!ret)
+		exo_nbind_kill(b, -ECANCELED);
+	mutex_unlock(&exo_lock);
+	return ret;
+}
+
+/* Look up and pin @env's binding of @h for a call outside exo_lock. */
+static int exo_nbind_get(struct exo_env *env, exo_cap_t h, u32 need,
+			 struct exo_nbind **bp)
+{
+	int ret;
+
+	mutex_lock(&exo_lock);
+	ret = exo_nbind_lookup(env, h, need, NULL, bp);
+	if (!ret)
+		kref_get(&(*bp)->ref);
+	mutex_unlock(&exo_lock);
+	return ret;
+}
+
+static void exo_nbind_put(struct exo_nbind *b)
+{
+	kref_put(&b->ref, exo_nbind_release);
+}
+
+int exo_ioc_nic_stat(struct exo_env *env, void *arg)
+{
+	struct exo_nic_stat *ns = arg;
+	struct exo_nbind *b;
+	int ret;
+
+	if (ns->flags)
+		return -EINVAL;
+	ret = exo_nbind_get(env, ns->flow, 0, &b);
+	if (ret)
+		return ret;
+	/* Receive counters change under rx_lock, transmit ones under tx_mutex. */
+	mutex_lock(&b->tx_mutex);
+	spin_lock_bh(&b->rx_lock);
+	ns->c = b->c;
+	spin_unlock_bh(&b->rx_lock);
+	mutex_unlock(&b->tx_mutex);
+	exo_nbind_put(b);
+	return 0;
+}
+
+int exo_ioc_nic_filter(struct exo_env *env, void *arg)
+{
+	struct exo_nic_filter *nf = arg;
+	struct exo_filter *f = NULL, *old;
+	struct exo_nbind *b;
+	int ret;
+
+	switch (nf->flags) {
+	case 0:
+		if (nf->prog_fd || nf->len || nf->insns)
+			return -EINVAL;
+		break;
+	case EXO_FILTER_EBPF:
+		if (nf->prog_fd < 0 || nf->len || nf->insns)
+			return -EINVAL;
+		break;
+	case EXO_FILTER_CLASSIC:
+		if (nf->prog_fd || !nf->len || nf->len > EXO_FILTER_MAX_CLASSIC)
+			return -EINVAL;
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (nf->flags) {
+		f = kzalloc(sizeof(*f), GFP_KERNEL_ACCOUNT);
+		if (!f)
+			return -ENOMEM;
+	}
+	if (nf->flags == EXO_FILTER_EBPF) {
+		/* The fd is the caller's: look it up here, in its context. */
+		f->prog = bpf_prog_get_type_dev(nf->prog_fd, BPF_PROG_TYPE_XDP,
+						false);
+		if (IS_ERR(f->prog)) {
+			ret = PTR_ERR(f->prog);
+			kfree(f);
+			return ret == -EBADF ? -EBADF : -EINVAL;
+		}
+	} else if (nf->flags == EXO_FILTER_CLASSIC) {
+		struct sock_fprog fprog = {
+			.len = nf->len,
+			.filter = u64_to_user_ptr(nf->insns),
+		};
+
+		f->classic = true;
+		ret = bpf_prog_create_from_user(&f->prog, &fprog, NULL, false);
+		if (ret) {
+			kfree(f);
+			return ret;
+		}
+	}
+
+	ret = exo_nbind_get(env, nf->flow, EXO_RIGHT_WRITE, &b);
+	if (ret) {
+		exo_filter_free(f);
+		return ret;
+	}
+	mutex_lock(&b->tx_mutex);
+	if (b->dead) {
+		mutex_unlock(&b->tx_mutex);
+		exo_nbind_put(b);
+		exo_filter_free(f);
+		return -ENOTCONN;
+	}
+	old = rcu_replace_pointer(b->filter, f,
+				  lockdep_is_held(&b->tx_mutex));
+	mutex_unlock(&b->tx_mutex);
+	if (old) {
+		synchronize_rcu();	/* no packet is still being filtered */
+		exo_filter_free(old);
+	}
+	exo_nbind_put(b);
+	return 0;
+}
+
+/* ---- transmit ------------------------------------------------------------------- */
+
+enum exo_tx_verdict { EXO_TX_OK, EXO_TX_BAD_LEN, EXO_TX_SPOOFED };
+
+/*
+ * Check a frame, already copied into @skb (so the env cannot change it
+ * under the check), against @b's flow.
+ */
+static enum exo_tx_verdict exo_tx_check(struct exo_nbind *b,
+					struct sk_buff *skb)
+{
+	const struct exo_flow *fl = b->flow;
+	struct net_device *dev = b->nd->dev;
+	const struct ethhdr *eth = (void *)skb->data;
+	const struct iphdr *iph;
+	u32 len = skb->len, ihl, tot;
+
+	if (len < EXO_NIC_MIN_LEN || len > EXO_NIC_MAX_LEN ||
+	    len > dev->mtu + ETH_HLEN)
+		return EXO_TX_BAD_LEN;
+	iph = (void *)(skb->data + ETH_HLEN);
+	ihl = iph->ihl * 4;
+	tot = ntohs(iph->tot_len);
+	if (!ether_addr_equal(eth->h_source, dev->dev_addr) ||
+	    eth->h_proto != htons(ETH_P_IP) || iph->version != 4 ||
+	    ihl < sizeof(*iph) || iph->protocol != fl->proto ||
+	    iph->saddr != fl->laddr || (fl->raddr && iph->daddr != fl->raddr) ||
+	    ip_is_fragment(iph))
+		return EXO_TX_SPOOFED;
+	if (tot < ihl || ETH_HLEN + tot > len)
+		return EXO_TX_BAD_LEN;
+	if (fl->proto != IPPROTO_ICMP) {
+		const __be16 *ports = (void *)iph + ihl;
+
+		if (ihl + 4 > tot)
+			return EXO_TX_BAD_LEN;
+		if (ports[0] != fl->lport || (fl->rport && ports[1] != fl->rport))
+			return EXO_TX_SPOOFED;
+	}
+	/* Trailing bytes past the IP datagram are not sent. */
+	if (ETH_HLEN + tot < len)
+		skb_trim(skb, max_t(u32, ETH_HLEN + tot, ETH_ZLEN));
+	return EXO_TX_OK;
+}
+
+/*
+ * Copy @len bytes at @data into an skb, check it and send it.
+ * Returns 0 if sent, 1 if dropped (counted by the caller through *why).
+ */
+static int exo_tx_one(struct exo_nbind *b, const void *data, u32 len,
+		      enum exo_tx_verdict *why, bool *xmit_err)
+{
+	struct net_device *dev = b->nd->dev;
+	struct sk_buff *skb;
+
+	*xmit_err = false;
+	*why = EXO_TX_BAD_LEN;
+	if (len < EXO_NIC_MIN_LEN || len > EXO_NIC_MAX_LEN)
+		return 1;
+	skb = alloc_skb(LL_RESERVED_SPACE(dev) + len, GFP_ATOMIC);
+	if (!skb) {
+		*xmit_err = true;
+		return 1;
+	}
+	skb_reserve(skb, LL_RESERVED_SPACE(dev));
+	memcpy(skb_put(skb, len), data, len);
+	*why = exo_tx_check(b, skb);
+	if (*why != EXO_TX_OK) {
+		kfree_skb(skb);
+		return 1;
+	}
+	skb->dev = dev;
+	skb->protocol = htons(ETH_P_IP);
+	skb_reset_mac_header(skb);
+	skb_set_network_header(skb, ETH_HLEN);
+	if (dev_queue_xmit(skb) != NET_XMIT_SUCCESS) {
+		*xmit_err = true;
+		return 1;
+	}
+	return 0;
+}
+
+/* Send what the env queued; tx_mutex held.  Returns packets sent. */
+static u32 exo_tx_ring(struct exo_nbind *b, u32 *dropped)
+{
+	u32 head = READ_ONCE(b->ring->tx_head), sent = 0, bad = 0;
+	struct exo_nic_ring *r = b->ring;
+
+	lockdep_assert_held(&b->tx_mutex);
+	*dropped = 0;
+	if (head - b->tx_tail > b->tx_slots) {
+		EXO_BUMP(b, tx_bad_index, 1);
+		return 0;
+	}
+	smp_rmb();	/* slot contents after the index that covers them */
+	while (b->tx_tail != head) {
+		void *slot = exo_slot(b, true, b->tx_tail);
+		struct exo_nic_desc *d = slot;
+		u32 len = READ_ONCE(d->len);
+		enum exo_tx_verdict why;
+		bool err;
+
+		if (exo_tx_one(b, slot + EXO_NIC_DATA_OFF, len, &why, &err)) {
+			bad++;
+			if (err)
+				EXO_BUMP(b, tx_errors, 1);
+			else if (why == EXO_TX_SPOOFED)
+				EXO_BUMP(b, tx_spoofed, 1);
+			else
+				EXO_BUMP(b, tx_bad_len, 1);
+		} else {
+			sent++;
+			b->c.tx_bytes += len;
+		}
+		b->tx_tail++;
+	}
+	if (sent) {
+		EXO_BUMP(b, tx_packets, sent);
+		WRITE_ONCE(r->c.tx_bytes, b->c.tx_bytes);
+		atomic64_add(sent, &b->env->nic_tx);
+	}
+	smp_store_release(&r->tx_tail, b->tx_tail);
+	*dropped = bad;
+	return sent;
+}
+
+static int exo_nic_tx(struct exo_env *env, exo_cap_t h, u32 *sent,
+		      u32 *dropped)
+{
+	struct exo_nbind *b;
+	int ret;
+
+	ret = exo_nbind_get(env, h, EXO_RIGHT_WRITE, &b);
+	if (ret)
+		return ret;
+	mutex_lock(&b->tx_mutex);
+	if (b->dead) {
+		ret = -ENOTCONN;
+	} else {
+		rcu_read_lock_bh();	/* dev_queue_xmit's context */
+		*sent = exo_tx_ring(b, dropped);
+		rcu_read_unlock_bh();
+	}
+	mutex_unlock(&b->tx_mutex);
+	if (!ret)
+		exo_env_wake(env, EXO_WAKE_TX);
+	exo_nbind_put(b);
+	return ret;
+}
+
+int exo_ioc_nic_tx(struct exo_env *env, void *arg)
+{
+	struct exo_nic_tx *nt = arg;
+
+	if (nt->flags)
+		return -EINVAL;
+	return exo_nic_tx(env, nt->flow, &nt->sent, &nt->dropped);
+}
+
+/* ---- receive ----------------------------------------------------------------------- */
+
+/* An application handler's reply: the slot's bytes [data, end). */
+static void exo_ash_tx(struct exo_nbind *b, const void *data, u32 len)
+{
+	enum exo_tx_verdict why;
+	bool err;
+
+	if (exo_tx_one(b, data, len, &why, &err))
+		EXO_BUMP(b, ash_drops, 1);
+	else
+		EXO_BUMP(b, ash_tx, 1);
+}
+
+/*
+ * Deliver @skb (data at the network header) to @b's ring, through its
+ * filter.  Called in the rx_handler, bh off, under RCU.
+ */
+static void exo_nic_deliver(struct exo_nbind *b, struct sk_buff *skb)
+{
+	struct exo_nic_ring *r = b->ring;
+	u32 len = skb->len + ETH_HLEN, tail, used, verdict = XDP_PASS;
+	struct exo_filter *f = rcu_dereference(b->filter);
+	struct exo_nic_desc *d;
+	struct xdp_buff xdp;
+	u16 dflags = 0;
+	void *slot;
+
+	spin_lock(&b->rx_lock);
+	if (len > EXO_NIC_MAX_LEN) {
+		EXO_BUMP(b, rx_too_long, 1);
+		goto out;
+	}
+	if (f && f->classic) {
+		EXO_BUMP(b, filter_runs, 1);
+		if (!bpf_prog_run_save_cb(f->prog, skb)) {
+			EXO_BUMP(b, filter_drops, 1);
+			goto out;
+		}
+		dflags = EXO_NIC_DESC_FILTERED;
+	}
+	tail = READ_ONCE(r->rx_tail);
+	used = b->rx_head - tail;
+	if (used > b->rx_slots) {
+		EXO_BUMP(b, rx_bad_index, 1);
+		goto out;
+	}
+	if (used == b->rx_slots) {
+		EXO_BUMP(b, rx_ring_full, 1);
+		goto out;
+	}
+	slot = exo_slot(b, false, b->rx_head);
+	memcpy(slot + EXO_NIC_DATA_OFF, skb_mac_header(skb), ETH_HLEN);
+	if (skb_copy_bits(skb, 0, slot + EXO_NIC_DATA_OFF + ETH_HLEN,
+			  skb->len)) {
+		EXO_BUMP(b, rx_too_long, 1);
+		goto out;
+	}
+	if (f && !f->classic) {
+		/* The program works on the ring's copy; it may rewrite it. */
+		xdp_init_buff(&xdp, EXO_NIC_SLOT_SIZE, &b->nd->rxq);
+		xdp_prepare_buff(&xdp, slot, EXO_NIC_DATA_OFF, len, false);
+		verdict = bpf_prog_run_xdp(f->prog, &xdp);
+		EXO_BUMP(b, filter_runs, 1);
+		switch (verdict) {
+		case XDP_PASS:
+			dflags = EXO_NIC_DESC_FILTERED;
+			len = xdp.data_end - xdp.data;
+			if (xdp.data != slot + EXO_NIC_DATA_OFF)
+				memmove(slot + EXO_NIC_DATA_OFF, xdp.data, len);
+			break;
+		case XDP_TX:
+			exo_ash_tx(b, xdp.data, xdp.data_end - xdp.data);
+			goto out;
+		case XDP_DROP:
+			EXO_BUMP(b, filter_drops, 1);
+			goto out;
+		default:
+			EXO_BUMP(b, filter_aborts, 1);
+			goto out;
+		}
+	}
+	d = slot;
+	WRITE_ONCE(d->len, len);
+	WRITE_ONCE(d->flags, dflags);
+	WRITE_ONCE(d->tstamp_ns, ktime_get_ns());
+	b->c.rx_bytes += len;
+	WRITE_ONCE(r->c.rx_bytes, b->c.rx_bytes);
+	EXO_BUMP(b, rx_packets, 1);
+	b->rx_head++;
+	smp_store_release(&r->rx_head, b->rx_head);
+	if (!list_empty(&b->rx_cmds))
+		exo_rxcmds_complete(b, 1);
+	spin_unlock(&b->rx_lock);
+	atomic64_inc(&b->env->nic_rx);
+	exo_env_wake(b->env, EXO_WAKE_RX);
+	return;
+out:
+	spin_unlock(&b->rx_lock);
+}
+
+/* The flow @skb belongs to, if any (data at the IPv4 header). */
+static struct exo_flow *exo_flow_match(struct exo_nicdev *nd,
+				       struct sk_buff *skb)
+{
+	struct iphdr _iph;
+	const struct iphdr *iph;
+	__be16 _ports[2];
+	const __be16 *ports = NULL;
+	struct exo_flow *fl;
+	u32 ihl;
+
+	iph = skb_header_pointer(skb, 0, sizeof(_iph), &_iph);
+	if (!iph || iph->version != 4 || iph->ihl < 5)
+		return NULL;
+	/* Fragments carry no ports: Linux reassembles them. */
+	if (ip_is_fragment(iph))
+		return NULL;
+	ihl = iph->ihl * 4;
+	if (iph->protocol == IPPROTO_UDP || iph->protocol == IPPROTO_TCP) {
+		ports = skb_header_pointer(skb, ihl, sizeof(_ports), _ports);
+		if (!ports)
+			return NULL;
+	} else if (iph->protocol != IPPROTO_ICMP) {
+		return NULL;
+	}
+	fl = exo_flow_find(nd, iph->protocol, iph->daddr,
+			   ports ? ports[1] : 0);
+	if (!fl || (fl->raddr && fl->raddr != iph->saddr) ||
+	    (fl->rport && ports && fl->rport != ports[0]))
+		return NULL;
+	return fl;
+}
+
+static rx_handler_result_t exo_nic_rx(struct sk_buff **pskb)
+{
+	struct sk_buff *skb = *pskb;
+	struct exo_nicdev *nd = rcu_dereference(skb->dev->rx_handler_data);
+	struct exo_nbind *b;
+	struct exo_flow *fl;
+
+	atomic64_inc(&nd->rx_seen);
+	if (skb->pkt_type != PACKET_HOST || skb->protocol != htons(ETH_P_IP) ||
+	    skb->mac_len != ETH_HLEN)
+		return RX_HANDLER_PASS;
+	fl = exo_flow_match(nd, skb);
+	b = fl ? rcu_dereference(fl->bind) : NULL;
+	if (!b)
+		return RX_HANDLER_PASS;
+	atomic64_inc(&nd->rx_claimed);
+	exo_nic_deliver(b, skb);
+	consume_skb(skb);
+	return RX_HANDLER_CONSUMED;
+}
+
+/* ---- io_uring ------------------------------------------------------------------------ */
+
+static enum hrtimer_restart exo_rxcmd_timeout(struct hrtimer *t)
+{
+	struct exo_rxcmd *rc = container_of(t, struct exo_rxcmd, timer);
+	struct exo_nbind *b = rc->b;
+
+	spin_lock(&b->rx_lock);
+	if (!list_empty(&rc->node)) {	/* not claimed by a packet yet */
+		list_del_init(&rc->node);
+		exo_rxcmd_finish(rc, -ETIME);
+	}
+	spin_unlock(&b->rx_lock);
+	return HRTIMER_NORESTART;
+}
+
+int exo_nic_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags)
+{
+	struct exo_env *env = ioucmd->file->private_data;
+	struct { exo_cap_t flow; u64 timeout_ns; u8 rest[64]; } c;
+	struct exo_rxcmd *rc;
+	struct exo_nbind *b;
+	u32 sent, dropped, pending;
+	int ret;
+
+	if (!(issue_flags & IO_URING_F_SQE128))
+		return -EINVAL;
+	BUILD_BUG_ON(sizeof(c) != 80);
+	memcpy(&c, ioucmd->cmd, sizeof(c));	/* one copy, now */
+	if (memchr_inv(c.rest, 0, sizeof(c.rest)))
+		return -EINVAL;
+	if (ioucmd->cmd_op == EXO_URING_NIC_TX) {
+		if (c.timeout_ns)
+			return -EINVAL;
+		ret = exo_nic_tx(env, c.flow, &sent, &dropped);
+		if (ret)
+			return ret;
+		io_uring_cmd_done(ioucmd, sent, 0, issue_flags);
+		return -EIOCBQUEUED;
+	}
+	if (!c.timeout_ns || c.timeout_ns > EXO_URING_RX_MAX_NS)
+		return -EINVAL;
+	rc = kzalloc(sizeof(*rc), GFP_KERNEL_ACCOUNT);
+	if (!rc)
+		return -ENOMEM;
+	ret = exo_nbind_get(env, c.flow, EXO_RIGHT_READ, &b);
+	if (ret) {
+		kfree(rc);
+		return ret;
+	}
+	rc->ioucmd = ioucmd;
+	rc->b = b;	/* takes over the reference */
+	*exo_rxcmd_of(ioucmd) = rc;
+	hrtimer_init(&rc->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_SOFT);
+	rc->timer.function = exo_rxcmd_timeout;
+	INIT_LIST_HEAD(&rc->node);
+	spin_lock_bh(&b->rx_lock);
+	pending = b->rx_head - READ_ONCE(b->ring->rx_tail);
+	if (b->dead) {
+		ret = -ENOTCONN;
+	} else if (pending && pending <= b->rx_slots) {
+		exo_rxcmd_finish(rc, pending);
+	} else {
+		list_add_tail(&rc->node, &b->rx_cmds);
+		hrtimer_start(&rc->timer, ns_to_ktime(c.timeout_ns),
+			      HRTIMER_MODE_REL_SOFT);
+	}
+	spin_unlock_bh(&b->rx_lock);
+	if (ret) {
+		exo_nbind_put(b);
+		kfree(rc);
+		return ret;
+	}
+	return -EIOCBQUEUED;
+}
+
+/* ---- wakeup predicates ----------------------------------------------------------------- */
+
+struct exo_waiter {
+	struct wait_queue_entry wq;
+	struct exo_env *env;
+	struct bpf_prog *prog;		/* NULL: any event */
+	struct exo_nbind *b;		/* rx fields, or NULL */
+	const void *window;		/* kernel address in the frame */
+	u32 window_len;
+	u32 evals;
+	u32 reason;			/* of the true evaluation */
+	bool done;
+	u8 *buf;			/* headroom, ctx, window, tailroom */
+};
+
+#define EXO_PRED_HEADROOM	XDP_PACKET_HEADROOM
+#define EXO_PRED_TAILROOM	SKB_DATA_ALIGN(sizeof(struct skb_shared_info))
+
+/* Run the predicate for an event of @reason.  env->wq.lock held, irqs off. */
+static bool exo_pred_eval(struct exo_waiter *w, u32 reason)
+{
+	struct exo_wait_ctx *ctx = (void *)(w->buf + EXO_PRED_HEADROOM);
+	struct exo_env *env = w->env;
+	u32 len = sizeof(*ctx) + w->window_len;
+	struct xdp_buff xdp;
+	bool ok;
+
+	lockdep_assert_held(&env->wq.lock);
+	w->evals++;
+	atomic64_inc(&env->pred_evals);
+	if (!w->prog)
+		return !(reason & EXO_WAKE_START);
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->now_ns = ktime_get_ns();
+	ctx->reason = reason;
+	ctx->events_pending = READ_ONCE(env->ev_count);
+	ctx->rx_packets = atomic64_read(&env->nic_rx);
+	ctx->tx_packets = atomic64_read(&env->nic_tx);
+	ctx->io_completions = atomic64_read(&env->io_done);
+	ctx->revoke_owed = READ_ONCE(env->revoke_owed);
+	ctx->evals = w->evals;
+	if (w->b) {
+		struct exo_nbind *b = w->b;
+		u32 tail = READ_ONCE(b->ring->rx_tail);
+		u32 pending = READ_ONCE(b->rx_head) - tail;
+
+		if (pending <= b->rx_slots) {
+			ctx->rx_pending = pending;
+			if (pending) {
+				struct exo_nic_desc *d = exo_slot(b, false, tail);
+
+				ctx->rx_oldest_ns = READ_ONCE(d->tstamp_ns);
+			}
+		}
+	}
+	if (w->window_len)
+		memcpy(ctx + 1, w->window, w->window_len);
+	xdp_init_buff(&xdp, EXO_PRED_HEADROOM + len + EXO_PRED_TAILROOM,
+		      &exo_pred_rxq);
+	xdp_prepare_buff(&xdp, w->buf, EXO_PRED_HEADROOM, len, false);
+	rcu_read_lock();
+	ok = bpf_prog_run_xdp(w->prog, &xdp) != 0;
+	rcu_read_unlock();
+	return ok;
+}
+
+static u32 exo_wake_reason(void *key)
+{
+	u32 r = key ? (key_to_poll(key) >> EXO_WAKE_SHIFT) & 0xff : 0;
+
+	return r ? r : EXO_WAKE_EVENT;
+}
+
+static int exo_pred_wake(struct wait_queue_entry *wqe, unsigned int mode,
+			 int sync, void *key)
+{
+	struct exo_waiter *w = container_of(wqe, struct exo_waiter, wq);
+	u32 reason = exo_wake_reason(key);
+
+	if (w->done || !exo_pred_eval(w, reason))
+		return 0;
+	w->done = true;
+	w->reason = reason;
+	atomic64_inc(&w->env->pred_wakeups);
+	return default_wake_function(wqe, mode, sync, key);
+}
+
+/* Evaluate from the waiting task itself (start, timer). */
+static bool exo_pred_eval_self(struct exo_waiter *w, u32 reason)
+{
+	spin_lock_irq(&w->env->wq.lock);
+	if (!w->done && exo_pred_eval(w, reason)) {
+		w->done = true;
+		w->reason = reason;
+	}
+	spin_unlock_irq(&w->env->wq.lock);
+	return w->done;
+}
+
+static int exo_wait_sleep(struct exo_waiter *w, u64 timeout_ns, u64 tick_ns)
+{
+	u64 start = ktime_get_ns(), deadline = timeout_ns ?
+		start + timeout_ns : U64_MAX, next_tick = U64_MAX;
+	int ret = 0;
+
+	if (tick_ns)
+		next_tick = start + tick_ns;
+	add_wait_queue(&w->env->wq, &w->wq);
+	if (exo_pred_eval_self(w, EXO_WAKE_START))
+		goto out;
+	for (;;) {
+		ktime_t until;
+		u64 now;
+
+		set_current_state(TASK_INTERRUPTIBLE);
+		if (READ_ONCE(w->done))
+			break;
+		if (signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
+		now = ktime_get_ns();
+		if (now >= deadline) {
+			ret = -ETIME;
+			break;
+		}
+		if (now >= next_tick) {
+			__set_current_state(TASK_RUNNING);
+			while (next_tick <= now)
+				next_tick += tick_ns;
+			if (exo_pred_eval_self(w, EXO_WAKE_TIMER))
+				break;
+			continue;
+		}
+		until = ns_to_ktime(min(deadline, next_tick));
+		if (min(deadline, next_tick) == U64_MAX)
+			schedule();
+		else
+			schedule_hrtimeout_range_clock(&until, 0,
+						       HRTIMER_MODE_ABS,
+						       CLOCK_MONOTONIC);
+	}
+	__set_current_state(TASK_RUNNING);
+out:
+	remove_wait_queue(&w->env->wq, &w->wq);
+	return ret;
+}
+
+int exo_ioc_wait(struct exo_env *env, void *arg)
+{
+	struct exo_wait *wt = arg;
+	struct exo_waiter w = { .env = env };
+	struct exo_obj *frame = NULL;
+	u64 pfn;
+	int ret;
+
+	if (wt->flags || wt->__reserved || wt->prog_fd < -1)
+		return -EINVAL;
+	if (wt->window_len > EXO_WAIT_WINDOW_MAX ||
+	    (u64)wt->window_off + wt->window_len > PAGE_SIZE ||
+	    (!wt->window && (wt->window_len || wt->window_off)))
+		return -EINVAL;
+	if (wt->prog_fd == -1 && (wt->window || wt->tick_ns))
+		return -EINVAL;
+	w.buf = kzalloc(EXO_PRED_HEADROOM + sizeof(struct exo_wait_ctx) +
+			wt->window_len + EXO_PRED_TAILROOM, GFP_KERNEL);
+	if (!w.buf)
+		return -ENOMEM;
+	if (wt->prog_fd >= 0) {
+		w.prog = bpf_prog_get_type_dev(wt->prog_fd, BPF_PROG_TYPE_XDP,
+					       false);
+		if (IS_ERR(w.prog)) {
+			ret = PTR_ERR(w.prog) == -EBADF ? -EBADF : -EINVAL;
+			w.prog = NULL;
+			goto out;
+		}
+	}
+	if (wt->window) {
+		mutex_lock(&exo_lock);
+		ret = exo_frame_get(env, wt->window, EXO_RIGHT_READ, &frame,
+				    &pfn);
+		mutex_unlock(&exo_lock);
+		if (ret)
+			goto out;
+		w.window = page_address(pfn_to_page(pfn)) + wt->window_off;
+		w.window_len = wt->window_len;
+	}
+	if (wt->flow) {
+		ret = exo_nbind_get(env, wt->flow, EXO_RIGHT_READ, &w.b);
+		if (ret)
+			goto out;
+	}
+	init_waitqueue_func_entry(&w.wq, exo_pred_wake);
+	w.wq.private = current;
+	ret = exo_wait_sleep(&w, wt->timeout_ns, wt->tick_ns);
+	wt->evals = w.evals;
+	wt->reason = w.done ? w.reason : 0;
+	if (w.done && w.b && (w.reason & EXO_WAKE_RX)) {
+		spin_lock_bh(&w.b->rx_lock);
+		EXO_BUMP(w.b, wakeups, 1);
+		spin_unlock_bh(&w.b->rx_lock);
+	}
+	/* A timed-out or interrupted wait still reports its evaluations. */
+	if (ret == -ETIME || ret == -EINTR)
+		ret = w.done ? 0 : ret;
+out:
+	if (w.b)
+		exo_nbind_put(w.b);
+	if (frame)
+		exo_obj_put_unlocked(frame);
+	if (w.prog)
+		bpf_prog_put(w.prog);
+	kfree(w.buf);
+	return ret;
+}
+
+/* ---- attaching devices ------------------------------------------------------------------ */
+
+/* rtnl and exo_lock held. */
+static void exo_nicdev_detach(struct exo_nicdev *nd)
+{
+	struct hlist_node *tmp;
+	struct exo_flow *fl;
+	u32 i, bkt;
+
+	ASSERT_RTNL();
+	lockdep_assert_held(&exo_lock);
+	/* Waits for every receive handler already running. */
+	netdev_rx_handler_unregister(nd->dev);
+	hash_for_each_safe(nd->flows, bkt, tmp, fl, hnode)
+		exo_flow_unhook(fl);
+	for (i = 0; i < EXO_NIC_MAX_DEVS; i++)
+		if (exo_nicdevs[i] == nd)
+			exo_nicdevs[i] = NULL;
+	exo_stats.nic_devs--;
+	dev_put(nd->dev);
+	put_net(nd->net);
+	kfree(nd);
+}
+
+static int exo_nic_check_attach(struct exo_nic_attach *na)
+{
+	if (na->flags || na->__reserved)
+		return -EINVAL;
+	if (!capable(CAP_NET_ADMIN))
+		return -EPERM;
+	return 0;
+}
+
+int exo_ioc_nic_attach(struct exo_env *env, void *arg)
+{
+	struct exo_nic_attach *na = arg;
+	struct net *net = current->nsproxy->net_ns;
+	struct exo_nicdev *nd;
+	struct net_device *dev;
+	int ret, slot = -1, i;
+
+	ret = exo_nic_check_attach(na);
+	if (ret)
+		return ret;
+	nd = kzalloc(sizeof(*nd), GFP_KERNEL);
+	if (!nd)
+		return -ENOMEM;
+	rtnl_lock();
+	mutex_lock(&exo_lock);
+	ret = -ENODEV;
+	dev = __dev_get_by_index(net, na->ifindex);
+	if (!dev || dev->type != ARPHRD_ETHER || dev->addr_len != ETH_ALEN)
+		goto out;
+	ret = -EBUSY;
+	if (exo_nicdev_find(net, na->ifindex))
+		goto out;
+	for (i = EXO_NIC_MAX_DEVS - 1; i >= 0; i--)
+		if (!exo_nicdevs[i])
+			slot = i;
+	ret = -ENOSPC;
+	if (slot < 0)
+		goto out;
+	nd->dev = dev;
+	nd->ifindex = dev->ifindex;
+	nd->net = net;
+	nd->rxq.dev = dev;
+	nd->rxq.mem.type = MEM_TYPE_PAGE_SHARED;
+	hash_init(nd->flows);
+	ret = netdev_rx_handler_register(dev, exo_nic_rx, nd);
+	if (ret)
+		goto out;
+	dev_hold(dev);
+	get_net(net);
+	exo_nicdevs[slot] = nd;
+	exo_stats.nic_devs++;
+	nd = NULL;
+out:
+	mutex_unlock(&exo_lock);
+	rtnl_unlock();
+	kfree(nd);
+	return ret;
+}
+
+int exo_ioc_nic_detach(struct exo_env *env, void *arg)
+{
+	struct exo_nic_attach *na = arg;
+	struct exo_nicdev *nd;
+	int ret;
+
+	ret = exo_nic_check_attach(na);
+	if (ret)
+		return ret;
+	rtnl_lock();
+	mutex_lock(&exo_lock);
+	nd = exo_nicdev_find(current->nsproxy->net_ns, na->ifindex);
+	if (nd)
+		exo_nicdev_detach(nd);
+	mutex_unlock(&exo_lock);
+	rtnl_unlock();
+	return nd ? 0 : -ENODEV;
+}
+
+static int exo_nic_netdev_event(struct notifier_block *nb,
+				unsigned long event, void *ptr)
+{
+	struct net_device *dev = netdev_notifier_info_to_dev(ptr);
+	u32 i;
+
+	if (event != NETDEV_UNREGISTER)
+		return NOTIFY_DONE;
+	mutex_lock(&exo_lock);
+	for (i = 0; i < EXO_NIC_MAX_DEVS; i++)
+		if (exo_nicdevs[i] && exo_nicdevs[i]->dev == dev)
+			exo_nicdev_detach(exo_nicdevs[i]);
+	mutex_unlock(&exo_lock);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block exo_nic_notifier = {
+	.notifier_call = exo_nic_netdev_event,
+};
+
+/* ---- module and debugfs ------------------------------------------------------------------ */
+
+/* Let every binding torn down so far give its frames back. */
+void exo_nic_quiesce(void)
+{
+	rcu_barrier();
+	flush_workqueue(exo_nic_wq);
+}
+
+void exo_nic_show(struct seq_file *m)
+{
+	struct exo_env *env;
+	u32 i;
+
+	mutex_lock(&exo_lock);
+	for (i = 0; i < EXO_NIC_MAX_DEVS; i++) {
+		struct exo_nicdev *nd = exo_nicdevs[i];
+
+		if (!nd)
+			continue;
+		seq_printf(m, "dev %s ifindex %d flows %u seen %lld claimed %lld\n",
+			   nd->dev->name, nd->ifindex, nd->nflows,
+			   atomic64_read(&nd->rx_seen),
+			   atomic64_read(&nd->rx_claimed));
+	}
+	list_for_each_entry(env, &exo_envs, node) {
+		struct exo_nbind *b;
+
+		seq_printf(m, "env %llu flows %u rx %lld tx %lld io %lld evals %lld wakeups %lld\n",
+			   env->id, env->used[EXO_KIND_FLOW],
+			   atomic64_read(&env->nic_rx),
+			   atomic64_read(&env->nic_tx),
+			   atomic64_read(&env->io_done),
+			   atomic64_read(&env->pred_evals),
+			   atomic64_read(&env->pred_wakeups));
+		list_for_each_entry(b, &env->nic_binds, env_node) {
+			const struct exo_nic_counters *c = &b->c;
+
+			seq_printf(m, "  bind proto %u %pI4:%u rx %llu/%lluB tx %llu/%lluB full %llu too_long %llu bad_index %llu filter_runs %llu filter_drops %llu filter_aborts %llu ash_tx %llu ash_drops %llu tx_bad_len %llu tx_spoofed %llu tx_bad_index %llu tx_errors %llu wakeups %llu\n",
+				   b->flow->proto, &b->flow->laddr,
+				   ntohs(b->flow->lport), c->rx_packets,
+				   c->rx_bytes, c->tx_packets, c->tx_bytes,
+				   c->rx_ring_full, c->rx_too_long,
+				   c->rx_bad_index, c->filter_runs,
+				   c->filter_drops, c->filter_aborts,
+				   c->ash_tx, c->ash_drops, c->tx_bad_len,
+				   c->tx_spoofed, c->tx_bad_index,
+				   c->tx_errors, c->wakeups);
+		}
+	}
+	mutex_unlock(&exo_lock);
+}
+
+void exo_env_nic_init(struct exo_env *env)
+{
+	INIT_LIST_HEAD(&env->nic_binds);
+	env->quota[EXO_KIND_FLOW] = exo_flow_quota;
+}
+
+int exo_nic_init(void)
+{
+	int ret;
+
+	exo_nic_wq = alloc_workqueue("exo_nic", 0, 0);
+	if (!exo_nic_wq)
+		return -ENOMEM;
+	exo_pred_rxq.dev = init_net.loopback_dev;
+	exo_pred_rxq.mem.type = MEM_TYPE_PAGE_SHARED;
+	ret = register_netdevice_notifier(&exo_nic_notifier);
+	if (ret)
+		destroy_workqueue(exo_nic_wq);
+	return ret;
+}
+
+void exo_nic_exit(void)
+{
+	u32 i;
+
+	rtnl_lock();
+	mutex_lock(&exo_lock);
+	for (i = 0; i < EXO_NIC_MAX_DEVS; i++)
+		if (exo_nicdevs[i])
+			exo_nicdev_detach(exo_nicdevs[i]);
+	mutex_unlock(&exo_lock);
+	rtnl_unlock();
+	unregister_netdevice_notifier(&exo_nic_notifier);
+	exo_nic_quiesce();
+	destroy_workqueue(exo_nic_wq);
+}
