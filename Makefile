@@ -20,7 +20,7 @@ UAPI     := -I$(TOP)/kmod/include/uapi
 
 .PHONY: all deps kmod libexo bpf examples selftests check check-host \
 	check-vm run vm-shell install clean help checkpatch bench-pages \
-	bench-block check-extent-crash fuzz check-debug
+	bench-block bench-nic check-extent-crash fuzz check-debug
 
 all: kmod libexo bpf examples selftests
 
@@ -30,10 +30,10 @@ deps:
 kmod:
 	$(MAKE) -C kmod KVER=$(KVER)
 
-libexo:
+libexo: bpf
 	$(MAKE) -C libexo
 
-bpf: libexo
+bpf:
 	$(MAKE) -C bpf
 
 examples: libexo bpf
@@ -76,6 +76,10 @@ bench-pages: all
 bench-block: all
 	$(TOP)/scripts/vm --disk 64M -- scripts/bench block
 
+# EXO_BENCH_NIC_ARGS passes options to examples/bench-nic (-w, -r, -S, -L, -t).
+bench-nic: all
+	$(TOP)/scripts/vm -- scripts/bench nic
+
 # The extent table survives guests killed from the host mid-update.
 check-extent-crash: all
 	$(TOP)/scripts/extent-crash
@@ -109,6 +113,7 @@ help:
 	@echo "  make bench-pages  exo frames vs Linux anonymous memory (RATIO lines)"
 	@echo "  make check-extent-crash  kill guests mid extent-table update, re-attach, reclaim"
 	@echo "  make bench-block  exo extents (uring_cmd) vs io_uring O_DIRECT, 4 KiB random (RATIO lines)"
+	@echo "  make bench-nic    exo NIC binding vs AF_PACKET TPACKET_V3 and AF_XDP, 64-byte UDP over veth (RATIO lines)"
 	@echo "  make vm-shell   interactive shell in the VM with exo loaded"
 	@echo "  make install    install libexo (DESTDIR=, PREFIX=)"
 	@echo "  make checkpatch run the kernel's checkpatch.pl over kmod/"

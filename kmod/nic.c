@@ -968,7 +968,8 @@ static void exo_nic_deliver(struct exo_nbind *b, struct sk_buff *skb)
 		}
 		dflags = EXO_NIC_DESC_FILTERED;
 	}
-	tail = READ_ONCE(r->rx_tail);
+	/* The env read the slots it gives back before it moved rx_tail. */
+	tail = smp_load_acquire(&r->rx_tail);
 	used = b->rx_head - tail;
 	if (used > b->rx_slots) {
 		EXO_BUMP(b, rx_bad_index, 1);

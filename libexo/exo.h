@@ -468,14 +468,18 @@ struct exo_nic_pkt {
 };
 
 /*
- * Peek at up to @max unread packets, oldest first, without consuming them.
- * Returns how many were written to @pkts (0: ring empty).
+ * Peek at up to @max unread packets, oldest first, without consuming them
+ * (a second call returns the same ones).  Returns how many were written to
+ * @pkts (0: ring empty, or errno EINVAL for a NULL @nic).
  */
 EXO_API unsigned int exo_nic__rx_burst(struct exo_nic *nic,
 				       struct exo_nic_pkt *pkts,
 				       unsigned int max);
 
-/* Give the @n oldest unread slots back to the kernel. */
+/*
+ * Give the @n oldest unread slots back to the kernel (at most the number
+ * unread); their packets are gone.
+ */
 EXO_API void exo_nic__rx_release(struct exo_nic *nic, unsigned int n);
 
 /* Unread packets in the receive ring. */
@@ -483,23 +487,27 @@ EXO_API unsigned int exo_nic__rx_pending(const struct exo_nic *nic);
 
 /*
  * Zero-copy transmit: the data area of the next free transmit slot
- * (EXO_NIC_MAX_LEN bytes), or NULL if the ring is full; then
- * exo_nic__tx_commit() it with its length, and exo_nic__tx_kick() to send
- * every committed slot.
+ * (EXO_NIC_MAX_LEN bytes), or NULL with errno ENOBUFS if the ring is full;
+ * write the frame there from its Ethernet header on, then
+ * exo_nic__tx_commit() it with its length (on a full ring: nothing, errno
+ * ENOBUFS), and exo_nic__tx_kick() to send every committed slot.  A slot
+ * is the kernel's from the kick until it has sent it.
  */
 EXO_API void *exo_nic__tx_slot(struct exo_nic *nic);
 EXO_API void exo_nic__tx_commit(struct exo_nic *nic, __u16 len);
 
 /*
- * Send the committed slots (EXO_IOC_NIC_TX).  Returns the number sent, or
- * -errno on error; *@dropped (may be NULL) gets the number refused.
+ * Publish the committed slots and send them (EXO_IOC_NIC_TX).  Returns the
+ * number sent, or -errno on error; *@dropped (may be NULL) gets the number
+ * refused (counted by reason in the binding's counters).
  */
 EXO_API int exo_nic__tx_kick(struct exo_nic *nic, unsigned int *dropped);
 
 /*
  * Copy @n frames (@pkts[i], @lens[i] bytes each, from the Ethernet header
- * on) into transmit slots and kick.  Returns the number sent, or -errno on
- * error (-ENOBUFS: not enough free slots, nothing queued).
+ * on) into transmit slots and kick (slots committed before go too).
+ * Returns the number sent, or -errno on error (-ENOBUFS: not enough free
+ * slots, -EINVAL: a length over EXO_NIC_MAX_LEN; then nothing is queued).
  */
 EXO_API int exo_nic__tx_burst(struct exo_nic *nic, const void *const *pkts,
 			      const __u16 *lens, unsigned int n);
@@ -520,17 +528,21 @@ EXO_API int exo_nic__filter_classic(struct exo_nic *nic,
 EXO_API int exo_nic__filter_clear(struct exo_nic *nic);
 
 /*
- * Fill @sqe (SQE128 ring) to kick transmit (EXO_URING_NIC_TX) or to wait
- * up to @timeout_ns for received packets (EXO_URING_NIC_RX).
- * Returns 0, or -errno on error.
+ * Fill @sqe (SQE128 ring) to kick transmit (EXO_URING_NIC_TX; publishes
+ * the slots committed so far, as exo_nic__tx_kick() does; the CQE's res is
+ * the number sent) or to wait up to @timeout_ns (1..EXO_URING_RX_MAX_NS)
+ * for received packets (EXO_URING_NIC_RX; res: unread packets, or -ETIME).
+ * The caller sets user_data and submits.  Returns 0, or -errno on error.
  */
 EXO_API int exo_nic__prep_tx(struct io_uring_sqe *sqe, struct exo_nic *nic);
 EXO_API int exo_nic__prep_rx(struct io_uring_sqe *sqe, struct exo_nic *nic,
 			     __u64 timeout_ns);
 
 /*
- * Sleep until a predicate holds (EXO_IOC_WAIT).  @prog_fd: an XDP-type
- * predicate program (-1: any event ends the wait); @nic (may be NULL):
+ * Sleep until a predicate holds (EXO_IOC_WAIT).  @opts NULL: any event
+ * ends the wait, no timeout.  @prog_fd: an XDP-type predicate program
+ * (-1: any event ends the wait; 0 is a file descriptor like any other, so
+ * set it explicitly); @nic (may be NULL, else a binding of @fd):
  * the binding whose ring fills rx_pending/rx_oldest_ns; @window,
  * @window_off, @window_len: the frame window the program sees (0, 0, 0:
  * none); @timeout_ns (0: none), @tick_ns (0: no timer).  Returns 0 when
@@ -552,7 +564,11 @@ EXO_API int exo_wait(int fd, const struct exo_wait_opts *opts,
 /*
  * The bpf/ programs, built into libexo.  Each loads its program with
  * libbpf and returns the program's fd (close it when done), or -errno
- * (-EPERM: loading eBPF needs CAP_BPF and CAP_NET_ADMIN here).
+ * (-EPERM: loading eBPF needs CAP_BPF and CAP_NET_ADMIN here).  The fd is
+ * close-on-exec and stays valid after libbpf's object is gone.  libbpf
+ * prints nothing unless EXO_BPF_DEBUG is set in the environment (2: its
+ * debug messages and the verifier log too).  Link libexo.a users with
+ * -lbpf (-lbpf -lelf -lz for a static libbpf).
  *
  *  exo_bpf__filter_drop(magic)  filter: drop UDP/TCP packets whose payload
  *                               starts with the 4 bytes of @magic (as
@@ -564,8 +580,10 @@ EXO_API int exo_wait(int fd, const struct exo_wait_opts *opts,
  *                               unread for @t_ns or more, or an event
  *                               queued or frames owed
  *  exo_bpf__pred_window(v)      predicate: the window's first __u64 >= @v
- *  exo_bpf__load(path, name)    any XDP-type program @name of the object
- *                               file @path
+ *  exo_bpf__load(path, name)    the XDP-type program @name (NULL: the
+ *                               first program) of the object file @path,
+ *                               with its own .rodata (-ENOENT: no such
+ *                               file or program, -EINVAL: not XDP)
  */
 EXO_API int exo_bpf__filter_drop(__u32 magic);
 EXO_API int exo_bpf__ash_echo(void);

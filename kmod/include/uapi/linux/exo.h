@@ -1000,7 +1000,6 @@ struct exo_wait_ctx {
 	/* then the window: __u8 window[window_len] */
 };
 
-#define EXO_WAIT_TIMEOUT	(1U << 0)
 struct exo_wait {
 	__u32 size;
 	__u32 flags;		/* must be 0 */
@@ -1012,6 +1011,7 @@ struct exo_wait {
 	exo_cap_t flow;		/* in: bound flow, or 0 */
 	__aligned_u64 timeout_ns; /* in: 0 = none */
 	__aligned_u64 tick_ns;	/* in: 0 = no timer events */
+	/* Written back only when the call returns 0. */
 	__u32 evals;		/* out: predicate evaluations */
 	__u32 reason;		/* out: EXO_WAKE_* of the true evaluation */
 };
