@@ -229,6 +229,7 @@ static struct exo_cap *exo_cap_new(struct exo_obj *obj, u32 rights,
 	INIT_LIST_HEAD(&cap->walk);
 	INIT_LIST_HEAD(&cap->binds);
 	cap->nic = NULL;
+	cap->waiter = NULL;
 	cap->rights = rights;
 	cap->obj = obj;
 	kref_get(&obj->ref);
@@ -297,6 +298,8 @@ static void exo_cap_kill(struct exo_cap *cap)
 	exo_cap_unbind_all(cap);
 	if (cap->nic)
 		exo_nic_cap_dies(cap);
+	if (cap->waiter)
+		exo_wait_cap_dies(cap);
 	list_del_init(&cap->sibling);
 	cap->parent = NULL;
 	exo_obj_put(cap->obj);

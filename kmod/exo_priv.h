@@ -81,6 +81,7 @@ struct exo_cap {
 	struct list_head walk;		/* revoke traversal, local */
 	struct list_head binds;		/* frame bindings made through it */
 	struct exo_nbind *nic;		/* NIC binding made through it */
+	struct exo_waiter *waiter;	/* a WAIT whose window it names */
 	u32 rights;
 	u32 slot;
 	u32 depth;
@@ -140,6 +141,8 @@ struct exo_env {
 
 	/* NIC bindings (nic.c, RCU list) and what predicates see. */
 	struct list_head nic_binds;
+	spinlock_t pred_lock;		/* pred_waiters; evaluations, bh off */
+	struct list_head pred_waiters;
 	atomic64_t nic_rx;
 	atomic64_t nic_tx;
 	atomic64_t io_done;
@@ -247,6 +250,7 @@ void exo_env_wake(struct exo_env *env, u32 reason);
 void exo_env_io_done(struct exo_env *env, u32 n);
 bool exo_env_rx_ready(struct exo_env *env);
 void exo_nic_cap_dies(struct exo_cap *cap);
+void exo_wait_cap_dies(struct exo_cap *cap);
 int exo_ioc_nic_attach(struct exo_env *env, void *arg);
 int exo_ioc_nic_detach(struct exo_env *env, void *arg);
 int exo_ioc_flow_alloc(struct exo_env *env, void *arg);

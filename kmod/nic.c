@@ -67,8 +67,7 @@ MODULE_PARM_DESC(flow_quota, "Flows per env (applies to new envs; default 2048)"
 #define EXO_FLOW_HASH_BITS	10
 
 struct exo_nicdev {
-	struct net_device *dev;
-	struct net *net;
+	struct net_device *dev;	/* referenced; its netns is not */
 	int ifindex;
 	struct xdp_rxq_info rxq;	/* what filters see as their rxq */
 	DECLARE_HASHTABLE(flows, EXO_FLOW_HASH_BITS);
@@ -141,24 +140,25 @@ static void *exo_slot(struct exo_nbind *b, bool tx, u32 idx)
 
 /* ---- wakeups ----------------------------------------------------------------- */
 
-/*
- * env->wq carries poll waiters and predicate waiters.  The wake key is a
- * poll mask with the EXO_WAKE_* reason in bits 16..23, bits that neither
- * poll nor epoll ask for, so poll waiters see an ordinary key.
- */
-#define EXO_WAKE_SHIFT		16
-#define EXO_WAKE_KEY(reason, pollbits) \
-	poll_to_key((__force __poll_t)((pollbits) | ((reason) << EXO_WAKE_SHIFT)))
+static void exo_pred_run_all(struct exo_env *env, u32 reason);
 
+/*
+ * An event of @reason happened to @env: run its predicate waiters, wake
+ * its poll waiters.  Process context or softirq; never hard irq.
+ */
 void exo_env_wake(struct exo_env *env, u32 reason)
 {
 	__poll_t bits = reason & EXO_WAKE_TX ? EPOLLOUT | EPOLLWRNORM :
 			reason & EXO_WAKE_RX ? EPOLLIN | EPOLLRDBAND :
 			EPOLLIN | EPOLLRDNORM;
 
-	if (wq_has_sleeper(&env->wq))
+	/* Pairs with exo_wait_sleep(): the event is published by now. */
+	smp_mb();
+	if (!list_empty(&env->pred_waiters))
+		exo_pred_run_all(env, reason);
+	if (waitqueue_active(&env->wq))
 		__wake_up(&env->wq, TASK_INTERRUPTIBLE, 0,
-			  EXO_WAKE_KEY(reason, (__force u32)bits));
+			  poll_to_key(bits));
 }
 
 void exo_env_io_done(struct exo_env *env, u32 n)
@@ -194,6 +194,7 @@ struct exo_rxcmd {
 };
 
 static void exo_nbind_put(struct exo_nbind *b);
+static struct bpf_prog *exo_xdp_prog_get(int fd);
 
 static struct exo_rxcmd **exo_rxcmd_of(struct io_uring_cmd *ioucmd)
 {
@@ -291,6 +292,9 @@ static void exo_nbind_kill(struct exo_nbind *b, int res)
 	spin_lock_bh(&b->rx_lock);
 	exo_rxcmds_complete(b, res);
 	spin_unlock_bh(&b->rx_lock);
+	/* A WAIT on this binding ends (ENOTCONN) and lets it go. */
+	if (!list_empty(&b->env->pred_waiters))
+		exo_pred_run_all(b->env, EXO_WAKE_EVENT);
 	kref_put(&b->ref, exo_nbind_release);
 }
 
@@ -302,9 +306,12 @@ void exo_nic_cap_dies(struct exo_cap *cap)
 
 /* ---- flows ----------------------------------------------------------------------- */
 
+static u32 exo_flow_seed __read_mostly;
+
 static u32 exo_flow_hash(u32 proto, __be32 laddr, __be16 lport)
 {
-	return jhash_3words((__force u32)laddr, (__force u32)lport, proto, 0);
+	return jhash_3words((__force u32)laddr, (__force u32)lport, proto,
+			    exo_flow_seed);
 }
 
 static struct exo_flow *exo_flow_find(struct exo_nicdev *nd, u32 proto,
@@ -353,7 +360,7 @@ static struct exo_nicdev *exo_nicdev_find(struct net *net, int ifindex)
 
 	for (i = 0; i < EXO_NIC_MAX_DEVS; i++)
 		if (exo_nicdevs[i] && exo_nicdevs[i]->ifindex == ifindex &&
-		    net_eq(exo_nicdevs[i]->net, net))
+		    net_eq(dev_net(exo_nicdevs[i]->dev), net))
 			return exo_nicdevs[i];
 	return NULL;
 }
@@ -397,9 +404,10 @@ static int exo_port_reserve(struct net *net, u32 proto, __be32 laddr,
 	ret = kernel_bind(sock, (struct sockaddr *)&sin, sizeof(sin));
 	if (ret) {
 		sock_release(sock);
-		/* Not one of the namespace's addresses. */
-		return ret == -EADDRNOTAVAIL ? -EADDRNOTAVAIL : ret;
+		return ret;
 	}
+	/* Nothing reads it: what Linux delivers to it is dropped at once. */
+	sock_set_rcvbuf(sock->sk, 0);
 	*sockp = sock;
 	return 0;
 }
@@ -512,6 +520,8 @@ static int exo_nbind_lookup(struct exo_env *env, exo_cap_t h, u32 need,
 	ret = exo_cap_lookup(env, h, need, &cap);
 	if (ret)
 		return ret;
+	if (!cap->obj)		/* a tombstone: returned for need == 0 */
+		return -EKEYREVOKED;
 	if (cap->obj->kind != EXO_KIND_FLOW)
 		return -EINVAL;
 	fl = container_of(cap->obj, struct exo_flow, obj);
@@ -724,12 +734,11 @@ int exo_ioc_nic_filter(struct exo_env *env, void *arg)
 	}
 	if (nf->flags == EXO_FILTER_EBPF) {
 		/* The fd is the caller's: look it up here, in its context. */
-		f->prog = bpf_prog_get_type_dev(nf->prog_fd, BPF_PROG_TYPE_XDP,
-						false);
+		f->prog = exo_xdp_prog_get(nf->prog_fd);
 		if (IS_ERR(f->prog)) {
 			ret = PTR_ERR(f->prog);
 			kfree(f);
-			return ret == -EBADF ? -EBADF : -EINVAL;
+			return ret;
 		}
 	} else if (nf->flags == EXO_FILTER_CLASSIC) {
 		struct sock_fprog fprog = {
@@ -818,7 +827,7 @@ static enum exo_tx_verdict exo_tx_check(struct exo_nbind *b,
  * Returns 0 if sent, 1 if dropped (counted by the caller through *why).
  */
 static int exo_tx_one(struct exo_nbind *b, const void *data, u32 len,
-		      enum exo_tx_verdict *why, bool *xmit_err)
+		      enum exo_tx_verdict *why, bool *xmit_err, gfp_t gfp)
 {
 	struct net_device *dev = b->nd->dev;
 	struct sk_buff *skb;
@@ -827,7 +836,7 @@ static int exo_tx_one(struct exo_nbind *b, const void *data, u32 len,
 	*why = EXO_TX_BAD_LEN;
 	if (len < EXO_NIC_MIN_LEN || len > EXO_NIC_MAX_LEN)
 		return 1;
-	skb = alloc_skb(LL_RESERVED_SPACE(dev) + len, GFP_ATOMIC);
+	skb = alloc_skb(LL_RESERVED_SPACE(dev) + len, gfp);
 	if (!skb) {
 		*xmit_err = true;
 		return 1;
@@ -870,7 +879,8 @@ static u32 exo_tx_ring(struct exo_nbind *b, u32 *dropped)
 		enum exo_tx_verdict why;
 		bool err;
 
-		if (exo_tx_one(b, slot + EXO_NIC_DATA_OFF, len, &why, &err)) {
+		if (exo_tx_one(b, slot + EXO_NIC_DATA_OFF, len, &why, &err,
+			       GFP_KERNEL)) {
 			bad++;
 			if (err)
 				EXO_BUMP(b, tx_errors, 1);
@@ -883,6 +893,8 @@ static u32 exo_tx_ring(struct exo_nbind *b, u32 *dropped)
 			b->c.tx_bytes += len;
 		}
 		b->tx_tail++;
+		if (!(b->tx_tail % 64))
+			cond_resched();
 	}
 	if (sent) {
 		EXO_BUMP(b, tx_packets, sent);
@@ -907,9 +919,7 @@ static int exo_nic_tx(struct exo_env *env, exo_cap_t h, u32 *sent,
 	if (b->dead) {
 		ret = -ENOTCONN;
 	} else {
-		rcu_read_lock_bh();	/* dev_queue_xmit's context */
 		*sent = exo_tx_ring(b, dropped);
-		rcu_read_unlock_bh();
 	}
 	mutex_unlock(&b->tx_mutex);
 	if (!ret)
@@ -935,7 +945,7 @@ static void exo_ash_tx(struct exo_nbind *b, const void *data, u32 len)
 	enum exo_tx_verdict why;
 	bool err;
 
-	if (exo_tx_one(b, data, len, &why, &err))
+	if (exo_tx_one(b, data, len, &why, &err, GFP_ATOMIC))
 		EXO_BUMP(b, ash_drops, 1);
 	else
 		EXO_BUMP(b, ash_tx, 1);
@@ -951,7 +961,7 @@ static void exo_nic_deliver(struct exo_nbind *b, struct sk_buff *skb)
 	u32 len = skb->len + ETH_HLEN, tail, used, verdict = XDP_PASS;
 	struct exo_filter *f = rcu_dereference(b->filter);
 	struct exo_nic_desc *d;
-	struct xdp_buff xdp;
+	struct xdp_buff xdp = {};
 	u16 dflags = 0;
 	void *slot;
 
@@ -988,7 +998,10 @@ static void exo_nic_deliver(struct exo_nbind *b, struct sk_buff *skb)
 	}
 	if (f && !f->classic) {
 		/* The program works on the ring's copy; it may rewrite it. */
-		xdp_init_buff(&xdp, EXO_NIC_SLOT_SIZE, &b->nd->rxq);
+		/* The hard end is the slot's end: tail growth stays inside. */
+		xdp_init_buff(&xdp, EXO_NIC_SLOT_SIZE +
+			      SKB_DATA_ALIGN(sizeof(struct skb_shared_info)),
+			      &b->nd->rxq);
 		xdp_prepare_buff(&xdp, slot, EXO_NIC_DATA_OFF, len, false);
 		verdict = bpf_prog_run_xdp(f->prog, &xdp);
 		EXO_BUMP(b, filter_runs, 1);
@@ -996,6 +1009,11 @@ static void exo_nic_deliver(struct exo_nbind *b, struct sk_buff *skb)
 		case XDP_PASS:
 			dflags = EXO_NIC_DESC_FILTERED;
 			len = xdp.data_end - xdp.data;
+			/* A pushed header may not push the end out of the slot. */
+			if (len > EXO_NIC_MAX_LEN) {
+				EXO_BUMP(b, rx_too_long, 1);
+				goto out;
+			}
 			if (xdp.data != slot + EXO_NIC_DATA_OFF)
 				memmove(slot + EXO_NIC_DATA_OFF, xdp.data, len);
 			break;
@@ -1020,7 +1038,7 @@ static void exo_nic_deliver(struct exo_nbind *b, struct sk_buff *skb)
 	b->rx_head++;
 	smp_store_release(&r->rx_head, b->rx_head);
 	if (!list_empty(&b->rx_cmds))
-		exo_rxcmds_complete(b, 1);
+		exo_rxcmds_complete(b, min(b->rx_head - tail, b->rx_slots));
 	spin_unlock(&b->rx_lock);
 	atomic64_inc(&b->env->nic_rx);
 	exo_env_wake(b->env, EXO_WAKE_RX);
@@ -1161,15 +1179,27 @@ int exo_nic_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags)
 
 /* ---- wakeup predicates ----------------------------------------------------------------- */
 
+/*
+ * A WAIT in progress.  It sits on env->pred_waiters; whoever causes an
+ * event evaluates every waiter of the env under env->pred_lock with bottom
+ * halves off (the context XDP programs expect; a helper's own
+ * local_bh_disable/enable nests), and wakes the task only on a true
+ * verdict.  The lock serialises evaluations, so one buffer per waiter
+ * suffices, and once the task has taken itself off the list under the
+ * lock no one touches the waiter again.
+ */
 struct exo_waiter {
-	struct wait_queue_entry wq;
+	struct list_head node;		/* env->pred_waiters */
+	struct task_struct *task;
 	struct exo_env *env;
 	struct bpf_prog *prog;		/* NULL: any event */
 	struct exo_nbind *b;		/* rx fields, or NULL */
+	struct exo_cap *wcap;		/* the window's capability (exo_lock) */
 	const void *window;		/* kernel address in the frame */
 	u32 window_len;
 	u32 evals;
 	u32 reason;			/* of the true evaluation */
+	int err;			/* the wait ended by a death */
 	bool done;
 	u8 *buf;			/* headroom, ctx, window, tailroom */
 };
@@ -1177,16 +1207,16 @@ struct exo_waiter {
 #define EXO_PRED_HEADROOM	XDP_PACKET_HEADROOM
 #define EXO_PRED_TAILROOM	SKB_DATA_ALIGN(sizeof(struct skb_shared_info))
 
-/* Run the predicate for an event of @reason.  env->wq.lock held, irqs off. */
+/* Run the predicate for an event of @reason.  env->pred_lock held. */
 static bool exo_pred_eval(struct exo_waiter *w, u32 reason)
 {
 	struct exo_wait_ctx *ctx = (void *)(w->buf + EXO_PRED_HEADROOM);
 	struct exo_env *env = w->env;
 	u32 len = sizeof(*ctx) + w->window_len;
-	struct xdp_buff xdp;
+	struct xdp_buff xdp = {};
 	bool ok;
 
-	lockdep_assert_held(&env->wq.lock);
+	lockdep_assert_held(&env->pred_lock);
 	w->evals++;
 	atomic64_inc(&env->pred_evals);
 	if (!w->prog)
@@ -1225,48 +1255,81 @@ static bool exo_pred_eval(struct exo_waiter *w, u32 reason)
 	return ok;
 }
 
-static u32 exo_wake_reason(void *key)
+/* Settle @w with @reason (and @err); pred_lock held. */
+static void exo_pred_fire(struct exo_waiter *w, u32 reason, int err)
 {
-	u32 r = key ? (key_to_poll(key) >> EXO_WAKE_SHIFT) & 0xff : 0;
-
-	return r ? r : EXO_WAKE_EVENT;
-}
-
-static int exo_pred_wake(struct wait_queue_entry *wqe, unsigned int mode,
-			 int sync, void *key)
-{
-	struct exo_waiter *w = container_of(wqe, struct exo_waiter, wq);
-	u32 reason = exo_wake_reason(key);
-
-	if (w->done || !exo_pred_eval(w, reason))
-		return 0;
 	w->done = true;
 	w->reason = reason;
+	w->err = err;
 	atomic64_inc(&w->env->pred_wakeups);
-	return default_wake_function(wqe, mode, sync, key);
+	wake_up_process(w->task);
+}
+
+static void exo_pred_run_all(struct exo_env *env, u32 reason)
+{
+	struct exo_waiter *w;
+
+	spin_lock_bh(&env->pred_lock);
+	list_for_each_entry(w, &env->pred_waiters, node) {
+		if (w->done)
+			continue;
+		if (w->b && READ_ONCE(w->b->dead))
+			exo_pred_fire(w, 0, -ENOTCONN);
+		else if (exo_pred_eval(w, reason))
+			exo_pred_fire(w, reason, 0);
+	}
+	spin_unlock_bh(&env->pred_lock);
+}
+
+/* The window frame's capability dies: end the wait (exo_lock held). */
+void exo_wait_cap_dies(struct exo_cap *cap)
+{
+	struct exo_waiter *w = cap->waiter;
+
+	lockdep_assert_held(&exo_lock);
+	cap->waiter = NULL;
+	w->wcap = NULL;
+	spin_lock_bh(&w->env->pred_lock);
+	if (!w->done)
+		exo_pred_fire(w, 0, -EKEYREVOKED);
+	spin_unlock_bh(&w->env->pred_lock);
 }
 
 /* Evaluate from the waiting task itself (start, timer). */
 static bool exo_pred_eval_self(struct exo_waiter *w, u32 reason)
 {
-	spin_lock_irq(&w->env->wq.lock);
-	if (!w->done && exo_pred_eval(w, reason)) {
-		w->done = true;
-		w->reason = reason;
+	struct exo_env *env = w->env;
+
+	spin_lock_bh(&env->pred_lock);
+	if (!w->done) {
+		if (w->b && READ_ONCE(w->b->dead)) {
+			w->done = true;
+			w->err = -ENOTCONN;
+		} else if (exo_pred_eval(w, reason)) {
+			w->done = true;
+			w->reason = reason;
+		}
 	}
-	spin_unlock_irq(&w->env->wq.lock);
+	spin_unlock_bh(&env->pred_lock);
 	return w->done;
 }
 
 static int exo_wait_sleep(struct exo_waiter *w, u64 timeout_ns, u64 tick_ns)
 {
-	u64 start = ktime_get_ns(), deadline = timeout_ns ?
-		start + timeout_ns : U64_MAX, next_tick = U64_MAX;
+	struct exo_env *env = w->env;
+	u64 start = ktime_get_ns(), next_tick = U64_MAX, deadline = U64_MAX;
 	int ret = 0;
 
+	/* Both bounded at entry: no sum below wraps. */
+	if (timeout_ns)
+		deadline = start + timeout_ns;
 	if (tick_ns)
 		next_tick = start + tick_ns;
-	add_wait_queue(&w->env->wq, &w->wq);
+	spin_lock_bh(&env->pred_lock);
+	list_add_tail(&w->node, &env->pred_waiters);
+	spin_unlock_bh(&env->pred_lock);
+	/* Pairs with exo_env_wake(): an event either sees us or we see it. */
+	smp_mb();
 	if (exo_pred_eval_self(w, EXO_WAKE_START))
 		goto out;
 	for (;;) {
@@ -1287,30 +1350,52 @@ static int exo_wait_sleep(struct exo_waiter *w, u64 timeout_ns, u64 tick_ns)
 		}
 		if (now >= next_tick) {
 			__set_current_state(TASK_RUNNING);
-			while (next_tick <= now)
-				next_tick += tick_ns;
+			next_tick += ((now - next_tick) / tick_ns + 1) * tick_ns;
 			if (exo_pred_eval_self(w, EXO_WAKE_TIMER))
 				break;
 			continue;
 		}
-		until = ns_to_ktime(min(deadline, next_tick));
-		if (min(deadline, next_tick) == U64_MAX)
+		if (deadline == U64_MAX && next_tick == U64_MAX) {
 			schedule();
-		else
-			schedule_hrtimeout_range_clock(&until, 0,
-						       HRTIMER_MODE_ABS,
-						       CLOCK_MONOTONIC);
+			continue;
+		}
+		until = ns_to_ktime(min(deadline, next_tick));
+		schedule_hrtimeout_range_clock(&until, 0, HRTIMER_MODE_ABS,
+					       CLOCK_MONOTONIC);
 	}
 	__set_current_state(TASK_RUNNING);
 out:
-	remove_wait_queue(&w->env->wq, &w->wq);
+	spin_lock_bh(&env->pred_lock);
+	list_del(&w->node);
+	spin_unlock_bh(&env->pred_lock);
+	if (w->done && w->err)
+		ret = w->err;
+	else if (w->done)
+		ret = 0;	/* true just as the time ran out: still true */
 	return ret;
+}
+
+/* An XDP program for a filter or predicate, from the caller's @fd. */
+static struct bpf_prog *exo_xdp_prog_get(int fd)
+{
+	struct bpf_prog *prog = bpf_prog_get_type_dev(fd, BPF_PROG_TYPE_XDP,
+						      false);
+
+	if (IS_ERR(prog))
+		return PTR_ERR(prog) == -EBADF ? prog : ERR_PTR(-EINVAL);
+	/* Devmap/cpumap programs read a txq exo does not have. */
+	if (prog->expected_attach_type == BPF_XDP_DEVMAP ||
+	    prog->expected_attach_type == BPF_XDP_CPUMAP) {
+		bpf_prog_put(prog);
+		return ERR_PTR(-EINVAL);
+	}
+	return prog;
 }
 
 int exo_ioc_wait(struct exo_env *env, void *arg)
 {
 	struct exo_wait *wt = arg;
-	struct exo_waiter w = { .env = env };
+	struct exo_waiter w = { .env = env, .task = current };
 	struct exo_obj *frame = NULL;
 	u64 pfn;
 	int ret;
@@ -1323,23 +1408,36 @@ int exo_ioc_wait(struct exo_env *env, void *arg)
 		return -EINVAL;
 	if (wt->prog_fd == -1 && (wt->window || wt->tick_ns))
 		return -EINVAL;
+	if (wt->timeout_ns > EXO_WAIT_MAX_NS || wt->tick_ns > EXO_WAIT_MAX_NS ||
+	    (wt->tick_ns && wt->tick_ns < EXO_WAIT_MIN_TICK_NS))
+		return -EINVAL;
 	w.buf = kzalloc(EXO_PRED_HEADROOM + sizeof(struct exo_wait_ctx) +
 			wt->window_len + EXO_PRED_TAILROOM, GFP_KERNEL);
 	if (!w.buf)
 		return -ENOMEM;
 	if (wt->prog_fd >= 0) {
-		w.prog = bpf_prog_get_type_dev(wt->prog_fd, BPF_PROG_TYPE_XDP,
-					       false);
+		w.prog = exo_xdp_prog_get(wt->prog_fd);
 		if (IS_ERR(w.prog)) {
-			ret = PTR_ERR(w.prog) == -EBADF ? -EBADF : -EINVAL;
+			ret = PTR_ERR(w.prog);
 			w.prog = NULL;
 			goto out;
 		}
 	}
 	if (wt->window) {
+		struct exo_cap *wcap;
+
 		mutex_lock(&exo_lock);
 		ret = exo_frame_get(env, wt->window, EXO_RIGHT_READ, &frame,
 				    &pfn);
+		if (!ret) {
+			exo_cap_lookup(env, wt->window, 0, &wcap);
+			if (wcap->waiter) {
+				ret = -EBUSY;
+			} else {
+				wcap->waiter = &w;
+				w.wcap = wcap;
+			}
+		}
 		mutex_unlock(&exo_lock);
 		if (ret)
 			goto out;
@@ -1351,20 +1449,21 @@ int exo_ioc_wait(struct exo_env *env, void *arg)
 		if (ret)
 			goto out;
 	}
-	init_waitqueue_func_entry(&w.wq, exo_pred_wake);
-	w.wq.private = current;
 	ret = exo_wait_sleep(&w, wt->timeout_ns, wt->tick_ns);
 	wt->evals = w.evals;
-	wt->reason = w.done ? w.reason : 0;
-	if (w.done && w.b && (w.reason & EXO_WAKE_RX)) {
+	wt->reason = w.reason;
+	if (!ret && w.b && (w.reason & EXO_WAKE_RX)) {
 		spin_lock_bh(&w.b->rx_lock);
 		EXO_BUMP(w.b, wakeups, 1);
 		spin_unlock_bh(&w.b->rx_lock);
 	}
-	/* A timed-out or interrupted wait still reports its evaluations. */
-	if (ret == -ETIME || ret == -EINTR)
-		ret = w.done ? 0 : ret;
 out:
+	if (w.wcap || frame) {
+		mutex_lock(&exo_lock);
+		if (w.wcap)
+			w.wcap->waiter = NULL;
+		mutex_unlock(&exo_lock);
+	}
 	if (w.b)
 		exo_nbind_put(w.b);
 	if (frame)
@@ -1395,7 +1494,6 @@ static void exo_nicdev_detach(struct exo_nicdev *nd)
 			exo_nicdevs[i] = NULL;
 	exo_stats.nic_devs--;
 	dev_put(nd->dev);
-	put_net(nd->net);
 	kfree(nd);
 }
 
@@ -1439,7 +1537,6 @@ int exo_ioc_nic_attach(struct exo_env *env, void *arg)
 		goto out;
 	nd->dev = dev;
 	nd->ifindex = dev->ifindex;
-	nd->net = net;
 	nd->rxq.dev = dev;
 	nd->rxq.mem.type = MEM_TYPE_PAGE_SHARED;
 	hash_init(nd->flows);
@@ -1447,7 +1544,6 @@ int exo_ioc_nic_attach(struct exo_env *env, void *arg)
 	if (ret)
 		goto out;
 	dev_hold(dev);
-	get_net(net);
 	exo_nicdevs[slot] = nd;
 	exo_stats.nic_devs++;
 	nd = NULL;
@@ -1553,6 +1649,8 @@ void exo_nic_show(struct seq_file *m)
 void exo_env_nic_init(struct exo_env *env)
 {
 	INIT_LIST_HEAD(&env->nic_binds);
+	spin_lock_init(&env->pred_lock);
+	INIT_LIST_HEAD(&env->pred_waiters);
 	env->quota[EXO_KIND_FLOW] = exo_flow_quota;
 }
 
@@ -1560,6 +1658,7 @@ int exo_nic_init(void)
 {
 	int ret;
 
+	exo_flow_seed = get_random_u32();
 	exo_nic_wq = alloc_workqueue("exo_nic", 0, 0);
 	if (!exo_nic_wq)
 		return -ENOMEM;

@@ -1143,7 +1143,7 @@ static void exo_abort_work(struct work_struct *work)
 {
 	struct exo_env *env = container_of(to_delayed_work(work),
 					   struct exo_env, abort_work);
-	u64 taken = 0;
+	u64 taken = 0, owed;
 	u32 i;
 
 	mutex_lock(&exo_lock);
@@ -1160,7 +1160,12 @@ static void exo_abort_work(struct work_struct *work)
 		goto out;
 	}
 	env->aborting = true;
-	for (i = env->nslots; i-- > 0 && env->revoke_owed; ) {
+	/*
+	 * Count the capabilities killed, not the frames released: a frame a
+	 * NIC ring or an I/O in flight still holds comes back a little later.
+	 */
+	owed = env->revoke_owed;
+	for (i = env->nslots; i-- > 0 && owed; ) {
 		struct exo_cap *cap = env->slots[i].cap;
 		struct exo_event ev = { .type = EXO_EV_REPOSSESSED };
 		struct exo_env_page *p = env->page;
@@ -1182,6 +1187,7 @@ static void exo_abort_work(struct work_struct *work)
 		exo_stats.frames_repossessed++;
 		exo_env_post(env, &ev);
 		taken++;
+		owed--;
 	}
 	env->revoke_owed = 0;
 	env->aborting = false;

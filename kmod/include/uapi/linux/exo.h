@@ -728,9 +728,12 @@ struct exo_extent_io {
  *     device's network namespace with a socket of its own, so no Linux
  *     program can bind it meanwhile and a port Linux already uses answers
  *     EADDRINUSE.
- * Packet-to-flow lookup is a hash on (protocol, local address, local port),
- * then, for connected flows, on the remote pair too: two probes whatever
- * the number of flows.
+ * One flow per (protocol, local address, local port); a remote pair, if
+ * given, further restricts which packets are the flow's.  Packet-to-flow
+ * lookup is one probe of a hash on (protocol, local address, local port)
+ * per attached device (1024 buckets, random seed).  Packets that match no
+ * flow, or a flow with no binding, go to Linux; so do IPv4 fragments
+ * (Linux reassembles them; a reserved port's socket drops what it gets).
  *
  * Binding: NIC_BIND attaches a receive and a transmit ring, in frames the
  * env holds (READ and WRITE), to a flow it holds with READ (receive) and
@@ -771,7 +774,10 @@ struct exo_extent_io {
  *     the packet as the program left it (in place; bpf_xdp_adjust_head/
  *     tail allowed) back out of the device, without waking the env: an
  *     application-specific handler (the exokernel paper's ASH), e.g. an
- *     ICMP echo or an ARP reply.  The reply passes the transmit checks.
+ *     ICMP or UDP echo reply.  The reply passes the transmit checks.
+ *     The program's data ends at the slot's end: a pushed header or a
+ *     grown tail that makes the packet longer than EXO_NIC_MAX_LEN drops
+ *     it (rx_too_long).  Programs of the devmap/cpumap kinds are refused.
  *     XDP_ABORTED and any other value drop the packet (counted apart).
  *     Loading an XDP program needs CAP_BPF and CAP_NET_ADMIN (Debian sets
  *     kernel.unprivileged_bpf_disabled): a privileged helper may load it
@@ -793,7 +799,8 @@ struct exo_extent_io {
  *  ENODEV       no such device, not attached, or the device went away
  *  EBUSY        ATTACH: attached already, or its receive hook is taken (a
  *               bridge, bond or macvlan); BIND: the flow is bound already,
- *               or a frame is part of another binding
+ *               or a frame capability is part of another binding; WAIT:
+ *               the window capability is another WAIT's window
  *  ENOSPC       ATTACH: EXO_NIC_MAX_DEVS devices attached already
  *  EADDRINUSE   FLOW_ALLOC: another flow, or a Linux socket, holds the port
  *  EADDRNOTAVAIL FLOW_ALLOC: the local address is not one of the device's
@@ -805,6 +812,8 @@ struct exo_extent_io {
  *               that is not a power of two
  *  ETIME        WAIT: the timeout expired and the predicate stayed false
  *  EINTR        WAIT: a signal arrived first
+ *  ENOTCONN     WAIT: also, @flow's binding died during the wait
+ *  EKEYREVOKED  WAIT: the window's capability died during the wait
  */
 #define EXO_NIC_MAX_DEVS	4
 #define EXO_NIC_SLOT_SIZE	2048
@@ -974,8 +983,13 @@ struct exo_nic_ring {
  * EXO_WAKE_TIMER); the call returns 0 as soon as it returns non-zero, or
  * ETIME after @timeout_ns (0: no timeout).  @prog_fd -1: no program, any
  * event ends the wait.  Events that arrive while the task is awake are
- * seen by the next evaluation through the counters.
+ * seen by the next evaluation through the counters.  @timeout_ns and
+ * @tick_ns are at most EXO_WAIT_MAX_NS; @tick_ns, if set, at least
+ * EXO_WAIT_MIN_TICK_NS.  The program runs with bottom halves off, in
+ * the context of whoever caused the event (often the receive softirq).
  */
+#define EXO_WAIT_MAX_NS		(1ULL << 61)
+#define EXO_WAIT_MIN_TICK_NS	10000ULL
 #define EXO_WAIT_WINDOW_MAX	1024
 
 #define EXO_WAKE_START		(1U << 0)	/* the first evaluation */
