@@ -952,6 +952,25 @@ static void exo_ash_tx(struct exo_nbind *b, const void *data, u32 len)
 }
 
 /*
+ * A frame sent from this host (veth, loopback) may still carry only the
+ * pseudo-header sum in its transport checksum (CHECKSUM_PARTIAL): finish
+ * it in the ring's copy (@frame, @len bytes from the Ethernet header), as
+ * a NIC would have on the wire, so the libOS sees a valid packet.
+ */
+static void exo_csum_complete(const struct sk_buff *skb, void *frame, u32 len)
+{
+	int start = skb_checksum_start_offset(skb) + ETH_HLEN;
+	__sum16 *field;
+
+	if (skb->ip_summed != CHECKSUM_PARTIAL || start < ETH_HLEN ||
+	    start + skb->csum_offset + sizeof(*field) > len)
+		return;
+	field = frame + start + skb->csum_offset;
+	*field = csum_fold(csum_partial(frame + start, len - start, 0)) ?:
+		 CSUM_MANGLED_0;
+}
+
+/*
  * Deliver @skb (data at the network header) to @b's ring, through its
  * filter.  Called in the rx_handler, bh off, under RCU.
  */
@@ -996,6 +1015,7 @@ static void exo_nic_deliver(struct exo_nbind *b, struct sk_buff *skb)
 		EXO_BUMP(b, rx_too_long, 1);
 		goto out;
 	}
+	exo_csum_complete(skb, slot + EXO_NIC_DATA_OFF, len);
 	if (f && !f->classic) {
 		/* The program works on the ring's copy; it may rewrite it. */
 		/* The hard end is the slot's end: tail growth stays inside. */
