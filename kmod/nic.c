@@ -148,8 +148,9 @@ static void exo_pred_run_all(struct exo_env *env, u32 reason);
  */
 void exo_env_wake(struct exo_env *env, u32 reason)
 {
+	/* EPOLLIN promises read() returns events: packets are RDBAND. */
 	__poll_t bits = reason & EXO_WAKE_TX ? EPOLLOUT | EPOLLWRNORM :
-			reason & EXO_WAKE_RX ? EPOLLIN | EPOLLRDBAND :
+			reason & EXO_WAKE_RX ? EPOLLRDBAND :
 			EPOLLIN | EPOLLRDNORM;
 
 	/* Pairs with exo_wait_sleep(): the event is published by now. */
@@ -486,8 +487,7 @@ int exo_ioc_flow_alloc(struct exo_env *env, void *arg)
 	nd->nflows++;
 	/* From here on the object owns the socket; closing undoes it all. */
 	ret = exo_cap_install_root(env, &fl->obj, &fa->cap);
-	if (ret)
-		exo_obj_put(&fl->obj);
+	exo_obj_put(&fl->obj);	/* the capability holds it now, or it dies */
 	mutex_unlock(&exo_lock);
 	return ret;
 

@@ -1062,7 +1062,7 @@ __poll_t exo_poll(struct file *file, struct poll_table_struct *wait)
 	if (READ_ONCE(env->ev_count))
 		mask |= EPOLLIN | EPOLLRDNORM;
 	if (exo_env_rx_ready(env))
-		mask |= EPOLLIN | EPOLLRDBAND;
+		mask |= EPOLLRDBAND;	/* not EPOLLIN: read() returns events */
 	return mask;
 }
 

@@ -787,6 +787,10 @@ struct exo_extent_io {
  *     privilege needed.  It sees the packet from its IPv4 header on and
  *     returns 0 to drop, anything else to accept.
  *
+ * Readiness: poll/epoll on the /dev/exo fd reports EPOLLRDBAND (only) while
+ * a receive ring of the env holds unread packets; EPOLLIN keeps meaning
+ * that read() has events.  Ask for POLLIN | POLLRDBAND to wait for both.
+ *
  * Wakeup predicates (WAIT): the env installs an XDP-type program and
  * sleeps.  On every event that may matter (a packet delivered to one of
  * its rings, a transmit batch done, an extent I/O completion, a
