@@ -455,6 +455,14 @@ int exo_ioc_flow_alloc(struct exo_env *env, void *arg)
 	fl->lport = htons(fa->lport);
 	fl->rport = htons(fa->rport);
 
+	/* A device that is gone answers ENODEV, not its vanished address. */
+	mutex_lock(&exo_lock);
+	nd = exo_nicdev_find(net, fa->ifindex);
+	mutex_unlock(&exo_lock);
+	ret = -ENODEV;
+	if (!nd)
+		goto err_free;
+
 	/* Linux's own port space decides whether the port is free. */
 	if (fa->proto != IPPROTO_ICMP) {
 		ret = exo_port_reserve(net, fa->proto, fl->laddr, fa->lport,

@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,6 +101,27 @@ int exo_totals(struct exo_totals *t)
 		}
 	}
 	return seen == (1U << ARRAY_SIZE(totals_fields)) - 1 ? 0 : -ENODATA;
+}
+
+int exo_totals_value(const char *name, long long *val)
+{
+	char buf[4096], *line, *save = NULL;
+	int ret;
+
+	ret = exo_read_file(EXO_DEBUGFS "/totals", buf, sizeof(buf));
+	if (ret < 0)
+		return ret;
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char n[64];
+		long long v;
+
+		if (sscanf(line, "%63s %lli", n, &v) == 2 && !strcmp(n, name)) {
+			*val = v;
+			return 0;
+		}
+	}
+	return -ENOENT;
 }
 
 int exo_totals_live_equal(const struct exo_totals *a, const struct exo_totals *b)
@@ -345,6 +367,22 @@ agent_main(FILE *in, FILE *out, const struct exo_agent_creds *c)
 		} else if (!strcmp(op, "setquota")) {
 			sscanf(line, "%*s %llx %llx %llx", &x, &y, &z);
 			agent_reply(out, "%d", exo_set_quota(fd, x, y, z));
+		} else if (!strcmp(op, "run")) {
+			char text[200] = "", *arg = NULL;
+			exo_agent_fn fn;
+			int n = 0;
+
+			/* "run FN ARG...": FN is an address in this binary. */
+			sscanf(line, "%*s %llx %n", &x, &n);
+			fn = (exo_agent_fn)(uintptr_t)x;
+			if (n > 0) {
+				arg = line + n;
+				arg[strcspn(arg, "\n")] = '\0';
+			}
+			ret = fn && arg ? fn(fd, arg, text, sizeof(text)) :
+					  -EINVAL;
+			text[strcspn(text, "\n")] = '\0';
+			agent_reply(out, "%d %s", ret, text);
 		} else if (!strcmp(op, "fill")) {
 			sscanf(line, "%*s %llx %llx", &x, &y);
 			agent_reply(out, "%d", agent_fill(fd, x, y));
@@ -642,6 +680,26 @@ int exo_agent_set_quota(struct exo_agent *a, __u64 env_id, __u32 kind,
 
 	return agent_call(a, r, sizeof(r), "setquota %llx %x %x",
 			  (unsigned long long)env_id, kind, quota);
+}
+
+int exo_agent_run(struct exo_agent *a, exo_agent_fn fn, const char *arg,
+		  char *out, size_t outlen)
+{
+	char r[256] = "", *p;
+	int ret;
+
+	if (strchr(arg, '\n') || strlen(arg) > 200)
+		return -EINVAL;
+	ret = agent_call(a, r, sizeof(r), "run %llx %s",
+			 (unsigned long long)(uintptr_t)fn, arg);
+	if (out && outlen) {
+		/* The reply is "RET TEXT": TEXT starts after the first space. */
+		p = strchr(r, ' ');
+		p = p ? p + 1 : r + strlen(r);
+		p[strcspn(p, "\n")] = '\0';
+		snprintf(out, outlen, "%s", ret == -EPIPE ? "" : p);
+	}
+	return ret;
 }
 
 int exo_agent_fill(struct exo_agent *a, int ncaps, int nkeys)

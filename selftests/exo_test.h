@@ -81,6 +81,12 @@ struct exo_totals {
 /* Read totals; every field must be present.  Returns 0 or -errno (-ENODATA: a name missing). */
 int exo_totals(struct exo_totals *t);
 
+/*
+ * One counter of /sys/kernel/debug/exo/totals by name, e.g. "objects.flow".
+ * Returns 0, -ENOENT if there is no such line, or -errno.
+ */
+int exo_totals_value(const char *name, long long *val);
+
 /* Whether the live counters (envs, caps, tombstones, keys, objects.*) agree. */
 int exo_totals_live_equal(const struct exo_totals *a, const struct exo_totals *b);
 
@@ -160,10 +166,61 @@ int exo_agent_set_quota(struct exo_agent *a, __u64 env_id, __u32 kind,
 			__u32 quota);
 
 /*
+ * Run @fn(fd, @arg, out, outlen) in the agent, with the agent's env fd (-1
+ * before exo_agent_open()), for calls the agent protocol has no verb for
+ * (the NIC tests use it).  The agent is a fork of the test, so @fn is a
+ * function of the test binary; static variables it keeps live on in the
+ * agent between calls.  @arg: one line of text (no newline); @fn writes at
+ * most one line of text to out (NUL-terminated), which comes back in @out
+ * (may be NULL).  Returns what @fn returned, or -EPIPE if the agent is gone.
+ */
+typedef int (*exo_agent_fn)(int fd, const char *arg, char *out, size_t outlen);
+int exo_agent_run(struct exo_agent *a, exo_agent_fn fn, const char *arg,
+		  char *out, size_t outlen);
+
+/*
  * Make the agent's env hold a lot: @ncaps null objects, one child derived
  * from each, and @nkeys keys exported from the roots.  Returns 0, or the
  * first -errno.
  */
 int exo_agent_fill(struct exo_agent *a, int ncaps, int nkeys);
+
+/*
+ * What EXO_IOC_GET_FEATURES must report in @ioctls: one bit per ioctl the
+ * module implements, spelled out so a number left unassigned stays clear.
+ */
+#define EXO_IOCTL_BIT(name)	(1ULL << EXO_NR_##name)
+#define EXO_TEST_IOCTLS \
+	(EXO_IOCTL_BIT(GET_FEATURES) | \
+	EXO_IOCTL_BIT(ENV_INFO) | \
+	EXO_IOCTL_BIT(NULL_ALLOC) | \
+	EXO_IOCTL_BIT(CAP_INFO) | \
+	EXO_IOCTL_BIT(CAP_DERIVE) | \
+	EXO_IOCTL_BIT(CAP_REVOKE) | \
+	EXO_IOCTL_BIT(CAP_CLOSE) | \
+	EXO_IOCTL_BIT(CAP_EXPORT) | \
+	EXO_IOCTL_BIT(CAP_IMPORT) | \
+	EXO_IOCTL_BIT(KEY_DROP) | \
+	EXO_IOCTL_BIT(FRAME_ALLOC) | \
+	EXO_IOCTL_BIT(FRAME_MAP) | \
+	EXO_IOCTL_BIT(FRAME_UNMAP) | \
+	EXO_IOCTL_BIT(CAPS_CLOSE) | \
+	EXO_IOCTL_BIT(SET_QUOTA) | \
+	EXO_IOCTL_BIT(EXTENT_ATTACH) | \
+	EXO_IOCTL_BIT(EXTENT_DETACH) | \
+	EXO_IOCTL_BIT(EXTENT_STAT) | \
+	EXO_IOCTL_BIT(EXTENT_ALLOC) | \
+	EXO_IOCTL_BIT(EXTENT_FREE) | \
+	EXO_IOCTL_BIT(EXTENT_RECLAIM) | \
+	EXO_IOCTL_BIT(EXTENT_IO) | \
+	EXO_IOCTL_BIT(NIC_ATTACH) | \
+	EXO_IOCTL_BIT(NIC_DETACH) | \
+	EXO_IOCTL_BIT(FLOW_ALLOC) | \
+	EXO_IOCTL_BIT(NIC_BIND) | \
+	EXO_IOCTL_BIT(NIC_UNBIND) | \
+	EXO_IOCTL_BIT(NIC_FILTER) | \
+	EXO_IOCTL_BIT(NIC_TX) | \
+	EXO_IOCTL_BIT(NIC_STAT) | \
+	EXO_IOCTL_BIT(WAIT))
 
 #endif /* EXO_TEST_H */
