@@ -188,6 +188,11 @@ struct exo_ioctl_op {
 	int (*fn)(struct exo_env *env, void *arg);
 	/* Undo a success whose results could not be copied back. */
 	void (*undo)(struct exo_env *env, void *arg);
+	/*
+	 * The struct has no output field: nothing is copied back, so a call
+	 * that took effect never reports EFAULT afterwards.
+	 */
+	bool in_only;
 };
 
 static void exo_undo_null_alloc(struct exo_env *env, void *arg)
@@ -213,6 +218,21 @@ static void exo_undo_import(struct exo_env *env, void *arg)
 		.undo = _undo,						\
 	}
 
+#define EXO_OP_IN(nr, type, last, _fn)					\
+	[EXO_NR_##nr] = {						\
+		.size = sizeof(type),					\
+		.min_size = offsetofend(type, last),			\
+		.fn = _fn,						\
+		.in_only = true,					\
+	}
+
+static void exo_undo_extent_attach(struct exo_env *env, void *arg)
+{
+	struct exo_extent_detach xd = { .size = sizeof(xd) };
+
+	exo_ioc_extent_detach(env, &xd);
+}
+
 static const struct exo_ioctl_op exo_ops[EXO_NR_MAX] = {
 	EXO_OP(GET_FEATURES, struct exo_features, ioctls,
 	       exo_ioc_get_features, NULL),
@@ -225,7 +245,7 @@ static const struct exo_ioctl_op exo_ops[EXO_NR_MAX] = {
 	       exo_undo_derive),
 	EXO_OP(CAP_REVOKE, struct exo_cap_revoke, count, exo_ioc_cap_revoke,
 	       NULL),
-	EXO_OP(CAP_CLOSE, struct exo_cap_close, cap, exo_ioc_cap_close, NULL),
+	EXO_OP_IN(CAP_CLOSE, struct exo_cap_close, cap, exo_ioc_cap_close),
 	EXO_OP(CAP_EXPORT, struct exo_cap_export, key, exo_ioc_cap_export,
 	       exo_undo_export),
 	/*
@@ -234,45 +254,39 @@ static const struct exo_ioctl_op exo_ops[EXO_NR_MAX] = {
 	 */
 	EXO_OP(CAP_IMPORT, struct exo_cap_import, __reserved,
 	       exo_ioc_cap_import, exo_undo_import),
-	EXO_OP(KEY_DROP, struct exo_key_drop, key, exo_ioc_key_drop, NULL),
+	EXO_OP_IN(KEY_DROP, struct exo_key_drop, key, exo_ioc_key_drop),
 	/* FRAME_ALLOC undoes itself: its results go to user arrays. */
-	EXO_OP(FRAME_ALLOC, struct exo_frame_alloc, pfns, exo_ioc_frame_alloc,
-	       NULL),
+	EXO_OP_IN(FRAME_ALLOC, struct exo_frame_alloc, pfns, exo_ioc_frame_alloc),
 	EXO_OP(FRAME_MAP, struct exo_frame_map, __reserved, exo_ioc_frame_map,
 	       NULL),
 	EXO_OP(FRAME_UNMAP, struct exo_frame_unmap, __reserved,
 	       exo_ioc_frame_unmap, NULL),
 	EXO_OP(CAPS_CLOSE, struct exo_caps_close, __reserved,
 	       exo_ioc_caps_close, NULL),
-	EXO_OP(SET_QUOTA, struct exo_set_quota, quota, exo_ioc_set_quota,
-	       NULL),
+	EXO_OP_IN(SET_QUOTA, struct exo_set_quota, quota, exo_ioc_set_quota),
 	EXO_OP(EXTENT_ATTACH, struct exo_extent_attach, generation,
-	       exo_ioc_extent_attach, NULL),
-	EXO_OP(EXTENT_DETACH, struct exo_extent_detach, flags,
-	       exo_ioc_extent_detach, NULL),
+	       exo_ioc_extent_attach, exo_undo_extent_attach),
+	EXO_OP_IN(EXTENT_DETACH, struct exo_extent_detach, flags,
+		  exo_ioc_extent_detach),
 	EXO_OP(EXTENT_STAT, struct exo_extent_stat, generation,
 	       exo_ioc_extent_stat, NULL),
 	EXO_OP(EXTENT_ALLOC, struct exo_extent_alloc, __reserved,
 	       exo_ioc_extent_alloc, exo_undo_extent_alloc),
-	EXO_OP(EXTENT_FREE, struct exo_extent_free, cap, exo_ioc_extent_free,
-	       NULL),
+	EXO_OP_IN(EXTENT_FREE, struct exo_extent_free, cap, exo_ioc_extent_free),
 	/* RECLAIM undoes itself: its capabilities go to a user array. */
 	EXO_OP(EXTENT_RECLAIM, struct exo_extent_reclaim, __reserved,
 	       exo_ioc_extent_reclaim, NULL),
 	EXO_OP(EXTENT_IO, struct exo_extent_io, __reserved, exo_ioc_extent_io,
 	       NULL),
-	EXO_OP(NIC_ATTACH, struct exo_nic_attach, __reserved,
-	       exo_ioc_nic_attach, NULL),
-	EXO_OP(NIC_DETACH, struct exo_nic_attach, __reserved,
-	       exo_ioc_nic_detach, NULL),
+	EXO_OP_IN(NIC_ATTACH, struct exo_nic_attach, __reserved,
+		  exo_ioc_nic_attach),
+	EXO_OP_IN(NIC_DETACH, struct exo_nic_attach, __reserved,
+		  exo_ioc_nic_detach),
 	EXO_OP(FLOW_ALLOC, struct exo_flow_alloc, cap, exo_ioc_flow_alloc,
 	       exo_undo_flow_alloc),
-	EXO_OP(NIC_BIND, struct exo_nic_bind, tx_frames, exo_ioc_nic_bind,
-	       NULL),
-	EXO_OP(NIC_UNBIND, struct exo_nic_unbind, flow, exo_ioc_nic_unbind,
-	       NULL),
-	EXO_OP(NIC_FILTER, struct exo_nic_filter, insns, exo_ioc_nic_filter,
-	       NULL),
+	EXO_OP_IN(NIC_BIND, struct exo_nic_bind, tx_frames, exo_ioc_nic_bind),
+	EXO_OP_IN(NIC_UNBIND, struct exo_nic_unbind, flow, exo_ioc_nic_unbind),
+	EXO_OP_IN(NIC_FILTER, struct exo_nic_filter, insns, exo_ioc_nic_filter),
 	EXO_OP(NIC_TX, struct exo_nic_tx, dropped, exo_ioc_nic_tx, NULL),
 	EXO_OP(NIC_STAT, struct exo_nic_stat, c, exo_ioc_nic_stat, NULL),
 	EXO_OP(WAIT, struct exo_wait, reason, exo_ioc_wait, NULL),
@@ -332,7 +346,7 @@ static long exo_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return -EINVAL;
 
 	ret = op->fn(env, &buf);
-	if (ret)
+	if (ret || op->in_only)
 		return ret;
 	if (copy_to_user(uarg, &buf, min_t(u32, usize, op->size))) {
 		if (op->undo)
