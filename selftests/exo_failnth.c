@@ -92,6 +92,7 @@ struct st {
 	exo_cap_t cap, child, frames[4];
 	struct exo_key key;
 	void *region;
+	void *info;		/* info pages mapped by the call, for teardown */
 	int batched;		/* the call reports errors in the struct */
 	int attached;
 };
@@ -331,7 +332,11 @@ static int call_info_mmap(struct st *s)
 
 	if (p == MAP_FAILED)
 		return -errno;
-	munmap(p, 2 * PAGE);
+	/*
+	 * Unmapped in teardown, once fail-nth is disarmed: a fault injected
+	 * into munmap() would leave the mapping (and so the env) alive.
+	 */
+	s->info = p;
 	return 0;
 }
 
@@ -469,6 +474,8 @@ static void teardown(struct st *s)
 	}
 	if (s->region)
 		munmap(s->region, 4 * PAGE);
+	if (s->info)
+		munmap(s->info, 2 * PAGE);
 	if (s->fd >= 0)
 		close(s->fd);
 	if (s->fd2 >= 0)
