@@ -555,6 +555,38 @@ out:
 	return ret;
 }
 
+/*
+ * IMPORT took effect but its results could not be copied back: close the
+ * new capability and, if the key was one-shot (it is gone now) and the
+ * capability it named is still alive, put the key back as it was.
+ */
+void exo_undo_import(struct exo_env *env, void *arg)
+{
+	struct exo_cap_import *ci = arg;
+	struct exo_cap *cap, *parent;
+	struct exo_gkey *gk;
+
+	gk = kzalloc(sizeof(*gk), GFP_KERNEL_ACCOUNT);
+	mutex_lock(&exo_lock);
+	if (exo_cap_lookup(env, ci->cap, 0, &cap))
+		goto out;
+	parent = cap->parent;
+	if (gk && parent && parent->obj && !exo_gkey_find(&ci->key)) {
+		gk->key = ci->key;
+		gk->cap = parent;
+		gk->rights = ci->rights;
+		hash_add(exo_keys, &gk->hnode, exo_key_hash(&gk->key));
+		list_add_tail(&gk->cap_node, &parent->keys);
+		parent->env->nkeys++;
+		exo_stats.keys++;
+		gk = NULL;
+	}
+	exo_cap_close_handle(env, ci->cap);
+out:
+	mutex_unlock(&exo_lock);
+	kfree(gk);
+}
+
 int exo_ioc_key_drop(struct exo_env *env, void *arg)
 {
 	struct exo_key_drop *kd = arg;

@@ -184,6 +184,7 @@ int exo_ioc_cap_import(struct exo_env *env, void *arg);
 int exo_ioc_key_drop(struct exo_env *env, void *arg);
 void exo_undo_cap_out(struct exo_env *env, exo_cap_t h);
 void exo_undo_export(struct exo_env *env, void *arg);
+void exo_undo_import(struct exo_env *env, void *arg);
 
 /* null.c */
 int exo_ioc_null_alloc(struct exo_env *env, void *arg);

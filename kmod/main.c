@@ -205,10 +205,6 @@ static void exo_undo_derive(struct exo_env *env, void *arg)
 	exo_undo_cap_out(env, ((struct exo_cap_derive *)arg)->child);
 }
 
-static void exo_undo_import(struct exo_env *env, void *arg)
-{
-	exo_undo_cap_out(env, ((struct exo_cap_import *)arg)->cap);
-}
 
 #define EXO_OP(nr, type, last, _fn, _undo)				\
 	[EXO_NR_##nr] = {						\
@@ -249,8 +245,8 @@ static const struct exo_ioctl_op exo_ops[EXO_NR_MAX] = {
 	EXO_OP(CAP_EXPORT, struct exo_cap_export, key, exo_ioc_cap_export,
 	       exo_undo_export),
 	/*
-	 * A one-shot key is used up even if the new handle cannot be copied
-	 * back; the capability it made is closed again.
+	 * If the new handle cannot be copied back, the capability it made is
+	 * closed again and a one-shot key it used up is given back.
 	 */
 	EXO_OP(CAP_IMPORT, struct exo_cap_import, __reserved,
 	       exo_ioc_cap_import, exo_undo_import),
