@@ -1293,19 +1293,41 @@ static void exo_pred_fire(struct exo_waiter *w, u32 reason, int err)
 	wake_up_process(w->task);
 }
 
+/*
+ * One event of @reason for @w: settle it if its binding died or its
+ * predicate holds.  @wake: the event comes from elsewhere, so the task
+ * is woken (and counted); the task's own evaluations just settle it.
+ * pred_lock held.  Returns whether @w is settled.
+ */
+static bool exo_pred_check(struct exo_waiter *w, u32 reason, bool wake)
+{
+	int err = 0;
+
+	if (w->done)
+		return true;
+	if (w->b && READ_ONCE(w->b->dead)) {
+		err = -ENOTCONN;
+		reason = 0;
+	} else if (!exo_pred_eval(w, reason)) {
+		return false;
+	}
+	if (wake) {
+		exo_pred_fire(w, reason, err);
+	} else {
+		w->done = true;
+		w->reason = reason;
+		w->err = err;
+	}
+	return true;
+}
+
 static void exo_pred_run_all(struct exo_env *env, u32 reason)
 {
 	struct exo_waiter *w;
 
 	spin_lock_bh(&env->pred_lock);
-	list_for_each_entry(w, &env->pred_waiters, node) {
-		if (w->done)
-			continue;
-		if (w->b && READ_ONCE(w->b->dead))
-			exo_pred_fire(w, 0, -ENOTCONN);
-		else if (exo_pred_eval(w, reason))
-			exo_pred_fire(w, reason, 0);
-	}
+	list_for_each_entry(w, &env->pred_waiters, node)
+		exo_pred_check(w, reason, true);
 	spin_unlock_bh(&env->pred_lock);
 }
 
@@ -1327,19 +1349,12 @@ void exo_wait_cap_dies(struct exo_cap *cap)
 static bool exo_pred_eval_self(struct exo_waiter *w, u32 reason)
 {
 	struct exo_env *env = w->env;
+	bool done;
 
 	spin_lock_bh(&env->pred_lock);
-	if (!w->done) {
-		if (w->b && READ_ONCE(w->b->dead)) {
-			w->done = true;
-			w->err = -ENOTCONN;
-		} else if (exo_pred_eval(w, reason)) {
-			w->done = true;
-			w->reason = reason;
-		}
-	}
+	done = exo_pred_check(w, reason, false);
 	spin_unlock_bh(&env->pred_lock);
-	return w->done;
+	return done;
 }
 
 static int exo_wait_sleep(struct exo_waiter *w, u64 timeout_ns, u64 tick_ns)
