@@ -90,6 +90,52 @@ void exo_obj_put(struct exo_obj *obj)
 	kref_put(&obj->ref, exo_obj_release);
 }
 
+/* ---- recycled structs (exo_lock) -------------------------------------- */
+
+void exo_recycle_init(struct exo_recycle *r, struct kmem_cache *cache, u32 max)
+{
+	r->cache = cache;
+	r->head = NULL;
+	r->count = 0;
+	r->max = IS_ENABLED(CONFIG_KASAN) ? 0 : max;
+}
+
+void *exo_recycle_get(struct exo_recycle *r)
+{
+	void *obj = r->head;
+
+	lockdep_assert_held(&exo_lock);
+	if (!obj)
+		return kmem_cache_alloc(r->cache, GFP_KERNEL);
+	r->head = *(void **)obj;
+	r->count--;
+	return obj;
+}
+
+void exo_recycle_put(struct exo_recycle *r, void *obj)
+{
+	lockdep_assert_held(&exo_lock);
+	if (r->count >= r->max) {
+		kmem_cache_free(r->cache, obj);
+		return;
+	}
+	*(void **)obj = r->head;
+	r->head = obj;
+	r->count++;
+}
+
+/* Give every kept struct back to the slab (module exit). */
+void exo_recycle_drain(struct exo_recycle *r)
+{
+	while (r->head) {
+		void *obj = r->head;
+
+		r->head = *(void **)obj;
+		kmem_cache_free(r->cache, obj);
+	}
+	r->count = 0;
+}
+
 /* ---- slots ------------------------------------------------------------ */
 
 /* Make room for at least one more slot, growing the table by doubling. */
@@ -195,27 +241,32 @@ int exo_cap_lookup(struct exo_env *env, exo_cap_t h, u32 need,
 /* ---- capabilities ----------------------------------------------------- */
 
 static struct kmem_cache *exo_cap_cache;
+static struct exo_recycle exo_cap_recycle;
 
 int exo_caps_init(void)
 {
 	exo_cap_cache = KMEM_CACHE(exo_cap, 0);
-	return exo_cap_cache ? 0 : -ENOMEM;
+	if (!exo_cap_cache)
+		return -ENOMEM;
+	exo_recycle_init(&exo_cap_recycle, exo_cap_cache, EXO_RECYCLE_MAX);
+	return 0;
 }
 
 void exo_caps_exit(void)
 {
+	exo_recycle_drain(&exo_cap_recycle);
 	kmem_cache_destroy(exo_cap_cache);
 }
 
 /*
  * Every field is set here, so the object needs no zeroing: capabilities
- * are made by the thousand on the frame fast path.  Not charged to the
- * memory cgroup: max_caps bounds them per env.
+ * are made by the thousand on the frame fast path (and recycled).  Not
+ * charged to the memory cgroup: max_caps bounds them per env.
  */
 static struct exo_cap *exo_cap_new(struct exo_obj *obj, u32 rights,
 				   struct exo_cap *parent)
 {
-	struct exo_cap *cap = kmem_cache_alloc(exo_cap_cache, GFP_KERNEL);
+	struct exo_cap *cap = exo_recycle_get(&exo_cap_recycle);
 
 	if (!cap)
 		return NULL;
@@ -319,6 +370,11 @@ u64 exo_cap_kill_tree(struct exo_cap *root, bool self)
 	LIST_HEAD(queue);
 	u64 n = 0;
 
+	if (list_empty(&root->children)) {	/* the common case: a leaf */
+		if (self)
+			exo_cap_kill(root);
+		return self;
+	}
 	list_add_tail(&root->walk, &queue);
 	list_for_each_entry(c, &queue, walk)
 		list_for_each_entry(ch, &c->children, sibling)
@@ -340,7 +396,7 @@ static void exo_cap_destroy(struct exo_env *env, struct exo_cap *cap)
 		exo_cap_kill_tree(cap, true);
 	exo_stats.tombstones--;
 	exo_slot_free(env, cap->slot);
-	kmem_cache_free(exo_cap_cache, cap);
+	exo_recycle_put(&exo_cap_recycle, cap);
 }
 
 int exo_cap_close_handle(struct exo_env *env, exo_cap_t h)

@@ -95,6 +95,7 @@ static u32 *exo_free_pos;
 static struct exo_pool_info *exo_pool_page;
 static struct exo_frame *exo_frames;	/* pool index -> its object */
 static struct kmem_cache *exo_bind_cache;
+static struct exo_recycle exo_bind_recycle;
 
 static const struct vm_operations_struct exo_region_vm_ops;
 static const struct vm_operations_struct exo_info_vm_ops;
@@ -156,6 +157,7 @@ int exo_pool_init(void)
 
 	exo_frames = kvcalloc(want, sizeof(*exo_frames), GFP_KERNEL);
 	exo_bind_cache = KMEM_CACHE(exo_bind, 0);
+	exo_recycle_init(&exo_bind_recycle, exo_bind_cache, EXO_RECYCLE_MAX);
 	exo_chunks = kvcalloc(want, sizeof(*exo_chunks), GFP_KERNEL);
 	exo_pfn_of = kvcalloc(want, sizeof(*exo_pfn_of), GFP_KERNEL);
 	exo_last_env = kvcalloc(want, sizeof(*exo_last_env), GFP_KERNEL);
@@ -242,6 +244,7 @@ void exo_pool_exit(void)
 	bitmap_free(exo_used_map);
 	free_page((unsigned long)exo_pool_page);
 	kvfree(exo_frames);
+	exo_recycle_drain(&exo_bind_recycle);
 	kmem_cache_destroy(exo_bind_cache);
 	exo_chunks = NULL;
 	exo_pfn_of = NULL;
@@ -509,7 +512,7 @@ static void exo_bind_drop(struct exo_env *env, struct exo_bind *b)
 	list_del(&b->cap_node);
 	env->frames_mapped--;
 	exo_stats.frames_mapped--;
-	kmem_cache_free(exo_bind_cache, b);
+	exo_recycle_put(&exo_bind_recycle, b);
 }
 
 /* Remove a binding entirely: its table entry, its PTEs, the object. */
@@ -545,9 +548,40 @@ static bool exo_is_region(struct exo_env *env, struct vm_area_struct *vma)
 	       vma->vm_file->private_data == env;
 }
 
+/*
+ * Move @xas to @index and return the binding there: one step on from the
+ * previous page of a batch, else a walk from the root (six levels for a
+ * region named by its address).  Only exo_lock holders change env->binds,
+ * so the cursor stays valid between the entries of one call.  Called with
+ * the xarray's lock held.
+ */
+static struct exo_bind *exo_binds_seek(struct xa_state *xas,
+				       unsigned long index)
+{
+	if (!xas_invalid(xas) && xas->xa_node && xas->xa_index + 1 == index)
+		return xas_next(xas);
+	xas_set(xas, index);
+	return xas_load(xas);
+}
+
+/* Enter @b in env->binds at b->pgoff through the batch's cursor. */
+static int exo_binds_insert(struct xa_state *xas, struct exo_bind *b)
+{
+	void *cur;
+
+	do {
+		xas_lock(xas);
+		cur = exo_binds_seek(xas, b->pgoff);
+		if (!cur)
+			xas_store(xas, b);
+		xas_unlock(xas);
+	} while (xas_nomem(xas, GFP_KERNEL));
+	return cur ? -EEXIST : xas_error(xas);
+}
+
 /* Check one map entry and record its binding; the PTE comes later. */
 static int exo_bind_one(struct exo_env *env, struct mm_struct *mm,
-			const struct exo_map_entry *e,
+			const struct exo_map_entry *e, struct xa_state *xas,
 			struct vm_area_struct **vmap, struct exo_bind **bp)
 {
 	bool writable = e->prot & EXO_PROT_WRITE;
@@ -576,16 +610,16 @@ static int exo_bind_one(struct exo_env *env, struct mm_struct *mm,
 	 * Per-frame objects are not charged to the memory cgroup: their
 	 * number is bounded by the pool, max_caps and max_bindings.
 	 */
-	b = kmem_cache_alloc(exo_bind_cache, GFP_KERNEL);
+	b = exo_recycle_get(&exo_bind_recycle);
 	if (!b)
 		return -ENOMEM;
 	b->cap = cap;
 	b->pgoff = linear_page_index(vma, e->addr);
 	b->writable = writable;
-	ret = xa_insert(&env->binds, b->pgoff, b, GFP_KERNEL);
+	ret = exo_binds_insert(xas, b);
 	if (ret) {
-		kmem_cache_free(exo_bind_cache, b);
-		return ret == -EBUSY ? -EEXIST : ret;
+		exo_recycle_put(&exo_bind_recycle, b);
+		return ret;
 	}
 	list_add_tail(&b->cap_node, &cap->binds);
 	env->frames_mapped++;
@@ -638,8 +672,10 @@ static int exo_install_run(struct vm_area_struct *vma, unsigned long addr,
 				   exo_set_pte, &run);
 }
 
+/* Called with the xarray's lock held (the whole batch: nothing sleeps). */
 static int exo_unmap_one(struct exo_env *env, struct mm_struct *mm, u64 addr,
-			 struct vm_area_struct **vmap, unsigned long *pgoffp)
+			 struct xa_state *xas, struct vm_area_struct **vmap,
+			 unsigned long *pgoffp)
 {
 	struct vm_area_struct *vma;
 	unsigned long pgoff;
@@ -654,9 +690,10 @@ static int exo_unmap_one(struct exo_env *env, struct mm_struct *mm, u64 addr,
 		pgoff = addr >> PAGE_SHIFT;	/* the region was munmap()ed */
 	else
 		return -EINVAL;
-	b = xa_erase(&env->binds, pgoff);
+	b = exo_binds_seek(xas, pgoff);
 	if (!b)
 		return -ENOENT;
+	xas_store(xas, NULL);
 	exo_bind_drop(env, b);
 	*pgoffp = pgoff;
 	return 0;
@@ -688,6 +725,7 @@ int exo_ioc_frame_map(struct exo_env *env, void *arg)
 {
 	struct exo_frame_map *fm = arg;
 	struct mm_struct *mm = current->mm;
+	XA_STATE(xas, &env->binds, 0);
 	struct vm_area_struct **vmas = NULL;
 	struct exo_map_entry *ents;
 	struct exo_bind **binds = NULL;
@@ -712,7 +750,7 @@ int exo_ioc_frame_map(struct exo_env *env, void *arg)
 	mutex_lock(&exo_lock);
 	for (done = 0; done < fm->count; done++) {
 		vmas[done] = done ? vmas[done - 1] : NULL;
-		ret = exo_bind_one(env, mm, &ents[done], &vmas[done],
+		ret = exo_bind_one(env, mm, &ents[done], &xas, &vmas[done],
 				   &binds[done]);
 		if (ret)
 			break;
@@ -753,6 +791,7 @@ int exo_ioc_frame_unmap(struct exo_env *env, void *arg)
 	struct exo_frame_unmap *fu = arg;
 	struct vm_area_struct *vma = NULL;
 	struct mm_struct *mm = current->mm;
+	XA_STATE(xas, &env->binds, 0);
 	unsigned long *pgoffs = NULL;
 	u32 j, k, done;
 	int ret = 0;
@@ -773,11 +812,14 @@ int exo_ioc_frame_unmap(struct exo_env *env, void *arg)
 		goto out_free;
 	}
 	mutex_lock(&exo_lock);
+	xas_lock(&xas);
 	for (done = 0; done < fu->count; done++) {
-		ret = exo_unmap_one(env, mm, addrs[done], &vma, &pgoffs[done]);
+		ret = exo_unmap_one(env, mm, addrs[done], &xas, &vma,
+				    &pgoffs[done]);
 		if (ret)
 			break;
 	}
+	xas_unlock(&xas);
 	/* One zap (and one TLB flush) per run of consecutive pages. */
 	for (j = 0; j < done; j = k) {
 		for (k = j + 1; k < done; k++)
