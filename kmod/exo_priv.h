@@ -127,6 +127,9 @@ struct exo_env {
 	struct list_head node;	/* in exo_envs while open */
 	bool closed;
 
+	void *scratch;		/* batch calls' working buffer (page.c) */
+	unsigned long scratch_busy;	/* bit 0: a call is using it */
+
 	struct exo_slot *slots;
 	u32 nslots;		/* allocated */
 	u32 max_caps;

@@ -326,6 +326,60 @@ static void exo_frame_release(struct exo_obj *obj)
 	}
 }
 
+/*
+ * Batch calls work on a kernel copy of their array plus a few words per
+ * element.  Each env keeps one buffer of EXO_SCRATCH_SIZE for this, taken
+ * by one call at a time through a bit, not a lock (a concurrent call, or a
+ * larger batch, allocates its own): a batch of a thousand frames then
+ * costs no allocation and no init_on_alloc zeroing of its arrays.
+ */
+#define EXO_SCRATCH_SIZE	(64 * 1024)
+
+static void *exo_scratch_get(struct exo_env *env, size_t size)
+{
+	if (size <= EXO_SCRATCH_SIZE &&
+	    !test_and_set_bit_lock(0, &env->scratch_busy)) {
+		if (!env->scratch)
+			env->scratch = kvmalloc(EXO_SCRATCH_SIZE,
+						GFP_KERNEL_ACCOUNT);
+		if (env->scratch)
+			return env->scratch;
+		clear_bit_unlock(0, &env->scratch_busy);
+		return NULL;
+	}
+	return kvmalloc(size, GFP_KERNEL_ACCOUNT);
+}
+
+static void exo_scratch_put(struct exo_env *env, void *buf)
+{
+	if (buf && buf == env->scratch)
+		clear_bit_unlock(0, &env->scratch_busy);
+	else
+		kvfree(buf);
+}
+
+/*
+ * Copy a batch array of @count elements in once, before any lock (it may
+ * live in a region), into a buffer with room for @extra more bytes per
+ * element after it.  Give it back with exo_scratch_put().
+ */
+static void *exo_batch_copy(struct exo_env *env, u64 uptr, u32 count,
+			    size_t elem, size_t extra)
+{
+	void *p;
+
+	if (!count || count > EXO_BATCH_MAX)
+		return ERR_PTR(-EINVAL);
+	p = exo_scratch_get(env, size_mul(count, elem + extra));
+	if (!p)
+		return ERR_PTR(-ENOMEM);
+	if (copy_from_user(p, u64_to_user_ptr(uptr), count * elem)) {
+		exo_scratch_put(env, p);
+		return ERR_PTR(-EFAULT);
+	}
+	return p;
+}
+
 /* Take pool frame @idx for @env and give it a root capability. */
 static int exo_frame_take(struct exo_env *env, u32 idx, bool recycle,
 			  exo_cap_t *h)
@@ -382,24 +436,25 @@ int exo_ioc_frame_alloc(struct exo_env *env, void *arg)
 	u64 __user *upfns = u64_to_user_ptr(fa->pfns);
 	exo_cap_t __user *ucaps = u64_to_user_ptr(fa->caps);
 	u32 n = fa->count, i, done = 0;
-	exo_cap_t *caps = NULL;
-	u64 *pfns = NULL;
+	exo_cap_t *caps;
+	u64 *pfns;
 	int ret;
 
 	if ((fa->flags & ~(EXO_FRAME_BY_PFN | EXO_FRAME_RECYCLE)) ||
 	    fa->__reserved ||
 	    !n || n > EXO_BATCH_MAX)
 		return -EINVAL;
-	caps = kvmalloc_array(n, sizeof(*caps), GFP_KERNEL);
-	pfns = kvmalloc_array(n, sizeof(*pfns), GFP_KERNEL);
-	if (!caps || !pfns) {
-		ret = -ENOMEM;
-		goto out_free;
-	}
-	if (by_pfn && copy_from_user(pfns, upfns, n * sizeof(*pfns))) {
-		ret = -EFAULT;
-		goto out_free;
-	}
+	/* The PFNs (asked for, then given), then the handles. */
+	if (by_pfn)
+		pfns = exo_batch_copy(env, fa->pfns, n, sizeof(*pfns),
+				      sizeof(*caps));
+	else
+		pfns = exo_scratch_get(env, size_mul(n, sizeof(*pfns) +
+						       sizeof(*caps))) ?:
+		       ERR_PTR(-ENOMEM);
+	if (IS_ERR(pfns))
+		return PTR_ERR(pfns);
+	caps = (exo_cap_t *)(pfns + n);
 
 	mutex_lock(&exo_lock);
 	if (env->used[EXO_KIND_FRAME] + (u64)n > env->quota[EXO_KIND_FRAME]) {
@@ -478,8 +533,7 @@ out_undo:
 out_unlock:
 	mutex_unlock(&exo_lock);
 out_free:
-	kvfree(caps);
-	kvfree(pfns);
+	exo_scratch_put(env, pfns);
 	return ret;
 }
 
@@ -699,23 +753,6 @@ static int exo_unmap_one(struct exo_env *env, struct mm_struct *mm, u64 addr,
 	return 0;
 }
 
-/* Copy a batch array in once, before any lock: it may live in a region. */
-static void *exo_batch_copy(u64 uptr, u32 count, size_t elem)
-{
-	void *p;
-
-	if (!count || count > EXO_BATCH_MAX)
-		return ERR_PTR(-EINVAL);
-	p = kvmalloc_array(count, elem, GFP_KERNEL);
-	if (!p)
-		return ERR_PTR(-ENOMEM);
-	if (copy_from_user(p, u64_to_user_ptr(uptr), count * elem)) {
-		kvfree(p);
-		return ERR_PTR(-EFAULT);
-	}
-	return p;
-}
-
 /*
  * Map in two passes: check every entry and record its binding, stopping at
  * the first bad one; then install the entries, one page-table walk per run
@@ -726,31 +763,27 @@ int exo_ioc_frame_map(struct exo_env *env, void *arg)
 	struct exo_frame_map *fm = arg;
 	struct mm_struct *mm = current->mm;
 	XA_STATE(xas, &env->binds, 0);
-	struct vm_area_struct **vmas = NULL;
+	struct vm_area_struct *vma = NULL;
 	struct exo_map_entry *ents;
-	struct exo_bind **binds = NULL;
+	struct exo_bind **binds;
 	u32 i, j, k, done;
 	int ret = 0;
 
 	if (fm->flags || fm->__reserved)
 		return -EINVAL;
-	ents = exo_batch_copy(fm->entries, fm->count, sizeof(*ents));
+	/* The entries, then a binding pointer per entry. */
+	ents = exo_batch_copy(env, fm->entries, fm->count, sizeof(*ents),
+			      sizeof(*binds));
 	if (IS_ERR(ents))
 		return PTR_ERR(ents);
-	vmas = kvmalloc_array(fm->count, sizeof(*vmas), GFP_KERNEL);
-	binds = kvmalloc_array(fm->count, sizeof(*binds), GFP_KERNEL);
-	if (!vmas || !binds) {
-		ret = -ENOMEM;
-		goto out_free;
-	}
+	binds = (struct exo_bind **)(ents + fm->count);
 	if (mmap_read_lock_killable(mm)) {
 		ret = -EINTR;
 		goto out_free;
 	}
 	mutex_lock(&exo_lock);
 	for (done = 0; done < fm->count; done++) {
-		vmas[done] = done ? vmas[done - 1] : NULL;
-		ret = exo_bind_one(env, mm, &ents[done], &xas, &vmas[done],
+		ret = exo_bind_one(env, mm, &ents[done], &xas, &vma,
 				   &binds[done]);
 		if (ret)
 			break;
@@ -758,12 +791,14 @@ int exo_ioc_frame_map(struct exo_env *env, void *arg)
 	for (j = 0; j < done; j = k) {
 		int err;
 
+		/* Every entry is in a region: one vma holds a run. */
+		vma = exo_vma_near(mm, vma, ents[j].addr);
 		for (k = j + 1; k < done; k++)
-			if (vmas[k] != vmas[j] ||
-			    ents[k].addr != ents[k - 1].addr + PAGE_SIZE ||
+			if (ents[k].addr != ents[k - 1].addr + PAGE_SIZE ||
+			    ents[k].addr >= vma->vm_end ||
 			    binds[k]->writable != binds[j]->writable)
 				break;
-		err = exo_install_run(vmas[j], ents[j].addr, &binds[j], k - j);
+		err = exo_install_run(vma, ents[j].addr, &binds[j], k - j);
 		if (!err)
 			continue;
 		/* Undo this run and everything after it. */
@@ -780,9 +815,7 @@ int exo_ioc_frame_map(struct exo_env *env, void *arg)
 	fm->error = -ret;
 	ret = 0;
 out_free:
-	kvfree(binds);
-	kvfree(vmas);
-	kvfree(ents);
+	exo_scratch_put(env, ents);
 	return ret;
 }
 
@@ -792,21 +825,19 @@ int exo_ioc_frame_unmap(struct exo_env *env, void *arg)
 	struct vm_area_struct *vma = NULL;
 	struct mm_struct *mm = current->mm;
 	XA_STATE(xas, &env->binds, 0);
-	unsigned long *pgoffs = NULL;
+	unsigned long *pgoffs;
 	u32 j, k, done;
 	int ret = 0;
 	u64 *addrs;
 
 	if (fu->flags || fu->__reserved)
 		return -EINVAL;
-	addrs = exo_batch_copy(fu->addrs, fu->count, sizeof(*addrs));
+	/* The addresses, then the page offset each one names. */
+	addrs = exo_batch_copy(env, fu->addrs, fu->count, sizeof(*addrs),
+			       sizeof(*pgoffs));
 	if (IS_ERR(addrs))
 		return PTR_ERR(addrs);
-	pgoffs = kvmalloc_array(fu->count, sizeof(*pgoffs), GFP_KERNEL);
-	if (!pgoffs) {
-		ret = -ENOMEM;
-		goto out_free;
-	}
+	pgoffs = (unsigned long *)(addrs + fu->count);
 	if (mmap_read_lock_killable(mm)) {
 		ret = -EINTR;
 		goto out_free;
@@ -834,8 +865,7 @@ int exo_ioc_frame_unmap(struct exo_env *env, void *arg)
 	fu->error = -ret;
 	ret = 0;
 out_free:
-	kvfree(pgoffs);
-	kvfree(addrs);
+	exo_scratch_put(env, addrs);
 	return ret;
 }
 
@@ -848,7 +878,7 @@ int exo_ioc_caps_close(struct exo_env *env, void *arg)
 
 	if (cc->flags || cc->__reserved)
 		return -EINVAL;
-	caps = exo_batch_copy(cc->caps, cc->count, sizeof(*caps));
+	caps = exo_batch_copy(env, cc->caps, cc->count, sizeof(*caps), 0);
 	if (IS_ERR(caps))
 		return PTR_ERR(caps);
 	mutex_lock(&exo_lock);
@@ -859,7 +889,7 @@ int exo_ioc_caps_close(struct exo_env *env, void *arg)
 	}
 	exo_env_page_sync(env);
 	mutex_unlock(&exo_lock);
-	kvfree(caps);
+	exo_scratch_put(env, caps);
 	cc->done = i;
 	cc->error = -ret;
 	return 0;
@@ -1016,6 +1046,8 @@ void exo_env_pages_free(struct exo_env *env)
 {
 	WARN_ON_ONCE(!xa_empty(&env->binds));
 	xa_destroy(&env->binds);
+	kvfree(env->scratch);
+	env->scratch = NULL;
 	free_page((unsigned long)env->page);
 	env->page = NULL;
 }
