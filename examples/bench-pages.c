@@ -31,7 +31,7 @@
 
 #define TOTAL	65536		/* pages per cycle run */
 #define BATCH	1024		/* pages per batch */
-#define RUNS	5
+#define RUNS	9
 #define REVOKE_N 256		/* frames per revocation round trip */
 
 static long page;
@@ -302,7 +302,7 @@ int main(void)
 	u = median(unm_t, RUNS);
 	a = median(ab_t, RUNS);
 
-	printf("%-44s %14s %14s\n", "benchmark (median of 5)", "exo", "linux");
+	printf("%-38s (median of %d) %14s %14s\n", "benchmark", RUNS, "exo", "linux");
 	printf("%-44s %12.0f/s %12.0f/s\n",
 	       "pages.cycle: pages through alloc..free", TOTAL / e, TOTAL / x);
 	printf("%-44s %12.0f/s %12.0f/s\n",

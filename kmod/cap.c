@@ -351,7 +351,8 @@ static void exo_cap_kill(struct exo_cap *cap)
 		exo_nic_cap_dies(cap);
 	if (cap->waiter)
 		exo_wait_cap_dies(cap);
-	list_del_init(&cap->sibling);
+	if (cap->parent)	/* a root has no siblings list to leave */
+		list_del_init(&cap->sibling);
 	cap->parent = NULL;
 	exo_obj_put(cap->obj);
 	cap->obj = NULL;
