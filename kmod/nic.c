@@ -1017,11 +1017,17 @@ static void exo_nic_deliver(struct exo_nbind *b, struct sk_buff *skb)
 		goto out;
 	}
 	slot = exo_slot(b, false, b->rx_head);
-	memcpy(slot + EXO_NIC_DATA_OFF, skb_mac_header(skb), ETH_HLEN);
-	if (skb_copy_bits(skb, 0, slot + EXO_NIC_DATA_OFF + ETH_HLEN,
-			  skb->len)) {
-		EXO_BUMP(b, rx_too_long, 1);
-		goto out;
+	if (!skb_is_nonlinear(skb) &&
+	    skb_mac_header(skb) + ETH_HLEN == skb->data) {
+		/* The common case: one copy, header and payload together. */
+		memcpy(slot + EXO_NIC_DATA_OFF, skb_mac_header(skb), len);
+	} else {
+		memcpy(slot + EXO_NIC_DATA_OFF, skb_mac_header(skb), ETH_HLEN);
+		if (skb_copy_bits(skb, 0, slot + EXO_NIC_DATA_OFF + ETH_HLEN,
+				  skb->len)) {
+			EXO_BUMP(b, rx_too_long, 1);
+			goto out;
+		}
 	}
 	exo_csum_complete(skb, slot + EXO_NIC_DATA_OFF, len);
 	if (f && !f->classic) {
