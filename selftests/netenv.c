@@ -782,34 +782,36 @@ unsigned int nictest_rx_payloads(struct exo_nic *nic, char *buf, size_t len)
 	return n;
 }
 
-int nictest_blocked_in_ioctl(int tid)
+/* /proc/self/task/<tid>/<file> into @buf, NUL-terminated; length or <= 0. */
+static int task_file(int tid, const char *file, char *buf, size_t size)
 {
-	char path[64], buf[256], *p;
+	char path[64];
 	int fd, n;
 
-	/* State: the field after "(comm)" in stat. */
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
+	snprintf(path, sizeof(path), "/proc/self/task/%d/%s", tid, file);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
+		return -1;
+	n = read(fd, buf, size - 1);
 	close(fd);
-	if (n <= 0)
+	if (n > 0)
+		buf[n] = '\0';
+	return n;
+}
+
+int nictest_blocked_in_ioctl(int tid)
+{
+	char buf[256], *p;
+
+	/* State: the field after "(comm)" in stat. */
+	if (task_file(tid, "stat", buf, sizeof(buf)) <= 0)
 		return 0;
-	buf[n] = '\0';
 	p = strrchr(buf, ')');
 	if (!p || p[1] != ' ' || p[2] != 'S')
 		return 0;
 	/* The system call it sleeps in: its number comes first. */
-	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", tid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (task_file(tid, "syscall", buf, sizeof(buf)) <= 0)
 		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
 	return atoi(buf) == SYS_ioctl && buf[0] != 'r';	/* not "running" */
 }
 
