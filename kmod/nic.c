@@ -515,9 +515,12 @@ void exo_undo_flow_alloc(struct exo_env *env, void *arg)
 
 /* ---- bindings ----------------------------------------------------------------------- */
 
-/* @h names a flow of @env with @need; its live binding (or ENOTCONN). */
+/*
+ * @h names a flow of @env with @need: its capability in *@capp, its live
+ * binding in *@bp (or ENOTCONN), each if asked for.
+ */
 static int exo_nbind_lookup(struct exo_env *env, exo_cap_t h, u32 need,
-			    struct exo_flow **flp, struct exo_nbind **bp)
+			    struct exo_cap **capp, struct exo_nbind **bp)
 {
 	struct exo_nbind *b;
 	struct exo_cap *cap;
@@ -533,8 +536,8 @@ static int exo_nbind_lookup(struct exo_env *env, exo_cap_t h, u32 need,
 	if (cap->obj->kind != EXO_KIND_FLOW)
 		return -EINVAL;
 	fl = container_of(cap->obj, struct exo_flow, obj);
-	if (flp)
-		*flp = fl;
+	if (capp)
+		*capp = cap;
 	if (!fl->nd)
 		return -ENODEV;
 	b = rcu_dereference_protected(fl->bind, lockdep_is_held(&exo_lock));
@@ -576,14 +579,12 @@ int exo_ioc_nic_bind(struct exo_env *env, void *arg)
 		goto out_free;
 
 	mutex_lock(&exo_lock);
-	ret = exo_nbind_lookup(env, nb->flow, EXO_RIGHT_READ, &fl, NULL);
+	ret = exo_nbind_lookup(env, nb->flow, EXO_RIGHT_READ, &fcap, NULL);
 	if (ret)
 		goto out_unlock;
+	fl = container_of(fcap->obj, struct exo_flow, obj);
 	ret = -EBUSY;
-	if (rcu_access_pointer(fl->bind))
-		goto out_unlock;
-	exo_cap_lookup(env, nb->flow, 0, &fcap);
-	if (fcap->nic)
+	if (rcu_access_pointer(fl->bind) || fcap->nic)
 		goto out_unlock;
 	for (i = 0; i < n; i++) {
 		struct exo_cap *c;
