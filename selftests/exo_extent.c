@@ -75,12 +75,6 @@ FIXTURE_TEARDOWN(ext)
 		exo_close(self->fd);
 }
 
-#define NEED_DISK()							\
-	do {								\
-		if (!self->disk)					\
-			SKIP(return, "no scratch disk (EXO_TEST_DISK or /dev/vda)"); \
-	} while (0)
-
 static char *frame(FIXTURE_DATA(ext) *self, int i)
 {
 	return self->region + i * BLK;

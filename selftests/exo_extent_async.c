@@ -81,12 +81,6 @@ FIXTURE_TEARDOWN(aio)
 		exo_close(self->fd);
 }
 
-#define NEED_DISK()							\
-	do {								\
-		if (!self->disk)					\
-			SKIP(return, "no scratch disk (EXO_TEST_DISK or /dev/vda)"); \
-	} while (0)
-
 static struct exo_extent_iovec iov(exo_cap_t ext, __u64 block,
 				   exo_cap_t frame, __u32 op)
 {

@@ -75,12 +75,6 @@ FIXTURE_TEARDOWN(xrev)
 	exo_close(self->fd);
 }
 
-#define NEED_DISK()							\
-	do {								\
-		if (!self->disk)					\
-			SKIP(return, "no scratch disk");		\
-	} while (0)
-
 /* Read one event, failing the test if none comes within 5 s. */
 static int next_event(int fd, struct exo_event *ev)
 {

@@ -58,6 +58,13 @@ int exo_request_revoke(const char *what, __u64 env_id, long count,
 /* The scratch disk ($EXO_TEST_DISK, else /dev/vda) or NULL if none. */
 const char *exo_test_disk(void);
 
+/* In a fixture's test: skip unless its setup found the scratch disk. */
+#define NEED_DISK()							\
+	do {								\
+		if (!self->disk)					\
+			SKIP(return, "no scratch disk (EXO_TEST_DISK or /dev/vda)"); \
+	} while (0)
+
 /* Read *p in a child: its fatal signal (SIGBUS...), or 0. */
 int exo_touch_read(volatile char *p);
 
