@@ -53,15 +53,19 @@ check-host: libexo
 check-vm: all
 	$(TOP)/scripts/vm -- selftests/run.sh $(T)
 
-# make fuzz: selftests/exo_fuzz with a large budget (CALLS=, PROCS=, SEED=).
+# make fuzz: selftests/exo_fuzz with a large budget (CALLS=, PROCS=, SEED=,
+# PROFILE=short|long; from 200000 calls exo_fuzz picks long by default).
 FUZZ_CALLS ?= $(or $(CALLS),1000000)
 fuzz: kmod selftests
 	EXO_FUZZ_CALLS=$(FUZZ_CALLS) $(if $(PROCS),EXO_FUZZ_PROCS=$(PROCS)) \
-	$(if $(SEED),EXO_FUZZ_SEED=$(SEED)) EXO_TEST_TIMEOUT=$${EXO_TEST_TIMEOUT:-14400} \
+	$(if $(SEED),EXO_FUZZ_SEED=$(SEED)) $(if $(PROFILE),EXO_FUZZ_PROFILE=$(PROFILE)) \
+	EXO_TEST_TIMEOUT=$${EXO_TEST_TIMEOUT:-14400} \
 	$(TOP)/scripts/vm --disk 64M --timeout 0 -- selftests/run.sh exo_fuzz
 
 # make check-debug: the selftests under a KASAN/UBSAN/kmemleak/lockdep
-# kernel built once into $(EXO_CACHE) (scripts/debug-kernel).
+# kernel built once into $(EXO_CACHE) (scripts/debug-kernel), then a
+# fixed-length exo_fuzz run (EXO_DEBUG_FUZZ_CALLS=, default 10^6;
+# EXO_DEBUG_FUZZ_SEED=, default 1) and a kmemleak scan.
 check-debug: libexo bpf selftests
 	@$(TOP)/scripts/check-debug $(T)
 
@@ -107,8 +111,8 @@ help:
 	@echo "  make            build exo.ko, libexo, bpf programs, examples, selftests"
 	@echo "  make check      host unit tests + kselftests in the test VM (TAP, 'N passed, N failed')"
 	@echo "  make check-vm T=exo_grant   one selftest file in the VM"
-	@echo "  make fuzz       exo_fuzz in the VM, 10^6 calls (CALLS= PROCS= SEED=); ends with FUZZ calls=N crashes=N"
-	@echo "  make check-debug  selftests under a KASAN/UBSAN/lockdep/kmemleak kernel (first build ~30+ min)"
+	@echo "  make fuzz       exo_fuzz in the VM, 10^6 calls (CALLS= PROCS= SEED= PROFILE=); ends with FUZZ calls=N crashes=N"
+	@echo "  make check-debug  selftests and a 10^6-call fuzz under a KASAN/UBSAN/lockdep/kmemleak kernel (first build ~30+ min)"
 	@echo "  make run        boot the VM, insmod exo, run the examples, rmmod"
 	@echo "  make bench-pages  exo frames vs Linux anonymous memory (RATIO lines)"
 	@echo "  make check-extent-crash  kill guests mid extent-table update, re-attach, reclaim"

@@ -2,12 +2,17 @@
 /*
  * exo_fuzz — a small, typed fuzzer for /dev/exo (not syzkaller).
  *
- *   exo_fuzz [--calls N] [--procs P] [--seed S] [--no-race] [--no-extent]
- *            [--no-nic] [--no-traffic] [--hang-secs S]
- *   (or EXO_FUZZ_CALLS, EXO_FUZZ_PROCS, EXO_FUZZ_SEED in the environment)
+ *   exo_fuzz [--calls N] [--procs P] [--seed S] [--profile short|long]
+ *            [--no-race] [--no-extent] [--no-nic] [--no-traffic]
+ *            [--hang-secs S]
+ *   (or EXO_FUZZ_CALLS, EXO_FUZZ_PROCS, EXO_FUZZ_SEED, EXO_FUZZ_PROFILE in
+ *   the environment; defaults: 30000 calls, 4 processes, a seed from the
+ *   time)
  *
- * P worker processes (each with its own env(s) and a racing thread) make N
- * calls in all, drawn from a PRNG seeded with S + worker index: every exo
+ * P worker processes (each with its own env(s) and a racing thread) make
+ * calls until N have been made in all (the workers' and their children's:
+ * the count of the FUZZ line, which is N or a little more), drawn from a
+ * PRNG seeded with S + worker index: every exo
  * ioctl with well-typed but boundary-seeking arguments (sizes 0, first
  * version - 1, larger with junk, unknown flags, reserved bits, counts 0 and
  * EXO_BATCH_MAX + 1, NULL / unmapped / read-only / PROT_NONE / kernel /
@@ -24,7 +29,8 @@
  * first moves into a private network namespace, makes a peer namespace
  * and two veth pairs (fz0/fz1 on 10.77.0.0/24, fz2/fz3 on 10.77.1.0/24,
  * the second end of each in the peer namespace) and four dummy devices
- * (more than EXO_NIC_MAX_DEVS), loads a few tiny XDP programs with raw
+ * (more than EXO_NIC_MAX_DEVS; veth ends where the kernel has no dummy
+ * driver), loads a few tiny XDP programs with raw
  * bpf(2) (constant verdicts, XDP_TX echo, bpf_xdp_adjust_head/tail,
  * predicates reading struct exo_wait_ctx) and attaches fz0.  Workers then
  * attach and detach devices, mint flows (UDP, TCP, ICMP; boundary ports
@@ -41,7 +47,9 @@
  * peer namespace sends UDP, ICMP, TCP SYNs and raw Ethernet frames (some
  * malformed) to the flows' ports; a link process changes MTUs, takes
  * links down, deletes and re-creates fz0 (`ip link del`), moves it to the
- * peer namespace and back, and detaches and re-attaches it.  Every
+ * peer namespace and back, and detaches and re-attaches it (through
+ * rtnetlink and interface ioctls of its own, not ip(8): a fork and exec
+ * costs seconds under the debug kernel).  Every
  * device is detached at the end.  --no-traffic keeps the NIC calls but
  * starts neither side process; --no-nic leaves NIC calls out entirely.
  *
@@ -64,8 +72,34 @@
  * program selftests/repro-<signature>.c (not an exo_* test: run.sh does
  * not run it) and reported with its dmesg excerpt.
  *
+ * Profiles.  "short" (the default under 200000 calls: make check's slice)
+ * and "long" (the default from 200000 calls on: make check-debug's
+ * fixed-length run of 10^6 calls, which must fit in 20 minutes of guest
+ * time under KASAN, lockdep and kmemleak in an emulated VM).  Under the
+ * debug kernel a call that allocates costs about a millisecond, a fault
+ * delivered as SIGBUS 4 ms, a fork 100 ms, a fork and exec of ip(8)
+ * seconds, a packet through the peer's stack 5 ms.  The long profile
+ * keeps every op kind and every boundary value but holds the expensive
+ * ones to a rate or a lower weight: a fork at most every FORK_EVERY calls
+ * (all workers together), a background NIC child every BG_EVERY, a netns
+ * child every NETNS_EVERY; NIC_BIND, mmap, munmap and touch ops less
+ * often (ops[].lweight), an mmap into a full region table one time in
+ * four; typical batches of 1-4 frames to allocate and 1-8 entries to map
+ * (not 1-8 and 1-16), valid batches of more than 64 frames one time in
+ * 32 of what the short profile makes, rings of 1, 2 or 4 frames a
+ * direction (64 one time in 240, 512 one time in 4000); 1-2 page touches
+ * per touch op (not 1-8); a raced call half as often; one packet from
+ * the traffic process per PKT_CALLS calls and one link change per
+ * LINK_CALLS calls (paced by calls made, not by the clock).
+ *
  * Output: TAP (run.sh runs it as one of the selftests, with the default
- * short budget), then "FUZZ calls=<n> crashes=<n>".
+ * short budget), a summary: calls and errnos, "ops (succeeded/made)" per
+ * op kind, "time by op" (wall time each op kind took in the workers, its
+ * CPU time: the calling thread's, sampled one op in CPU_EVERY, plus the
+ * children it reaped; how often it ran; the mean; the 16 longest), the
+ * same for ops run by children, the racer's hit rate, CPU time of the
+ * guest, the workers, the racer threads and the side processes, then
+ * "FUZZ calls=<n> crashes=<n>".
  */
 #include <dirent.h>
 #include <errno.h>
@@ -93,6 +127,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -102,8 +137,11 @@
 #include <linux/capability.h>
 #include <linux/exo.h>
 #include <linux/filter.h>
+#include <linux/futex.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
+#include <linux/rtnetlink.h>
+#include <linux/veth.h>
 
 #include "exo_test.h"
 
@@ -155,17 +193,50 @@ struct shared {
 	unsigned int op_errnos[64][160];	/* per op kind, per errno */
 	unsigned int ports[64];		/* recently minted flows: dev << 16 | port */
 	unsigned long rx_seen, rx_claimed;	/* fz0's, sampled from debugfs nic */
+	/*
+	 * Time by op kind (CLOCK_MONOTONIC ns, index NOPS is "fork"): ops a
+	 * worker runs itself (wall time, children waited for included), and
+	 * ops of fork, background and netns children.
+	 */
+	unsigned long long op_ns[65], kid_ns[65];
+	unsigned long long op_cpu[65], kid_cpu[65];	/* the thread's CPU time */
+	unsigned long op_runs[65], kid_runs[65];
+	unsigned long long spawn_cpu[65];	/* children an op made and reaped (wait4) */
+	unsigned long long racer_cpu;	/* the racer threads */
+	unsigned long raced, race_live;	/* calls raced; the racer flipped during them */
+	unsigned long op_next[65];	/* long profile: sh->calls before which op kind i waits */
+	unsigned long long link_ns[8];	/* the link process, per kind */
+	unsigned long long link_busy;	/* when its change in progress began (0: none) */
+	int link_kind;			/* which (L_*) */
 };
 static struct shared *sh;
+static int op_gate(int i, unsigned long every);
 
-static long budget_calls = 20000;
+static long budget_calls = 30000;
 static int nprocs = 4;
+/*
+ * The profile: 0 "short" (make check), 1 "long" (make check-debug's
+ * fixed-length run); -1 until chosen (long from LONG_CALLS calls on).
+ * The long profile keeps every op kind but holds the expensive ones to a
+ * rate (at most one per *_EVERY calls, all workers together: op_gate()) or
+ * a lower weight (ops[].lweight), and paces the side processes by calls
+ * made rather than by time (side_pace()).
+ */
+#define LONG_CALLS	200000
+static int profile = -1;
+#define LONG		(profile == 1)
+#define PKT_CALLS	80	/* long: calls made per packet the traffic process sends */
+#define LINK_CALLS	4000	/* long: calls made per link change */
+#define FORK_EVERY	4000	/* long: calls per fork (op_fork) */
+#define BG_EVERY	3000	/* long: calls per background child (op_nic_bg) */
+#define NETNS_EVERY	20000	/* long: calls per netns child (op_nic_netns) */
 static unsigned long long seed;
 static int use_race = 1;
 static int use_extent = 1;
 static int use_nic = 1;
 static int use_traffic = 1;
 static const char *disk;
+static pid_t traffic_pid, links_pid;	/* the side processes */
 
 /* ---- PRNG (xorshift64*) ---------------------------------------------------- */
 
@@ -181,6 +252,22 @@ static unsigned long long rnd(void)
 
 static unsigned long long rn(unsigned long long n) { return n ? rnd() % n : 0; }
 static int one_in(int n) { return rn(n) == 0; }
+
+static unsigned long long now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static unsigned long long cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
 
 /* ---- per-process state ---------------------------------------------------- */
 
@@ -229,9 +316,16 @@ static unsigned long unmapped_addr;
  * (frame handles, classic filter instructions) or at the env's own ring
  * page (tx_head, a descriptor's length): those pages may be revoked under
  * it, so it touches them with its own fault guard.
+ *
+ * Neither side spins waiting for the other: the caller wakes the racer and
+ * makes the call (the racer joins in if it gets a CPU in time: "racer:
+ * N calls raced, the racer flipped during M" in the summary), and the
+ * racer flips for at most RACE_NS, then sleeps until the call is over (a
+ * WAIT, a receive with a timeout: a racer spinning on a busy CPU took a
+ * fifth of the fuzz's CPU time under the debug kernel).
  */
+#define RACE_NS		250000
 static volatile int race_on;
-static volatile int racer_running;
 static volatile unsigned char *volatile race_ptr;
 static volatile unsigned int race_width;
 static volatile unsigned long long race_val;
@@ -240,48 +334,67 @@ static sem_t race_go, race_done;
 static unsigned char *race_extra;
 static unsigned int race_extra_width;
 
-/* Per thread: set while a fault on the access in progress is expected. */
+/*
+ * Per thread: set while a fault on the access in progress is expected.
+ * sigsetjmp() does not save the signal mask (a system call each time):
+ * the fault handler (SA_NODEFER, empty sa_mask) leaves it as it was.
+ */
 static __thread sigjmp_buf touch_jmp;
 static __thread volatile sig_atomic_t in_touch;
 
+static void futex_wait(volatile int *p, int val)
+{
+	syscall(SYS_futex, p, FUTEX_WAIT_PRIVATE, val, NULL, NULL, 0);
+}
+
+static void futex_wake(volatile int *p)
+{
+	syscall(SYS_futex, p, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+}
+
 static void *racer(void *arg)
 {
-	unsigned long long orig;
+	unsigned long long orig, end;
+	unsigned long n;
 
 	(void)arg;
 	for (;;) {
 		while (sem_wait(&race_go))
 			;
-		if (sigsetjmp(touch_jmp, 1)) {
+		n = 0;
+		end = now_ns() + RACE_NS;
+		if (sigsetjmp(touch_jmp, 0)) {
 			/* the target faulted (a revoked ring page): sit it out */
-			racer_running = 1;
-			while (race_on)
-				;
+			n = 1;		/* (not what it was: a longjmp lost it) */
 		} else if (race_width == 4) {
 			volatile __u32 *p = (volatile __u32 *)race_ptr;
 
 			in_touch = 1;
 			orig = *p;
-			racer_running = 1;
 			while (race_on) {
 				*p = (__u32)race_val;
 				*p = (__u32)orig;
+				if (!(++n % 1024) && now_ns() > end)
+					break;
 			}
-			in_touch = 0;
 		} else {
 			volatile __u64 *p = (volatile __u64 *)race_ptr;
 
 			in_touch = 1;
 			orig = *p;
-			racer_running = 1;
 			while (race_on) {
 				*p = race_val;
 				*p = orig;
+				if (!(++n % 1024) && now_ns() > end)
+					break;
 			}
-			in_touch = 0;
 		}
 		in_touch = 0;
-		racer_running = 0;
+		if (n)
+			__atomic_fetch_add(&sh->race_live, 1, __ATOMIC_RELAXED);
+		/* a long or sleeping call (or a fault): wait for its end, asleep */
+		while (race_on)
+			futex_wait(&race_on, 1);
 		sem_post(&race_done);
 	}
 	return NULL;
@@ -343,7 +456,7 @@ static void arm_alarm(long us)
 /* Read or write one byte at @p; SIGBUS/SIGSEGV there is expected. */
 static void touch(volatile unsigned char *p, int write)
 {
-	if (sigsetjmp(touch_jmp, 1)) {
+	if (sigsetjmp(touch_jmp, 0)) {
 		__atomic_fetch_add(&sh->expected_faults, 1, __ATOMIC_RELAXED);
 		return;
 	}
@@ -569,6 +682,14 @@ static void count_call(int ret)
 /* Whether the last do_ioctl() passed the struct as built: right size, own pointer, right number, no racer. */
 static int ioctl_plain;
 
+/* Set the racer going on race_ptr. */
+static void race_start(void)
+{
+	__atomic_store_n(&race_on, 1, __ATOMIC_SEQ_CST);
+	__atomic_fetch_add(&sh->raced, 1, __ATOMIC_RELAXED);
+	sem_post(&race_go);
+}
+
 static int do_ioctl(int fd, unsigned long cmd, size_t len,
 		    const struct field *rf, int nrf)
 {
@@ -609,16 +730,14 @@ static int do_ioctl(int fd, unsigned long cmd, size_t len,
 	if (one_in(128))
 		cmd = _IOWR(EXO_IOC_TYPE, _IOC_NR(cmd), __u64);	/* dir/size bits */
 
-	if (use_race && extra && one_in(3)) {
+	/* long profile: half as often (a raced call costs two context switches) */
+	if (use_race && extra && one_in(LONG ? 6 : 3)) {
 		race_ptr = extra;
 		race_width = race_extra_width;
 		race_val = one_in(2) ? rnd() : rn(3) ? 0 : ~0ULL;
-		__atomic_store_n(&race_on, 1, __ATOMIC_SEQ_CST);
-		sem_post(&race_go);
-		while (!racer_running)
-			;
+		race_start();
 		raced = 1;
-	} else if (use_race && nrf && one_in(4)) {
+	} else if (use_race && nrf && one_in(LONG ? 8 : 4)) {
 		const struct field *f = one_in(3) ? &(struct field){0, 4}
 						  : &rf[rn(nrf)];
 
@@ -630,10 +749,7 @@ static int do_ioctl(int fd, unsigned long cmd, size_t len,
 		case 2: race_val = EXO_BATCH_MAX + 1; break;
 		default: race_val = rnd(); break;
 		}
-		__atomic_store_n(&race_on, 1, __ATOMIC_SEQ_CST);
-		sem_post(&race_go);
-		while (!racer_running)
-			;
+		race_start();
 		raced = 1;
 	}
 	ioctl_plain = !raced && cmd == cmd0 && arg == (unsigned long)argpage &&
@@ -643,6 +759,7 @@ static int do_ioctl(int fd, unsigned long cmd, size_t len,
 		int e = errno;
 
 		__atomic_store_n(&race_on, 0, __ATOMIC_SEQ_CST);
+		futex_wake(&race_on);
 		while (sem_wait(&race_done))
 			;
 		errno = e;
@@ -836,9 +953,15 @@ static void op_frame_alloc(void)
 
 	memset(a, 0, sizeof(*a));
 	a->flags = pick_flags(EXO_FRAME_BY_PFN | EXO_FRAME_RECYCLE);
-	a->count = one_in(3) ? pick_count(8) : 1 + rn(8);
+	a->count = one_in(3) ? pick_count(LONG ? 4 : 8) : 1 + rn(LONG ? 4 : 8);
 	if (a->count > 4096 && !one_in(8))
 		a->count = 1 + rn(16);	/* keep huge allocations rare */
+	/*
+	 * long profile: big valid batches too, and fewer frames a call (a
+	 * frame costs ~0.5 ms under the debug kernel)
+	 */
+	if (LONG && a->count > 64 && a->count <= EXO_BATCH_MAX && !one_in(32))
+		a->count = 1 + rn(16);
 	if (one_in(20))
 		a->__reserved = rnd();
 	n = a->count < (SCRATCH_SIZE / 2) / 8 ? a->count : (SCRATCH_SIZE / 2) / 8;
@@ -873,7 +996,8 @@ static void op_frame_map(void)
 
 	memset(a, 0, sizeof(*a));
 	a->flags = pick_flags(0);
-	a->count = one_in(4) ? pick_count(16) : 1 + rn(16);
+	/* long profile: shorter typical batches (a binding costs ~0.5 ms) */
+	a->count = one_in(4) ? pick_count(LONG ? 8 : 16) : 1 + rn(LONG ? 8 : 16);
 	for (i = 0; i < a->count && i < 256; i++) {
 		e[i].addr = region_addr();
 		e[i].cap = pick_typed(frame_caps);
@@ -1078,6 +1202,9 @@ static void op_mmap_region(void)
 	int fd = pick_fd(), prot, flags;
 	void *p;
 
+	/* long profile: a full table makes it mmap + munmap (10+ ms); mostly not */
+	if (LONG && nregions == MAX_REGIONS && !one_in(4))
+		return;
 	addr = arena + rn(ARENA_SIZE / PAGE / 16) * 16 * PAGE;
 	len = (1 + rn(16)) * PAGE;
 	off = addr;
@@ -1190,7 +1317,7 @@ static void op_dup(void)
 static void op_touch(void)
 {
 	struct region *r;
-	int i, n = 1 + rn(8);
+	int i, n = LONG ? 1 + rn(2) : 1 + rn(8);	/* a fault costs ms under a debug kernel */
 
 	if (!nregions)
 		return;
@@ -1394,7 +1521,8 @@ static void op_raw(void)
 /*
  * The fuzz network namespace holds fz0 (10.77.0.1/24) and fz2
  * (10.77.1.1/24), veth ends whose peers fz1 (10.77.0.2) and fz3
- * (10.77.1.2) live in the peer namespace, and dummies fzd0..fzd3.
+ * (10.77.1.2) live in the peer namespace, and dummies fzd0..fzd3 (or
+ * veth ends whose peers fze0..fze3 are in the peer namespace).
  */
 #define NIC_DEV		"fz0"
 #define NIC_PEER	"fz1"
@@ -1421,6 +1549,7 @@ static const char *const ctr_names[NCTR] = {
 };
 
 static int ns_fuzz = -1, ns_peer = -1;	/* network namespaces (parent's fds) */
+static int net_dummies;			/* fzd0..3 are dummies, not veth ends */
 
 /* XDP programs (loaded by the parent with bpf(2); fds inherited), or -1. */
 enum {
@@ -1685,39 +1814,7 @@ static int mutate_frame(__u8 *f, int len, int max)
 	return len;
 }
 
-/* ---- running commands in a namespace -------------------------------------------- */
-
-/* Run the shell command @fmt... in network namespace @nsfd (-1: ours), quietly. */
-static int sh_ns(int nsfd, const char *fmt, ...)
-{
-	char cmd[512];
-	va_list ap;
-	pid_t pid;
-	int st;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		int dn = open("/dev/null", O_RDWR);
-
-		if (nsfd >= 0 && setns(nsfd, CLONE_NEWNET))
-			_exit(126);
-		if (dn >= 0 && !getenv("EXO_FUZZ_VERBOSE")) {
-			dup2(dn, 1);
-			dup2(dn, 2);
-		}
-		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-		_exit(127);
-	}
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
+/* ---- links and namespaces, by rtnetlink --------------------------------------------- */
 
 /* A socket made in network namespace @nsfd (the caller is in ns_fuzz). */
 static int socket_in(int nsfd, int domain, int type, int proto)
@@ -1731,14 +1828,211 @@ static int socket_in(int nsfd, int domain, int type, int proto)
 	return s;
 }
 
-static void get_mac(int s, const char *ifname, unsigned char *mac)
-{
-	struct ifreq ifr;
+/*
+ * Link changes and look-ups through rtnetlink messages of our own rather
+ * than ip(8): under a debug kernel in an emulated VM, a fork and exec of
+ * sh and ip costs seconds of CPU per command, the kernel's part of the
+ * change a small fraction of that.  @nsfd -1: the current namespace.
+ */
+struct nlreq {
+	struct nlmsghdr n;
+	union {
+		struct ifinfomsg i;
+		struct ifaddrmsg a;
+	};
+	char attrs[512];
+};
 
-	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
-	if (s >= 0 && !ioctl(s, SIOCGIFHWADDR, &ifr))
-		memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+static struct rtattr *nla_put(struct nlreq *r, int type, const void *data, int len)
+{
+	struct rtattr *rta = (void *)((char *)r + NLMSG_ALIGN(r->n.nlmsg_len));
+
+	rta->rta_type = type;
+	rta->rta_len = RTA_LENGTH(len);
+	if (len)
+		memcpy(RTA_DATA(rta), data, len);
+	r->n.nlmsg_len = NLMSG_ALIGN(r->n.nlmsg_len) + RTA_ALIGN(rta->rta_len);
+	return rta;
+}
+
+static void nla_end(struct nlreq *r, struct rtattr *nest)
+{
+	nest->rta_len = (char *)r + r->n.nlmsg_len - (char *)nest;
+}
+
+/*
+ * Send @n in namespace @nsfd, wait for the kernel's answer: 0 or -1
+ * (errno); a message before the answer (RTM_GETLINK's) into @reply.
+ */
+static int nl_talk_reply(int nsfd, struct nlmsghdr *n, void *reply, size_t rlen)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	char buf[16384];	/* a device's RTM_NEWLINK is a few KiB */
+	int s, ret = -1;
+	ssize_t len;
+
+	s = nsfd >= 0 ? socket_in(nsfd, AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE) :
+			socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (s < 0)
+		return -1;
+	n->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
+	n->nlmsg_seq = 1;
+	if (sendto(s, n, n->nlmsg_len, 0, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		goto out;
+	while ((len = recv(s, buf, sizeof(buf), 0)) > 0) {
+		struct nlmsghdr *h = (void *)buf;
+
+		for (; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
+			if (h->nlmsg_type != NLMSG_ERROR) {
+				if (reply)
+					memcpy(reply, h, h->nlmsg_len < rlen ? h->nlmsg_len : rlen);
+				continue;
+			}
+			errno = -((struct nlmsgerr *)NLMSG_DATA(h))->error;
+			ret = errno ? -1 : 0;
+			goto out;
+		}
+	}
+out:
+	close(s);
+	return ret;
+}
+
+static int nl_talk(int nsfd, struct nlmsghdr *n)
+{
+	return nl_talk_reply(nsfd, n, NULL, 0);
+}
+
+/*
+ * The index (0 if none) and MAC of device @name in @nsfd, by rtnetlink:
+ * if_nametoindex() and the SIOCGIF* ioctls ask for module "netdev-NAME"
+ * when there is no such device, a modprobe of seconds under the debug
+ * kernel (and devices come and go here).
+ */
+static int nl_getlink(int nsfd, const char *name, unsigned char *mac)
+{
+	struct nlreq r = {
+		.n = { .nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg)),
+		       .nlmsg_type = RTM_GETLINK },
+		.i = { .ifi_family = AF_UNSPEC },
+	};
+	union {
+		struct nlreq r;
+		char buf[8192];
+	} a;
+	struct rtattr *rta;
+	int len;
+
+	nla_put(&r, IFLA_IFNAME, name, strlen(name) + 1);
+	memset(&a, 0, sizeof(a));
+	if (nl_talk_reply(nsfd, &r.n, &a, sizeof(a)) || a.r.n.nlmsg_type != RTM_NEWLINK)
+		return 0;
+	len = IFLA_PAYLOAD(&a.r.n);
+	if (len > (int)(sizeof(a) - NLMSG_LENGTH(sizeof(struct ifinfomsg))))
+		len = sizeof(a) - NLMSG_LENGTH(sizeof(struct ifinfomsg));
+	for (rta = IFLA_RTA(&a.r.i); mac && RTA_OK(rta, len); rta = RTA_NEXT(rta, len))
+		if (rta->rta_type == IFLA_ADDRESS && RTA_PAYLOAD(rta) >= 6)
+			memcpy(mac, RTA_DATA(rta), 6);
+	return a.r.i.ifi_index;
+}
+
+static int ifindex_in(int nsfd, const char *ifname)
+{
+	return nl_getlink(nsfd, ifname, NULL);
+}
+
+/* ip link add @name type @kind [peer name @peer [netns @peer_ns]] */
+static int nl_link_add(const char *name, const char *kind, const char *peer, int peer_ns)
+{
+	struct nlreq r = {
+		.n = { .nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg)),
+		       .nlmsg_type = RTM_NEWLINK,
+		       .nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL },
+		.i = { .ifi_family = AF_UNSPEC },
+	};
+	struct rtattr *info, *data, *pinfo;
+	struct ifinfomsg pi = { .ifi_family = AF_UNSPEC };
+
+	nla_put(&r, IFLA_IFNAME, name, strlen(name) + 1);
+	info = nla_put(&r, IFLA_LINKINFO, NULL, 0);
+	nla_put(&r, IFLA_INFO_KIND, kind, strlen(kind) + 1);
+	if (!peer) {
+		nla_end(&r, info);
+		return nl_talk(-1, &r.n);
+	}
+	data = nla_put(&r, IFLA_INFO_DATA, NULL, 0);
+	pinfo = nla_put(&r, VETH_INFO_PEER, &pi, sizeof(pi));
+	nla_put(&r, IFLA_IFNAME, peer, strlen(peer) + 1);
+	if (peer_ns >= 0)
+		nla_put(&r, IFLA_NET_NS_FD, &peer_ns, 4);
+	nla_end(&r, pinfo);
+	nla_end(&r, data);
+	nla_end(&r, info);
+	return nl_talk(-1, &r.n);
+}
+
+/* ip link del @name, in @nsfd */
+static int nl_link_del(int nsfd, const char *name)
+{
+	struct nlreq r = {
+		.n = { .nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg)),
+		       .nlmsg_type = RTM_DELLINK },
+		.i = { .ifi_family = AF_UNSPEC },
+	};
+
+	nla_put(&r, IFLA_IFNAME, name, strlen(name) + 1);
+	return nl_talk(nsfd, &r.n);
+}
+
+/* ip link set @name netns @to, from @nsfd */
+static int nl_link_move(int nsfd, const char *name, int to)
+{
+	struct nlreq r = {
+		.n = { .nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg)),
+		       .nlmsg_type = RTM_NEWLINK },
+		.i = { .ifi_family = AF_UNSPEC },
+	};
+
+	nla_put(&r, IFLA_IFNAME, name, strlen(name) + 1);
+	nla_put(&r, IFLA_NET_NS_FD, &to, 4);
+	return nl_talk(nsfd, &r.n);
+}
+
+/* ip addr add|del @addr/24 dev @name, in @nsfd */
+static int nl_addr(int nsfd, const char *name, __be32 addr, int del)
+{
+	struct nlreq r = {
+		.n = { .nlmsg_len = NLMSG_LENGTH(sizeof(struct ifaddrmsg)),
+		       .nlmsg_type = del ? RTM_DELADDR : RTM_NEWADDR,
+		       .nlmsg_flags = del ? 0 : NLM_F_CREATE | NLM_F_EXCL },
+		.a = { .ifa_family = AF_INET, .ifa_prefixlen = 24 },
+	};
+
+	r.a.ifa_index = ifindex_in(nsfd, name);
+	if (!r.a.ifa_index)
+		return -1;
+	nla_put(&r, IFA_LOCAL, &addr, 4);
+	nla_put(&r, IFA_ADDRESS, &addr, 4);
+	return nl_talk(nsfd, &r.n);
+}
+
+/* ip link set @name up|down, or mtu @mtu (if not 0), in @nsfd */
+static int link_set(int nsfd, const char *name, int up, int mtu)
+{
+	struct nlreq r = {
+		.n = { .nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg)),
+		       .nlmsg_type = RTM_NEWLINK },
+		.i = { .ifi_family = AF_UNSPEC },
+	};
+
+	nla_put(&r, IFLA_IFNAME, name, strlen(name) + 1);
+	if (mtu) {
+		nla_put(&r, IFLA_MTU, &mtu, 4);
+	} else {
+		r.i.ifi_change = IFF_UP;
+		r.i.ifi_flags = up ? IFF_UP : 0;
+	}
+	return nl_talk(nsfd, &r.n);
 }
 
 /* Re-read the names and addresses the link process may have changed. */
@@ -1747,31 +2041,27 @@ static void net_refresh(void)
 	static const char *const names[NIC_NDEVS] = {
 		"fz0", "fz2", "fzd0", "fzd1", "fzd2", "fzd3",
 	};
-	int i, s;
+	int i;
 
 	for (i = 0; i < NIC_NDEVS; i++)
-		sh->ifindex[i] = if_nametoindex(names[i]);
-	s = socket(AF_INET, SOCK_DGRAM, 0);
-	get_mac(s, "fz0", sh->mac0);
-	if (s >= 0)
-		close(s);
-	s = socket_in(ns_peer, AF_INET, SOCK_DGRAM, 0);
-	get_mac(s, "fz1", sh->peer_mac[0]);
-	get_mac(s, "fz3", sh->peer_mac[1]);
-	if (s >= 0)
-		close(s);
+		sh->ifindex[i] = nl_getlink(-1, names[i], i ? NULL : sh->mac0);
+	nl_getlink(ns_peer, "fz1", sh->peer_mac[0]);
+	nl_getlink(ns_peer, "fz3", sh->peer_mac[1]);
 }
 
 /* The veth pair @k (0: fz0/fz1, 1: fz2/fz3), addressed and up. */
 static int make_pair(int k)
 {
-	if (sh_ns(-1, "ip link add fz%d type veth peer name fz%d netns /proc/%d/fd/%d",
-		  2 * k, 2 * k + 1, getpid(), ns_peer))
+	char a[8], b[8];
+
+	snprintf(a, sizeof(a), "fz%d", 2 * k);
+	snprintf(b, sizeof(b), "fz%d", 2 * k + 1);
+	if (nl_link_add(a, "veth", b, ns_peer))
 		return -1;
-	sh_ns(-1, "ip addr add 10.77.%d.1/24 dev fz%d && ip link set fz%d up",
-	      k, 2 * k, 2 * k);
-	sh_ns(ns_peer, "ip addr add 10.77.%d.2/24 dev fz%d && ip link set fz%d up",
-	      k, 2 * k + 1, 2 * k + 1);
+	if (!nl_addr(-1, a, k ? ADDR1 : ADDR0, 0))
+		link_set(-1, a, 1, 0);
+	if (!nl_addr(ns_peer, b, k ? PEER1 : PEER0, 0))
+		link_set(ns_peer, b, 1, 0);
 	return 0;
 }
 
@@ -1789,7 +2079,7 @@ static int nic_attach(int fd, int detach, int ifindex)
  */
 static int net_setup(void)
 {
-	int fd, i;
+	int fd, i, dummy;
 
 	if (unshare(CLONE_NEWNET)) {
 		printf("# nic: unshare(CLONE_NEWNET): %s\n", strerror(errno));
@@ -1801,18 +2091,29 @@ static int net_setup(void)
 		return -1;
 	}
 	ns_peer = open("/proc/self/ns/net", O_RDONLY);
-	sh_ns(-1, "ip link set lo up");
+	link_set(-1, "lo", 1, 0);
 	if (ns_fuzz < 0 || ns_peer < 0 || setns(ns_fuzz, CLONE_NEWNET)) {
 		printf("# nic: namespaces: %s\n", strerror(errno));
 		return -1;
 	}
-	sh_ns(-1, "ip link set lo up; modprobe veth; modprobe dummy");
+	link_set(-1, "lo", 1, 0);
+	/* (veth.ko and dummy.ko, if modules, load themselves: "rtnl-link-veth") */
 	if (make_pair(0) || make_pair(1)) {
 		printf("# nic: no veth pair (ip link add ... type veth failed)\n");
 		return -1;
 	}
-	for (i = 0; i < 4; i++)
-		sh_ns(-1, "ip link add fzd%d type dummy && ip link set fzd%d up", i, i);
+	for (i = 0, dummy = 1; i < 4; i++) {
+		char name[8], peer[8];
+
+		/* dummies, or veth pairs with the other end in the peer namespace */
+		snprintf(name, sizeof(name), "fzd%d", i);
+		snprintf(peer, sizeof(peer), "fze%d", i);
+		if (dummy && nl_link_add(name, "dummy", NULL, -1))
+			dummy = 0;	/* no dummy driver (the debug kernel) */
+		net_dummies = dummy;
+		if (dummy || !nl_link_add(name, "veth", peer, ns_peer))
+			link_set(-1, name, 1, 0);
+	}
 	net_refresh();
 	fd = open(EXO_DEVICE, O_RDWR);
 	if (fd < 0 || nic_attach(fd, 0, sh->ifindex[0])) {
@@ -1847,10 +2148,25 @@ static void net_detach_all(void)
 
 /* ---- the traffic source (peer namespace) ------------------------------------------ */
 
+/*
+ * Long profile: a side process keeps pace with the workers rather than
+ * the clock (under a debug kernel a packet costs more than many calls):
+ * wait until @calls more calls have been made since *@mark.
+ */
+static void side_pace(unsigned long *mark, unsigned long calls)
+{
+	if (!LONG)
+		return;
+	while (!sh->stop && sh->calls < *mark + calls)
+		usleep(20000);
+	*mark = sh->calls;
+}
+
 static void traffic_main(void)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET };
-	int udp, icmp, raw, pkt, exo, i, n;
+	int udp, icmp, raw, pkt, exo, i, n, pidx[2];
+	unsigned long mark = 0;
 	__u8 buf[2048];
 
 	prctl_pdeathsig();
@@ -1872,8 +2188,9 @@ static void traffic_main(void)
 		 * namespace must leave the other's device alone.
 		 */
 		if (exo >= 0 && one_in(200))
-			nic_attach(exo, !one_in(3), if_nametoindex(one_in(3) ? "fz3" : "fz1"));
+			nic_attach(exo, !one_in(3), nl_getlink(-1, one_in(3) ? "fz3" : "fz1", NULL));
 		n = 1 + rn(8);
+		pidx[0] = pidx[1] = -1;		/* looked up once a burst, if needed */
 		for (i = 0; i < n; i++) {
 			int k = one_in(6), plen, len, r = rn(20);
 			__be32 dst;
@@ -1915,7 +2232,8 @@ static void traffic_main(void)
 			} else {			/* a whole Ethernet frame */
 				struct sockaddr_ll sll = {
 					.sll_family = AF_PACKET,
-					.sll_ifindex = if_nametoindex(k ? "fz3" : "fz1"),
+					.sll_ifindex = pidx[k] >= 0 ? pidx[k] :
+						       (pidx[k] = nl_getlink(-1, k ? "fz3" : "fz1", NULL)),
 					.sll_halen = 6,
 				};
 				int proto = one_in(3) ? IPPROTO_ICMP : one_in(3) ?
@@ -1943,9 +2261,10 @@ static void traffic_main(void)
 		while (recv(icmp, buf, sizeof(buf), MSG_DONTWAIT) > 0)
 			;
 		usleep(500 + rn(4000));
+		side_pace(&mark, n * PKT_CALLS);
 	}
 	for (i = 0; exo >= 0 && i < 2; i++)
-		nic_attach(exo, 1, if_nametoindex(i ? "fz3" : "fz1"));
+		nic_attach(exo, 1, nl_getlink(-1, i ? "fz3" : "fz1", NULL));
 	_exit(0);
 }
 
@@ -1979,6 +2298,8 @@ static void link_main(void)
 {
 	static const int mtus[] = { 68, 576, 1280, 1400, 1500, 1792, 1806, 9000 };
 	long long seen = 0, claimed = 0;
+	unsigned long long t0;
+	unsigned long mark = 0;
 	int fd, k;
 
 	prctl_pdeathsig();
@@ -1986,28 +2307,38 @@ static void link_main(void)
 	fd = open(EXO_DEVICE, O_RDWR);
 	while (!sh->stop) {
 		usleep(200000 + rn(500000));
+		side_pace(&mark, LINK_CALLS);
 		sample_rx(&seen, &claimed);
 		if (sh->stop)
 			break;
-		switch (k = rn(24)) {
+		t0 = now_ns();
+		k = rn(24);
+		sh->link_kind = k <= 2 ? L_MTU : k <= 4 ? L_DOWNUP : k == 5 ? L_DEL :
+				k == 6 ? L_MOVE : k == 7 ? L_DETACH : k == 9 ? L_DEL2 :
+				k == 10 ? L_ADDR : L_ATTACH;
+		sh->link_busy = t0;
+		switch (k) {
 		case 0: case 1: case 2:		/* MTU of either end */
 			k = L_MTU;
 			if (one_in(2))
-				sh_ns(-1, "ip link set fz0 mtu %d", mtus[rn(8)]);
+				link_set(-1, "fz0", 0, mtus[rn(8)]);
 			else
-				sh_ns(ns_peer, "ip link set fz1 mtu %d", mtus[rn(8)]);
+				link_set(ns_peer, "fz1", 0, mtus[rn(8)]);
 			break;
 		case 3: case 4:			/* down and up */
 			k = L_DOWNUP;
-			if (one_in(2))
-				sh_ns(-1, "ip link set fz0 down; sleep 0.0%d; ip link set fz0 up",
-				      (int)rn(10));
-			else
-				sh_ns(ns_peer, "ip link set fz1 down; ip link set fz1 up");
+			if (one_in(2)) {
+				link_set(-1, "fz0", 0, 0);
+				usleep(rn(10) * 10000);
+				link_set(-1, "fz0", 1, 0);
+			} else {
+				link_set(ns_peer, "fz1", 0, 0);
+				link_set(ns_peer, "fz1", 1, 0);
+			}
 			break;
 		case 5:				/* ip link del, then a new pair */
 			k = L_DEL;
-			sh_ns(-1, "ip link del fz0");
+			nl_link_del(-1, "fz0");
 			usleep(rn(50000));
 			make_pair(0);
 			net_refresh();
@@ -2016,10 +2347,10 @@ static void link_main(void)
 			break;
 		case 6:				/* to the peer namespace and back */
 			k = L_MOVE;
-			sh_ns(-1, "ip link set fz0 netns /proc/%d/fd/%d", getpid(), ns_peer);
-			sh_ns(ns_peer, "ip link set fz0 netns /proc/%d/fd/%d && true",
-			      getpid(), ns_fuzz);
-			sh_ns(-1, "ip addr add 10.77.0.1/24 dev fz0; ip link set fz0 up");
+			nl_link_move(-1, "fz0", ns_peer);
+			nl_link_move(ns_peer, "fz0", ns_fuzz);
+			nl_addr(-1, "fz0", ADDR0, 0);
+			link_set(-1, "fz0", 1, 0);
 			net_refresh();
 			if (fd >= 0 && one_in(2))
 				nic_attach(fd, 0, sh->ifindex[0]);
@@ -2034,14 +2365,15 @@ static void link_main(void)
 			break;
 		case 9:				/* the second pair goes and comes back */
 			k = L_DEL2;
-			sh_ns(-1, "ip link del fz2");
+			nl_link_del(-1, "fz2");
 			make_pair(1);
 			net_refresh();
 			break;
 		case 10:			/* fz0's address goes and comes back */
 			k = L_ADDR;
-			sh_ns(-1, "ip addr flush dev fz0; sleep 0.0%d; ip addr add 10.77.0.1/24 dev fz0",
-			      (int)rn(10));
+			nl_addr(-1, "fz0", ADDR0, 1);
+			usleep(rn(10) * 10000);
+			nl_addr(-1, "fz0", ADDR0, 0);
 			break;
 		default:			/* keep fz0 attached most of the time */
 			k = L_ATTACH;
@@ -2051,6 +2383,8 @@ static void link_main(void)
 			break;
 		}
 		__atomic_fetch_add(&sh->link_ops[k], 1, __ATOMIC_RELAXED);
+		sh->link_ns[k] += now_ns() - t0;
+		sh->link_busy = 0;
 	}
 	_exit(0);
 }
@@ -2103,7 +2437,7 @@ static void anomaly(const char *fmt, ...)
 /* Copy to or from pages that may be revoked (SIGBUS) or unmapped (SIGSEGV). */
 static int guarded_copy(void *dst, const void *src, size_t n)
 {
-	if (sigsetjmp(touch_jmp, 1)) {
+	if (sigsetjmp(touch_jmp, 0)) {
 		__atomic_fetch_add(&sh->expected_faults, 1, __ATOMIC_RELAXED);
 		return -1;
 	}
@@ -2121,7 +2455,7 @@ static int get32(volatile __u32 *p, __u32 *v)
 /* A store-release of @v, as a libOS advancing an index would. */
 static void put32(volatile __u32 *p, __u32 v)
 {
-	if (sigsetjmp(touch_jmp, 1)) {
+	if (sigsetjmp(touch_jmp, 0)) {
 		__atomic_fetch_add(&sh->expected_faults, 1, __ATOMIC_RELAXED);
 		return;
 	}
@@ -2130,16 +2464,21 @@ static void put32(volatile __u32 *p, __u32 v)
 	in_touch = 0;
 }
 
-static void nflow_add(const struct exo_flow_alloc *a)
+/*
+ * Remember flow @a of env @env; @known: made exactly as @a says (not a
+ * raced call: the kernel may have read other values than @a shows now),
+ * else kept as a handle whose flow is unknown (proto 0).
+ */
+static void nflow_add(const struct exo_flow_alloc *a, int env, int known)
 {
 	int i = nnflows < NFLOWS ? nnflows++ : (int)rn(NFLOWS);
 
 	/* tell the traffic source where to send */
-	if (a->laddr == ADDR0 || a->laddr == ADDR1)
+	if (known && (a->laddr == ADDR0 || a->laddr == ADDR1))
 		sh->ports[rn(64)] = (a->laddr == ADDR1) << 16 | a->lport;
 
 	nflows[i] = (struct nflow){
-		.cap = a->cap, .env = cur, .proto = a->proto,
+		.cap = a->cap, .env = env, .proto = known ? a->proto : 0,
 		.lport = a->lport, .rport = a->rport,
 		.laddr = a->laddr, .raddr = a->raddr,
 	};
@@ -2303,9 +2642,14 @@ static void nic_forget_env(int idx)
 		if (nbs[i].used && nbs[i].env == idx)
 			nb_release(i, 0);
 	for (i = 0; i < nnflows; i++) {
-		if (nflows[i].env == idx && !one_in(8)) {
+		if (nflows[i].env != idx)
+			continue;
+		if (!one_in(8)) {
 			nflows[i] = nflows[--nnflows];
 			i--;
+		} else {
+			/* kept, stale: in the env opened next in this slot it names another object */
+			nflows[i].proto = 0;
 		}
 	}
 }
@@ -2374,6 +2718,7 @@ static void op_flow_alloc(void)
 	};
 	struct exo_flow_alloc *a = (void *)argpage;
 	int k = one_in(6);	/* fz2 instead of fz0 */
+	int fd, env;
 
 	memset(a, 0, sizeof(*a));
 	a->flags = pick_flags(0);
@@ -2415,10 +2760,15 @@ static void op_flow_alloc(void)
 	}
 	if (one_in(20))
 		a->__reserved = rnd();
-	if (do_ioctl(pick_fd(), EXO_IOC_FLOW_ALLOC, sizeof(*a), rf, 4) == 0) {
+	fd = pick_fd();
+	if (do_ioctl(fd, EXO_IOC_FLOW_ALLOC, sizeof(*a), rf, 4) == 0) {
 		if (one_in(4))		/* for the generic calls to close */
 			add_cap(a->cap);
-		nflow_add(a);
+		/* the env it was made in (pick_fd() may pick another) */
+		for (env = 0; env <= MAX_FDS && fds[env] != fd; env++)
+			;
+		if (env <= MAX_FDS)
+			nflow_add(a, env, ioctl_plain);
 	}
 }
 
@@ -2426,11 +2776,11 @@ static void op_flow_alloc(void)
 
 static __u32 good_geom(void)
 {
-	if (one_in(400))
+	if (one_in(LONG ? 4000 : 400))		/* long profile: big rings rarer */
 		return EXO_NIC_MAX_RING_FRAMES;
-	if (one_in(60))
+	if (one_in(LONG ? 240 : 60))
 		return 64;
-	return 1U << rn(4);
+	return 1U << rn(LONG ? 3 : 4);
 }
 
 static __u32 bad_geom(void)
@@ -2550,7 +2900,7 @@ static struct nflow *mint_flow(int fd)
 			count_call(0);
 			if (one_in(4))		/* for the generic calls to close */
 				add_cap(a.cap);
-			nflow_add(&a);
+			nflow_add(&a, cur, 1);
 			return own_flow(1);
 		}
 		count_call(-1);
@@ -2573,7 +2923,7 @@ static void op_nic_bind(void)
 	};
 	struct exo_nic_bind *a = (void *)argpage;
 	exo_cap_t *h = (exo_cap_t *)scratch, *fr;
-	int fd = fds[cur], slot, bad = one_in(3), defect = -1, i, ret;
+	int fd = fds[cur], slot, bad = one_in(3), defect = -1, i, ret, bfd, plain;
 	struct exo_frame_alloc fa = { .size = sizeof(fa) };
 	unsigned long addr = 0;
 	struct nflow *f;
@@ -2667,8 +3017,10 @@ static void op_nic_bind(void)
 		a->frames = pick_ptr(h, sizeof(*h) * n);
 	race_extra = (unsigned char *)&h[rn(nalloc)];
 	race_extra_width = 8;
-	ret = do_ioctl(one_in(20) ? pick_fd() : fd, EXO_IOC_NIC_BIND, sizeof(*a), rf, 4);
-	if (ret && ioctl_plain && f && a->flow == f->cap && !bad)
+	bfd = one_in(20) ? pick_fd() : fd;
+	ret = do_ioctl(bfd, EXO_IOC_NIC_BIND, sizeof(*a), rf, 4);
+	plain = ioctl_plain && bfd == fd;	/* as built, in this env */
+	if (ret && plain && f && a->flow == f->cap && !bad)
 		flow_gone(a->flow, cur, errno);
 	if (ret) {
 		if (addr) {
@@ -2680,7 +3032,7 @@ static void op_nic_bind(void)
 		free(fr);
 		return;
 	}
-	if (ioctl_plain && a->frames == (uintptr_t)h &&
+	if (plain && a->frames == (uintptr_t)h &&
 	    (defect == D_REPEAT || defect == D_RDONLY || defect == D_NONFRAME ||
 	     defect == D_TOMB || defect == D_FLOW))
 		anomaly("NIC_BIND accepted a frame array with defect %d", defect);
@@ -2697,7 +3049,7 @@ static void op_nic_bind(void)
 	 * mappings of this slot's addresses reach the new frames (bindings
 	 * belong to the env), and it writes garbage there.
 	 */
-	if (addr && ioctl_plain && a->frames == (uintptr_t)h && nalloc == n &&
+	if (addr && plain && a->frames == (uintptr_t)h && nalloc == n &&
 	    !bg_pid && !fork_depth) {
 		struct exo_nic_ring r;
 
@@ -2707,9 +3059,10 @@ static void op_nic_bind(void)
 		     r.data_off != EXO_NIC_DATA_OFF || r.rx_tail || r.tx_head ||
 		     (nbs[slot].f.proto && (r.proto != nbs[slot].f.proto ||
 					    r.lport != nbs[slot].f.lport))))
-			anomaly("ring header after NIC_BIND rx %u tx %u: rx_slots %u tx_slots %u slot_size %u data_off %u rx_tail %u tx_head %u proto %u lport %u",
+			anomaly("ring header after NIC_BIND rx %u tx %u: rx_slots %u tx_slots %u slot_size %u data_off %u rx_tail %u tx_head %u proto %u lport %u (the flow bound: proto %u lport %u)",
 				rx, tx, r.rx_slots, r.tx_slots, r.slot_size,
-				r.data_off, r.rx_tail, r.tx_head, r.proto, r.lport);
+				r.data_off, r.rx_tail, r.tx_head, r.proto, r.lport,
+				nbs[slot].f.proto, nbs[slot].f.lport);
 	}
 }
 
@@ -3348,6 +3701,24 @@ static void op_nic_kill(void)
 
 /* ---- NIC: a background child on the same bindings ------------------------------------------ */
 
+/* Reap child @pid (waitpid flags @flags) for op kind @op: its CPU time is the op's. */
+static pid_t reap(pid_t pid, int *st, int flags, int op)
+{
+	struct rusage ru;
+	pid_t r = wait4(pid, st, flags, &ru);
+
+	if (r == pid)
+		__atomic_fetch_add(&sh->spawn_cpu[op],
+				   (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000ULL +
+				   (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000ULL,
+				   __ATOMIC_RELAXED);
+	return r;
+}
+
+static int op_index(void (*fn)(void));
+static void op_nic_bg(void);
+static void op_nic_netns(void);
+
 static void reap_bg(int kill9)
 {
 	int st;
@@ -3356,7 +3727,7 @@ static void reap_bg(int kill9)
 		return;
 	if (kill9)
 		kill(bg_pid, SIGKILL);
-	if (waitpid(bg_pid, &st, kill9 ? 0 : WNOHANG) != bg_pid)
+	if (reap(bg_pid, &st, kill9 ? 0 : WNOHANG, op_index(op_nic_bg)) != bg_pid)
 		return;
 	if (WIFSIGNALED(st) && WTERMSIG(st) != SIGKILL) {
 		fprintf(stderr, "# background child of worker %d died by signal %d\n",
@@ -3422,7 +3793,8 @@ static void op_nic_netns(void)
 	pid_t pid;
 	int st;
 
-	if (fork_depth || geteuid() || ns_fuzz < 0 || !one_in(6))
+	if (fork_depth || geteuid() || ns_fuzz < 0 || !one_in(6) ||
+	    !op_gate(cur_op, NETNS_EVERY))
 		return;
 	pid = fork();
 	if (pid < 0)
@@ -3440,13 +3812,13 @@ static void op_nic_netns(void)
 		/* room for two more devices: drop dummies of the fuzz namespace */
 		for (i = 0; i < 2 && fd >= 0; i++)
 			nic_attach(fd, 1, sh->ifindex[2 + rn(4)]);
-		if (fd < 0 || unshare(CLONE_NEWNET) ||
-		    sh_ns(-1, "ip link add fy0 type veth peer name fy1 && "
-			  "ip addr add 10.78.0.1/24 dev fy0 && ip addr add 10.78.0.2/24 dev fy1 && "
-			  "ip link set fy0 up && ip link set fy1 up"))
+		if (fd < 0 || unshare(CLONE_NEWNET) || nl_link_add("fy0", "veth", "fy1", -1) ||
+		    nl_addr(-1, "fy0", htonl(0x0a4e0001), 0) ||
+		    nl_addr(-1, "fy1", htonl(0x0a4e0002), 0) ||
+		    link_set(-1, "fy0", 1, 0) || link_set(-1, "fy1", 1, 0))
 			_exit(0);
-		ia = if_nametoindex("fy0");
-		ib = if_nametoindex("fy1");
+		ia = nl_getlink(-1, "fy0", NULL);
+		ib = nl_getlink(-1, "fy1", NULL);
 		count_call(nic_attach(fd, 0, ia));
 		count_call(nic_attach(fd, 0, ib));
 		if (!netns_bind(fd, 0, ia, htonl(0x0a4e0001), port) &&
@@ -3477,7 +3849,7 @@ static void op_nic_netns(void)
 		}
 		bg_run(20 + rn(80));
 		if (one_in(3))
-			sh_ns(-1, "ip link del fy0");
+			nl_link_del(-1, "fy0");
 		_exit(0);
 	}
 	count_call(0);
@@ -3485,7 +3857,8 @@ static void op_nic_netns(void)
 		usleep(rn(300000));
 		kill(pid, SIGKILL);
 	}
-	if (waitpid(pid, &st, 0) == pid && WIFSIGNALED(st) && WTERMSIG(st) != SIGKILL) {
+	if (reap(pid, &st, 0, op_index(op_nic_netns)) == pid && WIFSIGNALED(st) &&
+	    WTERMSIG(st) != SIGKILL) {
 		fprintf(stderr, "# netns child of worker %d died by signal %d\n",
 			worker_idx, WTERMSIG(st));
 		__atomic_fetch_add(&sh->crashes, 1, __ATOMIC_RELAXED);
@@ -3505,6 +3878,8 @@ static void op_nic_bg(void)
 		count_call(0);
 		return;
 	}
+	if (!op_gate(cur_op, BG_EVERY))
+		return;
 	pid = fork();
 	if (pid < 0)
 		return;
@@ -3560,7 +3935,7 @@ static void op_fork(int depth)
 		usleep(rn(3000));
 		kill(pid, SIGKILL);
 	}
-	if (waitpid(pid, &st, 0) != pid)
+	if (reap(pid, &st, 0, cur_op) != pid)
 		return;
 	if (WIFSIGNALED(st) && WTERMSIG(st) != SIGKILL) {
 		fprintf(stderr, "# child of worker %d died by signal %d\n",
@@ -3575,6 +3950,7 @@ static const struct {
 	op_fn fn;
 	int weight;
 	int extent;		/* 1: extent op, 2: NIC op */
+	int lweight;		/* long profile: the weight, if not @weight */
 } ops[] = {
 	{ op_open, 3, 0 },
 	{ op_features, 2, 0 },
@@ -3599,11 +3975,11 @@ static const struct {
 	{ op_extent_free, 2, 1 },
 	{ op_extent_reclaim, 2, 1 },
 	{ op_extent_io, 4, 1 },
-	{ op_mmap_region, 6, 0 },
-	{ op_munmap_region, 3, 0 },
+	{ op_mmap_region, 6, 0, 3 },	/* mmap + munmap: 10+ ms under the debug kernel */
+	{ op_munmap_region, 3, 0, 1 },	/* 10 ms */
 	{ op_mprotect_region, 2, 0 },
 	{ op_mremap_region, 1, 0 },
-	{ op_touch, 6, 0 },
+	{ op_touch, 6, 0, 2 },		/* a SIGBUS: 4 ms */
 	{ op_madvise, 2, 0 },
 	{ op_dup, 1, 0 },
 	{ op_info, 3, 0 },
@@ -3614,7 +3990,7 @@ static const struct {
 	{ op_nic_attach, 2, 2 },
 	{ op_nic_detach, 1, 2 },
 	{ op_flow_alloc, 4, 2 },
-	{ op_nic_bind, 4, 2 },
+	{ op_nic_bind, 4, 2, 1 },	/* ~10 calls, a dozen frames: 20+ ms */
 	{ op_nic_unbind, 2, 2 },
 	{ op_nic_filter, 3, 2 },
 	{ op_nic_tx, 5, 2 },
@@ -3681,6 +4057,30 @@ static const char *const op_names[] = {
 };
 
 
+/*
+ * The thread's CPU time is a system call to read (the wall clock is not):
+ * one op in CPU_EVERY is sampled (@c0 not 0), its CPU time counted
+ * CPU_EVERY times.
+ */
+#define CPU_EVERY	8
+#define CPU_SAMPLE(k)	((k) % CPU_EVERY ? 0 : cpu_ns())
+
+/* Add the time since @t0 (CPU time since @c0) to op kind @op: a worker's own, or a child's. */
+static void op_time(int op, unsigned long long t0, unsigned long long c0)
+{
+	unsigned long long d = now_ns() - t0, c = c0 ? (cpu_ns() - c0) * CPU_EVERY : 0;
+
+	if (fork_depth) {
+		__atomic_fetch_add(&sh->kid_ns[op], d, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&sh->kid_cpu[op], c, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&sh->kid_runs[op], 1, __ATOMIC_RELAXED);
+	} else {
+		__atomic_fetch_add(&sh->op_ns[op], d, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&sh->op_cpu[op], c, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&sh->op_runs[op], 1, __ATOMIC_RELAXED);
+	}
+}
+
 /* The background child: transmit, receive, wait, close and revoke, on the worker's bindings. */
 static void bg_run(int n)
 {
@@ -3689,6 +4089,7 @@ static void bg_run(int n)
 		op_wait, op_nic_stat, op_nic_uring, op_nic_filter, op_nic_unbind,
 		op_nic_kill,
 	};
+	unsigned long long t0, c0;
 
 	while (n--) {
 		op_fn fn = fns[rn(sizeof(fns) / sizeof(fns[0]))];
@@ -3698,8 +4099,42 @@ static void bg_run(int n)
 			cur = NIC_ENV;
 		for (cur_op = 0; cur_op < (int)NOPS && ops[cur_op].fn != fn; cur_op++)
 			;
+		t0 = now_ns();
+		c0 = CPU_SAMPLE(n);
 		fn();
+		op_time(cur_op, t0, c0);
 	}
+}
+
+static int op_index(void (*fn)(void))
+{
+	int i;
+
+	for (i = 0; i < (int)NOPS && ops[i].fn != fn; i++)
+		;
+	return i;
+}
+
+/*
+ * Long profile: may op kind @i (NOPS: fork) run now?  At most one per
+ * @every calls, whichever worker asks first (then the next may run
+ * @every calls later).
+ */
+static int op_gate(int i, unsigned long every)
+{
+	unsigned long now = sh->calls, next;
+
+	if (!LONG || !every)
+		return 1;
+	next = __atomic_load_n(&sh->op_next[i], __ATOMIC_RELAXED);
+	return now >= next &&
+	       __atomic_compare_exchange_n(&sh->op_next[i], &next, now + every, 0,
+					   __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+}
+
+static int op_weight(unsigned int i)
+{
+	return LONG && ops[i].lweight ? ops[i].lweight : ops[i].weight;
 }
 
 static int op_enabled(unsigned int i)
@@ -3707,21 +4142,29 @@ static int op_enabled(unsigned int i)
 	return ops[i].extent == 1 ? use_extent : ops[i].extent == 2 ? use_nic : 1;
 }
 
+/*
+ * Run ops: @n of them in a child (@depth > 0); in a worker (@depth 0),
+ * until the workers and their children have made @n calls in all.
+ */
 static void run_ops(long n, int depth)
 {
+	unsigned long long t0, c0;
 	int total = 0;
 	unsigned int i;
 	long k;
 
 	for (i = 0; i < NOPS; i++)
 		if (op_enabled(i))
-			total += ops[i].weight;
-	for (k = 0; k < n; k++) {
+			total += op_weight(i);
+	for (k = 0; depth ? k < n : (long)sh->calls < n; k++) {
 		int w;
 
-		if (one_in(400)) {
+		if (one_in(400) && op_gate(NOPS, FORK_EVERY)) {
 			cur_op = NOPS;		/* counted as "fork" */
+			t0 = now_ns();
+			c0 = CPU_SAMPLE(k);
 			op_fork(depth);
+			op_time(NOPS, t0, c0);
 			continue;
 		}
 		choose_env();
@@ -3729,7 +4172,7 @@ static void run_ops(long n, int depth)
 		for (i = 0; i < NOPS; i++) {
 			if (!op_enabled(i))
 				continue;
-			w -= ops[i].weight;
+			w -= op_weight(i);
 			if (w < 0)
 				break;
 		}
@@ -3740,7 +4183,10 @@ static void run_ops(long n, int depth)
 		if (ops[i].extent == 2 && fds[NIC_ENV] >= 0 && !one_in(3))
 			cur = NIC_ENV;
 		cur_op = i;
+		t0 = now_ns();
+		c0 = CPU_SAMPLE(k);
 		ops[i].fn();
+		op_time(i, t0, c0);
 	}
 }
 
@@ -3755,6 +4201,7 @@ static void *map_anon(int prot)
 	return p;
 }
 
+/* Worker @idx: ops until the workers have made @calls calls in all. */
 static void worker(int idx, long calls)
 {
 	pthread_t t;
@@ -3816,6 +4263,14 @@ static void worker(int idx, long calls)
 	}
 	run_ops(calls, 0);
 	reap_bg(1);
+	if (use_race) {
+		clockid_t cl;
+		struct timespec ts;
+
+		if (!pthread_getcpuclockid(t, &cl) && !clock_gettime(cl, &ts))
+			__atomic_fetch_add(&sh->racer_cpu, ts.tv_sec * 1000000000ULL +
+					   ts.tv_nsec, __ATOMIC_RELAXED);
+	}
 	exit(0);	/* closes every env, kills the racer */
 }
 
@@ -3882,11 +4337,60 @@ static int dmesg_lines(void)
 	return n;
 }
 
+/*
+ * "# time by op (...): name=ms/cpu ms/runs/mean ms ...": the 16 op kinds
+ * that took longest (wall time), their CPU time (of the calling thread),
+ * how often they ran; then the rest summed.
+ */
+static void print_times(const char *what, const unsigned long long *ns,
+			const unsigned long long *cpu, const unsigned long long *spawn,
+			const unsigned long *runs)
+{
+	unsigned long long cpu_all = 0;
+	unsigned long long all = 0, shown = 0;
+	int idx[NOPS + 1], i, j, n = 0;
+
+	for (i = 0; i <= (int)NOPS; i++) {
+		all += ns[i];
+		cpu_all += cpu[i] + (spawn ? spawn[i] : 0);
+		if (!runs[i])
+			continue;
+		for (j = n++; j > 0 && ns[idx[j - 1]] < ns[i]; j--)
+			idx[j] = idx[j - 1];
+		idx[j] = i;
+	}
+	if (!n)
+		return;
+	printf("# %s (%.0f ms in all, %.0f ms CPU; ms/CPU ms/runs/mean ms):", what,
+	       all / 1e6, cpu_all / 1e6);
+	for (j = 0; j < n && j < 16; j++) {
+		i = idx[j];
+		shown += ns[i];
+		printf(" %s=%.0f/%.0f/%lu/%.2f", i == (int)NOPS ? "fork" : op_names[i],
+		       ns[i] / 1e6, (cpu[i] + (spawn ? spawn[i] : 0)) / 1e6, runs[i],
+		       ns[i] / 1e6 / runs[i]);
+	}
+	if (n > 16)
+		printf(" rest=%.0f", (all - shown) / 1e6);
+	printf("\n");
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: exo_fuzz [--calls N] [--procs P] [--seed S] "
-		"[--no-race] [--no-extent] [--no-nic] [--no-traffic] [--hang-secs S]\n");
+		"[--profile short|long] [--no-race] [--no-extent] [--no-nic] "
+		"[--no-traffic] [--hang-secs S]\n");
 	exit(2);
+}
+
+static int parse_profile(const char *s)
+{
+	if (!strcmp(s, "short"))
+		return 0;
+	if (!strcmp(s, "long"))
+		return 1;
+	usage();
+	return -1;
 }
 
 /* A live counter of debugfs totals by name, or -1. */
@@ -4016,7 +4520,6 @@ static void hang_report(void)
 }
 
 static int hang_secs = 120;
-static pid_t traffic_pid, links_pid;
 
 /* SIGKILL every process of ours but the side processes. */
 static void kill_ours(void)
@@ -4036,6 +4539,48 @@ static void kill_ours(void)
 		closedir(d);
 }
 
+static struct rusage ru_workers, ru_traffic, ru_links;
+
+static const char *const link_names[] = {
+	"mtu", "downup", "del", "move", "detach", "attach", "del2", "addr",
+};
+
+/*
+ * A link change that takes more than 10 s (rtnl held elsewhere, a device
+ * waiting for its last reference): print where the link process sleeps,
+ * for the first three such.
+ */
+static void link_watch(void)
+{
+	static unsigned long long seen;
+	static int dumps;
+	unsigned long long busy = sh->link_busy;
+	char path[64];
+
+	if (!links_pid || !busy || busy == seen || dumps >= 3 ||
+	    now_ns() - busy < 10000000000ULL)
+		return;
+	seen = busy;
+	dumps++;
+	printf("# link process: \"%s\" busy for %.0f s, in the kernel at:\n",
+	       link_names[sh->link_kind], (now_ns() - busy) / 1e9);
+	snprintf(path, sizeof(path), "/proc/%d/stack", links_pid);
+	print_file("#     ", path);
+	fflush(stdout);
+}
+
+static void ru_add(struct rusage *to, const struct rusage *ru)
+{
+	timeradd(&to->ru_utime, &ru->ru_utime, &to->ru_utime);
+	timeradd(&to->ru_stime, &ru->ru_stime, &to->ru_stime);
+}
+
+static double ru_secs(const struct rusage *ru, int user, int sys)
+{
+	return (user ? ru->ru_utime.tv_sec + ru->ru_utime.tv_usec / 1e6 : 0) +
+	       (sys ? ru->ru_stime.tv_sec + ru->ru_stime.tv_usec / 1e6 : 0);
+}
+
 /*
  * Wait for the @n workers, their statuses into @status; if no call at all
  * is made for hang_secs, report where everything sleeps (a hang is a
@@ -4043,19 +4588,22 @@ static void kill_ours(void)
  */
 static void wait_workers(const pid_t *pids, int *status, int n)
 {
+	struct rusage ru;
 	unsigned long last = sh->calls;
 	int left = n, i, quiet = 0;
 	char *done = calloc(n, 1);
 
 	while (left > 0) {
 		for (i = 0; i < n; i++) {
-			if (done[i] || waitpid(pids[i], &status[i], WNOHANG) != pids[i])
+			if (done[i] || wait4(pids[i], &status[i], WNOHANG, &ru) != pids[i])
 				continue;
+			ru_add(&ru_workers, &ru);
 			done[i] = 1;
 			left--;
 		}
 		if (!left)
 			break;
+		link_watch();
 		if (sh->calls != last) {
 			last = sh->calls;
 			quiet = 0;
@@ -4084,20 +4632,109 @@ static pid_t side_start(void (*fn)(void))
 	return pid;
 }
 
-/* Ask a side process to finish, then make sure. */
-static void side_stop(pid_t pid)
+/* Ask a side process to finish, then make sure; its CPU time into @ru. */
+static void side_stop(pid_t pid, struct rusage *ru)
 {
 	int i, st;
 
 	if (pid <= 0)
 		return;
 	for (i = 0; i < 100; i++) {
-		if (waitpid(pid, &st, WNOHANG) == pid)
+		if (wait4(pid, &st, WNOHANG, ru) == pid)
 			return;
 		usleep(50000);
 	}
 	kill(pid, SIGKILL);
-	waitpid(pid, &st, 0);
+	wait4(pid, &st, 0, ru);
+}
+
+/* Kernel threads and their CPU time (ticks), from /proc. */
+struct kthread {
+	int pid;
+	char comm[24];
+	unsigned long long ticks;
+};
+#define MAX_KTHREADS 1024
+
+static int kthreads(struct kthread *kt)
+{
+	char path[64], buf[512], *p;
+	struct dirent *de;
+	DIR *d = opendir("/proc");
+	int n = 0;
+
+	while (d && (de = readdir(d)) && n < MAX_KTHREADS) {
+		unsigned long long ut, st;
+		unsigned int flags;
+		int pid = atoi(de->d_name), len;
+		char *c;
+
+		if (pid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+		len = exo_read_file(path, buf, sizeof(buf) - 1);
+		if (len <= 0)
+			continue;
+		buf[len] = 0;
+		c = strchr(buf, '(');
+		p = strrchr(buf, ')');
+		if (!c || !p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %u %*u %*u %*u %*u %llu %llu",
+				       &flags, &ut, &st) != 3 || !(flags & 0x00200000))	/* PF_KTHREAD */
+			continue;
+		kt[n].pid = pid;
+		snprintf(kt[n].comm, sizeof(kt[n].comm), "%.*s", (int)(p - c - 1), c + 1);
+		kt[n].ticks = ut + st;
+		n++;
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/* "# kernel threads cpu s: N in all; the 6 busiest from @k0 (@n0 of them) to @k1". */
+static void kthreads_print(const struct kthread *k0, int n0,
+			   const struct kthread *k1, int n1)
+{
+	double hz = sysconf(_SC_CLK_TCK), all = 0, d[MAX_KTHREADS];
+	int i, j, top[6] = { -1, -1, -1, -1, -1, -1 };
+
+	for (i = 0; i < n1; i++) {
+		d[i] = k1[i].ticks;
+		for (j = 0; j < n0; j++)
+			if (k0[j].pid == k1[i].pid)
+				d[i] -= k0[j].ticks;
+		all += d[i];
+		for (j = 0; j < 6; j++) {
+			if (top[j] < 0 || d[i] > d[top[j]]) {
+				memmove(top + j + 1, top + j, sizeof(*top) * (5 - j));
+				top[j] = i;
+				break;
+			}
+		}
+	}
+	printf("# kernel threads cpu s: %.1f in all;", all / hz);
+	for (j = 0; j < 6 && top[j] >= 0 && d[top[j]] > 0; j++)
+		printf(" %s=%.1f", k1[top[j]].comm, d[top[j]] / hz);
+	printf("\n");
+}
+
+/* The guest's CPU time so far (/proc/stat, in ticks): [0] all, [1] busy, [2] user, [3] system, [4] softirq. */
+static void cpu_ticks(unsigned long long *t)
+{
+	unsigned long long v[8] = { 0 };
+	FILE *f = fopen("/proc/stat", "r");
+
+	if (!f || fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1],
+			 &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]) != 8)
+		memset(v, 0, sizeof(v));
+	if (f)
+		fclose(f);
+	/* user nice system idle iowait irq softirq steal */
+	t[0] = v[0] + v[1] + v[2] + v[3] + v[4] + v[5] + v[6] + v[7];
+	t[1] = t[0] - v[3] - v[4];
+	t[2] = v[0] + v[1];
+	t[3] = v[2];
+	t[4] = v[5] + v[6];
 }
 
 int main(int argc, char **argv)
@@ -4111,12 +4748,16 @@ int main(int argc, char **argv)
 		{ "no-nic", no_argument, NULL, 'N' },
 		{ "no-traffic", no_argument, NULL, 'T' },
 		{ "hang-secs", required_argument, NULL, 'H' },
+		{ "profile", required_argument, NULL, 'P' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int nic_up = 0, nprog = 0, *status;
 	char why[128] = "";
 	struct exo_totals zero = { 0 }, got;
 	struct timespec t0, t1;
+	unsigned long long cpu0[5], cpu1[5], start = now_ns();
+	static struct kthread kt0[MAX_KTHREADS], kt1[MAX_KTHREADS];
+	int nkt0 = 0, nkt1 = 0;
 	long long total = 0, free_ = 0;
 	int c, i, n, st, before, bad, crashed_before;
 	pid_t *pids;
@@ -4130,6 +4771,8 @@ int main(int argc, char **argv)
 		nprocs = atoi(env);
 	if ((env = getenv("EXO_FUZZ_SEED")))
 		seed = strtoull(env, NULL, 0);
+	if ((env = getenv("EXO_FUZZ_PROFILE")) && *env)
+		profile = parse_profile(env);
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (c) {
 		case 'n': budget_calls = atol(optarg); break;
@@ -4140,11 +4783,14 @@ int main(int argc, char **argv)
 		case 'N': use_nic = 0; break;
 		case 'T': use_traffic = 0; break;
 		case 'H': hang_secs = atoi(optarg); break;
+		case 'P': profile = parse_profile(optarg); break;
 		default: usage();
 		}
 	}
 	if (nprocs < 1 || nprocs > 64 || budget_calls < 0)
 		usage();
+	if (profile < 0)
+		profile = budget_calls >= LONG_CALLS;
 
 	printf("TAP version 13\n");
 	if (access(EXO_DEVICE, R_OK | W_OK)) {
@@ -4157,8 +4803,9 @@ int main(int argc, char **argv)
 	if (!disk)
 		disk = "/dev/exo-fuzz-no-disk";
 	printf("1..4\n");
-	printf("# seed=%llu calls=%ld procs=%d race=%d extent=%d nic=%d disk=%s\n",
-	       seed, budget_calls, nprocs, use_race, use_extent, use_nic, disk);
+	printf("# seed=%llu calls=%ld procs=%d profile=%s race=%d extent=%d nic=%d disk=%s\n",
+	       seed, budget_calls, nprocs, LONG ? "long" : "short", use_race, use_extent,
+	       use_nic, disk);
 	fflush(stdout);
 
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
@@ -4175,12 +4822,17 @@ int main(int argc, char **argv)
 	 * no device.
 	 */
 	if (use_nic && geteuid() == 0) {
+		unsigned long long t_progs, t_net;
+
 		rs = seed ^ 0x6e6963ULL;
+		t_progs = now_ns();
 		nprog = load_progs();
+		t_net = now_ns();
 		nic_up = !net_setup();
-		printf("# nic: %s; %d of %d XDP/BPF programs loaded; fz0 ifindex %d\n",
+		printf("# nic: %s; %d of %d XDP/BPF programs loaded (%.1f s); fz0 ifindex %d; dummies %s (%.1f s)\n",
 		       nic_up ? "veth pairs up, fz0 attached" : "no network",
-		       nprog, NPROGS, sh->ifindex[0]);
+		       nprog, NPROGS, (t_net - t_progs) / 1e9, sh->ifindex[0],
+		       net_dummies ? "dummy" : "veth", (now_ns() - t_net) / 1e9);
 		if (nic_up && use_traffic) {
 			traffic_pid = side_start(traffic_main);
 			links_pid = side_start(link_main);
@@ -4188,13 +4840,14 @@ int main(int argc, char **argv)
 		fflush(stdout);
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	cpu_ticks(cpu0);
+	nkt0 = kthreads(kt0);
 
 	pids = calloc(nprocs, sizeof(*pids));
 	for (i = 0; i < nprocs; i++) {
 		pids[i] = fork();
 		if (pids[i] == 0)
-			worker(i, budget_calls / nprocs +
-				  (i < budget_calls % nprocs));
+			worker(i, budget_calls);
 	}
 	crashed_before = 0;
 	status = calloc(nprocs, sizeof(*status));
@@ -4213,11 +4866,13 @@ int main(int argc, char **argv)
 	}
 	sh->crashes += crashed_before;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
+	cpu_ticks(cpu1);
+	nkt1 = kthreads(kt1);
 
 	/* Side processes first, then every device they or the workers attached. */
 	sh->stop = 1;
-	side_stop(links_pid);
-	side_stop(traffic_pid);
+	side_stop(links_pid, &ru_links);
+	side_stop(traffic_pid, &ru_traffic);
 	if (use_nic && ns_fuzz >= 0)
 		net_detach_all();
 
@@ -4245,6 +4900,21 @@ int main(int argc, char **argv)
 	for (i = 0; i < (int)NOPS; i++)
 		printf(" %s=%lu/%lu", op_names[i], sh->op_ok[i], sh->op_calls[i]);
 	printf(" fork=%lu/%lu\n", sh->op_ok[NOPS], sh->op_calls[NOPS]);
+	print_times("time by op", sh->op_ns, sh->op_cpu, sh->spawn_cpu, sh->op_runs);
+	print_times("time by op in children", sh->kid_ns, sh->kid_cpu, NULL, sh->kid_runs);
+	{
+		double hz = sysconf(_SC_CLK_TCK);
+
+		printf("# racer: %lu calls raced, the racer flipped during %lu\n",
+		       sh->raced, sh->race_live);
+		printf("# cpu s: guest busy %.1f of %.1f (user %.1f system %.1f irq+softirq %.1f); workers and children %.1f (user %.1f; racer threads %.1f); traffic %.1f; links %.1f\n",
+		       (cpu1[1] - cpu0[1]) / hz, (cpu1[0] - cpu0[0]) / hz,
+		       (cpu1[2] - cpu0[2]) / hz, (cpu1[3] - cpu0[3]) / hz,
+		       (cpu1[4] - cpu0[4]) / hz, ru_secs(&ru_workers, 1, 1),
+		       ru_secs(&ru_workers, 1, 0), sh->racer_cpu / 1e9,
+		       ru_secs(&ru_traffic, 1, 1), ru_secs(&ru_links, 1, 1));
+		kthreads_print(kt0, nkt0, kt1, nkt1);
+	}
 	for (i = 0; i < (int)NOPS; i++) {
 		int e, top[4] = { 0 }, k;
 
@@ -4279,6 +4949,11 @@ int main(int argc, char **argv)
 		       sh->link_ops[L_MOVE], sh->link_ops[L_DETACH],
 		       sh->link_ops[L_ATTACH], sh->link_ops[L_DEL2],
 		       sh->link_ops[L_ADDR]);
+		printf("# nic: link process ms: mtu=%.0f downup=%.0f del=%.0f move=%.0f detach=%.0f attach=%.0f del2=%.0f addr=%.0f\n",
+		       sh->link_ns[L_MTU] / 1e6, sh->link_ns[L_DOWNUP] / 1e6,
+		       sh->link_ns[L_DEL] / 1e6, sh->link_ns[L_MOVE] / 1e6,
+		       sh->link_ns[L_DETACH] / 1e6, sh->link_ns[L_ATTACH] / 1e6,
+		       sh->link_ns[L_DEL2] / 1e6, sh->link_ns[L_ADDR] / 1e6);
 	}
 
 	if (sh->crashes)
@@ -4321,6 +4996,10 @@ int main(int argc, char **argv)
 		       sh->anomalies);
 	else
 		printf("ok 4 NIC results make sense (no anomaly)\n");
+	printf("# guest time: setup %.1f s, calls %.1f s, wind-down and checks %.1f s\n",
+	       (t0.tv_sec * 1000000000ULL + t0.tv_nsec - start) / 1e9,
+	       (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9,
+	       (now_ns() - t1.tv_sec * 1000000000ULL - t1.tv_nsec) / 1e9);
 	printf("FUZZ calls=%lu crashes=%lu\n", sh->calls, sh->crashes);
 	return sh->crashes || sh->anomalies || c || i != 1 ? 1 : 0;
 }
