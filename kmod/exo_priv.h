@@ -142,7 +142,11 @@ struct exo_env {
 	u32 quota[EXO_KIND_MAX];
 	u32 used[EXO_KIND_MAX];
 
-	/* Frame bindings (page.c): region page offset -> struct exo_bind. */
+	/*
+	 * Frame bindings (page.c): region page offset -> struct exo_bind.
+	 * Changed only with exo_lock held (batches keep an xarray cursor
+	 * across xa_lock drops on the strength of that).
+	 */
 	struct address_space mapping;	/* every mmap of this env's fd */
 	struct xarray binds;
 	u32 frames_mapped;

@@ -92,6 +92,7 @@ struct exo_flow {
 struct exo_filter {
 	struct bpf_prog *prog;
 	bool classic;
+	struct rcu_work free_work;	/* once replaced: freed after a grace period */
 };
 
 struct exo_nframe {
@@ -243,6 +244,12 @@ static void exo_filter_free(struct exo_filter *f)
 	else
 		bpf_prog_put(f->prog);
 	kfree(f);
+}
+
+static void exo_filter_free_work(struct work_struct *work)
+{
+	exo_filter_free(container_of(to_rcu_work(work), struct exo_filter,
+				     free_work));
 }
 
 /* After a grace period and the last transmit: give the frames back. */
@@ -779,8 +786,13 @@ int exo_ioc_nic_filter(struct exo_env *env, void *arg)
 				  lockdep_is_held(&b->tx_mutex));
 	mutex_unlock(&b->tx_mutex);
 	if (old) {
-		synchronize_rcu();	/* no packet is still being filtered */
-		exo_filter_free(old);
+		/*
+		 * Freed once no packet can still be running it, without
+		 * making the caller wait out a grace period
+		 * (exo_nic_quiesce() waits for it).
+		 */
+		INIT_RCU_WORK(&old->free_work, exo_filter_free_work);
+		queue_rcu_work(exo_nic_wq, &old->free_work);
 	}
 	exo_nbind_put(b);
 	return 0;

@@ -337,22 +337,27 @@ static void exo_frame_release(struct exo_obj *obj)
 
 static void *exo_scratch_get(struct exo_env *env, size_t size)
 {
+	void *buf;
+
 	if (size <= EXO_SCRATCH_SIZE &&
 	    !test_and_set_bit_lock(0, &env->scratch_busy)) {
-		if (!env->scratch)
-			env->scratch = kvmalloc(EXO_SCRATCH_SIZE,
-						GFP_KERNEL_ACCOUNT);
-		if (env->scratch)
-			return env->scratch;
+		buf = env->scratch;
+		if (!buf) {
+			buf = kvmalloc(EXO_SCRATCH_SIZE, GFP_KERNEL_ACCOUNT);
+			/* Read by exo_scratch_put() callers without the bit. */
+			WRITE_ONCE(env->scratch, buf);
+		}
+		if (buf)
+			return buf;
 		clear_bit_unlock(0, &env->scratch_busy);
-		return NULL;
+		/* No shared buffer: this call may still fit in a small one. */
 	}
 	return kvmalloc(size, GFP_KERNEL_ACCOUNT);
 }
 
 static void exo_scratch_put(struct exo_env *env, void *buf)
 {
-	if (buf && buf == env->scratch)
+	if (buf && buf == READ_ONCE(env->scratch))
 		clear_bit_unlock(0, &env->scratch_busy);
 	else
 		kvfree(buf);
@@ -612,6 +617,7 @@ static bool exo_is_region(struct exo_env *env, struct vm_area_struct *vma)
 static struct exo_bind *exo_binds_seek(struct xa_state *xas,
 				       unsigned long index)
 {
+	lockdep_assert_held(&exo_lock);
 	if (!xas_invalid(xas) && xas->xa_node && xas->xa_index + 1 == index)
 		return xas_next(xas);
 	xas_set(xas, index);
@@ -819,6 +825,9 @@ out_free:
 	return ret;
 }
 
+/* Entries unmapped between two chances to reschedule. */
+#define EXO_UNMAP_RESCHED	256
+
 int exo_ioc_frame_unmap(struct exo_env *env, void *arg)
 {
 	struct exo_frame_unmap *fu = arg;
@@ -845,6 +854,17 @@ int exo_ioc_frame_unmap(struct exo_env *env, void *arg)
 	mutex_lock(&exo_lock);
 	xas_lock(&xas);
 	for (done = 0; done < fu->count; done++) {
+		/*
+		 * Nobody else spins on this lock (writers hold exo_lock), but
+		 * a batch of 64 Ki entries should not run with preemption
+		 * off throughout.
+		 */
+		if (done && !(done % EXO_UNMAP_RESCHED)) {
+			xas_reset(&xas);
+			xas_unlock(&xas);
+			cond_resched();
+			xas_lock(&xas);
+		}
 		ret = exo_unmap_one(env, mm, addrs[done], &xas, &vma,
 				    &pgoffs[done]);
 		if (ret)

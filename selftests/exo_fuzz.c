@@ -225,8 +225,8 @@ static int nprocs = 4;
 #define LONG_CALLS	200000
 static int profile = -1;
 #define LONG		(profile == 1)
-#define PKT_CALLS	80	/* long: calls made per packet the traffic process sends */
-#define LINK_CALLS	4000	/* long: calls made per link change */
+#define PKT_CALLS	120	/* long: calls made per packet the traffic process sends */
+#define LINK_CALLS	6000	/* long: calls made per link change */
 #define FORK_EVERY	4000	/* long: calls per fork (op_fork) */
 #define BG_EVERY	3000	/* long: calls per background child (op_nic_bg) */
 #define NETNS_EVERY	20000	/* long: calls per netns child (op_nic_netns) */
@@ -613,7 +613,7 @@ static __u32 pick_count(__u32 sane)
 	}
 }
 
-static unsigned long region_addr(void)
+static __u64 region_addr(void)
 {
 	struct region *r;
 
@@ -650,6 +650,26 @@ static unsigned long pick_ptr(void *good, size_t len)
 		return (unsigned long)good ^ (1UL << (47 + rn(17)));
 	default: return (unsigned long)good;
 	}
+}
+
+/* A batch length: mostly 1..@typical, one in four a boundary (pick_count). */
+static __u32 pick_batch(__u32 typical)
+{
+	return one_in(4) ? pick_count(typical) : 1 + rn(typical);
+}
+
+/*
+ * A batch array of @count words from @gen (the first 256 of them) in the
+ * scratch page, and a user pointer for it (pick_ptr).
+ */
+static unsigned long pick_words(__u32 count, __u64 (*gen)(void))
+{
+	__u64 *w = (__u64 *)scratch;
+	__u32 i;
+
+	for (i = 0; i < count && i < 256; i++)
+		w[i] = gen();
+	return pick_ptr(w, 8 * (size_t)count);
 }
 
 /* ---- the ioctl call with size games and the racer --------------------------------- */
@@ -997,7 +1017,7 @@ static void op_frame_map(void)
 	memset(a, 0, sizeof(*a));
 	a->flags = pick_flags(0);
 	/* long profile: shorter typical batches (a binding costs ~0.5 ms) */
-	a->count = one_in(4) ? pick_count(LONG ? 8 : 16) : 1 + rn(LONG ? 8 : 16);
+	a->count = pick_batch(LONG ? 8 : 16);
 	for (i = 0; i < a->count && i < 256; i++) {
 		e[i].addr = region_addr();
 		e[i].cap = pick_typed(frame_caps);
@@ -1016,15 +1036,11 @@ static void op_frame_unmap(void)
 		F(struct exo_frame_unmap, count), F(struct exo_frame_unmap, addrs),
 	};
 	struct exo_frame_unmap *a = (void *)argpage;
-	__u64 *ad = (__u64 *)scratch;
-	__u32 i;
 
 	memset(a, 0, sizeof(*a));
 	a->flags = pick_flags(0);
-	a->count = one_in(4) ? pick_count(16) : 1 + rn(16);
-	for (i = 0; i < a->count && i < 256; i++)
-		ad[i] = region_addr();
-	a->addrs = pick_ptr(ad, 8 * (size_t)a->count);
+	a->count = pick_batch(16);
+	a->addrs = pick_words(a->count, region_addr);
 	do_ioctl(pick_fd(), EXO_IOC_FRAME_UNMAP, sizeof(*a), rf, 2);
 }
 
@@ -1034,15 +1050,11 @@ static void op_caps_close(void)
 		F(struct exo_caps_close, count), F(struct exo_caps_close, caps),
 	};
 	struct exo_caps_close *a = (void *)argpage;
-	exo_cap_t *c = (exo_cap_t *)scratch;
-	__u32 i;
 
 	memset(a, 0, sizeof(*a));
 	a->flags = pick_flags(0);
-	a->count = one_in(4) ? pick_count(8) : 1 + rn(8);
-	for (i = 0; i < a->count && i < 256; i++)
-		c[i] = pick_cap();
-	a->caps = pick_ptr(c, 8 * (size_t)a->count);
+	a->count = pick_batch(8);
+	a->caps = pick_words(a->count, pick_cap);
 	do_ioctl(pick_fd(), EXO_IOC_CAPS_CLOSE, sizeof(*a), rf, 2);
 }
 
@@ -1180,7 +1192,7 @@ static void op_extent_io(void)
 
 	memset(a, 0, sizeof(*a));
 	a->flags = pick_flags(EXO_IO_FUA | EXO_IO_FLUSH);
-	a->count = one_in(4) ? pick_count(8) : 1 + rn(8);
+	a->count = pick_batch(8);
 	if (one_in(8))
 		a->count = EXO_EXTENT_IO_MAX + 1;
 	for (i = 0; i < a->count && i < 256; i++) {
@@ -3036,6 +3048,17 @@ static void op_nic_bind(void)
 	    (defect == D_REPEAT || defect == D_RDONLY || defect == D_NONFRAME ||
 	     defect == D_TOMB || defect == D_FLOW))
 		anomaly("NIC_BIND accepted a frame array with defect %d", defect);
+	/*
+	 * Bound, but not with the frames mapped at addr (a defect put another
+	 * free frame of the env in, or the kernel read another array): what
+	 * is mapped there is not this ring.
+	 */
+	if (addr && (a->frames != (uintptr_t)h ||
+		     memcmp(h, fr, sizeof(*h) * nalloc))) {
+		unmap_range(fd, addr, n);
+		munmap((void *)addr, (unsigned long)n * PAGE);
+		addr = 0;
+	}
 	nbs[slot] = (struct nbind){
 		.used = 1, .env = cur, .flow = a->flow, .frames = fr,
 		.n = nalloc, .rx = rx, .tx = tx, .addr = addr,
@@ -3059,8 +3082,8 @@ static void op_nic_bind(void)
 		     r.data_off != EXO_NIC_DATA_OFF || r.rx_tail || r.tx_head ||
 		     (nbs[slot].f.proto && (r.proto != nbs[slot].f.proto ||
 					    r.lport != nbs[slot].f.lport))))
-			anomaly("ring header after NIC_BIND rx %u tx %u: rx_slots %u tx_slots %u slot_size %u data_off %u rx_tail %u tx_head %u proto %u lport %u (the flow bound: proto %u lport %u)",
-				rx, tx, r.rx_slots, r.tx_slots, r.slot_size,
+			anomaly("ring header after NIC_BIND rx %u tx %u (defect %d): rx_slots %u tx_slots %u slot_size %u data_off %u rx_tail %u tx_head %u proto %u lport %u (the flow bound: proto %u lport %u)",
+				rx, tx, defect, r.rx_slots, r.tx_slots, r.slot_size,
 				r.data_off, r.rx_tail, r.tx_head, r.proto, r.lport,
 				nbs[slot].f.proto, nbs[slot].f.lport);
 	}
@@ -4581,6 +4604,47 @@ static double ru_secs(const struct rusage *ru, int user, int sys)
 	       (sys ? ru->ru_stime.tv_sec + ru->ru_stime.tv_usec / 1e6 : 0);
 }
 
+/* A line every PROGRESS_CALLS calls: where a long run is, and how fast. */
+#define PROGRESS_CALLS	100000
+
+static long meminfo_kb(const char *key)
+{
+	char line[128];
+	long v = -1;
+	size_t n = strlen(key);
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, n) && line[n] == ':') {
+			v = atol(line + n + 1);
+			break;
+		}
+	if (f)
+		fclose(f);
+	return v;
+}
+
+static void progress(unsigned long long start)
+{
+	static unsigned long next = PROGRESS_CALLS, last_calls;
+	static unsigned long long last_ns;
+	unsigned long calls = sh->calls;
+	unsigned long long t = now_ns();
+
+	if (calls < next)
+		return;
+	if (!last_ns)
+		last_ns = start;
+	printf("# progress: %lu calls in %.1f s (%.0f calls/s since the last line); slab %ld MiB, free %ld MiB\n",
+	       calls, (t - start) / 1e9,
+	       (calls - last_calls) / ((t - last_ns) / 1e9 ?: 1),
+	       meminfo_kb("Slab") / 1024, meminfo_kb("MemFree") / 1024);
+	fflush(stdout);
+	last_calls = calls;
+	last_ns = t;
+	next = (calls / PROGRESS_CALLS + 1) * PROGRESS_CALLS;
+}
+
 /*
  * Wait for the @n workers, their statuses into @status; if no call at all
  * is made for hang_secs, report where everything sleeps (a hang is a
@@ -4590,6 +4654,7 @@ static void wait_workers(const pid_t *pids, int *status, int n)
 {
 	struct rusage ru;
 	unsigned long last = sh->calls;
+	unsigned long long start = now_ns();
 	int left = n, i, quiet = 0;
 	char *done = calloc(n, 1);
 
@@ -4604,6 +4669,7 @@ static void wait_workers(const pid_t *pids, int *status, int n)
 		if (!left)
 			break;
 		link_watch();
+		progress(start);
 		if (sh->calls != last) {
 			last = sh->calls;
 			quiet = 0;
@@ -4718,15 +4784,23 @@ static void kthreads_print(const struct kthread *k0, int n0,
 	printf("\n");
 }
 
-/* The guest's CPU time so far (/proc/stat, in ticks): [0] all, [1] busy, [2] user, [3] system, [4] softirq. */
+/*
+ * The guest's CPU time so far (/proc/stat, in ticks): [0] all, [1] busy,
+ * [2] user, [3] system, [4] irq and softirq; [5] context switches.
+ */
 static void cpu_ticks(unsigned long long *t)
 {
 	unsigned long long v[8] = { 0 };
+	char line[256];
 	FILE *f = fopen("/proc/stat", "r");
 
 	if (!f || fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1],
 			 &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]) != 8)
 		memset(v, 0, sizeof(v));
+	t[5] = 0;
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "ctxt %llu", &t[5]) == 1)
+			break;
 	if (f)
 		fclose(f);
 	/* user nice system idle iowait irq softirq steal */
@@ -4755,7 +4829,7 @@ int main(int argc, char **argv)
 	char why[128] = "";
 	struct exo_totals zero = { 0 }, got;
 	struct timespec t0, t1;
-	unsigned long long cpu0[5], cpu1[5], start = now_ns();
+	unsigned long long cpu0[6], cpu1[6], start = now_ns();
 	static struct kthread kt0[MAX_KTHREADS], kt1[MAX_KTHREADS];
 	int nkt0 = 0, nkt1 = 0;
 	long long total = 0, free_ = 0;
@@ -4907,10 +4981,11 @@ int main(int argc, char **argv)
 
 		printf("# racer: %lu calls raced, the racer flipped during %lu\n",
 		       sh->raced, sh->race_live);
-		printf("# cpu s: guest busy %.1f of %.1f (user %.1f system %.1f irq+softirq %.1f); workers and children %.1f (user %.1f; racer threads %.1f); traffic %.1f; links %.1f\n",
+		printf("# cpu s: guest busy %.1f of %.1f (user %.1f system %.1f irq+softirq %.1f; %.1f context switches a call); workers and children %.1f (user %.1f; racer threads %.1f); traffic %.1f; links %.1f\n",
 		       (cpu1[1] - cpu0[1]) / hz, (cpu1[0] - cpu0[0]) / hz,
 		       (cpu1[2] - cpu0[2]) / hz, (cpu1[3] - cpu0[3]) / hz,
-		       (cpu1[4] - cpu0[4]) / hz, ru_secs(&ru_workers, 1, 1),
+		       (cpu1[4] - cpu0[4]) / hz,
+		       (double)(cpu1[5] - cpu0[5]) / (sh->calls ?: 1), ru_secs(&ru_workers, 1, 1),
 		       ru_secs(&ru_workers, 1, 0), sh->racer_cpu / 1e9,
 		       ru_secs(&ru_traffic, 1, 1), ru_secs(&ru_links, 1, 1));
 		kthreads_print(kt0, nkt0, kt1, nkt1);

@@ -21,6 +21,7 @@
 #include <sys/socket.h>
 #include <linux/filter.h>
 #include <linux/icmp.h>
+#include <bpf/bpf.h>
 
 #include "kselftest_harness.h"
 #include "exo_test.h"
@@ -258,6 +259,77 @@ NIC_TEST(filter_drop_ebpf)
 
 	close(prog);
 	exo_nic__free(nic);
+}
+
+static __u32 prog_id(int fd)
+{
+	struct bpf_prog_info info;
+	__u32 len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
+}
+
+/* Is the program with this id gone from the kernel? */
+static int prog_gone(__u32 id)
+{
+	int fd = bpf_prog_get_fd_by_id(id);
+
+	if (fd >= 0)
+		close(fd);
+	return fd < 0 && errno == ENOENT;
+}
+
+/*
+ * A second filter replaces the first at once (the first one's packets are
+ * not filtered by it any more), and the kernel lets go of the first
+ * program: replaced, then cleared, each is freed.
+ */
+NIC_TEST(filter_replace_ebpf)
+{
+	struct exo_nic_counters c;
+	struct exo_nic *nic;
+	char buf[256];
+	exo_cap_t flow;
+	__u32 magic, id_a, id_b;
+	int a, b;
+
+	nic = nictest_bind(self->fd, IPPROTO_UDP, 5011, 4, 1, &flow);
+	ASSERT_NE(NULL, nic) TH_LOG("bind: %s", strerror(errno));
+	memcpy(&magic, "DROP", 4);
+	a = exo_bpf__filter_drop(magic);
+	memcpy(&magic, "KEEP", 4);
+	b = exo_bpf__filter_drop(magic);
+	ASSERT_LE(0, a);
+	ASSERT_LE(0, b);
+	id_a = prog_id(a);
+	id_b = prog_id(b);
+	ASSERT_NE(0, id_a);
+	ASSERT_NE(0, id_b);
+
+	ASSERT_EQ(0, exo_nic__filter_ebpf(nic, a));
+	ASSERT_EQ(0, exo_nic__filter_ebpf(nic, b));
+	close(a);
+	ASSERT_TRUE(NETENV_WAIT_FOR(prog_gone(id_a), WAIT_MS))
+		TH_LOG("the replaced filter's program is still loaded");
+
+	ASSERT_EQ(0, peer_send(self->peer, 5011, "DROP-1"));
+	ASSERT_EQ(0, peer_send(self->peer, 5011, "KEEP-1"));
+	ASSERT_TRUE(NETENV_WAIT_FOR(nictest_stat(nic).filter_runs >= 2,
+				    WAIT_MS));
+	c = nictest_stat(nic);
+	EXPECT_EQ(2, c.filter_runs);
+	EXPECT_EQ(1, c.filter_drops);
+	EXPECT_EQ(1, nictest_rx_payloads(nic, buf, sizeof(buf)));
+	EXPECT_STREQ("DROP-1", buf);
+
+	/* Cleared: the second program goes too, once its fd is closed. */
+	ASSERT_EQ(0, exo_nic__filter_clear(nic));
+	close(b);
+	ASSERT_TRUE(NETENV_WAIT_FOR(prog_gone(id_b), WAIT_MS))
+		TH_LOG("the cleared filter's program is still loaded");
+	exo_nic__free(nic);
+	EXPECT_EQ(0, exo_cap_close(self->fd, flow));
 }
 
 /* ---- the same, installed by an unprivileged env (an agent as nobody) --- */
