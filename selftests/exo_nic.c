@@ -61,13 +61,7 @@ FIXTURE_TEARDOWN(nic)
 {
 	if (self->a.pid > 0)
 		exo_agent_kill(&self->a);
-	if (self->fd >= 0) {
-		exo_nic__detach(self->fd, NETENV_DEV);
-		exo_close(self->fd);
-	}
-	if (self->peer >= 0)
-		close(self->peer);
-	netenv_teardown(&self->ne);
+	nictest_teardown(&self->ne, self->fd, self->peer);
 }
 
 #define NIC_TEST(name) TEST_F_TIMEOUT(nic, name, 180)

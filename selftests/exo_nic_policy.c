@@ -64,11 +64,7 @@ FIXTURE_TEARDOWN(pol)
 {
 	if (self->a.pid > 0)
 		exo_agent_kill(&self->a);
-	if (self->fd >= 0) {
-		exo_nic__detach(self->fd, NETENV_DEV);
-		exo_close(self->fd);
-	}
-	netenv_teardown(&self->ne);
+	nictest_teardown(&self->ne, self->fd, -1);
 }
 
 #define POL_TEST(name) TEST_F_TIMEOUT(pol, name, 180)

@@ -88,13 +88,7 @@ FIXTURE_TEARDOWN(wait)
 		exo_nic__free(self->nic);
 	if (self->win_page)
 		exo_region__destroy(self->win_page, self->page);
-	if (self->fd >= 0) {
-		exo_nic__detach(self->fd, NETENV_DEV);
-		exo_close(self->fd);
-	}
-	if (self->peer >= 0)
-		close(self->peer);
-	netenv_teardown(&self->ne);
+	nictest_teardown(&self->ne, self->fd, self->peer);
 }
 
 #define WAIT_TEST(name) TEST_F_TIMEOUT(wait, name, 180)

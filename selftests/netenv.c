@@ -726,6 +726,17 @@ int netenv_parse_udp(const void *frame, size_t len, struct netenv_udp *u)
 
 /* ---- exo helpers shared by the NIC tests ------------------------------ */
 
+void nictest_teardown(struct netenv *ne, int fd, int peer)
+{
+	if (fd >= 0) {
+		exo_nic__detach(fd, NETENV_DEV);
+		exo_close(fd);
+	}
+	if (peer >= 0)
+		close(peer);
+	netenv_teardown(ne);
+}
+
 struct exo_nic *nictest_bind(int fd, int proto, __u16 port, unsigned int rx,
 			     unsigned int tx, exo_cap_t *flow)
 {

@@ -172,6 +172,12 @@ void netenv_msleep(int ms);
 struct exo_nic *nictest_bind(int fd, int proto, __u16 port, unsigned int rx,
 			     unsigned int tx, exo_cap_t *flow);
 
+/*
+ * A NIC fixture's last steps: detach NETENV_DEV from env @fd and close it,
+ * close the @peer socket (each if >= 0), then netenv_teardown(@ne).
+ */
+void nictest_teardown(struct netenv *ne, int fd, int peer);
+
 /* The binding's counters (NIC_STAT); all zero, errno set, if that fails. */
 struct exo_nic_counters nictest_stat(struct exo_nic *nic);
 
