@@ -92,12 +92,26 @@ void exo_obj_put(struct exo_obj *obj)
 
 /* ---- recycled structs (exo_lock) -------------------------------------- */
 
-void exo_recycle_init(struct exo_recycle *r, struct kmem_cache *cache, u32 max)
+static int exo_recycle_max = -1;
+module_param_named(recycle_max, exo_recycle_max, int, 0444);
+MODULE_PARM_DESC(recycle_max, "Capability and binding structs kept for reuse, per kind (-1: "
+		 __stringify(EXO_RECYCLE_MAX) ", or 0 under KASAN; at most "
+		 __stringify(EXO_RECYCLE_LIMIT) ")");
+
+/*
+ * The default keeps none under KASAN, so a use after free lands in freed
+ * slab memory; recycle_max= turns it on there too, for a campaign that
+ * runs the recycling paths under lockdep and UBSAN.
+ */
+void exo_recycle_init(struct exo_recycle *r, struct kmem_cache *cache)
 {
 	r->cache = cache;
 	r->head = NULL;
 	r->count = 0;
-	r->max = IS_ENABLED(CONFIG_KASAN) ? 0 : max;
+	if (exo_recycle_max < 0)
+		r->max = IS_ENABLED(CONFIG_KASAN) ? 0 : EXO_RECYCLE_MAX;
+	else
+		r->max = min(exo_recycle_max, EXO_RECYCLE_LIMIT);
 }
 
 void *exo_recycle_get(struct exo_recycle *r)
@@ -248,7 +262,7 @@ int exo_caps_init(void)
 	exo_cap_cache = KMEM_CACHE(exo_cap, 0);
 	if (!exo_cap_cache)
 		return -ENOMEM;
-	exo_recycle_init(&exo_cap_recycle, exo_cap_cache, EXO_RECYCLE_MAX);
+	exo_recycle_init(&exo_cap_recycle, exo_cap_cache);
 	return 0;
 }
 

@@ -63,11 +63,13 @@ extern struct exo_stats exo_stats;
  * a bounded LIFO under exo_lock when freed and handed out again, as
  * io_uring keeps its requests: no allocator round trip, no init_on_alloc
  * memset, no slab page freed and re-zeroed between two batches.  Every
- * field is set by the code that takes one.  Off under KASAN, so that a use
- * after free still lands in freed slab memory.
+ * field is set by the code that takes one.  Off under KASAN unless asked
+ * for (module parameter recycle_max), so that a use after free still lands
+ * in freed slab memory.
  */
-/* Kept per kind: 16 Ki caps and bindings, ~3 MiB at most. */
-#define EXO_RECYCLE_MAX	16384
+/* Kept per kind by default: 16 Ki caps and bindings, ~3 MiB at most. */
+#define EXO_RECYCLE_MAX		16384
+#define EXO_RECYCLE_LIMIT	65536	/* recycle_max= at most */
 
 struct exo_recycle {
 	struct kmem_cache *cache;
@@ -78,7 +80,7 @@ struct exo_recycle {
 
 void *exo_recycle_get(struct exo_recycle *r);
 void exo_recycle_put(struct exo_recycle *r, void *obj);
-void exo_recycle_init(struct exo_recycle *r, struct kmem_cache *cache, u32 max);
+void exo_recycle_init(struct exo_recycle *r, struct kmem_cache *cache);
 void exo_recycle_drain(struct exo_recycle *r);
 
 struct exo_env;

@@ -157,7 +157,7 @@ int exo_pool_init(void)
 
 	exo_frames = kvcalloc(want, sizeof(*exo_frames), GFP_KERNEL);
 	exo_bind_cache = KMEM_CACHE(exo_bind, 0);
-	exo_recycle_init(&exo_bind_recycle, exo_bind_cache, EXO_RECYCLE_MAX);
+	exo_recycle_init(&exo_bind_recycle, exo_bind_cache);
 	exo_chunks = kvcalloc(want, sizeof(*exo_chunks), GFP_KERNEL);
 	exo_pfn_of = kvcalloc(want, sizeof(*exo_pfn_of), GFP_KERNEL);
 	exo_last_env = kvcalloc(want, sizeof(*exo_last_env), GFP_KERNEL);
