@@ -20,9 +20,9 @@ UAPI     := -I$(TOP)/kmod/include/uapi
 
 .PHONY: all deps kmod libexo bpf examples selftests check check-host \
 	check-vm run vm-shell install clean help checkpatch bench-pages \
-	bench-block bench-nic check-extent-crash fuzz check-debug
+	bench-block bench-nic check-extent-crash fuzz check-debug libos-web libos-db
 
-all: kmod libexo bpf examples selftests
+all: kmod libexo bpf examples selftests libos-web libos-db
 
 deps:
 	@echo "KVER=$(KVER)"
@@ -42,13 +42,24 @@ examples: libexo bpf
 selftests: libexo bpf
 	$(MAKE) -C selftests
 
+# The library operating systems (libos-*/README.md): each builds against
+# libexo and has host unit tests (make -C libos-X check) and guest tests in
+# libos-X/test/vm/ that selftests/run.sh runs beside the kselftests.
+libos-web: libexo bpf
+	$(MAKE) -C libos-web
+
+libos-db: libexo bpf
+	$(MAKE) -C libos-db
+
 # make check: host unit tests, then the kselftests in the VM; prints TAP
 # and ends with "N passed, N failed".
 check: all
 	@$(TOP)/scripts/check
 
-check-host: libexo
+check-host: libexo libos-web libos-db
 	$(MAKE) -C libexo check
+	$(MAKE) -C libos-web check
+	$(MAKE) -C libos-db check
 
 check-vm: all
 	$(TOP)/scripts/vm -- selftests/run.sh $(T)
@@ -105,6 +116,8 @@ clean:
 	$(MAKE) -C bpf clean
 	$(MAKE) -C examples clean
 	$(MAKE) -C selftests clean
+	$(MAKE) -C libos-web clean
+	$(MAKE) -C libos-db clean
 
 help:
 	@echo "exo targets:"

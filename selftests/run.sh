@@ -49,9 +49,15 @@ kmsg() { echo "exo selftests: $*" > /dev/kmsg 2>/dev/null || true; }
 
 # ---- which tests ----------------------------------------------------------
 
+# The kselftest binaries (selftests/exo_*), then the libOSes' guest tests:
+# every executable in libos-*/test/vm/ (a program or script printing TAP).
+# An argument names a selftest (exo_grant) or a path (libos-web/test/vm/x).
 tests=()
 if [ $# -gt 0 ]; then
 	for t in "$@"; do
+		case $t in
+		libos-*/*) tests+=("$t"); continue ;;
+		esac
 		t=${t##*/}
 		t=${t%.c}
 		tests+=("selftests/$t")
@@ -61,6 +67,9 @@ else
 		t=${f%.c}
 		[ "$t" = selftests/exo_test ] && continue
 		tests+=("$t")
+	done
+	for f in libos-*/test/vm/*; do
+		[ -f "$f" ] && [ -x "$f" ] && tests+=("$f")
 	done
 fi
 for t in "${tests[@]}"; do
