@@ -21,14 +21,12 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <linux/icmp.h>
-#include <linux/if_link.h>
 #include <linux/if_ether.h>
 #include <linux/ip.h>
 #include <linux/udp.h>
-#include <linux/rtnetlink.h>
-#include <linux/veth.h>
 
 #include "netenv.h"
+#include "rtnl.h"
 
 __be32 netenv_addr(const char *dotted)
 {
@@ -183,97 +181,16 @@ static int prepare_ns(void)
 	return dev_up("lo", NULL);
 }
 
-/* ---- rtnetlink: create and delete the veth pair without exec'ing ip ---- */
-
-struct nlreq {
-	struct nlmsghdr h;
-	struct ifinfomsg ifi;
-	char attrs[512];
-};
-
-/* Append attribute @type with @len bytes of @data; returns it (for nests). */
-static struct rtattr *nl_put(struct nlreq *r, int type, const void *data,
-			     size_t len)
-{
-	struct rtattr *a = (void *)((char *)r + NLMSG_ALIGN(r->h.nlmsg_len));
-
-	a->rta_type = type;
-	a->rta_len = RTA_LENGTH(len);
-	if (len)
-		memcpy(RTA_DATA(a), data, len);
-	r->h.nlmsg_len = NLMSG_ALIGN(r->h.nlmsg_len) + RTA_ALIGN(a->rta_len);
-	return a;
-}
-
-static void nl_end(struct nlreq *r, struct rtattr *nest)
-{
-	nest->rta_len = (char *)r + r->h.nlmsg_len - (char *)nest;
-}
-
-/* Send @r and read the kernel's acknowledgement.  Returns 0 or -errno. */
-static int nl_talk(struct nlreq *r)
-{
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
-	char buf[1024];
-	struct nlmsghdr *h = (void *)buf;
-	int fd, n, ret = -EPROTO;
-
-	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-	if (fd < 0)
-		return -errno;
-	r->h.nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
-	r->h.nlmsg_seq = 1;
-	if (sendto(fd, r, r->h.nlmsg_len, 0, (struct sockaddr *)&sa,
-		   sizeof(sa)) < 0) {
-		ret = -errno;
-		goto out;
-	}
-	n = recv(fd, buf, sizeof(buf), 0);
-	if (n < 0)
-		ret = -errno;
-	else if (NLMSG_OK(h, (unsigned int)n) && h->nlmsg_type == NLMSG_ERROR)
-		ret = ((struct nlmsgerr *)NLMSG_DATA(h))->error;
-out:
-	close(fd);
-	return ret;
-}
-
-/* exo0 here, its peer exo1 straight in the namespace @peer_ns. */
+/* exo0 here, its peer exo1 straight in the namespace @peer_ns.  0 or -errno. */
 static int veth_create(int peer_ns)
 {
-	struct nlreq r;
-	struct rtattr *info, *data, *peer;
-	struct ifinfomsg pifi = { .ifi_family = AF_UNSPEC };
-	__u32 nsfd = peer_ns;
-
-	memset(&r, 0, sizeof(r));
-	r.h.nlmsg_len = NLMSG_LENGTH(sizeof(r.ifi));
-	r.h.nlmsg_type = RTM_NEWLINK;
-	r.h.nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL;
-	r.ifi.ifi_family = AF_UNSPEC;
-	nl_put(&r, IFLA_IFNAME, NETENV_DEV, strlen(NETENV_DEV) + 1);
-	info = nl_put(&r, IFLA_LINKINFO, NULL, 0);
-	nl_put(&r, IFLA_INFO_KIND, "veth", 4);
-	data = nl_put(&r, IFLA_INFO_DATA, NULL, 0);
-	peer = nl_put(&r, VETH_INFO_PEER, &pifi, sizeof(pifi));
-	nl_put(&r, IFLA_IFNAME, NETENV_PEER_DEV, strlen(NETENV_PEER_DEV) + 1);
-	nl_put(&r, IFLA_NET_NS_FD, &nsfd, sizeof(nsfd));
-	nl_end(&r, peer);
-	nl_end(&r, data);
-	nl_end(&r, info);
-	return nl_talk(&r);
+	return rtnl_link_add(NETENV_DEV, "veth", NETENV_PEER_DEV, peer_ns) ? -errno : 0;
 }
 
 int netenv_link_del(struct netenv *ne)
 {
-	struct nlreq r;
-
-	memset(&r, 0, sizeof(r));
-	r.h.nlmsg_len = NLMSG_LENGTH(sizeof(r.ifi));
-	r.h.nlmsg_type = RTM_DELLINK;
-	r.ifi.ifi_family = AF_UNSPEC;
-	nl_put(&r, IFLA_IFNAME, NETENV_DEV, strlen(NETENV_DEV) + 1);
-	return nl_talk(&r);
+	(void)ne;
+	return rtnl_link_del(-1, NETENV_DEV) ? -errno : 0;
 }
 
 /* The MAC and IFF_RUNNING of @dev in the current namespace. */
