@@ -171,24 +171,29 @@ int main(int argc, char **argv)
 		targets[i] = (unsigned long)rand() % nblocks;
 
 	/*
-	 * Write the whole extent once first: the scratch disk is a sparse
-	 * file on the host, and a block's first write costs the host an
-	 * allocation that whoever runs first would pay alone.
+	 * Write the whole extent once first, through exo: the scratch disk
+	 * is a sparse file on the host, and a block's first write costs the
+	 * host an allocation that whoever runs first would pay alone; and a
+	 * block exo has never written reads as zeroes without any I/O (no
+	 * data crosses principals), which would make exo's reads free.
 	 */
 	{
-		char *chunk;
+		struct exo_extent_iovec v[QD];
 		unsigned long b;
+		unsigned int k;
 
-		if (posix_memalign((void **)&chunk, BLK, 256 * BLK))
-			die("posix_memalign", -ENOMEM);
-		memset(chunk, 0xa5, 256 * BLK);
-		for (b = 0; b < nblocks; b += 256)
-			if (pwrite(peer.fd, chunk, 256 * BLK,
-				   (peer.start + b) * BLK) != 256 * BLK)
+		for (b = 0; b < nblocks; b += k) {
+			for (k = 0; k < QD && b + k < nblocks; k++)
+				v[k] = (struct exo_extent_iovec){
+					.extent = exo.ext, .block = b + k,
+					.frame = exo.frames[k],
+					.op = EXO_IO_WRITE,
+				};
+			if (exo_extent__io(exo.fd, v, k, 0) != (int)k)
 				die("prefill", -errno);
-		if (fsync(peer.fd))
-			die("fsync", -errno);
-		free(chunk);
+		}
+		if (exo_extent__io(exo.fd, v, 1, EXO_IO_FLUSH) != 1)
+			die("prefill flush", -errno);
 	}
 
 	/* Warm up both paths once, then alternate so drift hits both. */

@@ -17,6 +17,24 @@
  * vmlinux rather than crc32c() from libcrc32c: the same function, but the
  * module then loads with plain insmod, without libcrc32c loaded first.
  *
+ * No data crosses principals.  Freed blocks are not scrubbed and an
+ * allocation hands them out as they are, so exo must never let a new
+ * owner read what a previous one left: the table keeps, beside the
+ * allocation bitmap, a *written* bitmap, and a block whose bit is clear
+ * reads as zeroes without touching the device (ext4's unwritten extents).
+ * Allocation and free clear the bits of their range, so the cost is one
+ * bit per block per allocation and nothing per byte.  A bit is set when a
+ * write to the block completes, in a live copy (d->wlive, set with atomic
+ * bit operations from the completion), and reaches the disk with the next
+ * table commit, masked by the allocation bitmap.  A set bit may only be
+ * durable once the data it vouches for is: the commit's header goes out
+ * with REQ_PREFLUSH, which makes every write completed before it durable,
+ * and only bits of completed writes are in the image.  A crash before the
+ * commit loses the bit, never the secret: the block then reads as zeroes.
+ * For a libOS's own durability, a flush (EXO_IO_FLUSH, EXTENT_FLUSH) or a
+ * FUA write commits the table first when bits are pending, so what it has
+ * made durable also reads back after a crash.
+ *
  * Locking: exo_xsem guards the attached device and its table.  Table
  * updates (attach, detach, alloc, free, reclaim) take it for writing;
  * synchronous I/O takes it for reading across submission and completion,
@@ -51,10 +69,11 @@ module_param_named(extent_quota, exo_extent_quota, uint, 0644);
 MODULE_PARM_DESC(extent_quota, "Extent capabilities made by alloc/reclaim per env (applies to new envs; default 1024)");
 
 #define EXO_XMAGIC		0x586f7865	/* "exoX" */
-#define EXO_XVERSION		1
+#define EXO_XVERSION		2	/* 2: the written bitmap */
 #define EXO_XBLK		EXO_EXTENT_BLOCK
 #define EXO_XSECTS		(EXO_XBLK >> SECTOR_SHIFT)
 #define EXO_XNBLOCKS_MAX	(1ULL << 24)	/* 64 GiB; the rest is unused */
+static_assert(EXO_XNBLOCKS_MAX <= U32_MAX);	/* exo_uio.block */
 
 /* The header block of a copy.  Little-endian. */
 struct exo_xsb {
@@ -102,6 +121,9 @@ struct exo_xdev {
 	void *shadow;		/* the last committed image */
 	struct exo_xsb *sb;
 	void *bitmap;		/* little-endian bit order */
+	void *written;		/* the written bitmap in the image */
+	void *wlive;		/* live written bits (atomic bit ops) */
+	atomic_t wdirty;	/* wlive has bits the disk does not */
 	struct exo_xprinc *princ;
 	struct exo_xrec *rec;
 	/* counters */
@@ -109,6 +131,7 @@ struct exo_xdev {
 	atomic64_t writes;
 	atomic64_t bytes_read;
 	atomic64_t bytes_written;
+	atomic64_t reads_unwritten;	/* answered with zeroes, no I/O */
 	atomic64_t errors;
 	atomic64_t flushes;
 	u64 commits;
@@ -156,6 +179,7 @@ static void exo_xdev_free(struct kref *ref)
 	WARN_ON_ONCE(d->bdev);
 	vfree(d->meta);
 	vfree(d->shadow);
+	vfree(d->wlive);
 	kfree(d->path);
 	kfree(d);
 }
@@ -167,7 +191,7 @@ static int exo_xdev_layout(struct exo_xdev *d, u64 nblocks)
 
 	d->nblocks = min(nblocks, EXO_XNBLOCKS_MAX);
 	d->bitmap_blocks = DIV_ROUND_UP(d->nblocks, EXO_XBLK * 8);
-	d->meta_blocks = 1 + d->bitmap_blocks + EXO_XPRINC_BLOCKS +
+	d->meta_blocks = 1 + 2 * d->bitmap_blocks + EXO_XPRINC_BLOCKS +
 			 EXO_XREC_BLOCKS;
 	d->data_start = 1 + 2 * (u64)d->meta_blocks;
 	if (d->nblocks <= d->data_start)
@@ -175,11 +199,13 @@ static int exo_xdev_layout(struct exo_xdev *d, u64 nblocks)
 	size = (size_t)d->meta_blocks * EXO_XBLK;
 	d->meta = vzalloc(size);
 	d->shadow = vzalloc(size);
-	if (!d->meta || !d->shadow)
+	d->wlive = vzalloc((size_t)d->bitmap_blocks * EXO_XBLK);
+	if (!d->meta || !d->shadow || !d->wlive)
 		return -ENOMEM;
 	d->sb = d->meta;
 	d->bitmap = d->meta + EXO_XBLK;
-	d->princ = d->bitmap + (size_t)d->bitmap_blocks * EXO_XBLK;
+	d->written = d->bitmap + (size_t)d->bitmap_blocks * EXO_XBLK;
+	d->princ = d->written + (size_t)d->bitmap_blocks * EXO_XBLK;
 	d->rec = (void *)d->princ + EXO_XPRINC_BLOCKS * EXO_XBLK;
 	return 0;
 }
@@ -212,6 +238,25 @@ static int exo_xrw(struct block_device *bdev, u64 block, void *buf, u32 n,
 		n -= k;
 	}
 	return 0;
+}
+
+/* Bits in one bitmap of the table (a whole number of blocks). */
+static unsigned int exo_xbits(struct exo_xdev *d)
+{
+	return d->bitmap_blocks * EXO_XBLK * 8;
+}
+
+/* Has block @b been written since it was allocated?  Any context. */
+static bool exo_xwritten(struct exo_xdev *d, u64 b)
+{
+	return test_bit_le(b, d->wlive);
+}
+
+/* A write to block @b completed: from now on it reads from the device. */
+static void exo_xmark_written(struct exo_xdev *d, u64 b)
+{
+	if (!test_and_set_bit_le(b, d->wlive))
+		atomic_set(&d->wdirty, 1);
 }
 
 static u64 exo_xcount_free(struct exo_xdev *d)
@@ -248,6 +293,12 @@ static int exo_xcommit(struct exo_xdev *d)
 	sb->princ_max = cpu_to_le32(EXO_EXTENT_MAX_PRINCIPALS);
 	sb->ext_max = cpu_to_le32(EXO_EXTENT_MAX_RECORDS);
 	sb->copy = cpu_to_le32(copy);
+	/*
+	 * Bits of writes completed by now, masked by the allocation: a bit
+	 * set after this is in the next commit (wdirty says so).
+	 */
+	atomic_set(&d->wdirty, 0);
+	bitmap_and(d->written, d->wlive, d->bitmap, exo_xbits(d));
 	sb->body_crc = cpu_to_le32(exo_xcrc(d->meta + EXO_XBLK,
 					    size - EXO_XBLK));
 	sb->sb_crc = 0;
@@ -261,6 +312,7 @@ static int exo_xcommit(struct exo_xdev *d)
 	if (ret) {
 		memcpy(d->meta, d->shadow, size);
 		d->free = exo_xcount_free(d);
+		atomic_set(&d->wdirty, 1);
 		atomic64_inc(&d->errors);
 		return -EIO;
 	}
@@ -303,6 +355,9 @@ static int exo_xcheck(struct exo_xdev *d)
 				goto out;
 	}
 	if (memcmp(seen, d->bitmap, (size_t)d->bitmap_blocks * EXO_XBLK))
+		goto out;
+	/* Only an allocated block can have been written by its owner. */
+	if (!bitmap_subset(d->written, d->bitmap, exo_xbits(d)))
 		goto out;
 	ret = 0;
 out:
@@ -377,6 +432,7 @@ static int exo_xload(struct exo_xdev *d)
 	d->active = best;
 	d->generation = gen[best];
 	d->free = exo_xcount_free(d);
+	memcpy(d->wlive, d->written, (size_t)d->bitmap_blocks * EXO_XBLK);
 	return 0;
 }
 
@@ -473,6 +529,10 @@ static void exo_xdetach(void)
 	exo_xdev = NULL;
 	mutex_unlock(&exo_lock);
 	wait_event(d->wq, !atomic_read(&d->inflight));
+	/* A clean detach keeps every completed write readable. */
+	if (atomic_read(&d->wdirty) && exo_xcommit(d))
+		pr_warn("exo: %s: written blocks not recorded at detach; they read as zeroes\n",
+			d->path);
 	blkdev_put(d->bdev, FMODE_READ | FMODE_WRITE | FMODE_EXCL);
 	d->bdev = NULL;
 	pr_info("exo: detached %s\n", d->path);
@@ -570,15 +630,22 @@ static u64 exo_xfind_run(struct exo_xdev *d, u64 count)
 	return 0;
 }
 
+/*
+ * Mark a range allocated or free.  An allocated range starts unwritten:
+ * its live written bits are cleared (atomically: a completion may be
+ * setting a bit of the same word for another extent).
+ */
 static void exo_xset(struct exo_xdev *d, u64 start, u64 count, bool used)
 {
 	u64 b;
 
 	for (b = start; b < start + count; b++) {
-		if (used)
+		if (used) {
 			__set_bit_le(b, d->bitmap);
-		else
+			clear_bit_le(b, d->wlive);
+		} else {
 			__clear_bit_le(b, d->bitmap);
+		}
 	}
 	if (used)
 		d->free -= count;
@@ -814,18 +881,23 @@ out:
 static int exo_xfree(struct exo_xdev *d, u64 start)
 {
 	struct exo_xrec *rec = exo_xrec_find(d, start);
+	u64 len, b;
 	int ret;
 
 	if (!rec)
 		return -ENOENT;
 	/* No new I/O can start (exo_xsem); let what is in flight finish. */
 	wait_event(d->wq, !atomic_read(&d->inflight));
-	exo_xset(d, start, le64_to_cpu(rec->len), false);
+	len = le64_to_cpu(rec->len);
+	exo_xset(d, start, len, false);
 	memset(rec, 0, sizeof(*rec));
 	exo_xprinc_gc(d);
 	ret = exo_xcommit(d);
 	if (ret)
 		return ret;
+	/* Free on disk (and so unwritten there): unwritten here too. */
+	for (b = start; b < start + len; b++)
+		clear_bit_le(b, d->wlive);
 	mutex_lock(&exo_lock);
 	exo_extent_kill_all(d, start);
 	mutex_unlock(&exo_lock);
@@ -1100,6 +1172,7 @@ out:
 struct exo_xbatch {
 	atomic_t pending;
 	struct completion done;
+	struct exo_xdev *dev;
 };
 
 struct exo_xio {
@@ -1110,6 +1183,7 @@ struct exo_xio {
 	u64 block;		/* device block */
 	bool write;
 	bool fua;
+	bool unwritten;		/* a read of a never-written block */
 	blk_status_t status;
 };
 
@@ -1120,6 +1194,8 @@ static void exo_xio_end(struct bio *bio)
 
 	/* Hard IRQ on virtio-blk: record, count down, nothing else. */
 	io->status = bio->bi_status;
+	if (io->write && !io->status)
+		exo_xmark_written(b->dev, io->block);
 	bio_put(bio);
 	if (atomic_dec_and_test(&b->pending))
 		complete(&b->done);
@@ -1157,7 +1233,36 @@ static int exo_xio_check(struct exo_env *env, struct exo_xdev *d,
 	io->block = x->start + v->block;
 	io->write = write;
 	io->fua = write && (v->flags & EXO_IO_FUA);
+	io->unwritten = !write && !exo_xwritten(d, io->block);
 	return 0;
+}
+
+/*
+ * A read of a block never written since its allocation: zeroes, whatever
+ * the device holds (another principal's freed data, say).
+ */
+static void exo_xio_zero(struct exo_xdev *d, u64 pfn)
+{
+	clear_highpage(pfn_to_page(pfn));
+	atomic64_inc(&d->reads_unwritten);
+}
+
+/*
+ * Make the written bits of completed writes durable (a commit), if any
+ * are pending: what a flush or a FUA write made durable must read back
+ * after a crash.  Takes exo_xsem for writing.  0 or -EIO.
+ */
+static int exo_xsync_written(struct exo_xdev *d)
+{
+	int ret = 0;
+
+	if (!atomic_read(&d->wdirty))
+		return 0;
+	down_write(&exo_xsem);
+	if (exo_xdev == d && atomic_read(&d->wdirty))
+		ret = exo_xcommit(d);
+	up_write(&exo_xsem);
+	return ret;
 }
 
 int exo_ioc_extent_io(struct exo_env *env, void *arg)
@@ -1169,6 +1274,7 @@ int exo_ioc_extent_io(struct exo_env *env, void *arg)
 	struct blk_plug plug;
 	struct exo_xdev *d;
 	u32 n, i;
+	bool durable = xi->flags & EXO_IO_FLUSH;
 	int err = 0;
 
 	if ((xi->flags & ~(EXO_IO_FUA | EXO_IO_FLUSH)) || xi->__reserved ||
@@ -1198,13 +1304,20 @@ int exo_ioc_extent_io(struct exo_env *env, void *arg)
 
 	atomic_set(&batch.pending, 1);
 	init_completion(&batch.done);
+	batch.dev = d;
 	blk_start_plug(&plug);
 	for (i = 0; i < n; i++) {
 		blk_opf_t opf = ios[i].write ? EXO_XWRITE : REQ_OP_READ;
 		struct bio *bio;
 
-		if (ios[i].fua || (ios[i].write && (xi->flags & EXO_IO_FUA)))
+		if (ios[i].unwritten) {
+			exo_xio_zero(d, ios[i].pfn);
+			continue;
+		}
+		if (ios[i].fua || (ios[i].write && (xi->flags & EXO_IO_FUA))) {
 			opf |= REQ_FUA;
+			durable = true;
+		}
 		bio = bio_alloc(d->bdev, 1, opf, GFP_NOIO);
 		bio->bi_iter.bi_sector = ios[i].block * EXO_XSECTS;
 		__bio_add_page(bio, pfn_to_page(ios[i].pfn), EXO_XBLK, 0);
@@ -1226,7 +1339,7 @@ int exo_ioc_extent_io(struct exo_env *env, void *arg)
 		} else if (ios[i].write) {
 			atomic64_inc(&d->writes);
 			atomic64_add(EXO_XBLK, &d->bytes_written);
-		} else {
+		} else if (!ios[i].unwritten) {
 			atomic64_inc(&d->reads);
 			atomic64_add(EXO_XBLK, &d->bytes_read);
 		}
@@ -1251,6 +1364,11 @@ int exo_ioc_extent_io(struct exo_env *env, void *arg)
 		}
 	}
 	up_read(&exo_xsem);
+	/* Durable data must stay readable: its written bits too. */
+	if (!err && n && durable && exo_xsync_written(d)) {
+		err = -EIO;
+		xi->done = n - 1;
+	}
 
 	mutex_lock(&exo_lock);
 	for (i = 0; i < n; i++) {
@@ -1280,8 +1398,11 @@ struct exo_uio {
 	struct exo_obj *ext;
 	struct exo_obj *frame;
 	struct exo_xdev *dev;
-	int status;
-	bool write;
+	u32 block;		/* device block (< EXO_XNBLOCKS_MAX) */
+	s16 status;		/* -errno */
+	u8 write:1;
+	u8 fua:1;
+	u8 unwritten:1;		/* answered with zeroes, no bio */
 };
 
 static struct exo_uio *exo_uio(struct io_uring_cmd *ioucmd)
@@ -1296,8 +1417,13 @@ static void exo_uring_done(struct io_uring_cmd *ioucmd, unsigned int flags)
 	struct exo_xdev *d = u->dev;
 	int status = u->status;
 
+	/* A FUA write is durable on completion: its written bit too. */
+	if (!status && u->fua && exo_xsync_written(d))
+		status = -EIO;
 	if (status) {
 		atomic64_inc(&d->errors);
+	} else if (u->unwritten) {
+		/* counted by exo_xio_zero() */
 	} else if (!u->ext) {
 		atomic64_inc(&d->flushes);
 	} else if (u->write) {
@@ -1324,6 +1450,8 @@ static void exo_uring_end_io(struct bio *bio)
 	struct exo_xdev *d = u->dev;
 
 	u->status = blk_status_to_errno(bio->bi_status);
+	if (u->write && !u->status)
+		exo_xmark_written(d, u->block);
 	bio_put(bio);
 	if (atomic_dec_and_test(&d->inflight))
 		wake_up(&d->wq);
@@ -1363,6 +1491,23 @@ int exo_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags)
 	memcpy(&v, ioucmd->cmd, sizeof(v));
 	memset(u, 0, sizeof(*u));
 
+	/*
+	 * A flush covers the writes completed before it: their written bits
+	 * go to disk first (a commit, only when some are pending).
+	 */
+	if (ioucmd->cmd_op == EXO_URING_EXTENT_FLUSH) {
+		down_read(&exo_xsem);
+		d = exo_xdev;
+		if (d)
+			kref_get(&d->ref);
+		up_read(&exo_xsem);
+		ret = d ? exo_xsync_written(d) : 0;
+		if (d)
+			kref_put(&d->ref, exo_xdev_free);
+		if (ret)
+			return ret;
+	}
+
 	down_read(&exo_xsem);
 	d = exo_xdev;
 	if (ioucmd->cmd_op == EXO_URING_EXTENT_FLUSH) {
@@ -1386,6 +1531,15 @@ int exo_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags)
 	u->ext = io.ext;
 	u->frame = io.frame;
 	u->write = io.write;
+	u->fua = io.fua;
+	u->block = io.block;
+	if (io.unwritten) {
+		exo_xio_zero(d, io.pfn);
+		u->unwritten = true;
+		up_read(&exo_xsem);
+		io_uring_cmd_complete_in_task(ioucmd, exo_uring_done);
+		return -EIOCBQUEUED;
+	}
 	atomic_inc(&d->inflight);
 	atomic64_inc(&d->async);
 	bio = bio_alloc(d->bdev, io.ext ? 1 : 0, opf, GFP_NOIO);
@@ -1424,6 +1578,10 @@ void exo_extents_show(struct seq_file *m)
 	seq_printf(m, "bytes_read %lld\n", atomic64_read(&d->bytes_read));
 	seq_printf(m, "bytes_written %lld\n",
 		   atomic64_read(&d->bytes_written));
+	seq_printf(m, "reads_unwritten %lld\n",
+		   atomic64_read(&d->reads_unwritten));
+	seq_printf(m, "blocks_written %u\n",
+		   bitmap_weight(d->wlive, exo_xbits(d)));
 	seq_printf(m, "flushes %lld\n", atomic64_read(&d->flushes));
 	seq_printf(m, "errors %lld\n", atomic64_read(&d->errors));
 	seq_printf(m, "async_submitted %lld\n", atomic64_read(&d->async));

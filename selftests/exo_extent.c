@@ -634,9 +634,13 @@ TEST_F(ext, debugfs)
  * environment, before the harness starts:
  *
  *   EXO_EXTENT_PHASE=save  STATE=file   format the disk, allocate three
- *                                       extents, write a pattern, save the key
+ *                                       extents, write a pattern, save the key;
+ *                                       write and free a fourth (STATE.scrub
+ *                                       names it)
  *   (run.sh: rmmod exo; insmod exo.ko extent_dev=DISK)
- *   EXO_EXTENT_PHASE=check STATE=file   reclaim with the key, compare, free
+ *   EXO_EXTENT_PHASE=check STATE=file   reclaim with the key, compare, free;
+ *                                       the fourth's blocks, allocated
+ *                                       again, read as zeroes
  *
  * and scripts/extent-crash, across a guest killed from the host, in two:
  *
@@ -646,7 +650,10 @@ TEST_F(ext, debugfs)
  *   (QEMU killed; next boot: insmod exo.ko extent_dev=DISK)
  *   EXO_EXTENT_PHASE=crashcheck STATE=file  the table attached (it passed
  *                                        every consistency check), the key
- *                                        reclaims the anchor, its data holds
+ *                                        reclaims the anchor, its data holds;
+ *                                        every free block, allocated by a new
+ *                                        principal, reads as zeroes (the
+ *                                        torture wrote and freed many)
  *
  * Exit status 0 on success; the reason on stderr otherwise.
  */
@@ -661,6 +668,64 @@ static void phase_fill(char *p, __u64 block)
 }
 
 #define PHASE_FAIL(...) do { fprintf(stderr, __VA_ARGS__); _exit(1); } while (0)
+
+static int phase_zero(const char *p)
+{
+	size_t i;
+
+	for (i = 0; i < BLK; i++)
+		if (p[i])
+			return 0;
+	return 1;
+}
+
+/*
+ * A new principal (its own env) allocates every free block, in extents
+ * of up to 64, and reads each: all must be zeroes.  Returns the blocks
+ * read; fails the phase otherwise.
+ */
+static __u64 phase_free_blocks_zero(void)
+{
+	exo_cap_t f, x[1024];
+	__u64 n = 0, b, start;
+	int fd, k = 0, i;
+	char *buf;
+
+	fd = exo_open();
+	buf = fd < 0 ? NULL : exo_region__create(fd, NULL, BLK,
+						 PROT_READ | PROT_WRITE);
+	if (!buf || exo_frame__alloc(fd, 1, &f, NULL) ||
+	    exo_frame__map_one(fd, buf, f, EXO_PROT_READ | EXO_PROT_WRITE))
+		PHASE_FAIL("scrub: frame setup failed\n");
+	for (__u64 cnt = 64; cnt && k < 1024; ) {
+		if (exo_extent__alloc(fd, cnt, &x[k], &start, NULL, NULL)) {
+			if (errno != ENOSPC)
+				PHASE_FAIL("scrub: alloc: %s\n", strerror(errno));
+			cnt /= 2;
+			continue;
+		}
+		for (b = 0; b < cnt; b++, n++) {
+			memset(buf, 0x77, BLK);
+			if (exo_extent__read(fd, x[k], b, f))
+				PHASE_FAIL("scrub: read: %s\n", strerror(errno));
+			if (!phase_zero(buf))
+				PHASE_FAIL("scrub: free block %llu held data\n",
+					   (unsigned long long)(start + b));
+		}
+		k++;
+	}
+	for (i = 0; i < k; i++)
+		if (exo_extent__free(fd, x[i]))
+			PHASE_FAIL("scrub: free: %s\n", strerror(errno));
+	exo_region__destroy(buf, BLK);
+	exo_close(fd);
+	return n;
+}
+
+static void phase_scrub_path(char *path, size_t len, const char *state)
+{
+	snprintf(path, len, "%s.scrub", state);
+}
 
 static void phase_run(const char *phase, const char *state, const char *disk)
 {
@@ -696,6 +761,27 @@ static void phase_run(const char *phase, const char *state, const char *disk)
 		if (exo_extent__key_save(state, &key))
 			PHASE_FAIL("key_save %s: %s\n", state,
 				   strerror(errno));
+		/* Written, made durable, freed: nobody may read it back. */
+		if (exo_extent__alloc(fd, 2, &x, &start, NULL, NULL))
+			PHASE_FAIL("alloc: %s\n", strerror(errno));
+		for (b = 0; b < 2; b++) {
+			phase_fill(buf, start + b);
+			if (exo_extent__write(fd, x, b, f, EXO_IO_FUA))
+				PHASE_FAIL("write: %s\n", strerror(errno));
+		}
+		if (exo_extent__free(fd, x))
+			PHASE_FAIL("free: %s\n", strerror(errno));
+		{
+			char path[4096];
+			FILE *sf;
+
+			phase_scrub_path(path, sizeof(path), state);
+			sf = fopen(path, "w");
+			if (!sf || fprintf(sf, "%llu\n",
+					   (unsigned long long)start) < 0 ||
+			    fclose(sf))
+				PHASE_FAIL("%s: %s\n", path, strerror(errno));
+		}
 		_exit(0);
 	}
 	if (!strcmp(phase, "torture")) {
@@ -787,9 +873,10 @@ static void phase_run(const char *phase, const char *state, const char *disk)
 		}
 		if (!found)
 			PHASE_FAIL("anchor extent missing among %d\n", n);
-		printf("crashcheck: generation %llu, %d extents, %llu free, anchor intact\n",
+		printf("crashcheck: generation %llu, %d extents, %llu free, anchor intact, %llu free blocks read as zeroes\n",
 		       (unsigned long long)st.generation, n,
-		       (unsigned long long)st.free);
+		       (unsigned long long)st.free,
+		       (unsigned long long)phase_free_blocks_zero());
 		_exit(0);
 	}
 	n = exo_extent__reclaim(fd, &key, d, 4);
@@ -808,6 +895,30 @@ static void phase_run(const char *phase, const char *state, const char *disk)
 					   (unsigned long long)b);
 		}
 		if (exo_extent__free(fd, d[i].cap))
+			PHASE_FAIL("free: %s\n", strerror(errno));
+	}
+	{
+		char path[4096];
+		unsigned long long s4;
+		FILE *sf;
+
+		phase_scrub_path(path, sizeof(path), state);
+		sf = fopen(path, "r");
+		if (!sf || fscanf(sf, "%llu", &s4) != 1)
+			PHASE_FAIL("%s: unreadable\n", path);
+		fclose(sf);
+		unlink(path);
+		if (exo_extent__alloc_at(fd, s4, 2, &x, NULL, NULL))
+			PHASE_FAIL("alloc_at %llu: %s\n", s4, strerror(errno));
+		for (b = 0; b < 2; b++) {
+			memset(buf, 0x77, BLK);
+			if (exo_extent__read(fd, x, b, f))
+				PHASE_FAIL("read: %s\n", strerror(errno));
+			if (!phase_zero(buf))
+				PHASE_FAIL("freed block %llu read back after reload\n",
+					   s4 + b);
+		}
+		if (exo_extent__free(fd, x))
 			PHASE_FAIL("free: %s\n", strerror(errno));
 	}
 	_exit(0);

@@ -514,7 +514,8 @@ struct exo_env_page {
  *   +--------+----------------+----------------+---------------------+
  *   | unused | copy 0 (M blk) | copy 1 (M blk) |  data: extents      |
  *   +--------+----------------+----------------+---------------------+
- *   copy = header | allocation bitmap | principals | extent records
+ *   copy = header | allocation bitmap | written bitmap | principals |
+ *          extent records			(table version 2)
  *
  * Ownership is persistent and belongs to a *principal*, not to an env: the
  * first EXTENT_ALLOC of an env makes it a principal with a fresh 128-bit
@@ -527,6 +528,20 @@ struct exo_env_page {
  * revoke like any other; their obj_id (EXO_IOC_CAP_INFO) is the first
  * block.  A principal that owns no extent is forgotten.
  *
+ * No data crosses principals.  A block reads as zeroes until it has been
+ * written since it was last allocated: EXTENT_FREE, the kernel's
+ * repossession at an abort and EXO_ATTACH_FORMAT never scrub the device,
+ * but whatever a previous owner (or anyone, before the format) left in a
+ * block is never returned to the next one.  Such reads cost no I/O.  The
+ * table records which blocks were written (the written bitmap); a bit
+ * reaches the disk with the next table update, and before a flush
+ * (EXO_IO_FLUSH, EXO_URING_EXTENT_FLUSH) or a FUA write completes, so what
+ * a libOS has made durable reads back after a crash; a write completed
+ * but never flushed may read as zeroes after a crash (never as someone
+ * else's data).  A clean DETACH (or unload) records every completed write.
+ * Writes are of whole blocks, so a written block holds only its owner's
+ * bytes.
+ *
  * Errors of this section, beyond the common table:
  *  ENODEV     no device attached, or the capability's device was detached
  *  EBUSY      ATTACH: a device is attached already, or the device is held
@@ -538,7 +553,8 @@ struct exo_env_page {
  *             small for the table and one data block; a capability that
  *             names no extent (IO: no frame)
  *  EUCLEAN    ATTACH: exo's magic is present but no copy is consistent
- *             (checksums, or bitmap and records disagree)
+ *             (checksums, bitmaps and records disagree, or a table of
+ *             another version: format the device again)
  *  ERANGE     ALLOC_AT past the end of the device; IO at a block past the
  *             end of the extent
  *  EOVERFLOW  start + count overflows
