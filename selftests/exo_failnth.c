@@ -482,6 +482,38 @@ static void teardown(struct st *s)
 		close(s->fd2);
 }
 
+/*
+ * After an extent scenario's teardown the disk must be free again: not
+ * attached to exo (EXTENT_STAT: ENODEV) and not claimed by anyone (an
+ * O_EXCL open of the block device succeeds).  Says which one stayed held,
+ * lets the device go so the next sweeps can run, and returns 1 if either
+ * did.
+ */
+static int disk_still_held(const struct scen *sc, int n, int err)
+{
+	struct exo_extent_stat st = { .size = sizeof(st) };
+	struct exo_extent_detach d = { .size = sizeof(d) };
+	int fd = open(EXO_DEVICE, O_RDWR), bfd, held = 0;
+
+	if (fd >= 0 && !ioctl(fd, EXO_IOC_EXTENT_STAT, &st)) {
+		printf("# %s: fault %d (%s): exo still has %s attached after teardown (the call failed but attached, or its undo did not detach)\n",
+		       sc->name, n, strerror(err), disk);
+		ioctl(fd, EXO_IOC_EXTENT_DETACH, &d);
+		held = 1;
+	}
+	if (fd >= 0)
+		close(fd);
+	bfd = open(disk, O_RDWR | O_EXCL);
+	if (bfd < 0 && errno == EBUSY) {
+		printf("# %s: fault %d (%s): %s is still claimed exclusively with exo detached (a blkdev_get_by_path claim not put)\n",
+		       sc->name, n, strerror(err), disk);
+		held = 1;
+	}
+	if (bfd >= 0)
+		close(bfd);
+	return held;
+}
+
 static int env_info(int fd, struct exo_env_info *i)
 {
 	memset(i, 0, sizeof(*i));
@@ -555,6 +587,8 @@ static int sweep(const struct scen *sc, int *sites)
 		}
 		(void)active;
 		teardown(&s);
+		if (sc->extent)
+			bad += disk_still_held(sc, n, err);
 		r = exo_totals_wait(&zero, &got, 3000);
 		if (r) {
 			printf("# %s: fault %d: after close: %s\n", sc->name, n,
