@@ -1,0 +1,298 @@
+// SPDX-License-Identifier: (GPL-2.0 OR MIT)
+/*
+ * dev_exo.c — the exo NIC binding as an exonet device.
+ *
+ * Receive: frames are read in place from the binding's ring slots (no
+ * copy) and the slots given back after the burst.  Transmit: each frame
+ * is written straight into the next transmit slot (headers, then the
+ * payload fragments: the one copy), committed, and all of a step's frames
+ * go with one kick (EXO_IOC_NIC_TX).  Sleeping: exo_wait() with a
+ * predicate that wakes on the first packet (bpf/pred_batch with k = 1; it
+ * also sees packets that arrived before the call, so no wakeup is lost),
+ * or, when the caller may not load BPF, with no predicate and a bounded
+ * timeout.  An optional second binding (an ICMP flow) is drained too.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <exo.h>
+#include <linux/exo.h>
+
+#include "stack.h"
+
+struct exo_dev {
+	int fd;
+	bool own_fd;
+	struct exo_nic *nic[2];		/* TCP, then ICMP (may be NULL) */
+	struct exo_nic *owned[2];
+	unsigned int peeked[2];
+	int pred;			/* predicate program fd, or -1 */
+	bool attached;
+	char ifname[32];
+};
+
+static unsigned int exo_rx_burst(void *ctx, struct exonet_rxpkt *pkts, unsigned int max)
+{
+	struct exo_dev *d = ctx;
+	struct exo_nic_pkt p[EN_RX_BURST];
+	unsigned int n = 0, i, k;
+
+	for (k = 0; k < 2; k++) {
+		unsigned int got;
+
+		d->peeked[k] = 0;
+		if (!d->nic[k] || n == max)
+			continue;
+		got = exo_nic__rx_burst(d->nic[k], p, EN_MIN(max - n, (unsigned int)EN_RX_BURST));
+		for (i = 0; i < got; i++) {
+			pkts[n + i].data = p[i].data;
+			/* the kernel wrote len; still, never past the slot */
+			pkts[n + i].len = EN_MIN((uint32_t)p[i].len, (uint32_t)EXO_NIC_MAX_LEN);
+		}
+		d->peeked[k] = got;
+		n += got;
+	}
+	return n;
+}
+
+static void exo_rx_release(void *ctx, unsigned int n)
+{
+	struct exo_dev *d = ctx;
+	unsigned int k;
+
+	for (k = 0; k < 2 && n; k++) {
+		unsigned int m = EN_MIN(n, d->peeked[k]);
+
+		if (m && d->nic[k])
+			exo_nic__rx_release(d->nic[k], m);
+		n -= m;
+	}
+}
+
+static struct exo_nic *tx_nic(struct exo_dev *d, const uint8_t *hdr)
+{
+	/* an ICMP reply leaves through the ICMP flow's ring */
+	if (d->nic[1] && hdr[EN_ETH_HLEN + 9] == 1)
+		return d->nic[1];
+	return d->nic[0];
+}
+
+static int exo_xmit(void *ctx, const void *hdr, uint32_t hdrlen,
+		    const struct exonet_frag *frags, unsigned int nfrags)
+{
+	struct exo_dev *d = ctx;
+	struct exo_nic *nic = tx_nic(d, hdr);
+	uint32_t len = hdrlen, i;
+	uint8_t *slot;
+
+	for (i = 0; i < nfrags; i++)
+		len += frags[i].len;
+	if (len > EXO_NIC_MAX_LEN)
+		return -EMSGSIZE;
+	slot = exo_nic__tx_slot(nic);
+	if (!slot)
+		return -ENOBUFS;
+	memcpy(slot, hdr, hdrlen);
+	len = hdrlen;
+	for (i = 0; i < nfrags; i++) {
+		memcpy(slot + len, frags[i].base, frags[i].len);
+		len += frags[i].len;
+	}
+	exo_nic__tx_commit(nic, (__u16)len);
+	return 0;
+}
+
+static int exo_xmit_flush(void *ctx)
+{
+	struct exo_dev *d = ctx;
+	int k, ret, total = 0;
+
+	for (k = 0; k < 2; k++) {
+		if (!d->nic[k])
+			continue;
+		ret = exo_nic__tx_kick(d->nic[k], NULL);
+		if (ret < 0)
+			return ret;
+		total += ret;
+	}
+	return total;
+}
+
+static uint64_t exo_now_ns(void *ctx)
+{
+	struct timespec ts;
+
+	(void)ctx;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int exo_dev_wait(void *ctx, uint64_t deadline)
+{
+	struct exo_dev *d = ctx;
+	struct exo_wait_opts wo = { .prog_fd = d->pred, .nic = d->nic[0] };
+	uint64_t now = exo_now_ns(ctx), t;
+	int ret;
+
+	if (exo_nic__rx_pending(d->nic[0]) ||
+	    (d->nic[1] && exo_nic__rx_pending(d->nic[1])))
+		return 0;
+	if (deadline <= now)
+		return -ETIME;
+	t = deadline - now;
+	/*
+	 * Without a predicate (or with a second ring it does not watch),
+	 * a packet that came between the check above and the wait would
+	 * wait for the next event: bound the sleep.
+	 */
+	if ((d->pred < 0 || d->nic[1]) && t > 20000000ull)
+		t = 20000000ull;
+	if (t > EXO_WAIT_MAX_NS)
+		t = EXO_WAIT_MAX_NS;
+	wo.timeout_ns = t;
+	ret = exo_wait(d->fd, &wo, NULL, NULL);
+	return ret == -ETIME ? -ETIME : ret;
+}
+
+static void exo_destroy(void *ctx)
+{
+	struct exo_dev *d = ctx;
+
+	exo_nic__free(d->owned[1]);
+	exo_nic__free(d->owned[0]);
+	if (d->pred >= 0)
+		close(d->pred);
+	if (d->own_fd)
+		exo_close(d->fd);
+	free(d);
+}
+
+static struct exonet *make(struct exo_dev *d, uint32_t addr, uint16_t port,
+			   const struct exonet_config *cfg)
+{
+	struct exo_nic_ring *r = exo_nic__ring(d->nic[0]);
+	struct exonet_dev dev = {
+		.ctx = d,
+		.rx_burst = exo_rx_burst,
+		.rx_release = exo_rx_release,
+		.xmit = exo_xmit,
+		.xmit_flush = exo_xmit_flush,
+		.wait = exo_dev_wait,
+		.now_ns = exo_now_ns,
+		.destroy = exo_destroy,
+	};
+
+	memcpy(dev.mac, r->mac, 6);
+	dev.mtu = r->mtu ? r->mtu : 1500;
+	if (!d->nic[1]) {
+		/* one ring: the predicate watches it (needs CAP_BPF) */
+		d->pred = exo_bpf__pred_batch(1, 0);
+		if (d->pred < 0)
+			d->pred = -1;
+	}
+	return exonet_new(&dev, addr, port, cfg);
+}
+
+struct exonet *exonet_new_exo(int exo_fd, struct exo_nic *tcp, struct exo_nic *icmp,
+			      const struct exonet_config *cfg)
+{
+	struct exo_dev *d;
+	struct exo_nic_ring *r;
+	struct exonet *st;
+
+	if (!tcp) {
+		errno = EINVAL;
+		return NULL;
+	}
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return NULL;
+	d->fd = exo_fd;
+	d->pred = -1;
+	d->nic[0] = tcp;
+	d->nic[1] = icmp;
+	r = exo_nic__ring(tcp);
+	st = make(d, r->laddr, r->lport, cfg);
+	if (!st) {
+		int e = errno;
+
+		exo_destroy(d);
+		errno = e;
+	}
+	return st;
+}
+
+struct exonet *exonet_open(const char *ifname, const char *addr, uint16_t port,
+			   const struct exonet_config *cfg)
+{
+	struct exonet_config c;
+	struct exo_dev *d;
+	struct in_addr a;
+	struct exonet *st;
+	exo_cap_t flow;
+	int ret;
+
+	exonet_config_init(&c);
+	if (cfg)
+		memcpy(&c, cfg, EN_MIN(cfg->sz ? cfg->sz : sizeof(c), sizeof(c)));
+	c.sz = sizeof(c);
+	if (!c.rx_frames)
+		c.rx_frames = 64;
+	if (!c.tx_frames)
+		c.tx_frames = 64;
+	if (!ifname || !addr || inet_pton(AF_INET, addr, &a) != 1 ||
+	    strlen(ifname) >= sizeof(d->ifname)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return NULL;
+	d->pred = -1;
+	d->fd = exo_open();
+	if (d->fd < 0) {
+		ret = d->fd;
+		free(d);
+		errno = -ret;
+		return NULL;
+	}
+	d->own_fd = true;
+	if (!(c.flags & EXONET_CFG_NO_ATTACH)) {
+		ret = exo_nic__attach(d->fd, ifname);
+		/* EBUSY: attached already; EPERM: not root, rely on root's */
+		if (ret && ret != -EBUSY && ret != -EPERM)
+			goto fail;
+	}
+	ret = exo_flow__alloc(d->fd, ifname, IPPROTO_TCP, addr, port, NULL, 0, &flow);
+	if (ret)
+		goto fail;
+	d->owned[0] = d->nic[0] = exo_nic__bind(d->fd, flow, c.rx_frames, c.tx_frames);
+	if (!d->nic[0]) {
+		ret = -errno;
+		goto fail;
+	}
+	if (c.icmp) {
+		ret = exo_flow__alloc(d->fd, ifname, IPPROTO_ICMP, addr, 0, NULL, 0, &flow);
+		if (ret)
+			goto fail;
+		d->owned[1] = d->nic[1] = exo_nic__bind(d->fd, flow, 4, 4);
+		if (!d->nic[1]) {
+			ret = -errno;
+			goto fail;
+		}
+	}
+	st = make(d, a.s_addr, port, &c);
+	if (!st) {
+		ret = -errno;
+		goto fail;
+	}
+	return st;
+fail:
+	exo_destroy(d);
+	errno = -ret;
+	return NULL;
+}

@@ -1,0 +1,356 @@
+// SPDX-License-Identifier: (GPL-2.0 OR MIT)
+/*
+ * stack.c — a stack instance and its loop.
+ *
+ * exonet_poll() is one step: build and send what is owed (one kick for
+ * all of it), take a burst of frames from the device and run each through
+ * eth -> ipv4 -> tcp, run the timers that are due, and hand the
+ * application the sockets whose state changed.  When nothing happened it
+ * sleeps in the device's wait (exo's wakeup predicate) with the next
+ * timer's deadline as timeout.
+ *
+ * ACKs owed for in-order data are not sent at the end of the burst but at
+ * the start of the next step, after the application has had its events:
+ * the response it writes carries the ACK (Cheetah's "ACK on the
+ * response"); exonet_poll() never sleeps with one owed.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+
+#include "stack.h"
+
+void exonet_config_init(struct exonet_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->sz = sizeof(*c);
+}
+
+static void defaults(struct exonet_config *c)
+{
+#define DEF(f, v) do { if (!c->f) c->f = (v); } while (0)
+	DEF(max_conns, 1024);
+	DEF(max_timewait, 4096);
+	DEF(syn_backlog, 128);
+	DEF(rcvbuf, 65536);
+	DEF(sndbuf, 65536);
+	DEF(sndq_refs, 64);
+	DEF(rto_min_ms, 200);
+	DEF(rto_max_ms, 60000);
+	DEF(rto_init_ms, 1000);
+	DEF(msl_ms, 30000);
+	DEF(fin_wait2_ms, 60000);
+	DEF(keepalive_idle_ms, 7200000);
+	DEF(keepalive_intvl_ms, 75000);
+	DEF(keepalive_probes, 9);
+	DEF(max_retries, 12);
+	DEF(challenge_ack_limit, 1000);
+	DEF(rx_frames, 64);
+	DEF(tx_frames, 64);
+#undef DEF
+}
+
+static bool pow2(uint32_t v)
+{
+	return v && !(v & (v - 1));
+}
+
+struct exonet *exonet_new(const struct exonet_dev *dev, uint32_t addr,
+			  uint16_t port, const struct exonet_config *cfg)
+{
+	struct exonet *st;
+	uint32_t i, hsize = 1;
+	size_t per;
+
+	if (!dev || !dev->rx_burst || !dev->rx_release || !dev->xmit ||
+	    !dev->xmit_flush || !dev->now_ns || !port) {
+		errno = EINVAL;
+		return NULL;
+	}
+	st = calloc(1, sizeof(*st));
+	if (!st)
+		return NULL;
+	st->dev = *dev;
+	if (cfg) {
+		size_t n = EN_MIN(cfg->sz ? cfg->sz : sizeof(*cfg), sizeof(*cfg));
+
+		memcpy(&st->cfg, cfg, n);
+	}
+	st->cfg.sz = sizeof(st->cfg);
+	defaults(&st->cfg);
+	if (!pow2(st->cfg.rcvbuf) || !pow2(st->cfg.sndbuf) || !pow2(st->cfg.sndq_refs) ||
+	    st->cfg.rcvbuf < 2048 || st->cfg.rcvbuf > (1u << 30) ||
+	    st->cfg.sndbuf < 2048 || st->cfg.sndbuf > (1u << 30) ||
+	    st->cfg.max_conns > (1u << 20) || st->cfg.max_timewait > (1u << 22) ||
+	    st->cfg.rto_min_ms > st->cfg.rto_max_ms) {
+		free(st);
+		errno = EINVAL;
+		return NULL;
+	}
+	st->laddr = addr;
+	st->lport = port;
+	if (!st->dev.mtu)
+		st->dev.mtu = 1500;
+	/* MSS: the MTU less IPv4 and TCP headers, bounded by the ring slot */
+	st->mss = (uint16_t)EN_MIN((uint32_t)st->dev.mtu - 40,
+				   (uint32_t)EXONET_FRAME_MAX - EN_ETH_HLEN - 40);
+	if (st->cfg.mss && st->cfg.mss < st->mss)
+		st->mss = (uint16_t)EN_MAX(st->cfg.mss, 128u);
+	if (getrandom(st->key, sizeof(st->key), 0) != sizeof(st->key) ||
+	    getrandom(st->cookie_key, sizeof(st->cookie_key), 0) != sizeof(st->cookie_key))
+		goto fail;
+	while (hsize < 2 * EN_MAX(st->cfg.max_conns, st->cfg.max_timewait))
+		hsize <<= 1;
+	st->hash_mask = hsize - 1;
+	st->hash = calloc(hsize, sizeof(*st->hash));
+	st->conns = calloc(st->cfg.max_conns, sizeof(*st->conns));
+	st->sqmem = calloc((size_t)st->cfg.max_conns * st->cfg.sndq_refs, sizeof(*st->sqmem));
+	/* buffers: reserved, touched only when used (the kernel's zero pages) */
+	per = (size_t)st->cfg.rcvbuf + st->cfg.sndbuf;
+	st->bufmem_len = per * st->cfg.max_conns;
+	st->bufmem = mmap(NULL, st->bufmem_len, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (st->bufmem == MAP_FAILED)
+		st->bufmem = NULL;
+	if (!st->hash || !st->conns || !st->sqmem || !st->bufmem || en_tw_init(st))
+		goto fail;
+	for (i = st->cfg.max_conns; i-- > 0; ) {
+		struct exonet_sock *s = &st->conns[i];
+
+		s->idx = i;
+		s->rbuf = st->bufmem + per * i;
+		s->sbuf = s->rbuf + st->cfg.rcvbuf;
+		s->sq = st->sqmem + (size_t)st->cfg.sndq_refs * i;
+		s->timer.fn = en_conn_timer_fire;
+		s->st = st;
+		s->hnext = st->free_head;
+		st->free_head = i + 1;
+	}
+	st->listener.flags = CF_LISTENER | CF_APP;
+	st->listener.st = st;
+	st->listener.state = EXONET_CLOSED;
+	st->now_ns = st->dev.now_ns(st->dev.ctx);
+	st->now_ms = st->now_ns / 1000000;
+	st->wheel_now = st->now_ms;
+	return st;
+fail:
+	exonet_free(st);
+	errno = ENOMEM;
+	return NULL;
+}
+
+void exonet_free(struct exonet *st)
+{
+	uint32_t i;
+
+	if (!st)
+		return;
+	if (st->conns) {
+		for (i = 0; i < st->cfg.max_conns; i++)
+			if (st->conns[i].flags & CF_USED)
+				en_sq_drop(st, &st->conns[i]);
+	}
+	if (st->dev.destroy)
+		st->dev.destroy(st->dev.ctx);
+	if (st->bufmem)
+		munmap(st->bufmem, st->bufmem_len);
+	free(st->sqmem);
+	free(st->conns);
+	free(st->hash);
+	free(st->tw);
+	free(st->tw_hash);
+	free(st);
+}
+
+/* Queue an event for @s (edge: once until the application is told). */
+void en_notify(struct exonet *st, struct exonet_sock *s, uint32_t ev)
+{
+	if (!(s->flags & CF_APP))
+		return;		/* nobody to tell: not accepted, or closed */
+	s->ev_pending |= ev;
+	if (s->flags & CF_READYQ)
+		return;
+	s->flags |= CF_READYQ;
+	s->next_ready = NULL;
+	if (st->ready_tail)
+		st->ready_tail->next_ready = s;
+	else
+		st->ready_head = s;
+	st->ready_tail = s;
+}
+
+void en_want_output(struct exonet *st, struct exonet_sock *s)
+{
+	if (s->flags & CF_OUTQ)
+		return;
+	s->flags |= CF_OUTQ;
+	s->next_out = st->out_head;
+	st->out_head = s;
+}
+
+/* Only an ACK for in-order data is owed: it may wait for a response. */
+static bool delack_only(const struct exonet_sock *s)
+{
+	return (s->flags & (CF_DELACK | CF_ACKNOW | CF_SYNACK | CF_PROBE |
+			    CF_KEEPALIVE)) == CF_DELACK &&
+	       s->snd_nxt == s->snd_una + s->sq_bytes + 0 &&
+	       !(s->flags & CF_FIN_QUEUED);
+}
+
+/* Run output for every connection that asked; @all: delayed ACKs too. */
+static void output_all(struct exonet *st, bool all)
+{
+	struct exonet_sock *s = st->out_head, *keep = NULL;
+
+	st->out_head = NULL;
+	while (s) {
+		struct exonet_sock *nx = s->next_out;
+
+		if (!all && delack_only(s)) {
+			s->next_out = keep;
+			keep = s;
+		} else {
+			s->flags &= ~CF_OUTQ;
+			if (s->flags & CF_USED)
+				en_tcp_output(st, s);
+		}
+		s = nx;
+	}
+	/* output may have queued more (it does not); keep the deferred */
+	while (keep) {
+		struct exonet_sock *nx = keep->next_out;
+
+		keep->next_out = st->out_head;
+		st->out_head = keep;
+		keep = nx;
+	}
+}
+
+static void clock_tick(struct exonet *st)
+{
+	st->now_ns = st->dev.now_ns(st->dev.ctx);
+	st->now_ms = st->now_ns / 1000000;
+}
+
+int exonet_flush(struct exonet *st)
+{
+	struct exonet_sock *s;
+	int ret;
+
+	clock_tick(st);
+	for (s = st->out_head; s; s = s->next_out)
+		s->flags |= CF_FORCE;
+	output_all(st, true);
+	ret = st->dev.xmit_flush(st->dev.ctx);
+	return ret < 0 ? ret : 0;
+}
+
+/* Receive one burst and process it.  Returns the frames processed. */
+static unsigned int rx_step(struct exonet *st)
+{
+	struct exonet_rxpkt pkts[EN_RX_BURST];
+	unsigned int n, i;
+
+	n = st->dev.rx_burst(st->dev.ctx, pkts, EN_RX_BURST);
+	for (i = 0; i < n; i++)
+		en_eth_input(st, pkts[i].data, pkts[i].len);
+	if (n)
+		st->dev.rx_release(st->dev.ctx, n);
+	return n;
+}
+
+static int take_events(struct exonet *st, struct exonet_event *evs, int max)
+{
+	int n = 0;
+
+	while (st->ready_head && n < max) {
+		struct exonet_sock *s = st->ready_head;
+
+		st->ready_head = s->next_ready;
+		if (!st->ready_head)
+			st->ready_tail = NULL;
+		s->flags &= ~CF_READYQ;
+		if (!s->ev_pending)
+			continue;
+		evs[n].sock = s;
+		evs[n].user = s->user;
+		evs[n].events = s->ev_pending;
+		evs[n].__pad = 0;
+		s->ev_pending = 0;
+		n++;
+	}
+	return n;
+}
+
+int exonet_poll(struct exonet *st, struct exonet_event *evs, int max,
+		int timeout_ms)
+{
+	uint64_t limit;
+	int n, ret;
+
+	if (max <= 0)
+		return -EINVAL;
+	clock_tick(st);
+	limit = timeout_ms < 0 ? UINT64_MAX : st->now_ns + (uint64_t)timeout_ms * 1000000;
+	for (;;) {
+		unsigned int got;
+
+		/* what the application wrote since the last step, ACKs on it */
+		output_all(st, true);
+		got = rx_step(st);
+		clock_tick(st);
+		en_timer_run(st);
+		output_all(st, false);
+		ret = st->dev.xmit_flush(st->dev.ctx);
+		if (ret < 0 && ret != -ENOBUFS)
+			return ret;
+		n = take_events(st, evs, max);
+		if (n)
+			return n;
+		if (st->now_ns >= limit)
+			return 0;
+		if (got)
+			continue;	/* more may be waiting: no sleep yet */
+		{
+			uint64_t next = en_timer_next(st), dl = limit;
+
+			if (st->out_head) {
+				output_all(st, true);
+				st->dev.xmit_flush(st->dev.ctx);
+			}
+			if (next != UINT64_MAX && next * 1000000 < dl)
+				dl = next * 1000000;
+			if (!st->dev.wait) {
+				if (dl > st->now_ns)
+					return 0;	/* no way to sleep: the caller loops */
+				continue;
+			}
+			ret = st->dev.wait(st->dev.ctx, dl);
+			if (ret == -EINTR)
+				return ret;
+			clock_tick(st);
+		}
+	}
+}
+
+uint64_t exonet_now_ms(const struct exonet *st)
+{
+	return st->dev.now_ns(st->dev.ctx) / 1000000;
+}
+
+void exonet_stats(const struct exonet *st, struct exonet_stats *out)
+{
+	*out = st->stats;
+}
+
+unsigned int exonet_conn_count(const struct exonet *st)
+{
+	return st->nconns;
+}
+
+unsigned int exonet_timewait_count(const struct exonet *st)
+{
+	return st->tw_live;
+}
