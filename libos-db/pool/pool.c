@@ -1,0 +1,546 @@
+// SPDX-License-Identifier: (GPL-2.0 OR MIT)
+/*
+ * The buffer pool, the vmcache way.  Page pid lives at base + pid * PAGE
+ * in one reserved range for as long as the database is open; a pointer to
+ * a page is its address, with no translation table.  Each page has a
+ * state word (struct pmeta.state): evicted, unlocked, shared by n,
+ * locked (exclusive) or marked, and a version bumped at every exclusive
+ * unlock, so a cursor can tell whether a page changed since it looked.
+ *
+ * A miss (fix of an evicted page) takes the page's latch exclusively by
+ * one compare-and-swap, gets a frame (a free one, a new one while under
+ * capacity, or by evicting a batch), binds it at the page's address,
+ * reads the page straight into it and verifies its checksum.  Eviction
+ * asks the policy (policy.c) for a batch of cold pages, latches those it
+ * can without waiting, writes the dirty ones back in one batch (after
+ * the log is durable up to their LSNs: the WAL rule), and unmaps the
+ * batch in one call.  Pages pinned by the commit being applied are never
+ * evicted (no steal: the log holds no undo).
+ */
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+
+#include "../internal.h"
+
+#define EVICT_BATCH	64
+#define FRAME_CHUNK	64
+
+int pool_init(struct pool *p, struct exodb *db, struct backend *be,
+	      uint64_t npages, uint32_t capacity, enum exodb_policy pol)
+{
+	memset(p, 0, sizeof(*p));
+	p->db = db;
+	p->be = be;
+	p->npages = npages;
+	p->capacity = capacity;
+	p->base = be->ops->reserve(be, npages * PAGE);
+	if (!p->base)
+		return -ENOMEM;
+	p->pm = mmap(NULL, npages * sizeof(struct pmeta),
+		     PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	p->free_frames = malloc(sizeof(uint64_t) * (capacity + FRAME_CHUNK));
+	p->pol = policy_new(pol, npages, capacity);
+	if (p->pm == MAP_FAILED || !p->free_frames || !p->pol) {
+		if (p->pm == MAP_FAILED)
+			p->pm = NULL;
+		pool_destroy(p);
+		return -ENOMEM;
+	}
+	pthread_mutex_init(&p->lock, NULL);
+	return 0;
+}
+
+void pool_destroy(struct pool *p)
+{
+	struct be_vec v;
+
+	if (p->pm && p->base) {
+		/* unmap whatever is resident and give every frame back */
+		for (uint64_t pid = 0; pid < p->npages; pid++) {
+			if (PS_STATE(p->pm[pid].state) == PS_EVICTED)
+				continue;
+			v = (struct be_vec){ pid, pool_addr(p, pid),
+					     p->pm[pid].frame };
+			p->be->ops->unmap(p->be, &v, 1);
+			if (!p->pm[pid].lost)
+				p->be->ops->frames_put(p->be, &v.frame, 1);
+			p->pm[pid].state = PS_EVICTED;
+		}
+	}
+	if (p->nfree)
+		p->be->ops->frames_put(p->be, p->free_frames, p->nfree);
+	if (p->base)
+		p->be->ops->release(p->be, p->base, p->npages * PAGE);
+	if (p->pm)
+		munmap(p->pm, p->npages * sizeof(struct pmeta));
+	policy_free(p->pol);
+	free(p->free_frames);
+	p->base = NULL;
+	p->pm = NULL;
+}
+
+static uint32_t tidx(uint32_t tbl)
+{
+	return tbl <= EXODB_MAX_TABLES ? tbl : EXODB_MAX_TABLES;
+}
+
+/* ---- writing back ------------------------------------------------------ */
+
+/* Write the pages @pids (latched by the caller), log first. */
+static int write_batch(struct pool *p, const uint64_t *pids, uint32_t n)
+{
+	struct be_vec v[EVICT_BATCH] = { { 0 } };
+	uint64_t lsn = 0;
+	int ret;
+
+	for (uint32_t i = 0; i < n; i++) {
+		struct page_hdr *h = pool_addr(p, pids[i]);
+
+		lsn = MAX(lsn, h->lsn);
+	}
+	if (p->flush_log && lsn) {
+		ret = p->flush_log(p->db, lsn);
+		if (ret)
+			return ret;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		page_seal(pool_addr(p, pids[i]));
+		v[i] = (struct be_vec){ pids[i], pool_addr(p, pids[i]),
+					p->pm[pids[i]].frame };
+	}
+	ret = p->be->ops->write(p->be, BE_DATA, v, n, false);
+	if (ret)
+		return ret;
+	for (uint32_t i = 0; i < n; i++)
+		p->pm[pids[i]].dirty = 0;
+	atomic_fetch_add(&p->writebacks, n);
+	return 0;
+}
+
+int pool_write_back(struct pool *p, uint64_t pid)
+{
+	return write_batch(p, &pid, 1);
+}
+
+/* ---- eviction ------------------------------------------------------------ */
+
+static bool try_lock(struct pool *p, uint64_t pid)
+{
+	uint64_t w = atomic_load(&p->pm[pid].state);
+	unsigned s = PS_STATE(w);
+
+	if (s != PS_UNLOCKED && s != PS_MARKED)
+		return false;
+	return atomic_compare_exchange_strong(&p->pm[pid].state, &w,
+			PS_MAKE(PS_VERSION(w), PS_LOCKED));
+}
+
+static void set_evicted(struct pool *p, uint64_t pid)
+{
+	uint64_t w = atomic_load(&p->pm[pid].state);
+
+	atomic_store(&p->pm[pid].state, PS_MAKE(PS_VERSION(w) + 1, PS_EVICTED));
+}
+
+/*
+ * Evict up to @want pages: clean ones only if @clean_only.  Frames go to
+ * the free list.  Returns the number evicted, or -errno.
+ */
+static int evict(struct pool *p, uint32_t want, bool clean_only)
+{
+	uint64_t cand[EVICT_BATCH * 2], got[EVICT_BATCH], dirty[EVICT_BATCH];
+	struct be_vec v[EVICT_BATCH] = { { 0 } };
+	uint32_t nc, ng = 0, nd = 0;
+	int ret = 0;
+
+	want = MIN(want, EVICT_BATCH);
+	pthread_mutex_lock(&p->lock);
+	nc = policy_victims(p->pol, cand, MIN(want * 2, ARRAY_SIZE(cand)));
+	pthread_mutex_unlock(&p->lock);
+	for (uint32_t i = 0; i < nc && ng < want; i++) {
+		struct pmeta *m = &p->pm[cand[i]];
+
+		if (m->pinned || (clean_only && m->dirty) ||
+		    !try_lock(p, cand[i]))
+			continue;
+		if (m->pinned || (clean_only && m->dirty)) {
+			uint64_t w = atomic_load(&m->state);
+
+			atomic_store(&m->state, PS_MAKE(PS_VERSION(w), PS_UNLOCKED));
+			continue;
+		}
+		got[ng++] = cand[i];
+		if (m->dirty)
+			dirty[nd++] = cand[i];
+	}
+	if (nd)
+		ret = write_batch(p, dirty, nd);
+	if (ret) {
+		for (uint32_t i = 0; i < ng; i++)
+			pool_unfix_x(p, got[i]);
+		return ret;
+	}
+	for (uint32_t i = 0; i < ng; i++)
+		v[i] = (struct be_vec){ got[i], pool_addr(p, got[i]),
+					p->pm[got[i]].frame };
+	if (ng && (ret = p->be->ops->unmap(p->be, v, ng))) {
+		for (uint32_t i = 0; i < ng; i++)
+			pool_unfix_x(p, got[i]);
+		return ret;
+	}
+	pthread_mutex_lock(&p->lock);
+	for (uint32_t i = 0; i < ng; i++) {
+		policy_remove(p->pol, got[i]);
+		if (p->pm[got[i]].lost)
+			p->held--;	/* its frame is gone already */
+		else
+			p->free_frames[p->nfree++] = v[i].frame;
+		p->pm[got[i]].lost = 0;
+		p->resident--;
+	}
+	pthread_mutex_unlock(&p->lock);
+	for (uint32_t i = 0; i < ng; i++)
+		set_evicted(p, got[i]);
+	atomic_fetch_add(&p->evictions, ng);
+	return (int)ng;
+}
+
+/* A frame for a miss: free, new while under capacity, or by eviction. */
+static int get_frame(struct pool *p, uint64_t *frame)
+{
+	for (int tries = 0;; tries++) {
+		uint32_t want = 0;
+		int ret;
+
+		pthread_mutex_lock(&p->lock);
+		if (p->nfree && p->held <= p->capacity) {
+			*frame = p->free_frames[--p->nfree];
+			pthread_mutex_unlock(&p->lock);
+			return 0;
+		}
+		if (p->held < p->capacity) {
+			want = MIN(FRAME_CHUNK, p->capacity - p->held);
+			p->held += want;	/* reserved */
+		}
+		pthread_mutex_unlock(&p->lock);
+		if (want) {
+			uint64_t fr[FRAME_CHUNK];
+
+			ret = p->be->ops->frames_get(p->be, want, fr);
+			pthread_mutex_lock(&p->lock);
+			if (ret) {
+				p->held -= want;
+				pthread_mutex_unlock(&p->lock);
+				if (want == 1)
+					return ret;
+				continue;
+			}
+			for (uint32_t i = 0; i < want; i++)
+				p->free_frames[p->nfree++] = fr[i];
+			pthread_mutex_unlock(&p->lock);
+			continue;
+		}
+		ret = evict(p, MAX(1, MIN(EVICT_BATCH, p->capacity / 16)),
+			    false);
+		if (ret < 0)
+			return ret;
+		if (ret == 0) {
+			/* everything is latched or pinned: wait a little */
+			if (tries > 100000)
+				return -ENOMEM;
+			sched_yield();
+		}
+		pthread_mutex_lock(&p->lock);
+		/* over capacity after a shrink: give the surplus back */
+		while (p->held > p->capacity && p->nfree) {
+			uint64_t f = p->free_frames[--p->nfree];
+
+			p->held--;
+			p->be->ops->frames_put(p->be, &f, 1);
+		}
+		pthread_mutex_unlock(&p->lock);
+	}
+}
+
+/* Load page @pid, latched exclusively by the caller, into a frame. */
+static int fault(struct pool *p, uint64_t pid, uint32_t tbl, unsigned fl)
+{
+	struct pmeta *m = &p->pm[pid];
+	struct be_vec v = { pid, pool_addr(p, pid), 0 };
+	int ret;
+
+	ret = get_frame(p, &v.frame);
+	if (ret)
+		return ret;
+	ret = p->be->ops->map(p->be, &v, 1);
+	if (!ret) {
+		if (fl & FIX_NEW) {
+			memset(v.addr, 0, PAGE);
+		} else {
+			ret = p->be->ops->read(p->be, BE_DATA, &v, 1);
+			if (!ret && !(fl & FIX_NOVERIFY))
+				ret = page_verify(v.addr, pid);
+		}
+		if (ret)
+			p->be->ops->unmap(p->be, &v, 1);
+	}
+	pthread_mutex_lock(&p->lock);
+	if (ret) {
+		p->free_frames[p->nfree++] = v.frame;
+	} else {
+		m->frame = v.frame;
+		m->dirty = 0;
+		m->lost = 0;
+		m->table = tbl;
+		p->resident++;
+		policy_insert(p->pol, pid, fl & FIX_SCAN ? POL_SCAN : POL_NORMAL);
+	}
+	pthread_mutex_unlock(&p->lock);
+	if (!ret && !(fl & FIX_NEW)) {
+		atomic_fetch_add(&p->misses, 1);
+		atomic_fetch_add(&p->tstat[tidx(tbl)].misses, 1);
+	}
+	return ret;
+}
+
+static void hit(struct pool *p, uint64_t pid, uint32_t tbl, unsigned fl)
+{
+	atomic_fetch_add_explicit(&p->hits, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&p->tstat[tidx(tbl)].hits, 1,
+				  memory_order_relaxed);
+	policy_hit(p->pol, pid, fl & FIX_SCAN ? POL_SCAN : POL_NORMAL);
+}
+
+/* ---- latches --------------------------------------------------------------- */
+
+void *pool_fix_x(struct pool *p, uint64_t pid, uint32_t tbl, unsigned fl,
+		 int *err)
+{
+	struct pmeta *m;
+
+	if (pid >= p->npages) {
+		*err = -ERANGE;
+		return NULL;
+	}
+	m = &p->pm[pid];
+	for (;;) {
+		uint64_t w = atomic_load(&m->state);
+		unsigned s = PS_STATE(w);
+
+		if (s == PS_EVICTED) {
+			if (!atomic_compare_exchange_weak(&m->state, &w,
+					PS_MAKE(PS_VERSION(w), PS_LOCKED)))
+				continue;
+			*err = fault(p, pid, tbl, fl);
+			if (*err) {
+				atomic_store(&m->state, PS_MAKE(PS_VERSION(w),
+								PS_EVICTED));
+				return NULL;
+			}
+			return pool_addr(p, pid);
+		}
+		if (s == PS_UNLOCKED || s == PS_MARKED) {
+			if (atomic_compare_exchange_weak(&m->state, &w,
+					PS_MAKE(PS_VERSION(w), PS_LOCKED))) {
+				hit(p, pid, tbl, fl);
+				if (fl & FIX_NEW)
+					memset(pool_addr(p, pid), 0, PAGE);
+				return pool_addr(p, pid);
+			}
+			continue;
+		}
+		sched_yield();
+	}
+}
+
+void *pool_fix_s(struct pool *p, uint64_t pid, uint32_t tbl, unsigned fl,
+		 int *err)
+{
+	struct pmeta *m;
+
+	if (pid >= p->npages) {
+		*err = -ERANGE;
+		return NULL;
+	}
+	m = &p->pm[pid];
+	for (;;) {
+		uint64_t w = atomic_load(&m->state);
+		unsigned s = PS_STATE(w);
+
+		if (s == PS_EVICTED) {
+			if (!atomic_compare_exchange_weak(&m->state, &w,
+					PS_MAKE(PS_VERSION(w), PS_LOCKED)))
+				continue;
+			*err = fault(p, pid, tbl, fl);
+			if (*err) {
+				atomic_store(&m->state, PS_MAKE(PS_VERSION(w),
+								PS_EVICTED));
+				return NULL;
+			}
+			/* downgrade: the page was never visible unlocked */
+			atomic_store(&m->state, PS_MAKE(PS_VERSION(w),
+							PS_UNLOCKED + 1));
+			return pool_addr(p, pid);
+		}
+		if (s == PS_UNLOCKED || s == PS_MARKED ||
+		    (s > PS_UNLOCKED && s < PS_MAX_SHARED)) {
+			unsigned ns = s == PS_MARKED ? PS_UNLOCKED + 1 : s + 1;
+
+			if (atomic_compare_exchange_weak(&m->state, &w,
+					PS_MAKE(PS_VERSION(w), ns))) {
+				hit(p, pid, tbl, fl);
+				return pool_addr(p, pid);
+			}
+			continue;
+		}
+		sched_yield();
+	}
+}
+
+bool pool_tryfix_s(struct pool *p, uint64_t pid)
+{
+	struct pmeta *m = &p->pm[pid];
+	uint64_t w = atomic_load(&m->state);
+	unsigned s = PS_STATE(w);
+
+	if (s == PS_UNLOCKED || (s > PS_UNLOCKED && s < PS_MAX_SHARED))
+		return atomic_compare_exchange_strong(&m->state, &w,
+				PS_MAKE(PS_VERSION(w), s + 1));
+	return false;
+}
+
+void pool_unfix_s(struct pool *p, uint64_t pid)
+{
+	struct pmeta *m = &p->pm[pid];
+	uint64_t w = atomic_load(&m->state);
+
+	while (!atomic_compare_exchange_weak(&m->state, &w,
+			PS_MAKE(PS_VERSION(w), PS_STATE(w) - 1)))
+		;
+}
+
+void pool_unfix_x(struct pool *p, uint64_t pid)
+{
+	struct pmeta *m = &p->pm[pid];
+	uint64_t w = atomic_load(&m->state);
+
+	atomic_store(&m->state, PS_MAKE(PS_VERSION(w) + 1, PS_UNLOCKED));
+}
+
+uint64_t pool_version(struct pool *p, uint64_t pid)
+{
+	return PS_VERSION(atomic_load(&p->pm[pid].state));
+}
+
+/* ---- checkpoints, revocation ---------------------------------------------- */
+
+int pool_flush_all(struct pool *p, uint64_t hw)
+{
+	uint64_t batch[EVICT_BATCH];
+	uint32_t n = 0;
+	int ret = 0;
+
+	hw = MIN(hw, p->npages);
+	for (uint64_t pid = 0; pid <= hw; pid++) {
+		if (pid < hw) {
+			struct pmeta *m = &p->pm[pid];
+
+			if (PS_STATE(atomic_load(&m->state)) == PS_EVICTED ||
+			    !m->dirty)
+				continue;
+			while (!try_lock(p, pid)) {
+				if (PS_STATE(atomic_load(&m->state)) == PS_EVICTED)
+					break;
+				sched_yield();
+			}
+			if (PS_STATE(atomic_load(&m->state)) != PS_LOCKED)
+				continue;
+			if (!m->dirty) {
+				pool_unfix_x(p, pid);
+				continue;
+			}
+			batch[n++] = pid;
+		}
+		if (n == EVICT_BATCH || (pid == hw && n)) {
+			int r = write_batch(p, batch, n);
+
+			for (uint32_t i = 0; i < n; i++)
+				pool_unfix_x(p, batch[i]);
+			n = 0;
+			if (r && !ret)
+				ret = r;
+		}
+	}
+	if (!ret)
+		ret = p->be->ops->sync(p->be, BE_DATA);
+	return ret;
+}
+
+void pool_set_capacity(struct pool *p, uint32_t cap)
+{
+	pthread_mutex_lock(&p->lock);
+	p->capacity = MAX(cap, 8);
+	policy_set_capacity(p->pol, p->capacity);
+	pthread_mutex_unlock(&p->lock);
+}
+
+/*
+ * Give @n frames back (a revocation): lower the capacity, give free
+ * frames back first, then evict the coldest clean pages, then dirty ones
+ * after writing them.  Returns how many frames went back.
+ */
+int pool_shrink(struct pool *p, uint32_t n)
+{
+	uint32_t given = 0;
+	int ret;
+
+	pthread_mutex_lock(&p->lock);
+	p->capacity = p->capacity > n + 8 ? p->capacity - n : 8;
+	policy_set_capacity(p->pol, p->capacity);
+	pthread_mutex_unlock(&p->lock);
+	for (int pass = 0; pass < 2 && given < n;) {
+		pthread_mutex_lock(&p->lock);
+		while (given < n && p->nfree) {
+			uint64_t f = p->free_frames[--p->nfree];
+
+			p->held--;
+			given++;
+			p->be->ops->frames_put(p->be, &f, 1);
+		}
+		pthread_mutex_unlock(&p->lock);
+		if (given >= n || !p->resident)
+			break;
+		ret = evict(p, n - given, pass == 0);
+		if (ret < 0)
+			return ret;
+		if (ret == 0)
+			pass++;
+	}
+	return (int)given;
+}
+
+/* Frame @frame was repossessed: its page must be rebuilt on next use. */
+void pool_mark_lost(struct pool *p, uint64_t frame)
+{
+	for (uint64_t pid = 0; pid < p->npages; pid++) {
+		struct pmeta *m = &p->pm[pid];
+
+		if (PS_STATE(atomic_load(&m->state)) != PS_EVICTED &&
+		    m->frame == frame) {
+			m->lost = 1;
+			return;
+		}
+	}
+	/* a free frame: drop it from the free list */
+	pthread_mutex_lock(&p->lock);
+	for (uint32_t i = 0; i < p->nfree; i++)
+		if (p->free_frames[i] == frame) {
+			p->free_frames[i] = p->free_frames[--p->nfree];
+			p->held--;
+			break;
+		}
+	pthread_mutex_unlock(&p->lock);
+}
