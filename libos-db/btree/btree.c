@@ -311,6 +311,22 @@ static int split_root(struct exodb *db, struct tree_ctx *tc, uint32_t tbl,
 	return 0;
 }
 
+/* Bytes slots [0, @upto) of @n take with their cells. */
+static size_t used_bytes(const struct node *n, int upto)
+{
+	size_t sum = 0;
+
+	for (int i = 0; i < upto; i++) {
+		size_t kl, vl;
+		bool ovf;
+
+		node_key(n, i, &kl);
+		leaf_val(n, i, &vl, &ovf);
+		sum += 2 + 4 + kl + vl;
+	}
+	return sum;
+}
+
 /* Split @n (path index d, parent at d - 1 with room for a separator). */
 static int split(struct exodb *db, struct tree_ctx *tc, uint32_t tbl,
 		 struct path *p, int d, const void *k, size_t kl)
@@ -320,7 +336,7 @@ static int split(struct exodb *db, struct tree_ctx *tc, uint32_t tbl,
 	int err, mid, at;
 	bool eq;
 	uint8_t sep[EXODB_MAX_KEY], hi[EXODB_MAX_KEY];
-	size_t sepl, hil = 0, lol;
+	size_t sepl, hil = 0, lol = 0;
 	const uint8_t *s, *h = node_hi(n, &hil);
 	bool hi_inf = !h;
 
@@ -339,6 +355,15 @@ static int split(struct exodb *db, struct tree_ctx *tc, uint32_t tbl,
 		mid = at == n->nslots && !eq ? n->nslots : n->nslots / 2;
 		if (mid == 0)
 			mid = 1;
+		if (mid == n->nslots) {
+			/* the left node must still hold its new high fence */
+			size_t lol0 = 0, kl0;
+
+			node_lo(n, &lol0);
+			node_key(n, mid - 1, &kl0);
+			if (used_bytes(n, mid) + lol0 + kl0 > PAGE - NODE_HDR)
+				mid = MAX(1, n->nslots / 2);
+		}
 		s = node_key(n, mid - 1, &sepl);
 		memcpy(sep, s, sepl);
 		err = move_tail(n, r, mid);

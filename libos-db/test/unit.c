@@ -1,1 +1,826 @@
-int main(void){return 0;}
+// SPDX-License-Identifier: (GPL-2.0 OR MIT)
+/*
+ * Host unit tests of libexodb on the file backend (TAP).
+ *
+ *  random      writers, a transfer thread and readers at once, checked
+ *              against an in-memory model, with a pool of 48 frames so
+ *              eviction runs all the time; scans exact both ways; check
+ *              clean; the same after reopening
+ *  larger      a database many times its pool
+ *  scan        2Q keeps a hot table resident while a table twice the
+ *              pool is scanned again and again (CLOCK does not)
+ *  limits      keys and values at the size limits and one past
+ *  misuse      commit without begin, a finished transaction, a read-only
+ *              write, a closed database, a dead cursor
+ *  corrupt     a damaged page is reported by its checksum, never followed
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "include/exodb.h"
+#include "test/tap.h"
+
+static char dir[512];
+
+static const char *path(const char *name)
+{
+	static char p[4][600];
+	static int i;
+
+	i = (i + 1) % 4;
+	snprintf(p[i], sizeof(p[i]), "%s/%s", dir, name);
+	return p[i];
+}
+
+static void rm_db(const char *p)
+{
+	char w[700];
+
+	unlink(p);
+	snprintf(w, sizeof(w), "%s-wal", p);
+	unlink(w);
+}
+
+static exodb *open_db(const char *p, unsigned pool, int policy, int create)
+{
+	struct exodb_opts o = { .sz = sizeof(o), .create = create,
+				.pool_pages = pool, .policy = policy,
+				.no_sync = 1, .exo_fd = -1 };
+	exodb *db = NULL;
+	int err = exodb_open(p, &o, &db);
+
+	if (err)
+		tap_diag("open %s: %s", p, exodb_strerror(err));
+	return db;
+}
+
+static uint64_t rnd(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+/* ---- self-describing values ---------------------------------------------- */
+
+static size_t make_value(uint8_t *buf, const char *key, uint64_t seed,
+			 size_t len)
+{
+	uint64_t s = seed | 1;
+	uint32_t h = 2166136261u;
+
+	for (const char *k = key; *k; k++)
+		h = (h ^ (uint8_t)*k) * 16777619u;
+	memcpy(buf, &h, 4);
+	memcpy(buf + 4, &len, 4);
+	memcpy(buf + 8, &seed, 8);
+	for (size_t i = 16; i < len; i++)
+		buf[i] = (uint8_t)rnd(&s);
+	return len;
+}
+
+static int value_ok(const uint8_t *v, size_t vl, const char *key, size_t kl)
+{
+	uint32_t h = 2166136261u, hv, lv;
+	uint64_t seed, s;
+
+	if (vl < 16)
+		return 0;
+	for (size_t i = 0; i < kl; i++)
+		h = (h ^ (uint8_t)key[i]) * 16777619u;
+	memcpy(&hv, v, 4);
+	memcpy(&lv, v + 4, 4);
+	memcpy(&seed, v + 8, 8);
+	if (hv != h || lv != vl)
+		return 0;
+	s = seed | 1;
+	for (size_t i = 16; i < vl; i++)
+		if (v[i] != (uint8_t)rnd(&s))
+			return 0;
+	return 1;
+}
+
+/* ---- random operations against a model ------------------------------------ */
+
+#define WRITERS		2
+#define READERS		2
+#define KEYS		2000
+#define ACCOUNTS	16
+#define WITERS		250
+
+struct model {
+	uint8_t *val[KEYS];
+	size_t len[KEYS];
+};
+
+static struct model models[WRITERS];
+static exodb *rdb;
+static unsigned t_data, t_acct;
+static volatile int writers_left;
+static int bad_reads, bad_sums, errors;
+static long sums_ok, conflicts;
+static pthread_mutex_t mlock = PTHREAD_MUTEX_INITIALIZER;
+
+static void key_of(char *k, int w, int j)
+{
+	sprintf(k, "w%d-%05d", w, j);
+}
+
+static void note_error(const char *what, int err)
+{
+	pthread_mutex_lock(&mlock);
+	if (errors++ < 10)
+		tap_diag("%s: %s", what, exodb_strerror(err));
+	pthread_mutex_unlock(&mlock);
+}
+
+static void *writer(void *arg)
+{
+	int w = (int)(intptr_t)arg;
+	uint64_t s = 0x9e3779b97f4a7c15ULL * (w + 1);
+	static __thread uint8_t buf[9000];
+
+	for (int it = 0; it < WITERS; it++) {
+		exodb_txn *t;
+		int pj[16], np = 0, err;
+		uint8_t *pv[16];
+		size_t pl[16];
+
+		if ((err = exodb_begin(rdb, 0, &t))) {
+			note_error("begin", err);
+			break;
+		}
+		int ops = 1 + rnd(&s) % 12;
+		for (int o = 0; o < ops; o++) {
+			int j = rnd(&s) % KEYS;
+			char k[32];
+			const void *v;
+			size_t vl;
+
+			key_of(k, w, j);
+			if (rnd(&s) % 4 == 0) {
+				err = exodb_del(t, t_data, k, strlen(k));
+				/* model: absent unless pending or stored */
+				int present = models[w].val[j] != NULL;
+				for (int q = 0; q < np; q++)
+					if (pj[q] == j)
+						present = pv[q] != NULL;
+				if (err != (present ? 0 : -ENOENT))
+					note_error("del result", err ? err : -EEXIST);
+				pj[np] = j;
+				pv[np] = NULL;
+				pl[np++] = 0;
+			} else {
+				size_t len = rnd(&s) % 20 == 0 ?
+					1000 + rnd(&s) % 8000 : 16 + rnd(&s) % 200;
+
+				make_value(buf, k, rnd(&s), len);
+				err = exodb_put(t, t_data, k, strlen(k), buf, len);
+				if (err)
+					note_error("put", err);
+				pj[np] = j;
+				pv[np] = malloc(len);
+				memcpy(pv[np], buf, len);
+				pl[np++] = len;
+			}
+			/* read your own writes */
+			err = exodb_get(t, t_data, k, strlen(k), &v, &vl);
+			if (pv[np - 1] ? (err || vl != pl[np - 1] ||
+					  memcmp(v, pv[np - 1], vl))
+				       : err != -ENOENT)
+				note_error("read own write", err ? err : -EIO);
+			if (np == 16)
+				break;
+		}
+		if (rnd(&s) % 8 == 0) {
+			exodb_abort(t);
+			for (int q = 0; q < np; q++)
+				free(pv[q]);
+			continue;
+		}
+		err = exodb_commit(t);
+		if (err) {
+			note_error("commit", err);
+			for (int q = 0; q < np; q++)
+				free(pv[q]);
+			continue;
+		}
+		for (int q = 0; q < np; q++) {
+			free(models[w].val[pj[q]]);
+			models[w].val[pj[q]] = pv[q];
+			models[w].len[pj[q]] = pl[q];
+		}
+	}
+	__atomic_fetch_sub(&writers_left, 1, __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
+static void *transfers(void *arg)
+{
+	uint64_t s = 77;
+
+	(void)arg;
+	while (__atomic_load_n(&writers_left, __ATOMIC_SEQ_CST) > 1) {
+		exodb_txn *t;
+		char a[16], b[16];
+		int64_t va, vb, amt = (int64_t)(rnd(&s) % 50);
+		const void *v;
+		size_t vl;
+		int ia = rnd(&s) % ACCOUNTS, ib = rnd(&s) % ACCOUNTS, err;
+
+		if (ia == ib)
+			continue;
+		sprintf(a, "acct%02d", ia);
+		sprintf(b, "acct%02d", ib);
+		if (exodb_begin(rdb, 0, &t))
+			break;
+		err = exodb_get(t, t_acct, a, strlen(a), &v, &vl);
+		if (!err) {
+			memcpy(&va, v, 8);
+			err = exodb_get(t, t_acct, b, strlen(b), &v, &vl);
+		}
+		if (!err) {
+			memcpy(&vb, v, 8);
+			va -= amt;
+			vb += amt;
+			err = exodb_put(t, t_acct, a, strlen(a), &va, 8);
+		}
+		if (!err)
+			err = exodb_put(t, t_acct, b, strlen(b), &vb, 8);
+		if (err) {
+			note_error("transfer", err);
+			exodb_abort(t);
+			break;
+		}
+		if ((err = exodb_commit(t)))
+			note_error("transfer commit", err);
+	}
+	__atomic_fetch_sub(&writers_left, 1, __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
+static void *reader(void *arg)
+{
+	uint64_t s = 1234 + (uintptr_t)arg;
+
+	while (__atomic_load_n(&writers_left, __ATOMIC_SEQ_CST) > 0) {
+		exodb_txn *t;
+		exodb_cursor *c;
+		int64_t sum = 0, x;
+		int err, n = 0;
+		const void *k, *v;
+		size_t kl, vl;
+
+		if (exodb_begin(rdb, EXODB_RDONLY, &t))
+			break;
+		/* the accounts, half by gets and half by a cursor */
+		for (int i = 0; i < ACCOUNTS / 2; i++) {
+			char a[16];
+
+			sprintf(a, "acct%02d", i);
+			err = exodb_get(t, t_acct, a, strlen(a), &v, &vl);
+			if (err)
+				goto end;
+			memcpy(&x, v, 8);
+			sum += x;
+		}
+		if ((err = exodb_cursor_open(t, t_acct, &c)))
+			goto end;
+		for (err = exodb_cursor_seek(c, EXODB_GE, "acct08", 6); !err;
+		     err = exodb_cursor_next(c)) {
+			exodb_cursor_get(c, &k, &kl, &v, &vl);
+			memcpy(&x, v, 8);
+			sum += x;
+			n++;
+		}
+		exodb_cursor_close(c);
+		if (err == -ENOENT)
+			err = 0;
+		/* a random value of a writer: intact and its key's */
+		if (!err) {
+			char key[32];
+
+			key_of(key, rnd(&s) % WRITERS, rnd(&s) % KEYS);
+			err = exodb_get(t, t_data, key, strlen(key), &v, &vl);
+			if (!err && !value_ok(v, vl, key, strlen(key)))
+				__atomic_fetch_add(&bad_reads, 1, __ATOMIC_SEQ_CST);
+			if (err == -ENOENT)
+				err = 0;
+		}
+end:
+		if (!err)
+			err = exodb_commit(t);
+		else
+			exodb_abort(t);
+		if (err == -EAGAIN) {
+			__atomic_fetch_add(&conflicts, 1, __ATOMIC_SEQ_CST);
+			continue;
+		}
+		if (err) {
+			note_error("reader", err);
+			continue;
+		}
+		if (sum != ACCOUNTS * 1000 || n != ACCOUNTS / 2)
+			__atomic_fetch_add(&bad_sums, 1, __ATOMIC_SEQ_CST);
+		else
+			__atomic_fetch_add(&sums_ok, 1, __ATOMIC_SEQ_CST);
+	}
+	return NULL;
+}
+
+/* The table holds exactly the models: forward and backward. */
+static int compare_models(exodb *db, int backward)
+{
+	exodb_txn *t;
+	exodb_cursor *c;
+	int err, w = backward ? WRITERS - 1 : 0, j = backward ? KEYS : -1;
+	int mismatches = 0;
+
+	if (exodb_begin(db, EXODB_RDONLY, &t) ||
+	    exodb_cursor_open(t, t_data, &c))
+		return -1;
+	err = exodb_cursor_seek(c, backward ? EXODB_LAST : EXODB_FIRST, NULL, 0);
+	for (;;) {
+		/* the model's next present key */
+		for (;;) {
+			j += backward ? -1 : 1;
+			if (j < 0) {
+				if (--w < 0)
+					break;
+				j = KEYS - 1;
+			}
+			if (j >= KEYS) {
+				if (++w >= WRITERS)
+					break;
+				j = 0;
+			}
+			if (models[w].val[j])
+				break;
+		}
+		int model_end = w < 0 || w >= WRITERS;
+
+		if (err == -ENOENT || model_end) {
+			if (!(err == -ENOENT && model_end))
+				mismatches++;
+			break;
+		}
+		if (err) {
+			mismatches++;
+			break;
+		}
+		const void *k, *v;
+		size_t kl, vl;
+		char key[32];
+
+		exodb_cursor_get(c, &k, &kl, &v, &vl);
+		key_of(key, w, j);
+		if (kl != strlen(key) || memcmp(k, key, kl) ||
+		    vl != models[w].len[j] || memcmp(v, models[w].val[j], vl))
+			mismatches++;
+		err = backward ? exodb_cursor_prev(c) : exodb_cursor_next(c);
+	}
+	exodb_cursor_close(c);
+	exodb_commit(t);
+	return mismatches;
+}
+
+static int64_t account_sum(exodb *db)
+{
+	exodb_txn *t;
+	exodb_cursor *c;
+	int64_t sum = 0, x;
+	int err;
+
+	if (exodb_begin(db, EXODB_RDONLY, &t) ||
+	    exodb_cursor_open(t, t_acct, &c))
+		return -1;
+	for (err = exodb_cursor_seek(c, EXODB_LAST, NULL, 0); !err;
+	     err = exodb_cursor_prev(c)) {
+		const void *v;
+		size_t vl;
+
+		exodb_cursor_get(c, NULL, NULL, &v, &vl);
+		memcpy(&x, v, 8);
+		sum += x;
+	}
+	exodb_cursor_close(c);
+	exodb_commit(t);
+	return sum;
+}
+
+static void test_random(void)
+{
+	const char *p = path("random.db");
+	pthread_t th[WRITERS + 1 + READERS];
+	exodb_txn *t;
+	struct exodb_stats st;
+	int err = 0;
+
+	rm_db(p);
+	rdb = open_db(p, 48, EXODB_POLICY_2Q, 1);
+	if (!tap_ok(rdb != NULL, "random: open a database with a 48-frame pool"))
+		return;
+	err = exodb_table(rdb, "data", 1, &t_data);
+	if (!err)
+		err = exodb_table(rdb, "accounts", 1, &t_acct);
+	if (!err)
+		err = exodb_begin(rdb, 0, &t);
+	for (int i = 0; !err && i < ACCOUNTS; i++) {
+		char a[16];
+		int64_t v = 1000;
+
+		sprintf(a, "acct%02d", i);
+		err = exodb_put(t, t_acct, a, strlen(a), &v, 8);
+	}
+	if (!err)
+		err = exodb_commit(t);
+	tap_ok(!err, "random: two tables made, 16 accounts of 1000");
+	writers_left = WRITERS + 1;
+	for (int i = 0; i < WRITERS; i++)
+		pthread_create(&th[i], NULL, writer, (void *)(intptr_t)i);
+	pthread_create(&th[WRITERS], NULL, transfers, NULL);
+	for (int i = 0; i < READERS; i++)
+		pthread_create(&th[WRITERS + 1 + i], NULL, reader,
+			       (void *)(intptr_t)i);
+	for (int i = 0; i < WRITERS + 1 + READERS; i++)
+		pthread_join(th[i], NULL);
+	exodb_stats(rdb, &st);
+	tap_diag("%ld consistent reader snapshots, %ld retried; %llu commits, "
+		 "%llu log flushes, %llu evictions, %llu misses", sums_ok,
+		 conflicts, st.commits, st.log_flushes, st.evictions, st.misses);
+	tap_ok(errors == 0, "random: no operation failed (%d errors)", errors);
+	tap_ok(st.evictions > 200, "random: eviction ran constantly (%llu)",
+	       st.evictions);
+	tap_ok(bad_reads == 0, "random: every value a reader saw was intact and "
+	       "its key's (%d bad)", bad_reads);
+	tap_ok(bad_sums == 0 && sums_ok > 0, "random: every read-only "
+	       "transaction saw the accounts sum to 16000 (%d did not, %ld did)",
+	       bad_sums, sums_ok);
+	tap_ok(compare_models(rdb, 0) == 0, "random: forward scan equals the model");
+	tap_ok(compare_models(rdb, 1) == 0, "random: backward scan equals the model");
+	tap_ok(account_sum(rdb) == ACCOUNTS * 1000, "random: accounts sum to 16000");
+	tap_ok(exodb_check(rdb, stdout) == 0, "random: check clean");
+	tap_ok(exodb_close(rdb) == 0, "random: close");
+	rdb = open_db(p, 48, EXODB_POLICY_CLOCK, 0);
+	if (!tap_ok(rdb != NULL, "random: reopen (with CLOCK)"))
+		return;
+	tap_ok(compare_models(rdb, 0) == 0 && compare_models(rdb, 1) == 0,
+	       "random: after reopening, scans both ways equal the model");
+	tap_ok(exodb_check(rdb, stdout) == 0, "random: check clean after reopening");
+	exodb_close(rdb);
+	for (int w = 0; w < WRITERS; w++)
+		for (int j = 0; j < KEYS; j++)
+			free(models[w].val[j]);
+}
+
+/* ---- a database many times its pool --------------------------------------- */
+
+static void test_larger(void)
+{
+	const char *p = path("larger.db");
+	exodb *db;
+	exodb_txn *t;
+	unsigned tb;
+	struct exodb_stats st;
+	uint8_t v[300];
+	int err = 0, bad = 0;
+	const int N = 20000;
+
+	rm_db(p);
+	db = open_db(p, 64, 0, 1);
+	if (!db || exodb_table(db, "big", 1, &tb)) {
+		tap_ok(0, "larger: open");
+		return;
+	}
+	/* a commit may touch at most half the pool: small transactions */
+	for (int i = 0; i < N && !err; i += 10) {
+		err = exodb_begin(db, 0, &t);
+		for (int j = i; j < i + 10 && !err; j++) {
+			char k[32];
+
+			sprintf(k, "%08d", (j * 7919) % N);
+			make_value(v, k, j, 100 + j % 200);
+			err = exodb_put(t, tb, k, strlen(k), v, 100 + j % 200);
+		}
+		if (!err)
+			err = exodb_commit(t);
+	}
+	exodb_stats(db, &st);
+	tap_ok(!err && st.pages > 10 * 64, "larger: %d rows, %llu pages in a "
+	       "64-page pool (%s)", N, st.pages, exodb_strerror(err));
+	err = exodb_begin(db, EXODB_RDONLY, &t);
+	for (int i = 0; i < N && !err; i++) {
+		char k[32];
+		const void *val;
+		size_t vl;
+
+		sprintf(k, "%08d", i);
+		err = exodb_get(t, tb, k, strlen(k), &val, &vl);
+		if (!err && !value_ok(val, vl, k, strlen(k)))
+			bad++;
+	}
+	exodb_commit(t);
+	tap_ok(!err && !bad, "larger: every row reads back (%d bad)", bad);
+	tap_ok(exodb_check(db, stdout) == 0, "larger: check clean");
+	exodb_close(db);
+}
+
+/* ---- scan resistance ---------------------------------------------------------- */
+
+static long hot_misses(exodb *db, unsigned hot)
+{
+	struct exodb_table_stats ts[8];
+	int n = exodb_table_stats(db, ts, 8);
+
+	for (int i = 0; i < n; i++)
+		if (ts[i].id == hot)
+			return (long)ts[i].misses;
+	return -1;
+}
+
+static long scan_run(int policy, long *lookups)
+{
+	const char *p = path("scan.db");
+	exodb *db;
+	exodb_txn *t;
+	unsigned hot, big;
+	uint8_t v[200];
+	uint64_t s = 5;
+	long before, after;
+	int err = 0;
+	const unsigned pool = 256;
+
+	rm_db(p);
+	db = open_db(p, pool, policy, 1);
+	if (!db || exodb_table(db, "hot", 1, &hot) ||
+	    exodb_table(db, "big", 1, &big))
+		return -1;
+	/* hot: ~24 pages; big: ~2x the pool */
+	for (int i = 0; i < 24 * 18 && !err; i += 100) {
+		err = exodb_begin(db, 0, &t);
+		for (int j = i; j < i + 100 && !err; j++) {
+			char k[16];
+
+			sprintf(k, "h%06d", j);
+			err = exodb_put(t, hot, k, strlen(k), v, sizeof(v));
+		}
+		if (!err)
+			err = exodb_commit(t);
+	}
+	for (int i = 0; i < (int)pool * 2 * 18 && !err; i += 100) {
+		err = exodb_begin(db, 0, &t);
+		for (int j = i; j < i + 100 && !err; j++) {
+			char k[16];
+
+			sprintf(k, "b%06d", j);
+			err = exodb_put(t, big, k, strlen(k), v, sizeof(v));
+		}
+		if (!err)
+			err = exodb_commit(t);
+	}
+	if (err)
+		return -1;
+	*lookups = 0;
+	before = 0;
+	for (int round = 0; round < 6; round++) {
+		exodb_cursor *c;
+
+		if (round == 2)
+			before = hot_misses(db, hot);
+		exodb_begin(db, EXODB_RDONLY, &t);
+		exodb_cursor_open(t, big, &c);
+		/* the scan, not hinted, with hot lookups in between */
+		int rows = 0;
+		for (err = exodb_cursor_seek(c, EXODB_FIRST, NULL, 0); !err;
+		     err = exodb_cursor_next(c)) {
+			if (++rows % 64 == 0) {
+				char k[16];
+				const void *val;
+				size_t vl;
+
+				sprintf(k, "h%06d", (int)(rnd(&s) % (24 * 18)));
+				exodb_get(t, hot, k, strlen(k), &val, &vl);
+				if (round >= 2)
+					(*lookups)++;
+			}
+		}
+		exodb_cursor_close(c);
+		exodb_commit(t);
+	}
+	after = hot_misses(db, hot);
+	exodb_close(db);
+	return after - before;
+}
+
+static void test_scan(void)
+{
+	long l2, lc, m2 = scan_run(EXODB_POLICY_2Q, &l2);
+	long mc = scan_run(EXODB_POLICY_CLOCK, &lc);
+
+	tap_diag("hot-table misses over 4 scans of a table twice the pool: "
+		 "2Q %ld of %ld lookups, CLOCK %ld of %ld", m2, l2, mc, lc);
+	tap_ok(m2 >= 0 && l2 > 500 && m2 * 50 < l2,
+	       "scan: 2Q keeps the hot set resident (hot misses %ld < 2%% of "
+	       "%ld lookups)", m2, l2);
+	tap_ok(mc >= 0 && lc == l2, "scan: the same workload ran under CLOCK");
+}
+
+/* ---- limits -------------------------------------------------------------------- */
+
+static void test_limits(void)
+{
+	const char *p = path("limits.db");
+	exodb *db;
+	exodb_txn *t;
+	unsigned tb;
+	static uint8_t big[(1 << 20) + 1];
+	char key[EXODB_MAX_KEY + 1];
+	const void *v;
+	size_t vl;
+	int err;
+
+	rm_db(p);
+	db = open_db(p, 2048, 0, 1);
+	if (!db || exodb_table(db, "l", 1, &tb)) {
+		tap_ok(0, "limits: open");
+		return;
+	}
+	memset(key, 'k', sizeof(key));
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (uint8_t)(i * 31 + 7);
+	exodb_begin(db, 0, &t);
+	tap_ok(exodb_put(t, tb, key, EXODB_MAX_KEY, "x", 1) == 0,
+	       "limits: a key of %d bytes is taken", EXODB_MAX_KEY);
+	tap_ok(exodb_put(t, tb, key, EXODB_MAX_KEY + 1, "x", 1) == -E2BIG,
+	       "limits: a key of %d bytes is -E2BIG", EXODB_MAX_KEY + 1);
+	tap_ok(exodb_put(t, tb, "", 0, "", 0) == 0, "limits: the empty key "
+	       "with the empty value");
+	tap_ok(exodb_put(t, tb, "big", 3, big, sizeof(big)) == 0,
+	       "limits: a 1 MiB value (overflow pages)");
+	tap_ok(exodb_put(t, tb, "huge", 4, big, (size_t)EXODB_MAX_VALUE + 1) ==
+	       -E2BIG, "limits: a value over EXODB_MAX_VALUE is -E2BIG");
+	/* many maximal keys: splits with maximal separators */
+	err = 0;
+	for (int i = 0; i < 200 && !err; i++) {
+		snprintf(key, 8, "%06d", i);
+		key[6] = 'k';
+		err = exodb_put(t, tb, key, EXODB_MAX_KEY, big, 600);
+	}
+	tap_ok(!err, "limits: 200 keys of maximal size with 600-byte values");
+	err = exodb_commit(t);
+	tap_ok(err == 0, "limits: commit (%s)", exodb_strerror(err));
+	exodb_close(db);
+	db = open_db(p, 2048, 0, 0);
+	if (!db) {
+		tap_ok(0, "limits: reopen");
+		return;
+	}
+	exodb_begin(db, EXODB_RDONLY, &t);
+	err = exodb_get(t, tb, "big", 3, &v, &vl);
+	tap_ok(!err && vl == sizeof(big) && !memcmp(v, big, vl),
+	       "limits: the 1 MiB value reads back after reopening");
+	err = exodb_get(t, tb, "", 0, &v, &vl);
+	tap_ok(!err && vl == 0, "limits: the empty key reads back");
+	exodb_commit(t);
+	tap_ok(exodb_check(db, stdout) == 0, "limits: check clean");
+	/* overwrite and delete the big value: its pages go to the free list */
+	exodb_begin(db, 0, &t);
+	exodb_put(t, tb, "big", 3, "small", 5);
+	exodb_commit(t);
+	struct exodb_stats st;
+	exodb_stats(db, &st);
+	tap_ok(st.free_pages >= 256, "limits: the old value's %llu pages are free",
+	       st.free_pages);
+	tap_ok(exodb_check(db, stdout) == 0, "limits: check clean after freeing");
+	exodb_close(db);
+}
+
+/* ---- misuse ---------------------------------------------------------------------- */
+
+static void test_misuse(void)
+{
+	const char *p = path("misuse.db");
+	exodb *db;
+	exodb_txn *t, *r;
+	exodb_cursor *c;
+	unsigned tb;
+	const void *v;
+	size_t vl;
+
+	rm_db(p);
+	db = open_db(p, 64, 0, 1);
+	if (!db || exodb_table(db, "m", 1, &tb)) {
+		tap_ok(0, "misuse: open");
+		return;
+	}
+	tap_ok(exodb_commit(NULL) == -EINVAL, "misuse: commit without begin "
+	       "is -EINVAL");
+	exodb_begin(db, 0, &t);
+	exodb_put(t, tb, "a", 1, "1", 1);
+	exodb_commit(t);
+	tap_ok(exodb_commit(t) == -EINVAL, "misuse: a second commit is -EINVAL");
+	tap_ok(exodb_put(t, tb, "b", 1, "2", 1) == -EINVAL,
+	       "misuse: put in a finished transaction is -EINVAL");
+	exodb_begin(db, EXODB_RDONLY, &r);
+	tap_ok(exodb_put(r, tb, "b", 1, "2", 1) == -EROFS,
+	       "misuse: put in a read-only transaction is -EROFS");
+	tap_ok(exodb_get(r, 99, "a", 1, &v, &vl) == -ENOENT,
+	       "misuse: an unknown table is -ENOENT");
+	exodb_cursor_open(r, tb, &c);
+	exodb_commit(r);
+	tap_ok(exodb_cursor_seek(c, EXODB_FIRST, NULL, 0) == -EINVAL,
+	       "misuse: a cursor of a finished transaction is -EINVAL");
+	exodb_cursor_close(c);
+	tap_ok(exodb_begin(db, 7, &t) == -EINVAL, "misuse: unknown flags");
+	exodb_close(db);
+	tap_ok(exodb_begin(db, 0, &t) == -EBADF, "misuse: begin on a closed "
+	       "database is -EBADF");
+	tap_ok(exodb_close(db) == -EBADF, "misuse: a second close is -EBADF");
+	tap_ok(exodb_check(db, NULL) == -EBADF, "misuse: check of a closed "
+	       "database is -EBADF");
+}
+
+/* ---- corruption ------------------------------------------------------------------ */
+
+static void test_corrupt(void)
+{
+	const char *p = path("corrupt.db");
+	exodb *db;
+	exodb_txn *t;
+	unsigned tb;
+	uint8_t v[100] = { 0 };
+	int err = 0, fd, eu = 0, ok = 0;
+	long problems;
+
+	rm_db(p);
+	db = open_db(p, 64, 0, 1);
+	if (!db || exodb_table(db, "c", 1, &tb)) {
+		tap_ok(0, "corrupt: open");
+		return;
+	}
+	for (int i = 0; i < 2000 && !err; i++) {
+		char k[16];
+
+		if (i % 50 == 0)
+			err = exodb_begin(db, 0, &t);
+		sprintf(k, "%06d", i);
+		if (!err)
+			err = exodb_put(t, tb, k, strlen(k), v, sizeof(v));
+		if (!err && i % 50 == 49)
+			err = exodb_commit(t);
+	}
+	tap_ok(!err, "corrupt: 2000 rows loaded");
+	exodb_close(db);
+	/* flip a byte in the middle of page 20 */
+	fd = open(p, O_RDWR);
+	uint8_t b;
+	pread(fd, &b, 1, 20 * 4096 + 2000);
+	b ^= 0x40;
+	pwrite(fd, &b, 1, 20 * 4096 + 2000);
+	close(fd);
+	db = open_db(p, 64, 0, 0);
+	if (!tap_ok(db != NULL, "corrupt: a database with a damaged page opens"))
+		return;
+	exodb_begin(db, EXODB_RDONLY, &t);
+	for (int i = 0; i < 2000; i++) {
+		char k[16];
+		const void *val;
+		size_t vl;
+
+		sprintf(k, "%06d", i);
+		err = exodb_get(t, tb, k, strlen(k), &val, &vl);
+		if (err == -EUCLEAN)
+			eu++;
+		else if (!err)
+			ok++;
+	}
+	exodb_commit(t);
+	tap_ok(eu > 0 && eu + ok == 2000, "corrupt: reads through the damaged "
+	       "page give -EUCLEAN (%d), the others their rows (%d)", eu, ok);
+	problems = exodb_check(db, NULL);
+	tap_ok(problems > 0, "corrupt: check reports the damage (%ld problems)",
+	       problems);
+	exodb_close(db);
+}
+
+int main(void)
+{
+	const char *t = getenv("EXODB_TMP");
+
+	snprintf(dir, sizeof(dir), "%s", t ? t : "/tmp");
+	test_misuse();
+	test_limits();
+	test_corrupt();
+	test_larger();
+	test_scan();
+	test_random();
+	tap_plan(tap_n);
+	return tap_done();
+}

@@ -191,7 +191,8 @@ int tc_begin(struct exodb *db, struct tree_ctx **tcp)
 
 	if (!tc)
 		return -ENOMEM;
-	tc->limit = MAX(8, db->pool.capacity / 2);
+	/* pinned pages may fill three quarters of the pool */
+	tc->limit = MAX(8, db->pool.capacity * 3 / 4);
 	*tcp = tc;
 	return 0;
 }
