@@ -163,6 +163,7 @@ struct pool {
 	struct backend *be;
 	char *base;			/* page pid at base + pid * PAGE */
 	uint64_t npages;		/* virtual range, pages */
+	_Atomic uint64_t hw;		/* above every page ever resident */
 	struct pmeta *pm;
 	struct policy *pol;
 	pthread_mutex_t lock;		/* frames, policy, resident count */

@@ -178,7 +178,7 @@ int exodb_open(const char *uri, const struct exodb_opts *uo,
 		o.max_pages = 1ull << 22;
 	if (o.pool_pages < 16 || o.max_pages < 16 || o.max_pages > 1ull << 32 ||
 	    o.policy > EXODB_POLICY_CLOCK ||
-	    (o.log_blocks && o.log_blocks < 512))
+	    (o.log_blocks && o.log_blocks < 300))
 		return -EINVAL;
 	db = calloc(1, sizeof(*db));
 	if (!db)

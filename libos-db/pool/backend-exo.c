@@ -295,7 +295,7 @@ static void rebuild_lost(struct exodb *db)
 
 	pthread_mutex_lock(&db->writer);	/* no commit being applied */
 	wal_flush_to(&db->wal, db->wal.tail);
-	for (uint64_t pid = 0; pid < p->npages; pid++) {
+	for (uint64_t pid = 0; pid < p->hw; pid++) {
 		struct pmeta *m = &p->pm[pid];
 		bool dirty;
 		int err;

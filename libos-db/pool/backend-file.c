@@ -16,6 +16,10 @@
 
 #include "../internal.h"
 
+/* Test hook (test/crash.c): every write and sync, in order. */
+void (*exodb_file_hook)(void *ctx, int area, uint64_t block, const void *data);
+void *exodb_file_hook_ctx;
+
 struct be_file {
 	struct backend be;
 	int fd[2];		/* BE_DATA, BE_LOG */
@@ -72,6 +76,8 @@ static int ff_sync(struct backend *b, enum be_area a)
 {
 	struct be_file *f = (struct be_file *)b;
 
+	if (exodb_file_hook)
+		exodb_file_hook(exodb_file_hook_ctx, a, UINT64_MAX, NULL);
 	if (b->no_sync)
 		return 0;
 	return fdatasync(f->fd[a]) ? -errno : 0;
@@ -89,6 +95,9 @@ static int ff_write(struct backend *b, enum be_area a, const struct be_vec *v,
 			return -errno;
 		if (r != PAGE)
 			return -EIO;
+		if (exodb_file_hook)
+			exodb_file_hook(exodb_file_hook_ctx, a, v[i].block,
+					v[i].addr);
 	}
 	return durable ? ff_sync(b, a) : 0;
 }

@@ -43,7 +43,7 @@ struct policy {
 	uint8_t *scan;
 	_Atomic uint8_t *ref;
 	struct list a1, am;	/* CLOCK uses am only */
-	uint32_t *ghost;	/* ring of kout ids */
+	uint32_t *ghost;	/* ring of kout ids, stored + 1 (0: empty) */
 	uint32_t gpos;
 };
 
@@ -103,7 +103,7 @@ struct policy *policy_new(enum exodb_policy kind, uint64_t npages,
 	p->scan = zalloc_big(npages);
 	p->ref = zalloc_big(npages);
 	/* the ghost ring never needs more than half the largest pool */
-	p->ghost = malloc(sizeof(uint32_t) * MAX(1, MIN(npages, 1u << 22)));
+	p->ghost = zalloc_big(sizeof(uint32_t) * MAX(1, MIN(npages, 1u << 22)));
 	if (!p->prev || !p->next || !p->where || !p->scan || !p->ref ||
 	    !p->ghost) {
 		policy_free(p);
@@ -111,8 +111,6 @@ struct policy *policy_new(enum exodb_policy kind, uint64_t npages,
 	}
 	p->a1 = p->am = (struct list){ NIL, NIL, 0 };
 	policy_set_capacity(p, capacity);
-	for (uint32_t i = 0; i < MIN(npages, 1u << 22); i++)
-		p->ghost[i] = NIL;
 	return p;
 }
 
@@ -130,7 +128,8 @@ void policy_free(struct policy *p)
 		munmap(p->scan, p->npages);
 	if (p->ref)
 		munmap((void *)p->ref, p->npages);
-	free(p->ghost);
+	if (p->ghost)
+		munmap(p->ghost, sizeof(uint32_t) * MAX(1, MIN(p->npages, 1u << 22)));
 	free(p);
 }
 
@@ -144,10 +143,11 @@ static void ghost_add(struct policy *p, uint32_t x)
 	uint32_t old;
 
 	p->gpos = (p->gpos + 1) % p->kout;
-	old = p->ghost[p->gpos];
-	if (old != NIL && p->where[old] == GHOST && p->next[old] == p->gpos)
+	old = p->ghost[p->gpos] - 1;
+	if (p->ghost[p->gpos] && p->where[old] == GHOST &&
+	    p->next[old] == p->gpos)
 		p->where[old] = NOWHERE;	/* fell off A1out */
-	p->ghost[p->gpos] = x;
+	p->ghost[p->gpos] = x + 1;
 	p->where[x] = GHOST;
 	p->next[x] = p->gpos;
 }

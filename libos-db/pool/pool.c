@@ -59,7 +59,7 @@ void pool_destroy(struct pool *p)
 
 	if (p->pm && p->base) {
 		/* unmap whatever is resident and give every frame back */
-		for (uint64_t pid = 0; pid < p->npages; pid++) {
+		for (uint64_t pid = 0; pid < p->hw; pid++) {
 			if (PS_STATE(p->pm[pid].state) == PS_EVICTED)
 				continue;
 			v = (struct be_vec){ pid, pool_addr(p, pid),
@@ -291,6 +291,8 @@ static int fault(struct pool *p, uint64_t pid, uint32_t tbl, unsigned fl)
 	if (ret) {
 		p->free_frames[p->nfree++] = v.frame;
 	} else {
+		if (pid >= p->hw)
+			p->hw = pid + 1;
 		m->frame = v.frame;
 		m->dirty = 0;
 		m->lost = 0;
@@ -525,7 +527,7 @@ int pool_shrink(struct pool *p, uint32_t n)
 /* Frame @frame was repossessed: its page must be rebuilt on next use. */
 void pool_mark_lost(struct pool *p, uint64_t frame)
 {
-	for (uint64_t pid = 0; pid < p->npages; pid++) {
+	for (uint64_t pid = 0; pid < p->hw; pid++) {
 		struct pmeta *m = &p->pm[pid];
 
 		if (PS_STATE(atomic_load(&m->state)) != PS_EVICTED &&

@@ -225,7 +225,11 @@ static int do_flush(struct wal *w)
 					     .type = REC_PAD,
 					     .durable = w->durable };
 
-			h.crc = crc32c(0, (uint8_t *)&h + 4, REC_HDR - 4);
+			static const uint8_t zero[BLK];
+
+			/* the crc covers the whole record: header and zeroes */
+			h.crc = crc32c(crc32c(0, (uint8_t *)&h + 4, REC_HDR - 4),
+				       zero, room - REC_HDR);
 			buf_copy_in(w, w->tail, &h, REC_HDR);
 		}
 		w->tail += room;
@@ -426,6 +430,9 @@ static int redo(struct wal *w, const struct pending *r)
 			"no image of it\n", (unsigned long long)r->pid);
 		err = -EUCLEAN;
 	}
+	/* sealed, so the next record for it sees an intact page */
+	if (!err)
+		page_seal(h);
 	pool_unfix_x(&db->pool, r->pid);
 	return err;
 }
