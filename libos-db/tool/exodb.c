@@ -30,7 +30,7 @@ static void usage(void)
 "  put TABLE KEY VALUE         (the table is made if absent)\n"
 "  get TABLE KEY\n"
 "  del TABLE KEY\n"
-"  scan TABLE [FROM [TO]]      keys in order (-r: descending)\n"
+"  scan TABLE [FROM [TO]]      keys in [FROM, TO) in order (-r: descending)\n"
 "  load TABLE FILE             key<TAB>value lines ('-': stdin)\n"
 "  stats                       pool, log and per-table counters\n"
 "  check                       verify every table and the free list\n");
@@ -46,6 +46,14 @@ static int die(const char *what, int err)
 static void print_bytes(const void *p, size_t n)
 {
 	fwrite(p, 1, n, stdout);
+}
+
+static int keycmp(const void *k, size_t kl, const char *s)
+{
+	size_t sl = strlen(s);
+	int c = memcmp(k, s, kl < sl ? kl : sl);
+
+	return c ? c : (kl > sl) - (kl < sl);
 }
 
 static int cmd_scan(exodb *db, unsigned tbl, int argc, char **argv, int rev)
@@ -75,11 +83,14 @@ static int cmd_scan(exodb *db, unsigned tbl, int argc, char **argv, int rev)
 			size_t kl, vl;
 
 			exodb_cursor_get(c, &k, &kl, &v, &vl);
-			if (!rev && to && memcmp(k, to, kl < strlen(to) ? kl :
-						 strlen(to)) > 0)
-				break;
-			if (rev && from && memcmp(k, from, kl < strlen(from) ?
-						  kl : strlen(from)) < 0)
+			/* FROM inclusive, TO exclusive, in both directions */
+			if (to && keycmp(k, kl, to) >= 0) {
+				if (!rev)
+					break;
+				err = exodb_cursor_prev(c);
+				continue;
+			}
+			if (from && keycmp(k, kl, from) < 0)
 				break;
 			print_bytes(k, kl);
 			putchar('\t');
