@@ -58,6 +58,7 @@ static int exo_totals_show(struct seq_file *m, void *v)
 		   exo_stats.frames_repossessed);
 	seq_printf(m, "nic_devs %llu\n", exo_stats.nic_devs);
 	seq_printf(m, "nic_binds %llu\n", exo_stats.nic_binds);
+	seq_printf(m, "nic_zc_inflight %llu\n", exo_nic_zc_inflight());
 	mutex_unlock(&exo_lock);
 	return 0;
 }

@@ -279,6 +279,7 @@ int exo_nic_init(void);
 void exo_nic_exit(void);
 void exo_nic_quiesce(void);
 void exo_nic_show(struct seq_file *m);
+u64 exo_nic_zc_inflight(void);
 void exo_env_nic_init(struct exo_env *env);
 void exo_env_wake(struct exo_env *env, u32 reason);
 void exo_env_io_done(struct exo_env *env, u32 n);

@@ -25,6 +25,11 @@
  *               unbinds (cap->nic, see exo_cap_kill()).  Unbinding unhooks
  *               it from the flow at once; the frames go back after an RCU
  *               grace period and the last transmit call (kref + rcu_work).
+ *   exo_txc     a binding's transmit completions (tx_done): a bitmap of
+ *               the slots whose packets are in flight.  Shared by the
+ *               binding and its packets in flight; it outlives both.
+ *   exo_txzc    one zero-copy packet in flight: its ubuf_info and the
+ *               frame objects it holds.
  *
  * Locking: exo_lock guards attach/detach, the flow hashes (writers), flow
  * and binding creation and teardown, and cap->nic.  rtnl is taken before
@@ -33,6 +38,9 @@
  * producer at a time per ring).  Transmit takes b->tx_mutex, after
  * exo_lock has been dropped; teardown takes b->tx_mutex inside exo_lock to
  * mark the binding dead.  Wakeup predicates run under env->wq.lock.
+ * Transmit on a binding with offloads takes exo_lock before tx_mutex, for
+ * the whole batch: its fragments name frame capabilities.  A completion
+ * takes only txc->lock (process context: the exo_nic workqueue).
  */
 #include <linux/bpf.h>
 #include <linux/etherdevice.h>
@@ -44,6 +52,8 @@
 #include <linux/inetdevice.h>
 #include <linux/io_uring.h>
 #include <linux/ip.h>
+#include <linux/llist.h>
+#include <linux/module.h>
 #include <linux/netdevice.h>
 #include <linux/poll.h>
 #include <linux/rtnetlink.h>
@@ -101,8 +111,23 @@ struct exo_nframe {
 	void *va;
 };
 
+struct exo_nbind;
+
+struct exo_txc {
+	struct kref ref;		/* the binding, each packet in flight */
+	spinlock_t lock;		/* all below; process context only */
+	struct exo_nbind *b;		/* NULL once the binding is freed */
+	u32 slots;
+	u32 tail;			/* the binding's tx_tail, as last told */
+	u32 done;			/* tx_done */
+	u64 zc_done;
+	unsigned long pending[];	/* slot -> its packet is in flight */
+};
+
 struct exo_nbind {
 	struct kref ref;		/* the flow's hook, transmit calls */
+	bool offload;			/* EXO_NIC_BIND_TX_OFFLOAD */
+	struct exo_txc *txc;		/* referenced */
 	struct exo_env *env;		/* holds a reference */
 	struct exo_flow *flow;		/* the flow object: referenced */
 	struct exo_cap *cap;		/* the flow capability bound through */
@@ -123,6 +148,8 @@ struct exo_nbind {
 };
 
 static struct exo_nicdev *exo_nicdevs[EXO_NIC_MAX_DEVS];	/* exo_lock */
+static void exo_txc_free(struct kref *ref);
+static struct exo_txc *exo_txc_alloc(u32 slots);
 static struct workqueue_struct *exo_nic_wq;
 static struct xdp_rxq_info exo_pred_rxq;	/* predicates' rxq */
 
@@ -260,6 +287,13 @@ static void exo_nbind_free_work(struct work_struct *work)
 	u32 i;
 
 	exo_filter_free(rcu_dereference_protected(b->filter, true));
+	if (b->txc) {
+		/* Packets still in flight stop writing the ring now. */
+		spin_lock(&b->txc->lock);
+		b->txc->b = NULL;
+		spin_unlock(&b->txc->lock);
+		kref_put(&b->txc->ref, exo_txc_free);
+	}
 	mutex_lock(&exo_lock);
 	for (i = 0; i < b->nframes; i++)
 		exo_obj_put(b->frames[i].obj);
@@ -567,7 +601,7 @@ int exo_ioc_nic_bind(struct exo_env *env, void *arg)
 	struct exo_nic_ring *r;
 	int ret;
 
-	if (nb->flags)
+	if (nb->flags & ~EXO_NIC_BIND_TX_OFFLOAD)
 		return -EINVAL;
 	if (!is_power_of_2(nb->rx_frames) || !is_power_of_2(nb->tx_frames) ||
 	    nb->rx_frames > EXO_NIC_MAX_RING_FRAMES ||
@@ -581,6 +615,12 @@ int exo_ioc_nic_bind(struct exo_env *env, void *arg)
 	ret = -ENOMEM;
 	if (!hs || !b)
 		goto out_free;
+	if (nb->flags & EXO_NIC_BIND_TX_OFFLOAD) {
+		b->txc = exo_txc_alloc(2 * nb->tx_frames);
+		if (!b->txc)
+			goto out_free;
+		b->offload = true;
+	}
 	ret = -EFAULT;
 	if (copy_from_user(hs, u64_to_user_ptr(nb->frames), n * sizeof(*hs)))
 		goto out_free;
@@ -653,12 +693,16 @@ int exo_ioc_nic_bind(struct exo_env *env, void *arg)
 	list_add_tail_rcu(&b->env_node, &env->nic_binds);
 	exo_stats.nic_binds++;
 	/* Published last: the receive path may use it from now on. */
+	if (b->txc)
+		b->txc->b = b;
 	rcu_assign_pointer(fl->bind, b);
 	b = NULL;
 	ret = 0;
 out_unlock:
 	mutex_unlock(&exo_lock);
 out_free:
+	if (b)
+		kfree(b->txc);
 	kfree(b);
 	kvfree(hs);
 	return ret;
@@ -716,6 +760,11 @@ int exo_ioc_nic_stat(struct exo_env *env, void *arg)
 	ns->c = b->c;
 	spin_unlock_bh(&b->rx_lock);
 	mutex_unlock(&b->tx_mutex);
+	if (b->txc) {
+		spin_lock(&b->txc->lock);
+		ns->c.tx_zc_done = b->txc->zc_done;
+		spin_unlock(&b->txc->lock);
+	}
 	exo_nbind_put(b);
 	return 0;
 }
@@ -880,38 +929,476 @@ static int exo_tx_one(struct exo_nbind *b, const void *data, u32 len,
 	return 0;
 }
 
-/* Send what the env queued; tx_mutex held.  Returns packets sent. */
-static u32 exo_tx_ring(struct exo_nbind *b, u32 *dropped)
+/* ---- transmit offloads: checksums, TSO, fragments ------------------------------ */
+
+/*
+ * Completions of zero-copy packets.
+ *
+ * A zero-copy packet's fragments are pages of env frames.  The frames must
+ * stay out of the pool until no skb can read them, and skbs are cloned
+ * (taps), segmented (GSO) and queued (qdiscs) by code that knows nothing
+ * of exo.  An skb destructor runs when the first skb is freed, not its
+ * clones or segments, so it cannot tell.  A ubuf_info (skb_shinfo's
+ * destructor_arg, SKBFL_ZEROCOPY_ENABLE) can: it is what MSG_ZEROCOPY and
+ * io_uring's zero-copy send use on 6.1.  Clones share it with the data;
+ * skb_segment() and skb_zerocopy_clone() take a reference per segment;
+ * the stack calls back as each reference goes, and code that would keep
+ * the pages beyond that (a packet looped into a local socket, a tap's
+ * copy: skb_orphan_frags_rx()) copies them first and lets go.  The flags
+ * are io_uring's: SKBFL_DONT_ORPHAN lets clones and GSO segments share
+ * the frames instead of copying them, SKBFL_SHARED_FRAG tells checksum
+ * code that the bytes may change under it (the env may write its frame).
+ * The pages also carry ordinary references (get_page per fragment; the
+ * pool holds one of its own since page.c splits its blocks), so a stray
+ * reference can never free a pool page.  Safety rests on the ubuf_info:
+ * the frame objects are released only after its last reference is gone.
+ *
+ * The callback may run wherever the stack frees skbs (softirq included),
+ * under locks we know nothing of: it only queues the packet on a
+ * lock-free list; the exo_nic workqueue drops the frame references
+ * (taking exo_lock for a last one) and publishes tx_done.  Each packet in
+ * flight holds a reference on the module, dropped by that work item, so
+ * rmmod cannot free the callback's code while the stack may still call
+ * it (destroy_workqueue() waits for the work item itself).
+ */
+
+struct exo_txzc {
+	struct ubuf_info ubuf;
+	struct llist_node node;		/* on exo_txzc_list once complete */
+	struct exo_txc *txc;		/* referenced */
+	u32 idx;			/* its slot, free-running */
+	u32 nobj;
+	struct exo_obj *obj[EXO_NIC_TX_MAX_FRAGS];	/* distinct, referenced */
+};
+
+static LLIST_HEAD(exo_txzc_list);
+static atomic64_t exo_txzc_inflight = ATOMIC64_INIT(0);
+static void exo_txzc_work_fn(struct work_struct *work);
+static DECLARE_WORK(exo_txzc_work, exo_txzc_work_fn);
+
+u64 exo_nic_zc_inflight(void)
+{
+	return atomic64_read(&exo_txzc_inflight);
+}
+
+static struct exo_txc *exo_txc_alloc(u32 slots)
+{
+	struct exo_txc *txc;
+
+	txc = kzalloc(struct_size(txc, pending, BITS_TO_LONGS(slots)),
+		      GFP_KERNEL_ACCOUNT);
+	if (!txc)
+		return NULL;
+	kref_init(&txc->ref);
+	spin_lock_init(&txc->lock);
+	txc->slots = slots;
+	return txc;
+}
+
+static void exo_txc_free(struct kref *ref)
+{
+	kfree(container_of(ref, struct exo_txc, ref));
+}
+
+/* Move tx_done over the slots whose packets are gone; txc->lock held. */
+static void exo_txc_advance(struct exo_txc *txc)
+{
+	lockdep_assert_held(&txc->lock);
+	while (txc->done != txc->tail &&
+	       !test_bit(txc->done & (txc->slots - 1), txc->pending))
+		txc->done++;
+	if (txc->b)
+		smp_store_release(&txc->b->ring->tx_done, txc->done);
+}
+
+static void exo_txzc_callback(struct sk_buff *skb, struct ubuf_info *uarg,
+			      bool success)
+{
+	struct exo_txzc *zc = container_of(uarg, struct exo_txzc, ubuf);
+
+	if (!refcount_dec_and_test(&uarg->refcnt))
+		return;
+	if (llist_add(&zc->node, &exo_txzc_list))
+		queue_work(exo_nic_wq, &exo_txzc_work);
+}
+
+static void exo_txzc_work_fn(struct work_struct *work)
+{
+	struct llist_node *list = llist_del_all(&exo_txzc_list);
+	struct exo_txzc *zc, *tmp;
+
+	llist_for_each_entry_safe(zc, tmp, list, node) {
+		struct exo_txc *txc = zc->txc;
+		u32 i;
+
+		/* The frames first: once tx_done moves, they are back. */
+		for (i = 0; i < zc->nobj; i++)
+			exo_obj_put_unlocked(zc->obj[i]);
+		spin_lock(&txc->lock);
+		__clear_bit(zc->idx & (txc->slots - 1), txc->pending);
+		txc->zc_done++;
+		if (txc->b) {
+			WRITE_ONCE(txc->b->ring->c.tx_zc_done, txc->zc_done);
+			exo_txc_advance(txc);
+			/* The binding, hence its env, lives while txc->b is set. */
+			exo_env_wake(txc->b->env, EXO_WAKE_TX);
+		}
+		spin_unlock(&txc->lock);
+		kref_put(&txc->ref, exo_txc_free);
+		kfree(zc);
+		atomic64_dec(&exo_txzc_inflight);
+		module_put(THIS_MODULE);
+	}
+}
+
+/* Why a descriptor was dropped: which counter it goes to. */
+enum exo_tx_why {
+	EXO_WHY_LEN,		/* tx_bad_len */
+	EXO_WHY_SPOOF,		/* tx_spoofed */
+	EXO_WHY_OFFLOAD,	/* tx_bad_offload */
+	EXO_WHY_FRAG,		/* tx_bad_frag */
+	EXO_WHY_ERR,		/* tx_errors */
+};
+
+/* What exo_tx_check_ext() learnt of the headers. */
+struct exo_tx_hdr {
+	u32 ihl, tot, l4off, thlen, payload;
+	bool gso;
+};
+
+/*
+ * Check the headers of an offload slot, copied into @skb (linear, the
+ * inline bytes only), against @b's flow and the descriptor @d; @total is
+ * the packet's length with its fragments.  0, or a positive errno.
+ */
+static int exo_tx_check_ext(struct exo_nbind *b, struct sk_buff *skb,
+			    const struct exo_nic_txdesc *d, u32 total,
+			    struct exo_tx_hdr *h, enum exo_tx_why *why)
+{
+	const struct exo_flow *fl = b->flow;
+	struct net_device *dev = b->nd->dev;
+	const struct ethhdr *eth = (void *)skb->data;
+	const struct iphdr *iph = (void *)(skb->data + ETH_HLEN);
+	bool tso = d->flags & EXO_NIC_TX_TSO;
+	bool csum = d->flags & (EXO_NIC_TX_CSUM | EXO_NIC_TX_TSO);
+	u32 lin = skb->len, mtu = dev->mtu + ETH_HLEN;
+
+	h->ihl = iph->ihl * 4;
+	h->tot = ntohs(iph->tot_len);
+	h->l4off = ETH_HLEN + h->ihl;
+	h->thlen = 0;
+	h->gso = false;
+	*why = EXO_WHY_SPOOF;
+	if (!ether_addr_equal(eth->h_source, dev->dev_addr) ||
+	    eth->h_proto != htons(ETH_P_IP) || iph->version != 4 ||
+	    h->ihl < sizeof(*iph) || iph->protocol != fl->proto ||
+	    iph->saddr != fl->laddr || (fl->raddr && iph->daddr != fl->raddr) ||
+	    ip_is_fragment(iph))
+		return EPERM;
+	*why = EXO_WHY_OFFLOAD;
+	if ((csum && fl->proto == IPPROTO_ICMP) ||
+	    (tso && fl->proto != IPPROTO_TCP))
+		return EINVAL;
+	/* The headers the kernel checks or derives from must be in the slot. */
+	if (h->l4off + (fl->proto == IPPROTO_ICMP ? 0 : 4) > lin)
+		return EINVAL;
+	*why = EXO_WHY_LEN;
+	if (h->tot < h->ihl || ETH_HLEN + h->tot > total ||
+	    (ETH_HLEN + h->tot < total && d->nr_frags))
+		return EPROTO;
+	if (fl->proto != IPPROTO_ICMP) {
+		const __be16 *ports = (void *)iph + h->ihl;
+
+		*why = EXO_WHY_SPOOF;
+		if (ports[0] != fl->lport || (fl->rport && ports[1] != fl->rport))
+			return EPERM;
+	}
+	*why = EXO_WHY_OFFLOAD;
+	if (fl->proto == IPPROTO_TCP && csum) {
+		const struct tcphdr *th = (void *)skb->data + h->l4off;
+
+		h->thlen = th->doff * 4;
+		if (h->thlen < sizeof(*th) || h->l4off + h->thlen > lin)
+			return EINVAL;
+		if (tso && (th->syn || th->rst || th->urg))
+			return EINVAL;
+	} else if (fl->proto == IPPROTO_UDP && csum) {
+		h->thlen = sizeof(struct udphdr);
+		if (h->l4off + h->thlen > lin)
+			return EINVAL;
+	}
+	*why = EXO_WHY_LEN;
+	if (h->tot < h->ihl + h->thlen)
+		return EPROTO;
+	h->payload = h->tot - h->ihl - h->thlen;
+	if (tso && h->payload > d->mss) {
+		/* Every segment must fit the device; the whole, the IP length. */
+		if (h->l4off + h->thlen + d->mss > mtu)
+			return EMSGSIZE;
+		h->gso = true;
+	} else if (ETH_HLEN + h->tot > mtu) {
+		return EMSGSIZE;
+	}
+	return 0;
+}
+
+/*
+ * Send one slot of an offload binding: descriptor @slot, index @idx.
+ * exo_lock and tx_mutex held.  0, or a positive errno (*@why says which
+ * counter).  *@bytes: the packet's length when sent.
+ */
+static int exo_tx_ext(struct exo_nbind *b, void *slot, u32 idx,
+		      enum exo_tx_why *why, u32 *bytes)
+{
+	struct net_device *dev = b->nd->dev;
+	struct exo_nic_frag fr[EXO_NIC_TX_MAX_FRAGS];
+	struct exo_obj *obj[EXO_NIC_TX_MAX_FRAGS];
+	u64 pfn[EXO_NIC_TX_MAX_FRAGS];
+	struct exo_nic_txdesc d;
+	struct exo_txzc *zc = NULL;
+	struct exo_tx_hdr h;
+	struct sk_buff *skb;
+	struct iphdr *iph;
+	u32 i, j, total, nobj = 0;
+	bool copy;
+	int err;
+
+	lockdep_assert_held(&exo_lock);
+	/* One read of what the env may be rewriting: then only our copy. */
+	memcpy(&d, slot, sizeof(d));
+	*why = EXO_WHY_OFFLOAD;
+	if ((d.flags & ~EXO_NIC_TX_FLAGS) || d.__reserved0 || d.__reserved1)
+		return EINVAL;
+	if ((d.mss && !(d.flags & EXO_NIC_TX_TSO)) ||
+	    ((d.flags & EXO_NIC_TX_TSO) && d.mss < EXO_NIC_TX_MIN_MSS))
+		return EINVAL;
+	if (d.nr_frags > EXO_NIC_TX_MAX_FRAGS)
+		return E2BIG;
+	if (d.nr_frags && d.len > EXO_NIC_TX_FRAG_OFF - EXO_NIC_DATA_OFF)
+		return EINVAL;
+	*why = EXO_WHY_LEN;
+	if (d.len < EXO_NIC_MIN_LEN || d.len > EXO_NIC_MAX_LEN)
+		return EMSGSIZE;
+	copy = d.flags & EXO_NIC_TX_COPY;
+	memcpy(fr, slot + EXO_NIC_TX_FRAG_OFF, d.nr_frags * sizeof(*fr));
+	total = d.len;
+	*why = EXO_WHY_OFFLOAD;
+	for (i = 0; i < d.nr_frags; i++) {
+		if (!fr[i].len)
+			return EINVAL;
+		if (fr[i].off >= PAGE_SIZE || fr[i].len > PAGE_SIZE - fr[i].off)
+			return EOVERFLOW;
+		total += fr[i].len;	/* at most 16 pages: no overflow */
+	}
+
+	*why = EXO_WHY_ERR;
+	skb = alloc_skb(LL_RESERVED_SPACE(dev) + d.len, GFP_KERNEL);
+	if (!skb)
+		return ENOMEM;
+	skb_reserve(skb, LL_RESERVED_SPACE(dev));
+	memcpy(skb_put(skb, d.len), slot + EXO_NIC_DATA_OFF, d.len);
+	err = exo_tx_check_ext(b, skb, &d, total, &h, why);
+	if (err)
+		goto drop;
+
+	/* Each fragment: a readable frame of this env, no two overlapping. */
+	for (i = 0; i < d.nr_frags; i++) {
+		err = -exo_frame_get(b->env, fr[i].frame, EXO_RIGHT_READ,
+				     &obj[i], &pfn[i]);
+		if (err) {
+			*why = EXO_WHY_FRAG;
+			goto put;
+		}
+		for (j = 0; j < i; j++)
+			if (obj[j] == obj[i] &&
+			    fr[j].off < fr[i].off + fr[i].len &&
+			    fr[i].off < fr[j].off + fr[j].len) {
+				*why = EXO_WHY_OFFLOAD;
+				err = EINVAL;
+				i++;
+				goto put;
+			}
+	}
+	if (d.nr_frags && !copy) {
+		*why = EXO_WHY_ERR;
+		err = ENOMEM;
+		zc = kmalloc(sizeof(*zc), GFP_KERNEL_ACCOUNT);
+		if (!zc)
+			goto put;
+	}
+	for (i = 0; i < d.nr_frags; i++) {
+		struct page *page = pfn_to_page(pfn[i]);
+
+		if (copy) {
+			struct page *p = alloc_page(GFP_KERNEL_ACCOUNT);
+
+			if (!p) {
+				*why = EXO_WHY_ERR;
+				err = ENOMEM;
+				i = d.nr_frags;
+				goto put;
+			}
+			memcpy(page_address(p), page_address(page) + fr[i].off,
+			       fr[i].len);
+			skb_fill_page_desc(skb, i, p, 0, fr[i].len);
+			skb->truesize += PAGE_SIZE;
+		} else {
+			get_page(page);
+			skb_fill_page_desc(skb, i, page, fr[i].off, fr[i].len);
+			skb->truesize += fr[i].len;
+		}
+		skb->len += fr[i].len;
+		skb->data_len += fr[i].len;
+	}
+	/* Copied: the frames are free again.  Attached: the packet holds them. */
+	for (i = 0; i < d.nr_frags; i++) {
+		for (j = 0; zc && j < nobj && zc->obj[j] != obj[i]; j++)
+			;
+		if (zc && j == nobj)
+			zc->obj[nobj++] = obj[i];
+		else
+			exo_obj_put(obj[i]);
+	}
+	if (!d.nr_frags && ETH_HLEN + h.tot < skb->len)
+		skb_trim(skb, max_t(u32, ETH_HLEN + h.tot, ETH_ZLEN));
+
+	iph = (void *)(skb->data + ETH_HLEN);
+	if (d.flags & (EXO_NIC_TX_CSUM | EXO_NIC_TX_TSO)) {
+		bool tcp = b->flow->proto == IPPROTO_TCP;
+		u32 off = tcp ? offsetof(struct tcphdr, check) :
+				offsetof(struct udphdr, check);
+		__sum16 *check = (void *)skb->data + h.l4off + off;
+
+		/* The pseudo-header sum: the device adds the rest. */
+		*check = ~csum_tcpudp_magic(iph->saddr, iph->daddr,
+					    h.tot - h.ihl, b->flow->proto, 0);
+		skb->ip_summed = CHECKSUM_PARTIAL;
+		skb->csum_start = skb_headroom(skb) + h.l4off;
+		skb->csum_offset = off;
+		ip_send_check(iph);
+	}
+	if (h.gso) {
+		skb_shinfo(skb)->gso_size = d.mss;
+		skb_shinfo(skb)->gso_type = SKB_GSO_TCPV4;
+		skb_shinfo(skb)->gso_segs = DIV_ROUND_UP(h.payload, d.mss);
+	}
+	skb->dev = dev;
+	skb->protocol = htons(ETH_P_IP);
+	skb_reset_mac_header(skb);
+	skb_set_network_header(skb, ETH_HLEN);
+	skb_set_transport_header(skb, h.l4off);
+	if (zc) {
+		struct exo_txc *txc = b->txc;
+
+		zc->ubuf.callback = exo_txzc_callback;
+		refcount_set(&zc->ubuf.refcnt, 1);	/* the skb's */
+		zc->ubuf.flags = SKBFL_ZEROCOPY_FRAG | SKBFL_DONT_ORPHAN;
+		zc->txc = txc;
+		kref_get(&txc->ref);
+		zc->idx = idx;
+		zc->nobj = nobj;
+		spin_lock(&txc->lock);
+		__set_bit(idx & (txc->slots - 1), txc->pending);
+		spin_unlock(&txc->lock);
+		__module_get(THIS_MODULE);
+		atomic64_inc(&exo_txzc_inflight);
+		/* From here on the skb's last reference completes the packet. */
+		skb_zcopy_init(skb, &zc->ubuf);
+		EXO_BUMP(b, tx_zc_packets, 1);
+	}
+	if (h.gso)
+		EXO_BUMP(b, tx_tso, 1);
+	*bytes = skb->len;
+	if (dev_queue_xmit(skb) != NET_XMIT_SUCCESS) {
+		*why = EXO_WHY_ERR;
+		return ENOBUFS;
+	}
+	return 0;
+
+put:
+	while (i--)
+		exo_obj_put(obj[i]);
+	kfree(zc);
+drop:
+	kfree_skb(skb);
+	return err;
+}
+
+static void exo_tx_count(struct exo_nbind *b, enum exo_tx_why why)
+{
+	switch (why) {
+	case EXO_WHY_LEN:
+		EXO_BUMP(b, tx_bad_len, 1);
+		break;
+	case EXO_WHY_SPOOF:
+		EXO_BUMP(b, tx_spoofed, 1);
+		break;
+	case EXO_WHY_OFFLOAD:
+		EXO_BUMP(b, tx_bad_offload, 1);
+		break;
+	case EXO_WHY_FRAG:
+		EXO_BUMP(b, tx_bad_frag, 1);
+		break;
+	default:
+		EXO_BUMP(b, tx_errors, 1);
+	}
+}
+
+/* What NIC_TX reports of a batch. */
+struct exo_tx_res {
+	u32 sent, dropped, error, error_index;
+};
+
+/* Send what the env queued; tx_mutex held (and exo_lock if offload). */
+static void exo_tx_ring(struct exo_nbind *b, struct exo_tx_res *res)
 {
 	u32 head = READ_ONCE(b->ring->tx_head), sent = 0, bad = 0;
 	struct exo_nic_ring *r = b->ring;
 
 	lockdep_assert_held(&b->tx_mutex);
-	*dropped = 0;
+	memset(res, 0, sizeof(*res));
 	if (head - b->tx_tail > b->tx_slots) {
 		EXO_BUMP(b, tx_bad_index, 1);
-		return 0;
+		return;
 	}
 	smp_rmb();	/* slot contents after the index that covers them */
 	while (b->tx_tail != head) {
 		void *slot = exo_slot(b, true, b->tx_tail);
-		struct exo_nic_desc *d = slot;
-		u32 len = READ_ONCE(d->len);
-		enum exo_tx_verdict why;
-		bool err;
+		enum exo_tx_why why = EXO_WHY_LEN;
+		u32 bytes = 0;
+		int err;
 
-		if (exo_tx_one(b, slot + EXO_NIC_DATA_OFF, len, &why, &err,
-			       GFP_KERNEL)) {
-			bad++;
-			if (err)
-				EXO_BUMP(b, tx_errors, 1);
-			else if (why == EXO_TX_SPOOFED)
-				EXO_BUMP(b, tx_spoofed, 1);
-			else
-				EXO_BUMP(b, tx_bad_len, 1);
+		if (b->offload) {
+			/* Its last packet still in flight: wait for it. */
+			if (test_bit(b->tx_tail & (b->tx_slots - 1),
+				     b->txc->pending))
+				break;
+			err = exo_tx_ext(b, slot, b->tx_tail, &why, &bytes);
+		} else {
+			struct exo_nic_desc *d = slot;
+			enum exo_tx_verdict v;
+			bool xerr;
+
+			bytes = READ_ONCE(d->len);
+			err = 0;
+			if (exo_tx_one(b, slot + EXO_NIC_DATA_OFF, bytes, &v,
+				       &xerr, GFP_KERNEL)) {
+				why = xerr ? EXO_WHY_ERR :
+				      v == EXO_TX_SPOOFED ? EXO_WHY_SPOOF :
+				      EXO_WHY_LEN;
+				err = xerr ? ENOBUFS :
+				      v == EXO_TX_SPOOFED ? EPERM : EMSGSIZE;
+			}
+		}
+		if (err) {
+			if (!bad++) {
+				res->error = err;
+				res->error_index = b->tx_tail;
+			}
+			exo_tx_count(b, why);
 		} else {
 			sent++;
-			b->c.tx_bytes += len;
+			b->c.tx_bytes += bytes;
 		}
 		b->tx_tail++;
 		if (!(b->tx_tail % 64))
@@ -923,12 +1410,19 @@ static u32 exo_tx_ring(struct exo_nbind *b, u32 *dropped)
 		atomic64_add(sent, &b->env->nic_tx);
 	}
 	smp_store_release(&r->tx_tail, b->tx_tail);
-	*dropped = bad;
-	return sent;
+	if (b->offload) {
+		spin_lock(&b->txc->lock);
+		b->txc->tail = b->tx_tail;
+		exo_txc_advance(b->txc);
+		spin_unlock(&b->txc->lock);
+	} else {
+		smp_store_release(&r->tx_done, b->tx_tail);
+	}
+	res->sent = sent;
+	res->dropped = bad;
 }
 
-static int exo_nic_tx(struct exo_env *env, exo_cap_t h, u32 *sent,
-		      u32 *dropped)
+static int exo_nic_tx(struct exo_env *env, exo_cap_t h, struct exo_tx_res *res)
 {
 	struct exo_nbind *b;
 	int ret;
@@ -936,13 +1430,17 @@ static int exo_nic_tx(struct exo_env *env, exo_cap_t h, u32 *sent,
 	ret = exo_nbind_get(env, h, EXO_RIGHT_WRITE, &b);
 	if (ret)
 		return ret;
+	/* Fragments name capabilities: exo_lock, before tx_mutex. */
+	if (b->offload)
+		mutex_lock(&exo_lock);
 	mutex_lock(&b->tx_mutex);
-	if (b->dead) {
+	if (b->dead)
 		ret = -ENOTCONN;
-	} else {
-		*sent = exo_tx_ring(b, dropped);
-	}
+	else
+		exo_tx_ring(b, res);
 	mutex_unlock(&b->tx_mutex);
+	if (b->offload)
+		mutex_unlock(&exo_lock);
 	if (!ret)
 		exo_env_wake(env, EXO_WAKE_TX);
 	exo_nbind_put(b);
@@ -952,10 +1450,19 @@ static int exo_nic_tx(struct exo_env *env, exo_cap_t h, u32 *sent,
 int exo_ioc_nic_tx(struct exo_env *env, void *arg)
 {
 	struct exo_nic_tx *nt = arg;
+	struct exo_tx_res res;
+	int ret;
 
 	if (nt->flags)
 		return -EINVAL;
-	return exo_nic_tx(env, nt->flow, &nt->sent, &nt->dropped);
+	ret = exo_nic_tx(env, nt->flow, &res);
+	if (ret)
+		return ret;
+	nt->sent = res.sent;
+	nt->dropped = res.dropped;
+	nt->error = res.error;
+	nt->error_index = res.error_index;
+	return 0;
 }
 
 /* ---- receive ----------------------------------------------------------------------- */
@@ -1170,7 +1677,8 @@ int exo_nic_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags)
 	struct { exo_cap_t flow; u64 timeout_ns; u8 rest[64]; } c;
 	struct exo_rxcmd *rc;
 	struct exo_nbind *b;
-	u32 sent, dropped, pending;
+	struct exo_tx_res res;
+	u32 pending;
 	int ret;
 
 	if (!(issue_flags & IO_URING_F_SQE128))
@@ -1182,10 +1690,10 @@ int exo_nic_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags)
 	if (ioucmd->cmd_op == EXO_URING_NIC_TX) {
 		if (c.timeout_ns)
 			return -EINVAL;
-		ret = exo_nic_tx(env, c.flow, &sent, &dropped);
+		ret = exo_nic_tx(env, c.flow, &res);
 		if (ret)
 			return ret;
-		io_uring_cmd_done(ioucmd, sent, 0, issue_flags);
+		io_uring_cmd_done(ioucmd, res.sent, 0, issue_flags);
 		return -EIOCBQUEUED;
 	}
 	if (!c.timeout_ns || c.timeout_ns > EXO_URING_RX_MAX_NS)

@@ -184,6 +184,13 @@ int exo_pool_init(void)
 			order--;
 			continue;
 		}
+		/*
+		 * Every frame a page of its own with a reference count of one
+		 * (the pool's): the network stack takes and drops references
+		 * on frames sent as skb fragments (nic.c), which on the tail
+		 * page of an unsplit block would free it.
+		 */
+		split_page(page, order);
 		c->page = page;
 		c->order = order;
 		c->pfn = page_to_pfn(page);
@@ -233,8 +240,12 @@ void exo_pool_exit(void)
 {
 	u32 i;
 
-	for (i = 0; exo_chunks && i < exo_nchunks; i++)
-		__free_pages(exo_chunks[i].page, exo_chunks[i].order);
+	for (i = 0; exo_chunks && i < exo_nchunks; i++) {
+		u32 j;
+
+		for (j = 0; j < 1U << exo_chunks[i].order; j++)
+			__free_page(exo_chunks[i].page + j);
+	}
 	exo_nchunks = 0;
 	kvfree(exo_chunks);
 	kvfree(exo_pfn_of);

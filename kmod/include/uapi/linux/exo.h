@@ -834,6 +834,73 @@ struct exo_extent_io {
  *  EINTR        WAIT: a signal arrived first
  *  ENOTCONN     WAIT: also, @flow's binding died during the wait
  *  EKEYREVOKED  WAIT: the window's capability died during the wait
+ *
+ * Transmit offloads (a binding made with EXO_NIC_BIND_TX_OFFLOAD): each
+ * transmit slot starts with a struct exo_nic_txdesc instead of a struct
+ * exo_nic_desc (the same first four bytes), and may ask for
+ *   - EXO_NIC_TX_CSUM: the kernel finishes the TCP or UDP checksum (and
+ *     fills the IPv4 header checksum).  It writes the pseudo-header sum
+ *     into its own copy of the header and sends the skb CHECKSUM_PARTIAL
+ *     with csum_start at the transport header and csum_offset at its
+ *     checksum field; the device, or the kernel's fallback, completes it.
+ *     Without the flag the packet goes out as the env built it (a libOS
+ *     may send precomputed checksums).
+ *   - EXO_NIC_TX_TSO: one TCP segment of up to EXO_NIC_TX_MAX_TSO bytes
+ *     (IP datagram) whose payload is cut into segments of @mss bytes by
+ *     the device's TSO or the kernel's GSO (one skb, SKB_GSO_TCPV4,
+ *     gso_size = @mss; implies EXO_NIC_TX_CSUM).  The header is checked
+ *     once, as for any packet; every segment's header is derived from it
+ *     by the kernel (sequence numbers, IP ids and lengths, checksums; FIN
+ *     and PSH only on the last), so nothing can be spoofed through it.
+ *   - payload fragments (@nr_frags, up to EXO_NIC_TX_MAX_FRAGS): after the
+ *     @len bytes in the slot come the bytes of frags[0], frags[1], ...,
+ *     each a range of a frame the env holds (READ).  The headers must be
+ *     in the slot (the transport header whole).  Without EXO_NIC_TX_COPY
+ *     the frames are attached to the skb as page fragments, not copied:
+ *     zero-copy, see "Frames in flight" below.  With it their bytes are
+ *     copied at the kick, and the frames are free again at once.
+ *     A fragment list that names a frame the env does not hold, or holds
+ *     without READ, fails like that capability would (EBADF, ESTALE,
+ *     EKEYREVOKED, EACCES, EINVAL for a capability that is not a frame).
+ * A descriptor that breaks a rule is dropped, counted by reason in the
+ * binding's counters, and reported by NIC_TX (@error, @error_index):
+ *   EINVAL     an unknown flag, a reserved field not 0, @mss without
+ *              EXO_NIC_TX_TSO, @mss 0 or below EXO_NIC_TX_MIN_MSS, TSO on
+ *              a flow that is not TCP or with SYN, RST or URG set,
+ *              checksum offload on a flow that is not UDP or TCP, a
+ *              fragment of length 0, two fragments overlapping in one
+ *              frame, headers not whole in the slot, @len of a slot with
+ *              fragments over EXO_NIC_TX_FRAG_OFF - EXO_NIC_DATA_OFF
+ *   E2BIG      @nr_frags over EXO_NIC_TX_MAX_FRAGS
+ *   EOVERFLOW  a fragment past the end of its frame
+ *   EMSGSIZE   the packet (without TSO) or a TSO segment's datagram plus
+ *              the Ethernet header over the device's MTU + 14, or a TSO
+ *              datagram over EXO_NIC_TX_MAX_TSO
+ *   EPERM      headers that are not the flow's (tx_spoofed)
+ *   EPROTO     an IP length that disagrees with the bytes given
+ *   EBADF ...  a fragment's capability (above)
+ *
+ * Frames in flight: a zero-copy packet holds every frame it names until
+ * the last skb that references it (clones, GSO segments, a qdisc's queue)
+ * has been freed.  Meanwhile the frame may be closed, revoked or
+ * repossessed like any other (its capabilities die at once), but the
+ * frame itself is not freed: it stays charged to the env, out of the
+ * pool, and a revocation waiting for it is honoured only when it is
+ * back; so no byte of a frame that another env owns is ever sent.
+ * Completion is published in the ring header: every transmit slot before
+ * @tx_done has been sent (or dropped) and the packets it made are gone
+ * (tx_tail - tx_done slots are in flight).  A slot's packets complete
+ * out of order inside the kernel, but tx_done only moves over complete
+ * ones.  A wakeup of reason EXO_WAKE_TX follows each advance.  The kernel
+ * sends a slot only when it is complete, so it never holds more than
+ * tx_slots packets in flight per binding: a kick with the ring full of
+ * incomplete slots sends nothing more until they complete.
+ * While a frame is in flight the env may write it (the bytes on the wire
+ * are then its own business: a segment may carry old or new bytes, its
+ * checksum may not match), but it must not expect the kernel to copy it:
+ * reuse a frame for other data only after tx_done passed every slot that
+ * names it.  The kernel's checks never read a fragment's bytes; nothing
+ * it relies on lives there.
  */
 #define EXO_NIC_MAX_DEVS	4
 #define EXO_NIC_SLOT_SIZE	2048
@@ -841,6 +908,11 @@ struct exo_extent_io {
 #define EXO_NIC_MAX_LEN		(EXO_NIC_SLOT_SIZE - EXO_NIC_DATA_OFF)
 #define EXO_NIC_MIN_LEN		34	/* Ethernet + IPv4 headers */
 #define EXO_NIC_MAX_RING_FRAMES	512	/* per direction: 1024 slots */
+
+#define EXO_NIC_TX_MAX_FRAGS	16	/* fragments per transmit slot */
+#define EXO_NIC_TX_FRAG_OFF	(EXO_NIC_SLOT_SIZE - 16 * EXO_NIC_TX_MAX_FRAGS)
+#define EXO_NIC_TX_MAX_TSO	65535	/* IP datagram of a TSO segment */
+#define EXO_NIC_TX_MIN_MSS	64
 
 /* EXO_IOC_NIC_ATTACH / EXO_IOC_NIC_DETACH — root only. */
 struct exo_nic_attach {
@@ -877,10 +949,14 @@ struct exo_flow_alloc {
  * receive slots, then the transmit slots.  @rx_frames and @tx_frames are
  * powers of two in 1..EXO_NIC_MAX_RING_FRAMES.  The header frame is
  * initialised (indices 0); slot contents are left as they are.
+ * EXO_NIC_BIND_TX_OFFLOAD: transmit slots hold struct exo_nic_txdesc
+ * (checksum and segmentation offload, payload fragments); a kernel
+ * without offloads answers EINVAL.
  */
+#define EXO_NIC_BIND_TX_OFFLOAD	(1U << 0)
 struct exo_nic_bind {
 	__u32 size;
-	__u32 flags;		/* must be 0 */
+	__u32 flags;		/* EXO_NIC_BIND_* */
 	exo_cap_t flow;		/* in */
 	__aligned_u64 frames;	/* in: user pointer to exo_cap_t[] */
 	__u32 rx_frames;	/* in */
@@ -914,6 +990,8 @@ struct exo_nic_filter {
  * EXO_IOC_NIC_TX — send the slots tx_tail .. tx_head - 1 of @flow's
  * binding (WRITE on the flow).  @sent and @dropped count this call's
  * packets; drops are also counted by reason in the binding's counters.
+ * @error is the positive errno of the first packet this call dropped (0:
+ * none), @error_index its slot index (free-running).
  */
 struct exo_nic_tx {
 	__u32 size;
@@ -921,6 +999,8 @@ struct exo_nic_tx {
 	exo_cap_t flow;		/* in */
 	__u32 sent;		/* out */
 	__u32 dropped;		/* out */
+	__u32 error;		/* out */
+	__u32 error_index;	/* out */
 };
 
 /* A binding's counters (NIC_STAT, the ring header, debugfs "nic"). */
@@ -942,7 +1022,12 @@ struct exo_nic_counters {
 	__aligned_u64 tx_bad_index;	/* tx_head out of range: batch ignored */
 	__aligned_u64 tx_errors;	/* the device refused it */
 	__aligned_u64 wakeups;		/* waits this binding's packets ended */
-	__aligned_u64 __reserved[7];
+	__aligned_u64 tx_bad_offload;	/* dropped: flags, MSS, fragment list */
+	__aligned_u64 tx_bad_frag;	/* dropped: a fragment's capability */
+	__aligned_u64 tx_tso;		/* TSO segments sent (one skb each) */
+	__aligned_u64 tx_zc_packets;	/* sent with frames attached */
+	__aligned_u64 tx_zc_done;	/* of those, freed by the stack */
+	__aligned_u64 __reserved[2];
 };
 
 /* EXO_IOC_NIC_STAT — @flow's binding's counters (ENOTCONN if none). */
@@ -962,6 +1047,39 @@ struct exo_nic_desc {
 	__aligned_u64 tstamp_ns; /* rx: arrival, CLOCK_MONOTONIC */
 };
 
+/*
+ * A transmit slot of a binding made with EXO_NIC_BIND_TX_OFFLOAD:
+ *
+ *   +0                  +EXO_NIC_DATA_OFF         +EXO_NIC_TX_FRAG_OFF  +2048
+ *   | exo_nic_txdesc    | headers, inline payload | frags[16]           |
+ *
+ * With @nr_frags 0 the inline bytes may run to the slot's end, as in a
+ * plain slot; with fragments they end at EXO_NIC_TX_FRAG_OFF, where
+ * struct exo_nic_frag frags[EXO_NIC_TX_MAX_FRAGS] starts (only the first
+ * @nr_frags entries are read).  The packet is the @len inline bytes
+ * followed by each fragment's bytes, in order.
+ */
+#define EXO_NIC_TX_CSUM		(1U << 0)	/* finish the L4 checksum */
+#define EXO_NIC_TX_TSO		(1U << 1)	/* segment at @mss (TCP) */
+#define EXO_NIC_TX_COPY		(1U << 2)	/* copy the fragments now */
+#define EXO_NIC_TX_FLAGS	(EXO_NIC_TX_CSUM | EXO_NIC_TX_TSO | \
+				 EXO_NIC_TX_COPY)
+struct exo_nic_txdesc {
+	__u16 len;		/* inline bytes at EXO_NIC_DATA_OFF */
+	__u16 flags;		/* EXO_NIC_TX_* */
+	__u16 mss;		/* EXO_NIC_TX_TSO: TCP payload per segment */
+	__u8 nr_frags;		/* 0 .. EXO_NIC_TX_MAX_FRAGS */
+	__u8 __reserved0;	/* must be 0 */
+	__aligned_u64 __reserved1;	/* must be 0 */
+};
+
+/* A range of a frame, attached (or copied) after a slot's inline bytes. */
+struct exo_nic_frag {
+	exo_cap_t frame;	/* a frame capability of the env (READ) */
+	__u32 off;		/* byte offset in the frame */
+	__u32 len;		/* 1 .. page size - off */
+};
+
 /* The ring header, frames[0] of a binding. */
 struct exo_nic_ring {
 	__u32 rx_head;		/* kernel: next slot it fills */
@@ -971,7 +1089,8 @@ struct exo_nic_ring {
 	__u32 tx_head;		/* env: next slot it fills */
 	__u32 __pad2[15];
 	__u32 tx_tail;		/* kernel: next slot it sends */
-	__u32 __pad3[15];
+	__u32 tx_done;		/* kernel: slots before it are sent and gone */
+	__u32 __pad3[14];
 	/* Geometry, written once at bind. */
 	__u32 rx_slots;
 	__u32 tx_slots;
