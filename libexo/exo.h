@@ -450,6 +450,17 @@ EXO_API struct exo_nic *exo_nic__bind(int fd, exo_cap_t flow,
 				      unsigned int rx_frames,
 				      unsigned int tx_frames);
 
+/*
+ * The same with EXO_NIC_BIND_* @flags: EXO_NIC_BIND_TX_OFFLOAD for
+ * checksum and segmentation offload and payload fragments from frames
+ * (exo_nic__tx_commit_ext()).  NULL with errno EINVAL from a kernel
+ * without them.
+ */
+EXO_API struct exo_nic *exo_nic__bind_flags(int fd, exo_cap_t flow,
+					    unsigned int rx_frames,
+					    unsigned int tx_frames,
+					    __u32 flags);
+
 /* Unbind, unmap and free the ring frames, free @nic (NULL is fine). */
 EXO_API void exo_nic__free(struct exo_nic *nic);
 
@@ -511,6 +522,42 @@ EXO_API int exo_nic__tx_kick(struct exo_nic *nic, unsigned int *dropped);
  */
 EXO_API int exo_nic__tx_burst(struct exo_nic *nic, const void *const *pkts,
 			      const __u16 *lens, unsigned int n);
+
+/*
+ * Offload transmit (a binding made with EXO_NIC_BIND_TX_OFFLOAD): write
+ * the headers (and any inline payload) into exo_nic__tx_slot(), then
+ * commit them with their length @len, EXO_NIC_TX_* @flags (CSUM: the
+ * kernel finishes the L4 checksum; TSO: a TCP segment of up to 64 KiB cut
+ * at @mss; COPY: copy the fragments instead of attaching the frames) and
+ * @nr_frags (at most EXO_NIC_TX_MAX_FRAGS) ranges of frames the env holds
+ * that follow the inline bytes; @len is then at most EXO_NIC_TX_FRAG_OFF -
+ * EXO_NIC_DATA_OFF.  Returns 0, or -errno (-ENOBUFS: ring full,
+ * -EOPNOTSUPP: not an offload binding, -E2BIG: too many fragments).  The
+ * kernel checks the rest at the kick; exo_nic__tx_error() reports what it
+ * refused.
+ */
+EXO_API int exo_nic__tx_commit_ext(struct exo_nic *nic, __u16 len,
+				   __u16 flags, __u16 mss,
+				   const struct exo_nic_frag *frags,
+				   unsigned int nr_frags);
+
+/*
+ * The positive errno of the first packet the last kick dropped (0: none);
+ * *@index (may be NULL) gets its slot index.  -EINVAL for a NULL @nic.
+ */
+EXO_API int exo_nic__tx_error(const struct exo_nic *nic, __u32 *index);
+
+/*
+ * Completions.  exo_nic__tx_index(): the index the next committed slot
+ * gets (free-running).  exo_nic__tx_done(): the ring's tx_done: every slot
+ * before it was sent or dropped and its packets are gone, so the frames
+ * its fragments named are the env's to reuse.  exo_nic__tx_complete(): is
+ * slot @index done?  A wakeup of reason EXO_WAKE_TX (poll: EPOLLOUT)
+ * follows every advance.
+ */
+EXO_API __u32 exo_nic__tx_index(const struct exo_nic *nic);
+EXO_API __u32 exo_nic__tx_done(const struct exo_nic *nic);
+EXO_API int exo_nic__tx_complete(const struct exo_nic *nic, __u32 index);
 
 /* Counters of the binding.  Returns 0, or -errno on error. */
 EXO_API int exo_nic__stat(struct exo_nic *nic, struct exo_nic_counters *c);

@@ -48,6 +48,9 @@ struct exo_nic {
 	__u32 tx_slots;
 	__u32 rx_tail;			/* ours: next slot to read */
 	__u32 tx_head;			/* ours: next slot to fill */
+	__u32 bind_flags;		/* EXO_NIC_BIND_* */
+	__u32 tx_error;			/* the last kick's first drop */
+	__u32 tx_error_index;
 	/* What exo_nic__bind() took, given back by exo_nic__free(). */
 	bool bound;
 	void *region;
@@ -200,7 +203,17 @@ EXO_API struct exo_nic *exo_nic__bind(int fd, exo_cap_t flow,
 				      unsigned int rx_frames,
 				      unsigned int tx_frames)
 {
-	struct exo_nic_bind arg = { .size = sizeof(arg), .flow = flow };
+	return exo_nic__bind_flags(fd, flow, rx_frames, tx_frames, 0);
+}
+
+EXO_API struct exo_nic *exo_nic__bind_flags(int fd, exo_cap_t flow,
+					    unsigned int rx_frames,
+					    unsigned int tx_frames,
+					    __u32 flags)
+{
+	struct exo_nic_bind arg = {
+		.size = sizeof(arg), .flow = flow, .flags = flags,
+	};
 	struct exo_map_entry *ents = NULL;
 	struct exo_nic *nic;
 	long page = sysconf(_SC_PAGESIZE);
@@ -264,6 +277,7 @@ EXO_API struct exo_nic *exo_nic__bind(int fd, exo_cap_t flow,
 	}
 	nic->bound = true;
 	nic_setup(nic, fd, flow, nic->region, page, rx_frames, tx_frames);
+	nic->bind_flags = flags;
 	/* The kernel wrote the geometry at bind: it must be ours. */
 	if (nic->ring->rx_slots != nic->rx_slots ||
 	    nic->ring->tx_slots != nic->tx_slots ||
@@ -428,7 +442,69 @@ EXO_API int exo_nic__tx_kick(struct exo_nic *nic, unsigned int *dropped)
 		return libexo_errno();
 	if (dropped)
 		*dropped = arg.dropped;
+	nic->tx_error = arg.error;
+	nic->tx_error_index = arg.error_index;
 	return (int)arg.sent;
+}
+
+EXO_API int exo_nic__tx_error(const struct exo_nic *nic, __u32 *index)
+{
+	if (!nic)
+		return libexo_err(-EINVAL);
+	if (index)
+		*index = nic->tx_error_index;
+	return (int)nic->tx_error;
+}
+
+EXO_API int exo_nic__tx_commit_ext(struct exo_nic *nic, __u16 len,
+				   __u16 flags, __u16 mss,
+				   const struct exo_nic_frag *frags,
+				   unsigned int nr_frags)
+{
+	struct exo_nic_txdesc *d;
+	unsigned char *s;
+
+	if (!nic || (nr_frags && !frags))
+		return libexo_err(-EINVAL);
+	if (!(nic->bind_flags & EXO_NIC_BIND_TX_OFFLOAD))
+		return libexo_err(-EOPNOTSUPP);
+	if (nr_frags > EXO_NIC_TX_MAX_FRAGS)
+		return libexo_err(-E2BIG);
+	if (!tx_free(nic))
+		return libexo_err(-ENOBUFS);
+	s = slot(nic, nic->tx_base, nic->tx_slots, nic->tx_head);
+	d = (struct exo_nic_txdesc *)s;
+	d->len = len;
+	d->flags = flags;
+	d->mss = mss;
+	d->nr_frags = (__u8)nr_frags;
+	d->__reserved0 = 0;
+	d->__reserved1 = 0;
+	if (nr_frags)
+		memcpy(s + EXO_NIC_TX_FRAG_OFF, frags,
+		       nr_frags * sizeof(*frags));
+	nic->tx_head++;
+	return 0;
+}
+
+EXO_API __u32 exo_nic__tx_index(const struct exo_nic *nic)
+{
+	return nic ? nic->tx_head : 0;
+}
+
+EXO_API __u32 exo_nic__tx_done(const struct exo_nic *nic)
+{
+	if (!nic)
+		return 0;
+	return __atomic_load_n(&nic->ring->tx_done, __ATOMIC_ACQUIRE);
+}
+
+EXO_API int exo_nic__tx_complete(const struct exo_nic *nic, __u32 index)
+{
+	if (!nic)
+		return 0;
+	/* Free-running: index is done once tx_done is past it. */
+	return (__s32)(exo_nic__tx_done(nic) - index) > 0;
 }
 
 EXO_API int exo_nic__tx_burst(struct exo_nic *nic, const void *const *pkts,
