@@ -852,6 +852,9 @@ struct exo_extent_io {
  *     once, as for any packet; every segment's header is derived from it
  *     by the kernel (sequence numbers, IP ids and lengths, checksums; FIN
  *     and PSH only on the last), so nothing can be spoofed through it.
+ *     A GSO skb as long as the device's gso_max_size or longer (veth:
+ *     64 KiB with the Ethernet header) is split by the kernel's GSO before
+ *     the device, not by the device: keep segments under it to offload.
  *   - payload fragments (@nr_frags, up to EXO_NIC_TX_MAX_FRAGS): after the
  *     @len bytes in the slot come the bytes of frags[0], frags[1], ...,
  *     each a range of a frame the env holds (READ).  The headers must be
