@@ -13,7 +13,12 @@
  *   -w SEC     measurement window of each run (default 1, after 0.5 s)
  *   -r ROUNDS  runs of each system, interleaved (default 9): medians
  *   -S         sender: AF_PACKET sendmmsg() past the qdisc (default), or
- *              the kernel's pktgen (no XDP_SKB receiver then)
+ *              the kernel's pktgen (no XDP_SKB receiver then), or
+ *              pktgen-rx: pktgen on the receiver's vCPU injecting into
+ *              veth0's receive path (xmit_mode netif_receive, RPS off;
+ *              no AF_XDP receiver then: its skb mode cannot take
+ *              pktgen's shared skbs, and native mode never sees frames
+ *              that do not come through veth1)
  *   -P 1|0     veth0's receive path on the receiver's vCPU (RPS, default)
  *              or in the sender's softirq
  *   -L PPS     offered load(s) of the wakeup test (default 10000)
@@ -123,7 +128,12 @@
 
 static double window = 1.0, warmup = 0.5;
 static int rounds = 9;
-static enum { SEND_PKTGEN, SEND_PACKET } sender = SEND_PACKET;
+/*
+ * SEND_PKTGEN_RX: pktgen on the receiver's vCPU, injecting each frame
+ * into veth0's receive path itself (xmit_mode netif_receive, RPS off): a
+ * capacity measure no sender limits (-S pktgen-rx).
+ */
+static enum { SEND_PKTGEN, SEND_PACKET, SEND_PKTGEN_RX } sender = SEND_PACKET;
 static const int rx_cpu = 0, tx_cpu = 1;
 
 static int rxns, txns;				/* namespace fds */
@@ -834,29 +844,62 @@ static void pg_write(const char *file, const char *fmt, ...)
  */
 static void pktgen_setup(unsigned long pps)
 {
+	/* pktgen is per network namespace: veth0's is exo-rx's. */
+	int rxmode = sender == SEND_PKTGEN_RX;
+	const char *dev = rxmode ? RX_IF : TX_IF;
 	char thread[32];
 
-	snprintf(thread, sizeof(thread), "kpktgend_%d", tx_cpu);
+	if (rxmode)
+		enter_ns(rxns);
+	snprintf(thread, sizeof(thread), "kpktgend_%d",
+		 rxmode ? rx_cpu : tx_cpu);
 	pg_write("pgctrl", "reset");
 	pg_write(thread, "rem_device_all");
-	pg_write(thread, "add_device " TX_IF);
-	pg_write(TX_IF, "count 0");
-	pg_write(TX_IF, "clone_skb 0");	/* veth cannot share skbs */
-	pg_write(TX_IF, "pkt_size %d", FRAME_LEN);
-	pg_write(TX_IF, "flag NO_TIMESTAMP");
+	pg_write(thread, "add_device %s", dev);
+	pg_write(dev, "count 0");
+	pg_write(dev, "clone_skb 0");	/* veth cannot share skbs */
+	if (rxmode)
+		pg_write(dev, "xmit_mode netif_receive");
+	pg_write(dev, "pkt_size %d", FRAME_LEN);
+	pg_write(dev, "flag NO_TIMESTAMP");
 	if (pps)
-		pg_write(TX_IF, "ratep %lu", pps);
+		pg_write(dev, "ratep %lu", pps);
 	else
-		pg_write(TX_IF, "delay 0");
-	pg_write(TX_IF, "dst " RX_IP);
-	pg_write(TX_IF, "src_min " TX_IP);
-	pg_write(TX_IF, "src_max " TX_IP);
-	pg_write(TX_IF, "dst_mac %02x:%02x:%02x:%02x:%02x:%02x", rx_mac[0],
+		pg_write(dev, "delay 0");
+	pg_write(dev, "dst " RX_IP);
+	pg_write(dev, "src_min " TX_IP);
+	pg_write(dev, "src_max " TX_IP);
+	pg_write(dev, "dst_mac %02x:%02x:%02x:%02x:%02x:%02x", rx_mac[0],
 		 rx_mac[1], rx_mac[2], rx_mac[3], rx_mac[4], rx_mac[5]);
-	pg_write(TX_IF, "udp_src_min %d", SRC_PORT);
-	pg_write(TX_IF, "udp_src_max %d", SRC_PORT);
-	pg_write(TX_IF, "udp_dst_min %d", PORT);
-	pg_write(TX_IF, "udp_dst_max %d", PORT);
+	pg_write(dev, "udp_src_min %d", SRC_PORT);
+	pg_write(dev, "udp_src_max %d", SRC_PORT);
+	pg_write(dev, "udp_dst_min %d", PORT);
+	pg_write(dev, "udp_dst_max %d", PORT);
+	if (rxmode)
+		enter_ns(txns);
+}
+
+/* Frames pktgen has injected into veth0 so far (pktgen-rx). */
+static unsigned long long pktgen_sofar(void)
+{
+	unsigned long long n = 0;
+	char line[256];
+	FILE *f;
+
+	enter_ns(rxns);
+	f = fopen("/proc/net/pktgen/" RX_IF, "r");
+	enter_ns(txns);
+	while (f && fgets(line, sizeof(line), f)) {
+		char *p = strstr(line, "pkts-sofar:");
+
+		if (p) {
+			n = strtoull(p + strlen("pkts-sofar:"), NULL, 10);
+			break;
+		}
+	}
+	if (f)
+		fclose(f);
+	return n;
 }
 
 static __u16 ip_csum(const void *hdr, int len)
@@ -963,7 +1006,7 @@ static pid_t tx_pid;
 
 static void tx_start(unsigned long pps)
 {
-	if (sender == SEND_PKTGEN)
+	if (sender != SEND_PACKET)
 		pktgen_setup(pps);
 	__atomic_store_n(&sh->tx_stop, 0, __ATOMIC_RELAXED);
 	tx_pid = fork();
@@ -971,8 +1014,10 @@ static void tx_start(unsigned long pps)
 		die("fork: %s", strerror(errno));
 	if (tx_pid)
 		return;
-	if (sender == SEND_PKTGEN) {
+	if (sender != SEND_PACKET) {
 		/* Blocks until the parent writes "stop". */
+		if (sender == SEND_PKTGEN_RX)
+			enter_ns(rxns);
 		pg_write("pgctrl", "start");
 		_exit(0);
 	}
@@ -982,8 +1027,12 @@ static void tx_start(unsigned long pps)
 static void tx_stop(void)
 {
 	__atomic_store_n(&sh->tx_stop, 1, __ATOMIC_RELAXED);
-	if (sender == SEND_PKTGEN)
+	if (sender == SEND_PKTGEN_RX)
+		enter_ns(rxns);
+	if (sender != SEND_PACKET)
 		pg_write("pgctrl", "stop");
+	if (sender == SEND_PKTGEN_RX)
+		enter_ns(txns);
 	waitpid(tx_pid, NULL, 0);
 }
 
@@ -1041,6 +1090,10 @@ static void take(struct sample *s)
 	s->t = now();
 	tx_counters(&s->tx, &s->lost);
 	s->tx += s->lost;
+	if (sender == SEND_PKTGEN_RX) {
+		s->tx = pktgen_sofar();
+		s->lost = 0;
+	}
 	cpu_idle(s);
 }
 
@@ -1360,7 +1413,7 @@ static void test_rx64(int spin, int none)
 	 * generic XDP expands the head of a shared skb: BUG() in
 	 * pskb_expand_head() on this kernel.  No XDP_SKB mode with it.
 	 */
-	int skb = sender != SEND_PKTGEN;
+	int skb = sender == SEND_PACKET, veth = sender != SEND_PKTGEN_RX;
 	struct row rows[] = {
 		{ .spec = have_exo ? &exo_batch : NULL },
 		{ .spec = have_exo && spin ? &exo_spin : NULL },
@@ -1369,8 +1422,8 @@ static void test_rx64(int spin, int none)
 		{ .spec = &tpv3_drop },
 		{ .spec = skb ? &xsk_skb : NULL },
 		{ .spec = skb && spin ? &xsk_skb_spin : NULL },
-		{ .spec = &xsk_drv },
-		{ .spec = spin ? &xsk_drv_spin : NULL },
+		{ .spec = veth ? &xsk_drv : NULL },
+		{ .spec = veth && spin ? &xsk_drv_spin : NULL },
 		/* Not in the ratios: what exo's predicate wait costs. */
 		{ .spec = have_exo && spin ? &exo_nap : NULL },
 		{ .spec = have_exo && spin ? &exo_notick : NULL },
@@ -1385,7 +1438,14 @@ static void test_rx64(int spin, int none)
 	if (!have_exo)
 		return;
 	print_ratio("nic.rx64", best(rows, 0, 2), best(rows, 2, 5), RX);
-	print_ratio("nic.rx64.afxdp", best(rows, 0, 2), best(rows, 5, 9), RX);
+	if (veth)
+		print_ratio("nic.rx64.afxdp", best(rows, 0, 2),
+			    best(rows, 5, 9), RX);
+	else
+		printf("# nic.rx64.afxdp: not measurable with pktgen-rx "
+		       "(AF_XDP skb mode cannot take pktgen's shared skbs, native "
+		       "mode sees only frames veth1 sends): see the veth-sender "
+		       "table\n");
 }
 
 /*
@@ -1481,8 +1541,10 @@ int main(int argc, char **argv)
 				sender = SEND_PKTGEN;
 			else if (!strcmp(optarg, "packet"))
 				sender = SEND_PACKET;
+			else if (!strcmp(optarg, "pktgen-rx"))
+				sender = SEND_PKTGEN_RX;
 			else
-				die("-S pktgen|packet");
+				die("-S pktgen|packet|pktgen-rx");
 			break;
 		case 'L':
 			loads = optarg;
@@ -1522,16 +1584,24 @@ int main(int argc, char **argv)
 	enter_ns(txns);
 	if_info(TX_IF, tx_mac, &tx_ifindex);
 	have_exo = probe_exo();
+	if (sender == SEND_PKTGEN_RX)
+		rps = 0;	/* injected on the receiving vCPU already */
 	set_rps(rps);
 
 	printf("# %s/%s <- %s/%s, %d-byte UDP frames (%d with FCS), sender %s "
 	       "on vCPU %d, receiver on vCPU %d\n", RX_NS, RX_IF, TX_NS, TX_IF,
 	       FRAME_LEN, FRAME_LEN + 4,
-	       sender == SEND_PKTGEN ? "pktgen" : "AF_PACKET sendmmsg",
-	       tx_cpu, rx_cpu);
-	printf("# receive path (veth0 backlog, taps, XDP, exo, stack) on vCPU %d%s\n",
-	       rps ? rx_cpu : tx_cpu,
-	       rps ? " by RPS, with the application" : ", in the sender's softirq");
+	       sender == SEND_PKTGEN ? "pktgen" :
+	       sender == SEND_PKTGEN_RX ? "pktgen netif_receive into veth0" :
+	       "AF_PACKET sendmmsg",
+	       sender == SEND_PKTGEN_RX ? rx_cpu : tx_cpu, rx_cpu);
+	if (sender == SEND_PKTGEN_RX)
+		printf("# receive path (taps, XDP, exo, stack) in pktgen's thread on vCPU %d, with the application; RPS off\n",
+		       rx_cpu);
+	else
+		printf("# receive path (veth0 backlog, taps, XDP, exo, stack) on vCPU %d%s\n",
+		       rps ? rx_cpu : tx_cpu,
+		       rps ? " by RPS, with the application" : ", in the sender's softirq");
 	printf("# window %.1f s after %.1f s warm-up, median of %d interleaved "
 	       "runs; app rx/s = frames the application consumed\n", window,
 	       warmup, rounds);
