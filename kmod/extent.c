@@ -49,6 +49,7 @@
 #include <linux/blkdev.h>
 #include <linux/capability.h>
 #include <linux/crc32.h>
+#include <linux/filter.h>
 #include <linux/io_uring.h>
 #include <linux/module.h>
 #include <linux/random.h>
@@ -124,6 +125,7 @@ struct exo_xdev {
 	void *written;		/* the written bitmap in the image */
 	void *wlive;		/* live written bits (atomic bit ops) */
 	atomic_t wdirty;	/* wlive has bits the disk does not */
+	struct exo_xn_table *xn;	/* XN templates (xn.c) */
 	struct exo_xprinc *princ;
 	struct exo_xrec *rec;
 	/* counters */
@@ -180,6 +182,7 @@ static void exo_xdev_free(struct kref *ref)
 	vfree(d->meta);
 	vfree(d->shadow);
 	vfree(d->wlive);
+	exo_xn_table_free(d->xn);
 	kfree(d->path);
 	kfree(d);
 }
@@ -200,7 +203,8 @@ static int exo_xdev_layout(struct exo_xdev *d, u64 nblocks)
 	d->meta = vzalloc(size);
 	d->shadow = vzalloc(size);
 	d->wlive = vzalloc((size_t)d->bitmap_blocks * EXO_XBLK);
-	if (!d->meta || !d->shadow || !d->wlive)
+	d->xn = exo_xn_table_new();
+	if (!d->meta || !d->shadow || !d->wlive || !d->xn)
 		return -ENOMEM;
 	d->sb = d->meta;
 	d->bitmap = d->meta + EXO_XBLK;
@@ -592,8 +596,10 @@ static void exo_xprinc_gc(struct exo_xdev *d)
 		for (j = 0; j < EXO_EXTENT_MAX_RECORDS && !owns; j++)
 			owns = d->rec[j].len &&
 			       d->rec[j].principal == d->princ[i].id;
-		if (!owns)
-			memset(&d->princ[i], 0, sizeof(d->princ[i]));
+		if (owns)
+			continue;
+		exo_xn_table_forget(d->xn, le64_to_cpu(d->princ[i].id));
+		memset(&d->princ[i], 0, sizeof(d->princ[i]));
 	}
 }
 
@@ -1384,6 +1390,134 @@ out_free:
 	return err;
 }
 
+/* ---- XN templates ----------------------------------------------------------- */
+
+/* The env's principal on @d, or NULL.  exo_xsem held. */
+static struct exo_xprinc *exo_xenv_principal(struct exo_env *env,
+					     struct exo_xdev *d)
+{
+	return env->xkey_set ? exo_xprinc_find(d, &env->xkey) : NULL;
+}
+
+int exo_ioc_xn_template(struct exo_env *env, void *arg)
+{
+	struct exo_xn_template *xt = arg;
+	bool remove = xt->flags & EXO_XN_TEMPLATE_REMOVE;
+	struct bpf_prog *prog = NULL;
+	struct exo_xprinc *p;
+	int ret;
+
+	if ((xt->flags & ~EXO_XN_TEMPLATE_REMOVE) || !xt->type ||
+	    xt->type >= EXO_XN_MAX_TYPES || (remove && (xt->len || xt->insns)))
+		return -EINVAL;
+	if (!remove) {
+		ret = exo_xn_prog_from_user(xt->insns, xt->len, &prog);
+		if (ret)
+			return ret;
+	}
+	down_read(&exo_xsem);
+	ret = -ENODEV;
+	if (!exo_xdev)
+		goto out;
+	p = exo_xenv_principal(env, exo_xdev);
+	ret = -ENOKEY;
+	if (!p)
+		goto out;
+	ret = exo_xn_table_set(exo_xdev->xn, le64_to_cpu(p->id), xt->type,
+			       prog);
+	if (!ret)
+		prog = NULL;
+out:
+	up_read(&exo_xsem);
+	if (prog)
+		bpf_prog_destroy(prog);
+	return ret;
+}
+
+/* Read device block @b into @page as EXTENT_IO would.  exo_xsem held. */
+static int exo_xread_page(struct exo_xdev *d, u64 b, struct page *page)
+{
+	struct bio *bio;
+	int ret;
+
+	if (!exo_xwritten(d, b)) {
+		exo_xio_zero(d, page_to_pfn(page));
+		return 0;
+	}
+	bio = bio_alloc(d->bdev, 1, REQ_OP_READ, GFP_KERNEL);
+	bio->bi_iter.bi_sector = b * EXO_XSECTS;
+	__bio_add_page(bio, page, EXO_XBLK, 0);
+	ret = submit_bio_wait(bio);
+	bio_put(bio);
+	if (ret) {
+		atomic64_inc(&d->errors);
+		return ret;
+	}
+	atomic64_inc(&d->reads);
+	atomic64_add(EXO_XBLK, &d->bytes_read);
+	return 0;
+}
+
+int exo_ioc_xn_owns(struct exo_env *env, void *arg)
+{
+	struct exo_xn_owns *xo = arg;
+	struct exo_xn_ref *refs = NULL;
+	struct page *page = NULL;
+	struct exo_xrec *rec;
+	struct exo_extent *x;
+	struct exo_cap *cap;
+	struct exo_xdev *d;
+	u64 owner = 0, b = 0;
+	u32 count = 0, max = min_t(u32, xo->max, EXO_XN_MAX_REFS);
+	int ret;
+
+	if (xo->flags || xo->__reserved || !xo->type ||
+	    xo->type >= EXO_XN_MAX_TYPES)
+		return -EINVAL;
+	page = alloc_page(GFP_KERNEL);
+	refs = kcalloc(max ?: 1, sizeof(*refs), GFP_KERNEL);
+	ret = -ENOMEM;
+	if (!page || !refs)
+		goto out_free;
+
+	down_read(&exo_xsem);
+	d = exo_xdev;
+	mutex_lock(&exo_lock);
+	ret = exo_cap_lookup(env, xo->extent, EXO_RIGHT_READ, &cap);
+	if (!ret && cap->obj->kind != EXO_KIND_EXTENT)
+		ret = -EINVAL;
+	if (!ret) {
+		x = container_of(cap->obj, struct exo_extent, obj);
+		if (!d || x->dev != d || d->dead)
+			ret = -ENODEV;
+		else if (xo->block >= x->len)
+			ret = -ERANGE;
+		b = x->start + xo->block;
+		rec = ret ? NULL : exo_xrec_find(d, x->start);
+		owner = rec ? le64_to_cpu(rec->principal) : 0;
+	}
+	mutex_unlock(&exo_lock);
+	if (!ret)
+		ret = exo_xread_page(d, b, page);
+	if (!ret)
+		ret = exo_xn_run(d->xn, owner, xo->type, page_address(page),
+				 d->nblocks, refs, max, &count);
+	up_read(&exo_xsem);
+	if (ret)
+		goto out_free;
+	if (copy_to_user(u64_to_user_ptr(xo->refs), refs,
+			 (size_t)min(count, max) * sizeof(*refs))) {
+		ret = -EFAULT;
+		goto out_free;
+	}
+	xo->count = count;
+out_free:
+	kfree(refs);
+	if (page)
+		__free_page(page);
+	return ret;
+}
+
 /* ---- asynchronous I/O: io_uring ------------------------------------------- */
 
 /*
@@ -1583,6 +1717,7 @@ void exo_extents_show(struct seq_file *m)
 	seq_printf(m, "blocks_written %u\n",
 		   bitmap_weight(d->wlive, exo_xbits(d)));
 	seq_printf(m, "flushes %lld\n", atomic64_read(&d->flushes));
+	seq_printf(m, "xn_templates %u\n", exo_xn_table_count(d->xn));
 	seq_printf(m, "errors %lld\n", atomic64_read(&d->errors));
 	seq_printf(m, "async_submitted %lld\n", atomic64_read(&d->async));
 	seq_printf(m, "async_inflight %d\n", atomic_read(&d->inflight));

@@ -172,6 +172,8 @@ union exo_ioctl_buf {
 	struct exo_extent_free extent_free;
 	struct exo_extent_reclaim extent_reclaim;
 	struct exo_extent_io extent_io;
+	struct exo_xn_template xn_template;
+	struct exo_xn_owns xn_owns;
 	struct exo_nic_attach nic_attach;
 	struct exo_flow_alloc flow_alloc;
 	struct exo_nic_bind nic_bind;
@@ -274,6 +276,9 @@ static const struct exo_ioctl_op exo_ops[EXO_NR_MAX] = {
 	       exo_ioc_extent_reclaim, NULL),
 	EXO_OP(EXTENT_IO, struct exo_extent_io, __reserved, exo_ioc_extent_io,
 	       NULL),
+	EXO_OP_IN(XN_TEMPLATE, struct exo_xn_template, insns,
+		  exo_ioc_xn_template),
+	EXO_OP(XN_OWNS, struct exo_xn_owns, __reserved, exo_ioc_xn_owns, NULL),
 	EXO_OP_IN(NIC_ATTACH, struct exo_nic_attach, __reserved,
 		  exo_ioc_nic_attach),
 	EXO_OP_IN(NIC_DETACH, struct exo_nic_attach, __reserved,

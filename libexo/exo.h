@@ -415,6 +415,31 @@ EXO_API int exo_aio__reap(struct exo_aio *aio, unsigned int min);
 /* Requests queued or in flight.  Returns that number. */
 EXO_API unsigned int exo_aio__busy(const struct exo_aio *aio);
 
+/* ---- XN templates (see EXO_IOC_XN_TEMPLATE in <linux/exo.h>) -------------- */
+
+struct sock_filter;
+
+/*
+ * Register (or replace) this env's principal's template for metadata
+ * @type: @len classic BPF instructions.  Returns 0, or -errno on error
+ * (-ENOEXEC: a load that could make it nondeterministic; -EINVAL: a
+ * program the kernel's classic checker refuses; -ENOKEY: the env is no
+ * principal on the attached device yet).
+ */
+EXO_API int exo_xn__template_set(int fd, __u32 type,
+				 const struct sock_filter *insns, __u32 len);
+
+/* Remove the template of @type.  Returns 0, or -errno on error. */
+EXO_API int exo_xn__template_remove(int fd, __u32 type);
+
+/*
+ * Run the extent owner's template of @type over block @block of @ext:
+ * up to @max references into @refs.  Returns the number of references
+ * the block holds (possibly more than @max), or -errno on error.
+ */
+EXO_API int exo_xn__owns(int fd, exo_cap_t ext, __u64 block, __u32 type,
+			 struct exo_xn_ref *refs, __u32 max);
+
 /* ---- NIC bindings, packet filters, wakeup predicates ----------------------- */
 
 /*

@@ -247,3 +247,52 @@ EXO_API int exo_extent__prep_flush(struct io_uring_sqe *sqe, int fd)
 {
 	return prep(sqe, fd, EXO_URING_EXTENT_FLUSH, NULL, 0);
 }
+
+/* ---- XN templates ---------------------------------------------------------- */
+
+EXO_API int exo_xn__template_set(int fd, __u32 type,
+				 const struct sock_filter *insns, __u32 len)
+{
+	struct exo_xn_template arg = {
+		.size = sizeof(arg),
+		.type = type,
+		.len = len,
+		.insns = (uintptr_t)insns,
+	};
+
+	if (ioctl(fd, EXO_IOC_XN_TEMPLATE, &arg))
+		return libexo_errno();
+	return 0;
+}
+
+EXO_API int exo_xn__template_remove(int fd, __u32 type)
+{
+	struct exo_xn_template arg = {
+		.size = sizeof(arg),
+		.flags = EXO_XN_TEMPLATE_REMOVE,
+		.type = type,
+	};
+
+	if (ioctl(fd, EXO_IOC_XN_TEMPLATE, &arg))
+		return libexo_errno();
+	return 0;
+}
+
+EXO_API int exo_xn__owns(int fd, exo_cap_t ext, __u64 block, __u32 type,
+			 struct exo_xn_ref *refs, __u32 max)
+{
+	struct exo_xn_owns arg = {
+		.size = sizeof(arg),
+		.extent = ext,
+		.block = block,
+		.type = type,
+		.max = max,
+		.refs = (uintptr_t)refs,
+	};
+
+	if (max && !refs)
+		return libexo_err(-EINVAL);
+	if (ioctl(fd, EXO_IOC_XN_OWNS, &arg))
+		return libexo_errno();
+	return (int)arg.count;
+}

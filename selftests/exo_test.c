@@ -103,12 +103,14 @@ int exo_totals(struct exo_totals *t)
 	return seen == (1U << ARRAY_SIZE(totals_fields)) - 1 ? 0 : -ENODATA;
 }
 
-int exo_totals_value(const char *name, long long *val)
+/* A "name value" line of debugfs file @file. */
+static int debugfs_value(const char *file, const char *name, long long *val)
 {
-	char buf[4096], *line, *save = NULL;
+	char path[256], buf[8192], *line, *save = NULL;
 	int ret;
 
-	ret = exo_read_file(EXO_DEBUGFS "/totals", buf, sizeof(buf));
+	snprintf(path, sizeof(path), EXO_DEBUGFS "/%s", file);
+	ret = exo_read_file(path, buf, sizeof(buf));
 	if (ret < 0)
 		return ret;
 	for (line = strtok_r(buf, "\n", &save); line;
@@ -122,6 +124,16 @@ int exo_totals_value(const char *name, long long *val)
 		}
 	}
 	return -ENOENT;
+}
+
+int exo_totals_value(const char *name, long long *val)
+{
+	return debugfs_value("totals", name, val);
+}
+
+int exo_extents_value(const char *name, long long *val)
+{
+	return debugfs_value("extents", name, val);
 }
 
 int exo_totals_live_equal(const struct exo_totals *a, const struct exo_totals *b)

@@ -94,6 +94,9 @@ int exo_totals(struct exo_totals *t);
  */
 int exo_totals_value(const char *name, long long *val);
 
+/* One "name value" line of /sys/kernel/debug/exo/extents.  0, -ENOENT or -errno. */
+int exo_extents_value(const char *name, long long *val);
+
 /* Whether the live counters (envs, caps, tombstones, keys, objects.*) agree. */
 int exo_totals_live_equal(const struct exo_totals *a, const struct exo_totals *b);
 
@@ -220,6 +223,8 @@ int exo_agent_fill(struct exo_agent *a, int ncaps, int nkeys);
 	EXO_IOCTL_BIT(EXTENT_FREE) | \
 	EXO_IOCTL_BIT(EXTENT_RECLAIM) | \
 	EXO_IOCTL_BIT(EXTENT_IO) | \
+	EXO_IOCTL_BIT(XN_TEMPLATE) | \
+	EXO_IOCTL_BIT(XN_OWNS) | \
 	EXO_IOCTL_BIT(NIC_ATTACH) | \
 	EXO_IOCTL_BIT(NIC_DETACH) | \
 	EXO_IOCTL_BIT(FLOW_ALLOC) | \

@@ -725,6 +725,91 @@ struct exo_extent_io {
 #define EXO_URING_EXTENT_IO	1
 #define EXO_URING_EXTENT_FLUSH	2
 
+/*
+ * XN templates: untrusted deterministic functions (the owns-udf of XN).
+ * A libFS keeps its metadata in blocks of its extents in a format exo
+ * does not understand; for each metadata *type* it hands exo a function
+ * that, given a block's bytes, says which blocks the block points to and
+ * their types.  exo checks the function cannot be anything but
+ * deterministic, then uses it to follow and verify the libFS's metadata.
+ *
+ * A template is a classic BPF program (struct sock_filter, as for
+ * SO_ATTACH_FILTER; no privilege needed), run once per output index i =
+ * 0, 1, 2, ... over a buffer of EXO_EXTENT_BLOCK + 4 bytes: the block,
+ * then i as a big-endian 32-bit word (classic loads are big-endian, so
+ * `ld [4096]` reads i).  It returns the i-th reference of the block as
+ * (type << 24) | device block (EXO_XN_REF), or 0 when there are no more.
+ * A load past the buffer returns 0, as classic BPF does.  Classic BPF has
+ * no backward jumps (every program ends), no state across runs and,
+ * without ancillary loads, nothing but the buffer as input: exo refuses
+ * ancillary and header-relative loads (a negative offset, SKF_AD_OFF,
+ * SKF_NET_OFF, SKF_LL_OFF) with ENOEXEC, and whatever the kernel's
+ * classic checker refuses (bad jumps, no final return, reading unset
+ * scratch memory) with EINVAL.  A block yields at most EXO_XN_MAX_REFS
+ * references; a function that yields more fails on that block
+ * (EOVERFLOW).
+ *
+ * Templates belong to the principal that registers them (the env's
+ * principal on the attached device: ENOKEY until it has one) and live as
+ * long as the device stays attached; a libFS registers them again after
+ * a re-attach, as it presents its key again.
+ */
+#define EXO_XN_MAX_TYPES	64	/* types 1..63 */
+#define EXO_XN_MAX_INSNS	4096	/* BPF_MAXINSNS */
+#define EXO_XN_MAX_REFS		256
+#define EXO_XN_TEMPLATES_MAX	256	/* per device, all principals */
+#define EXO_XN_REF(type, block)	(((__u32)(type) << 24) | (__u32)(block))
+#define EXO_XN_REF_TYPE(r)	((__u32)(r) >> 24)
+#define EXO_XN_REF_BLOCK(r)	((__u32)(r) & 0xffffff)
+
+/*
+ * EXO_IOC_XN_TEMPLATE — register (or replace) the template of @type for
+ * this env's principal: @len instructions at the user pointer @insns.
+ * With EXO_XN_TEMPLATE_REMOVE (@len and @insns 0), remove it (ENOENT if
+ * there is none).  Errors: ENODEV (no device), ENOKEY (the env is no
+ * principal on it), EINVAL (@type out of range, @len 0 or above
+ * EXO_XN_MAX_INSNS, a program the classic checker refuses), ENOEXEC (an
+ * ancillary or header-relative load), ENOSPC (EXO_XN_TEMPLATES_MAX).
+ */
+#define EXO_XN_TEMPLATE_REMOVE	(1U << 0)
+struct exo_xn_template {
+	__u32 size;
+	__u32 flags;		/* EXO_XN_TEMPLATE_* */
+	__u32 type;		/* 1..EXO_XN_MAX_TYPES-1 */
+	__u32 len;		/* instructions */
+	__aligned_u64 insns;	/* user pointer to struct sock_filter[len] */
+};
+
+/* One reference a metadata block holds. */
+struct exo_xn_ref {
+	__aligned_u64 block;	/* device block */
+	__u32 type;		/* 0: data, else a template type */
+	__u32 __reserved;
+};
+
+/*
+ * EXO_IOC_XN_OWNS — run the template of @type that the principal owning
+ * the extent registered over block @block of the extent @extent names
+ * (READ on it), as exo will to check that principal's metadata: the
+ * block's references go to @refs (at most @max; @count says how many
+ * the block holds, so a short @max can be retried).  The block is read
+ * as EXTENT_IO reads it (zeroes if never written).  Errors: ENOENT (no
+ * such template), EOVERFLOW (the function yields more than
+ * EXO_XN_MAX_REFS), ERANGE (@block past the extent), and those of
+ * EXTENT_IO.
+ */
+struct exo_xn_owns {
+	__u32 size;
+	__u32 flags;		/* 0 */
+	exo_cap_t extent;	/* in: extent capability, READ */
+	__aligned_u64 block;	/* in: block inside the extent */
+	__u32 type;		/* in: template type */
+	__u32 max;		/* in: room in @refs */
+	__aligned_u64 refs;	/* in: user pointer to exo_xn_ref[max] */
+	__u32 count;		/* out: references in the block */
+	__u32 __reserved;	/* must be 0 */
+};
+
 /* ---- NIC queues, packet filters and wakeup predicates --------------------- */
 
 /*
@@ -1212,6 +1297,8 @@ enum exo_ioctl_nr {
 	EXO_NR_EXTENT_FREE	= 0x14,
 	EXO_NR_EXTENT_RECLAIM	= 0x15,
 	EXO_NR_EXTENT_IO	= 0x16,
+	EXO_NR_XN_TEMPLATE	= 0x17,
+	EXO_NR_XN_OWNS		= 0x18,
 	EXO_NR_NIC_ATTACH	= 0x20,
 	EXO_NR_NIC_DETACH	= 0x21,
 	EXO_NR_FLOW_ALLOC	= 0x22,
@@ -1246,6 +1333,8 @@ enum exo_ioctl_nr {
 #define EXO_IOC_EXTENT_FREE	_IO(EXO_IOC_TYPE, EXO_NR_EXTENT_FREE)
 #define EXO_IOC_EXTENT_RECLAIM	_IO(EXO_IOC_TYPE, EXO_NR_EXTENT_RECLAIM)
 #define EXO_IOC_EXTENT_IO	_IO(EXO_IOC_TYPE, EXO_NR_EXTENT_IO)
+#define EXO_IOC_XN_TEMPLATE	_IO(EXO_IOC_TYPE, EXO_NR_XN_TEMPLATE)
+#define EXO_IOC_XN_OWNS		_IO(EXO_IOC_TYPE, EXO_NR_XN_OWNS)
 #define EXO_IOC_NIC_ATTACH	_IO(EXO_IOC_TYPE, EXO_NR_NIC_ATTACH)
 #define EXO_IOC_NIC_DETACH	_IO(EXO_IOC_TYPE, EXO_NR_NIC_DETACH)
 #define EXO_IOC_FLOW_ALLOC	_IO(EXO_IOC_TYPE, EXO_NR_FLOW_ALLOC)
