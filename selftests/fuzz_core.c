@@ -420,6 +420,94 @@ void op_extent_io(void)
 	do_ioctl(pick_fd(), EXO_IOC_EXTENT_IO, sizeof(*a), rf, 2);
 }
 
+/*
+ * XN templates: well-formed programs (a constant reference, the
+ * "count then references" walker of exo_xn, an ancillary load that must
+ * be refused) or random instructions, for random types and flags.
+ */
+void op_xn_template(void)
+{
+	static const struct field rf[] = {
+		F(struct exo_xn_template, len), F(struct exo_xn_template, insns),
+		F(struct exo_xn_template, type),
+	};
+	static const struct sock_filter walker[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, EXO_EXTENT_BLOCK),
+		BPF_STMT(BPF_ST, 0),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 0),
+		BPF_STMT(BPF_LDX | BPF_W | BPF_MEM, 0),
+		BPF_JUMP(BPF_JMP | BPF_JGT | BPF_X, 0, 0, 5),
+		BPF_STMT(BPF_MISC | BPF_TXA, 0),
+		BPF_STMT(BPF_ALU | BPF_LSH | BPF_K, 2),
+		BPF_STMT(BPF_MISC | BPF_TAX, 0),
+		BPF_STMT(BPF_LD | BPF_W | BPF_IND, 4),
+		BPF_STMT(BPF_RET | BPF_A, 0),
+		BPF_STMT(BPF_RET | BPF_K, 0),
+	};
+	struct exo_xn_template *a = (void *)argpage;
+	struct sock_filter *f = (struct sock_filter *)scratch;
+	__u32 i, len;
+
+	memset(a, 0, sizeof(*a));
+	a->flags = pick_flags(EXO_XN_TEMPLATE_REMOVE);
+	a->type = one_in(8) ? rnd() : rn(EXO_XN_MAX_TYPES + 1);
+	switch (rn(5)) {
+	case 0:
+		len = 1;
+		f[0] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
+						    one_in(2) ? 0 : rnd());
+		break;
+	case 1:
+		len = sizeof(walker) / sizeof(walker[0]);
+		memcpy(f, walker, sizeof(walker));
+		break;
+	case 2:
+		len = 2;
+		f[0] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+						    SKF_AD_OFF + rn(64));
+		f[1] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_A, 0);
+		break;
+	default:
+		len = 1 + rn(16);
+		for (i = 0; i < len; i++)
+			f[i] = (struct sock_filter){
+				.code = rn(0x100), .jt = rn(4), .jf = rn(4),
+				.k = one_in(3) ? rnd() : rn(EXO_EXTENT_BLOCK + 8),
+			};
+		if (one_in(2))
+			f[len - 1] = (struct sock_filter)BPF_STMT(BPF_RET |
+								  BPF_A, 0);
+	}
+	a->len = one_in(10) ? pick_count(len) : len;
+	a->insns = pick_ptr(f, sizeof(*f) * (size_t)a->len);
+	if (a->flags & EXO_XN_TEMPLATE_REMOVE && !one_in(4)) {
+		a->len = 0;
+		a->insns = 0;
+	}
+	do_ioctl(pick_fd(), EXO_IOC_XN_TEMPLATE, sizeof(*a), rf, 3);
+}
+
+void op_xn_owns(void)
+{
+	static const struct field rf[] = {
+		F(struct exo_xn_owns, max), F(struct exo_xn_owns, refs),
+		F(struct exo_xn_owns, block), F(struct exo_xn_owns, extent),
+	};
+	struct exo_xn_owns *a = (void *)argpage;
+	struct exo_xn_ref *r = (struct exo_xn_ref *)scratch;
+
+	memset(a, 0, sizeof(*a));
+	a->flags = pick_flags(0);
+	a->extent = pick_typed(extent_caps);
+	a->block = one_in(5) ? rnd() : rn(8);
+	a->type = one_in(8) ? rnd() : rn(EXO_XN_MAX_TYPES);
+	a->max = one_in(4) ? pick_count(EXO_XN_MAX_REFS) : rn(16);
+	a->refs = pick_ptr(r, sizeof(*r) * (size_t)a->max);
+	if (one_in(20))
+		a->__reserved = 1;
+	do_ioctl(pick_fd(), EXO_IOC_XN_OWNS, sizeof(*a), rf, 4);
+}
+
 /* ---- memory: regions and info pages ------------------------------------------------ */
 
 void op_mmap_region(void)

@@ -591,6 +591,8 @@ const struct op ops[] = {
 	{ op_extent_free, "extent_free", 2, 1 },
 	{ op_extent_reclaim, "extent_reclaim", 2, 1 },
 	{ op_extent_io, "extent_io", 4, 1 },
+	{ op_xn_template, "xn_template", 2, 1 },
+	{ op_xn_owns, "xn_owns", 2, 1 },
 	{ op_mmap_region, "mmap_region", 6, 0, 3 },	/* mmap + munmap: 10+ ms under the debug kernel */
 	{ op_munmap_region, "munmap_region", 3, 0, 1 },	/* 10 ms */
 	{ op_mprotect_region, "mprotect_region", 2, 0 },
