@@ -144,8 +144,9 @@ static int exo_check_show(struct seq_file *m, void *v)
 	u64 bad;
 
 	exo_nic_quiesce();
+	bad = exo_extents_check(m);	/* exo_xsem before exo_lock */
 	mutex_lock(&exo_lock);
-	bad = exo_caps_check(m) + exo_frames_check(m);
+	bad += exo_caps_check(m) + exo_frames_check(m);
 	mutex_unlock(&exo_lock);
 	if (!bad)
 		seq_puts(m, "ok\n");

@@ -266,6 +266,7 @@ void exo_undo_extent_alloc(struct exo_env *env, void *arg);
 int exo_ioc_extent_free(struct exo_env *env, void *arg);
 int exo_ioc_extent_reclaim(struct exo_env *env, void *arg);
 int exo_ioc_extent_io(struct exo_env *env, void *arg);
+u64 exo_extents_check(struct seq_file *m);
 int exo_ioc_xn_template(struct exo_env *env, void *arg);
 int exo_ioc_xn_owns(struct exo_env *env, void *arg);
 

@@ -1690,6 +1690,62 @@ int exo_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags)
 
 /* ---- module and debugfs ---------------------------------------------------- */
 
+/*
+ * debugfs check: the table in memory is one attach would accept (records
+ * against the allocation bitmap, written blocks allocated), the free
+ * count and the live written bits agree with it, and every live extent
+ * object of the device names a record of its exact size.  Takes exo_xsem
+ * then exo_lock: called without exo_lock.  Returns the problems found.
+ */
+u64 exo_extents_check(struct seq_file *m)
+{
+	struct exo_env *env;
+	struct exo_xdev *d;
+	u64 bad = 0;
+	u32 i;
+
+	down_read(&exo_xsem);
+	d = exo_xdev;
+	if (!d)
+		goto out;
+	if (exo_xcheck(d)) {
+		bad++;
+		seq_puts(m, "bad: extents: the table in memory fails the attach checks (records, bitmaps)\n");
+	}
+	if (d->free != exo_xcount_free(d)) {
+		bad++;
+		seq_printf(m, "bad: extents: %llu blocks counted free, the bitmap has %llu\n",
+			   d->free, exo_xcount_free(d));
+	}
+	if (!bitmap_subset(d->wlive, d->bitmap, exo_xbits(d))) {
+		bad++;
+		seq_puts(m, "bad: extents: a free block is marked written\n");
+	}
+	mutex_lock(&exo_lock);
+	list_for_each_entry(env, &exo_envs, node)
+		for (i = 0; i < env->nslots; i++) {
+			struct exo_cap *cap = env->slots[i].cap;
+			struct exo_extent *x;
+			struct exo_xrec *rec;
+
+			if (!cap || !cap->obj || cap->obj->kind != EXO_KIND_EXTENT)
+				continue;
+			x = container_of(cap->obj, struct exo_extent, obj);
+			if (x->dev != d)
+				continue;
+			rec = exo_xrec_find(d, x->start);
+			if (!rec || le64_to_cpu(rec->len) != x->len) {
+				bad++;
+				seq_printf(m, "bad: env %llu: extent %llu+%llu has no record of its size\n",
+					   env->id, x->start, x->len);
+			}
+		}
+	mutex_unlock(&exo_lock);
+out:
+	up_read(&exo_xsem);
+	return bad;
+}
+
 void exo_extents_show(struct seq_file *m)
 {
 	struct exo_xdev *d;
