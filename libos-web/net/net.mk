@@ -32,7 +32,14 @@ $(NET_TESTS): $(WEB)/build/test/%: $(WEB)/test/host/%.c $(NET_VDEV) $(EXONET_LIB
 	$(CC) $(EXONET_CFLAGS) -I$(WEB)/net -I$(WEB)/test/host -o $@ $< \
 		$(WEB)/test/host/vdev.c $(EXONET_LIBS)
 
-net-all: $(EXONET_LIB) $(NET_TESTS)
+# The test application (apps/) and the guest tests (test/vm/, run by
+# selftests/run.sh in the VM: real Linux clients in another namespace).
+NET_APPS := $(WEB)/build/exonet-echo
+$(WEB)/build/exonet-echo: $(WEB)/apps/exonet-echo.c $(EXONET_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(EXONET_CFLAGS) -o $@ $< $(EXONET_LIBS)
+
+net-all: $(EXONET_LIB) $(NET_TESTS) $(NET_APPS)
 
 # Each prints TAP; tcp_script runs every script (test/host/scripts/*.tcp).
 net-check: net-all
@@ -41,6 +48,6 @@ net-check: net-all
 	  echo "# tcp_script"; $(WEB)/build/test/tcp_script scripts/*.tcp || fail=1; \
 	  echo "# tcp_fuzz"; $(WEB)/build/test/tcp_fuzz || fail=1; }; exit $$fail
 
--include $(EXONET_OBJS:.o=.d) $(NET_TESTS:=.d)
+-include $(EXONET_OBJS:.o=.d) $(NET_TESTS:=.d) $(NET_APPS:=.d)
 
 .PHONY: net-all net-check
