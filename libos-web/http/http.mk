@@ -30,6 +30,22 @@ $(WEB)/build/http-hostd: $(WEB)/test/host/http-hostd.c $(HTTP_LIB)
 
 http-all: $(HTTP_LIB) $(HTTP_TESTS) $(WEB)/build/http-hostd
 
+# exo-httpd links the TCP/IP stack: built when the Makefile including this
+# one has defined LIBEXONET (libexonet.a) and EXONET_LIBS (what a program
+# on the stack links with).  Include this file after those definitions.
+ifneq ($(LIBEXONET),)
+HTTPD := $(WEB)/build/exo-httpd
+HTTPD_SRCS := $(WEB)/httpd/exo-httpd.c $(WEB)/httpd/mem_exo.c
+
+$(HTTPD): $(HTTPD_SRCS) $(WEB)/httpd/mem_exo.h $(HTTP_LIB) $(LIBEXONET)
+	@mkdir -p $(@D)
+	$(CC) $(HTTP_CFLAGS) -I$(WEB)/httpd -I$(TOP)/libexo \
+		-I$(TOP)/kmod/include/uapi -o $@ $(HTTPD_SRCS) $(HTTP_LIB) \
+		$(EXONET_LIBS)
+
+http-all: $(HTTPD)
+endif
+
 # Each test prints TAP; a failing one fails the target after all ran.
 http-check: http-all
 	@fail=0; for t in $(HTTP_TESTS); do \

@@ -1,0 +1,474 @@
+// SPDX-License-Identifier: (GPL-2.0 OR MIT)
+/*
+ * exo-httpd — a static web server on libos-web's TCP/IP stack (exonet),
+ * over one exo NIC flow binding.  See exo-httpd(8) and libos-web/README.md.
+ *
+ * One thread, one event loop: exonet_poll() sends what is queued, takes a
+ * burst of frames, runs the timers and hands back the sockets that changed;
+ * the server reads each one's input into its HTTP connection (http/conn.c),
+ * which answers the requests in order: the head copied into the stack's
+ * send buffer, the body queued by reference to the file cache (Cheetah's
+ * merged file cache and retransmission pool: the stack rebuilds any
+ * retransmitted segment from the cache).  Because transmission is deferred
+ * to the next poll, a response carries the ACK of its request and the FIN
+ * rides on the last data segment; the switches below turn each of these
+ * off so bench-web can measure what it is worth.
+ *
+ * The whole document tree is loaded at start into page frames the server's
+ * env holds (httpd/mem_exo.c), or anonymous memory with --cache-mem=anon.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
+
+#include <exo.h>
+#include <exonet.h>
+
+#include "http.h"
+#include "mem_exo.h"
+
+/* ---- Options ---------------------------------------------------------------- */
+
+#define OPT_ACK_MERGE	(1U << 8)	/* ACK of a request on its response */
+#define OPT_FIN_MERGE	(1U << 9)	/* FIN on the last data segment */
+
+static struct {
+	const char *ifname, *addr, *root;
+	unsigned int port;
+	int log;			/* 0 quiet, 1 errors, 2 info, 3 requests */
+	uint32_t opts;			/* HTTP_OPT_* | OPT_* */
+	bool attach_only, anon_mem;
+	uint32_t max_conns;
+	size_t cache_max;
+	struct http_timeouts to;
+} cfg = {
+	.log = 2,
+	.opts = HTTP_OPT_ALL | OPT_ACK_MERGE | OPT_FIN_MERGE,
+	.max_conns = 1024,
+	.cache_max = 48u << 20,
+	.to = { .header_ms = 60000, .idle_ms = 75000, .send_ms = 60000,
+		.linger_ms = 5000 },
+};
+
+static void logmsg(int level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void logmsg(int level, const char *fmt, ...)
+{
+	static const char *const names[] = { "", "error", "info", "debug" };
+	char date[HTTP_DATE_LEN + 1];
+	va_list ap;
+
+	if (level > cfg.log)
+		return;
+	http_date_format(time(NULL), date);
+	fprintf(stderr, "[%s] exo-httpd %s: ", date, names[level]);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"usage: exo-httpd -i IFACE -a ADDR [-p PORT] -r DOCROOT [options]\n"
+"       exo-httpd --attach -i IFACE        (root: attach the device, exit)\n"
+"  -i, --interface IFACE    network device attached to exo\n"
+"  -a, --address ADDR       local IPv4 address (one of the device's)\n"
+"  -p, --port PORT          TCP port (default 80; >= 1024 unless root)\n"
+"  -r, --root DIR           document root, loaded into memory at start\n"
+"  -l, --log-level N        0 quiet, 1 errors, 2 info (default), 3 each request\n"
+"  -c, --max-conns N        connections at once (default 1024)\n"
+"      --cache-max BYTES    memory for documents (default 48 MiB)\n"
+"      --cache-mem exo|anon documents in exo frames (default) or anonymous memory\n"
+"      --keepalive-timeout S  idle keep-alive connections closed after S s (75)\n"
+"      --header-timeout S   a request head must arrive within S s (60; 408)\n"
+"  Cheetah's optimisations, each on by default:\n"
+"      --no-prebuilt        format every response head instead of copying\n"
+"                           the one prebuilt with the file\n"
+"      --no-csum            no per-file checksum tables\n"
+"      --no-zerocopy        copy file bytes into the send buffer instead of\n"
+"                           sending them by reference to the cache\n"
+"      --no-ack-merge       send a request's ACK at once, not on its response\n"
+"      --no-fin-merge       send FIN in a segment of its own\n");
+}
+
+static int parse_args(int argc, char **argv)
+{
+	enum { O_CACHE_MAX = 256, O_CACHE_MEM, O_KA, O_HDR, O_NO_PRE, O_NO_CSUM,
+	       O_NO_ZC, O_NO_ACK, O_NO_FIN, O_ATTACH };
+	static const struct option lopts[] = {
+		{ "interface", required_argument, NULL, 'i' },
+		{ "address", required_argument, NULL, 'a' },
+		{ "port", required_argument, NULL, 'p' },
+		{ "root", required_argument, NULL, 'r' },
+		{ "log-level", required_argument, NULL, 'l' },
+		{ "max-conns", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "cache-max", required_argument, NULL, O_CACHE_MAX },
+		{ "cache-mem", required_argument, NULL, O_CACHE_MEM },
+		{ "keepalive-timeout", required_argument, NULL, O_KA },
+		{ "header-timeout", required_argument, NULL, O_HDR },
+		{ "no-prebuilt", no_argument, NULL, O_NO_PRE },
+		{ "no-csum", no_argument, NULL, O_NO_CSUM },
+		{ "no-zerocopy", no_argument, NULL, O_NO_ZC },
+		{ "no-ack-merge", no_argument, NULL, O_NO_ACK },
+		{ "no-fin-merge", no_argument, NULL, O_NO_FIN },
+		{ "attach", no_argument, NULL, O_ATTACH },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	cfg.port = geteuid() == 0 ? 80 : 0;
+	while ((c = getopt_long(argc, argv, "i:a:p:r:l:c:h", lopts, NULL)) != -1) {
+		switch (c) {
+		case 'i': cfg.ifname = optarg; break;
+		case 'a': cfg.addr = optarg; break;
+		case 'p': cfg.port = (unsigned int)strtoul(optarg, NULL, 10); break;
+		case 'r': cfg.root = optarg; break;
+		case 'l': cfg.log = atoi(optarg); break;
+		case 'c': cfg.max_conns = (uint32_t)strtoul(optarg, NULL, 10); break;
+		case 'h': usage(stdout); exit(0);
+		case O_CACHE_MAX: cfg.cache_max = strtoull(optarg, NULL, 0); break;
+		case O_CACHE_MEM:
+			if (strcmp(optarg, "exo") && strcmp(optarg, "anon"))
+				return -1;
+			cfg.anon_mem = !strcmp(optarg, "anon");
+			break;
+		case O_KA: cfg.to.idle_ms = strtoull(optarg, NULL, 10) * 1000; break;
+		case O_HDR: cfg.to.header_ms = strtoull(optarg, NULL, 10) * 1000; break;
+		case O_NO_PRE: cfg.opts &= ~HTTP_OPT_PREBUILT; break;
+		case O_NO_CSUM: cfg.opts &= ~HTTP_OPT_CSUM; break;
+		case O_NO_ZC: cfg.opts &= ~HTTP_OPT_ZEROCOPY; break;
+		case O_NO_ACK: cfg.opts &= ~OPT_ACK_MERGE; break;
+		case O_NO_FIN: cfg.opts &= ~OPT_FIN_MERGE; break;
+		case O_ATTACH: cfg.attach_only = true; break;
+		default: return -1;
+		}
+	}
+	if (optind != argc || !cfg.ifname)
+		return -1;
+	if (cfg.attach_only)
+		return 0;
+	if (!cfg.addr || !cfg.root || cfg.port == 0 || cfg.port > 65535 ||
+	    cfg.max_conns == 0 || cfg.log < 0 || cfg.log > 3)
+		return -1;
+	return 0;
+}
+
+/* ---- Connections -------------------------------------------------------------- */
+
+struct hconn {
+	struct exonet_sock *sock;
+	struct exonet *st;
+	struct hconn *next, *prev;	/* the live list, for timeouts */
+	uint32_t peer;
+	uint16_t pport;
+	struct http_conn http;
+};
+
+static struct {
+	struct exonet *st;
+	struct exonet_sock *ls;
+	struct http_server_ctx ctx;
+	struct hconn live;		/* list head */
+	uint32_t nconns;
+	uint64_t accepted, requests, refused;
+} srv;
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static long io_write(void *ctx, const void *p, size_t len, bool more)
+{
+	struct hconn *c = ctx;
+	ssize_t n = exonet_write(c->sock, p, len, more ? EXONET_WR_MORE : 0);
+
+	return n == -EAGAIN ? 0 : n;
+}
+
+static long io_write_ref(void *ctx, struct http_file *f, uint64_t off,
+			 size_t len, bool more)
+{
+	struct hconn *c = ctx;
+	ssize_t n = exonet_write_ref(c->sock, f->data + off, len,
+				     more ? EXONET_WR_MORE : 0, NULL, NULL);
+
+	return n == -EAGAIN ? 0 : n;
+}
+
+static void io_shutdown(void *ctx)
+{
+	struct hconn *c = ctx;
+
+	if (!(cfg.opts & OPT_FIN_MERGE))
+		exonet_flush(c->st);		/* the data leaves without FIN */
+	exonet_shutdown(c->sock, SHUT_WR);
+}
+
+static void conn_free(struct hconn *c, bool abort)
+{
+	if (abort)
+		exonet_abort(c->sock);
+	else
+		exonet_close(c->sock);
+	c->prev->next = c->next;
+	c->next->prev = c->prev;
+	srv.nconns--;
+	free(c);
+}
+
+static void conn_accept(uint64_t now)
+{
+	struct exonet_sock *s;
+
+	while ((s = exonet_accept(srv.ls))) {
+		struct hconn *c = NULL;
+
+		if (srv.nconns < cfg.max_conns)
+			c = malloc(sizeof(*c));
+		if (!c) {
+			srv.refused++;
+			exonet_abort(s);
+			continue;
+		}
+		c->sock = s;
+		c->st = srv.st;
+		exonet_sock_peer(s, &c->peer, &c->pport);
+		http_conn_init(&c->http, now);
+		c->next = srv.live.next;
+		c->prev = &srv.live;
+		c->next->prev = c;
+		srv.live.next = c;
+		srv.nconns++;
+		srv.accepted++;
+		exonet_sock_set_user(s, c);
+	}
+}
+
+static void log_request(struct hconn *c, uint64_t before)
+{
+	char a[INET_ADDRSTRLEN];
+
+	if (cfg.log < 3 || c->http.requests == before)
+		return;
+	inet_ntop(AF_INET, &c->peer, a, sizeof(a));
+	logmsg(3, "%s:%u %d (%llu requests on this connection)", a, c->pport,
+	       c->http.resp.status, (unsigned long long)c->http.requests);
+}
+
+/* Read what @c's socket has, answer it.  Returns false when @c is gone. */
+static bool conn_serve(struct hconn *c, uint32_t events, uint64_t now)
+{
+	struct http_io io = { c, io_write, io_write_ref, io_shutdown };
+	uint64_t before = c->http.requests;
+	bool got = false;
+	int ret;
+
+	if (events & EXONET_EV_ERR) {
+		conn_free(c, false);
+		return false;
+	}
+	for (;;) {
+		char *p;
+		size_t room = http_conn_in_space(&c->http, &p);
+		ssize_t n;
+
+		if (!room)
+			break;
+		n = exonet_read(c->sock, p, room);
+		if (n > 0) {
+			http_conn_received(&c->http, (size_t)n);
+			got = true;
+			continue;
+		}
+		if (n == 0) {
+			http_conn_eof(&c->http);
+		} else if (n != -EAGAIN) {
+			conn_free(c, false);	/* reset, timed out */
+			return false;
+		}
+		break;
+	}
+	if (got && !(cfg.opts & OPT_ACK_MERGE))
+		exonet_flush(srv.st);		/* the ACK leaves on its own */
+	ret = http_conn_run(&c->http, &srv.ctx, &io, now);
+	srv.requests += c->http.requests - before;
+	log_request(c, before);
+	if (ret < 0 || (ret == 0 && c->http.eof)) {
+		conn_free(c, ret < 0);
+		return false;
+	}
+	return true;
+}
+
+/* Once a second: the time limits of every connection. */
+static void conn_timeouts(uint64_t now)
+{
+	struct hconn *c, *next;
+
+	for (c = srv.live.next; c != &srv.live; c = next) {
+		enum exonet_tcp_state ts = exonet_sock_state(c->sock);
+
+		next = c->next;
+		/*
+		 * The lingering close counts from when our FIN is acked, i.e.
+		 * the client has every byte: a big response handed over by
+		 * reference in one call may still be in flight long after.
+		 */
+		if (c->http.phase == HC_CLOSING &&
+		    (ts == EXONET_FIN_WAIT_1 || ts == EXONET_CLOSING ||
+		     ts == EXONET_ESTABLISHED))
+			c->http.since_ms = now;
+		if (http_conn_timeout(&c->http, &srv.ctx, &cfg.to, now)) {
+			/* idle keep-alive: FIN; stuck or lingering: RST */
+			conn_free(c, c->http.phase != HC_READ);
+			continue;
+		}
+		if (c->http.phase == HC_WRITE)	/* a 408 queued, or a retry */
+			conn_serve(c, 0, now);
+	}
+}
+
+/* ---- Main ------------------------------------------------------------------- */
+
+static int attach_only(void)
+{
+	int fd = exo_open(), ret;
+
+	if (fd < 0) {
+		logmsg(1, "/dev/exo: %s", strerror(-fd));
+		return 1;
+	}
+	ret = exo_nic__attach(fd, cfg.ifname);
+	exo_close(fd);
+	if (ret && ret != -EEXIST && ret != -EBUSY) {
+		logmsg(1, "attach %s: %s", cfg.ifname, strerror(-ret));
+		return 1;
+	}
+	logmsg(2, "%s is attached to exo", cfg.ifname);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct exonet_config ncfg;
+	struct http_cache cache;
+	struct mem_exo mem = { .fd = -1 };
+	struct http_mem hmem;
+	struct exonet_event evs[64];
+	struct sigaction sa = { .sa_handler = on_signal };
+	uint64_t last_tick = 0;
+	int ret;
+
+	if (parse_args(argc, argv)) {
+		usage(stderr);
+		return 2;
+	}
+	if (cfg.attach_only)
+		return attach_only();
+	if (cfg.port < 1024 && geteuid() != 0)
+		logmsg(1, "port %u needs root; exo gives others ports >= 1024",
+		       cfg.port);
+
+	if (!cfg.anon_mem) {
+		ret = mem_exo_init(&mem, cfg.cache_max);
+		if (ret) {
+			logmsg(1, "exo memory for the cache: %s", strerror(-ret));
+			return 1;
+		}
+		mem_exo_provider(&mem, &hmem);
+	}
+	ret = http_cache_load(&cache, cfg.root, cfg.opts & HTTP_OPT_ALL,
+			      cfg.anon_mem ? NULL : &hmem,
+			      &(struct http_cache_limits){
+				      .max_bytes = cfg.cache_max,
+				      .max_files = 65536, .max_depth = 32 });
+	if (ret) {
+		logmsg(1, "loading %s: %s", cfg.root, strerror(-ret));
+		mem_exo_fini(&mem);
+		return 1;
+	}
+	logmsg(2, "%u entries, %llu bytes of documents in %s", cache.nfiles,
+	       (unsigned long long)cache.bytes,
+	       cfg.anon_mem ? "anonymous memory" : "exo frames");
+
+	exonet_config_init(&ncfg);
+	ncfg.max_conns = cfg.max_conns + cfg.max_conns / 4;
+	if (geteuid() != 0)
+		ncfg.flags |= EXONET_CFG_NO_ATTACH;
+	srv.st = exonet_open(cfg.ifname, cfg.addr, (uint16_t)cfg.port, &ncfg);
+	if (!srv.st) {
+		logmsg(1, "%s %s:%u: %s%s", cfg.ifname, cfg.addr, cfg.port,
+		       strerror(errno), errno == ENODEV ?
+		       " (root must attach the device: exo-httpd --attach -i IFACE)" :
+		       "");
+		http_cache_free(&cache);
+		mem_exo_fini(&mem);
+		return 1;
+	}
+	srv.ls = exonet_listen(srv.st, 511);
+	if (!srv.ls) {
+		logmsg(1, "listen: %s", strerror(errno));
+		return 1;
+	}
+	srv.live.next = srv.live.prev = &srv.live;
+	srv.ctx.cache = &cache;
+	srv.ctx.opts = cfg.opts & HTTP_OPT_ALL;
+	http_ctx_clock(&srv.ctx, time(NULL));
+	sigaction(SIGTERM, &sa, NULL);		/* no SA_RESTART: poll -EINTR */
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	logmsg(2, "serving %s on %s %s:%u", cfg.root, cfg.ifname, cfg.addr,
+	       cfg.port);
+
+	while (!stop) {
+		int n = exonet_poll(srv.st, evs, 64, 1000);
+		uint64_t now = exonet_now_ms(srv.st);
+
+		if (n < 0 && n != -EINTR) {
+			logmsg(1, "poll: %s", strerror(-n));
+			break;
+		}
+		http_ctx_clock(&srv.ctx, time(NULL));
+		for (int i = 0; i < n; i++) {
+			if (evs[i].sock == srv.ls) {
+				conn_accept(now);
+				continue;
+			}
+			if (evs[i].user)
+				conn_serve(evs[i].user, evs[i].events, now);
+		}
+		if (now - last_tick >= 1000) {
+			last_tick = now;
+			conn_timeouts(now);
+		}
+	}
+
+	logmsg(2, "stopping: %llu connections, %llu requests, %llu refused",
+	       (unsigned long long)srv.accepted,
+	       (unsigned long long)srv.requests,
+	       (unsigned long long)srv.refused);
+	while (srv.live.next != &srv.live)
+		conn_free(srv.live.next, true);
+	exonet_close(srv.ls);
+	exonet_flush(srv.st);
+	exonet_free(srv.st);
+	http_cache_free(&cache);
+	mem_exo_fini(&mem);
+	return 0;
+}
