@@ -30,14 +30,16 @@ $(WEB)/build/http-hostd: $(WEB)/test/host/http-hostd.c $(HTTP_LIB)
 
 http-all: $(HTTP_LIB) $(HTTP_TESTS) $(WEB)/build/http-hostd
 
-# exo-httpd links the TCP/IP stack: built when the Makefile including this
-# one has defined LIBEXONET (libexonet.a) and EXONET_LIBS (what a program
-# on the stack links with).  Include this file after those definitions.
-ifneq ($(LIBEXONET),)
+# exo-httpd links the TCP/IP stack (net/net.mk: build/libexonet.a and
+# EXONET_LIBS, what a program on the stack links with); built when the
+# stack is in the tree.  Recipes expand EXONET_LIBS when they run, so the
+# order in which the two .mk files are included does not matter.
+ifneq ($(wildcard $(WEB)/net/net.mk),)
 HTTPD := $(WEB)/build/exo-httpd
 HTTPD_SRCS := $(WEB)/httpd/exo-httpd.c $(WEB)/httpd/mem_exo.c
 
-$(HTTPD): $(HTTPD_SRCS) $(WEB)/httpd/mem_exo.h $(HTTP_LIB) $(LIBEXONET)
+$(HTTPD): $(HTTPD_SRCS) $(WEB)/httpd/mem_exo.h $(HTTP_LIB) \
+		$(WEB)/build/libexonet.a
 	@mkdir -p $(@D)
 	$(CC) $(HTTP_CFLAGS) -I$(WEB)/httpd -I$(TOP)/libexo \
 		-I$(TOP)/kmod/include/uapi -o $@ $(HTTPD_SRCS) $(HTTP_LIB) \

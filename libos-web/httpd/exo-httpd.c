@@ -271,42 +271,54 @@ static void log_request(struct hconn *c, uint64_t before)
 	       c->http.resp.status, (unsigned long long)c->http.requests);
 }
 
-/* Read what @c's socket has, answer it.  Returns false when @c is gone. */
+/*
+ * Read what @c's socket has and answer it.  When the input buffer filled
+ * up (pipelined requests waiting behind a response), answering frees room,
+ * and what is still in the socket is read then: no new event would come
+ * for it.  Returns false when @c is gone.
+ */
 static bool conn_serve(struct hconn *c, uint32_t events, uint64_t now)
 {
 	struct http_io io = { c, io_write, io_write_ref, io_shutdown };
 	uint64_t before = c->http.requests;
-	bool got = false;
-	int ret;
+	int ret = 1;
 
 	if (events & EXONET_EV_ERR) {
 		conn_free(c, false);
 		return false;
 	}
-	for (;;) {
+	for (int round = 0; round < 64; round++) {
+		bool got = false, full = false;
 		char *p;
-		size_t room = http_conn_in_space(&c->http, &p);
-		ssize_t n;
 
-		if (!room)
+		for (;;) {
+			size_t room = http_conn_in_space(&c->http, &p);
+			ssize_t n;
+
+			if (!room) {
+				full = true;
+				break;
+			}
+			n = exonet_read(c->sock, p, room);
+			if (n > 0) {
+				http_conn_received(&c->http, (size_t)n);
+				got = true;
+				continue;
+			}
+			if (n == 0) {
+				http_conn_eof(&c->http);
+			} else if (n != -EAGAIN) {
+				conn_free(c, false);	/* reset, timed out */
+				return false;
+			}
 			break;
-		n = exonet_read(c->sock, p, room);
-		if (n > 0) {
-			http_conn_received(&c->http, (size_t)n);
-			got = true;
-			continue;
 		}
-		if (n == 0) {
-			http_conn_eof(&c->http);
-		} else if (n != -EAGAIN) {
-			conn_free(c, false);	/* reset, timed out */
-			return false;
-		}
-		break;
+		if (got && !(cfg.opts & OPT_ACK_MERGE))
+			exonet_flush(srv.st);	/* the ACK leaves on its own */
+		ret = http_conn_run(&c->http, &srv.ctx, &io, now);
+		if (ret <= 0 || !full || !http_conn_in_space(&c->http, &p))
+			break;
 	}
-	if (got && !(cfg.opts & OPT_ACK_MERGE))
-		exonet_flush(srv.st);		/* the ACK leaves on its own */
-	ret = http_conn_run(&c->http, &srv.ctx, &io, now);
 	srv.requests += c->http.requests - before;
 	log_request(c, before);
 	if (ret < 0 || (ret == 0 && c->http.eof)) {

@@ -159,25 +159,32 @@ int main(int argc, char **argv)
 			if (!c)
 				continue;
 			io = (struct http_io){ c, sock_write, NULL, sock_shutdown };
-			for (;;) {		/* read all there is */
+			/* read all there is; when the buffer filled, answering
+			 * frees room: read again (no new edge would come) */
+			for (int round = 0; round < 64; round++) {
+				bool full = false;
 				char *p;
-				size_t room = http_conn_in_space(&c->http, &p);
-				ssize_t got;
 
-				if (!room)
-					break;
-				got = recv(c->fd, p, room, 0);
-				if (got > 0) {
-					http_conn_received(&c->http, (size_t)got);
-					if (http_conn_run(&c->http, &ctx, &io, now) < 0)
+				for (;;) {
+					size_t room = http_conn_in_space(&c->http, &p);
+					ssize_t got;
+
+					if (!room) {
+						full = true;
 						break;
-					continue;
+					}
+					got = recv(c->fd, p, room, 0);
+					if (got > 0) {
+						http_conn_received(&c->http, (size_t)got);
+						continue;
+					}
+					if (got == 0 || errno != EAGAIN)
+						http_conn_eof(&c->http);
+					break;
 				}
-				if (got == 0)
-					http_conn_eof(&c->http);
-				else if (errno != EAGAIN)
-					http_conn_eof(&c->http);
-				break;
+				if (http_conn_run(&c->http, &ctx, &io, now) <= 0 ||
+				    !full || !http_conn_in_space(&c->http, &p))
+					break;
 			}
 			if (http_conn_run(&c->http, &ctx, &io, now) < 0 ||
 			    (c->http.phase == HC_CLOSING && c->http.eof) ||
