@@ -34,7 +34,7 @@
 					 * line (-> 431) */
 #define HTTP_HEADERS_MAX	100	/* header fields per request (-> 431) */
 #define HTTP_METHOD_MAX		32	/* method token length (-> 400) */
-#define HTTP_PATH_MAX		4096	/* decoded, normalised path */
+#define HTTP_PATH_MAX		HTTP_LINE_MAX	/* decoded, normalised path */
 #define HTTP_BLANK_MAX		32	/* empty lines tolerated before a
 					 * request line (RFC 9112 2.2) */
 #define HTTP_HDR_MAX		1024	/* one response's header block */

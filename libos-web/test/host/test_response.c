@@ -10,6 +10,11 @@
 #include "tap.h"
 #include "docroot.h"
 
+#define A10 "aaaaaaaaaa"
+#define A100 A10 A10 A10 A10 A10 A10 A10 A10 A10 A10
+#define A1000 A100 A100 A100 A100 A100 A100 A100 A100 A100 A100
+#define LONG7000 A1000 A1000 A1000 A1000 A1000 A1000 A1000
+
 static struct http_cache cache;
 static struct http_server_ctx ctx;
 static struct http_resp resp;
@@ -54,6 +59,8 @@ static const struct {
 	{ "GET /nope HTTP/1.0\r\n\r\n", 404, NULL, "a missing file" },
 	{ "GET /a.bin/ HTTP/1.0\r\n\r\n", 404, NULL, "a file named with '/'" },
 	{ "GET /nope/ HTTP/1.0\r\n\r\n", 404, NULL, "a missing directory" },
+	{ "GET /" LONG7000 " HTTP/1.0\r\n\r\n", 404, NULL,
+	  "a 7000-byte path: 404 (nginx too), not 414" },
 	{ "POST / HTTP/1.0\r\n\r\n", 405, NULL, "POST" },
 	{ "PUT / HTTP/1.1\r\nHost: a\r\n\r\n", 405, "Connection: keep-alive\r\n",
 	  "PUT, and the connection stays" },
