@@ -384,8 +384,15 @@ static void xe_close(struct backend *b)
 		exo_aio__free(x->aio);
 	if (x->pinfo)
 		exo_info__unmap(x->pinfo);
-	if (x->own_fd)
+	if (x->own_fd) {
 		exo_close(x->fd);	/* closes every capability with it */
+	} else {
+		/* the caller's env lives on: close our extent capabilities */
+		for (uint32_t i = 0; i < x->be.nextents; i++)
+			exo_cap_close(x->fd, x->ext_cap[i]);
+		if (x->log_ext)
+			exo_cap_close(x->fd, x->log_ext);
+	}
 	free(x);
 }
 
