@@ -35,6 +35,7 @@
  *   writeref N            write N pattern bytes by reference
  *   expect-write N        the last write took N (or -EAGAIN etc.)
  *   read N | read "txt"   read exactly that;  read-eof;  read-err ERRNO
+ *   peek N                exonet_peek N bytes in place, check, consume
  *   write-err ERRNO       a write fails with ERRNO
  *   close | abort | shutdown wr|rd|rdwr
  *   state NAME            the port's socket is in state NAME
@@ -728,6 +729,29 @@ static void run_line(char *line)
 			if (buf[i] != e)
 				return (void)fail("read byte %zu is %02x, expected %02x", i, buf[i], e);
 		}
+		p->rd_off += want;
+	} else if (!strcmp(cmd, "peek")) {
+		/* zero-copy read: peek N contiguous bytes in place, consume them */
+		struct exonet_sock *s = cur_sock();
+		const void *d;
+		ssize_t r;
+		size_t want, i;
+
+		arg = next_tok(&rest);
+		if (!s || !arg)
+			return;
+		want = (size_t)atol(arg);
+		p = peer(cur_port);
+		r = exonet_peek(s, &d, want);
+		if (r != (ssize_t)want)
+			return (void)fail("peek returned %zd, expected %zu", r, want);
+		for (i = 0; i < want; i++)
+			if (((const uint8_t *)d)[i] != pat_peer(p->peer_isn + 1 + (uint32_t)(p->rd_off + i)))
+				return (void)fail("peeked byte %zu is wrong", i);
+		if (exonet_consume(s, want))
+			return (void)fail("consume failed");
+		if (exonet_consume(s, (size_t)1 << 30) != -EINVAL)
+			return (void)fail("consuming more than is readable must fail");
 		p->rd_off += want;
 	} else if (!strcmp(cmd, "read-eof") || !strcmp(cmd, "read-err")) {
 		struct exonet_sock *s = cur_sock();
