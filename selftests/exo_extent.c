@@ -80,43 +80,12 @@ static char *frame(FIXTURE_DATA(ext) *self, int i)
 	return self->region + i * BLK;
 }
 
-/* Read @n raw device blocks at @block, bypassing every cache. */
-static int raw_read(const char *disk, __u64 block, void *buf, size_t n)
-{
-	int fd = open(disk, O_RDONLY | O_DIRECT);
-	ssize_t r;
-
-	if (fd < 0)
-		return -errno;
-	r = pread(fd, buf, n * BLK, block * BLK);
-	close(fd);
-	return r == (ssize_t)(n * BLK) ? 0 : -EIO;
-}
-
-static int raw_write(const char *disk, __u64 block, const void *buf,
-		     size_t n)
-{
-	int fd = open(disk, O_WRONLY | O_DIRECT);
-	ssize_t r;
-
-	if (fd < 0)
-		return -errno;
-	r = pwrite(fd, buf, n * BLK, block * BLK);
-	close(fd);
-	return r == (ssize_t)(n * BLK) ? 0 : -EIO;
-}
-
+/* A counter of debugfs totals, or -1. */
 static long long totals_field(const char *name)
 {
-	char buf[4096], *p;
-	size_t len = strlen(name);
+	long long v;
 
-	if (exo_read_file(EXO_DEBUGFS "/totals", buf, sizeof(buf)) < 0)
-		return -1;
-	for (p = buf; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
-		if (!strncmp(p, name, len) && p[len] == ' ')
-			return atoll(p + len + 1);
-	return -1;
+	return exo_totals_value(name, &v) ? -1 : v;
 }
 
 static struct exo_extent_iovec iov(exo_cap_t ext, __u64 block,
@@ -194,25 +163,25 @@ TEST_F(ext, attach_errors)
 
 	/* Damage copy 0's body: copy 1 still carries the table. */
 	ASSERT_EQ(0, posix_memalign(&buf, BLK, BLK));
-	ASSERT_EQ(0, raw_read(self->disk, 2, buf, 1));
+	ASSERT_EQ(0, exo_raw_read(self->disk, 2, buf, 1));
 	((char *)buf)[100] ^= 0x5a;
-	ASSERT_EQ(0, raw_write(self->disk, 2, buf, 1));
+	ASSERT_EQ(0, exo_raw_write(self->disk, 2, buf, 1));
 	ASSERT_EQ(0, exo_extent__attach(self->fd, self->disk, 0, &st));
 	EXPECT_EQ(2, st.generation);
 	ASSERT_EQ(0, exo_extent__detach(self->fd));
 
 	/* Damage copy 1's header too: nothing consistent is left. */
-	ASSERT_EQ(0, raw_read(self->disk, 1 + (self->st.data_start - 1) / 2,
+	ASSERT_EQ(0, exo_raw_read(self->disk, 1 + (self->st.data_start - 1) / 2,
 			      buf, 1));
 	((char *)buf)[40] ^= 0x01;
-	ASSERT_EQ(0, raw_write(self->disk, 1 + (self->st.data_start - 1) / 2,
+	ASSERT_EQ(0, exo_raw_write(self->disk, 1 + (self->st.data_start - 1) / 2,
 			       buf, 1));
 	EXPECT_EQ(-EUCLEAN, exo_extent__attach(self->fd, self->disk, 0, NULL));
 
 	/* No magic anywhere: not an exo disk, EINVAL without FORMAT. */
 	memset(buf, 0, BLK);
-	ASSERT_EQ(0, raw_write(self->disk, 1, buf, 1));
-	ASSERT_EQ(0, raw_write(self->disk, 1 + (self->st.data_start - 1) / 2,
+	ASSERT_EQ(0, exo_raw_write(self->disk, 1, buf, 1));
+	ASSERT_EQ(0, exo_raw_write(self->disk, 1 + (self->st.data_start - 1) / 2,
 			       buf, 1));
 	EXPECT_EQ(-EINVAL, exo_extent__attach(self->fd, self->disk, 0, NULL));
 	EXPECT_EQ(0, exo_extent__attach(self->fd, self->disk,
@@ -321,7 +290,7 @@ TEST_F(ext, data_round_trip)
 
 	/* On the device, at the blocks the extent names. */
 	ASSERT_EQ(0, posix_memalign(&raw, BLK, NF * BLK));
-	ASSERT_EQ(0, raw_read(self->disk, start, raw, NF));
+	ASSERT_EQ(0, exo_raw_read(self->disk, start, raw, NF));
 	for (i = 0; i < NF; i++) {
 		char *b = (char *)raw + (NF - 1 - i) * BLK;
 

@@ -85,17 +85,11 @@ static int all_zero(const char *p)
 static int raw_has(const char *disk, __u64 block, int salt)
 {
 	char *buf, want[BLK];
-	int fd, r;
+	int r;
 
 	if (posix_memalign((void **)&buf, BLK, BLK))
 		return -ENOMEM;
-	fd = open(disk, O_RDONLY | O_DIRECT);
-	if (fd < 0) {
-		free(buf);
-		return -errno;
-	}
-	r = pread(fd, buf, BLK, block * BLK) == BLK ? 0 : -EIO;
-	close(fd);
+	r = exo_raw_read(disk, block, buf, 1);
 	fill(want, block, salt);
 	if (!r)
 		r = !memcmp(buf, want, BLK);
@@ -103,36 +97,25 @@ static int raw_has(const char *disk, __u64 block, int salt)
 	return r;
 }
 
+/* Put @salt's pattern on the device at @block behind exo's back. */
 static int raw_put(const char *disk, __u64 block, int salt)
 {
 	char *buf;
-	int fd, r;
+	int r;
 
 	if (posix_memalign((void **)&buf, BLK, BLK))
 		return -ENOMEM;
 	fill(buf, block, salt);
-	fd = open(disk, O_WRONLY | O_DIRECT | O_SYNC);
-	if (fd < 0) {
-		free(buf);
-		return -errno;
-	}
-	r = pwrite(fd, buf, BLK, block * BLK) == BLK ? 0 : -EIO;
-	close(fd);
+	r = exo_raw_write(disk, block, buf, 1);
 	free(buf);
 	return r;
 }
 
 static long long extents_field(const char *name)
 {
-	char buf[8192], *p;
-	size_t len = strlen(name);
+	long long v;
 
-	if (exo_read_file(EXO_DEBUGFS "/extents", buf, sizeof(buf)) < 0)
-		return -1;
-	for (p = buf; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
-		if (!strncmp(p, name, len) && p[len] == ' ')
-			return atoll(p + len + 1);
-	return -1;
+	return exo_extents_value(name, &v) ? -1 : v;
 }
 
 FIXTURE(scrub) {

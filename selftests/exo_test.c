@@ -751,6 +751,32 @@ const char *exo_test_disk(void)
 	return p;
 }
 
+static int raw_io(const char *disk, __u64 block, void *buf, size_t n,
+		  int write)
+{
+	size_t len = n * EXO_EXTENT_BLOCK;
+	int fd = open(disk, write ? O_WRONLY | O_DIRECT | O_SYNC
+				  : O_RDONLY | O_DIRECT);
+	ssize_t r;
+
+	if (fd < 0)
+		return -errno;
+	r = write ? pwrite(fd, buf, len, block * EXO_EXTENT_BLOCK)
+		  : pread(fd, buf, len, block * EXO_EXTENT_BLOCK);
+	close(fd);
+	return r == (ssize_t)len ? 0 : r < 0 ? -errno : -EIO;
+}
+
+int exo_raw_read(const char *disk, __u64 block, void *buf, size_t n)
+{
+	return raw_io(disk, block, buf, n, 0);
+}
+
+int exo_raw_write(const char *disk, __u64 block, const void *buf, size_t n)
+{
+	return raw_io(disk, block, (void *)buf, n, 1);
+}
+
 int exo_touch_read(volatile char *p)
 {
 	int status;

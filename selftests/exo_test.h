@@ -58,6 +58,14 @@ int exo_request_revoke(const char *what, __u64 env_id, long count,
 /* The scratch disk ($EXO_TEST_DISK, else /dev/vda) or NULL if none. */
 const char *exo_test_disk(void);
 
+/*
+ * Read or write @n EXO_EXTENT_BLOCK-sized blocks of @disk at @block,
+ * bypassing every cache (O_DIRECT; a write also O_SYNC).  @buf must be
+ * block-aligned.  Return 0 or -errno (-EIO on a short transfer).
+ */
+int exo_raw_read(const char *disk, __u64 block, void *buf, size_t n);
+int exo_raw_write(const char *disk, __u64 block, const void *buf, size_t n);
+
 /* In a fixture's test: skip unless its setup found the scratch disk. */
 #define NEED_DISK()							\
 	do {								\
