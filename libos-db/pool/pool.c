@@ -439,43 +439,59 @@ uint64_t pool_version(struct pool *p, uint64_t pid)
 
 /* ---- checkpoints, revocation ---------------------------------------------- */
 
+/* Write the latched batch @b of @n pages and unlatch it. */
+static int flush_batch(struct pool *p, uint64_t *b, uint32_t *n)
+{
+	int ret = *n ? write_batch(p, b, *n) : 0;
+
+	for (uint32_t i = 0; i < *n; i++)
+		pool_unfix_x(p, b[i]);
+	*n = 0;
+	return ret;
+}
+
+/*
+ * Write every dirty page below @hw.  Pages are latched in pid order, a
+ * batch at a time; a reader latches in tree order, and may hold a page
+ * of ours while it waits for one in our batch.  So never wait while
+ * holding a batch: when a page is busy, write and unlatch what we hold,
+ * then wait for it.
+ */
 int pool_flush_all(struct pool *p, uint64_t hw)
 {
 	uint64_t batch[EVICT_BATCH];
 	uint32_t n = 0;
-	int ret = 0;
+	int ret = 0, r;
 
 	hw = MIN(hw, p->npages);
-	for (uint64_t pid = 0; pid <= hw; pid++) {
-		if (pid < hw) {
-			struct pmeta *m = &p->pm[pid];
+	for (uint64_t pid = 0; pid < hw; pid++) {
+		struct pmeta *m = &p->pm[pid];
 
-			if (PS_STATE(atomic_load(&m->state)) == PS_EVICTED ||
-			    !m->dirty)
-				continue;
-			while (!try_lock(p, pid)) {
-				if (PS_STATE(atomic_load(&m->state)) == PS_EVICTED)
-					break;
-				sched_yield();
-			}
-			if (PS_STATE(atomic_load(&m->state)) != PS_LOCKED)
-				continue;
-			if (!m->dirty) {
-				pool_unfix_x(p, pid);
-				continue;
-			}
-			batch[n++] = pid;
-		}
-		if (n == EVICT_BATCH || (pid == hw && n)) {
-			int r = write_batch(p, batch, n);
-
-			for (uint32_t i = 0; i < n; i++)
-				pool_unfix_x(p, batch[i]);
-			n = 0;
-			if (r && !ret)
+		if (PS_STATE(atomic_load(&m->state)) == PS_EVICTED ||
+		    !m->dirty)
+			continue;
+		if (!try_lock(p, pid)) {
+			if ((r = flush_batch(p, batch, &n)) && !ret)
 				ret = r;
+			bool got;
+
+			/* evicted meanwhile: written by the eviction */
+			while (!(got = try_lock(p, pid)) &&
+			       PS_STATE(atomic_load(&m->state)) != PS_EVICTED)
+				sched_yield();
+			if (!got)
+				continue;
 		}
+		if (!m->dirty) {
+			pool_unfix_x(p, pid);
+			continue;
+		}
+		batch[n++] = pid;
+		if (n == EVICT_BATCH && (r = flush_batch(p, batch, &n)) && !ret)
+			ret = r;
 	}
+	if ((r = flush_batch(p, batch, &n)) && !ret)
+		ret = r;
 	if (!ret)
 		ret = p->be->ops->sync(p->be, BE_DATA);
 	return ret;
