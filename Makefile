@@ -20,7 +20,7 @@ UAPI     := -I$(TOP)/kmod/include/uapi
 
 .PHONY: all deps kmod libexo bpf examples selftests check check-host \
 	check-vm run vm-shell install clean help checkpatch bench-pages \
-	bench-block bench-nic check-extent-crash fuzz check-debug libos-web libos-db
+	bench-block bench-nic check-extent-crash check-db-crash fuzz check-debug libos-web libos-db
 
 all: kmod libexo bpf examples selftests libos-web libos-db
 
@@ -98,6 +98,11 @@ bench-nic: all
 # The extent table survives guests killed from the host mid-update.
 check-extent-crash: all
 	$(TOP)/scripts/extent-crash
+
+# libos-db on exo keeps every acknowledged commit across machine resets
+# (RESETS=, default 10).
+check-db-crash: all
+	$(TOP)/scripts/db-crash $(or $(RESETS),10)
 
 vm-shell: all
 	$(TOP)/scripts/vm --shell --insmod
