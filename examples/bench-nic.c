@@ -8,7 +8,7 @@
  * the veth pair first.
  *
  *   bench-nic [-w SEC] [-r ROUNDS] [-S packet|pktgen] [-P 1|0] [-L PPS,..]
- *             [-B K,T_US] [-t TESTS]
+ *             [-B K,T_US] [-o NAME] [-t TESTS]
  *
  *   -w SEC     measurement window of each run (default 1, after 0.5 s)
  *   -r ROUNDS  runs of each system, interleaved (default 9): medians
@@ -23,6 +23,8 @@
  *              or in the sender's softirq
  *   -L PPS     offered load(s) of the wakeup test (default 10000)
  *   -B K,T_US  exo's batching predicate: pred_batch(K, T_US) (64,2000)
+ *   -o NAME    only the receiver of that name, as the tables print it
+ *              (to profile it alone: no ratios without its peer)
  *   -t TESTS   subset of rx64,demux,wakeups (default all); "spin" adds
  *              the spinning receivers and exo napping without a predicate,
  *              "none" a run with no receiver, "senders" compares senders
@@ -1267,6 +1269,13 @@ static void print_ratio(const char *name, const struct row *a,
  * @n systems, @rounds rounds each, the order rotated every round so that
  * drift in the host's load spreads over all of them.
  */
+static const char *only;	/* -o */
+
+static int skipped(const struct row *w)
+{
+	return only && strcmp(w->spec->name, only);
+}
+
 static void run_rows(struct row *rows, int n, unsigned long pps)
 {
 	int round, j;
@@ -1275,7 +1284,7 @@ static void run_rows(struct row *rows, int n, unsigned long pps)
 		for (j = 0; j < n; j++) {
 			struct row *w = &rows[(j + round) % n];
 
-			if (!w->spec)
+			if (!w->spec || skipped(w))
 				continue;
 			w->ok[round] = !measure(w->spec, pps, &w->r[round]);
 			w->n += w->ok[round];
@@ -1298,7 +1307,7 @@ static void print_row(const struct row *w)
 	double lo, hi, rx;
 	int i;
 
-	if (!w->spec)
+	if (!w->spec || skipped(w))
 		return;
 	if (!w->n) {
 		printf("%-42s %9s\n", w->spec->name, "failed");
@@ -1527,7 +1536,7 @@ int main(int argc, char **argv)
 	char *end;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "w:r:S:L:B:t:P:h")) != -1) {
+	while ((opt = getopt(argc, argv, "w:r:S:L:B:o:t:P:h")) != -1) {
 		switch (opt) {
 		case 'P':
 			rps = atoi(optarg);
@@ -1560,13 +1569,16 @@ int main(int argc, char **argv)
 			    !batch_k)
 				die("-B K,T_US");
 			break;
+		case 'o':
+			only = optarg;
+			break;
 		case 't':
 			tests = optarg;
 			break;
 		default:
 			fprintf(stderr, "usage: bench-nic [-w SEC] [-r ROUNDS] "
 				"[-S pktgen|packet] [-P 0|1] [-L PPS,..] [-B K,T_US] "
-				"[-t rx64,skb,demux,wakeups,spin,none]\n");
+				"[-o NAME] [-t rx64,skb,demux,wakeups,spin,none]\n");
 			return opt == 'h' ? 0 : 2;
 		}
 	}

@@ -2201,7 +2201,7 @@ void exo_nic_show(struct seq_file *m)
 		list_for_each_entry(b, &env->nic_binds, env_node) {
 			const struct exo_nic_counters *c = &b->c;
 
-			seq_printf(m, "  bind proto %u %pI4:%u rx %llu/%lluB tx %llu/%lluB full %llu too_long %llu bad_index %llu filter_runs %llu filter_drops %llu filter_aborts %llu ash_tx %llu ash_drops %llu tx_bad_len %llu tx_spoofed %llu tx_bad_index %llu tx_errors %llu wakeups %llu\n",
+			seq_printf(m, "  bind proto %u %pI4:%u rx %llu/%lluB tx %llu/%lluB full %llu too_long %llu bad_index %llu filter_runs %llu filter_drops %llu filter_aborts %llu ash_tx %llu ash_drops %llu tx_bad_len %llu tx_spoofed %llu tx_bad_index %llu tx_bad_offload %llu tx_bad_frag %llu tx_tso %llu tx_zc %llu/%llu tx_errors %llu wakeups %llu\n",
 				   b->flow->proto, &b->flow->laddr,
 				   ntohs(b->flow->lport), c->rx_packets,
 				   c->rx_bytes, c->tx_packets, c->tx_bytes,
@@ -2210,6 +2210,9 @@ void exo_nic_show(struct seq_file *m)
 				   c->filter_drops, c->filter_aborts,
 				   c->ash_tx, c->ash_drops, c->tx_bad_len,
 				   c->tx_spoofed, c->tx_bad_index,
+				   c->tx_bad_offload, c->tx_bad_frag, c->tx_tso,
+				   b->txc ? READ_ONCE(b->txc->zc_done) : 0,
+				   c->tx_zc_packets,
 				   c->tx_errors, c->wakeups);
 		}
 	}

@@ -553,6 +553,7 @@ TX_TEST(tso_64k_segment_arrives_as_segments_and_stream)
 {
 	struct tcpconn tc = { .lsn = -1, .conn = -1, .pkt = -1 };
 	struct exo_nic_counters c;
+	long long v;
 	size_t maxp, total;
 	struct frames f;
 	struct exo_nic *nic;
@@ -610,6 +611,11 @@ TX_TEST(tso_64k_segment_arrives_as_segments_and_stream)
 	EXPECT_EQ(2, c.tx_zc_packets);
 	EXPECT_EQ(0, c.tx_spoofed + c.tx_bad_len + c.tx_bad_offload +
 		     c.tx_bad_frag + c.tx_errors);
+	/* debugfs shows the same (this is the guest's only binding) */
+	ASSERT_EQ(0, exo_debugfs_sum("nic", "tx_tso", &v));
+	EXPECT_EQ(3, v);
+	ASSERT_EQ(0, exo_debugfs_sum("nic", "tx_bad_offload", &v));
+	EXPECT_EQ(0, v);
 	close(tc.conn);
 	close(tc.lsn);
 	close(tc.pkt);

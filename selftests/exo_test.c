@@ -197,6 +197,30 @@ int exo_debugfs_lines_for_env(const char *name, __u64 env_id)
 	return n;
 }
 
+int exo_debugfs_sum(const char *name, const char *word, long long *sum)
+{
+	static char buf[1 << 20];
+	char path[256], *p;
+	size_t wl = strlen(word);
+	int ret, n = 0;
+
+	snprintf(path, sizeof(path), EXO_DEBUGFS "/%s", name);
+	ret = exo_read_file(path, buf, sizeof(buf));
+	if (ret < 0)
+		return ret;
+	*sum = 0;
+	for (p = buf; (p = strstr(p, word)); p += wl) {
+		long long v;
+
+		if ((p > buf && p[-1] != ' ') || p[wl] != ' ' ||
+		    sscanf(p + wl + 1, "%lli", &v) != 1)
+			continue;
+		*sum += v;
+		n++;
+	}
+	return n ? 0 : -ENOENT;
+}
+
 int exo_param_get(const char *name, long *val)
 {
 	char path[256], buf[64], *end;

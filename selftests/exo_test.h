@@ -122,6 +122,8 @@ const char *exo_totals_str(const struct exo_totals *t);
 
 /* Count lines of debugfs file @name (header excluded) whose first field is @env_id. */
 int exo_debugfs_lines_for_env(const char *name, __u64 env_id);
+/* The sum of every "WORD N" in debugfs file @name (e.g. nic's tx_tso). */
+int exo_debugfs_sum(const char *name, const char *word, long long *sum);
 
 /* Read or write /sys/module/exo/parameters/@name.  Return 0 or -errno. */
 int exo_param_get(const char *name, long *val);
