@@ -808,11 +808,15 @@ static void rx_xdp(const struct rx_spec *s)
 }
 
 /* No receiver: the frames go up Linux's stack, which finds no socket. */
-static void rx_none(void)
+static void rx_none(const struct rx_spec *s)
 {
+	if (s->tc_drop && system(TC_DROP))
+		rx_fail("%s: failed", TC_DROP);
 	rx_ready();
 	while (!stopped(&sh->rx_stop))
 		sleep_s(0.05);
+	if (s->tc_drop && system(TC_UNDO))
+		rx_fail("%s: failed", TC_UNDO);
 }
 
 /* ---- The senders -------------------------------------------------------- */
@@ -1122,7 +1126,7 @@ static int measure(const struct rx_spec *s, unsigned long pps,
 		else if (s->kind == RX_XDP)
 			rx_xdp(s);
 		else
-			rx_none();
+			rx_none(s);
 		_exit(0);
 	}
 	while (!__atomic_load_n(&sh->ready, __ATOMIC_ACQUIRE)) {
@@ -1165,6 +1169,8 @@ static int measure(const struct rx_spec *s, unsigned long pps,
 		r->cpu[i] = r->cpu[i] < 0 ? 0 : r->cpu[i] > 100 ? 100 : r->cpu[i];
 	}
 	r->cost = r->rx ? r->cpu[0] / 100 * 1e6 / r->rx : 0;
+	if (s->kind == RX_NONE)	/* per frame offered: what it costs to drop */
+		r->cost = r->tx ? r->cpu[0] / 100 * 1e6 / r->tx : 0;
 	return 0;
 }
 
@@ -1329,6 +1335,30 @@ static void print_row(const struct row *w)
 }
 
 /* The row of @rows[from .. to) with the highest median rate. */
+/*
+ * pktgen-rx: the injector runs on the receiving vCPU, and its cost per
+ * frame (an skb allocated and zeroed each time: pktgen cannot reuse one
+ * in netif_receive mode) is in both receivers' figures.  What each
+ * receiver adds above the injector with tc dropping every frame at
+ * ingress, before any receiver sees it; informative, not a goal.
+ */
+static void print_above(const struct row *a, const struct row *b,
+			const struct row *none)
+{
+	double c0, ca, cb;
+
+	if (!a || !b || !none->n || only)
+		return;
+	c0 = MED(none, cost);
+	ca = MED(a, cost) - c0;
+	cb = MED(b, cost) - c0;
+	printf("# above the injector (%.1f us/frame with tc dropping every "
+	       "frame): %s %.1f us, %s %.1f us\n", c0, a->spec->name, ca,
+	       b->spec->name, cb);
+	if (ca > 0 && cb > 0)
+		printf("RATIO nic.rx64.above_injector %.2f\n", cb / ca);
+}
+
 static const struct row *best(const struct row *rows, int from, int to)
 {
 	const struct row *b = NULL;
@@ -1404,6 +1434,9 @@ static const struct rx_spec xsk_drv_spin = {
 	.xdp_drv = 1, .spin = 1 };
 static const struct rx_spec no_rx = {
 	.name = "(none: Linux drops them, no UDP socket)", .kind = RX_NONE };
+static const struct rx_spec no_rx_tc = {
+	.name = "(none: tc drops them at ingress)", .kind = RX_NONE,
+	.tc_drop = 1 };
 static struct rx_spec exo_demux = {
 	.name = "exo, 1000 flows bound (999 idle), same", .kind = RX_EXO,
 	.idle = DEMUX_FLOWS - 1 };
@@ -1437,6 +1470,8 @@ static void test_rx64(int spin, int none)
 		{ .spec = have_exo && spin ? &exo_nap : NULL },
 		{ .spec = have_exo && spin ? &exo_notick : NULL },
 		{ .spec = none ? &no_rx : NULL },
+		/* pktgen-rx: the injector's own cost, with the earliest drop */
+		{ .spec = veth ? NULL : &no_rx_tc },
 	};
 	int i, n = sizeof(rows) / sizeof(rows[0]);
 
@@ -1453,6 +1488,8 @@ static void test_rx64(int spin, int none)
 	 */
 	print_ratio("nic.rx64", best(rows, 0, 2), best(rows, 2, 4), RX);
 	print_ratio("nic.rx64.tcdrop", best(rows, 0, 2), &rows[4], RX);
+	if (!veth)
+		print_above(best(rows, 0, 2), best(rows, 2, 4), &rows[n - 1]);
 	if (veth)
 		print_ratio("nic.rx64.afxdp", best(rows, 0, 2),
 			    best(rows, 5, 9), RX);
