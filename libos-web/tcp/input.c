@@ -444,8 +444,16 @@ static void conn_input(struct exonet *st, struct exonet_sock *s, struct en_seg *
 				return;
 			en_want_output(st, s);
 		} else if (seq_gt(fseq, s->rcv_nxt)) {
-			s->flags |= CF_FIN_OOO;
+			/*
+			 * A FIN beyond a hole: remember where the stream ends
+			 * (it takes effect when the hole fills, below or in a
+			 * later segment) and, as for any segment out of order,
+			 * ACK at once (RFC 5681 4.2): the duplicate ACK tells
+			 * the peer what is missing.
+			 */
+			s->flags |= CF_FIN_OOO | CF_ACKNOW;
 			s->fin_seq = fseq;
+			en_want_output(st, s);
 		}
 	}
 	if ((s->flags & CF_FIN_OOO) && s->fin_seq == s->rcv_nxt && !(s->flags & CF_FIN_RCVD)) {

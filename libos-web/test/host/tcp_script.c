@@ -16,7 +16,9 @@
  *                         FLAGS from S A F R P (. for none); seq= is
  *                         absolute, ack= relative to our ISN on this port
  *                         (ack=@N absolute); win= (65535), mss= ws= sackok
- *                         ts=VAL:ECR (ECR echo: our latest), len=N (pattern bytes), data="..",
+ *                         ts=VAL:ECR (ECR echo: our latest; echo+N,
+ *                         echo-N: that plus or minus N), len=N (pattern
+ *                         bytes), data="..",
  *                         sack=A-B (relative), opt=HEX (raw options),
  *                         badsum, mac=N (last byte of the source MAC)
  *   << FLAGS k=v ...      the same without the poll (one burst: poll)
@@ -24,9 +26,12 @@
  *                         flags exactly (P ignored unless given), and
  *                         seq= (relative), ack= (absolute), win= len=
  *                         mss= ws= sackok nosackok ts nots tsecr=
- *                         sack=A-B,.. (absolute) nosack dmac=N.  Every
- *                         frame is also checked: checksums, addresses,
- *                         payload bytes = what the application wrote.
+ *                         sack=A-B,.. (absolute) nosack dmac=N;
+ *                         seqgt=N: seq (relative to the ISN before
+ *                         this segment) above N.  Every frame is also
+ *                         checked: checksums, addresses, payload bytes =
+ *                         what the application wrote, and timestamps
+ *                         never going backwards on a port (RFC 7323 5.4).
  *   >none                 no frame waits to be checked;  >skip N;  >drain
  *   poll | flush          exonet_poll(0) | exonet_flush()
  *   advance MS            move the clock, poll
@@ -42,7 +47,7 @@
  *   event EV ...          these events were reported (ACCEPT READ WRITE
  *                         HUP ERR) since the last `event`;  noevent
  *   released N            N zero-copy references released so far
- *   stat NAME OP V        exonet_stats field compared (= >= <= >)
+ *   stat NAME OP V        exonet_stats field compared (= >= <= > <)
  *   conns N | tw N        live connections, TIME_WAIT entries
  */
 #include <arpa/inet.h>
@@ -70,6 +75,7 @@ struct peer {
 	uint64_t rd_off, wr_off;
 	uint32_t events;
 	uint32_t last_tsval;		/* our latest timestamp on this port */
+	int have_tsval;
 };
 
 static struct vdev v;
@@ -86,7 +92,7 @@ static uint8_t appdata[1 << 22];	/* the application's stream pattern */
 static int failed, ntests, anyfail;
 static char test_name[256];
 static const char *script;
-static int lineno;
+static int lineno, fail_line;
 static char why[512];
 
 static int fail(const char *fmt, ...)
@@ -99,6 +105,7 @@ static int fail(const char *fmt, ...)
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
 	failed = 1;
+	fail_line = lineno;
 	return -1;
 }
 
@@ -174,7 +181,7 @@ static void finish_test(void)
 	ntests++;
 	anyfail |= failed;
 	if (failed)
-		printf("not ok %d - %s\n# %s:%d: %s\n", ntests, test_name, script, lineno, why);
+		printf("not ok %d - %s\n# %s:%d: %s\n", ntests, test_name, script, fail_line, why);
 	else
 		printf("ok %d - %s\n", ntests, test_name);
 	fflush(stdout);
@@ -345,8 +352,8 @@ static void inject(char *rest, int poll_after)
 		} else if (!strcmp(tok, "ts")) {
 			uint32_t a = (uint32_t)strtoul(val, &val, 0), e = 0;
 
-			if (!strcmp(val, ":echo"))
-				e = p->last_tsval;
+			if (!strncmp(val, ":echo", 5))
+				e = p->last_tsval + (uint32_t)strtol(val + 5, NULL, 0);
 			else if (*val == ':')
 				e = (uint32_t)strtoul(val + 1, NULL, 0);
 			s.opts[s.optlen++] = 1, s.opts[s.optlen++] = 1;
@@ -440,7 +447,7 @@ static void expect(char *rest)
 	const struct vframe *f;
 	struct peer *p;
 	uint8_t want, got;
-	uint32_t laddr, paddr;
+	uint32_t laddr, paddr, base;
 
 	if (!flags) {
 		fail("> needs flags");
@@ -470,13 +477,23 @@ static void expect(char *rest)
 	if (want != got)
 		return (void)fail("expected flags %s (%#x), got %#x (port %u seq %u ack %u len %u)",
 				  flags, want, s.flags, s.dport, s.seq - p->iss, s.ack, s.len);
-	if ((s.flags & TH_SYN) && !p->have_iss) {
+	base = p->iss;
+	if (s.flags & TH_SYN) {
+		/* a SYN-ACK starts a connection: a reused pair gets a new ISN */
+		if (!p->have_iss)
+			base = s.seq;
 		p->have_iss = 1;
 		p->iss = s.seq;
 	}
 	check_payload(p, &s);
-	if (s.has_ts)
+	if (s.has_ts) {
+		/* RFC 7323 5.4: one clock per pair, never going backwards */
+		if (p->have_tsval && seq_lt(s.tsval, p->last_tsval))
+			return (void)fail("TSval %u is below %u sent before on port %u",
+					  s.tsval, p->last_tsval, s.dport);
 		p->last_tsval = s.tsval;
+		p->have_tsval = 1;
+	}
 	while ((tok = next_tok(&rest))) {
 		char *val = strchr(tok, '=');
 		long long w;
@@ -485,10 +502,14 @@ static void expect(char *rest)
 			*val++ = 0;
 		w = val ? strtoll(val[0] == '@' ? val + 1 : val, NULL, 0) : 0;
 		if (!strcmp(tok, "seq")) {
-			uint32_t g = val[0] == '@' ? s.seq : s.seq - p->iss;
+			uint32_t g = val[0] == '@' ? s.seq : s.seq - base;
 
 			if (g != (uint32_t)w)
 				return (void)fail("seq: expected %lld, got %u", w, g);
+		} else if (!strcmp(tok, "seqgt")) {
+			if ((int32_t)(s.seq - base) <= (int32_t)w)
+				return (void)fail("seq %d (relative) is not above %lld",
+						  (int32_t)(s.seq - base), w);
 		} else if (!strcmp(tok, "ack")) {
 			if (s.ack != (uint32_t)w)
 				return (void)fail("ack: expected %lld, got %u", w, s.ack);
@@ -838,7 +859,8 @@ static void run_line(char *line)
 #undef S
 		w = strtoull(val, NULL, 0);
 		if (!((!strcmp(op, "=") && x == w) || (!strcmp(op, ">=") && x >= w) ||
-		      (!strcmp(op, "<=") && x <= w) || (!strcmp(op, ">") && x > w)))
+		      (!strcmp(op, "<=") && x <= w) || (!strcmp(op, ">") && x > w) ||
+		      (!strcmp(op, "<") && x < w)))
 			fail("stat %s is %llu, expected %s %llu", name,
 			     (unsigned long long)x, op, (unsigned long long)w);
 	} else if (!strcmp(cmd, "conns") || !strcmp(cmd, "tw")) {
