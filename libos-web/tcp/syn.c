@@ -129,11 +129,24 @@ static void send_cookie(struct exonet *st, const struct en_seg *seg)
 		/* low 6 bits: peer's shift (15: none), SACK-permitted */
 		uint32_t bits = (seg->has_ws && !(st->cfg.flags & EXONET_CFG_NO_WSCALE))
 				? seg->ws : 15;
+		uint32_t now = en_ts_now(st, en_tsoff(st, seg->saddr, seg->sport));
+		uint32_t ts;
 
 		if (seg->sack_ok && !(st->cfg.flags & EXONET_CFG_NO_SACK))
 			bits |= 16;
+		/*
+		 * The bits replace the clock's low 6: that may put the TSval
+		 * up to 63 ahead of the clock, and the connection's next
+		 * segments (stamped from the clock) would then go backwards
+		 * and die in the peer's PAWS (RFC 7323 5.4).  Step back one
+		 * 64 instead: never ahead, at most 63 behind (Linux does the
+		 * same in cookie_init_timestamp()).
+		 */
+		ts = (now & ~0x3fu) | bits;
+		if (seq_gt(ts, now))
+			ts -= 64;
 		o[n++] = 1, o[n++] = 1, o[n++] = 8, o[n++] = 10;
-		v = htonl((en_ts_now(st, en_tsoff(st, seg->saddr, seg->sport)) & ~0x3fu) | bits);
+		v = htonl(ts);
 		memcpy(o + n, &v, 4);
 		v = htonl(seg->tsval);
 		memcpy(o + n + 4, &v, 4);
