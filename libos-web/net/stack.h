@@ -196,6 +196,7 @@ struct exonet {
 
 	uint8_t key[16];		/* RFC 6528 F(), hashes, cookies */
 	uint8_t cookie_key[16];
+	uint64_t cookie_until_ms;	/* cookie ACKs believed until then */
 
 	/* connections */
 	struct exonet_sock *conns;	/* cfg.max_conns */

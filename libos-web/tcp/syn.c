@@ -14,6 +14,15 @@
  * previous counter value.  Window scale and SACK-permitted ride in the
  * low 6 bits of our timestamp when the peer uses timestamps (and are
  * lost otherwise, as RFC 4987 says).
+ *
+ * A cookie ACK is believed only within EN_COOKIE_RECENT_MS of the last
+ * cookie sent: outside a flood, no cookie is outstanding, and every ACK
+ * that guessed one (one chance in 2^25) would be a blind attacker's
+ * connection (Linux takes cookies for 2 minutes after the last overflow;
+ * we take one counter period).  A good cookie that finds the accept
+ * queue full, or the pool empty, is dropped without an answer, as Linux
+ * does: the client sends its ACK (or data) again and gets in then; an RST
+ * would kill a connection the client believes established.
  */
 #include <arpa/inet.h>
 #include <string.h>
@@ -21,6 +30,8 @@
 #include "stack.h"
 
 static const uint16_t cookie_mss[4] = { 536, 1220, 1440, 1460 };
+
+#define EN_COOKIE_RECENT_MS	64000	/* one counter period */
 
 static uint32_t cookie_hash(struct exonet *st, const struct en_seg *seg,
 			    uint32_t peer_isn, uint32_t t)
@@ -157,15 +168,23 @@ static void send_cookie(struct exonet *st, const struct en_seg *seg)
 	en_send_raw(st, seg->smac, seg->saddr, seg->sport, cookie, seg->seq + 1,
 		    TH_SYN | TH_ACK, (uint16_t)EN_MIN(st->cfg.rcvbuf, 65535u), o, n);
 	st->stats.syn_cookies_sent++;
+	st->cookie_until_ms = st->now_ms + EN_COOKIE_RECENT_MS;
 }
 
-/* The ACK of a cookie SYN-ACK: a connection, or NULL if not a cookie. */
-static struct exonet_sock *cookie_ack(struct exonet *st, struct en_seg *seg)
+/*
+ * The ACK of a cookie SYN-ACK.  Returns 1 with *@out the connection, 0
+ * for a good cookie with no room (drop it), -1 if it is no cookie of
+ * ours (the listener answers RST).
+ */
+static int cookie_ack(struct exonet *st, struct en_seg *seg,
+		      struct exonet_sock **out)
 {
 	uint32_t cookie = seg->ack - 1, peer_isn = seg->seq - 1;
 	uint32_t now = (uint32_t)(st->now_ms / 64000), k, idx = 4;
 	struct exonet_sock *s;
 
+	if (st->now_ms >= st->cookie_until_ms)
+		return -1;		/* no cookie outstanding */
 	for (k = 0; k < 2 && idx > 3; k++) {
 		uint32_t t = now - k;
 
@@ -175,13 +194,13 @@ static struct exonet_sock *cookie_ack(struct exonet *st, struct en_seg *seg)
 	}
 	if (idx > 3) {
 		st->stats.syn_cookies_bad++;
-		return NULL;
+		return -1;
 	}
 	if (st->acceptq_len >= st->backlog)
-		return NULL;
+		return 0;
 	s = en_conn_alloc(st, seg->saddr, seg->sport);
 	if (!s)
-		return NULL;
+		return 0;
 	st->stats.syn_cookies_ok++;
 	init_common(st, s, seg);
 	s->irs = peer_isn;
@@ -212,7 +231,8 @@ static struct exonet_sock *cookie_ack(struct exonet *st, struct en_seg *seg)
 	en_ka_touch(st, s);
 	en_acceptq_add(st, s);
 	st->stats.conns_accepted++;
-	return s;
+	*out = s;
+	return 1;
 }
 
 /* RFC 9293 3.10.7.2: a segment for the listener. */
@@ -225,11 +245,12 @@ void en_listen_input(struct exonet *st, struct en_seg *seg)
 	if (seg->flags & TH_ACK) {
 		/* second: an ACK is bad here, unless it returns a cookie */
 		if (!(seg->flags & TH_SYN) && !(st->cfg.flags & EXONET_CFG_NO_COOKIES)) {
-			s = cookie_ack(st, seg);
-			if (s) {
+			int r = cookie_ack(st, seg, &s);
+
+			if (r > 0)
 				en_conn_input(st, s, seg);
+			if (r >= 0)
 				return;
-			}
 		}
 		en_send_rst_for(st, seg);
 		return;
