@@ -317,7 +317,8 @@ uint32_t en_tsoff(struct exonet *st, uint32_t raddr, uint16_t rport);
 uint32_t en_tuple_hash(const struct exonet *st, uint32_t raddr, uint16_t rport);
 
 /* tcp/syn.c */
-void en_listen_input(struct exonet *st, struct en_seg *seg);
+void en_listen_input(struct exonet *st, struct en_seg *seg, const uint32_t *isn_above);
+bool en_syn_cookie_due(const struct exonet *st);
 void en_acceptq_add(struct exonet *st, struct exonet_sock *s);
 void en_acceptq_del(struct exonet *st, struct exonet_sock *s);
 void en_syn_options(struct exonet_sock *s, const struct en_seg *seg, struct exonet *st);

@@ -480,7 +480,7 @@ void en_tcp_input(struct exonet *st, struct en_seg *seg)
 		return;
 	}
 	if (st->listening) {
-		en_listen_input(st, seg);
+		en_listen_input(st, seg, NULL);
 		return;
 	}
 	en_send_rst_for(st, seg);	/* RFC 9293 3.10.7.1: a closed port */

@@ -235,8 +235,22 @@ static int cookie_ack(struct exonet *st, struct en_seg *seg,
 	return 1;
 }
 
-/* RFC 9293 3.10.7.2: a segment for the listener. */
-void en_listen_input(struct exonet *st, struct en_seg *seg)
+/* A SYN now would be answered with a cookie (no state). */
+bool en_syn_cookie_due(const struct exonet *st)
+{
+	return (st->cfg.flags & EXONET_CFG_ALWAYS_COOKIES) ||
+	       st->half_open >= st->cfg.syn_backlog || !st->free_head;
+}
+
+/*
+ * RFC 9293 3.10.7.2: a segment for the listener.  @isn_above: a SYN that
+ * reuses a TIME_WAIT pair; our ISN must be beyond the old connection's
+ * sequence space (RFC 1122 4.2.2.13, RFC 6191), so its old duplicates
+ * cannot land in the new connection's window.  The RFC 6528 ISN is kept
+ * when it already is; otherwise a 64 KiB window past it, as Linux does.
+ * Such a SYN always gets state (timewait.c checks), never a cookie.
+ */
+void en_listen_input(struct exonet *st, struct en_seg *seg, const uint32_t *isn_above)
 {
 	struct exonet_sock *s;
 
@@ -258,8 +272,7 @@ void en_listen_input(struct exonet *st, struct en_seg *seg)
 	if (!(seg->flags & TH_SYN))
 		return;				/* fourth: anything else, drop */
 	st->stats.syn_recv++;
-	if ((st->cfg.flags & EXONET_CFG_ALWAYS_COOKIES) ||
-	    st->half_open >= st->cfg.syn_backlog || !st->free_head) {
+	if (en_syn_cookie_due(st)) {
 		if (st->cfg.flags & EXONET_CFG_NO_COOKIES)
 			st->stats.syn_dropped++;
 		else
@@ -272,6 +285,8 @@ void en_listen_input(struct exonet *st, struct en_seg *seg)
 	init_common(st, s, seg);
 	en_syn_options(s, seg, st);
 	s->iss = en_isn(st, seg->saddr, seg->sport);
+	if (isn_above && !seq_gt(s->iss, *isn_above))
+		s->iss = *isn_above + 65535 + 2;
 	s->snd_una = s->snd_nxt = s->snd_max = s->iss;
 	s->snd_wnd = seg->wnd;		/* RFC 7323 (2.2): never scaled in a SYN */
 	s->snd_wl1 = seg->seq;

@@ -14,7 +14,8 @@
  * RFC 6191: a new SYN for a pair in TIME_WAIT is accepted (the entry
  * dies, the SYN goes to LISTEN) if its timestamp is newer than the last
  * one seen, or, without timestamps, if its sequence number is beyond the
- * old connection's (RFC 1122 4.2.2.13).  Other SYNs are answered with an
+ * old connection's (RFC 1122 4.2.2.13); our ISN is then chosen above the
+ * old connection's snd_nxt (syn.c), so the SYN needs state, not a cookie.  Other SYNs are answered with an
  * ACK (RFC 5961 4 / RFC 9293), a retransmitted FIN with an ACK, an RST is
  * ignored (RFC 1337, TIME-WAIT assassination), and the rest dropped.
  */
@@ -157,9 +158,21 @@ void en_tw_input(struct exonet *st, struct en_tw *tw, struct en_seg *seg)
 			: seq_gt(seg->seq, tw->rcv_nxt);	/* RFC 1122 4.2.2.13 */
 
 		if (newer && st->listening) {
+			uint32_t above = tw->snd_nxt;
+
+			/*
+			 * The new ISN must be above the old connection's, and
+			 * a cookie is whatever the hash says: without room
+			 * for state the SYN is dropped (the peer sends it
+			 * again) and the entry stays.
+			 */
+			if (en_syn_cookie_due(st)) {
+				st->stats.syn_dropped++;
+				return;
+			}
 			tw_unhash(st, tw);
 			st->stats.timewait_reused++;
-			en_listen_input(st, seg);
+			en_listen_input(st, seg, &above);
 			return;
 		}
 		st->stats.challenge_acks++;
