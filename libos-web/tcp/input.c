@@ -189,6 +189,28 @@ static bool fin_arrived(struct exonet *st, struct exonet_sock *s, bool fin_acked
 	return false;
 }
 
+/*
+ * RFC 7323 (4.1): an RTT sample from the peer's TSecr, taken only from a
+ * segment that advances SND.UNA (the callers).  The echo is the peer's
+ * word: believe it only if we could have sent it, i.e. it is not ahead
+ * of our clock (a "negative" RTT would wrap to hours) and not older than
+ * the largest RTO (such a segment would have been retransmitted, and the
+ * peer echoes the retransmission's TSval).  A sample of 0 means under the
+ * clock's millisecond, which is what the clock can say.
+ */
+static void ts_rtt(struct exonet *st, struct exonet_sock *s, const struct en_seg *seg)
+{
+	uint32_t now = en_ts_now(st, s->tsoff), rtt;
+
+	if (!(s->flags & CF_TS) || !seg->has_ts || !seg->tsecr ||
+	    seq_gt(seg->tsecr, now))
+		return;
+	rtt = now - seg->tsecr;
+	if (rtt > st->cfg.rto_max_ms)
+		return;
+	en_rtt_sample(st, s, rtt * 1000);
+}
+
 static void established(struct exonet *st, struct exonet_sock *s)
 {
 	s->state = EXONET_ESTABLISHED;
@@ -280,8 +302,7 @@ static void conn_input(struct exonet *st, struct exonet_sock *s, struct en_seg *
 		}
 		if (st->acceptq_len >= st->backlog)
 			return;	/* accept queue full: the peer retries */
-		if (s->flags & CF_TS && seg->has_ts && seg->tsecr)
-			en_rtt_sample(st, s, (en_ts_now(st, s->tsoff) - seg->tsecr) * 1000);
+		ts_rtt(st, s, seg);
 		s->snd_una = s->snd_nxt = s->snd_max = seg->ack;
 		s->snd_wnd = seg->wnd << s->snd_ws;
 		s->max_sndwnd = s->snd_wnd;
@@ -310,8 +331,8 @@ static void conn_input(struct exonet *st, struct exonet_sock *s, struct en_seg *
 		uint32_t data_acked = EN_MIN(acked, s->sq_bytes);
 
 		/* RFC 7323 (4.1) / RFC 6298 (3): one RTT sample per ACK */
-		if ((s->flags & CF_TS) && seg->has_ts && seg->tsecr)
-			en_rtt_sample(st, s, (en_ts_now(st, s->tsoff) - seg->tsecr) * 1000);
+		if (s->flags & CF_TS)
+			ts_rtt(st, s, seg);
 		else if ((s->flags & CF_RTT_TIMING) && seq_ge(seg->ack, s->rtt_seq)) {
 			en_rtt_sample(st, s, (uint32_t)(st->now_ms - s->rtt_start_ms) * 1000);
 			s->flags &= ~CF_RTT_TIMING;
