@@ -93,7 +93,11 @@ struct exonet_config {
 	uint32_t keepalive_intvl_ms;	/* between probes (75000) */
 	uint32_t keepalive_probes;	/* unanswered probes before reset (9) */
 	uint32_t max_retries;		/* retransmissions before giving up (12) */
-	uint32_t challenge_ack_limit;	/* RFC 5961 (7) per second (1000) */
+	uint32_t challenge_ack_limit;	/* RFC 5961 (7): stack-wide per
+					 * second on average, each second's
+					 * budget random in [limit/2, 3*limit/2)
+					 * (1000); per connection at most one
+					 * per 500 ms */
 	uint32_t flags;			/* EXONET_CFG_* */
 	/* exonet_open() only: */
 	uint32_t rx_frames;		/* exo ring frames per direction (64) */

@@ -35,6 +35,7 @@
 #define EN_HDR_MAX	(EN_ETH_HLEN + EN_IP_HLEN + EN_TCP_HLEN + EN_TCP_OPT_MAX)
 #define EN_OOO_MAX	8		/* out-of-order ranges per connection */
 #define EN_RX_BURST	64
+#define EN_CHALLENGE_GAP_MS 500		/* challenge ACKs per connection */
 
 /* Sequence-number comparisons, modulo 2^32 (RFC 9293 3.4). */
 static inline bool seq_lt(uint32_t a, uint32_t b) { return (int32_t)(a - b) < 0; }
@@ -152,6 +153,7 @@ struct exonet_sock {
 
 	/* timers: absolute ms, 0 = off; the wheel entry fires at the earliest */
 	uint64_t rtx_at, ka_at, idle_since;
+	uint64_t chal_next_ms;		/* no challenge ACK before (RFC 5961 7) */
 	struct en_timer timer;
 
 	/* receive buffer (tcp/reasm.c): bytes rd_seq .. rcv_nxt are readable */
@@ -230,7 +232,7 @@ struct exonet {
 	uint64_t wheel_now;		/* ms up to which slots ran */
 	uint32_t armed;
 
-	/* RFC 5961 (7) challenge ACK limit */
+	/* RFC 5961 (7) challenge ACK limit: this second's remaining budget */
 	uint64_t chal_second;
 	uint32_t chal_count;
 

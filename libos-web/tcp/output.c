@@ -243,22 +243,38 @@ void en_send_ctl(struct exonet *st, struct exonet_sock *s, uint8_t flags,
 
 /*
  * RFC 5961 (3.2, 4.2, 5.2): answer a suspicious RST, SYN or ACK with an
- * ACK of our current state, at most cfg.challenge_ack_limit per second
- * for the whole stack (7): a blind attacker learns nothing from the rate.
+ * ACK of our current state, within two limits (7):
+ *
+ * - per connection, one per EN_CHALLENGE_GAP_MS (Linux's
+ *   tcp_invalid_ratelimit, 500 ms): one connection's flood spends only
+ *   its own answers;
+ * - for the stack, a budget a second of limit/2 + random(limit), the
+ *   random part a keyed hash of the second: with one global counter of
+ *   exactly cfg.challenge_ack_limit, an off-path attacker exhausts it
+ *   and counts the answers it sees to learn whether its guess hit a
+ *   live connection (CVE-2016-5696); an unknown budget tells it nothing.
  */
 void en_challenge_ack(struct exonet *st, struct exonet_sock *s)
 {
 	uint64_t sec = st->now_ms / 1000;
 
-	if (sec != st->chal_second) {
-		st->chal_second = sec;
-		st->chal_count = 0;
-	}
-	if (st->chal_count >= st->cfg.challenge_ack_limit) {
+	if (st->now_ms < s->chal_next_ms) {
 		st->stats.challenge_acks_limited++;
 		return;
 	}
-	st->chal_count++;
+	if (st->chal_second != sec + 1) {	/* + 1: 0 is "never" */
+		uint32_t limit = EN_MAX(st->cfg.challenge_ack_limit, 1u);
+
+		st->chal_second = sec + 1;
+		st->chal_count = (limit + 1) / 2 +
+				 (uint32_t)(en_siphash(st->key, &sec, sizeof(sec)) % limit);
+	}
+	if (!st->chal_count) {
+		st->stats.challenge_acks_limited++;
+		return;
+	}
+	st->chal_count--;
+	s->chal_next_ms = st->now_ms + EN_CHALLENGE_GAP_MS;
 	st->stats.challenge_acks++;
 	en_send_ack(st, s);
 }
