@@ -322,6 +322,9 @@ int exonet_poll(struct exonet *st, struct exonet_event *evs, int max,
 			}
 			if (next != UINT64_MAX && next * 1000000 < dl)
 				dl = next * 1000000;
+			/* still owed: the transmit ring was full; retry soon */
+			if (st->out_head && st->now_ns + 1000000 < dl)
+				dl = st->now_ns + 1000000;
 			if (!st->dev.wait) {
 				if (dl > st->now_ns)
 					return 0;	/* no way to sleep: the caller loops */

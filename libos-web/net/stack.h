@@ -272,7 +272,7 @@ void en_conn_input(struct exonet *st, struct exonet_sock *s, struct en_seg *seg)
 void en_tcp_output(struct exonet *st, struct exonet_sock *s);
 void en_send_ctl(struct exonet *st, struct exonet_sock *s, uint8_t flags,
 		 uint32_t seq);
-void en_send_ack(struct exonet *st, struct exonet_sock *s);
+int en_send_ack(struct exonet *st, struct exonet_sock *s);
 void en_send_synack(struct exonet *st, struct exonet_sock *s);
 void en_send_rst_for(struct exonet *st, const struct en_seg *seg);
 void en_send_raw(struct exonet *st, const uint8_t *dmac, uint32_t daddr,

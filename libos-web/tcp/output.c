@@ -218,11 +218,11 @@ static int send_data(struct exonet *st, struct exonet_sock *s, uint32_t seq,
 	return fin;
 }
 
-void en_send_ack(struct exonet *st, struct exonet_sock *s)
+int en_send_ack(struct exonet *st, struct exonet_sock *s)
 {
 	uint32_t sent;
 
-	send_data(st, s, s->snd_nxt, 0, false, &sent);
+	return send_data(st, s, s->snd_nxt, 0, false, &sent);
 }
 
 /* A bare control segment from @s (RST, or ACK-only probes). */
@@ -403,7 +403,7 @@ static bool can_send_data(const struct exonet_sock *s)
  */
 void en_tcp_output(struct exonet *st, struct exonet_sock *s)
 {
-	bool sent_any = false;
+	bool sent_any = false, ring_full = false;
 	uint32_t data_end, sent;
 	/* data per segment: the MSS less the options every segment carries */
 	uint32_t smss = s->mss - ((s->flags & CF_TS) ? 12u : 0u);
@@ -438,6 +438,9 @@ void en_tcp_output(struct exonet *st, struct exonet_sock *s)
 			if (r >= 0 && sent) {
 				s->snd_max = seq_max(s->snd_max, s->snd_una + 1);
 				sent_any = true;
+			} else if (r < 0) {
+				s->flags |= CF_PROBE;	/* again at the retry */
+				ring_full = true;
 			}
 		}
 		en_rto_arm(st, s);
@@ -470,8 +473,10 @@ void en_tcp_output(struct exonet *st, struct exonet_sock *s)
 		    (s->flags & CF_MORE) && !(s->flags & CF_FORCE))
 			break;		/* EXONET_WR_MORE: hold the runt tail */
 		r = send_data(st, s, s->snd_nxt, len, fin, &sent);
-		if (r < 0)
-			break;		/* transmit ring full: the RTO retries */
+		if (r < 0) {
+			ring_full = true;	/* retried below */
+			break;
+		}
 		if (sent && !(s->flags & (CF_TS | CF_RTT_TIMING)) &&
 		    seq_ge(s->snd_nxt, s->snd_max)) {
 			/* RFC 6298 (3): time one new segment (Karn) */
@@ -515,6 +520,15 @@ void en_tcp_output(struct exonet *st, struct exonet_sock *s)
 		s->flags &= ~CF_KEEPALIVE;
 		en_send_ctl(st, s, TH_ACK, s->snd_una - 1);
 	}
-	if (!sent_any && (s->flags & (CF_ACKNOW | CF_DELACK)))
-		en_send_ack(st, s);
+	if (!sent_any && (s->flags & (CF_ACKNOW | CF_DELACK)) &&
+	    en_send_ack(st, s) < 0)
+		ring_full = true;
+	/*
+	 * The device's ring was full (even after en_xmit's flush): with
+	 * nothing in flight no timer would ever bring us back, so the
+	 * connection asks for output again; the poll loop retries it at
+	 * its next step and never sleeps more than a tick while it waits.
+	 */
+	if (ring_full)
+		en_want_output(st, s);
 }
