@@ -36,6 +36,7 @@
 #define EN_OOO_MAX	8		/* out-of-order ranges per connection */
 #define EN_RX_BURST	64
 #define EN_CHALLENGE_GAP_MS 500		/* challenge ACKs per connection */
+#define EN_ORPHAN_RETRIES 8		/* zero-window probes for an orphan */
 
 /* Sequence-number comparisons, modulo 2^32 (RFC 9293 3.4). */
 static inline bool seq_lt(uint32_t a, uint32_t b) { return (int32_t)(a - b) < 0; }
@@ -125,6 +126,8 @@ struct exonet_sock {
 	uint8_t nooo;			/* out-of-order ranges */
 	uint8_t ooo_last;		/* the range of the latest segment */
 	uint8_t retries;		/* consecutive RTO/probe expiries */
+	uint8_t unanswered;		/* probe expiries since the peer's
+					 * last acceptable ACK */
 	uint8_t ka_probes;		/* unanswered keep-alive probes */
 	uint8_t dupacks;
 	int err;			/* -errno once reset/timed out */

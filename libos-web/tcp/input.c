@@ -325,6 +325,7 @@ static void conn_input(struct exonet *st, struct exonet_sock *s, struct en_seg *
 		en_challenge_ack(st, s);	/* RFC 5961 (5.2): too old */
 		return;
 	}
+	s->unanswered = 0;	/* the peer is there: probes were answered */
 	wnd = seg->wnd << s->snd_ws;
 	if (seq_gt(seg->ack, s->snd_una)) {
 		uint32_t acked = seg->ack - s->snd_una;

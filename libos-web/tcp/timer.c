@@ -194,6 +194,46 @@ void en_ka_touch(struct exonet *st, struct exonet_sock *s)
 	}
 }
 
+static void give_up(struct exonet *st, struct exonet_sock *s)
+{
+	/* RFC 1122 4.2.3.5: R2 reached */
+	st->stats.conns_timedout++;
+	en_send_ctl(st, s, TH_RST | TH_ACK, s->snd_nxt);
+	en_conn_close_state(st, s, -ETIMEDOUT);
+}
+
+/*
+ * RFC 9293 3.8.6.1, RFC 1122 4.2.2.17: the peer's window is zero: probe
+ * it with one byte, backing off.  Also when the window closed with data
+ * in flight and the RTO fired: that data is held back by the window, not
+ * lost, so it is probed rather than retransmitted (and the congestion
+ * window left alone), as Linux's tcp_retransmit_timer() does.
+ *
+ * The connection lives as long as the peer answers (4.2.2.17: a zero
+ * window may last indefinitely), but an expiry with no segment from the
+ * peer since the last one counts toward max_retries exactly like an RTO
+ * (s->unanswered, zeroed by every acceptable ACK).  An orphan, which no
+ * application will ever read or close, is held at most EN_ORPHAN_RETRIES
+ * probes whatever the peer says (Linux's tcp_orphan_retries default):
+ * otherwise a peer that answers with a zero window forever keeps a
+ * closed connection, its buffers and its zero-copy references.
+ */
+static void persist_timeout(struct exonet *st, struct exonet_sock *s)
+{
+	s->flags |= CF_PERSIST;
+	s->flags &= ~CF_RTT_TIMING;	/* Karn: the probe resends snd_una */
+	if (++s->unanswered > st->cfg.max_retries ||
+	    (!(s->flags & CF_APP) && s->retries >= EN_ORPHAN_RETRIES)) {
+		give_up(st, s);
+		return;
+	}
+	st->stats.persist_probes++;
+	if (s->retries < 16)
+		s->retries++;
+	s->flags |= CF_PROBE;
+	en_want_output(st, s);	/* output sends the probe, re-arms */
+}
+
 static void rtx_timeout(struct exonet *st, struct exonet_sock *s)
 {
 	s->rtx_at = 0;
@@ -209,26 +249,19 @@ static void rtx_timeout(struct exonet *st, struct exonet_sock *s)
 		en_rto_arm(st, s);
 		return;
 	}
-	if (s->flags & CF_PERSIST) {
-		/*
-		 * RFC 9293 3.8.6.1 / RFC 1122 4.2.2.17: probe a zero window
-		 * with one byte of new data, backing off; the connection stays
-		 * as long as the peer acknowledges the probes.
-		 */
-		st->stats.persist_probes++;
-		if (s->retries < 16)
-			s->retries++;
-		s->flags |= CF_PROBE;
-		en_want_output(st, s);	/* output sends the probe */
+	if ((s->flags & CF_PERSIST) && !s->sq_bytes && s->snd_una == s->snd_max) {
+		s->flags &= ~CF_PERSIST;	/* nothing left to push */
+		s->retries = 0;
+		return;
+	}
+	if ((s->flags & CF_PERSIST) || (!s->snd_wnd && s->snd_una != s->snd_max)) {
+		persist_timeout(st, s);
 		return;
 	}
 	if (s->snd_una == s->snd_max)
 		return;			/* everything was acked meanwhile */
 	if (++s->retries > st->cfg.max_retries) {
-		/* RFC 1122 4.2.3.5: R2 reached, give up */
-		st->stats.conns_timedout++;
-		en_send_ctl(st, s, TH_RST | TH_ACK, s->snd_nxt);
-		en_conn_close_state(st, s, -ETIMEDOUT);
+		give_up(st, s);
 		return;
 	}
 	st->stats.rto_expired++;
