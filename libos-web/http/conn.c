@@ -233,7 +233,22 @@ bool http_conn_timeout(struct http_conn *c, struct http_server_ctx *ctx,
 	case HC_WRITE:
 		return waited >= t->send_ms;
 	case HC_CLOSING:
-		return waited >= t->linger_ms;
+		return waited >= (c->draining ? t->send_ms : t->linger_ms);
 	}
 	return true;
+}
+
+void http_conn_closing(struct http_conn *c, bool fin_acked, bool progress,
+		       uint64_t now_ms)
+{
+	if (c->phase != HC_CLOSING)
+		return;
+	if (!fin_acked) {
+		c->draining = true;
+		if (progress)
+			c->since_ms = now_ms;
+	} else if (c->draining) {
+		c->draining = false;	/* the client has it all: linger */
+		c->since_ms = now_ms;
+	}
 }

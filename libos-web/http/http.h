@@ -379,6 +379,7 @@ struct http_conn {
 	uint64_t body_left;		/* request body bytes to discard */
 	uint64_t requests;		/* answered on this connection */
 	uint64_t since_ms;		/* start of the current wait */
+	bool draining;			/* HC_CLOSING, our FIN not acked */
 	uint64_t hdr_sent, body_sent;	/* progress of resp */
 	struct http_resp resp;
 	char in[HTTP_IN_MAX];
@@ -418,5 +419,16 @@ int http_conn_run(struct http_conn *c, struct http_server_ctx *ctx,
  */
 bool http_conn_timeout(struct http_conn *c, struct http_server_ctx *ctx,
 		       const struct http_timeouts *t, uint64_t now_ms);
+
+/*
+ * For a transport that knows whether its FIN is acknowledged (exonet),
+ * in HC_CLOSING: @fin_acked, and @progress when bytes were acknowledged
+ * since the last call.  While the FIN is not acked the client does not
+ * have the whole response yet: the wait is the send timeout (send_ms
+ * without progress) rather than the lingering close, which starts at
+ * the ack.  Without calls, lingering counts from the shutdown.
+ */
+void http_conn_closing(struct http_conn *c, bool fin_acked, bool progress,
+		       uint64_t now_ms);
 
 #endif /* LIBOS_WEB_HTTP_H */

@@ -173,6 +173,7 @@ struct hconn {
 	struct hconn *next, *prev;	/* the live list, for timeouts */
 	uint32_t peer;
 	uint16_t pport;
+	bool acked;			/* bytes acked since the last tick */
 	struct http_conn http;
 };
 
@@ -248,6 +249,7 @@ static void conn_accept(uint64_t now)
 		}
 		c->sock = s;
 		c->st = srv.st;
+		c->acked = false;
 		exonet_sock_peer(s, &c->peer, &c->pport);
 		http_conn_init(&c->http, now);
 		c->next = srv.live.next;
@@ -287,6 +289,8 @@ static bool conn_serve(struct hconn *c, uint32_t events, uint64_t now)
 		conn_free(c, false);
 		return false;
 	}
+	if (events & EXONET_EV_WRITE)
+		c->acked = true;	/* the stack freed acknowledged bytes */
 	for (int round = 0; round < 64; round++) {
 		bool got = false, full = false;
 		char *p;
@@ -341,11 +345,15 @@ static void conn_timeouts(uint64_t now)
 		 * The lingering close counts from when our FIN is acked, i.e.
 		 * the client has every byte: a big response handed over by
 		 * reference in one call may still be in flight long after.
+		 * Until then the send timeout applies, restarted only by
+		 * acknowledged bytes: a client that holds a zero window open
+		 * (answering the stack's probes, which keeps the connection
+		 * alive in TCP) does not hold it here forever.
 		 */
-		if (c->http.phase == HC_CLOSING &&
-		    (ts == EXONET_FIN_WAIT_1 || ts == EXONET_CLOSING ||
-		     ts == EXONET_ESTABLISHED))
-			c->http.since_ms = now;
+		http_conn_closing(&c->http, ts != EXONET_FIN_WAIT_1 &&
+				  ts != EXONET_CLOSING && ts != EXONET_ESTABLISHED,
+				  c->acked, now);
+		c->acked = false;
 		if (http_conn_timeout(&c->http, &srv.ctx, &cfg.to, now)) {
 			/* idle keep-alive: FIN; stuck or lingering: RST */
 			conn_free(c, c->http.phase != HC_READ);

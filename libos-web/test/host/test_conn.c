@@ -282,6 +282,30 @@ static void test_timeouts(void)
 	tap_ok(!http_conn_timeout(&conn, &ctx, &t, 3009) &&
 	       http_conn_timeout(&conn, &ctx, &t, 3010),
 	       "a response stuck for send_ms must go");
+
+	/*
+	 * A transport that knows when its FIN is acked (exo-httpd): the
+	 * lingering close counts from the ack, and before it the wait is
+	 * bounded by send_ms without progress, however long the peer keeps
+	 * a zero window open (it used to be restarted every second).
+	 */
+	reset();
+	conn_feed(&conn, "GET / HTTP/1.0\r\n\r\n", 18);
+	tap_eq(http_conn_run(&conn, &ctx, &io, 10), 0, "HTTP/1.0: answered, shut");
+	http_conn_closing(&conn, false, false, 1000);
+	tap_ok(!http_conn_timeout(&conn, &ctx, &t, 2010),
+	       "FIN not acked: no lingering timeout yet");
+	http_conn_closing(&conn, false, true, 2500);
+	tap_ok(!http_conn_timeout(&conn, &ctx, &t, 5499) &&
+	       http_conn_timeout(&conn, &ctx, &t, 5500),
+	       "FIN not acked: send_ms after the last progress it must go");
+	http_conn_closing(&conn, true, false, 4000);
+	tap_ok(!http_conn_timeout(&conn, &ctx, &t, 5999) &&
+	       http_conn_timeout(&conn, &ctx, &t, 6000),
+	       "FIN acked: then it lingers linger_ms from the ack");
+	http_conn_closing(&conn, true, true, 5000);
+	tap_ok(http_conn_timeout(&conn, &ctx, &t, 6000),
+	       "after the ack, progress reports change nothing");
 }
 
 static void test_bound(void)
