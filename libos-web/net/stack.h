@@ -143,6 +143,7 @@ struct exonet_sock {
 	uint32_t iss, snd_una, snd_nxt, snd_max;
 	uint32_t snd_wnd, snd_wl1, snd_wl2, max_sndwnd;
 	uint16_t mss;			/* send MSS (peer's, bounded by ours) */
+	uint16_t rcv_mss;		/* the peer's segment size, estimated */
 	/* Receive sequence space */
 	uint32_t irs, rcv_nxt, rcv_adv, last_ack_sent, fin_seq;
 	/* RFC 7323 */

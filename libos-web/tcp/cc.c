@@ -5,9 +5,11 @@
  *
  *   en_cc_init     RFC 6928: initial window of 10 segments (IW10),
  *                  min(10*MSS, max(2*MSS, 14600))
- *   en_cc_ack      RFC 5681 (3.1): slow start below ssthresh (cwnd grows
- *                  by the bytes acked, at most one SMSS per ACK), then
- *                  congestion avoidance (one SMSS per cwnd acked);
+ *   en_cc_ack      RFC 5681 (3.1): slow start below ssthresh, counting
+ *                  bytes (RFC 3465: cwnd grows by the bytes acked, at
+ *                  most L = 2 SMSS per ACK, 1 SMSS while retransmitting
+ *                  after a timeout), then congestion avoidance (one SMSS
+ *                  per cwnd acked);
  *                  RFC 6582 (3.2): partial and full ACKs in recovery
  *   en_cc_dupack   RFC 5681 (3.2): the third duplicate ACK starts fast
  *                  retransmit and fast recovery; more inflate cwnd
@@ -63,10 +65,19 @@ void en_cc_ack(struct exonet *st, struct exonet_sock *s, uint32_t acked)
 		return;
 	}
 	s->dupacks = 0;
-	if (s->cwnd < s->ssthresh)
-		s->cwnd += EN_MIN(acked, mss);			/* slow start */
-	else
+	if (s->cwnd < s->ssthresh) {
+		/*
+		 * Slow start, RFC 3465 (2.2, 2.3): an ACK covering two
+		 * segments (delayed ACKs) grows cwnd by two; L = 1 SMSS while
+		 * the data of a timeout is resent (recover is snd_max then),
+		 * since those ACKs may cover segments that left long ago.
+		 */
+		uint32_t l = seq_lt(s->snd_una, s->recover) ? mss : 2 * mss;
+
+		s->cwnd += EN_MIN(acked, l);
+	} else {
 		s->cwnd += EN_MAX(1u, (uint32_t)((uint64_t)mss * mss / s->cwnd));
+	}
 	s->cwnd = EN_MIN(s->cwnd, 1u << 30);
 }
 

@@ -438,11 +438,22 @@ static void conn_input(struct exonet *st, struct exonet_sock *s, struct en_seg *
 
 			en_rcv_data(st, s, seq, d, len);
 			/*
+			 * A full-sized segment is the peer's, which is neither
+			 * our MSS nor its own when it sends timestamps: estimate
+			 * it by the largest segment seen (bounded by what we
+			 * offered), starting from 536 or its MSS if smaller, as
+			 * Linux's rcv_mss does.
+			 */
+			if (!s->rcv_mss)
+				s->rcv_mss = EN_MIN(536u, (uint32_t)s->mss);
+			if (seg->len > s->rcv_mss)
+				s->rcv_mss = (uint16_t)EN_MIN(seg->len, (uint32_t)st->mss);
+			/*
 			 * RFC 5681 (4.2): ACK at once when out of order or when
 			 * filling a hole; otherwise at least every second full
 			 * segment; the rest waits for the application's answer.
 			 */
-			if (ooo || s->rcv_nxt - s->last_ack_sent >= 2u * st->mss)
+			if (ooo || s->rcv_nxt - s->last_ack_sent >= 2u * s->rcv_mss)
 				s->flags |= CF_ACKNOW;
 			else
 				s->flags |= CF_DELACK;
