@@ -92,7 +92,9 @@ struct exonet_config {
 	uint32_t keepalive_idle_ms;	/* idle before probing (7200000) */
 	uint32_t keepalive_intvl_ms;	/* between probes (75000) */
 	uint32_t keepalive_probes;	/* unanswered probes before reset (9) */
-	uint32_t max_retries;		/* retransmissions before giving up (12) */
+	uint32_t max_retries;		/* retransmissions, or zero-window
+					 * probes the peer does not answer,
+					 * before giving up (12) */
 	uint32_t challenge_ack_limit;	/* RFC 5961 (7): stack-wide per
 					 * second on average, each second's
 					 * budget random in [limit/2, 3*limit/2)

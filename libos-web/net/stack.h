@@ -148,6 +148,7 @@ struct exonet_sock {
 	uint32_t irs, rcv_nxt, rcv_adv, last_ack_sent, fin_seq;
 	/* RFC 7323 */
 	uint32_t ts_recent, tsoff;
+	uint32_t ts_first;		/* no TSval of ours is older */
 	/* RFC 6298 */
 	uint32_t srtt_us, rttvar_us, rto_ms;
 	uint32_t rtt_seq;

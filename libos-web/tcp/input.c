@@ -192,18 +192,19 @@ static bool fin_arrived(struct exonet *st, struct exonet_sock *s, bool fin_acked
 /*
  * RFC 7323 (4.1): an RTT sample from the peer's TSecr, taken only from a
  * segment that advances SND.UNA (the callers).  The echo is the peer's
- * word: believe it only if we could have sent it, i.e. it is not ahead
- * of our clock (a "negative" RTT would wrap to hours) and not older than
- * the largest RTO (such a segment would have been retransmitted, and the
- * peer echoes the retransmission's TSval).  A sample of 0 means under the
- * clock's millisecond, which is what the clock can say.
+ * word: believe it only if we could have sent it, i.e. it lies between
+ * our first TSval on this connection and our clock now (a "negative" RTT
+ * would wrap to hours), and it is not older than the largest RTO (such a
+ * segment would have been retransmitted, and the peer echoes the
+ * retransmission's TSval).  A sample of 0 means under the clock's
+ * millisecond, which is what the clock can say.
  */
 static void ts_rtt(struct exonet *st, struct exonet_sock *s, const struct en_seg *seg)
 {
 	uint32_t now = en_ts_now(st, s->tsoff), rtt;
 
 	if (!(s->flags & CF_TS) || !seg->has_ts || !seg->tsecr ||
-	    seq_gt(seg->tsecr, now))
+	    seq_gt(seg->tsecr, now) || seq_lt(seg->tsecr, s->ts_first))
 		return;
 	rtt = now - seg->tsecr;
 	if (rtt > st->cfg.rto_max_ms)

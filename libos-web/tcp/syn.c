@@ -115,6 +115,7 @@ static void init_common(struct exonet *st, struct exonet_sock *s, const struct e
 {
 	memcpy(s->rmac, seg->smac, 6);
 	s->tsoff = en_tsoff(st, seg->saddr, seg->sport);
+	s->ts_first = en_ts_now(st, s->tsoff);	/* the SYN-ACK's, or later */
 	s->rto_ms = st->cfg.rto_init_ms;
 	s->irs = seg->seq;
 	s->rcv_nxt = s->rd_seq = s->last_ack_sent = seg->seq + 1;
@@ -212,6 +213,11 @@ static int cookie_ack(struct exonet *st, struct en_seg *seg,
 
 		s->flags |= CF_TS;
 		s->ts_recent = seg->tsval;
+		/*
+		 * The cookie's SYN-ACK left at most two counter periods ago,
+		 * stamped up to 63 below the clock then.
+		 */
+		s->ts_first = en_ts_now(st, s->tsoff) - 2 * 64000 - 64;
 		if ((bits & 15) != 15 && (bits & 15) <= 14) {
 			s->flags |= CF_WS;
 			s->snd_ws = (uint8_t)(bits & 15);
