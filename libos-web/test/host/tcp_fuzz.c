@@ -2,8 +2,8 @@
 /*
  * tcp_fuzz — random and malicious segments against a listening stack,
  * with an application that accepts, reads, writes (copies and
- * references), shuts down, closes and aborts at random, and a clock that
- * jumps.  Segments are aimed near the live connections' windows (the
+ * references), shuts down, closes and aborts at random, a clock that
+ * jumps, and a transmit ring that now and then fills.  Segments are aimed near the live connections' windows (the
  * interesting cases) or anywhere; headers, options and lengths are
  * mutated; frames are truncated.  After every step the stack's
  * invariants must hold; every frame it sends must be well formed; every
@@ -256,6 +256,9 @@ int main(int argc, char **argv)
 			app_step();
 		else
 			v.now_ns += (uint64_t)(rnd() % (rnd() % 8 ? 50 : 5000)) * 1000000ull;
+		/* now and then the transmit ring fills (0: stays full) */
+		if (rnd() % 64 == 0)
+			v.tx_limit = rnd() % 4 ? 1024 : rnd() % 3;
 		if (rnd() % 2)
 			exonet_poll(st, ev, 64, 0);
 		else if (rnd() % 4 == 0)
@@ -291,6 +294,7 @@ int main(int argc, char **argv)
 	printf("%s 2 - every frame sent is well formed%s%s\n",
 	       bad_frame ? "not ok" : "ok", bad_frame ? ": " : "", bad_frame ? bad_frame : "");
 	/* the application closes everything; the peers go quiet */
+	v.tx_limit = 1024;
 	for (k = 0; k < NPORTS; k++)
 		if (socks[k])
 			exonet_close(socks[k]);
