@@ -351,8 +351,8 @@ static void conn_timeouts(uint64_t now)
 		 * alive in TCP) does not hold it here forever.
 		 */
 		http_conn_closing(&c->http, ts != EXONET_FIN_WAIT_1 &&
-				  ts != EXONET_CLOSING && ts != EXONET_ESTABLISHED,
-				  c->acked, now);
+				  ts != EXONET_CLOSING && ts != EXONET_LAST_ACK &&
+				  ts != EXONET_ESTABLISHED, c->acked, now);
 		c->acked = false;
 		if (http_conn_timeout(&c->http, &srv.ctx, &cfg.to, now)) {
 			/* idle keep-alive: FIN; stuck or lingering: RST */
