@@ -20,7 +20,7 @@ UAPI     := -I$(TOP)/kmod/include/uapi
 
 .PHONY: all deps kmod libexo bpf examples selftests check check-host \
 	check-vm run vm-shell install clean help checkpatch bench-pages \
-	bench-block bench-nic check-extent-crash check-db-crash fuzz check-debug libos-web libos-db
+	bench-block bench-nic bench-web check-extent-crash check-db-crash fuzz check-debug libos-web libos-db
 
 all: kmod libexo bpf examples selftests libos-web libos-db
 
@@ -95,6 +95,11 @@ bench-block: all
 bench-nic: all
 	$(TOP)/scripts/vm -- scripts/bench nic
 
+# exo-httpd (libos-web) against nginx over a veth pair: scripts/bench-web
+# (EXO_BENCH_WEB_SECS=, _ROUNDS=, _ROWS=, _EXO_ARGS=, _PERF=1).
+bench-web: all
+	$(TOP)/scripts/vm --timeout 1200 -- scripts/bench web
+
 # The extent table survives guests killed from the host mid-update.
 check-extent-crash: all
 	$(TOP)/scripts/extent-crash
@@ -136,6 +141,7 @@ help:
 	@echo "  make check-extent-crash  kill guests mid extent-table update, re-attach, reclaim"
 	@echo "  make bench-block  exo extents (uring_cmd) vs io_uring O_DIRECT, 4 KiB random (RATIO lines)"
 	@echo "  make bench-nic    exo NIC binding vs AF_PACKET TPACKET_V3 and AF_XDP, 64-byte UDP over veth (RATIO lines)"
+	@echo "  make bench-web    exo-httpd (libos-web) vs nginx over veth: req/s and server CPU per request (RATIO lines)"
 	@echo "  make vm-shell   interactive shell in the VM with exo loaded"
 	@echo "  make install    install libexo (DESTDIR=, PREFIX=)"
 	@echo "  make checkpatch run the kernel's checkpatch.pl over kmod/"

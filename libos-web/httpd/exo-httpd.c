@@ -45,7 +45,7 @@ static struct {
 	unsigned int port;
 	int log;			/* 0 quiet, 1 errors, 2 info, 3 requests */
 	uint32_t opts;			/* HTTP_OPT_* | OPT_* */
-	bool attach_only, anon_mem;
+	bool attach_only, detach_only, anon_mem;
 	uint32_t max_conns;
 	size_t cache_max;
 	struct http_timeouts to;
@@ -82,6 +82,7 @@ static void usage(FILE *f)
 	fprintf(f,
 "usage: exo-httpd -i IFACE -a ADDR [-p PORT] -r DOCROOT [options]\n"
 "       exo-httpd --attach -i IFACE        (root: attach the device, exit)\n"
+"       exo-httpd --detach -i IFACE        (root: detach it, exit)\n"
 "  -i, --interface IFACE    network device attached to exo\n"
 "  -a, --address ADDR       local IPv4 address (one of the device's)\n"
 "  -p, --port PORT          TCP port (default 80; >= 1024 unless root)\n"
@@ -105,7 +106,7 @@ static void usage(FILE *f)
 static int parse_args(int argc, char **argv)
 {
 	enum { O_CACHE_MAX = 256, O_CACHE_MEM, O_KA, O_HDR, O_NO_PRE, O_NO_CSUM,
-	       O_NO_ZC, O_NO_ACK, O_NO_FIN, O_ATTACH };
+	       O_NO_ZC, O_NO_ACK, O_NO_FIN, O_ATTACH, O_DETACH };
 	static const struct option lopts[] = {
 		{ "interface", required_argument, NULL, 'i' },
 		{ "address", required_argument, NULL, 'a' },
@@ -124,6 +125,7 @@ static int parse_args(int argc, char **argv)
 		{ "no-ack-merge", no_argument, NULL, O_NO_ACK },
 		{ "no-fin-merge", no_argument, NULL, O_NO_FIN },
 		{ "attach", no_argument, NULL, O_ATTACH },
+		{ "detach", no_argument, NULL, O_DETACH },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -152,12 +154,15 @@ static int parse_args(int argc, char **argv)
 		case O_NO_ACK: cfg.opts &= ~OPT_ACK_MERGE; break;
 		case O_NO_FIN: cfg.opts &= ~OPT_FIN_MERGE; break;
 		case O_ATTACH: cfg.attach_only = true; break;
+		case O_DETACH: cfg.detach_only = true; break;
 		default: return -1;
 		}
 	}
 	if (optind != argc || !cfg.ifname)
 		return -1;
-	if (cfg.attach_only)
+	if (cfg.attach_only && cfg.detach_only)
+		return -1;
+	if (cfg.attach_only || cfg.detach_only)
 		return 0;
 	if (!cfg.addr || !cfg.root || cfg.port == 0 || cfg.port > 65535 ||
 	    cfg.max_conns == 0 || cfg.log < 0 || cfg.log > 3)
@@ -366,7 +371,12 @@ static void conn_timeouts(uint64_t now)
 
 /* ---- Main ------------------------------------------------------------------- */
 
-static int attach_only(void)
+/*
+ * --attach, --detach: root hands the device to exo or takes it back (so
+ * that, e.g., bench-web measures nginx on a device exo's rx_handler is
+ * not on).  Detaching a device that is not attached is not an error.
+ */
+static int attach_only(bool attach)
 {
 	int fd = exo_open(), ret;
 
@@ -374,13 +384,19 @@ static int attach_only(void)
 		logmsg(1, "/dev/exo: %s", strerror(-fd));
 		return 1;
 	}
-	ret = exo_nic__attach(fd, cfg.ifname);
+	ret = attach ? exo_nic__attach(fd, cfg.ifname) :
+		       exo_nic__detach(fd, cfg.ifname);
 	exo_close(fd);
-	if (ret && ret != -EEXIST && ret != -EBUSY) {
+	if (attach && ret && ret != -EEXIST && ret != -EBUSY) {
 		logmsg(1, "attach %s: %s", cfg.ifname, strerror(-ret));
 		return 1;
 	}
-	logmsg(2, "%s is attached to exo", cfg.ifname);
+	if (!attach && ret && ret != -ENODEV) {
+		logmsg(1, "detach %s: %s", cfg.ifname, strerror(-ret));
+		return 1;
+	}
+	logmsg(2, "%s is %s exo", cfg.ifname,
+	       attach ? "attached to" : "detached from");
 	return 0;
 }
 
@@ -399,8 +415,8 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (cfg.attach_only)
-		return attach_only();
+	if (cfg.attach_only || cfg.detach_only)
+		return attach_only(cfg.attach_only);
 	if (cfg.port < 1024 && geteuid() != 0)
 		logmsg(1, "port %u needs root; exo gives others ports >= 1024",
 		       cfg.port);
