@@ -191,12 +191,22 @@ static struct {
 	uint64_t accepted, requests, refused;
 } srv;
 
-static volatile sig_atomic_t stop;
+static volatile sig_atomic_t stop, report;
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	stop = 1;
+	if (sig == SIGUSR1)
+		report = 1;
+	else
+		stop = 1;
+}
+
+static void log_totals(const char *what)
+{
+	logmsg(2, "%s: %llu connections, %llu requests, %llu refused", what,
+	       (unsigned long long)srv.accepted,
+	       (unsigned long long)srv.requests,
+	       (unsigned long long)srv.refused);
 }
 
 static long io_write(void *ctx, const void *p, size_t len, bool more)
@@ -468,6 +478,7 @@ int main(int argc, char **argv)
 	http_ctx_clock(&srv.ctx, time(NULL));
 	sigaction(SIGTERM, &sa, NULL);		/* no SA_RESTART: poll -EINTR */
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	logmsg(2, "serving %s on %s %s:%u", cfg.root, cfg.ifname, cfg.addr,
 	       cfg.port);
@@ -493,12 +504,13 @@ int main(int argc, char **argv)
 			last_tick = now;
 			conn_timeouts(now);
 		}
+		if (report) {
+			report = 0;
+			log_totals("totals");
+		}
 	}
 
-	logmsg(2, "stopping: %llu connections, %llu requests, %llu refused",
-	       (unsigned long long)srv.accepted,
-	       (unsigned long long)srv.requests,
-	       (unsigned long long)srv.refused);
+	log_totals("stopping");
 	while (srv.live.next != &srv.live)
 		conn_free(srv.live.next, true);
 	exonet_close(srv.ls);
