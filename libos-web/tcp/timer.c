@@ -222,7 +222,9 @@ static void persist_timeout(struct exonet *st, struct exonet_sock *s)
 {
 	s->flags |= CF_PERSIST;
 	s->flags &= ~CF_RTT_TIMING;	/* Karn: the probe resends snd_una */
-	if (++s->unanswered > st->cfg.max_retries ||
+	if (s->unanswered < UINT8_MAX)
+		s->unanswered++;
+	if (s->unanswered > st->cfg.max_retries ||
 	    (!(s->flags & CF_APP) && s->retries >= EN_ORPHAN_RETRIES)) {
 		give_up(st, s);
 		return;

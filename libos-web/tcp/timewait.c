@@ -15,9 +15,10 @@
  * dies, the SYN goes to LISTEN) if its timestamp is newer than the last
  * one seen, or, without timestamps, if its sequence number is beyond the
  * old connection's (RFC 1122 4.2.2.13); our ISN is then chosen above the
- * old connection's snd_nxt (syn.c), so the SYN needs state, not a cookie.  Other SYNs are answered with an
- * ACK (RFC 5961 4 / RFC 9293), a retransmitted FIN with an ACK, an RST is
- * ignored (RFC 1337, TIME-WAIT assassination), and the rest dropped.
+ * old connection's snd_nxt (syn.c), so the SYN needs state, not a
+ * cookie.  Other SYNs are answered with an ACK (RFC 5961 4 / RFC 9293),
+ * a retransmitted FIN with an ACK, an RST is ignored (RFC 1337,
+ * TIME-WAIT assassination), and the rest dropped.
  */
 #include <arpa/inet.h>
 #include <stdlib.h>
