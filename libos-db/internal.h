@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <setjmp.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -93,6 +94,14 @@ struct be_ops {
 	void (*release)(struct backend *, void *addr, size_t len);
 	int (*poll_events)(struct backend *, struct exodb *db, int timeout_ms);
 	void (*close)(struct backend *);
+	/*
+	 * exo: from a SIGBUS handler (system calls only), bind a new frame
+	 * at @addr, holding data page @block's copy on disk (BE_DATA) or
+	 * zeroes; -EEXIST if @addr is bound already.  NULL: frames are never
+	 * taken (the file backend).
+	 */
+	int (*replace)(struct backend *, enum be_area, uint64_t block,
+		       void *addr, uint64_t *frame);
 };
 
 struct backend {
@@ -151,8 +160,8 @@ struct pmeta {
 	uint64_t frame;		/* exo frame capability while resident */
 	uint8_t dirty;
 	uint8_t pinned;		/* touched by the commit being applied */
-	uint8_t lost;		/* frame repossessed: rebuild on next fix */
-	uint8_t __pad;
+	uint8_t lost;		/* frame repossessed: rebuild (pool/lost.c) */
+	uint8_t replaced;	/* @frame is the SIGBUS handler's */
 	uint32_t table;		/* for the per-table counters */
 };
 
@@ -174,6 +183,8 @@ struct pool {
 	uint32_t nfree;
 	struct tcount tstat[EXODB_MAX_TABLES + 1];
 	_Atomic uint64_t hits, misses, evictions, writebacks;
+	_Atomic uint64_t lost_seq;	/* bumped by every frame replaced */
+	_Atomic uint32_t lost_pages;	/* pages lost, not rebuilt yet */
 	/* WAL rule: called before a page with this LSN is written */
 	int (*flush_log)(struct exodb *db, uint64_t lsn);
 };
@@ -205,7 +216,70 @@ int pool_flush_all(struct pool *p, uint64_t hw);
 /* give back @n frames (revocation); returns how many were given back */
 int pool_shrink(struct pool *p, uint32_t n);
 void pool_set_capacity(struct pool *p, uint32_t cap);
+
+/* ---- repossessed frames (pool/lost.c) ------------------------------------ */
+#define LOST_MAX_HELD	64
+struct lost_tls {
+	sigjmp_buf *jb;		/* armed: where a loss jumps to */
+	int depth;		/* inside the pool: no jump now */
+	int pending;		/* a loss hit us inside: jump when out */
+	int overflow;		/* too many latches to track: no jump */
+	int n;			/* latches held, while armed */
+	uint64_t pid[LOST_MAX_HELD];
+	uint8_t x[LOST_MAX_HELD];
+};
+extern __thread struct lost_tls lost_tls __attribute__((tls_model("initial-exec")));
+
+/* An I/O or a map named a frame exo repossessed (a tombstone, or closed). */
+static inline bool frame_dead(int err)
+{
+	return err == -EKEYREVOKED || err == -ESTALE || err == -EBADF;
+}
+
+void lost_register(struct exodb *db);
+void lost_unregister(struct exodb *db);
 void pool_mark_lost(struct pool *p, uint64_t frame);
+void pool_page_lost(struct pool *p, uint64_t pid);	/* its frame is dead */
+int db_rebuild_lost(struct exodb *db);		/* holding db->writer */
+void lost_wait_rebuilt(struct exodb *db, bool writer_held);
+void lost_landed(struct pool *p);
+void lost_escape_pending(void);
+
+static inline void lost_arm(sigjmp_buf *jb)
+{
+	lost_tls.n = lost_tls.pending = lost_tls.overflow = 0;
+	lost_tls.jb = jb;
+}
+
+static inline void lost_disarm(void)
+{
+	lost_tls.jb = NULL;
+	lost_tls.n = 0;
+}
+
+static inline void lost_held(uint64_t pid, bool x)
+{
+	if (!lost_tls.jb)
+		return;
+	if (lost_tls.n == LOST_MAX_HELD) {
+		lost_tls.overflow = 1;
+		return;
+	}
+	lost_tls.pid[lost_tls.n] = pid;
+	lost_tls.x[lost_tls.n++] = x;
+}
+
+static inline void lost_dropped(uint64_t pid)
+{
+	if (!lost_tls.jb)
+		return;
+	for (int i = lost_tls.n; i-- > 0;)
+		if (lost_tls.pid[i] == pid) {
+			lost_tls.pid[i] = lost_tls.pid[--lost_tls.n];
+			lost_tls.x[i] = lost_tls.x[lost_tls.n];
+			return;
+		}
+}
 
 /* ---- slotted nodes (btree/page.c) ---------------------------------------- */
 #define NF_LO_INF	1	/* low fence is -infinity */
@@ -327,7 +401,8 @@ void *tc_fix_new(struct exodb *db, struct tree_ctx *tc, uint64_t pid,
 		 uint32_t tbl, int *err);
 void tc_unfix(struct exodb *db, struct tree_ctx *tc, uint64_t pid);
 int tc_begin(struct exodb *db, struct tree_ctx **tcp);
-int tc_commit(struct exodb *db, struct tree_ctx *tc, uint64_t *lsn);
+int tc_commit(struct exodb *db, struct tree_ctx *tc, uint64_t *lsn,
+	      uint64_t lost_seq);
 void tc_rollback(struct exodb *db, struct tree_ctx *tc);
 
 /* ---- log (wal/wal.c) ----------------------------------------------------- */
@@ -343,6 +418,9 @@ struct rec_hdr {
 	uint64_t durable;	/* the durable LSN when it was appended */
 };
 #define REC_HDR		sizeof(struct rec_hdr)
+#define BUF_BLOCKS	256		/* the log's 1 MiB ring in memory */
+#define STAGE_BLOCKS	64		/* its I/O goes through these */
+#define WAL_FRAMES	(STAGE_BLOCKS + 1)	/* and one for the header */
 #define LOG_HDR_BLOCKS	2
 #define LOG_MAGIC	0x65786f4c4f47ULL	/* "exoLOG" */
 struct log_header {
@@ -364,7 +442,10 @@ struct wal {
 	uint8_t *buf;		/* in-memory ring of bufsz bytes */
 	uint8_t *hbuf;		/* one block for the header */
 	uint64_t bufsz;
-	uint64_t *frames;	/* exo: frame per buffer block, then hbuf's */
+	uint8_t *stage;		/* WAL_FRAMES blocks for I/O (exo: frames) */
+	uint64_t frames[WAL_FRAMES];
+	pthread_mutex_t stage_lock;
+	_Atomic int stage_lost;	/* the SIGBUS handler replaced one */
 	pthread_mutex_t lock;	/* tail, appends */
 	pthread_mutex_t flush_lock;
 	pthread_cond_t cond;
@@ -412,6 +493,7 @@ struct exodb {
 	pthread_t ev_thread;
 	bool ev_running;
 	_Atomic bool ev_stop;
+	_Atomic int broken;		/* a lost page could not be rebuilt */
 	bool recovering;
 };
 #define DB_MAGIC	0x0e0db0dbu

@@ -33,23 +33,38 @@ static int flush_log(struct exodb *db, uint64_t lsn)
 	return wal_flush_to(&db->wal, lsn);
 }
 
-/* Checkpoint: log durable, every dirty page written, header moved on. */
+/*
+ * Checkpoint: log durable, every dirty page written, header moved on.
+ * A page whose frame exo repossessed is rebuilt first (the log it needs
+ * must stay until it is written); one lost while writing: again.
+ */
 int db_checkpoint_locked(struct exodb *db)
 {
 	struct meta_page *m;
-	uint64_t hw, r;
-	int err;
+	uint64_t hw, r, seq;
+	int err, tries = 0;
 
-	err = wal_flush_to(&db->wal, db->wal.tail);
-	if (err)
-		return err;
-	m = pool_fix_s(&db->pool, 0, 0, 0, &err);
-	if (!m)
-		return err;
-	hw = m->npages;
-	pool_unfix_s(&db->pool, 0);
-	r = db->wal.tail;
-	err = pool_flush_all(&db->pool, hw);
+	for (;;) {
+		err = db_rebuild_lost(db);
+		if (err)
+			return err;
+		seq = atomic_load(&db->pool.lost_seq);
+		err = wal_flush_to(&db->wal, db->wal.tail);
+		if (err)
+			return err;
+		m = pool_fix_s(&db->pool, 0, 0, 0, &err);
+		if (!m)
+			return err;
+		hw = m->npages;
+		pool_unfix_s(&db->pool, 0);
+		r = db->wal.tail;
+		err = pool_flush_all(&db->pool, hw);
+		if (err || (atomic_load(&db->pool.lost_seq) == seq &&
+			    !atomic_load(&db->pool.lost_pages)))
+			break;
+		if (++tries == 1000)
+			return -EAGAIN;
+	}
 	if (!err)
 		err = wal_write_header(&db->wal, r);
 	if (!err)
@@ -148,6 +163,8 @@ static void db_teardown(struct exodb *db)
 		pthread_join(db->ev_thread, NULL);
 		db->ev_running = false;
 	}
+	if (db->be && db->be->ops->replace)
+		lost_unregister(db);
 	pool_destroy(&db->pool);
 	wal_close(&db->wal);
 	if (db->be)
@@ -201,11 +218,11 @@ int exodb_open(const char *uri, const struct exodb_opts *uo,
 		/* the info page's quota, less the log's frames and a margin */
 		uint32_t q = be_exo_quota(db->be);
 
-		if (q < 300 + 64) {
+		if (q < WAL_FRAMES + 64 + 16) {
 			err = -EDQUOT;
 			goto fail;
 		}
-		cap = MIN(cap, q - 257 - 64);
+		cap = MIN(cap, q - WAL_FRAMES - 64);
 	}
 	err = pool_init(&db->pool, db, db->be, o.max_pages, cap, o.policy);
 	if (err)
@@ -214,6 +231,9 @@ int exodb_open(const char *uri, const struct exodb_opts *uo,
 	err = wal_open(&db->wal, db, db->be);
 	if (err)
 		goto fail;
+	/* exo may take frames back: the SIGBUS handler covers pool and log */
+	if (db->be->ops->replace)
+		lost_register(db);
 	if (db->be->created) {
 		db->wal.ring_bytes = (db->be->log_blocks - LOG_HDR_BLOCKS) * PAGE;
 		db->wal.tail = db->wal.durable = db->wal.ckpt_lsn = PAGE;

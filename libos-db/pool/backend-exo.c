@@ -25,7 +25,8 @@
  * dirty ones written first (pool_shrink), well before the deadline; the
  * capacity follows the env page's quota.  EXO_EV_REPOSSESSED: the frame
  * is gone; a clean page is simply dropped, a dirty one is read back from
- * disk and brought up to date from the log (rebuild_lost).
+ * disk and brought up to date from the log; a thread that touches it
+ * first gets a fresh frame from the SIGBUS handler (pool/lost.c).
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -286,64 +287,45 @@ static void xe_release(struct backend *b, void *addr, size_t len)
 	exo_region__destroy(addr, len);
 }
 
-/* A repossessed frame's page, dirty: read it back and redo it from the log. */
-int wal_redo_page(struct wal *w, uint64_t pid);
-
-static void rebuild_lost(struct exodb *db)
+/*
+ * SIGBUS handler (pool/lost.c): a fresh frame at @addr with the disk's
+ * copy of data page @block.  Only exo's ioctls: no lock, no allocation.
+ */
+static int xe_replace(struct backend *b, enum be_area a, uint64_t block,
+		      void *addr, uint64_t *frame)
 {
-	struct pool *p = &db->pool;
+	struct be_exo *x = X(b);
+	exo_cap_t fr;
+	__u64 pfn;
+	int ret = exo_frame__alloc_flags(x->fd, 0, 1, &fr, &pfn);
 
-	pthread_mutex_lock(&db->writer);	/* no commit being applied */
-	wal_flush_to(&db->wal, db->wal.tail);
-	for (uint64_t pid = 0; pid < p->hw; pid++) {
-		struct pmeta *m = &p->pm[pid];
-		bool dirty;
-		int err;
-
-		if (!m->lost)
-			continue;
-		/* wait out readers; nobody may touch its memory: it faults */
-		for (;;) {
-			uint64_t w = atomic_load(&m->state);
-			unsigned s = PS_STATE(w);
-
-			if ((s == PS_UNLOCKED || s == PS_MARKED) &&
-			    atomic_compare_exchange_strong(&m->state, &w,
-					PS_MAKE(PS_VERSION(w), PS_LOCKED)))
-				break;
-		}
-		dirty = m->dirty;
-		pthread_mutex_lock(&p->lock);
-		policy_remove(p->pol, pid);
-		p->resident--;
-		p->held--;
-		pthread_mutex_unlock(&p->lock);
-		m->lost = 0;
-		m->dirty = 0;
-		atomic_store(&m->state, PS_MAKE(PS_VERSION(atomic_load(&m->state))
-						+ 1, PS_EVICTED));
-		if (dirty) {
-			/* read the disk's copy, then replay its records */
-			err = wal_redo_page(&db->wal, pid);
-			if (err)
-				fprintf(stderr, "exodb: rebuilding page %llu: %s\n",
-					(unsigned long long)pid,
-					exodb_strerror(err));
-		}
+	if (ret)
+		return ret;
+	ret = exo_frame__map_one(x->fd, addr, fr,
+				 EXO_PROT_READ | EXO_PROT_WRITE);
+	if (ret) {
+		exo_frame__free(x->fd, &fr, 1);
+		return ret;
 	}
-	pthread_mutex_unlock(&db->writer);
+	if (a == BE_DATA && block < x->ext_first[x->be.nextents]) {
+		struct be_vec v = { block, addr, fr };
+
+		xe_io(b, BE_DATA, &v, 1, false, false);	/* else zeroes */
+	}
+	*frame = fr;
+	return 0;
 }
 
 static int xe_poll(struct backend *b, struct exodb *db, int timeout_ms)
 {
 	struct be_exo *x = X(b);
 	struct exo_event ev[16];
-	int n, lost = 0;
+	int n, total = 0, lost = 0;
 	uint32_t q = x->env->frame_quota;
 
 	/* follow the quota: the pool is the quota less the log's frames */
-	if (q != x->quota_seen && q > 257 + 64 + 8) {
-		uint32_t cap = q - 257 - 64;
+	if (q != x->quota_seen && q > WAL_FRAMES + 64 + 8) {
+		uint32_t cap = q - WAL_FRAMES - 64;
 
 		x->quota_seen = q;
 		if (cap < db->pool.capacity)
@@ -351,7 +333,10 @@ static int xe_poll(struct backend *b, struct exodb *db, int timeout_ms)
 		else
 			pool_set_capacity(&db->pool, cap);
 	}
-	n = exo_events__read(x->fd, ev, 16, timeout_ms);
+	/* every event there is: an abort posts one per frame taken */
+again:
+	n = exo_events__read(x->fd, ev, 16, total ? 0 : timeout_ms);
+	total += n > 0 ? n : 0;
 	for (int i = 0; i < n; i++) {
 		switch (ev[i].type) {
 		case EXO_EV_REVOKE:
@@ -367,13 +352,19 @@ static int xe_poll(struct backend *b, struct exodb *db, int timeout_ms)
 				break;
 			atomic_fetch_add(&db->repossessed, 1);
 			pool_mark_lost(&db->pool, ev[i].cap);
+			exo_cap_close(x->fd, ev[i].cap);	/* its tombstone */
 			lost++;
 			break;
 		}
 	}
-	if (lost)
-		rebuild_lost(db);
-	return n;
+	if (n == (int)ARRAY_SIZE(ev))
+		goto again;
+	if (lost) {
+		pthread_mutex_lock(&db->writer);	/* no commit being applied */
+		db_rebuild_lost(db);
+		pthread_mutex_unlock(&db->writer);
+	}
+	return total;
 }
 
 static void xe_close(struct backend *b)
@@ -401,6 +392,7 @@ static const struct be_ops exo_ops = {
 	.map = xe_map, .unmap = xe_unmap, .read = xe_read, .write = xe_write,
 	.sync = xe_sync, .grow = xe_grow, .reserve = xe_reserve,
 	.release = xe_release, .poll_events = xe_poll, .close = xe_close,
+	.replace = xe_replace,
 };
 
 /* Read the two header blocks of extent @cap; the newer valid one. */

@@ -65,7 +65,8 @@ void pool_destroy(struct pool *p)
 			v = (struct be_vec){ pid, pool_addr(p, pid),
 					     p->pm[pid].frame };
 			p->be->ops->unmap(p->be, &v, 1);
-			if (!p->pm[pid].lost)
+			/* a repossessed frame is dead; the handler's is ours */
+			if (!p->pm[pid].lost || p->pm[pid].replaced)
 				p->be->ops->frames_put(p->be, &v.frame, 1);
 			p->pm[pid].state = PS_EVICTED;
 		}
@@ -94,6 +95,7 @@ static int write_batch(struct pool *p, const uint64_t *pids, uint32_t n)
 {
 	struct be_vec v[EVICT_BATCH] = { { 0 } };
 	uint64_t lsn = 0;
+	uint32_t k = 0;
 	int ret;
 
 	for (uint32_t i = 0; i < n; i++) {
@@ -106,17 +108,36 @@ static int write_batch(struct pool *p, const uint64_t *pids, uint32_t n)
 		if (ret)
 			return ret;
 	}
-	for (uint32_t i = 0; i < n; i++) {
+	lost_tls.depth++;
+	for (uint32_t i = 0; i < n; i++)
 		page_seal(pool_addr(p, pids[i]));
-		v[i] = (struct be_vec){ pids[i], pool_addr(p, pids[i]),
-					p->pm[pids[i]].frame };
+	lost_tls.depth--;
+	/*
+	 * A page whose frame was repossessed (even while we sealed it) holds
+	 * the disk's older copy now: it stays dirty for the rebuild, unwritten.
+	 */
+	for (uint32_t i = 0; i < n; i++)
+		if (!__atomic_load_n(&p->pm[pids[i]].lost, __ATOMIC_ACQUIRE))
+			v[k++] = (struct be_vec){ pids[i], pool_addr(p, pids[i]),
+						  p->pm[pids[i]].frame };
+	ret = k ? p->be->ops->write(p->be, BE_DATA, v, k, false) : 0;
+	if (frame_dead(ret)) {
+		/* a frame exo took back: which one?  Its page is lost. */
+		ret = 0;
+		for (uint32_t i = 0; i < k && !ret; i++) {
+			ret = p->be->ops->write(p->be, BE_DATA, &v[i], 1, false);
+			if (frame_dead(ret)) {
+				pool_page_lost(p, v[i].block);
+				ret = 0;
+			}
+		}
 	}
-	ret = p->be->ops->write(p->be, BE_DATA, v, n, false);
 	if (ret)
 		return ret;
-	for (uint32_t i = 0; i < n; i++)
-		p->pm[pids[i]].dirty = 0;
-	atomic_fetch_add(&p->writebacks, n);
+	for (uint32_t i = 0; i < k; i++)
+		if (!__atomic_load_n(&p->pm[v[i].block].lost, __ATOMIC_ACQUIRE))
+			p->pm[v[i].block].dirty = 0;
+	atomic_fetch_add(&p->writebacks, k);
 	return 0;
 }
 
@@ -163,10 +184,10 @@ static int evict(struct pool *p, uint32_t want, bool clean_only)
 	for (uint32_t i = 0; i < nc && ng < want; i++) {
 		struct pmeta *m = &p->pm[cand[i]];
 
-		if (m->pinned || (clean_only && m->dirty) ||
+		if (m->pinned || m->lost || (clean_only && m->dirty) ||
 		    !try_lock(p, cand[i]))
 			continue;
-		if (m->pinned || (clean_only && m->dirty)) {
+		if (m->pinned || m->lost || (clean_only && m->dirty)) {
 			uint64_t w = atomic_load(&m->state);
 
 			atomic_store(&m->state, PS_MAKE(PS_VERSION(w), PS_UNLOCKED));
@@ -183,6 +204,12 @@ static int evict(struct pool *p, uint32_t want, bool clean_only)
 			pool_unfix_x(p, got[i]);
 		return ret;
 	}
+	/* lost while we wrote: kept for the rebuild */
+	for (uint32_t j = ng; j-- > 0;)
+		if (p->pm[got[j]].lost || p->pm[got[j]].dirty) {
+			pool_unfix_x(p, got[j]);
+			got[j] = got[--ng];
+		}
 	for (uint32_t i = 0; i < ng; i++)
 		v[i] = (struct be_vec){ got[i], pool_addr(p, got[i]),
 					p->pm[got[i]].frame };
@@ -194,11 +221,7 @@ static int evict(struct pool *p, uint32_t want, bool clean_only)
 	pthread_mutex_lock(&p->lock);
 	for (uint32_t i = 0; i < ng; i++) {
 		policy_remove(p->pol, got[i]);
-		if (p->pm[got[i]].lost)
-			p->held--;	/* its frame is gone already */
-		else
-			p->free_frames[p->nfree++] = v[i].frame;
-		p->pm[got[i]].lost = 0;
+		p->free_frames[p->nfree++] = v[i].frame;
 		p->resident--;
 	}
 	pthread_mutex_unlock(&p->lock);
@@ -265,47 +288,77 @@ static int get_frame(struct pool *p, uint64_t *frame)
 	}
 }
 
+/* A frame exo repossessed: not ours to give back or reuse. */
+static void drop_dead(struct pool *p)
+{
+	pthread_mutex_lock(&p->lock);
+	p->held--;
+	pthread_mutex_unlock(&p->lock);
+}
+
 /* Load page @pid, latched exclusively by the caller, into a frame. */
 static int fault(struct pool *p, uint64_t pid, uint32_t tbl, unsigned fl)
 {
 	struct pmeta *m = &p->pm[pid];
 	struct be_vec v = { pid, pool_addr(p, pid), 0 };
+	bool have = false;
 	int ret;
 
-	ret = get_frame(p, &v.frame);
+	/* a loss noted after the page went (see db_rebuild_lost) */
+	if (__atomic_exchange_n(&m->lost, 0, __ATOMIC_SEQ_CST))
+		atomic_fetch_sub(&p->lost_pages, 1);
+	m->replaced = 0;
+	lost_tls.depth++;
+	for (int tries = 0;; tries++) {
+		ret = get_frame(p, &v.frame);
+		if (ret)
+			break;
+		have = true;
+		ret = p->be->ops->map(p->be, &v, 1);
+		if (!ret) {
+			if (fl & FIX_NEW) {
+				memset(v.addr, 0, PAGE);
+			} else {
+				ret = p->be->ops->read(p->be, BE_DATA, &v, 1);
+				if (!ret && !(fl & FIX_NOVERIFY))
+					ret = page_verify(v.addr, pid);
+			}
+			if (ret)
+				p->be->ops->unmap(p->be, &v, 1);
+		}
+		/* a frame exo took back (from the free list, or just now) */
+		if (frame_dead(ret)) {
+			drop_dead(p);
+			have = false;
+			if (tries < 64)
+				continue;
+		}
+		break;
+	}
+	lost_tls.depth--;
+	if (ret && have) {
+		pthread_mutex_lock(&p->lock);
+		p->free_frames[p->nfree++] = v.frame;
+		pthread_mutex_unlock(&p->lock);
+	}
 	if (ret)
 		return ret;
-	ret = p->be->ops->map(p->be, &v, 1);
-	if (!ret) {
-		if (fl & FIX_NEW) {
-			memset(v.addr, 0, PAGE);
-		} else {
-			ret = p->be->ops->read(p->be, BE_DATA, &v, 1);
-			if (!ret && !(fl & FIX_NOVERIFY))
-				ret = page_verify(v.addr, pid);
-		}
-		if (ret)
-			p->be->ops->unmap(p->be, &v, 1);
-	}
 	pthread_mutex_lock(&p->lock);
-	if (ret) {
-		p->free_frames[p->nfree++] = v.frame;
-	} else {
-		if (pid >= p->hw)
-			p->hw = pid + 1;
-		m->frame = v.frame;
-		m->dirty = 0;
-		m->lost = 0;
-		m->table = tbl;
-		p->resident++;
-		policy_insert(p->pol, pid, fl & FIX_SCAN ? POL_SCAN : POL_NORMAL);
-	}
+	if (pid >= p->hw)
+		p->hw = pid + 1;
+	/* the SIGBUS handler may have bound its own frame meanwhile */
+	if (!__atomic_load_n(&m->replaced, __ATOMIC_ACQUIRE))
+		__atomic_store_n(&m->frame, v.frame, __ATOMIC_RELEASE);
+	m->dirty = 0;
+	m->table = tbl;
+	p->resident++;
+	policy_insert(p->pol, pid, fl & FIX_SCAN ? POL_SCAN : POL_NORMAL);
 	pthread_mutex_unlock(&p->lock);
-	if (!ret && !(fl & FIX_NEW)) {
+	if (!(fl & FIX_NEW)) {
 		atomic_fetch_add(&p->misses, 1);
 		atomic_fetch_add(&p->tstat[tidx(tbl)].misses, 1);
 	}
-	return ret;
+	return 0;
 }
 
 static void hit(struct pool *p, uint64_t pid, uint32_t tbl, unsigned fl)
@@ -342,11 +395,14 @@ void *pool_fix_x(struct pool *p, uint64_t pid, uint32_t tbl, unsigned fl,
 								PS_EVICTED));
 				return NULL;
 			}
+			lost_held(pid, true);
+			lost_escape_pending();
 			return pool_addr(p, pid);
 		}
 		if (s == PS_UNLOCKED || s == PS_MARKED) {
 			if (atomic_compare_exchange_weak(&m->state, &w,
 					PS_MAKE(PS_VERSION(w), PS_LOCKED))) {
+				lost_held(pid, true);
 				hit(p, pid, tbl, fl);
 				if (fl & FIX_NEW)
 					memset(pool_addr(p, pid), 0, PAGE);
@@ -385,6 +441,8 @@ void *pool_fix_s(struct pool *p, uint64_t pid, uint32_t tbl, unsigned fl,
 			/* downgrade: the page was never visible unlocked */
 			atomic_store(&m->state, PS_MAKE(PS_VERSION(w),
 							PS_UNLOCKED + 1));
+			lost_held(pid, false);
+			lost_escape_pending();
 			return pool_addr(p, pid);
 		}
 		if (s == PS_UNLOCKED || s == PS_MARKED ||
@@ -393,6 +451,7 @@ void *pool_fix_s(struct pool *p, uint64_t pid, uint32_t tbl, unsigned fl,
 
 			if (atomic_compare_exchange_weak(&m->state, &w,
 					PS_MAKE(PS_VERSION(w), ns))) {
+				lost_held(pid, false);
 				hit(p, pid, tbl, fl);
 				return pool_addr(p, pid);
 			}
@@ -408,9 +467,12 @@ bool pool_tryfix_s(struct pool *p, uint64_t pid)
 	uint64_t w = atomic_load(&m->state);
 	unsigned s = PS_STATE(w);
 
-	if (s == PS_UNLOCKED || (s > PS_UNLOCKED && s < PS_MAX_SHARED))
-		return atomic_compare_exchange_strong(&m->state, &w,
-				PS_MAKE(PS_VERSION(w), s + 1));
+	if ((s == PS_UNLOCKED || (s > PS_UNLOCKED && s < PS_MAX_SHARED)) &&
+	    atomic_compare_exchange_strong(&m->state, &w,
+					   PS_MAKE(PS_VERSION(w), s + 1))) {
+		lost_held(pid, false);
+		return true;
+	}
 	return false;
 }
 
@@ -419,6 +481,7 @@ void pool_unfix_s(struct pool *p, uint64_t pid)
 	struct pmeta *m = &p->pm[pid];
 	uint64_t w = atomic_load(&m->state);
 
+	lost_dropped(pid);
 	while (!atomic_compare_exchange_weak(&m->state, &w,
 			PS_MAKE(PS_VERSION(w), PS_STATE(w) - 1)))
 		;
@@ -429,6 +492,7 @@ void pool_unfix_x(struct pool *p, uint64_t pid)
 	struct pmeta *m = &p->pm[pid];
 	uint64_t w = atomic_load(&m->state);
 
+	lost_dropped(pid);
 	atomic_store(&m->state, PS_MAKE(PS_VERSION(w) + 1, PS_UNLOCKED));
 }
 
@@ -538,27 +602,4 @@ int pool_shrink(struct pool *p, uint32_t n)
 			pass++;
 	}
 	return (int)given;
-}
-
-/* Frame @frame was repossessed: its page must be rebuilt on next use. */
-void pool_mark_lost(struct pool *p, uint64_t frame)
-{
-	for (uint64_t pid = 0; pid < p->hw; pid++) {
-		struct pmeta *m = &p->pm[pid];
-
-		if (PS_STATE(atomic_load(&m->state)) != PS_EVICTED &&
-		    m->frame == frame) {
-			m->lost = 1;
-			return;
-		}
-	}
-	/* a free frame: drop it from the free list */
-	pthread_mutex_lock(&p->lock);
-	for (uint32_t i = 0; i < p->nfree; i++)
-		if (p->free_frames[i] == frame) {
-			p->free_frames[i] = p->free_frames[--p->nfree];
-			p->held--;
-			break;
-		}
-	pthread_mutex_unlock(&p->lock);
 }

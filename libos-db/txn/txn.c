@@ -267,35 +267,66 @@ static size_t diff(const uint8_t *a, const uint8_t *b, uint8_t *out)
 	return o;
 }
 
-int tc_commit(struct exodb *db, struct tree_ctx *tc, uint64_t *lsnp)
+/*
+ * Log the commit: one record per page changed, then the commit record.
+ * The records are built first, in memory, from the pages as they are;
+ * if a page lost its frame since @seq (the pool's lost_seq when the
+ * apply began) they may describe a replaced page: -EAGAIN, nothing is
+ * logged, the caller rolls back and applies again.  From the check on,
+ * the commit goes through whatever happens to the pages.
+ */
+int tc_commit(struct exodb *db, struct tree_ctx *tc, uint64_t *lsnp,
+	      uint64_t seq)
 {
+	struct rec { uint64_t pid; uint8_t type; size_t len; uint8_t *data; }
+		*recs = calloc(tc->n ? tc->n : 1, sizeof(*recs));
 	uint8_t d[PAGE / 2 + 8];
 	uint64_t lsn = 0;
-	int err = 0;
+	size_t nr = 0;
+	int err = recs ? 0 : -ENOMEM;
 
 	for (size_t i = 0; i < tc->n && !err; i++) {
 		struct touched *t = &tc->t[i];
-		struct page_hdr *h = pool_addr(&db->pool, t->pid);
+		const uint8_t *h = pool_addr(&db->pool, t->pid);
 		const struct page_hdr *ph = (const struct page_hdr *)t->pre;
 		size_t dl = 0;
 
 		/* a full image the first time after a checkpoint (torn pages) */
 		if (ph->lsn >= db->wal.ckpt_lsn && ph->type != PT_ZERO)
-			dl = diff(t->pre, (uint8_t *)h, d);
-		if (dl)
-			err = wal_append(&db->wal, REC_DELTA, t->pid, d, dl,
-					 NULL, 0, &lsn);
-		else if (memcmp((uint8_t *)h + 4, t->pre + 4, PAGE - 4) ||
-			 ph->lsn < db->wal.ckpt_lsn || ph->type == PT_ZERO)
-			err = wal_append(&db->wal, REC_IMAGE, t->pid, h, PAGE,
-					 NULL, 0, &lsn);
-		else
+			dl = diff(t->pre, h, d);
+		if (dl) {
+			recs[nr] = (struct rec){ t->pid, REC_DELTA, dl,
+						 malloc(dl) };
+			if (recs[nr].data)
+				memcpy(recs[nr].data, d, dl);
+		} else if (memcmp(h + 4, t->pre + 4, PAGE - 4) ||
+			   ph->lsn < db->wal.ckpt_lsn || ph->type == PT_ZERO) {
+			recs[nr] = (struct rec){ t->pid, REC_IMAGE, PAGE,
+						 malloc(PAGE) };
+			if (recs[nr].data)
+				memcpy(recs[nr].data, h, PAGE);
+		} else {
 			continue;	/* fixed but unchanged */
+		}
+		err = recs[nr++].data ? 0 : -ENOMEM;
+	}
+	if (!err && atomic_load(&db->pool.lost_seq) != seq)
+		err = -EAGAIN;
+	if (!err)
+		lost_disarm();	/* the commit point: no escape from here */
+	for (size_t i = 0; i < nr && !err; i++) {
+		struct page_hdr *h = pool_addr(&db->pool, recs[i].pid);
+
+		err = wal_append(&db->wal, recs[i].type, recs[i].pid,
+				 recs[i].data, recs[i].len, NULL, 0, &lsn);
 		if (!err) {
 			h->lsn = lsn;
-			db->pool.pm[t->pid].dirty = 1;
+			db->pool.pm[recs[i].pid].dirty = 1;
 		}
 	}
+	for (size_t i = 0; i < nr; i++)
+		free(recs[i].data);
+	free(recs);
 	if (!err)
 		err = wal_append(&db->wal, REC_COMMIT, ++db->txid, NULL, 0,
 				 NULL, 0, &lsn);
@@ -322,6 +353,8 @@ static int db_live(struct exodb *db)
 		return -EINVAL;
 	if (db->magic != DB_MAGIC || db->closed)
 		return -EBADF;
+	if (atomic_load(&db->broken))
+		return -EIO;	/* pool/lost.c: reopen */
 	return 0;
 }
 
@@ -406,22 +439,12 @@ static uint64_t table_root(struct exodb *db, uint32_t tbl)
 	return r;
 }
 
-/* Apply, log, and let the writer lock go; the caller waits for @lsn. */
-static int apply_locked(struct exodb *db, struct exodb_txn *t, uint64_t *lsn)
+/* Apply the write set once (armed: a lost page jumps back to the caller). */
+static int apply_once(struct exodb *db, struct exodb_txn *t,
+		      struct tree_ctx *tc, uint64_t *lsn, uint64_t seq)
 {
-	struct tree_ctx *tc;
-	int err;
+	int err = 0;
 
-	/* room in the log for the worst case, else checkpoint first */
-	if (db->wal.tail - db->wal.ckpt_lsn > db->wal.ring_bytes / 2) {
-		err = db_checkpoint_locked(db);
-		if (err)
-			return err;
-	}
-	err = tc_begin(db, &tc);
-	if (err)
-		return err;
-	atomic_fetch_add(&db->commit_seq, 1);	/* odd: applying */
 	for (size_t i = 0; i < t->nws && !err; i++) {
 		struct ws_ent *e = &t->ws[i];
 		uint64_t root = table_root(db, e->tbl);
@@ -437,10 +460,58 @@ static int apply_locked(struct exodb *db, struct exodb_txn *t, uint64_t *lsn)
 			err = 0;
 	}
 	if (!err)
-		err = tc_commit(db, tc, lsn);
-	if (err)
-		tc_rollback(db, tc);
-	else
+		err = tc_commit(db, tc, lsn, seq);
+	return err;
+}
+
+/*
+ * Apply, log, and let the writer lock go; the caller waits for @lsn.
+ * A page that loses its frame to exo while we apply (pool/lost.c) sends
+ * us back here: roll back, rebuild the lost pages, apply again.
+ */
+static int apply_locked(struct exodb *db, struct exodb_txn *t, uint64_t *lsn)
+{
+	struct tree_ctx *volatile tc = NULL;
+	volatile int tries = 0;
+	sigjmp_buf jb;
+	int err;
+
+	/* room in the log for the worst case, else checkpoint first */
+	if (db->wal.tail - db->wal.ckpt_lsn > db->wal.ring_bytes / 2) {
+		err = db_checkpoint_locked(db);
+		if (err)
+			return err;
+	}
+	atomic_fetch_add(&db->commit_seq, 1);	/* odd: applying */
+	for (;;) {
+		struct tree_ctx *c;
+
+		if (sigsetjmp(jb, 0)) {
+			lost_landed(&db->pool);
+			err = -EAGAIN;
+		} else {
+			uint64_t seq = atomic_load(&db->pool.lost_seq);
+
+			err = tc_begin(db, &c);
+			if (err)
+				break;
+			tc = c;
+			lost_arm(&jb);
+			err = apply_once(db, t, c, lsn, seq);
+			lost_disarm();
+			if (!err)
+				tc = NULL;	/* committed: tc_commit freed it */
+		}
+		if (tc)
+			tc_rollback(db, tc);
+		tc = NULL;
+		if (err != -EAGAIN || ++tries > 1000)
+			break;
+		err = db_rebuild_lost(db);
+		if (err)
+			break;
+	}
+	if (!err)
 		atomic_store(&db->last_commit_lsn, *lsn);
 	atomic_fetch_add(&db->commit_seq, 1);	/* even again */
 	return err;
@@ -482,10 +553,12 @@ int txn_apply_internal(struct exodb *db, int (*fn)(struct exodb *,
 
 	if (err)
 		return err;
+	uint64_t seq = atomic_load(&db->pool.lost_seq);
+
 	atomic_fetch_add(&db->commit_seq, 1);
 	err = fn(db, tc, arg);
 	if (!err)
-		err = tc_commit(db, tc, lsn);
+		err = tc_commit(db, tc, lsn, seq);
 	if (err)
 		tc_rollback(db, tc);
 	else
@@ -609,9 +682,59 @@ static int ro_leave(struct exodb_txn *t, bool *retry)
 	return -EAGAIN;
 }
 
+/*
+ * Run read @fn(@arg, again) so that a page losing its frame under it
+ * (pool/lost.c) cannot make it return what it read there: the loss
+ * jumps back here, or shows in lost_seq; the latches are let go, the
+ * lost pages rebuilt, and @fn runs again (@again set).
+ */
+static int guarded(struct exodb_txn *t, int (*fn)(void *arg, bool again),
+		   void *arg)
+{
+	struct exodb *db = t->db;
+	volatile int tries = 0;
+	sigjmp_buf jb;
+	int err;
+
+	for (;;) {
+		uint64_t seq = atomic_load(&db->pool.lost_seq);
+
+		if (sigsetjmp(jb, 0)) {
+			lost_landed(&db->pool);
+		} else {
+			lost_arm(&jb);
+			err = fn(arg, tries > 0);
+			lost_disarm();
+			if (atomic_load(&db->pool.lost_seq) == seq)
+				return err;
+		}
+		if (++tries > 1000)
+			return -EIO;
+		lost_wait_rebuilt(db, t->rw);
+	}
+}
+
+struct get_args {
+	struct exodb_txn *t;
+	unsigned int tbl;
+	const void *k;
+	size_t kl, *vl;
+};
+
+static int get_fn(void *arg, bool again)
+{
+	struct get_args *a = arg;
+	struct exodb_txn *t = a->t;
+
+	(void)again;
+	return bt_get(t->db, a->tbl, table_root(t->db, a->tbl), a->k, a->kl,
+		      &t->vbuf, &t->vcap, a->vl, 0);
+}
+
 int exodb_get(struct exodb_txn *t, unsigned int tbl, const void *k,
 	      size_t kl, const void **v, size_t *vl)
 {
+	struct get_args ga = { t, tbl, k, kl, vl };
 	int err = txn_live(t);
 	bool retry;
 
@@ -634,15 +757,13 @@ int exodb_get(struct exodb_txn *t, unsigned int tbl, const void *k,
 			*vl = t->ws[i].vlen;
 			return 0;
 		}
-		err = bt_get(t->db, tbl, table_root(t->db, tbl), k, kl,
-			     &t->vbuf, &t->vcap, vl, 0);
+		err = guarded(t, get_fn, &ga);
 		*v = t->vbuf;
 		return err ? bad(err) : 0;
 	}
 	do {
 		ro_enter(t);
-		err = bt_get(t->db, tbl, table_root(t->db, tbl), k, kl,
-			     &t->vbuf, &t->vcap, vl, 0);
+		err = guarded(t, get_fn, &ga);
 		int e2 = ro_leave(t, &retry);
 
 		if (e2)
@@ -845,11 +966,41 @@ static int position(struct exodb_cursor *c, bool fwd, const void *k,
 	return 0;
 }
 
+struct cur_args {
+	struct exodb_cursor *c;
+	bool fwd, strict, retry;
+	const void *k;
+	size_t kl;
+	int step;
+};
+
+static int cur_fn(void *arg, bool again)
+{
+	struct cur_args *a = arg;
+	struct exodb_cursor *c = a->c;
+	struct exodb_txn *t = c->txn;
+	int err;
+
+	if (a->step && !(t->rw && t->nws) && c->bt.valid && !a->retry &&
+	    !again) {
+		/* fast path: the tree alone */
+		err = a->step > 0 ? btc_next(&c->bt) : btc_prev(&c->bt);
+		c->valid = !err;
+		c->k = c->bt.key;
+		c->kl = c->bt.klen;
+		c->v = c->bt.val;
+		c->vl = c->bt.vlen;
+		return err;
+	}
+	return position(c, a->fwd, a->k, a->kl, a->strict);
+}
+
 /* Run @op as a read: read-only transactions validate, retry if unseen. */
 static int cur_op(struct exodb_cursor *c, bool fwd, const void *k, size_t kl,
 		  bool strict, int step)
 {
 	struct exodb_txn *t = c->txn;
+	struct cur_args ca = { c, fwd, strict, false, k, kl, step };
 	int err = cur_live(c);
 	bool retry = false;
 
@@ -860,18 +1011,8 @@ static int cur_op(struct exodb_cursor *c, bool fwd, const void *k, size_t kl,
 	do {
 		if (!t->rw)
 			ro_enter(t);
-		if (step && !(t->rw && t->nws) && c->bt.valid &&
-		    !retry) {
-			/* fast path: the tree alone */
-			err = step > 0 ? btc_next(&c->bt) : btc_prev(&c->bt);
-			c->valid = !err;
-			c->k = c->bt.key;
-			c->kl = c->bt.klen;
-			c->v = c->bt.val;
-			c->vl = c->bt.vlen;
-		} else {
-			err = position(c, fwd, k, kl, strict);
-		}
+		ca.retry = retry;
+		err = guarded(t, cur_fn, &ca);
 		if (!t->rw) {
 			int e2 = ro_leave(t, &retry);
 

@@ -19,8 +19,13 @@
  * time it was appended: a damaged record followed by one that says the
  * damaged one was durable is corruption (reported), not the log's end.
  *
- * Appends go to a memory ring (on exo: frames bound in a region, written
- * by extent I/O straight from them).  A flush writes the blocks from the
+ * Appends go to a memory ring of ordinary memory.  I/O goes through a
+ * few staging blocks (on exo: frames bound in a region, written and read
+ * by extent I/O): one copy per block flushed, and in exchange exo can
+ * take any of the log's frames at any time (pool/lost.c) without a record
+ * being lost, since the records themselves never live in a frame: an I/O
+ * that finds a staging frame repossessed gets new ones and goes again.
+ * A flush writes the blocks from the
  * durable point to the tail and makes them durable; the tail then moves
  * to the next block boundary (a PAD record fills the rest), so a durable
  * block is never written again until the ring wraps past a checkpoint.
@@ -34,7 +39,6 @@
 #include "../internal.h"
 
 #define BLK		PAGE
-#define BUF_BLOCKS	256		/* 1 MiB ring in memory */
 #define REC_MAX		(REC_HDR + PAGE)
 
 static uint64_t ring_block(const struct wal *w, uint64_t lsn)
@@ -77,27 +81,84 @@ static void buf_copy_out(struct wal *w, uint64_t lsn, void *dst, size_t len)
 	}
 }
 
+/* (Re)make the staging frames, after one was found repossessed. */
+static int stage_frames(struct wal *w, bool fresh)
+{
+	struct be_vec v[WAL_FRAMES];
+	int ret;
+
+	for (int i = 0; i < WAL_FRAMES; i++)
+		v[i] = (struct be_vec){ 0, w->stage + (size_t)i * BLK,
+					w->frames[i] };
+	if (!fresh) {
+		/* bound or not, dead or alive: every old one goes */
+		w->be->ops->unmap(w->be, v, WAL_FRAMES);
+		for (int i = 0; i < WAL_FRAMES; i++)
+			w->be->ops->frames_put(w->be, &w->frames[i], 1);
+	}
+	ret = w->be->ops->frames_get(w->be, WAL_FRAMES, w->frames);
+	if (ret) {
+		memset(w->frames, 0, sizeof(w->frames));
+		return ret;
+	}
+	for (int i = 0; i < WAL_FRAMES; i++)
+		v[i].frame = w->frames[i];
+	return w->be->ops->map(w->be, v, WAL_FRAMES);
+}
+
+/*
+ * Write (@wr) or read @n log blocks @v through the staging frames, from
+ * or into memory @mem[i]; the caller holds stage_lock.  A frame exo took
+ * meanwhile (the I/O names a dead one, or the SIGBUS handler replaced it
+ * while we copied): new frames, and the whole batch again.
+ */
+static int stage_io(struct wal *w, struct be_vec *v, uint8_t **mem,
+		    uint32_t n, bool wr, bool durable)
+{
+	int ret;
+
+	for (int tries = 0;; tries++) {
+		atomic_store(&w->stage_lost, 0);
+		for (uint32_t i = 0; i < n; i++) {
+			v[i].addr = w->stage + (size_t)i * BLK;
+			v[i].frame = w->frames[i];
+			if (wr)
+				memcpy(v[i].addr, mem[i], BLK);
+		}
+		ret = wr ? w->be->ops->write(w->be, BE_LOG, v, n, durable)
+			 : w->be->ops->read(w->be, BE_LOG, v, n);
+		for (uint32_t i = 0; !ret && !wr && i < n; i++)
+			memcpy(mem[i], v[i].addr, BLK);
+		if (!ret && atomic_load(&w->stage_lost))
+			ret = -EKEYREVOKED;
+		if (!frame_dead(ret) || tries == 8)
+			return ret;
+		ret = stage_frames(w, false);
+		if (ret)
+			return ret;
+	}
+}
+
 /* Read or write the ring blocks of [from, to); @durable: the last batch
  * makes them all durable (a cache flush covers the batches before it). */
 static int io_blocks(struct wal *w, bool wr, uint64_t from, uint64_t to,
 		     bool durable)
 {
-	struct be_vec v[64];
+	struct be_vec v[STAGE_BLOCKS];
+	uint8_t *mem[STAGE_BLOCKS];
 	uint32_t n = 0;
 	int ret = 0;
 
+	pthread_mutex_lock(&w->stage_lock);
 	for (uint64_t l = from; l < to && !ret; l += BLK) {
-		uint64_t bi = buf_index(w, l);
-
-		v[n++] = (struct be_vec){ ring_block(w, l), w->buf + bi * BLK,
-					  w->frames ? w->frames[bi] : 0 };
-		if (n == ARRAY_SIZE(v) || l + BLK >= to) {
-			ret = wr ? w->be->ops->write(w->be, BE_LOG, v, n,
-						     durable && l + BLK >= to)
-				 : w->be->ops->read(w->be, BE_LOG, v, n);
+		v[n].block = ring_block(w, l);
+		mem[n++] = w->buf + buf_index(w, l) * BLK;
+		if (n == STAGE_BLOCKS || l + BLK >= to) {
+			ret = stage_io(w, v, mem, n, wr, durable && l + BLK >= to);
 			n = 0;
 		}
 	}
+	pthread_mutex_unlock(&w->stage_lock);
 	return ret;
 }
 
@@ -105,11 +166,14 @@ static int io_blocks(struct wal *w, bool wr, uint64_t from, uint64_t to,
 
 static int header_io(struct wal *w, int copy, bool wr)
 {
-	struct be_vec v = { (uint64_t)copy, w->hbuf,
-			    w->frames ? w->frames[BUF_BLOCKS] : 0 };
+	struct be_vec v = { .block = (uint64_t)copy };
+	uint8_t *mem = w->hbuf;
+	int ret;
 
-	return wr ? w->be->ops->write(w->be, BE_LOG, &v, 1, true)
-		  : w->be->ops->read(w->be, BE_LOG, &v, 1);
+	pthread_mutex_lock(&w->stage_lock);
+	ret = stage_io(w, &v, &mem, 1, wr, true);
+	pthread_mutex_unlock(&w->stage_lock);
+	return ret;
 }
 
 static bool header_ok(const struct log_header *h)
@@ -282,47 +346,38 @@ int wal_open(struct wal *w, struct exodb *db, struct backend *be)
 	w->bufsz = BUF_BLOCKS * BLK;
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_mutex_init(&w->flush_lock, NULL);
+	pthread_mutex_init(&w->stage_lock, NULL);
 	pthread_cond_init(&w->cond, NULL);
-	/* the ring, then one block for the header; exo: frames for good */
-	w->buf = be->ops->reserve(be, w->bufsz + BLK);
+	/* the ring and the header block: ordinary memory */
+	w->buf = calloc(1, w->bufsz + BLK);
 	if (!w->buf)
 		return -ENOMEM;
 	w->hbuf = w->buf + w->bufsz;
-	w->frames = calloc(BUF_BLOCKS + 1, sizeof(uint64_t));
-	if (!w->frames)
+	/* the staging blocks: on exo, frames in a region of their own */
+	w->stage = be->ops->reserve(be, (size_t)WAL_FRAMES * BLK);
+	if (!w->stage)
 		return -ENOMEM;
-	int ret = be->ops->frames_get(be, BUF_BLOCKS + 1, w->frames);
-	if (ret) {
-		free(w->frames);
-		w->frames = NULL;
-		return ret;
-	}
-	struct be_vec v[BUF_BLOCKS + 1];
-	for (int i = 0; i <= BUF_BLOCKS; i++)
-		v[i] = (struct be_vec){ 0, w->buf + (size_t)i * BLK, w->frames[i] };
-	ret = be->ops->map(be, v, BUF_BLOCKS + 1);
-	if (ret)
-		return ret;
-	memset(w->buf, 0, w->bufsz + BLK);
-	return 0;
+	return stage_frames(w, true);
 }
 
 void wal_close(struct wal *w)
 {
-	if (w->buf && w->frames) {
-		struct be_vec v[BUF_BLOCKS + 1];
+	if (w->stage) {
+		struct be_vec v[WAL_FRAMES];
 
-		for (int i = 0; i <= BUF_BLOCKS; i++)
-			v[i] = (struct be_vec){ 0, w->buf + (size_t)i * BLK,
+		for (int i = 0; i < WAL_FRAMES; i++)
+			v[i] = (struct be_vec){ 0, w->stage + (size_t)i * BLK,
 						w->frames[i] };
-		w->be->ops->unmap(w->be, v, BUF_BLOCKS + 1);
-		w->be->ops->frames_put(w->be, w->frames, BUF_BLOCKS + 1);
+		if (w->frames[0]) {
+			w->be->ops->unmap(w->be, v, WAL_FRAMES);
+			for (int i = 0; i < WAL_FRAMES; i++)
+				w->be->ops->frames_put(w->be, &w->frames[i], 1);
+		}
+		w->be->ops->release(w->be, w->stage, (size_t)WAL_FRAMES * BLK);
 	}
-	if (w->buf)
-		w->be->ops->release(w->be, w->buf, w->bufsz + BLK);
-	free(w->frames);
+	free(w->buf);
 	w->buf = NULL;
-	w->frames = NULL;
+	w->stage = NULL;
 }
 
 /* Read the newest valid header; -ENOENT if neither copy is one. */
@@ -401,6 +456,7 @@ static int redo(struct wal *w, const struct pending *r)
 	h = pool_fix_x(&db->pool, r->pid, 0, FIX_NOVERIFY, &err);
 	if (!h)
 		return err;
+	err = 0;	/* a fix sets it only when it fails */
 	if (r->type == REC_IMAGE) {
 		if (r->len != PAGE) {
 			err = -EUCLEAN;

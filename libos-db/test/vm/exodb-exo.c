@@ -9,6 +9,9 @@
  *  - reopened in a new env by presenting the key (EXTENT_RECLAIM)
  *  - revocation requests (debugfs) during the write workload: answered
  *    by giving frames back, results exact afterwards
+ *  - aborts: revocations whose deadline is now, frames repossessed under
+ *    the writer and the reader (the quota grown back between them);
+ *    results exact afterwards
  *  - kill -9 of a process in the middle of committing: every commit it
  *    had acknowledged is there after recovery
  * The test formats the disk if it attaches it, and frees its extents and
@@ -39,7 +42,7 @@ static uint8_t *model[KEYS];
 static size_t mlen[KEYS];
 static exodb *db;
 static unsigned tb;
-static volatile int stop;
+static volatile int stop, wstop;
 static int werrors;
 
 static uint64_t rnd(uint64_t *s)
@@ -135,7 +138,7 @@ static void *writer(void *arg)
 	uint64_t s = 99;
 	long n = (long)(intptr_t)arg;
 
-	for (long i = 0; i < n && !stop; i++) {
+	for (long i = 0; i < n && !stop && !wstop; i++) {
 		int err = write_txn(&s);
 
 		if (err) {
@@ -287,15 +290,44 @@ int main(void)
 			tap_diag("revoke request: %s", strerror(-err));
 	}
 	pthread_join(w, NULL);
-	usleep(300000);
-	stop = 1;
-	pthread_join(r, NULL);
 	exodb_stats(db, &st);
 	tap_ok(werrors == 0, "writes went on through the revocations");
 	tap_ok(st.revoke_requests >= 4 && st.revoked_frames >= 32 &&
 	       st.capacity < cap0, "4 revocations answered: %llu frames given "
 	       "back, pool capacity %llu -> %llu", st.revoked_frames, cap0,
 	       st.capacity);
+
+	/*
+	 * Aborts: revocations with a deadline of now, which the pool meets
+	 * only when it has free frames enough, so exo repossesses frames (the
+	 * newest first: pages just read, free frames, pages being written)
+	 * while the writer and the reader run; asked again until 48 frames
+	 * were taken.  Small ones, so the pool always has frames to lose.
+	 */
+	int asked = 0;
+
+	wstop = 0;
+	pthread_create(&w, NULL, writer, (void *)(intptr_t)100000);
+	for (st.repossessed = 0; asked < 40 && st.repossessed < 48 && !werrors;
+	     asked++) {
+		/* the last one's pressure is gone: the pool grows back */
+		exo_set_quota(fd, 0, EXO_KIND_FRAME, QUOTA + 1 + asked);
+		usleep(150000);
+		err = request_revoke(info.env_id, 24, 0);
+		if (err)
+			tap_diag("revoke request: %s", strerror(-err));
+		usleep(100000);
+		exodb_stats(db, &st);
+	}
+	wstop = 1;
+	pthread_join(w, NULL);
+	usleep(300000);
+	stop = 1;
+	pthread_join(r, NULL);
+	exodb_stats(db, &st);
+	tap_ok(werrors == 0 && st.repossessed >= 48, "writes went on through "
+	       "%d revocations due now: %llu frames repossessed", asked,
+	       st.repossessed);
 	tap_ok(compare(db, 0) == 0, "forward scan equals the model");
 	tap_ok(compare(db, 1) == 0, "backward scan equals the model");
 	tap_ok(exodb_check(db, stdout) == 0, "check clean");

@@ -1,0 +1,326 @@
+// SPDX-License-Identifier: (GPL-2.0 OR MIT)
+/*
+ * Repossessed frames: what the engine does when exo's abort protocol
+ * takes frames it did not give back in time.
+ *
+ * exo takes the newest frames first, kills their capabilities, unbinds
+ * them and says which in the repossession vector (EXO_EV_REPOSSESSED
+ * events).  Three things can then happen to a page of the pool:
+ *
+ *  - nobody touches it before the event thread hears: pool_mark_lost()
+ *    marks it lost, and db_rebuild_lost() drops it (a clean page) or
+ *    reads the disk's copy and redoes the log on it (a dirty one);
+ *  - an I/O names its dead frame (eviction, a checkpoint, a miss that
+ *    took a frame from the free list): exo answers EKEYREVOKED (or, once
+ *    the event thread closed the tombstone, ESTALE) and the pool drops
+ *    the frame, or marks its page lost;
+ *  - a thread touches it: exo answers the access with SIGBUS.  The
+ *    handler here binds a fresh frame at the page's address holding the
+ *    disk's copy (a valid, older version of the page: the thread cannot
+ *    run off it), marks the page lost and bumps pool.lost_seq.  A thread
+ *    in the middle of an operation must not go on with a page that
+ *    changed under it: if the operation armed an escape (lost_arm), the
+ *    handler jumps back to it (siglongjmp), the latches the thread holds
+ *    (recorded by the pool's fix functions while armed) are released
+ *    (lost_landed), the pages are rebuilt and the operation runs again;
+ *    a write transaction's apply rolls back first.  Inside the pool's
+ *    own code (a miss, an eviction) the escape waits until the pool is
+ *    consistent again (lost_tls.depth) and is taken at the next fix.  A
+ *    reader that only read a page some other thread's handler replaced
+ *    sees lost_seq move and runs again too.
+ *
+ * The log's records live in ordinary memory; its frames only stage its
+ * I/O (wal.c), and a staging frame taken is replaced and the I/O redone.
+ * A dirty page that cannot be rebuilt (its redo failed) breaks the
+ * database: its committed state is only in the log now, so every later
+ * call fails with EIO (none that was acknowledged is lost; reopen).
+ *
+ * The handler is process-wide (SIGBUS, installed at the first exo-backed
+ * open); an address that is not ours gets the previous disposition.  It
+ * makes only system calls (exo's ioctls) and atomic stores.
+ */
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+
+#include "../internal.h"
+
+#define LOST_MAX_DBS	16
+
+__thread struct lost_tls lost_tls __attribute__((tls_model("initial-exec")));
+
+static struct exodb *_Atomic lost_dbs[LOST_MAX_DBS];
+static struct sigaction old_bus;
+static pthread_once_t bus_once = PTHREAD_ONCE_INIT;
+
+static void page_lost(struct pool *p, struct pmeta *m)
+{
+	if (!__atomic_exchange_n(&m->lost, 1, __ATOMIC_SEQ_CST))
+		atomic_fetch_add(&p->lost_pages, 1);
+}
+
+void pool_page_lost(struct pool *p, uint64_t pid)
+{
+	page_lost(p, &p->pm[pid]);
+}
+
+/* The handler's work for page @pid: 0 if the page is usable again. */
+static int replace_page(struct pool *p, uint64_t pid)
+{
+	struct pmeta *m = &p->pm[pid];
+	uint64_t fr;
+	int ret;
+
+	if (PS_STATE(atomic_load(&m->state)) == PS_EVICTED)
+		return -1;	/* touched without a latch: a bug, not ours */
+	ret = p->be->ops->replace(p->be, BE_DATA, pid, pool_addr(p, pid), &fr);
+	if (ret && ret != -EEXIST)	/* EEXIST: another thread's handler */
+		return -1;
+	if (!ret) {
+		__atomic_store_n(&m->frame, fr, __ATOMIC_RELEASE);
+		__atomic_store_n(&m->replaced, 1, __ATOMIC_RELEASE);
+	}
+	page_lost(p, m);
+	atomic_fetch_add(&p->lost_seq, 1);
+	return 0;
+}
+
+/* A staging frame of the log (wal.c copies through them): a new one. */
+static int replace_stage(struct wal *w, char *a)
+{
+	size_t i = (size_t)(a - (char *)w->stage) / PAGE;
+	uint64_t fr;
+	int ret = w->be->ops->replace(w->be, BE_LOG, UINT64_MAX,
+				      w->stage + i * PAGE, &fr);
+
+	if (ret && ret != -EEXIST)
+		return -1;
+	if (!ret)
+		__atomic_store_n(&w->frames[i], fr, __ATOMIC_RELEASE);
+	atomic_store(&w->stage_lost, 1);	/* the copy goes again */
+	return 0;
+}
+
+static void on_sigbus(int sig, siginfo_t *si, void *uc)
+{
+	char *a = si->si_addr;
+	int saved = errno, hit = 0;
+
+	(void)sig, (void)uc;
+	for (int i = 0; i < LOST_MAX_DBS && !hit; i++) {
+		struct exodb *db = atomic_load(&lost_dbs[i]);
+		struct pool *p;
+
+		if (!db)
+			continue;
+		p = &db->pool;
+		if (a >= p->base && a < p->base + p->npages * PAGE)
+			hit = replace_page(p, (uint64_t)(a - p->base) / PAGE) ?
+			      -1 : 1;
+		else if (db->wal.stage && a >= (char *)db->wal.stage &&
+			 a < (char *)db->wal.stage + WAL_FRAMES * PAGE)
+			hit = replace_stage(&db->wal, a) ? -1 : 2;
+	}
+	errno = saved;
+	if (hit <= 0) {
+		/* not ours, or beyond help: the access again, as before us */
+		sigaction(SIGBUS, &old_bus, NULL);
+		return;
+	}
+	if (hit == 2)
+		return;
+	if (lost_tls.jb && !lost_tls.depth && !lost_tls.overflow)
+		siglongjmp(*lost_tls.jb, 1);
+	lost_tls.pending = 1;
+}
+
+static void install(void)
+{
+	struct sigaction sa = { .sa_sigaction = on_sigbus,
+				.sa_flags = SA_SIGINFO };
+
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGBUS, &sa, &old_bus))
+		fprintf(stderr, "exodb: no SIGBUS handler: %s\n",
+			strerror(errno));
+}
+
+void lost_register(struct exodb *db)
+{
+	pthread_once(&bus_once, install);
+	for (int i = 0; i < LOST_MAX_DBS; i++) {
+		struct exodb *none = NULL;
+
+		if (atomic_compare_exchange_strong(&lost_dbs[i], &none, db))
+			return;
+	}
+	fprintf(stderr, "exodb: more than %d databases open on exo: a "
+		"repossessed frame will kill the process\n", LOST_MAX_DBS);
+}
+
+void lost_unregister(struct exodb *db)
+{
+	for (int i = 0; i < LOST_MAX_DBS; i++) {
+		struct exodb *me = db;
+
+		atomic_compare_exchange_strong(&lost_dbs[i], &me, NULL);
+	}
+}
+
+/* ---- escapes --------------------------------------------------------------- */
+
+void lost_escape_pending(void)
+{
+	if (lost_tls.pending && lost_tls.jb && !lost_tls.depth &&
+	    !lost_tls.overflow)
+		siglongjmp(*lost_tls.jb, 1);
+}
+
+/* Back from an escape: let go of every latch the operation held. */
+void lost_landed(struct pool *p)
+{
+	struct lost_tls l = lost_tls;
+	sigset_t bus;
+
+	lost_tls.jb = NULL;	/* the unfixes below record nothing */
+	lost_tls.n = 0;
+	lost_tls.pending = 0;
+	lost_tls.overflow = 0;
+	lost_tls.depth = 0;
+	for (int i = l.n; i-- > 0;) {
+		if (l.x[i])
+			pool_unfix_x(p, l.pid[i]);
+		else
+			pool_unfix_s(p, l.pid[i]);
+	}
+	/* we left the handler by a jump: SIGBUS is still blocked */
+	sigemptyset(&bus);
+	sigaddset(&bus, SIGBUS);
+	pthread_sigmask(SIG_UNBLOCK, &bus, NULL);
+}
+
+/* Until no page is lost: rebuild them ourselves if the writer is free. */
+void lost_wait_rebuilt(struct exodb *db, bool writer_held)
+{
+	while (atomic_load(&db->pool.lost_pages)) {
+		if (writer_held) {
+			db_rebuild_lost(db);
+		} else if (!pthread_mutex_trylock(&db->writer)) {
+			db_rebuild_lost(db);
+			pthread_mutex_unlock(&db->writer);
+		} else {
+			sched_yield();
+		}
+	}
+}
+
+/* ---- the event thread's side ----------------------------------------------- */
+
+/* Frame @frame was repossessed (an event): its page must be rebuilt. */
+void pool_mark_lost(struct pool *p, uint64_t frame)
+{
+	for (uint64_t pid = 0; pid < p->hw; pid++) {
+		struct pmeta *m = &p->pm[pid];
+
+		if (PS_STATE(atomic_load(&m->state)) != PS_EVICTED &&
+		    __atomic_load_n(&m->frame, __ATOMIC_ACQUIRE) == frame) {
+			page_lost(p, m);
+			return;
+		}
+	}
+	/* a free frame: drop it from the free list */
+	pthread_mutex_lock(&p->lock);
+	for (uint32_t i = 0; i < p->nfree; i++)
+		if (p->free_frames[i] == frame) {
+			p->free_frames[i] = p->free_frames[--p->nfree];
+			p->held--;
+			break;
+		}
+	pthread_mutex_unlock(&p->lock);
+}
+
+/* A repossessed frame's page, dirty: read it back and redo it from the log. */
+int wal_redo_page(struct wal *w, uint64_t pid);
+
+/*
+ * Rebuild every lost page: drop it (and the handler's frame, if any);
+ * a dirty one is read from disk and brought up to date from the log.
+ * The caller holds db->writer (no commit is being applied) and no latch.
+ */
+int db_rebuild_lost(struct exodb *db)
+{
+	struct pool *p = &db->pool;
+	int ret = 0;
+
+	if (!atomic_load(&p->lost_pages))
+		return 0;
+	wal_flush_to(&db->wal, db->wal.tail);
+	for (uint64_t pid = 0; pid < p->hw; pid++) {
+		struct pmeta *m = &p->pm[pid];
+		struct be_vec v = { pid, pool_addr(p, pid), 0 };
+		bool dirty;
+
+		unsigned s;
+
+		if (!__atomic_load_n(&m->lost, __ATOMIC_ACQUIRE))
+			continue;
+		/* wait out readers */
+		for (;;) {
+			uint64_t w = atomic_load(&m->state);
+
+			s = PS_STATE(w);
+			if (s == PS_EVICTED)
+				break;
+			if ((s == PS_UNLOCKED || s == PS_MARKED) &&
+			    atomic_compare_exchange_strong(&m->state, &w,
+					PS_MAKE(PS_VERSION(w), PS_LOCKED)))
+				break;
+			sched_yield();
+		}
+		/*
+		 * Evicted (written, then its frame taken before it went to the
+		 * free list, where a miss finds it dead): nothing to rebuild.
+		 * Or a miss cleared the flag (it was evicted, then faulted in).
+		 */
+		if (s == PS_EVICTED || !__atomic_exchange_n(&m->lost, 0,
+							    __ATOMIC_SEQ_CST)) {
+			if (s == PS_EVICTED &&
+			    __atomic_exchange_n(&m->lost, 0, __ATOMIC_SEQ_CST))
+				atomic_fetch_sub(&p->lost_pages, 1);
+			else if (s != PS_EVICTED)
+				pool_unfix_x(p, pid);
+			continue;
+		}
+		dirty = m->dirty;
+		v.frame = __atomic_load_n(&m->frame, __ATOMIC_ACQUIRE);
+		p->be->ops->unmap(p->be, &v, 1);	/* gone already: fine */
+		if (m->replaced)	/* the handler's frame, outside the count */
+			p->be->ops->frames_put(p->be, &v.frame, 1);
+		pthread_mutex_lock(&p->lock);
+		policy_remove(p->pol, pid);
+		p->resident--;
+		p->held--;	/* the repossessed one */
+		pthread_mutex_unlock(&p->lock);
+		m->dirty = 0;
+		m->replaced = 0;
+		atomic_fetch_sub(&p->lost_pages, 1);
+		atomic_store(&m->state, PS_MAKE(PS_VERSION(atomic_load(&m->state))
+						+ 1, PS_EVICTED));
+		if (dirty) {
+			/* read the disk's copy, then replay its records */
+			int err = wal_redo_page(&db->wal, pid);
+
+			if (err) {
+				/* its committed state is only in the log now */
+				fprintf(stderr, "exodb: rebuilding page %llu: %s; "
+					"reopen the database\n",
+					(unsigned long long)pid,
+					exodb_strerror(err));
+				atomic_store(&db->broken, err);
+				if (!ret)
+					ret = err;
+			}
+		}
+	}
+	return ret;
+}
