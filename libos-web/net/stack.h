@@ -35,7 +35,8 @@
 #define EN_HDR_MAX	(EN_ETH_HLEN + EN_IP_HLEN + EN_TCP_HLEN + EN_TCP_OPT_MAX)
 #define EN_OOO_MAX	8		/* out-of-order ranges per connection */
 #define EN_RX_BURST	64
-#define EN_CHALLENGE_GAP_MS 500		/* challenge ACKs per connection */
+#define EN_OOW_GAP_MS	500		/* answers to invalid segments,
+					 * per connection (RFC 5961 7) */
 #define EN_ORPHAN_RETRIES 8		/* zero-window probes for an orphan */
 
 /* Sequence-number comparisons, modulo 2^32 (RFC 9293 3.4). */
@@ -158,7 +159,8 @@ struct exonet_sock {
 
 	/* timers: absolute ms, 0 = off; the wheel entry fires at the earliest */
 	uint64_t rtx_at, ka_at, idle_since;
-	uint64_t chal_next_ms;		/* no challenge ACK before (RFC 5961 7) */
+	uint64_t oow_next_ms;		/* no answer to an invalid segment
+					 * before (challenge, duplicate ACK) */
 	struct en_timer timer;
 
 	/* receive buffer (tcp/reasm.c): bytes rd_seq .. rcv_nxt are readable */
@@ -284,6 +286,8 @@ void en_send_raw(struct exonet *st, const uint8_t *dmac, uint32_t daddr,
 		 uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags,
 		 uint16_t wnd, const uint8_t *opts, uint32_t optlen);
 void en_challenge_ack(struct exonet *st, struct exonet_sock *s);
+bool en_oow_limited(struct exonet *st, struct exonet_sock *s);
+void en_oow_ack(struct exonet *st, struct exonet_sock *s, const struct en_seg *seg);
 uint32_t en_ts_now(struct exonet *st, uint32_t tsoff);
 void en_sq_release(struct exonet *st, struct exonet_sock *s, uint32_t acked);
 void en_sq_drop(struct exonet *st, struct exonet_sock *s);

@@ -243,8 +243,7 @@ static void conn_input(struct exonet *st, struct exonet_sock *s, struct en_seg *
 	if ((s->flags & CF_TS) && seg->has_ts && !(seg->flags & TH_RST) &&
 	    seq_lt(seg->tsval, s->ts_recent)) {
 		st->stats.dup_segments++;
-		s->flags |= CF_ACKNOW;
-		en_want_output(st, s);
+		en_oow_ack(st, s, seg);
 		return;
 	}
 	if (!acceptable(st, s, seg, seglen)) {
@@ -256,8 +255,7 @@ static void conn_input(struct exonet *st, struct exonet_sock *s, struct en_seg *
 			return;
 		}
 		st->stats.dup_segments++;
-		s->flags |= CF_ACKNOW;	/* RFC 9293: <SEQ=SND.NXT><ACK=RCV.NXT> */
-		en_want_output(st, s);
+		en_oow_ack(st, s, seg);	/* RFC 9293: <SEQ=SND.NXT><ACK=RCV.NXT> */
 		return;
 	}
 	/* the segment is in the window: it may teach us the peer's MAC */

@@ -245,9 +245,9 @@ void en_send_ctl(struct exonet *st, struct exonet_sock *s, uint8_t flags,
  * RFC 5961 (3.2, 4.2, 5.2): answer a suspicious RST, SYN or ACK with an
  * ACK of our current state, within two limits (7):
  *
- * - per connection, one per EN_CHALLENGE_GAP_MS (Linux's
- *   tcp_invalid_ratelimit, 500 ms): one connection's flood spends only
- *   its own answers;
+ * - per connection, one per EN_OOW_GAP_MS (Linux's
+ *   tcp_invalid_ratelimit, 500 ms), shared with en_oow_ack(): one
+ *   connection's flood spends only its own answers;
  * - for the stack, a budget a second of limit/2 + random(limit), the
  *   random part a keyed hash of the second: with one global counter of
  *   exactly cfg.challenge_ack_limit, an off-path attacker exhausts it
@@ -258,7 +258,7 @@ void en_challenge_ack(struct exonet *st, struct exonet_sock *s)
 {
 	uint64_t sec = st->now_ms / 1000;
 
-	if (st->now_ms < s->chal_next_ms) {
+	if (en_oow_limited(st, s)) {
 		st->stats.challenge_acks_limited++;
 		return;
 	}
@@ -274,9 +274,34 @@ void en_challenge_ack(struct exonet *st, struct exonet_sock *s)
 		return;
 	}
 	st->chal_count--;
-	s->chal_next_ms = st->now_ms + EN_CHALLENGE_GAP_MS;
+	s->oow_next_ms = st->now_ms + EN_OOW_GAP_MS;
 	st->stats.challenge_acks++;
 	en_send_ack(st, s);
+}
+
+/*
+ * Answers to invalid segments share one gap per connection: challenge
+ * ACKs, and the duplicate ACKs owed to pure ACKs that are outside the
+ * window or fail PAWS.  Two ends that disagree about the window (or a
+ * spoofer posing as one) would otherwise ACK each other's ACKs as fast
+ * as they arrive, an ACK loop.  Segments with data are always answered:
+ * no loop is made of data.  Linux: tcp_oow_rate_limited().
+ */
+bool en_oow_limited(struct exonet *st, struct exonet_sock *s)
+{
+	return st->now_ms < s->oow_next_ms;
+}
+
+/* A duplicate ACK for an invalid segment, unless a pure ACK within the gap. */
+void en_oow_ack(struct exonet *st, struct exonet_sock *s, const struct en_seg *seg)
+{
+	if (!seg->len && !(seg->flags & (TH_SYN | TH_FIN))) {
+		if (en_oow_limited(st, s))
+			return;
+		s->oow_next_ms = st->now_ms + EN_OOW_GAP_MS;
+	}
+	s->flags |= CF_ACKNOW;
+	en_want_output(st, s);
 }
 
 /* SYN-ACK options: MSS, SACK-permitted, timestamps, window scale. */
