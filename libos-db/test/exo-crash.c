@@ -20,6 +20,8 @@
  *  again  the disk is attached at load (insmod exo.ko extent_dev=...):
  *         reopen by the key (exo reclaims the extents, exodb recovers),
  *         verify, then commit on from where the database is, and reset;
+ *         every other time the reset is armed before the open, so it may
+ *         come in the middle of recovery (or of the verification);
  *  last   reopen, verify, check, close, give the extents back.
  *
  * Verify: the database holds exactly the state after commit k for some k
@@ -240,6 +242,7 @@ int main(int argc, char **argv)
 	char keyfile[300], uri[310], p[300];
 	int first, last, err, ackfd;
 	int64_t k = -1, acked;
+	pthread_t early = 0;
 	unsigned tb;
 	exodb *db;
 
@@ -268,6 +271,16 @@ int main(int argc, char **argv)
 		o.create = 1;
 	}
 	acked = last_ack();
+	/* every other later boot: the reset may come during recovery */
+	if (!first && !last && rand() % 2) {
+		uintptr_t ms = (uintptr_t)(rand() % 500);
+
+		fprintf(res, "# early reset: in %lu ms, from before the open\n",
+			(unsigned long)ms);
+		fflush(res);
+		fsync(fileno(res));
+		pthread_create(&early, NULL, reset_later, (void *)ms);
+	}
 	err = exodb_open(uri, &o, &db);
 	if (!err)
 		err = exodb_table(db, "t", first, &tb);
@@ -303,10 +316,11 @@ int main(int argc, char **argv)
 	pthread_t th;
 	uintptr_t ms = 300 + (uintptr_t)(rand() % 2700);
 
-	fprintf(res, "# committing from %lld, reset in %lu ms\n",
-		(long long)k + 1, (unsigned long)ms);
+	fprintf(res, "# committing from %lld%s\n", (long long)k + 1,
+		early ? "" : ", reset in a moment");
 	fflush(res);
-	pthread_create(&th, NULL, reset_later, (void *)ms);
+	if (!early)
+		pthread_create(&th, NULL, reset_later, (void *)ms);
 	for (int64_t i = k + 1; i < MAX_COMMITS; i++) {
 		err = commit(db, tb, (uint64_t)i, buf);
 		if (err) {
