@@ -152,15 +152,54 @@ void exo_recycle_drain(struct exo_recycle *r)
 
 /* ---- slots ------------------------------------------------------------ */
 
-/* Make room for at least one more slot, growing the table by doubling. */
-static int exo_slots_grow(struct exo_env *env)
+/*
+ * How many slots @env may fill: max_caps if the env was opened with one
+ * fixed, else the sum of its quotas (one root capability per unit) plus
+ * caps_headroom (derived and imported capabilities, tombstones).  So an
+ * env that allocates up to a quota meets EDQUOT, not a full table, unless
+ * its own derived capabilities or tombstones took the headroom and more.
+ * Follows SET_QUOTA as it happens; EXO_MAX_CAPS_LIMIT at most.
+ */
+u32 exo_cap_limit(const struct exo_env *env)
 {
-	u32 old = env->nslots, new, i;
+	u64 n = env->caps_headroom;
+	u32 k;
+
+	lockdep_assert_held(&exo_lock);
+	if (env->max_caps)
+		return env->max_caps;
+	for (k = 1; k < EXO_KIND_MAX; k++)
+		n += env->quota[k];
+	return min_t(u64, n, EXO_MAX_CAPS_LIMIT);
+}
+
+/*
+ * Make at least @need slots free, growing the table: at least doubling it
+ * (so a run of single allocations costs O(1) copies each, amortised), but
+ * never past what the env may fill, nor past EXO_MAX_CAPS_LIMIT.
+ *
+ * Every reader of env->slots holds exo_lock, as this does, so the array is
+ * swapped and the old one freed at once, with no reader to wait for; the
+ * slots keep their index and generation, so every handle handed out stays
+ * valid.  On failure the table is as it was: -ENOMEM, or -ENOSPC if the
+ * index space is used up (only retired slots can bring that about).
+ *
+ * The array is charged to the caller's memory cgroup: an env's table is
+ * its own doing (16 bytes a slot, 16 MiB at EXO_MAX_CAPS_LIMIT).
+ */
+static int exo_slots_grow(struct exo_env *env, u32 need)
+{
+	u32 old = env->nslots, want, new, i;
 	struct exo_slot *slots;
 
-	if (old >= env->max_caps)
+	lockdep_assert_held(&exo_lock);
+	if (need <= env->nfree)
+		return 0;
+	want = old + (need - env->nfree);
+	if (want > EXO_MAX_CAPS_LIMIT || want < old)
 		return -ENOSPC;
-	new = old ? min(old * 2, env->max_caps) : min(16U, env->max_caps);
+	new = max3(old * 2, want, 16U);
+	new = min3(new, max(want, exo_cap_limit(env)), EXO_MAX_CAPS_LIMIT);
 	slots = kvmalloc_array(new, sizeof(*slots), GFP_KERNEL_ACCOUNT);
 	if (!slots)
 		return -ENOMEM;
@@ -176,7 +215,21 @@ static int exo_slots_grow(struct exo_env *env)
 	kvfree(env->slots);
 	env->slots = slots;
 	env->nslots = new;
+	env->nfree += new - old;
 	return 0;
+}
+
+/*
+ * Make sure @n more capabilities fit in @env's table: -ENOSPC if they
+ * would take it past its limit, -ENOMEM if it could not grow.  A batch
+ * (FRAME_ALLOC) asks once for all it will make, so it fails before it
+ * makes any, and the table grows once.
+ */
+int exo_caps_reserve(struct exo_env *env, u32 n)
+{
+	if ((u64)env->used_slots + n > exo_cap_limit(env))
+		return -ENOSPC;
+	return exo_slots_grow(env, n);
 }
 
 /* Reserve a free slot; the caller fills it with exo_slot_fill(). */
@@ -184,13 +237,9 @@ static int exo_slot_reserve(struct exo_env *env, u32 *slotp)
 {
 	int ret;
 
-	if (env->used_slots >= env->max_caps)
-		return -ENOSPC;
-	if (env->free_head == EXO_SLOT_NONE) {
-		ret = exo_slots_grow(env);
-		if (ret)
-			return ret;
-	}
+	ret = exo_caps_reserve(env, 1);
+	if (ret)
+		return ret;
 	*slotp = env->free_head;
 	return 0;
 }
@@ -200,8 +249,9 @@ static exo_cap_t exo_slot_fill(struct exo_env *env, u32 slot,
 {
 	struct exo_slot *s = &env->slots[slot];
 
-	WARN_ON_ONCE(env->free_head != slot || s->cap);
+	WARN_ON_ONCE(env->free_head != slot || s->cap || !env->nfree);
 	env->free_head = s->next_free;
+	env->nfree--;
 	s->cap = cap;
 	cap->slot = slot;
 	cap->env = env;
@@ -223,6 +273,7 @@ static void exo_slot_free(struct exo_env *env, u32 slot)
 		return;
 	s->next_free = env->free_head;
 	env->free_head = slot;
+	env->nfree++;
 }
 
 /*
@@ -259,7 +310,7 @@ static struct exo_recycle exo_cap_recycle;
 
 int exo_caps_init(void)
 {
-	exo_cap_cache = KMEM_CACHE(exo_cap, 0);
+	exo_cap_cache = KMEM_CACHE(exo_cap, SLAB_ACCOUNT);
 	if (!exo_cap_cache)
 		return -ENOMEM;
 	exo_recycle_init(&exo_cap_recycle, exo_cap_cache);
@@ -274,8 +325,11 @@ void exo_caps_exit(void)
 
 /*
  * Every field is set here, so the object needs no zeroing: capabilities
- * are made by the thousand on the frame fast path (and recycled).  Not
- * charged to the memory cgroup: max_caps bounds them per env.
+ * are made by the thousand on the frame fast path (and recycled).  Charged
+ * to the memory cgroup of the task that made the struct (SLAB_ACCOUNT):
+ * an env's table may hold up to exo_cap_limit() of them, its quotas' sum
+ * and more.  A recycled struct stays charged to its first maker's cgroup;
+ * at most recycle_max of them are kept.
  */
 static struct exo_cap *exo_cap_new(struct exo_obj *obj, u32 rights,
 				   struct exo_cap *parent)
@@ -439,6 +493,7 @@ void exo_env_close_all(struct exo_env *env)
 	kvfree(env->slots);
 	env->slots = NULL;
 	env->nslots = 0;
+	env->nfree = 0;
 	env->free_head = EXO_SLOT_NONE;
 }
 
@@ -712,15 +767,17 @@ u64 exo_caps_check(struct seq_file *m)
 	do { bad++; seq_printf(m, "bad: " fmt "\n", ##__VA_ARGS__); } while (0)
 
 	list_for_each_entry(env, &exo_envs, node) {
-		u32 used = 0, nkeys = 0;
+		u32 used = 0, nkeys = 0, nfree = 0;
 
 		for (i = 0; i < env->nslots; i++) {
 			struct exo_cap *c = env->slots[i].cap, *ch;
 			struct exo_gkey *k;
 			bool found = false;
 
-			if (!c)
+			if (!c) {
+				nfree += env->slots[i].gen != 0; /* 0: retired */
 				continue;
+			}
 			used++;
 			caps++;
 			if (c->env != env || c->slot != i)
@@ -763,6 +820,9 @@ u64 exo_caps_check(struct seq_file *m)
 		if (used != env->used_slots)
 			EXO_BAD("env %llu: %u slots used, counted %u", env->id,
 				env->used_slots, used);
+		if (nfree != env->nfree)
+			EXO_BAD("env %llu: %u slots free, counted %u", env->id,
+				env->nfree, nfree);
 		if (nkeys != env->nkeys)
 			EXO_BAD("env %llu: %u keys, counted %u", env->id,
 				env->nkeys, nkeys);

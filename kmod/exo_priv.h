@@ -23,6 +23,11 @@
 #include <linux/xarray.h>
 #include <uapi/linux/exo.h>
 
+/*
+ * Capability slots per env, at most (handles keep 32 bits of slot index;
+ * this bounds the table at 16 MiB).  Below it an env's table grows on
+ * demand to what its quotas allow, plus caps_headroom: exo_cap_limit().
+ */
 #define EXO_MAX_CAPS_LIMIT	(1U << 20)
 #define EXO_MAX_KEYS_LIMIT	(1U << 16)
 #define EXO_EV_RING		EXO_EV_QUEUE	/* queued events per env */
@@ -32,6 +37,7 @@ extern struct list_head exo_envs;
 
 /* Module parameters (main.c). */
 extern unsigned int exo_max_caps;
+extern unsigned int exo_caps_headroom;
 extern unsigned int exo_max_keys;
 extern unsigned int exo_null_quota;
 extern unsigned int exo_frame_quota;
@@ -132,9 +138,17 @@ struct exo_env {
 	void *scratch;		/* batch calls' working buffer (page.c) */
 	unsigned long scratch_busy;	/* bit 0: a call is using it */
 
+	/*
+	 * The capability table, under exo_lock like every use of it: it is
+	 * reallocated when it grows (exo_slots_grow()), so nothing may keep
+	 * a pointer into it, or a slot index it has not looked up again,
+	 * across a drop of exo_lock or a call that may make a capability.
+	 */
 	struct exo_slot *slots;
 	u32 nslots;		/* allocated */
-	u32 max_caps;
+	u32 nfree;		/* on the free list */
+	u32 max_caps;		/* fixed limit, or 0: follow the quotas */
+	u32 caps_headroom;	/* beyond the quotas' sum, when following */
 	u32 used_slots;
 	u32 free_head;
 
@@ -199,6 +213,8 @@ int exo_cap_lookup(struct exo_env *env, exo_cap_t h, u32 need,
 		   struct exo_cap **capp);
 int exo_cap_install_root(struct exo_env *env, struct exo_obj *obj,
 			 exo_cap_t *h);
+u32 exo_cap_limit(const struct exo_env *env);
+int exo_caps_reserve(struct exo_env *env, u32 n);
 int exo_cap_close_handle(struct exo_env *env, exo_cap_t h);
 u64 exo_cap_kill_tree(struct exo_cap *root, bool self);
 void exo_env_close_all(struct exo_env *env);

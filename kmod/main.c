@@ -23,9 +23,13 @@ DEFINE_MUTEX(exo_lock);
 LIST_HEAD(exo_envs);
 struct exo_stats exo_stats;
 
-unsigned int exo_max_caps = 4096;
+unsigned int exo_max_caps;
 module_param_named(max_caps, exo_max_caps, uint, 0644);
-MODULE_PARM_DESC(max_caps, "Capability slots per env (applies to new envs; default 4096, at most 1048576)");
+MODULE_PARM_DESC(max_caps, "Capability slots per env, fixed (applies to new envs; default 0: the sum of the env's quotas plus caps_headroom; at most 1048576 either way)");
+
+unsigned int exo_caps_headroom = 4096;
+module_param_named(caps_headroom, exo_caps_headroom, uint, 0644);
+MODULE_PARM_DESC(caps_headroom, "Capability slots per env beyond the sum of its quotas, for derived and imported capabilities and tombstones (applies to new envs with max_caps=0; default 4096)");
 
 unsigned int exo_max_keys = 256;
 module_param_named(max_keys, exo_max_keys, uint, 0644);
@@ -83,7 +87,8 @@ static int exo_open(struct inode *inode, struct file *file)
 	env->free_head = EXO_SLOT_NONE;
 
 	mutex_lock(&exo_lock);
-	env->max_caps = clamp(exo_max_caps, 1U, EXO_MAX_CAPS_LIMIT);
+	env->max_caps = min(exo_max_caps, EXO_MAX_CAPS_LIMIT);
+	env->caps_headroom = min(exo_caps_headroom, EXO_MAX_CAPS_LIMIT);
 	env->max_keys = min(exo_max_keys, EXO_MAX_KEYS_LIMIT);
 	env->quota[EXO_KIND_NULL] = exo_null_quota;
 	env->quota[EXO_KIND_EXTENT] = exo_extent_quota;
@@ -304,7 +309,9 @@ static int exo_ioc_get_features(struct exo_env *env, void *arg)
 	f->kinds = BIT(EXO_KIND_NULL) | BIT(EXO_KIND_FRAME) |
 		   BIT(EXO_KIND_EXTENT) | BIT(EXO_KIND_FLOW);
 	f->rights = EXO_RIGHTS_ALL;
-	f->max_caps = env->max_caps;
+	mutex_lock(&exo_lock);	/* the limit follows the quotas */
+	f->max_caps = exo_cap_limit(env);
+	mutex_unlock(&exo_lock);
 	f->max_keys = env->max_keys;
 	f->__reserved = 0;
 	f->ioctls = 0;

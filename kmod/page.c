@@ -477,6 +477,10 @@ int exo_ioc_frame_alloc(struct exo_env *env, void *arg)
 		ret = -EDQUOT;
 		goto out_unlock;
 	}
+	/* Room for every handle first (ENOSPC, or ENOMEM if it cannot grow). */
+	ret = exo_caps_reserve(env, n);
+	if (ret)
+		goto out_unlock;
 	if (n > exo_pool_free) {
 		struct exo_env *victim;
 
@@ -679,7 +683,7 @@ static int exo_bind_one(struct exo_env *env, struct mm_struct *mm,
 
 	/*
 	 * Per-frame objects are not charged to the memory cgroup: their
-	 * number is bounded by the pool, max_caps and max_bindings.
+	 * number is bounded by the pool and max_bindings.
 	 */
 	b = exo_recycle_get(&exo_bind_recycle);
 	if (!b)

@@ -82,6 +82,7 @@
  *               dropped, or its capability died)
  *  ENOSPC       the env's capability table (or key table) is full
  *  EDQUOT       the env's quota for that resource kind is used up
+ *               (which limit answers which errno: DOC: limits below)
  *  ENOMEM       the kernel could not allocate memory
  *  EOVERFLOW    a count or range does not fit
  *  EBUSY        a frame asked for by physical name is taken
@@ -95,6 +96,71 @@
  * (returns 0) when the header was valid, and reports @done, the number of
  * elements that took effect, and @error, the positive errno of element
  * @done (0 if all took effect).
+
+ *
+ * DOC: limits
+ *
+ * What bounds an env, and what it answers when the bound is reached.  The
+ * module parameters (/sys/module/exo/parameters/) are read when an env is
+ * opened; root changes a live env's quotas with SET_QUOTA.
+ *
+ *  limit                          default               errno
+ *  quota[EXO_KIND_NULL]           null_quota, 1024      EDQUOT
+ *  quota[EXO_KIND_FRAME]          frame_quota, 0 = the  EDQUOT
+ *                                 whole pool (pool_pages,
+ *                                 16384)
+ *  quota[EXO_KIND_EXTENT]         extent_quota, 1024    EDQUOT
+ *  quota[EXO_KIND_FLOW]           flow_quota, 2048      EDQUOT
+ *  capability table               see below             ENOSPC
+ *  outstanding grant keys         max_keys, 256         ENOSPC (EXPORT)
+ *  frame bindings                 max_bindings, 65536   ENOSPC (FRAME_MAP)
+ *  free frames in the pool        pool_pages            ENOMEM (FRAME_ALLOC)
+ *  elements of one batched call   EXO_BATCH_MAX         EINVAL
+ *
+ * A quota counts objects the env allocated (one per root capability it
+ * was given by an ALLOC or RECLAIM); derived and imported capabilities
+ * name objects of others or its own and are not charged.  Closing a root
+ * capability (or the object being taken by revocation) gives the unit back.
+ *
+ * The capability table grows on demand, one slot per capability, live or
+ * tombstone, up to a limit that follows the quotas: the sum of the env's
+ * quotas over every kind, plus caps_headroom (default 4096) for derived
+ * and imported capabilities and tombstones, at most 1048576 (2^20).  So an
+ * env that allocates up to any quota gets EDQUOT, never ENOSPC, unless its
+ * own derived or imported capabilities and unclosed tombstones have filled
+ * the headroom and more; then ENOSPC says "close some slots".  The limit
+ * moves with SET_QUOTA; GET_FEATURES reports it as @max_caps.  The module
+ * parameter max_caps, if not 0, fixes the limit instead (whatever the
+ * quotas).  Growing the table takes kernel memory (16 bytes a slot, plus
+ * the capability itself, charged to the caller's memory cgroup): a failed
+ * growth answers ENOMEM and leaves the table and every handle as they were.
+ *
+ * FRAME_ALLOC checks in this order and stops at the first that fails:
+ * EDQUOT (used + @count over the frame quota), ENOSPC (@count more
+ * capabilities do not fit the table), ENOMEM (the pool has fewer than
+ * @count free frames; with reclaim_on_empty the largest holder is then
+ * asked to give some back, so a later call may succeed).
+ *
+ * Things a caller may observe and should not rely on otherwise:
+ *
+ *  - A FRAME_ALLOC that fails may still have written to @caps (and @pfns):
+ *    it is all or nothing, so when it fails after making the capabilities
+ *    (a fault copying one of the arrays out) it closes them again, and the
+ *    handles left in the caller's array are stale (ESTALE).  Use @caps
+ *    only after the call returned 0.
+ *  - FRAME_UNMAP of a page-aligned address where nothing is bound (a
+ *    region page never mapped, unmapped already, or whose capability died
+ *    and took the binding with it, or an address in no mapping at all)
+ *    reports ENOENT in @error for that element; an address inside a
+ *    mapping that is not an exo region of this env reports EINVAL.
+ *  - The env is the open file, not the process.  After fork() the child
+ *    holds the same fd and so is the same env: its capabilities, quotas
+ *    and events are the parent's, its FRAME_MAP and FRAME_UNMAP bind and
+ *    unbind the parent's region pages too (the region is MAP_SHARED and
+ *    its bindings belong to the env).  The env is closed when the last
+ *    reference to the open file goes: every fd closed and every mapping of
+ *    it unmapped, in every process.  A child that wants an env of its own
+ *    opens /dev/exo again.
  */
 #ifndef _UAPI_LINUX_EXO_H
 #define _UAPI_LINUX_EXO_H
@@ -145,7 +211,8 @@ struct exo_features {
 	__u32 api_version;	/* out: EXO_API_VERSION of the module */
 	__u32 kinds;		/* out: bit (1 << kind) per supported kind */
 	__u32 rights;		/* out: EXO_RIGHTS_ALL */
-	__u32 max_caps;		/* out: capability slots per env */
+	__u32 max_caps;		/* out: this env's capability slots now
+				 * (follows its quotas: DOC: limits) */
 	__u32 max_keys;		/* out: outstanding keys per env */
 	__u32 __reserved;	/* out: 0 */
 	__aligned_u64 ioctls;	/* out: bit (1 << _IOC_NR) per ioctl */
