@@ -87,6 +87,19 @@ TEST_F(env, get_features)
 	EXPECT_EQ(EXO_TEST_IOCTLS, f.ioctls);
 	ASSERT_EQ(0, exo_param_get("max_caps", &max_caps));
 	ASSERT_EQ(0, exo_param_get("max_keys", &max_keys));
+	if (!max_caps) {	/* the default: the quotas' sum plus headroom */
+		struct exo_env_info info;
+		long headroom;
+		int k;
+
+		ASSERT_EQ(0, exo_param_get("caps_headroom", &headroom));
+		ASSERT_EQ(0, exo_env_info(self->fd, &info));
+		max_caps = headroom;
+		for (k = 1; k < EXO_KIND_MAX; k++)
+			max_caps += info.quota[k];
+		if (max_caps > 1L << 20)
+			max_caps = 1L << 20;
+	}
 	EXPECT_EQ(max_caps, f.max_caps);
 	EXPECT_EQ(max_keys, f.max_keys);
 }

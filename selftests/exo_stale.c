@@ -21,13 +21,14 @@ FIXTURE(env) {
 
 FIXTURE_SETUP(env)
 {
+	self->max_caps = -1;	/* max_caps as it was, once a test changes it */
 	self->fd = exo_open();
 	ASSERT_LE(0, self->fd) TH_LOG("exo_open: %s", strerror(-self->fd));
 }
 
 FIXTURE_TEARDOWN(env)
 {
-	if (self->max_caps)
+	if (self->max_caps >= 0)
 		EXPECT_EQ(0, exo_param_set("max_caps", self->max_caps));
 	if (self->fd >= 0)
 		exo_close(self->fd);

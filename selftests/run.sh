@@ -258,4 +258,35 @@ if [ -n "$reload_state" ]; then
 	rm -f "$reload_state"
 fi
 
+# ---- a database-sized pool -----------------------------------------------
+
+# With exo_limits among the tests: the module once more with a 256 MiB pool
+# (pool_pages=65536) and exo_limits again, whose database_pool_default_quota
+# then has one env take all 65,536 frames under the default quota.
+if [[ " ${tests[*]} " == *" selftests/exo_limits "* ]]; then
+	name="exo_limits (pool_pages=65536)"
+	echo "# ==== $name"
+	before=$(dmesg | wc -l)
+	if ! out=$(insmod "$MODULE" dev_gid=65534 pool_pages=65536 2>&1); then
+		echo "# $out"
+		not_ok "insmod $MODULE pool_pages=65536"
+	else
+		out=$(timeout -k 10 "$TIMEOUT" selftests/exo_limits 2>&1)
+		rc=$?
+		printf '%s\n' "$out"
+		count_tap "$name" "$out" "$rc"
+		if out=$(rmmod exo 2>&1); then
+			ok "rmmod exo after $name"
+		else
+			echo "# $out"
+			not_ok "rmmod exo after $name"
+		fi
+	fi
+	problems=$(dmesg | tail -n +$((before + 1)) | grep -E "$KERNEL_PROBLEMS")
+	if [ -n "$problems" ]; then
+		dmesg | tail -n +$((before + 1)) | sed 's/^/# /'
+		not_ok "dmesg clean after $name"
+	fi
+fi
+
 summary
