@@ -16,6 +16,8 @@
  *    (a one-shot key is not used up by a failed IMPORT);
  *  - after the env is closed, every debugfs live counter is 0 and the
  *    frame pool is whole.
+ * Three calls run once more in an env whose capability table is full, so
+ * that they grow it (its reallocation is a fault site of its own).
  * dmesg is checked by run.sh (KASAN, lockdep, WARN on the error paths).
  *
  * Needs CONFIG_FAULT_INJECTION (and FAILSLAB, FAIL_PAGE_ALLOC,
@@ -180,6 +182,21 @@ static int setup_env(struct st *s)
 static int setup_null(struct st *s)
 {
 	return setup_env(s) ?: null_alloc(s->fd, &s->cap);
+}
+
+/*
+ * An env whose capability table is full at its first size (16 slots), so
+ * the call under test has to grow it: a reallocation and a copy, whose
+ * failure must leave the table and every handle as they were (ENOMEM).
+ */
+static int setup_table_full(struct st *s)
+{
+	exo_cap_t c;
+	int i, r = setup_null(s);
+
+	for (i = 1; i < 16 && !r; i++)
+		r = null_alloc(s->fd, &c);
+	return r;
 }
 
 static int setup_child(struct st *s)
@@ -446,6 +463,9 @@ static const struct scen {
 	{ "CAP_IMPORT", setup_key, call_import, 0, 1, 0 },
 	{ "KEY_DROP", setup_key, call_key_drop, 0, 1, 0 },
 	{ "FRAME_ALLOC", setup_env, call_frame_alloc, 0, 1, 0 },
+	{ "NULL_ALLOC growing the table", setup_table_full, call_null_alloc, 0, 1, 0 },
+	{ "CAP_DERIVE growing the table", setup_table_full, call_derive, 0, 1, 0 },
+	{ "FRAME_ALLOC growing the table", setup_table_full, call_frame_alloc, 0, 1, 0 },
 	{ "FRAME_MAP", setup_frames, call_frame_map, 1, 0, 0 },
 	{ "FRAME_UNMAP", setup_mapped, call_frame_unmap, 1, 0, 0 },
 	{ "CAPS_CLOSE", setup_mapped, call_caps_close, 1, 0, 0 },

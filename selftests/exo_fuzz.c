@@ -4,10 +4,15 @@
  *
  *   exo_fuzz [--calls N] [--procs P] [--seed S] [--profile short|long]
  *            [--no-race] [--no-extent] [--no-nic] [--no-traffic]
- *            [--hang-secs S]
- *   (or EXO_FUZZ_CALLS, EXO_FUZZ_PROCS, EXO_FUZZ_SEED, EXO_FUZZ_PROFILE in
- *   the environment; defaults: 30000 calls, 4 processes, a seed from the
- *   time)
+ *            [--no-fail-nth] [--hang-secs S]
+ *   (or EXO_FUZZ_CALLS, EXO_FUZZ_PROCS, EXO_FUZZ_SEED, EXO_FUZZ_PROFILE,
+ *   EXO_FUZZ_FAIL_NTH=0 in the environment; defaults: 30000 calls, 4
+ *   processes, a seed from the time)
+ *
+ * On a kernel with fault injection (make check-debug) one core call in 32
+ * runs with /proc/thread-self/fail-nth armed (fuzz_engine.c: fail_nth_arm),
+ * so allocation and user-copy failures reach every error path the calls
+ * have, the capability table's growth among them.
  *
  * P worker processes (each with its own env(s) and a racing thread) make
  * calls until N have been made in all (the workers' and their children's:
@@ -211,7 +216,7 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: exo_fuzz [--calls N] [--procs P] [--seed S] "
 		"[--profile short|long] [--no-race] [--no-extent] [--no-nic] "
-		"[--no-traffic] [--hang-secs S]\n");
+		"[--no-traffic] [--no-fail-nth] [--hang-secs S]\n");
 	exit(2);
 }
 
@@ -630,6 +635,7 @@ int main(int argc, char **argv)
 		{ "no-extent", no_argument, NULL, 'e' },
 		{ "no-nic", no_argument, NULL, 'N' },
 		{ "no-traffic", no_argument, NULL, 'T' },
+		{ "no-fail-nth", no_argument, NULL, 'F' },
 		{ "hang-secs", required_argument, NULL, 'H' },
 		{ "profile", required_argument, NULL, 'P' },
 		{ NULL, 0, NULL, 0 },
@@ -665,6 +671,7 @@ int main(int argc, char **argv)
 		case 'e': use_extent = 0; break;
 		case 'N': use_nic = 0; break;
 		case 'T': use_traffic = 0; break;
+		case 'F': use_fail_nth = 0; break;
 		case 'H': hang_secs = atoi(optarg); break;
 		case 'P': profile = parse_profile(optarg); break;
 		default: usage();
@@ -685,10 +692,37 @@ int main(int argc, char **argv)
 		disk = "/dev/vda";
 	if (!disk)
 		disk = "/dev/exo-fuzz-no-disk";
+	if ((env = getenv("EXO_FUZZ_FAIL_NTH")) && !atoi(env))
+		use_fail_nth = 0;
+	if (access("/proc/thread-self/fail-nth", R_OK | W_OK))
+		use_fail_nth = 0;	/* a kernel without fault injection */
+	if (use_fail_nth) {
+		/* Let fail-nth reach GFP_KERNEL allocations, quietly. */
+		static const char *const knob[][2] = {
+			{ "failslab/ignore-gfp-wait", "N" },
+			{ "fail_page_alloc/ignore-gfp-wait", "N" },
+			{ "failslab/verbose", "0" },
+			{ "fail_page_alloc/verbose", "0" },
+			{ "fail_usercopy/verbose", "0" },
+		};
+		char path[128];
+		unsigned int k;
+		int kfd;
+
+		for (k = 0; k < sizeof(knob) / sizeof(knob[0]); k++) {
+			snprintf(path, sizeof(path), "/sys/kernel/debug/%s", knob[k][0]);
+			kfd = open(path, O_WRONLY);
+			if (kfd >= 0) {
+				if (write(kfd, knob[k][1], 1) != 1)
+					perror(path);
+				close(kfd);
+			}
+		}
+	}
 	printf("1..4\n");
-	printf("# seed=%llu calls=%ld procs=%d profile=%s race=%d extent=%d nic=%d disk=%s\n",
+	printf("# seed=%llu calls=%ld procs=%d profile=%s race=%d extent=%d nic=%d fail-nth=%d disk=%s\n",
 	       seed, budget_calls, nprocs, LONG ? "long" : "short", use_race, use_extent,
-	       use_nic, disk);
+	       use_nic, use_fail_nth, disk);
 	fflush(stdout);
 
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
@@ -884,6 +918,9 @@ int main(int argc, char **argv)
 	       (t0.tv_sec * 1000000000ULL + t0.tv_nsec - start) / 1e9,
 	       (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9,
 	       (now_ns() - t1.tv_sec * 1000000000ULL - t1.tv_nsec) / 1e9);
+	if (use_fail_nth)
+		printf("# fail-nth: %lu core calls armed, %lu faults injected\n",
+		       sh->nth_armed, sh->nth_injected);
 	printf("FUZZ calls=%lu crashes=%lu\n", sh->calls, sh->crashes);
 	return sh->crashes || sh->anomalies || c || i != 1 ? 1 : 0;
 }

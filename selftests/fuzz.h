@@ -78,6 +78,7 @@
 struct shared {
 	unsigned long calls;
 	unsigned long crashes;
+	unsigned long nth_armed, nth_injected;	/* fail-nth: calls armed, faults made */
 	unsigned long expected_faults;
 	unsigned long forks;
 	unsigned long ok;
@@ -126,7 +127,7 @@ extern struct shared *sh;
 extern long budget_calls;
 extern int nprocs;
 extern unsigned long long seed;
-extern int use_race, use_extent, use_nic, use_traffic;
+extern int use_race, use_extent, use_nic, use_traffic, use_fail_nth;
 extern const char *disk;
 extern pid_t traffic_pid, links_pid;	/* the side processes */
 
