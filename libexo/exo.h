@@ -138,7 +138,9 @@ EXO_API int exo_key_from_string(const char *str, struct exo_key *key);
 /*
  * Allocate @count frames from the pool, all or nothing, zeroed; store their
  * root capabilities in @caps and, if @pfns is not NULL, their PFNs in @pfns.
- * Returns 0, or -errno on error (-EDQUOT over quota, -ENOMEM pool short).
+ * On error @caps may hold handles that are already stale: use it only after
+ * success.  Returns 0, or -errno on error (-EDQUOT over quota, -ENOSPC the
+ * capability table is full, -ENOMEM pool short).
  */
 EXO_API int exo_frame__alloc(int fd, __u32 count, exo_cap_t *caps,
 			     __u64 *pfns);

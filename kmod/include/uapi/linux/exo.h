@@ -211,8 +211,7 @@ struct exo_features {
 	__u32 api_version;	/* out: EXO_API_VERSION of the module */
 	__u32 kinds;		/* out: bit (1 << kind) per supported kind */
 	__u32 rights;		/* out: EXO_RIGHTS_ALL */
-	__u32 max_caps;		/* out: this env's capability slots now
-				 * (follows its quotas: DOC: limits) */
+	__u32 max_caps;		/* out: slots it may fill now: DOC: limits */
 	__u32 max_keys;		/* out: outstanding keys per env */
 	__u32 __reserved;	/* out: 0 */
 	__aligned_u64 ioctls;	/* out: bit (1 << _IOC_NR) per ioctl */
