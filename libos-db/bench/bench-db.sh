@@ -1,0 +1,160 @@
+#!/bin/bash
+# libos-db/bench/bench-db.sh — make bench-db's guest side (run by
+# scripts/bench db in the test VM, exo loaded, two identical scratch disks).
+#
+# libos-db (exodb) on exo extents of /dev/vda; LMDB on ext4 on /dev/vdb.
+# One memory budget M for every engine: exodb's frame quota is M (its pool
+# is the quota less the log's frames, as the exo backend sizes it); every
+# engine runs in its own fresh cgroup v2 with memory.max = M + ALLOW (the
+# peers' page cache is capped like exodb's pool; ALLOW is for heaps).
+# Every lookup run is a cold start: caches dropped, database reopened.
+# Engines interleaved, ROUNDS rounds; ratios are medians of per-round ratios.
+#
+# Environment: EXO_BENCH_DB_M (MiB, default 64), EXO_BENCH_DB_ROUNDS (3),
+# EXO_BENCH_DB_ALLOW (MiB, 16), EXO_BENCH_DB_HOSTLOAD (a file the host
+# keeps its /proc/loadavg in), EXO_BENCH_DB_SECS ("WARM MEASURE" of the
+# out-of-memory rows, default "20 20").
+set -euo pipefail
+cd "$(dirname "$0")"
+B=./bench-db
+M=${EXO_BENCH_DB_M:-64}
+ALLOW=${EXO_BENCH_DB_ALLOW:-16}
+ROUNDS=${EXO_BENCH_DB_ROUNDS:-3}
+read -r WARM4 SECS4 <<<"${EXO_BENCH_DB_SECS:-20 20}"
+EXO_DISK=${EXO_BENCH_DB_EXO_DISK:-/dev/vda}
+PEER_DISK=${EXO_BENCH_DB_PEER_DISK:-/dev/vdb}
+T=$(nproc)
+QUOTA=$((M * 256))		# frames of 4 KiB
+POOL=$((QUOTA - 257 - 64))	# what backend-exo leaves the pool
+FIT_ROWS=$((M * 1024 * 1024 / 2 / 128))	# ~M/2 of data
+R4_ROWS=$((M * 1024 * 1024 * 4 / 128))		# ~4x M of data
+CG=/sys/fs/cgroup
+PEER=/run/bdb-peer
+OUT=$(mktemp -d)
+
+hostload() {
+	local f=${EXO_BENCH_DB_HOSTLOAD:-}
+	if [ -n "$f" ] && [ -r "$f" ]; then cut -d' ' -f1 "$f"; else echo "?"; fi
+}
+
+echo "# M = $M MiB: exodb frame quota $QUOTA frames (pool $POOL), cgroups" \
+     "memory.max = $((M + ALLOW)) MiB; $T threads; fit: $FIT_ROWS rows," \
+     "rand4x: $R4_ROWS rows (16 B keys, 100 B values)"
+
+# --- set-up ------------------------------------------------------------------
+[ -b "$EXO_DISK" ] && [ -b "$PEER_DISK" ] || {
+	echo "bench-db: needs two scratch disks ($EXO_DISK, $PEER_DISK)" >&2; exit 2; }
+mountpoint -q $CG || mount -t cgroup2 none $CG
+grep -qw memory $CG/cgroup.subtree_control || echo +memory >$CG/cgroup.subtree_control
+mkfs.ext4 -q -F "$PEER_DISK"
+mkdir -p $PEER
+mount "$PEER_DISK" $PEER
+cleanup() {
+	umount $PEER 2>/dev/null || true
+	rmdir $CG/bdb 2>/dev/null || true
+	rm -rf "$OUT"
+}
+trap cleanup EXIT
+EXO_DEV=${EXO_DISK##*/}
+PEER_DEV=${PEER_DISK##*/}
+
+cold() {
+	sync
+	echo 3 >/proc/sys/vm/drop_caches
+}
+
+# run NAME ROW ARGS...: bench-db in a fresh cgroup; its RESULT line, the
+# cgroup's peak and how often memory.max was hit, appended to $OUT/ROW.
+run() {
+	local name=$1 row=$2 log
+	shift 2
+	rmdir $CG/bdb 2>/dev/null || true
+	mkdir $CG/bdb
+	echo $(((M + ALLOW) << 20)) >$CG/bdb/memory.max
+	cold
+	log=$OUT/$name.$row.log
+	if ! bash -c 'echo $$ >'$CG'/bdb/cgroup.procs; exec "$@"' _ \
+		$B -L "$name" "$@" >"$log" 2>&1; then
+		cat "$log" >&2
+		echo "bench-db: $name $row failed" >&2
+		exit 1
+	fi
+	grep -v '^RESULT' "$log" | grep -v 'warm-up' | sed 's/^/  /' || true
+	local res peak hits
+	res=$(grep '^RESULT' "$log")
+	peak=$(cat $CG/bdb/memory.peak 2>/dev/null || echo 0)
+	hits=$(sed -n 's/^max //p' $CG/bdb/memory.events)
+	echo "$res cg_peak_mib=$((peak >> 20)) cg_max_hits=$hits host=$(hostload)" |
+		tee -a "$OUT/$row"
+	rmdir $CG/bdb
+}
+
+exo() {	# NAME ROW KEYFILE ARGS...
+	local name=$1 row=$2 key=$3
+	shift 3
+	run "$name" "$row" -e exodb -p "exo:$key" -A "$EXO_DISK" -Q $QUOTA \
+		-P $POOL -D "$EXO_DEV" -t $T "$@"
+}
+lmdb() {	# NAME ROW FILE ARGS...
+	local name=$1 row=$2 f=$3
+	shift 3
+	run "$name" "$row" -e lmdb -p "$f" -D "$PEER_DEV" -t $T "$@"
+}
+
+# --- load (db.load: the fit table, rows per second) -------------------------
+echo "## db.load: $FIT_ROWS rows in key order, 10000 per durable commit"
+exo exodb load /root/fit.key -w load -n $FIT_ROWS
+lmdb lmdb load $PEER/fit.mdb -w load -n $FIT_ROWS
+echo "## load of the rand4x table ($R4_ROWS rows)"
+exo exodb load4x /root/r4.key -w load -n $R4_ROWS
+lmdb lmdb load4x $PEER/r4.mdb -w load -n $R4_ROWS
+
+# --- lookups, interleaved ------------------------------------------------------
+for r in $(seq 1 "$ROUNDS"); do
+	echo "## round $r: db.point.fit (scan-warmed, then 5 s warm-up, 10 s measured)"
+	exo exodb fit /root/fit.key -w point -n $FIT_ROWS -S -W 5 -d 10
+	lmdb lmdb fit $PEER/fit.mdb -w point -n $FIT_ROWS -S -W 5 -d 10
+	echo "## round $r: db.rand4x (cold start, $WARM4 s warm-up, $SECS4 s measured)"
+	exo exodb r4 /root/r4.key -w point -n $R4_ROWS -W $WARM4 -d $SECS4
+	lmdb lmdb r4 $PEER/r4.mdb -w point -n $R4_ROWS -W $WARM4 -d $SECS4
+	lmdb lmdb-nordahead r4 $PEER/r4.mdb -R -w point -n $R4_ROWS -W $WARM4 -d $SECS4
+done
+
+# --- the table and the RATIO lines ------------------------------------------------
+# field VALUE of KEY=VALUE in line
+echo
+echo "## table (median of $ROUNDS rounds; per-op figures and cgroup from the median run)"
+printf '%-10s %-16s %12s %20s %9s %8s %9s %7s\n' row engine rate "(min-max)" \
+	reads/op cg.peak cg.hits host
+for row in load load4x fit r4; do
+	for eng in exodb lmdb lmdb-nordahead; do
+		grep "^RESULT $eng " "$OUT/$row" 2>/dev/null | awk -v row=$row -v eng=$eng '
+		{ for (i = 4; i <= NF; i++) { split($i, kv, "="); v[NR, kv[1]] = kv[2] }
+		  r[NR] = v[NR, "rate"]; n = NR }
+		END { if (!n) exit
+		  for (i = 1; i <= n; i++) idx[i] = i
+		  for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++)
+			if (r[idx[j]] < r[idx[i]]) { t = idx[i]; idx[i] = idx[j]; idx[j] = t }
+		  m = idx[int((n + 1) / 2)]
+		  printf "%-10s %-16s %12.0f %9.0f-%-10.0f %9.3f %7sM %9s %7s\n", row, eng,
+			r[m], r[idx[1]], r[idx[n]], v[m, "reads_per_op"],
+			v[m, "cg_peak_mib"], v[m, "cg_max_hits"], v[m, "host"] }'
+	done
+done
+
+# ratio NAME ROW A B: median over rounds of A's rate / B's rate
+ratio() {
+	paste <(grep "^RESULT $3 " "$OUT/$2" | sed 's/.* rate=\([0-9.]*\).*/\1/') \
+	      <(grep "^RESULT $4 " "$OUT/$2" | sed 's/.* rate=\([0-9.]*\).*/\1/') |
+	awk -v name=$1 -v a=$3 -v b=$4 '
+	{ q[NR] = $1 / $2 }
+	END { n = NR; for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++)
+		if (q[j] < q[i]) { t = q[i]; q[i] = q[j]; q[j] = t }
+	  printf "# %s: %s / %s: per round %.2f-%.2f, median of %d\n", name, a, b, q[1], q[n], n
+	  printf "RATIO %s %.2f\n", name, q[int((n + 1) / 2)] }'
+}
+echo
+ratio db.load load exodb lmdb
+ratio db.point.fit fit exodb lmdb
+ratio db.rand4x r4 exodb lmdb
+ratio db.rand4x.nordahead r4 exodb lmdb-nordahead
