@@ -63,20 +63,20 @@ static double now(void)
 
 /* Reads and writes completed on /sys/block/DEV. */
 static void disk_io(const char *dev, unsigned long long *rd,
-		    unsigned long long *wr)
+		    unsigned long long *wr, unsigned long long *sect)
 {
 	char p[128];
 	FILE *f;
 
-	*rd = *wr = 0;
+	*rd = *wr = *sect = 0;
 	if (!dev)
 		return;
 	snprintf(p, sizeof(p), "/sys/block/%s/stat", dev);
 	f = fopen(p, "r");
 	if (!f)
 		return;
-	if (fscanf(f, "%llu %*u %*u %*u %llu", rd, wr) != 2)
-		*rd = *wr = 0;
+	if (fscanf(f, "%llu %*u %llu %*u %llu", rd, sect, wr) != 3)
+		*rd = *wr = *sect = 0;
 	fclose(f);
 }
 
@@ -181,7 +181,7 @@ int main(int argc, char **argv)
 	struct bench_cfg c = { .exo_fd = -1 };
 	const char *work = NULL, *dev = NULL, *label = NULL, *attach = NULL;
 	double warm = 10, dur = 20, ival = 5, t0, t1;
-	unsigned long long rd0, wr0, rd1, wr1, ops = 0;
+	unsigned long long rd0, wr0, rd1, wr1, sc0, sc1, ops = 0;
 	long quota = -1;
 	uint64_t batch = 10000;
 	int opt, scan = 0, err;
@@ -244,7 +244,7 @@ int main(int argc, char **argv)
 	if ((err = eng->open(&c, &h)))
 		return 2;
 	printf("# %s: opened in %.2f s\n", label, now() - t0);
-	disk_io(dev, &rd0, &wr0);
+	disk_io(dev, &rd0, &wr0, &sc0);
 	t0 = now();
 	if (!strcmp(work, "load")) {
 		double tl = t0;
@@ -332,7 +332,7 @@ int main(int argc, char **argv)
 			if (!t1 && tn >= t0 + warm - 1e-3) {
 				t1 = tn;
 				n0 = n;
-				disk_io(dev, &rd0, &wr0);
+				disk_io(dev, &rd0, &wr0, &sc0);
 			} else if (t1 && tn >= t1 + dur - 1e-3) {
 				break;
 			}
@@ -346,13 +346,15 @@ int main(int argc, char **argv)
 	} else {
 		usage();
 	}
-	disk_io(dev, &rd1, &wr1);
+	disk_io(dev, &rd1, &wr1, &sc1);
 	if (atomic_load(&failed))
 		return 1;
 	printf("RESULT %s %s rate=%.0f ops=%llu secs=%.1f threads=%d "
-	       "reads_per_op=%.3f writes_per_op=%.3f hostload=%.2f ", label,
+	       "reads_per_op=%.3f read_kib_per_op=%.2f writes_per_op=%.3f "
+	       "guestload=%.2f ", label,
 	       work, ops / (t1 - t0), ops, t1 - t0, nthreads,
 	       ops ? (double)(rd1 - rd0) / ops : 0,
+	       ops ? (double)(sc1 - sc0) / 2 / ops : 0,
 	       ops ? (double)(wr1 - wr0) / ops : 0, loadavg());
 	if (h) {
 		eng->stats(h, stdout);

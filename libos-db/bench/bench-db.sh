@@ -11,16 +11,16 @@
 # Engines interleaved, ROUNDS rounds; ratios are medians of per-round ratios.
 #
 # Environment: EXO_BENCH_DB_M (MiB, default 64), EXO_BENCH_DB_ROUNDS (3),
-# EXO_BENCH_DB_ALLOW (MiB, 16), EXO_BENCH_DB_HOSTLOAD (a file the host
+# EXO_BENCH_DB_ALLOW (MiB, 8), EXO_BENCH_DB_HOSTLOAD (a file the host
 # keeps its /proc/loadavg in), EXO_BENCH_DB_SECS ("WARM MEASURE" of the
-# out-of-memory rows, default "20 20").
+# out-of-memory rows, default "30 20").
 set -euo pipefail
 cd "$(dirname "$0")"
 B=./bench-db
 M=${EXO_BENCH_DB_M:-64}
-ALLOW=${EXO_BENCH_DB_ALLOW:-16}
+ALLOW=${EXO_BENCH_DB_ALLOW:-8}
 ROUNDS=${EXO_BENCH_DB_ROUNDS:-3}
-read -r WARM4 SECS4 <<<"${EXO_BENCH_DB_SECS:-20 20}"
+read -r WARM4 SECS4 <<<"${EXO_BENCH_DB_SECS:-30 20}"
 EXO_DISK=${EXO_BENCH_DB_EXO_DISK:-/dev/vda}
 PEER_DISK=${EXO_BENCH_DB_PEER_DISK:-/dev/vdb}
 T=$(nproc)
@@ -124,8 +124,8 @@ done
 # field VALUE of KEY=VALUE in line
 echo
 echo "## table (median of $ROUNDS rounds; per-op figures and cgroup from the median run)"
-printf '%-10s %-16s %12s %20s %9s %8s %9s %7s\n' row engine rate "(min-max)" \
-	reads/op cg.peak cg.hits host
+printf '%-8s %-15s %9s %17s %8s %8s %8s %7s %5s\n' row engine rate/s "(min-max)" \
+	reads/op KiB/op cg.peak cg.hits host
 for row in load load4x fit r4; do
 	for eng in exodb lmdb lmdb-nordahead; do
 		grep "^RESULT $eng " "$OUT/$row" 2>/dev/null | awk -v row=$row -v eng=$eng '
@@ -136,9 +136,9 @@ for row in load load4x fit r4; do
 		  for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++)
 			if (r[idx[j]] < r[idx[i]]) { t = idx[i]; idx[i] = idx[j]; idx[j] = t }
 		  m = idx[int((n + 1) / 2)]
-		  printf "%-10s %-16s %12.0f %9.0f-%-10.0f %9.3f %7sM %9s %7s\n", row, eng,
-			r[m], r[idx[1]], r[idx[n]], v[m, "reads_per_op"],
-			v[m, "cg_peak_mib"], v[m, "cg_max_hits"], v[m, "host"] }'
+		  printf "%-8s %-15s %9.0f %8.0f-%-8.0f %8.3f %8.2f %7sM %7s %5s\n", row, eng,
+			r[m], r[idx[1]], r[idx[n]], v[m, "reads_per_op"], v[m, "read_kib_per_op"],
+			v[m, "cg_peak_mib"], v[m, "cg_max_hits"], v[m, "host"] }' || true
 	done
 done
 
