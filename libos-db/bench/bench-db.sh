@@ -101,6 +101,30 @@ lmdb() {	# NAME ROW FILE ARGS...
 	run "$name" "$row" -e lmdb -p "$f" -D "$PEER_DEV" -t $T "$@"
 }
 
+# --- EXO_BENCH_PROFILE=1: where exodb's time goes (perf, software cpu-clock
+# under TCG, every CPU), in the fit and rand4x lookups; into .prof/ of the tree
+if [ -n "${EXO_BENCH_PROFILE:-}" ]; then
+	PROF=$(cd ../.. && pwd)/.prof
+	mkdir -p "$PROF"
+	exo exodb load /root/fit.key -w load -n $FIT_ROWS
+	exo exodb load4x /root/r4.key -w load -n $R4_ROWS
+	for row in fit r4; do
+		key=/root/$row.key rows=$FIT_ROWS extra="-S -W 5 -d 10"
+		[ $row = r4 ] && rows=$R4_ROWS extra="-W $WARM4 -d $SECS4"
+		f=$PROF/db-exodb-$row
+		cold
+		perf record -q -a -g -o "$f.data" -- $B -L exodb -e exodb \
+			-p exo:$key -Q $QUOTA -P $POOL -D "$EXO_DEV" -t $T \
+			-w point -n $rows $extra | grep '^RESULT'
+		perf report -i "$f.data" --kallsyms=/proc/kallsyms --no-children \
+			--sort dso,sym --percent-limit 0.7 --stdio -g none \
+			2>/dev/null | grep -v '^$' >"$f.txt"
+		echo "# profile of exodb $row lookups: $f.txt"
+		grep -E '^ +[0-9.]+%' "$f.txt" | head -25
+	done
+	exit 0
+fi
+
 # --- load (db.load: the fit table, rows per second) -------------------------
 echo "## db.load: $FIT_ROWS rows in key order, 10000 per durable commit"
 exo exodb load /root/fit.key -w load -n $FIT_ROWS
