@@ -256,8 +256,15 @@ static int get_frame(struct pool *p, uint64_t *frame)
 			pthread_mutex_lock(&p->lock);
 			if (ret) {
 				p->held -= want;
+				/*
+				 * exo gives no more (quota, cap slots, its
+				 * frame pool): live within what is held, by
+				 * eviction, rather than asking again forever.
+				 */
+				if (p->held)
+					p->capacity = MIN(p->capacity, p->held);
 				pthread_mutex_unlock(&p->lock);
-				if (want == 1)
+				if (want == 1 || !p->held)
 					return ret;
 				continue;
 			}
