@@ -240,21 +240,41 @@ void lost_register(struct exodb *db);
 void lost_unregister(struct exodb *db);
 void pool_mark_lost(struct pool *p, uint64_t frame);
 void pool_page_lost(struct pool *p, uint64_t pid);	/* its frame is dead */
+int pool_reload(struct pool *p, uint64_t pid);	/* latched X: disk's copy */
 int db_rebuild_lost(struct exodb *db);		/* holding db->writer */
 void lost_wait_rebuilt(struct exodb *db, bool writer_held);
+uint64_t lost_settle(struct exodb *db, bool writer_held);
+void set_evicted_at(struct pool *p, uint64_t pid);	/* pool.c */
 void lost_landed(struct pool *p);
 void lost_escape_pending(void);
 
+/* the handler reads these: no store may move past a fence (signal order) */
 static inline void lost_arm(sigjmp_buf *jb)
 {
 	lost_tls.n = lost_tls.pending = lost_tls.overflow = 0;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	lost_tls.jb = jb;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 }
 
 static inline void lost_disarm(void)
 {
 	lost_tls.jb = NULL;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	lost_tls.n = 0;
+}
+
+/* inside the pool: a loss waits for the next fix to jump */
+static inline void lost_enter(void)
+{
+	lost_tls.depth++;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+}
+
+static inline void lost_leave(void)
+{
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	lost_tls.depth--;
 }
 
 static inline void lost_held(uint64_t pid, bool x)
@@ -266,7 +286,10 @@ static inline void lost_held(uint64_t pid, bool x)
 		return;
 	}
 	lost_tls.pid[lost_tls.n] = pid;
-	lost_tls.x[lost_tls.n++] = x;
+	lost_tls.x[lost_tls.n] = x;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	lost_tls.n++;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 }
 
 static inline void lost_dropped(uint64_t pid)
@@ -275,8 +298,11 @@ static inline void lost_dropped(uint64_t pid)
 		return;
 	for (int i = lost_tls.n; i-- > 0;)
 		if (lost_tls.pid[i] == pid) {
-			lost_tls.pid[i] = lost_tls.pid[--lost_tls.n];
-			lost_tls.x[i] = lost_tls.x[lost_tls.n];
+			lost_tls.pid[i] = lost_tls.pid[lost_tls.n - 1];
+			lost_tls.x[i] = lost_tls.x[lost_tls.n - 1];
+			__atomic_signal_fence(__ATOMIC_SEQ_CST);
+			lost_tls.n--;
+			__atomic_signal_fence(__ATOMIC_SEQ_CST);
 			return;
 		}
 }

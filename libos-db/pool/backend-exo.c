@@ -310,7 +310,14 @@ static int xe_replace(struct backend *b, enum be_area a, uint64_t block,
 	if (a == BE_DATA && block < x->ext_first[x->be.nextents]) {
 		struct be_vec v = { block, addr, fr };
 
-		xe_io(b, BE_DATA, &v, 1, false, false);	/* else zeroes */
+		/*
+		 * A page the thread can walk: the disk's copy if it is one of
+		 * this page (checksum, pid), else zeroes (a page made since
+		 * the last checkpoint: the block holds nothing of it yet).
+		 */
+		if (xe_io(b, BE_DATA, &v, 1, false, false) ||
+		    page_verify(addr, block))
+			memset(addr, 0, PAGE);
 	}
 	*frame = fr;
 	return 0;

@@ -25,9 +25,14 @@
  *    (lost_landed), the pages are rebuilt and the operation runs again;
  *    a write transaction's apply rolls back first.  Inside the pool's
  *    own code (a miss, an eviction) the escape waits until the pool is
- *    consistent again (lost_tls.depth) and is taken at the next fix.  A
- *    reader that only read a page some other thread's handler replaced
- *    sees lost_seq move and runs again too.
+ *    consistent again (lost_tls.depth) and is taken at the next fix.
+ *
+ * No operation starts while a page is lost (lost_settle: it waits for, or
+ * does, the rebuild), and each compares lost_seq at its end with the
+ * value it started with: the handler counts the page lost and moves
+ * lost_seq before the disk's copy can be read, so whoever read that copy
+ * (another thread's handler bound it) runs again too.  A rebuild keeps
+ * the page latched from the drop to its last redone record.
  *
  * The log's records live in ordinary memory; its frames only stage its
  * I/O (wal.c), and a staging frame taken is replaced and the I/O redone.
@@ -73,6 +78,12 @@ static int replace_page(struct pool *p, uint64_t pid)
 
 	if (PS_STATE(atomic_load(&m->state)) == PS_EVICTED)
 		return -1;	/* touched without a latch: a bug, not ours */
+	/*
+	 * Lost, and lost_seq moved, before the new frame is there to be read
+	 * (a seqlock's writer): whoever reads the disk's copy sees one of them.
+	 */
+	page_lost(p, m);
+	atomic_fetch_add(&p->lost_seq, 1);
 	ret = p->be->ops->replace(p->be, BE_DATA, pid, pool_addr(p, pid), &fr);
 	if (ret && ret != -EEXIST)	/* EEXIST: another thread's handler */
 		return -1;
@@ -80,7 +91,6 @@ static int replace_page(struct pool *p, uint64_t pid)
 		__atomic_store_n(&m->frame, fr, __ATOMIC_RELEASE);
 		__atomic_store_n(&m->replaced, 1, __ATOMIC_RELEASE);
 	}
-	page_lost(p, m);
 	atomic_fetch_add(&p->lost_seq, 1);
 	return 0;
 }
@@ -199,6 +209,23 @@ void lost_landed(struct pool *p)
 	pthread_sigmask(SIG_UNBLOCK, &bus, NULL);
 }
 
+/*
+ * Before an operation: no page lost, and the lost_seq to compare with
+ * after it.  The handler counts a page lost before it moves lost_seq, so
+ * a loss after the count read here shows in lost_seq at the end.
+ */
+uint64_t lost_settle(struct exodb *db, bool writer_held)
+{
+	for (;;) {
+		uint64_t seq;
+
+		lost_wait_rebuilt(db, writer_held);
+		seq = atomic_load(&db->pool.lost_seq);
+		if (!atomic_load(&db->pool.lost_pages))
+			return seq;
+	}
+}
+
 /* Until no page is lost: rebuild them ourselves if the writer is free. */
 void lost_wait_rebuilt(struct exodb *db, bool writer_held)
 {
@@ -239,13 +266,15 @@ void pool_mark_lost(struct pool *p, uint64_t frame)
 	pthread_mutex_unlock(&p->lock);
 }
 
-/* A repossessed frame's page, dirty: read it back and redo it from the log. */
-int wal_redo_page(struct wal *w, uint64_t pid);
+/* A repossessed frame's page, dirty, latched: redo it from the log. */
+int wal_redo_page(struct wal *w, uint64_t pid, void *page);
 
 /*
- * Rebuild every lost page: drop it (and the handler's frame, if any);
- * a dirty one is read from disk and brought up to date from the log.
- * The caller holds db->writer (no commit is being applied) and no latch.
+ * Rebuild every lost page: a clean one is dropped (and the handler's
+ * frame, if any); a dirty one is read from disk into a new frame and
+ * brought up to date from the log, latched throughout, so nobody reads
+ * it half done.  The caller holds db->writer (no commit is being
+ * applied) and no latch.
  */
 int db_rebuild_lost(struct exodb *db)
 {
@@ -292,6 +321,34 @@ int db_rebuild_lost(struct exodb *db)
 			continue;
 		}
 		dirty = m->dirty;
+		if (dirty) {
+			/* the disk's copy, then its records */
+			int err = pool_reload(p, pid);
+
+			if (!err)
+				err = wal_redo_page(&db->wal, pid,
+						    pool_addr(p, pid));
+			if (!err) {
+				m->dirty = 1;
+				pool_unfix_x(p, pid);
+			} else {
+				/* its committed state is only in the log now */
+				fprintf(stderr, "exodb: rebuilding page %llu: "
+					"%s; reopen the database\n",
+					(unsigned long long)pid,
+					exodb_strerror(err));
+				atomic_store(&db->broken, err);
+				if (!ret)
+					ret = err;
+				if (PS_STATE(atomic_load(&m->state)) ==
+				    PS_LOCKED && !p->pm[pid].frame)
+					set_evicted_at(p, pid);
+				else
+					pool_unfix_x(p, pid);
+			}
+			atomic_fetch_sub(&p->lost_pages, 1);
+			continue;
+		}
 		v.frame = __atomic_load_n(&m->frame, __ATOMIC_ACQUIRE);
 		p->be->ops->unmap(p->be, &v, 1);	/* gone already: fine */
 		if (m->replaced)	/* the handler's frame, outside the count */
@@ -301,26 +358,9 @@ int db_rebuild_lost(struct exodb *db)
 		p->resident--;
 		p->held--;	/* the repossessed one */
 		pthread_mutex_unlock(&p->lock);
-		m->dirty = 0;
 		m->replaced = 0;
+		set_evicted_at(p, pid);
 		atomic_fetch_sub(&p->lost_pages, 1);
-		atomic_store(&m->state, PS_MAKE(PS_VERSION(atomic_load(&m->state))
-						+ 1, PS_EVICTED));
-		if (dirty) {
-			/* read the disk's copy, then replay its records */
-			int err = wal_redo_page(&db->wal, pid);
-
-			if (err) {
-				/* its committed state is only in the log now */
-				fprintf(stderr, "exodb: rebuilding page %llu: %s; "
-					"reopen the database\n",
-					(unsigned long long)pid,
-					exodb_strerror(err));
-				atomic_store(&db->broken, err);
-				if (!ret)
-					ret = err;
-			}
-		}
 	}
 	return ret;
 }

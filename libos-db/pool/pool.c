@@ -108,10 +108,10 @@ static int write_batch(struct pool *p, const uint64_t *pids, uint32_t n)
 		if (ret)
 			return ret;
 	}
-	lost_tls.depth++;
+	lost_enter();
 	for (uint32_t i = 0; i < n; i++)
 		page_seal(pool_addr(p, pids[i]));
-	lost_tls.depth--;
+	lost_leave();
 	/*
 	 * A page whose frame was repossessed (even while we sealed it) holds
 	 * the disk's older copy now: it stays dirty for the rebuild, unwritten.
@@ -159,9 +159,12 @@ static bool try_lock(struct pool *p, uint64_t pid)
 			PS_MAKE(PS_VERSION(w), PS_LOCKED));
 }
 
-static void set_evicted(struct pool *p, uint64_t pid)
+void set_evicted_at(struct pool *p, uint64_t pid)
 {
 	uint64_t w = atomic_load(&p->pm[pid].state);
+
+	/* no stale frame for an event to match (pool_mark_lost) */
+	__atomic_store_n(&p->pm[pid].frame, 0, __ATOMIC_RELEASE);
 
 	atomic_store(&p->pm[pid].state, PS_MAKE(PS_VERSION(w) + 1, PS_EVICTED));
 }
@@ -226,7 +229,7 @@ static int evict(struct pool *p, uint32_t want, bool clean_only)
 	}
 	pthread_mutex_unlock(&p->lock);
 	for (uint32_t i = 0; i < ng; i++)
-		set_evicted(p, got[i]);
+		set_evicted_at(p, got[i]);
 	atomic_fetch_add(&p->evictions, ng);
 	return (int)ng;
 }
@@ -315,7 +318,7 @@ static int fault(struct pool *p, uint64_t pid, uint32_t tbl, unsigned fl)
 	if (__atomic_exchange_n(&m->lost, 0, __ATOMIC_SEQ_CST))
 		atomic_fetch_sub(&p->lost_pages, 1);
 	m->replaced = 0;
-	lost_tls.depth++;
+	lost_enter();
 	for (int tries = 0;; tries++) {
 		ret = get_frame(p, &v.frame);
 		if (ret)
@@ -342,7 +345,17 @@ static int fault(struct pool *p, uint64_t pid, uint32_t tbl, unsigned fl)
 		}
 		break;
 	}
-	lost_tls.depth--;
+	lost_leave();
+	if (ret && m->replaced) {
+		/* the handler bound a frame meanwhile: it goes with the page */
+		struct be_vec h = { pid, v.addr, m->frame };
+
+		p->be->ops->unmap(p->be, &h, 1);
+		p->be->ops->frames_put(p->be, &h.frame, 1);
+		m->replaced = 0;
+		if (__atomic_exchange_n(&m->lost, 0, __ATOMIC_SEQ_CST))
+			atomic_fetch_sub(&p->lost_pages, 1);
+	}
 	if (ret && have) {
 		pthread_mutex_lock(&p->lock);
 		p->free_frames[p->nfree++] = v.frame;
@@ -374,6 +387,31 @@ static void hit(struct pool *p, uint64_t pid, uint32_t tbl, unsigned fl)
 	atomic_fetch_add_explicit(&p->tstat[tidx(tbl)].hits, 1,
 				  memory_order_relaxed);
 	policy_hit(p->pol, pid, fl & FIX_SCAN ? POL_SCAN : POL_NORMAL);
+}
+
+/*
+ * Page @pid, latched exclusively by the caller, lost its frame: let its
+ * frame go (the dead one, and the SIGBUS handler's if any) and read the
+ * disk's copy into a new one, the latch held throughout (pool/lost.c).
+ */
+int pool_reload(struct pool *p, uint64_t pid)
+{
+	struct pmeta *m = &p->pm[pid];
+	struct be_vec v = { pid, pool_addr(p, pid),
+			    __atomic_load_n(&m->frame, __ATOMIC_ACQUIRE) };
+
+	p->be->ops->unmap(p->be, &v, 1);	/* gone already: fine */
+	if (m->replaced)	/* the handler's frame, outside the count */
+		p->be->ops->frames_put(p->be, &v.frame, 1);
+	pthread_mutex_lock(&p->lock);
+	policy_remove(p->pol, pid);
+	p->resident--;
+	p->held--;	/* the repossessed one */
+	pthread_mutex_unlock(&p->lock);
+	__atomic_store_n(&m->frame, 0, __ATOMIC_RELEASE);
+	m->replaced = 0;
+	m->dirty = 0;
+	return fault(p, pid, m->table, FIX_NOVERIFY);
 }
 
 /* ---- latches --------------------------------------------------------------- */

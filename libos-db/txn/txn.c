@@ -490,7 +490,8 @@ static int apply_locked(struct exodb *db, struct exodb_txn *t, uint64_t *lsn)
 			lost_landed(&db->pool);
 			err = -EAGAIN;
 		} else {
-			uint64_t seq = atomic_load(&db->pool.lost_seq);
+			/* no lost page may be read as if it were current */
+			uint64_t seq = lost_settle(db, true);
 
 			err = tc_begin(db, &c);
 			if (err)
@@ -506,9 +507,6 @@ static int apply_locked(struct exodb *db, struct exodb_txn *t, uint64_t *lsn)
 			tc_rollback(db, tc);
 		tc = NULL;
 		if (err != -EAGAIN || ++tries > 1000)
-			break;
-		err = db_rebuild_lost(db);
-		if (err)
 			break;
 	}
 	if (!err)
@@ -553,7 +551,7 @@ int txn_apply_internal(struct exodb *db, int (*fn)(struct exodb *,
 
 	if (err)
 		return err;
-	uint64_t seq = atomic_load(&db->pool.lost_seq);
+	uint64_t seq = lost_settle(db, true);
 
 	atomic_fetch_add(&db->commit_seq, 1);
 	err = fn(db, tc, arg);
@@ -697,7 +695,7 @@ static int guarded(struct exodb_txn *t, int (*fn)(void *arg, bool again),
 	int err;
 
 	for (;;) {
-		uint64_t seq = atomic_load(&db->pool.lost_seq);
+		uint64_t seq = lost_settle(db, t->rw);
 
 		if (sigsetjmp(jb, 0)) {
 			lost_landed(&db->pool);
@@ -710,7 +708,6 @@ static int guarded(struct exodb_txn *t, int (*fn)(void *arg, bool again),
 		}
 		if (++tries > 1000)
 			return -EIO;
-		lost_wait_rebuilt(db, t->rw);
 	}
 }
 

@@ -441,11 +441,14 @@ static bool rec_at(struct wal *w, uint64_t lsn, struct rec_hdr *h,
 
 struct pending { uint64_t lsn, pid; uint8_t type; uint32_t len; uint8_t *data; };
 
-/* Redo one record on its page (idempotent: only if the page is older). */
-static int redo(struct wal *w, const struct pending *r)
+/*
+ * Redo one record on its page (idempotent: only if the page is older);
+ * on @latched, the page the caller holds exclusively, else fixed here.
+ */
+static int redo(struct wal *w, const struct pending *r, void *latched)
 {
 	struct exodb *db = w->db;
-	struct page_hdr *h;
+	struct page_hdr *h = latched;
 	int err;
 
 	if (r->pid >= db->pool.npages)
@@ -453,8 +456,7 @@ static int redo(struct wal *w, const struct pending *r)
 	if (r->pid >= db->be->data_pages &&
 	    (err = db->be->ops->grow(db->be, r->pid + 1)))
 		return err;
-	h = pool_fix_x(&db->pool, r->pid, 0, FIX_NOVERIFY, &err);
-	if (!h)
+	if (!h && !(h = pool_fix_x(&db->pool, r->pid, 0, FIX_NOVERIFY, &err)))
 		return err;
 	err = 0;	/* a fix sets it only when it fails */
 	if (r->type == REC_IMAGE) {
@@ -489,7 +491,8 @@ static int redo(struct wal *w, const struct pending *r)
 	/* sealed, so the next record for it sees an intact page */
 	if (!err)
 		page_seal(h);
-	pool_unfix_x(&db->pool, r->pid);
+	if (!latched)
+		pool_unfix_x(&db->pool, r->pid);
 	return err;
 }
 
@@ -554,7 +557,7 @@ int wal_recover(struct wal *w)
 			buf_copy_out(w, lsn + REC_HDR, p->data, p->len);
 		} else if (h.type == REC_COMMIT) {
 			for (size_t i = 0; i < np && !ret; i++)
-				ret = redo(w, &pend[i]);
+				ret = redo(w, &pend[i], NULL);
 			for (size_t i = 0; i < np; i++)
 				free(pend[i].data);
 			np = 0;
@@ -597,11 +600,12 @@ out:
 }
 
 /*
- * Bring page @pid (evicted) up to date from the disk and the log: the
- * exo backend's answer to a repossessed dirty frame.  The caller holds
- * the writer lock and made the log durable up to its tail.
+ * Bring page @pid, latched exclusively by the caller at @page and holding
+ * the disk's copy, up to date from the log: the answer to a repossessed
+ * dirty frame (pool/lost.c).  The caller holds the writer lock and made
+ * the log durable up to its tail.
  */
-int wal_redo_page(struct wal *w, uint64_t pid)
+int wal_redo_page(struct wal *w, uint64_t pid, void *page)
 {
 	uint64_t lsn = w->ckpt_lsn, loaded = lsn;
 	int ret = 0;
@@ -623,7 +627,7 @@ int wal_redo_page(struct wal *w, uint64_t pid)
 			if (!p.data)
 				return -ENOMEM;
 			buf_copy_out(w, lsn + REC_HDR, p.data, p.len);
-			ret = redo(w, &p);
+			ret = redo(w, &p, page);
 			free(p.data);
 			if (ret)
 				break;
