@@ -9,9 +9,22 @@ EXO_CACHE ?= /var/cache/exo
 export EXO_CACHE
 
 # The kernel version the VM boots and the module is built for; scripts/deps
-# installs what is missing (quick when nothing is) and prints it.
-KVER     ?= $(shell $(TOP)/scripts/deps | tail -1)
+# installs what is missing (quick when nothing is) and prints it.  It runs
+# once per make, here, while the Makefile is read (a simply-expanded
+# variable: `KVER ?= $(shell ...)` is expanded again for every recipe, since
+# an exported variable is put in each recipe's environment), and not at all
+# for goals that need nothing installed (help) or when KVER is given (the
+# command line, the environment: sub-makes and scripts inherit it).
+NODEPS_GOALS := help
+ifeq ($(origin KVER),undefined)
+ifneq ($(filter-out $(NODEPS_GOALS),$(or $(MAKECMDGOALS),all)),)
+KVER := $(shell $(TOP)/scripts/deps | tail -1)
+ifeq ($(KVER),)
+$(error scripts/deps failed: no kernel version)
+endif
 export KVER
+endif
+endif
 
 CC       ?= cc
 CFLAGS   ?= -O2 -g
