@@ -64,9 +64,11 @@
  *
  * A crash is a worker or child killed by a signal we did not send (SIGBUS
  * and SIGSEGV on deliberately touched region pages are caught and
- * expected), or a kernel problem in dmesg.  Afterwards, with every env
- * closed, the debugfs live counters must drop to zero and the frame pool
- * must be whole again (nic_devs, nic_binds and objects.flow included).
+ * expected), or a kernel problem in dmesg (scripts/kernel-problems.sh
+ * defines them; kernel_problems.h is generated from it).  Afterwards, with
+ * every env closed, the debugfs live counters must drop to zero and the
+ * frame pool must be whole again (nic_devs, nic_binds and objects.flow
+ * included).
  * A few NIC results are checked for sense (an anomaly fails test 4): a
  * WAIT whose predicate is constant false never returns 0, a binding's
  * ring header shows the geometry asked for, a binding made of repeated,
@@ -109,7 +111,10 @@
  * The code: fuzz.h says which file holds what (engine, core ops, NIC ops,
  * and here the checks and main).
  */
+#include <regex.h>
+
 #include "fuzz.h"
+#include "kernel_problems.h"
 
 /* ---- checks ------------------------------------------------------------------------ */
 
@@ -130,26 +135,49 @@ static int frames_whole(long long *total, long long *free_)
 	return *total == *free_;
 }
 
+/*
+ * Kernel log lines since the first since_lines that are kernel problems, as
+ * scripts/kernel-problems.sh defines them (kernel_problems.h, generated from
+ * it): printed, and counted.
+ */
 static int dmesg_problems(int since_lines)
 {
-	FILE *f = popen("dmesg", "r");
+	static const size_t npats = sizeof(kernel_problem_patterns) /
+				    sizeof(kernel_problem_patterns[0]);
+	regex_t re[sizeof(kernel_problem_patterns) /
+		   sizeof(kernel_problem_patterns[0])], skip;
 	char line[1024];
 	int n = 0, bad = 0;
-	static const char *const pats[] = {
-		"BUG:", "WARNING:", "Oops", "general protection",
-		"possible circular locking", "INFO: lockdep",
-		"inconsistent lock state", "suspicious RCU usage", "UBSAN:",
-		"KASAN:", "hung_task", "blocked for more than",
-	};
-	unsigned int i;
+	size_t i, ncomp = 0;
+	FILE *f;
 
-	if (!f)
-		return 0;
+	for (; ncomp < npats; ncomp++) {
+		if (regcomp(&re[ncomp], kernel_problem_patterns[ncomp],
+			    REG_EXTENDED | REG_NOSUB)) {
+			printf("# bad kernel problem pattern: %s\n",
+			       kernel_problem_patterns[ncomp]);
+			bad++;
+			goto out;
+		}
+	}
+	if (regcomp(&skip, kernel_problem_exclude, REG_EXTENDED | REG_NOSUB)) {
+		printf("# bad pattern: %s\n", kernel_problem_exclude);
+		bad++;
+		goto out;
+	}
+	f = popen("dmesg", "r");
+	if (!f) {
+		printf("# dmesg: %s\n", strerror(errno));
+		bad++;
+		goto out_skip;
+	}
 	while (fgets(line, sizeof(line), f)) {
 		if (n++ < since_lines)
 			continue;
-		for (i = 0; i < sizeof(pats) / sizeof(pats[0]); i++) {
-			if (strstr(line, pats[i])) {
+		if (!regexec(&skip, line, 0, NULL, 0))
+			continue;
+		for (i = 0; i < npats; i++) {
+			if (!regexec(&re[i], line, 0, NULL, 0)) {
 				printf("# dmesg: %s", line);
 				bad++;
 				break;
@@ -157,6 +185,11 @@ static int dmesg_problems(int since_lines)
 		}
 	}
 	pclose(f);
+out_skip:
+	regfree(&skip);
+out:
+	for (i = 0; i < ncomp; i++)
+		regfree(&re[i]);
 	return bad;
 }
 

@@ -39,7 +39,8 @@ failed=${failed:-1}
 
 # ---- the fixed-length fuzz run ---------------------------------------------
 
-KERNEL_PROBLEMS='BUG:|WARNING:|Oops|general protection|possible circular locking|INFO: lockdep|inconsistent lock state|suspicious RCU usage|UBSAN:|KASAN:|hung_task|blocked for more than'
+# shellcheck source=../scripts/kernel-problems.sh
+. scripts/kernel-problems.sh	# KERNEL_PROBLEMS, kernel_problems
 fuzz_calls=${EXO_DEBUG_FUZZ_CALLS:-1000000}
 fuzz_seed=${EXO_DEBUG_FUZZ_SEED:-1}
 fuzz_timeout=${EXO_DEBUG_FUZZ_TIMEOUT:-2400}
@@ -93,12 +94,12 @@ else
 		echo "# $rout"
 		why=${why:-"rmmod exo after it failed"}
 	fi
-	problems=$(dmesg | tail -n +$((before + 1)) | grep -E "$KERNEL_PROBLEMS")
+	problems=$(dmesg | tail -n +$((before + 1)) | kernel_problems)
 	if [ -n "$problems" ]; then
 		echo "# kernel log during the fuzz:"
 		dmesg | tail -n +$((before + 1)) | grep -vE 'ADDRCONF|exo: (at|de)tached' |
 			tail -n 300 | sed 's/^/# /'
-		why=${why:+$why; }"kernel problems in dmesg: $(grep -cE "$KERNEL_PROBLEMS" <<<"$problems") lines"
+		why=${why:+$why; }"kernel problems in dmesg: $(wc -l <<<"$problems") lines"
 	fi
 	calls=$(sed -nE 's/^FUZZ calls=([0-9]+).*/\1/p' <<<"$fline")
 	[ -n "$fline" ] && echo "$fline"

@@ -14,8 +14,9 @@
 # device as nobody), runs each binary under `timeout`, and counts its TAP
 # results: "ok N" passes, "ok N # SKIP" skips, "not ok N" fails; a binary
 # that crashes, times out or reports fewer results than its plan fails.
-# After each binary the new kernel log lines are scanned for BUG/WARNING/
-# lockdep/RCU/KASAN/UBSAN reports (a failure of its own).  At the end every
+# After each binary the new kernel log lines are scanned for kernel
+# problems (scripts/kernel-problems.sh: BUG, WARNING, lockdep, RCU, KASAN,
+# UBSAN, hung tasks...; a failure of its own).  At the end every
 # live debugfs counter must be zero, `rmmod exo` must succeed and leave no
 # /dev/exo or debugfs directory behind.
 #
@@ -28,7 +29,8 @@ cd "$(dirname "$0")/.." || exit 1
 TIMEOUT=${EXO_TEST_TIMEOUT:-300}
 MODULE=${EXO_MODULE:-kmod/exo.ko}	# make check-debug: one built for its kernel
 DEBUGFS=/sys/kernel/debug
-KERNEL_PROBLEMS='BUG:|WARNING:|Oops|general protection|possible circular locking|INFO: lockdep|inconsistent lock state|suspicious RCU usage|UBSAN:|KASAN:'
+# shellcheck source=../scripts/kernel-problems.sh
+. scripts/kernel-problems.sh	# KERNEL_PROBLEMS, kernel_problems
 
 passed=0
 failed=0
@@ -164,7 +166,7 @@ for t in "${tests[@]}"; do
 	printf '%s\n' "$out"
 	count_tap "$name" "$out" "$rc"
 
-	problems=$(dmesg | tail -n +$((before + 1)) | grep -E "$KERNEL_PROBLEMS")
+	problems=$(dmesg | tail -n +$((before + 1)) | kernel_problems)
 	if [ -n "$problems" ]; then
 		echo "# kernel log after $name:"
 		dmesg | tail -n +$((before + 1)) | sed 's/^/# /'
@@ -225,7 +227,7 @@ if [ ! -e /dev/exo ] && [ ! -e "$DEBUGFS/exo" ]; then
 else
 	not_ok "/dev/exo and $DEBUGFS/exo are gone after rmmod"
 fi
-problems=$(dmesg | tail -n +$((before + 1)) | grep -E "$KERNEL_PROBLEMS")
+problems=$(dmesg | tail -n +$((before + 1)) | kernel_problems)
 if [ -n "$problems" ]; then
 	dmesg | tail -n +$((before + 1)) | sed 's/^/# /'
 	not_ok "dmesg clean after rmmod"
@@ -250,7 +252,7 @@ if [ -n "$reload_state" ]; then
 			not_ok "extent reload: rmmod exo"
 		fi
 	fi
-	problems=$(dmesg | tail -n +$((before + 1)) | grep -E "$KERNEL_PROBLEMS")
+	problems=$(dmesg | tail -n +$((before + 1)) | kernel_problems)
 	if [ -n "$problems" ]; then
 		dmesg | tail -n +$((before + 1)) | sed 's/^/# /'
 		not_ok "dmesg clean after the extent reload"
@@ -282,7 +284,7 @@ if [[ " ${tests[*]} " == *" selftests/exo_limits "* ]]; then
 			not_ok "rmmod exo after $name"
 		fi
 	fi
-	problems=$(dmesg | tail -n +$((before + 1)) | grep -E "$KERNEL_PROBLEMS")
+	problems=$(dmesg | tail -n +$((before + 1)) | kernel_problems)
 	if [ -n "$problems" ]; then
 		dmesg | tail -n +$((before + 1)) | sed 's/^/# /'
 		not_ok "dmesg clean after $name"
