@@ -8,6 +8,12 @@
  * the tree, but leaves the struct in the holder's slot as a tombstone until
  * the holder closes the slot.  Trees are walked iteratively, never by
  * recursion: a chain of derivations may be as deep as the caller likes.
+ *
+ * Nothing here knows a resource kind: an object is released through its
+ * kind's ops (exo_kinds[]), what was made through a capability ends
+ * through the uses hung on it (struct exo_cap_use), and the other files
+ * reach capabilities through the typed lookup (exo_cap_get()) and walk a
+ * table only with exo_for_each_cap().
  */
 #include <crypto/algapi.h>
 #include <linux/hashtable.h>
@@ -42,8 +48,7 @@ int exo_obj_charge(struct exo_env *env, u32 kind)
 	return 0;
 }
 
-void exo_obj_init(struct exo_obj *obj, struct exo_env *owner, u32 kind,
-		  void (*release)(struct exo_obj *obj))
+void exo_obj_init(struct exo_obj *obj, struct exo_env *owner, u32 kind)
 {
 	static u64 next_id;
 
@@ -51,7 +56,6 @@ void exo_obj_init(struct exo_obj *obj, struct exo_env *owner, u32 kind,
 	obj->kind = kind;
 	obj->id = ++next_id;
 	obj->owner = owner;
-	obj->release = release;
 	exo_env_get(owner);
 	exo_stats.objects[kind]++;
 }
@@ -63,8 +67,7 @@ static void exo_obj_release(struct kref *ref)
 
 	owner->used[obj->kind]--;
 	exo_stats.objects[obj->kind]--;
-	obj->release(obj);
-	exo_env_page_sync(owner);
+	exo_kinds[obj->kind]->release(obj);
 	exo_env_put(owner);
 }
 
@@ -303,6 +306,98 @@ int exo_cap_lookup(struct exo_env *env, exo_cap_t h, u32 need,
 	return 0;
 }
 
+/*
+ * The typed lookup: the live capability of a @kind object that @h names
+ * in @env, holding every right in @need.  The errors of exo_cap_lookup(),
+ * then -EKEYREVOKED for a tombstone (whatever @need) and -EINVAL for an
+ * object of another kind.
+ */
+int exo_cap_get(struct exo_env *env, exo_cap_t h, u32 kind, u32 need,
+		struct exo_cap **capp)
+{
+	struct exo_cap *cap;
+	int ret;
+
+	ret = exo_cap_lookup(env, h, need, &cap);
+	if (ret)
+		return ret;
+	if (!cap->obj)
+		return -EKEYREVOKED;
+	if (cap->obj->kind != kind)
+		return -EINVAL;
+	*capp = cap;
+	return 0;
+}
+
+/* The handle naming @cap in its holder's table. */
+exo_cap_t exo_cap_handle(const struct exo_cap *cap)
+{
+	lockdep_assert_held(&exo_lock);
+	return exo_handle(cap->slot, cap->env->slots[cap->slot].gen);
+}
+
+/*
+ * For exo_for_each_cap(): the occupied slot of @env at or after *@pos,
+ * moving *@pos to it; NULL past the last.
+ */
+struct exo_cap *exo_cap_next(struct exo_env *env, u32 *pos)
+{
+	u32 i;
+
+	lockdep_assert_held(&exo_lock);
+	for (i = *pos; i < env->nslots; i++)
+		if (env->slots[i].cap) {
+			*pos = i;
+			return env->slots[i].cap;
+		}
+	return NULL;
+}
+
+/*
+ * For exo_for_each_cap_newest(): the occupied slot of @env below *@pos,
+ * moving *@pos to it; NULL past the first.
+ */
+struct exo_cap *exo_cap_prev(struct exo_env *env, u32 *pos)
+{
+	u32 i = min(*pos, env->nslots);
+
+	lockdep_assert_held(&exo_lock);
+	while (i-- > 0)
+		if (env->slots[i].cap) {
+			*pos = i;
+			return env->slots[i].cap;
+		}
+	return NULL;
+}
+
+/* Hang @use on the live @cap: it ends when @cap dies (exo_lock held). */
+void exo_cap_use_add(struct exo_cap *cap, struct exo_cap_use *use,
+		     const struct exo_use_ops *ops)
+{
+	lockdep_assert_held(&exo_lock);
+	use->ops = ops;
+	if (ops->shared)
+		list_add_tail(&use->node, &cap->uses);
+	else
+		list_add(&use->node, &cap->uses);
+}
+
+/* @cap's use of the unshared sort @ops, or NULL (exo_lock held). */
+struct exo_cap_use *exo_cap_find_use(struct exo_cap *cap,
+				     const struct exo_use_ops *ops)
+{
+	struct exo_cap_use *use;
+
+	lockdep_assert_held(&exo_lock);
+	list_for_each_entry(use, &cap->uses, node) {
+		if (use->ops == ops)
+			return use;
+		if (use->ops->shared)	/* the unshared ones are all before */
+			break;
+	}
+	return NULL;
+}
+
 /* ---- capabilities ----------------------------------------------------- */
 
 static struct kmem_cache *exo_cap_cache;
@@ -346,9 +441,7 @@ static struct exo_cap *exo_cap_new(struct exo_obj *obj, u32 rights,
 	INIT_LIST_HEAD(&cap->sibling);
 	INIT_LIST_HEAD(&cap->keys);
 	INIT_LIST_HEAD(&cap->walk);
-	INIT_LIST_HEAD(&cap->binds);
-	cap->nic = NULL;
-	cap->waiter = NULL;
+	INIT_LIST_HEAD(&cap->uses);
 	cap->rights = rights;
 	cap->obj = obj;
 	kref_get(&obj->ref);
@@ -414,11 +507,18 @@ static void exo_cap_kill(struct exo_cap *cap)
 
 	list_for_each_entry_safe(gk, tmp, &cap->keys, cap_node)
 		exo_gkey_free(gk);
-	exo_cap_unbind_all(cap);
-	if (cap->nic)
-		exo_nic_cap_dies(cap);
-	if (cap->waiter)
-		exo_wait_cap_dies(cap);
+	/*
+	 * End what was made through it.  One at a time from the head: a
+	 * use's end may take others of the same thing off other lists.
+	 */
+	while (!list_empty(&cap->uses)) {
+		struct exo_cap_use *use = list_first_entry(&cap->uses,
+							   struct exo_cap_use,
+							   node);
+
+		list_del_init(&use->node);
+		use->ops->dies(use);
+	}
 	if (cap->parent)	/* a root has no siblings list to leave */
 		list_del_init(&cap->sibling);
 	cap->parent = NULL;
@@ -788,9 +888,9 @@ u64 exo_caps_check(struct seq_file *m)
 			if (!c->obj) {
 				tombs++;
 				if (!list_empty(&c->children) ||
-				    !list_empty(&c->binds) ||
+				    !list_empty(&c->uses) ||
 				    !list_empty(&c->keys))
-					EXO_BAD("env %llu slot %u: tombstone with children, bindings or keys",
+					EXO_BAD("env %llu slot %u: tombstone with children, uses or keys",
 						env->id, i);
 				continue;
 			}

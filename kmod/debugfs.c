@@ -22,12 +22,6 @@
 
 static struct dentry *exo_debugfs_dir;
 
-static const char *const exo_kind_names[EXO_KIND_MAX] = {
-	[EXO_KIND_NULL] = "null",
-	[EXO_KIND_FRAME] = "frame",
-	[EXO_KIND_EXTENT] = "extent",
-	[EXO_KIND_FLOW] = "flow",
-};
 
 static int exo_totals_show(struct seq_file *m, void *v)
 {
@@ -40,7 +34,7 @@ static int exo_totals_show(struct seq_file *m, void *v)
 	seq_printf(m, "tombstones %llu\n", exo_stats.tombstones);
 	seq_printf(m, "keys %llu\n", exo_stats.keys);
 	for (k = 1; k < EXO_KIND_MAX; k++)
-		seq_printf(m, "objects.%s %llu\n", exo_kind_names[k],
+		seq_printf(m, "objects.%s %llu\n", exo_kinds[k]->name,
 			   exo_stats.objects[k]);
 	seq_printf(m, "envs_opened %llu\n", exo_stats.envs_opened);
 	seq_printf(m, "caps_created %llu\n", exo_stats.caps_created);
@@ -84,23 +78,19 @@ static int exo_caps_show(struct seq_file *m, void *v)
 {
 	struct exo_env *env;
 	struct exo_cap *cap;
-	u32 i;
+	u32 pos;
 
 	mutex_lock(&exo_lock);
 	seq_puts(m, "env slot gen state kind obj rights depth\n");
-	list_for_each_entry(env, &exo_envs, node) {
-		for (i = 0; i < env->nslots; i++) {
-			cap = env->slots[i].cap;
-			if (!cap)
-				continue;
+	list_for_each_entry(env, &exo_envs, node)
+		exo_for_each_cap(env, cap, pos)
 			seq_printf(m, "%llu %u %u %s %s %llu 0x%x %u\n",
-				   env->id, i, env->slots[i].gen,
+				   env->id, pos,
+				   EXO_CAP_GEN(exo_cap_handle(cap)),
 				   cap->obj ? "live" : "revoked",
-				   cap->obj ? exo_kind_names[cap->obj->kind] : "-",
+				   cap->obj ? exo_kinds[cap->obj->kind]->name : "-",
 				   cap->obj ? cap->obj->id : 0,
 				   cap->rights, cap->depth);
-		}
-	}
 	mutex_unlock(&exo_lock);
 	return 0;
 }
@@ -115,39 +105,32 @@ static int exo_keys_file_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(exo_keys_file);
 
-static int exo_frames_file_show(struct seq_file *m, void *v)
+/* A kind's own file: the inode's private data is its ops. */
+static int exo_kind_file_show(struct seq_file *m, void *v)
 {
-	mutex_lock(&exo_lock);
-	exo_frames_show(m);
-	mutex_unlock(&exo_lock);
+	const struct exo_kind_ops *ops = m->private;
+
+	ops->show(m);
 	return 0;
 }
-DEFINE_SHOW_ATTRIBUTE(exo_frames_file);
+DEFINE_SHOW_ATTRIBUTE(exo_kind_file);
 
-static int exo_extents_file_show(struct seq_file *m, void *v)
-{
-	exo_extents_show(m);
-	return 0;
-}
-DEFINE_SHOW_ATTRIBUTE(exo_extents_file);
-
-static int exo_nic_file_show(struct seq_file *m, void *v)
-{
-	exo_nic_show(m);
-	return 0;
-}
-DEFINE_SHOW_ATTRIBUTE(exo_nic_file);
-
-/* "check": the invariants; "ok" or one "bad: ..." line per violation. */
+/*
+ * "check": the invariants, the capability core's and then each kind's;
+ * "ok" or one "bad: ..." line per violation.
+ */
 static int exo_check_show(struct seq_file *m, void *v)
 {
 	u64 bad;
+	u32 k;
 
-	exo_nic_quiesce();
-	bad = exo_extents_check(m);	/* exo_xsem before exo_lock */
+	exo_nic_quiesce();	/* bindings already unbound are gone */
 	mutex_lock(&exo_lock);
-	bad += exo_caps_check(m) + exo_frames_check(m);
+	bad = exo_caps_check(m);
 	mutex_unlock(&exo_lock);
+	for (k = 1; k < EXO_KIND_MAX; k++)
+		if (exo_kinds[k]->check)
+			bad += exo_kinds[k]->check(m);
 	if (!bad)
 		seq_puts(m, "ok\n");
 	return 0;
@@ -210,6 +193,8 @@ static const struct file_operations exo_revoke_fops = {
 
 void exo_debugfs_init(void)
 {
+	u32 k;
+
 	exo_debugfs_dir = debugfs_create_dir("exo", NULL);
 	debugfs_create_file("totals", 0444, exo_debugfs_dir, NULL,
 			    &exo_totals_fops);
@@ -219,12 +204,12 @@ void exo_debugfs_init(void)
 			    &exo_caps_fops);
 	debugfs_create_file("keys", 0444, exo_debugfs_dir, NULL,
 			    &exo_keys_file_fops);
-	debugfs_create_file("frames", 0444, exo_debugfs_dir, NULL,
-			    &exo_frames_file_fops);
-	debugfs_create_file("extents", 0444, exo_debugfs_dir, NULL,
-			    &exo_extents_file_fops);
-	debugfs_create_file("nic", 0444, exo_debugfs_dir, NULL,
-			    &exo_nic_file_fops);
+	for (k = 1; k < EXO_KIND_MAX; k++)
+		if (exo_kinds[k]->debugfs)
+			debugfs_create_file(exo_kinds[k]->debugfs, 0444,
+					    exo_debugfs_dir,
+					    (void *)exo_kinds[k],
+					    &exo_kind_file_fops);
 	debugfs_create_file("revoke", 0200, exo_debugfs_dir, NULL,
 			    &exo_revoke_fops);
 	debugfs_create_file("check", 0444, exo_debugfs_dir, NULL,

@@ -90,17 +90,65 @@ void exo_recycle_init(struct exo_recycle *r, struct kmem_cache *cache);
 void exo_recycle_drain(struct exo_recycle *r);
 
 struct exo_env;
+struct exo_cap;
+struct seq_file;
 
 /*
  * A resource object.  Alive while any capability (or, for later kinds, any
- * binding) holds a reference; charged to the env that allocated it.
+ * binding) holds a reference; charged to the env that allocated it.  What
+ * its kind does is in exo_kinds[kind].
  */
 struct exo_obj {
 	struct kref ref;
 	u32 kind;
 	u64 id;
 	struct exo_env *owner;	/* charged; holds a reference on the env */
+};
+
+/*
+ * What the capability core needs from a resource kind, one table per kind
+ * (iommufd's object ops): cap.c and debugfs.c call a kind only through
+ * it, so a new kind is one file and one row of exo_kinds[] (main.c).
+ */
+struct exo_kind_ops {
+	const char *name;	/* debugfs "caps" and "totals" */
+	/* The last reference is gone: give the object back.  exo_lock held. */
 	void (*release)(struct exo_obj *obj);
+	/*
+	 * debugfs: the kind's own file (NULL: none) and its lines; "check"'s
+	 * invariants of the kind, one "bad: ..." line each, returning their
+	 * number.  Both called without exo_lock: they take what they need.
+	 */
+	const char *debugfs;
+	void (*show)(struct seq_file *m);
+	u64 (*check)(struct seq_file *m);
+};
+
+extern const struct exo_kind_ops *const exo_kinds[EXO_KIND_MAX];
+
+/*
+ * Something made through a capability that must end when it dies: a frame
+ * binding, a NIC binding (through its flow and each ring frame), a WAIT's
+ * window.  The kind that makes one hangs it on the capability with
+ * exo_cap_use_add(); when the capability dies, cap.c takes each off the
+ * list and calls its dies() (exo_lock held).  A use that ends first takes
+ * itself off with list_del_init(&use->node), exo_lock held.
+ */
+struct exo_cap_use;
+
+struct exo_use_ops {
+	void (*dies)(struct exo_cap_use *use);
+	/*
+	 * Many of this sort may hang off one capability (frame bindings);
+	 * the others are at most one per capability, kept at the head of
+	 * the list where exo_cap_find_use() looks for them.
+	 */
+	bool shared;
+};
+
+struct exo_cap_use {
+	struct list_head node;		/* in cap->uses */
+	const struct exo_use_ops *ops;
 };
 
 struct exo_cap {
@@ -111,9 +159,7 @@ struct exo_cap {
 	struct list_head sibling;	/* in parent->children */
 	struct list_head keys;		/* grant keys naming this cap */
 	struct list_head walk;		/* revoke traversal, local */
-	struct list_head binds;		/* frame bindings made through it */
-	struct exo_nbind *nic;		/* NIC binding made through it */
-	struct exo_waiter *waiter;	/* a WAIT whose window it names */
+	struct list_head uses;		/* struct exo_cap_use: made through it */
 	u32 rights;
 	u32 slot;
 	u32 depth;
@@ -211,6 +257,15 @@ void exo_caps_exit(void);
 /* cap.c: everything below is called with exo_lock held. */
 int exo_cap_lookup(struct exo_env *env, exo_cap_t h, u32 need,
 		   struct exo_cap **capp);
+int exo_cap_get(struct exo_env *env, exo_cap_t h, u32 kind, u32 need,
+		struct exo_cap **capp);
+exo_cap_t exo_cap_handle(const struct exo_cap *cap);
+struct exo_cap *exo_cap_next(struct exo_env *env, u32 *pos);
+struct exo_cap *exo_cap_prev(struct exo_env *env, u32 *pos);
+void exo_cap_use_add(struct exo_cap *cap, struct exo_cap_use *use,
+		     const struct exo_use_ops *ops);
+struct exo_cap_use *exo_cap_find_use(struct exo_cap *cap,
+				     const struct exo_use_ops *ops);
 int exo_cap_install_root(struct exo_env *env, struct exo_obj *obj,
 			 exo_cap_t *h);
 u32 exo_cap_limit(const struct exo_env *env);
@@ -219,8 +274,7 @@ int exo_cap_close_handle(struct exo_env *env, exo_cap_t h);
 u64 exo_cap_kill_tree(struct exo_cap *root, bool self);
 void exo_env_close_all(struct exo_env *env);
 int exo_obj_charge(struct exo_env *env, u32 kind);
-void exo_obj_init(struct exo_obj *obj, struct exo_env *owner, u32 kind,
-		  void (*release)(struct exo_obj *obj));
+void exo_obj_init(struct exo_obj *obj, struct exo_env *owner, u32 kind);
 void exo_obj_put(struct exo_obj *obj);
 void exo_obj_put_unlocked(struct exo_obj *obj);
 
@@ -235,6 +289,12 @@ void exo_undo_cap_out(struct exo_env *env, exo_cap_t h);
 void exo_undo_export(struct exo_env *env, void *arg);
 void exo_undo_import(struct exo_env *env, void *arg);
 
+/* The kinds (each in its file). */
+extern const struct exo_kind_ops exo_null_kind;
+extern const struct exo_kind_ops exo_frame_kind;
+extern const struct exo_kind_ops exo_extent_kind;
+extern const struct exo_kind_ops exo_flow_kind;
+
 /* null.c */
 int exo_ioc_null_alloc(struct exo_env *env, void *arg);
 
@@ -245,7 +305,6 @@ int exo_env_pages_init(struct exo_env *env, struct file *file);
 void exo_env_pages_free(struct exo_env *env);
 void exo_env_page_sync(struct exo_env *env);
 void exo_env_post(struct exo_env *env, const struct exo_event *ev);
-void exo_cap_unbind_all(struct exo_cap *cap);
 int exo_mmap(struct file *file, struct vm_area_struct *vma);
 ssize_t exo_read(struct file *file, char __user *buf, size_t len,
 		 loff_t *ppos);
@@ -257,14 +316,10 @@ int exo_ioc_caps_close(struct exo_env *env, void *arg);
 int exo_ioc_set_quota(struct exo_env *env, void *arg);
 int exo_revoke_request(struct exo_env *env, u64 count, u32 deadline_ms);
 int exo_revoke_all(u64 count, u32 deadline_ms);
-void exo_frames_show(struct seq_file *m);
 u64 exo_pool_total(void);
 u64 exo_pool_free_count(void);
-
-struct seq_file;
 void exo_keys_show(struct seq_file *m);
 u64 exo_caps_check(struct seq_file *m);
-u64 exo_frames_check(struct seq_file *m);
 int exo_frame_get(struct exo_env *env, exo_cap_t h, u32 need,
 		  struct exo_obj **objp, u64 *pfn);
 u64 exo_frame_pfn(struct exo_obj *obj);
@@ -273,7 +328,6 @@ u64 exo_frame_pfn(struct exo_obj *obj);
 extern unsigned int exo_extent_quota;
 void exo_extent_init(void);
 void exo_extent_exit(void);
-void exo_extents_show(struct seq_file *m);
 int exo_ioc_extent_attach(struct exo_env *env, void *arg);
 int exo_ioc_extent_detach(struct exo_env *env, void *arg);
 int exo_ioc_extent_stat(struct exo_env *env, void *arg);
@@ -282,7 +336,6 @@ void exo_undo_extent_alloc(struct exo_env *env, void *arg);
 int exo_ioc_extent_free(struct exo_env *env, void *arg);
 int exo_ioc_extent_reclaim(struct exo_env *env, void *arg);
 int exo_ioc_extent_io(struct exo_env *env, void *arg);
-u64 exo_extents_check(struct seq_file *m);
 int exo_ioc_xn_template(struct exo_env *env, void *arg);
 int exo_ioc_xn_owns(struct exo_env *env, void *arg);
 
@@ -311,14 +364,11 @@ extern unsigned int exo_flow_quota;
 int exo_nic_init(void);
 void exo_nic_exit(void);
 void exo_nic_quiesce(void);
-void exo_nic_show(struct seq_file *m);
 u64 exo_nic_zc_inflight(void);
 void exo_env_nic_init(struct exo_env *env);
 void exo_env_wake(struct exo_env *env, u32 reason);
 void exo_env_io_done(struct exo_env *env, u32 n);
 bool exo_env_rx_ready(struct exo_env *env);
-void exo_nic_cap_dies(struct exo_cap *cap);
-void exo_wait_cap_dies(struct exo_cap *cap);
 int exo_ioc_nic_attach(struct exo_env *env, void *arg);
 int exo_ioc_nic_detach(struct exo_env *env, void *arg);
 int exo_ioc_flow_alloc(struct exo_env *env, void *arg);
@@ -345,6 +395,17 @@ static inline bool exo_cap_is_owned_root(const struct exo_cap *cap,
 	return cap && cap->obj && !cap->parent && cap->obj->kind == kind &&
 	       cap->obj->owner == env;
 }
+
+/*
+ * Every occupied slot of @env (live capabilities and tombstones), lowest
+ * slot first, or highest first (the newest, as revocation takes them).
+ * exo_lock held throughout; the body may kill capabilities (the slots
+ * stay, as tombstones) but not close or make any.
+ */
+#define exo_for_each_cap(env, cap, pos)					\
+	for ((pos) = 0; ((cap) = exo_cap_next((env), &(pos))); (pos)++)
+#define exo_for_each_cap_newest(env, cap, pos)				\
+	for ((pos) = U32_MAX; ((cap) = exo_cap_prev((env), &(pos))); )
 
 static inline exo_cap_t exo_handle(u32 slot, u32 gen)
 {

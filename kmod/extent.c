@@ -688,7 +688,7 @@ static int exo_extent_install(struct exo_env *env, struct exo_xdev *d,
 	x->dev = d;
 	x->start = start;
 	x->len = len;
-	exo_obj_init(&x->obj, env, EXO_KIND_EXTENT, exo_extent_release);
+	exo_obj_init(&x->obj, env, EXO_KIND_EXTENT);
 	x->obj.id = start;		/* an extent's name is its first block */
 	ret = exo_cap_install_root(env, &x->obj, h);
 	exo_obj_put(&x->obj);
@@ -710,16 +710,14 @@ static bool exo_is_extent_of(struct exo_obj *obj, struct exo_xdev *d,
 static void exo_extent_kill_all(struct exo_xdev *d, u64 start)
 {
 	struct exo_env *env;
-	u32 i;
+	struct exo_cap *cap;
+	u32 pos;
 
 	lockdep_assert_held(&exo_lock);
 	list_for_each_entry(env, &exo_envs, node)
-		for (i = 0; i < env->nslots; i++) {
-			struct exo_cap *cap = env->slots[i].cap;
-
-			if (cap && exo_is_extent_of(cap->obj, d, start))
+		exo_for_each_cap(env, cap, pos)
+			if (exo_is_extent_of(cap->obj, d, start))
 				exo_cap_kill_tree(cap, true);
-		}
 }
 
 /* ---- ioctls ---------------------------------------------------------------- */
@@ -915,16 +913,14 @@ static int exo_xfree(struct exo_xdev *d, u64 start)
 /* Extents @env owns: the root capabilities of extents in its table. */
 static u64 exo_xowned(struct exo_env *env)
 {
+	struct exo_cap *cap;
 	u64 n = 0;
-	u32 i;
+	u32 pos;
 
 	lockdep_assert_held(&exo_lock);
-	for (i = 0; i < env->nslots; i++) {
-		struct exo_cap *cap = env->slots[i].cap;
-
+	exo_for_each_cap(env, cap, pos)
 		if (exo_cap_is_owned_root(cap, env, EXO_KIND_EXTENT))
 			n++;
-	}
 	return n;
 }
 
@@ -992,24 +988,22 @@ static void exo_xabort_work(struct work_struct *work)
 
 	down_write(&exo_xsem);
 	for (;;) {
-		struct exo_cap *victim = NULL;
+		struct exo_cap *cap, *victim = NULL;
 		exo_cap_t h = 0;
 		u64 start;
-		u32 i;
+		u32 pos;
 
 		mutex_lock(&exo_lock);
 		if (env->closed || !env->xrevoke_owed || !exo_xdev)
 			break;
-		for (i = env->nslots; i-- > 0 && !victim; ) {
-			struct exo_cap *cap = env->slots[i].cap;
-
+		exo_for_each_cap_newest(env, cap, pos)
 			if (exo_cap_is_owned_root(cap, env, EXO_KIND_EXTENT) &&
 			    container_of(cap->obj, struct exo_extent,
 					 obj)->dev == exo_xdev) {
 				victim = cap;
-				h = exo_handle(i, env->slots[i].gen);
+				h = exo_cap_handle(cap);
+				break;
 			}
-		}
 		if (!victim)
 			break;
 		start = container_of(victim->obj, struct exo_extent, obj)->start;
@@ -1060,10 +1054,8 @@ int exo_ioc_extent_free(struct exo_env *env, void *arg)
 		return -EINVAL;
 	down_write(&exo_xsem);
 	mutex_lock(&exo_lock);
-	ret = exo_cap_lookup(env, xf->cap, EXO_RIGHT_WRITE | EXO_RIGHT_REVOKE,
-			     &cap);
-	if (!ret && cap->obj->kind != EXO_KIND_EXTENT)
-		ret = -EINVAL;
+	ret = exo_cap_get(env, xf->cap, EXO_KIND_EXTENT,
+			  EXO_RIGHT_WRITE | EXO_RIGHT_REVOKE, &cap);
 	if (!ret) {
 		x = container_of(cap->obj, struct exo_extent, obj);
 		if (x->dev != exo_xdev)
@@ -1096,7 +1088,8 @@ void exo_undo_extent_alloc(struct exo_env *env, void *arg)
 	 */
 	down_write(&exo_xsem);
 	mutex_lock(&exo_lock);
-	same = !exo_cap_lookup(env, xa->cap, 0, &cap) && exo_xdev &&
+	same = !exo_cap_get(env, xa->cap, EXO_KIND_EXTENT, 0, &cap) &&
+	       exo_xdev &&
 	       exo_is_extent_of(cap->obj, exo_xdev, xa->start);
 	mutex_unlock(&exo_lock);
 	if (same)
@@ -1218,12 +1211,10 @@ static int exo_xio_check(struct exo_env *env, struct exo_xdev *d,
 
 	if ((v->op != EXO_IO_READ && !write) || (v->flags & ~EXO_IO_FUA))
 		return -EINVAL;
-	ret = exo_cap_lookup(env, v->extent,
-			     write ? EXO_RIGHT_WRITE : EXO_RIGHT_READ, &cap);
+	ret = exo_cap_get(env, v->extent, EXO_KIND_EXTENT,
+			  write ? EXO_RIGHT_WRITE : EXO_RIGHT_READ, &cap);
 	if (ret)
 		return ret;
-	if (cap->obj->kind != EXO_KIND_EXTENT)
-		return -EINVAL;
 	x = container_of(cap->obj, struct exo_extent, obj);
 	if (!d || x->dev != d || x->dev->dead)
 		return -ENODEV;
@@ -1483,9 +1474,8 @@ int exo_ioc_xn_owns(struct exo_env *env, void *arg)
 	down_read(&exo_xsem);
 	d = exo_xdev;
 	mutex_lock(&exo_lock);
-	ret = exo_cap_lookup(env, xo->extent, EXO_RIGHT_READ, &cap);
-	if (!ret && cap->obj->kind != EXO_KIND_EXTENT)
-		ret = -EINVAL;
+	ret = exo_cap_get(env, xo->extent, EXO_KIND_EXTENT, EXO_RIGHT_READ,
+			  &cap);
 	if (!ret) {
 		x = container_of(cap->obj, struct exo_extent, obj);
 		if (!d || x->dev != d || d->dead)
@@ -1697,12 +1687,13 @@ int exo_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags)
  * object of the device names a record of its exact size.  Takes exo_xsem
  * then exo_lock: called without exo_lock.  Returns the problems found.
  */
-u64 exo_extents_check(struct seq_file *m)
+static u64 exo_extents_check(struct seq_file *m)
 {
 	struct exo_env *env;
+	struct exo_cap *cap;
 	struct exo_xdev *d;
 	u64 bad = 0;
-	u32 i;
+	u32 pos;
 
 	down_read(&exo_xsem);
 	d = exo_xdev;
@@ -1723,12 +1714,11 @@ u64 exo_extents_check(struct seq_file *m)
 	}
 	mutex_lock(&exo_lock);
 	list_for_each_entry(env, &exo_envs, node)
-		for (i = 0; i < env->nslots; i++) {
-			struct exo_cap *cap = env->slots[i].cap;
+		exo_for_each_cap(env, cap, pos) {
 			struct exo_extent *x;
 			struct exo_xrec *rec;
 
-			if (!cap || !cap->obj || cap->obj->kind != EXO_KIND_EXTENT)
+			if (!cap->obj || cap->obj->kind != EXO_KIND_EXTENT)
 				continue;
 			x = container_of(cap->obj, struct exo_extent, obj);
 			if (x->dev != d)
@@ -1746,7 +1736,7 @@ out:
 	return bad;
 }
 
-void exo_extents_show(struct seq_file *m)
+static void exo_extents_show(struct seq_file *m)
 {
 	struct exo_xdev *d;
 	u32 i, j;
@@ -1796,6 +1786,14 @@ void exo_extents_show(struct seq_file *m)
 out:
 	up_read(&exo_xsem);
 }
+
+const struct exo_kind_ops exo_extent_kind = {
+	.name = "extent",
+	.release = exo_extent_release,
+	.debugfs = "extents",
+	.show = exo_extents_show,
+	.check = exo_extents_check,
+};
 
 void exo_extent_init(void)
 {

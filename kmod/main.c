@@ -23,6 +23,14 @@ DEFINE_MUTEX(exo_lock);
 LIST_HEAD(exo_envs);
 struct exo_stats exo_stats;
 
+/* The resource kinds: a new one is a file with its ops and a row here. */
+const struct exo_kind_ops *const exo_kinds[EXO_KIND_MAX] = {
+	[EXO_KIND_NULL]		= &exo_null_kind,
+	[EXO_KIND_FRAME]	= &exo_frame_kind,
+	[EXO_KIND_EXTENT]	= &exo_extent_kind,
+	[EXO_KIND_FLOW]		= &exo_flow_kind,
+};
+
 unsigned int exo_max_caps;
 module_param_named(max_caps, exo_max_caps, uint, 0644);
 MODULE_PARM_DESC(max_caps, "Capability slots per env, fixed (applies to new envs; default 0: the sum of the env's quotas plus caps_headroom; at most 1048576 either way)");
@@ -301,13 +309,15 @@ static const struct exo_ioctl_op exo_ops[EXO_NR_MAX] = {
 static int exo_ioc_get_features(struct exo_env *env, void *arg)
 {
 	struct exo_features *f = arg;
-	u32 nr;
+	u32 nr, k;
 
 	if (f->flags)
 		return -EINVAL;
 	f->api_version = EXO_API_VERSION;
-	f->kinds = BIT(EXO_KIND_NULL) | BIT(EXO_KIND_FRAME) |
-		   BIT(EXO_KIND_EXTENT) | BIT(EXO_KIND_FLOW);
+	f->kinds = 0;
+	for (k = 1; k < EXO_KIND_MAX; k++)
+		if (exo_kinds[k])
+			f->kinds |= BIT(k);
 	f->rights = EXO_RIGHTS_ALL;
 	mutex_lock(&exo_lock);	/* the limit follows the quotas */
 	f->max_caps = exo_cap_limit(env);

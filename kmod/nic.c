@@ -22,7 +22,7 @@
  *               so the frames stay out of the pool while the kernel may
  *               write them), the filter.  Made through one flow capability
  *               and a set of frame capabilities; the death of any of them
- *               unbinds (cap->nic, see exo_cap_kill()).  Unbinding unhooks
+ *               unbinds (a use of each: exo_cap_use_add()).  Unbinding unhooks
  *               it from the flow at once; the frames go back after an RCU
  *               grace period and the last transmit call (kref + rcu_work).
  *   exo_txc     a binding's transmit completions (tx_done): a bitmap of
@@ -32,7 +32,8 @@
  *               frame objects it holds.
  *
  * Locking: exo_lock guards attach/detach, the flow hashes (writers), flow
- * and binding creation and teardown, and cap->nic.  rtnl is taken before
+ * and binding creation and teardown, and the bindings' capability uses.
+ * rtnl is taken before
  * exo_lock (attach, detach, the netdevice notifier).  The receive path runs
  * in the device's rx_handler under RCU and takes only b->rx_lock (one
  * producer at a time per ring).  Transmit takes b->tx_mutex, after
@@ -105,13 +106,14 @@ struct exo_filter {
 	struct rcu_work free_work;	/* once replaced: freed after a grace period */
 };
 
+struct exo_nbind;
+
 struct exo_nframe {
 	struct exo_obj *obj;
-	struct exo_cap *cap;		/* the capability it was bound through */
+	struct exo_cap_use use;		/* on the capability bound through */
+	struct exo_nbind *b;
 	void *va;
 };
-
-struct exo_nbind;
 
 struct exo_txc {
 	struct kref ref;		/* the binding, each packet in flight */
@@ -130,7 +132,7 @@ struct exo_nbind {
 	struct exo_txc *txc;		/* referenced */
 	struct exo_env *env;		/* holds a reference */
 	struct exo_flow *flow;		/* the flow object: referenced */
-	struct exo_cap *cap;		/* the flow capability bound through */
+	struct exo_cap_use use;		/* on the flow capability bound through */
 	struct exo_nicdev *nd;		/* valid while !dead */
 	struct list_head env_node;	/* env->nic_binds (RCU) */
 	struct exo_filter __rcu *filter;
@@ -325,9 +327,9 @@ static void exo_nbind_kill(struct exo_nbind *b, int res)
 	lockdep_assert_held(&exo_lock);
 	RCU_INIT_POINTER(b->flow->bind, NULL);
 	list_del_rcu(&b->env_node);
-	b->cap->nic = NULL;
+	list_del_init(&b->use.node);
 	for (i = 0; i < b->nframes; i++)
-		b->frames[i].cap->nic = NULL;
+		list_del_init(&b->frames[i].use.node);
 	mutex_lock(&b->tx_mutex);
 	b->dead = true;
 	mutex_unlock(&b->tx_mutex);
@@ -340,11 +342,26 @@ static void exo_nbind_kill(struct exo_nbind *b, int res)
 	kref_put(&b->ref, exo_nbind_release);
 }
 
-/* A capability a binding was made through dies (cap.c). */
-void exo_nic_cap_dies(struct exo_cap *cap)
+/* A capability a binding was made through dies (cap.c): unbind. */
+static void exo_nbind_flow_dies(struct exo_cap_use *use)
 {
-	exo_nbind_kill(cap->nic, -ECANCELED);
+	exo_nbind_kill(container_of(use, struct exo_nbind, use), -ECANCELED);
 }
+
+static void exo_nbind_frame_dies(struct exo_cap_use *use)
+{
+	exo_nbind_kill(container_of(use, struct exo_nframe, use)->b,
+		       -ECANCELED);
+}
+
+/* A flow and a frame are each bound by one binding at most. */
+static const struct exo_use_ops exo_nbind_flow_use = {
+	.dies = exo_nbind_flow_dies,
+};
+
+static const struct exo_use_ops exo_nbind_frame_use = {
+	.dies = exo_nbind_frame_dies,
+};
 
 /* ---- flows ----------------------------------------------------------------------- */
 
@@ -526,7 +543,7 @@ int exo_ioc_flow_alloc(struct exo_env *env, void *arg)
 	ret = exo_obj_charge(env, EXO_KIND_FLOW);
 	if (ret)
 		goto err_unlock;
-	exo_obj_init(&fl->obj, env, EXO_KIND_FLOW, exo_flow_release);
+	exo_obj_init(&fl->obj, env, EXO_KIND_FLOW);
 	fl->obj.id = ((u64)fa->proto << 48) | ((u64)fa->lport << 32) |
 		     be32_to_cpu(fl->laddr);
 	fl->nd = nd;
@@ -569,13 +586,9 @@ static int exo_nbind_lookup(struct exo_env *env, exo_cap_t h, u32 need,
 	int ret;
 
 	lockdep_assert_held(&exo_lock);
-	ret = exo_cap_lookup(env, h, need, &cap);
+	ret = exo_cap_get(env, h, EXO_KIND_FLOW, need, &cap);
 	if (ret)
 		return ret;
-	if (!cap->obj)		/* a tombstone: returned for need == 0 */
-		return -EKEYREVOKED;
-	if (cap->obj->kind != EXO_KIND_FLOW)
-		return -EINVAL;
 	fl = container_of(cap->obj, struct exo_flow, obj);
 	if (capp)
 		*capp = cap;
@@ -593,6 +606,7 @@ static int exo_nbind_lookup(struct exo_env *env, exo_cap_t h, u32 need,
 int exo_ioc_nic_bind(struct exo_env *env, void *arg)
 {
 	struct exo_nic_bind *nb = arg;
+	struct exo_cap **caps;
 	u32 n, i;
 	exo_cap_t *hs;
 	struct exo_nbind *b;
@@ -610,7 +624,8 @@ int exo_ioc_nic_bind(struct exo_env *env, void *arg)
 	BUILD_BUG_ON(sizeof(struct exo_nic_ring) > PAGE_SIZE);
 	BUILD_BUG_ON(2 * EXO_NIC_SLOT_SIZE != PAGE_SIZE);
 	n = 1 + nb->rx_frames + nb->tx_frames;
-	hs = kvmalloc_array(n, sizeof(*hs), GFP_KERNEL);
+	/* The handles, then the capability each one names. */
+	hs = kvmalloc_array(n, sizeof(*hs) + sizeof(*caps), GFP_KERNEL);
 	b = kzalloc(struct_size(b, frames, n), GFP_KERNEL_ACCOUNT);
 	ret = -ENOMEM;
 	if (!hs || !b)
@@ -624,6 +639,7 @@ int exo_ioc_nic_bind(struct exo_env *env, void *arg)
 	ret = -EFAULT;
 	if (copy_from_user(hs, u64_to_user_ptr(nb->frames), n * sizeof(*hs)))
 		goto out_free;
+	caps = (struct exo_cap **)(hs + n);
 
 	mutex_lock(&exo_lock);
 	ret = exo_nbind_lookup(env, nb->flow, EXO_RIGHT_READ, &fcap, NULL);
@@ -631,24 +647,23 @@ int exo_ioc_nic_bind(struct exo_env *env, void *arg)
 		goto out_unlock;
 	fl = container_of(fcap->obj, struct exo_flow, obj);
 	ret = -EBUSY;
-	if (rcu_access_pointer(fl->bind) || fcap->nic)
+	if (rcu_access_pointer(fl->bind) ||
+	    exo_cap_find_use(fcap, &exo_nbind_flow_use))
 		goto out_unlock;
 	for (i = 0; i < n; i++) {
 		struct exo_cap *c;
 		u32 j;
 
-		ret = exo_cap_lookup(env, hs[i], EXO_RIGHT_READ |
-				     EXO_RIGHT_WRITE, &c);
-		if (!ret && c->obj->kind != EXO_KIND_FRAME)
-			ret = -EINVAL;
-		if (!ret && c->nic)
+		ret = exo_cap_get(env, hs[i], EXO_KIND_FRAME, EXO_RIGHT_READ |
+				  EXO_RIGHT_WRITE, &c);
+		if (!ret && exo_cap_find_use(c, &exo_nbind_frame_use))
 			ret = -EBUSY;
 		for (j = 0; !ret && j < i; j++)
 			if (b->frames[j].obj == c->obj)
 				ret = -EINVAL;	/* the same frame twice */
 		if (ret)
 			goto out_unlock;
-		b->frames[i].cap = c;
+		caps[i] = c;
 		b->frames[i].obj = c->obj;
 	}
 	/* All checked: take the references and hook everything up. */
@@ -657,7 +672,6 @@ int exo_ioc_nic_bind(struct exo_env *env, void *arg)
 	exo_env_get(env);
 	b->flow = fl;
 	kref_get(&fl->obj.ref);
-	b->cap = fcap;
 	b->nd = fl->nd;
 	b->nframes = n;
 	b->rx_frames = nb->rx_frames;
@@ -667,14 +681,14 @@ int exo_ioc_nic_bind(struct exo_env *env, void *arg)
 	INIT_LIST_HEAD(&b->rx_cmds);
 	mutex_init(&b->tx_mutex);
 	for (i = 0; i < n; i++) {
-		struct exo_cap *c = b->frames[i].cap;
-		u64 pfn = exo_frame_pfn(c->obj);
+		struct exo_nframe *f = &b->frames[i];
 
-		kref_get(&c->obj->ref);
-		b->frames[i].va = page_address(pfn_to_page(pfn));
-		c->nic = b;
+		kref_get(&f->obj->ref);
+		f->va = page_address(pfn_to_page(exo_frame_pfn(f->obj)));
+		f->b = b;
+		exo_cap_use_add(caps[i], &f->use, &exo_nbind_frame_use);
 	}
-	fcap->nic = b;
+	exo_cap_use_add(fcap, &b->use, &exo_nbind_flow_use);
 	r = b->frames[0].va;
 	b->ring = r;
 	memset(r, 0, sizeof(*r));
@@ -1750,6 +1764,7 @@ struct exo_waiter {
 	struct bpf_prog *prog;		/* NULL: any event */
 	struct exo_nbind *b;		/* rx fields, or NULL */
 	struct exo_cap *wcap;		/* the window's capability (exo_lock) */
+	struct exo_cap_use use;		/* on wcap: its death ends the wait */
 	const void *window;		/* kernel address in the frame */
 	u32 window_len;
 	u32 evals;
@@ -1859,18 +1874,22 @@ static void exo_pred_run_all(struct exo_env *env, u32 reason)
 }
 
 /* The window frame's capability dies: end the wait (exo_lock held). */
-void exo_wait_cap_dies(struct exo_cap *cap)
+static void exo_wait_cap_dies(struct exo_cap_use *use)
 {
-	struct exo_waiter *w = cap->waiter;
+	struct exo_waiter *w = container_of(use, struct exo_waiter, use);
 
 	lockdep_assert_held(&exo_lock);
-	cap->waiter = NULL;
 	w->wcap = NULL;
 	spin_lock_bh(&w->env->pred_lock);
 	if (!w->done)
 		exo_pred_fire(w, 0, -EKEYREVOKED);
 	spin_unlock_bh(&w->env->pred_lock);
 }
+
+/* A frame is the window of one WAIT at a time. */
+static const struct exo_use_ops exo_wait_use = {
+	.dies = exo_wait_cap_dies,
+};
 
 /* Evaluate from the waiting task itself (start, timer). */
 static bool exo_pred_eval_self(struct exo_waiter *w, u32 reason)
@@ -1997,16 +2016,17 @@ int exo_ioc_wait(struct exo_env *env, void *arg)
 		struct exo_cap *wcap;
 
 		mutex_lock(&exo_lock);
-		ret = exo_frame_get(env, wt->window, EXO_RIGHT_READ, &frame,
-				    &pfn);
+		ret = exo_cap_get(env, wt->window, EXO_KIND_FRAME,
+				  EXO_RIGHT_READ, &wcap);
+		if (!ret && exo_cap_find_use(wcap, &exo_wait_use))
+			ret = -EBUSY;
 		if (!ret) {
-			exo_cap_lookup(env, wt->window, 0, &wcap);
-			if (wcap->waiter) {
-				ret = -EBUSY;
-			} else {
-				wcap->waiter = &w;
-				w.wcap = wcap;
-			}
+			/* The frame stays out of the pool while we read it. */
+			frame = wcap->obj;
+			kref_get(&frame->ref);
+			pfn = exo_frame_pfn(frame);
+			exo_cap_use_add(wcap, &w.use, &exo_wait_use);
+			w.wcap = wcap;
 		}
 		mutex_unlock(&exo_lock);
 		if (ret)
@@ -2031,7 +2051,7 @@ out:
 	if (w.wcap || frame) {
 		mutex_lock(&exo_lock);
 		if (w.wcap)
-			w.wcap->waiter = NULL;
+			list_del_init(&w.use.node);
 		mutex_unlock(&exo_lock);
 	}
 	if (w.b)
@@ -2172,7 +2192,7 @@ void exo_nic_quiesce(void)
 	flush_workqueue(exo_nic_wq);
 }
 
-void exo_nic_show(struct seq_file *m)
+static void exo_nic_show(struct seq_file *m)
 {
 	struct exo_env *env;
 	u32 i;
@@ -2218,6 +2238,13 @@ void exo_nic_show(struct seq_file *m)
 	}
 	mutex_unlock(&exo_lock);
 }
+
+const struct exo_kind_ops exo_flow_kind = {
+	.name = "flow",
+	.release = exo_flow_release,
+	.debugfs = "nic",
+	.show = exo_nic_show,
+};
 
 void exo_env_nic_init(struct exo_env *env)
 {

@@ -15,6 +15,11 @@ static void exo_null_release(struct exo_obj *obj)
 	kfree(obj);
 }
 
+const struct exo_kind_ops exo_null_kind = {
+	.name = "null",
+	.release = exo_null_release,
+};
+
 int exo_ioc_null_alloc(struct exo_env *env, void *arg)
 {
 	struct exo_null_alloc *na = arg;
@@ -33,7 +38,7 @@ int exo_ioc_null_alloc(struct exo_env *env, void *arg)
 		kfree(obj);
 		return ret;
 	}
-	exo_obj_init(obj, env, EXO_KIND_NULL, exo_null_release);
+	exo_obj_init(obj, env, EXO_KIND_NULL);
 	na->obj_id = obj->id;
 	ret = exo_cap_install_root(env, obj, &na->cap);
 	/* The root cap took its own reference; on failure this frees obj. */

@@ -63,7 +63,7 @@ struct exo_frame {
 };
 
 struct exo_bind {
-	struct list_head cap_node;	/* in cap->binds */
+	struct exo_cap_use use;		/* on the capability bound through */
 	struct exo_cap *cap;
 	unsigned long pgoff;
 	bool writable;
@@ -323,18 +323,19 @@ static void exo_frame_release(struct exo_obj *obj)
 	 * told to keep: frames allocated (and freed) after the request do
 	 * not count.
 	 */
-	if (!env->revoke_owed)
-		return;
-	env->revoke_owed = exo_revoke_owed(env);
-	if (!env->revoke_owed && !env->aborting) {
-		struct exo_event ev = {
-			.type = EXO_EV_REVOKE_DONE,
-			.seq = env->revoke_seq,
-		};
+	if (env->revoke_owed) {
+		env->revoke_owed = exo_revoke_owed(env);
+		if (!env->revoke_owed && !env->aborting) {
+			struct exo_event ev = {
+				.type = EXO_EV_REVOKE_DONE,
+				.seq = env->revoke_seq,
+			};
 
-		exo_stats.revocations_honoured++;
-		exo_env_post(env, &ev);
+			exo_stats.revocations_honoured++;
+			exo_env_post(env, &ev);
+		}
 	}
+	exo_env_page_sync(env);		/* frames_used, frames_free */
 }
 
 /*
@@ -425,7 +426,7 @@ static int exo_frame_take(struct exo_env *env, u32 idx, bool recycle,
 		env->revoke_owed = exo_revoke_owed(env);
 	f->pfn = exo_pfn_of[idx];
 	f->idx = idx;
-	exo_obj_init(&f->obj, env, EXO_KIND_FRAME, exo_frame_release);
+	exo_obj_init(&f->obj, env, EXO_KIND_FRAME);
 	f->obj.id = f->pfn;		/* a frame's name is its PFN */
 	ret = exo_cap_install_root(env, &f->obj, h);
 	exo_obj_put(&f->obj);		/* the capability holds it now */
@@ -583,7 +584,7 @@ static void exo_zap(struct exo_env *env, unsigned long pgoff, unsigned long n)
 /* Forget a binding whose entry is gone or will be zapped by the caller. */
 static void exo_bind_drop(struct exo_env *env, struct exo_bind *b)
 {
-	list_del(&b->cap_node);
+	list_del(&b->use.node);
 	env->frames_mapped--;
 	exo_stats.frames_mapped--;
 	exo_recycle_put(&exo_bind_recycle, b);
@@ -597,14 +598,18 @@ static void exo_bind_remove(struct exo_env *env, struct exo_bind *b)
 	exo_bind_drop(env, b);
 }
 
-/* The capability is dying: remove every binding made through it. */
-void exo_cap_unbind_all(struct exo_cap *cap)
+/* The capability a binding was made through dies: remove the binding. */
+static void exo_bind_dies(struct exo_cap_use *use)
 {
-	struct exo_bind *b, *tmp;
+	struct exo_bind *b = container_of(use, struct exo_bind, use);
 
-	list_for_each_entry_safe(b, tmp, &cap->binds, cap_node)
-		exo_bind_remove(cap->env, b);
+	exo_bind_remove(b->cap->env, b);
 }
+
+static const struct exo_use_ops exo_bind_use = {
+	.dies = exo_bind_dies,
+	.shared = true,
+};
 
 /* Batches walk one region: the previous element's vma, else a lookup. */
 static struct vm_area_struct *exo_vma_near(struct mm_struct *mm,
@@ -669,12 +674,10 @@ static int exo_bind_one(struct exo_env *env, struct mm_struct *mm,
 	    (e->prot & ~(EXO_PROT_READ | EXO_PROT_WRITE)) ||
 	    !PAGE_ALIGNED(e->addr))
 		return -EINVAL;
-	ret = exo_cap_lookup(env, e->cap, EXO_RIGHT_MAP | EXO_RIGHT_READ |
-			     (writable ? EXO_RIGHT_WRITE : 0), &cap);
+	ret = exo_cap_get(env, e->cap, EXO_KIND_FRAME, EXO_RIGHT_MAP |
+			  EXO_RIGHT_READ | (writable ? EXO_RIGHT_WRITE : 0), &cap);
 	if (ret)
 		return ret;
-	if (cap->obj->kind != EXO_KIND_FRAME)
-		return -EINVAL;
 	vma = exo_vma_near(mm, *vmap, e->addr);
 	if (!exo_is_region(env, vma))
 		return -EINVAL;
@@ -696,7 +699,7 @@ static int exo_bind_one(struct exo_env *env, struct mm_struct *mm,
 		exo_recycle_put(&exo_bind_recycle, b);
 		return ret;
 	}
-	list_add_tail(&b->cap_node, &cap->binds);
+	exo_cap_use_add(cap, &b->use, &exo_bind_use);
 	env->frames_mapped++;
 	exo_stats.frames_mapped++;
 	*vmap = vma;
@@ -1252,8 +1255,9 @@ static void exo_abort_work(struct work_struct *work)
 {
 	struct exo_env *env = container_of(to_delayed_work(work),
 					   struct exo_env, abort_work);
+	struct exo_cap *cap;
 	u64 taken = 0, owed;
-	u32 i;
+	u32 pos;
 
 	mutex_lock(&exo_lock);
 	if (env->closed || !env->revoke_owed)
@@ -1274,19 +1278,20 @@ static void exo_abort_work(struct work_struct *work)
 	 * NIC ring or an I/O in flight still holds comes back a little later.
 	 */
 	owed = env->revoke_owed;
-	for (i = env->nslots; i-- > 0 && owed; ) {
-		struct exo_cap *cap = env->slots[i].cap;
+	exo_for_each_cap_newest(env, cap, pos) {
 		struct exo_event ev = { .type = EXO_EV_REPOSSESSED };
 		struct exo_env_page *p = env->page;
 		struct exo_frame *f;
 		u64 r;
 
+		if (!owed)
+			break;
 		if (!exo_cap_is_owned_root(cap, env, EXO_KIND_FRAME))
 			continue;
 		f = container_of(cap->obj, struct exo_frame, obj);
 		ev.seq = env->revoke_seq;
 		ev.pfn = f->pfn;
-		ev.cap = exo_handle(i, env->slots[i].gen);
+		ev.cap = exo_cap_handle(cap);
 		exo_cap_kill_tree(cap, true);
 		r = p->repo_count % EXO_REPO_SLOTS;
 		WRITE_ONCE(p->repo[r].pfn, ev.pfn);
@@ -1317,10 +1322,11 @@ out:
 }
 
 /* debugfs "frames": the pool and who holds what. */
-void exo_frames_show(struct seq_file *m)
+static void exo_frames_show(struct seq_file *m)
 {
 	struct exo_env *env;
 
+	mutex_lock(&exo_lock);
 	seq_printf(m, "total %u\nfree %u\nmapped %llu\nchunks %u\n",
 		   exo_pool_size, exo_pool_free, exo_stats.frames_mapped,
 		   exo_nchunks);
@@ -1329,6 +1335,7 @@ void exo_frames_show(struct seq_file *m)
 		seq_printf(m, "%llu %u %u %u %llu\n", env->id,
 			   env->used[EXO_KIND_FRAME], env->frames_mapped,
 			   env->quota[EXO_KIND_FRAME], env->revoke_owed);
+	mutex_unlock(&exo_lock);
 }
 
 /*
@@ -1344,11 +1351,9 @@ int exo_frame_get(struct exo_env *env, exo_cap_t h, u32 need,
 	struct exo_cap *cap;
 	int ret;
 
-	ret = exo_cap_lookup(env, h, need, &cap);
+	ret = exo_cap_get(env, h, EXO_KIND_FRAME, need, &cap);
 	if (ret)
 		return ret;
-	if (cap->obj->kind != EXO_KIND_FRAME)
-		return -EINVAL;
 	kref_get(&cap->obj->ref);
 	*objp = cap->obj;
 	*pfn = container_of(cap->obj, struct exo_frame, obj)->pfn;
@@ -1362,13 +1367,14 @@ u64 exo_frame_pfn(struct exo_obj *obj)
 
 /*
  * debugfs "check": frame invariants, one line per violation.  Returns the
- * number of violations.  exo_lock held.
+ * number of violations.  Takes exo_lock.
  */
-u64 exo_frames_check(struct seq_file *m)
+static u64 exo_frames_check(struct seq_file *m)
 {
 	u64 bad = 0, used = 0, mapped = 0;
 	struct exo_env *env;
 
+	mutex_lock(&exo_lock);
 	list_for_each_entry(env, &exo_envs, node) {
 		struct exo_bind *b;
 		unsigned long idx;
@@ -1423,5 +1429,14 @@ u64 exo_frames_check(struct seq_file *m)
 			   exo_pool_free, used, exo_stats.objects[EXO_KIND_FRAME],
 			   exo_pool_size);
 	}
+	mutex_unlock(&exo_lock);
 	return bad;
 }
+
+const struct exo_kind_ops exo_frame_kind = {
+	.name = "frame",
+	.release = exo_frame_release,
+	.debugfs = "frames",
+	.show = exo_frames_show,
+	.check = exo_frames_check,
+};
