@@ -693,6 +693,31 @@ int exo_ioc_cap_close(struct exo_env *env, void *arg)
 	return ret;
 }
 
+int exo_ioc_caps_close(struct exo_env *env, void *arg)
+{
+	struct exo_caps_close *cc = arg;
+	exo_cap_t *caps;
+	int ret = 0;
+	u32 i;
+
+	if (cc->flags || cc->__reserved)
+		return -EINVAL;
+	caps = exo_batch_copy(env, cc->caps, cc->count, sizeof(*caps), 0);
+	if (IS_ERR(caps))
+		return PTR_ERR(caps);
+	mutex_lock(&exo_lock);
+	for (i = 0; i < cc->count; i++) {
+		ret = exo_cap_close_handle(env, caps[i]);
+		if (ret)
+			break;
+	}
+	mutex_unlock(&exo_lock);
+	exo_scratch_put(env, caps);
+	cc->done = i;
+	cc->error = -ret;
+	return 0;
+}
+
 static u32 exo_key_hash(const struct exo_key *k)
 {
 	/* The key is random: any of its bits is a good hash. */

@@ -181,7 +181,7 @@ struct exo_env {
 	struct list_head node;	/* in exo_envs while open */
 	bool closed;
 
-	void *scratch;		/* batch calls' working buffer (page.c) */
+	void *scratch;		/* batch calls' working buffer (main.c) */
 	unsigned long scratch_busy;	/* bit 0: a call is using it */
 
 	/*
@@ -250,6 +250,16 @@ struct exo_env {
 /* main.c */
 void exo_env_get(struct exo_env *env);
 void exo_env_put(struct exo_env *env);
+void *exo_scratch_get(struct exo_env *env, size_t size);
+void exo_scratch_put(struct exo_env *env, void *buf);
+void *exo_batch_copy(struct exo_env *env, u64 uptr, u32 count, size_t elem,
+		     size_t extra);
+
+/* event.c */
+void exo_env_post(struct exo_env *env, const struct exo_event *ev);
+ssize_t exo_read(struct file *file, char __user *buf, size_t len,
+		 loff_t *ppos);
+__poll_t exo_poll(struct file *file, struct poll_table_struct *wait);
 
 /* cap.c */
 int exo_caps_init(void);
@@ -282,6 +292,7 @@ int exo_ioc_cap_info(struct exo_env *env, void *arg);
 int exo_ioc_cap_derive(struct exo_env *env, void *arg);
 int exo_ioc_cap_revoke(struct exo_env *env, void *arg);
 int exo_ioc_cap_close(struct exo_env *env, void *arg);
+int exo_ioc_caps_close(struct exo_env *env, void *arg);
 int exo_ioc_cap_export(struct exo_env *env, void *arg);
 int exo_ioc_cap_import(struct exo_env *env, void *arg);
 int exo_ioc_key_drop(struct exo_env *env, void *arg);
@@ -304,16 +315,10 @@ void exo_pool_exit(void);
 int exo_env_pages_init(struct exo_env *env, struct file *file);
 void exo_env_pages_free(struct exo_env *env);
 void exo_env_page_sync(struct exo_env *env);
-void exo_env_post(struct exo_env *env, const struct exo_event *ev);
 int exo_mmap(struct file *file, struct vm_area_struct *vma);
-ssize_t exo_read(struct file *file, char __user *buf, size_t len,
-		 loff_t *ppos);
-__poll_t exo_poll(struct file *file, struct poll_table_struct *wait);
 int exo_ioc_frame_alloc(struct exo_env *env, void *arg);
 int exo_ioc_frame_map(struct exo_env *env, void *arg);
 int exo_ioc_frame_unmap(struct exo_env *env, void *arg);
-int exo_ioc_caps_close(struct exo_env *env, void *arg);
-int exo_ioc_set_quota(struct exo_env *env, void *arg);
 int exo_revoke_request(struct exo_env *env, u64 count, u32 deadline_ms);
 int exo_revoke_all(u64 count, u32 deadline_ms);
 u64 exo_pool_total(void);
@@ -353,7 +358,8 @@ int exo_xn_run(struct exo_xn_table *tab, u64 principal, u32 type,
 	       const void *block, u64 nblocks, struct exo_xn_ref *refs,
 	       u32 max, u32 *count);
 struct io_uring_cmd;
-int exo_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags);
+int exo_extent_uring_cmd(struct io_uring_cmd *ioucmd,
+			 unsigned int issue_flags);
 
 void exo_env_extents_init(struct exo_env *env);
 void exo_env_extents_stop(struct exo_env *env);
@@ -366,9 +372,15 @@ void exo_nic_exit(void);
 void exo_nic_quiesce(void);
 u64 exo_nic_zc_inflight(void);
 void exo_env_nic_init(struct exo_env *env);
-void exo_env_wake(struct exo_env *env, u32 reason);
-void exo_env_io_done(struct exo_env *env, u32 n);
 bool exo_env_rx_ready(struct exo_env *env);
+struct exo_nbind;
+int exo_nbind_get(struct exo_env *env, exo_cap_t h, u32 need,
+		  struct exo_nbind **bp);
+void exo_nbind_put(struct exo_nbind *b);
+u32 exo_nbind_rx_pending(struct exo_nbind *b, u64 *oldest_ns);
+bool exo_nbind_dead(struct exo_nbind *b);
+void exo_nbind_count_wakeup(struct exo_nbind *b);
+struct bpf_prog *exo_xdp_prog_get(int fd);
 int exo_ioc_nic_attach(struct exo_env *env, void *arg);
 int exo_ioc_nic_detach(struct exo_env *env, void *arg);
 int exo_ioc_flow_alloc(struct exo_env *env, void *arg);
@@ -378,8 +390,14 @@ int exo_ioc_nic_unbind(struct exo_env *env, void *arg);
 int exo_ioc_nic_filter(struct exo_env *env, void *arg);
 int exo_ioc_nic_tx(struct exo_env *env, void *arg);
 int exo_ioc_nic_stat(struct exo_env *env, void *arg);
-int exo_ioc_wait(struct exo_env *env, void *arg);
 int exo_nic_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags);
+
+/* wait.c */
+void exo_wait_init(void);
+void exo_env_wake(struct exo_env *env, u32 reason);
+void exo_env_io_done(struct exo_env *env, u32 n);
+void exo_pred_run_all(struct exo_env *env, u32 reason);
+int exo_ioc_wait(struct exo_env *env, void *arg);
 
 /* debugfs.c */
 void exo_debugfs_init(void);

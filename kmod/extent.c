@@ -1587,7 +1587,8 @@ static void exo_uring_end_io(struct bio *bio)
  * failure and may never complete the request): 0 is not used either; a
  * request is either refused with -errno or queued (-EIOCBQUEUED).
  */
-int exo_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags)
+int exo_extent_uring_cmd(struct io_uring_cmd *ioucmd,
+			 unsigned int issue_flags)
 {
 	/*
 	 * IO_URING_F_NONBLOCK is not honoured by punting with -EAGAIN: the
@@ -1603,12 +1604,6 @@ int exo_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags)
 	struct bio *bio;
 	int ret;
 
-	if (ioucmd->cmd_op == EXO_URING_NIC_TX ||
-	    ioucmd->cmd_op == EXO_URING_NIC_RX)
-		return exo_nic_uring_cmd(ioucmd, issue_flags);
-	if (ioucmd->cmd_op != EXO_URING_EXTENT_IO &&
-	    ioucmd->cmd_op != EXO_URING_EXTENT_FLUSH)
-		return -EOPNOTSUPP;
 	if (!(issue_flags & IO_URING_F_SQE128))
 		return -EINVAL;
 	/* The SQE lives in the ring: one copy, now. */

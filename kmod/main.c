@@ -10,6 +10,7 @@
 #include <linux/cdev.h>
 #include <linux/device.h>
 #include <linux/fs.h>
+#include <linux/io_uring.h>
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -61,6 +62,7 @@ static void exo_env_free(struct kref *ref)
 {
 	struct exo_env *env = container_of(ref, struct exo_env, ref);
 
+	kvfree(env->scratch);
 	exo_env_pages_free(env);
 	kfree_sensitive(env);	/* it may hold a principal key */
 }
@@ -90,6 +92,9 @@ static int exo_open(struct inode *inode, struct file *file)
 		return ret;
 	}
 	kref_init(&env->ref);
+	init_waitqueue_head(&env->wq);
+	spin_lock_init(&env->pred_lock);
+	INIT_LIST_HEAD(&env->pred_waiters);
 	env->pid = task_tgid_vnr(current);
 	get_task_comm(env->comm, current);
 	env->free_head = EXO_SLOT_NONE;
@@ -137,6 +142,67 @@ static int exo_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
+/* ---- batch arrays ------------------------------------------------------- */
+
+/*
+ * Batch calls work on a kernel copy of their array plus a few words per
+ * element.  Each env keeps one buffer of EXO_SCRATCH_SIZE for this, taken
+ * by one call at a time through a bit, not a lock (a concurrent call, or a
+ * larger batch, allocates its own): a batch of a thousand frames then
+ * costs no allocation and no init_on_alloc zeroing of its arrays.
+ */
+#define EXO_SCRATCH_SIZE	(64 * 1024)
+
+void *exo_scratch_get(struct exo_env *env, size_t size)
+{
+	void *buf;
+
+	if (size <= EXO_SCRATCH_SIZE &&
+	    !test_and_set_bit_lock(0, &env->scratch_busy)) {
+		buf = env->scratch;
+		if (!buf) {
+			buf = kvmalloc(EXO_SCRATCH_SIZE, GFP_KERNEL_ACCOUNT);
+			/* Read by exo_scratch_put() callers without the bit. */
+			WRITE_ONCE(env->scratch, buf);
+		}
+		if (buf)
+			return buf;
+		clear_bit_unlock(0, &env->scratch_busy);
+		/* No shared buffer: this call may still fit in a small one. */
+	}
+	return kvmalloc(size, GFP_KERNEL_ACCOUNT);
+}
+
+void exo_scratch_put(struct exo_env *env, void *buf)
+{
+	if (buf && buf == READ_ONCE(env->scratch))
+		clear_bit_unlock(0, &env->scratch_busy);
+	else
+		kvfree(buf);
+}
+
+/*
+ * Copy a batch array of @count elements in once, before any lock (it may
+ * live in a region), into a buffer with room for @extra more bytes per
+ * element after it.  Give it back with exo_scratch_put().
+ */
+void *exo_batch_copy(struct exo_env *env, u64 uptr, u32 count,
+			    size_t elem, size_t extra)
+{
+	void *p;
+
+	if (!count || count > EXO_BATCH_MAX)
+		return ERR_PTR(-EINVAL);
+	p = exo_scratch_get(env, size_mul(count, elem + extra));
+	if (!p)
+		return ERR_PTR(-ENOMEM);
+	if (copy_from_user(p, u64_to_user_ptr(uptr), count * elem)) {
+		exo_scratch_put(env, p);
+		return ERR_PTR(-EFAULT);
+	}
+	return p;
+}
+
 /* ---- ioctls that need no capability ------------------------------------ */
 
 static int exo_ioc_get_features(struct exo_env *env, void *arg);
@@ -158,6 +224,33 @@ static int exo_ioc_env_info(struct exo_env *env, void *arg)
 	}
 	mutex_unlock(&exo_lock);
 	return 0;
+}
+
+static int exo_ioc_set_quota(struct exo_env *env, void *arg)
+{
+	struct exo_set_quota *sq = arg;
+	struct exo_env *e, *target = NULL;
+
+	if (sq->flags)
+		return -EINVAL;
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	if (!sq->kind || sq->kind >= EXO_KIND_MAX)
+		return -EINVAL;
+	mutex_lock(&exo_lock);
+	if (!sq->env_id) {
+		target = env;
+	} else {
+		list_for_each_entry(e, &exo_envs, node)
+			if (e->id == sq->env_id)
+				target = e;
+	}
+	if (target) {
+		target->quota[sq->kind] = sq->quota;
+		exo_env_page_sync(target);
+	}
+	mutex_unlock(&exo_lock);
+	return target ? 0 : -ESRCH;
 }
 
 /* ---- the dispatcher ----------------------------------------------------- */
@@ -374,6 +467,26 @@ static long exo_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	return 0;
 }
 
+/*
+ * io_uring commands on the env's fd (IORING_OP_URING_CMD): each resource
+ * kind's own, by cmd_op.  Never a positive return (this kernel's io_uring
+ * treats it as a failure and may never complete the request): a request
+ * is refused with -errno or queued (-EIOCBQUEUED).
+ */
+static int exo_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags)
+{
+	switch (ioucmd->cmd_op) {
+	case EXO_URING_EXTENT_IO:
+	case EXO_URING_EXTENT_FLUSH:
+		return exo_extent_uring_cmd(ioucmd, issue_flags);
+	case EXO_URING_NIC_TX:
+	case EXO_URING_NIC_RX:
+		return exo_nic_uring_cmd(ioucmd, issue_flags);
+	default:
+		return -EOPNOTSUPP;
+	}
+}
+
 static const struct file_operations exo_fops = {
 	.owner		= THIS_MODULE,
 	.open		= exo_open,
@@ -449,6 +562,7 @@ static int __init exo_init(void)
 	if (ret)
 		goto err_dev;
 
+	exo_wait_init();
 	cdev_init(&exo_cdev, &exo_fops);
 	exo_cdev.owner = THIS_MODULE;
 	ret = exo_nic_init();

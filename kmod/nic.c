@@ -2,7 +2,8 @@
 /*
  * exo — NIC queues: flows, receive/transmit rings in env frames, packet
  * filters (eBPF XDP-type or classic BPF), application-specific handlers
- * (XDP_TX replies sent from the kernel), and wakeup predicates.
+ * (XDP_TX replies sent from the kernel); what wakeup predicates (wait.c)
+ * read of a binding.
  *
  * Protection is the flow capability; everything else (what to accept, when
  * to wake up, how to build packets) is the env's business.  The kernel
@@ -38,7 +39,8 @@
  * in the device's rx_handler under RCU and takes only b->rx_lock (one
  * producer at a time per ring).  Transmit takes b->tx_mutex, after
  * exo_lock has been dropped; teardown takes b->tx_mutex inside exo_lock to
- * mark the binding dead.  Wakeup predicates run under env->wq.lock.
+ * mark the binding dead.  Wakeup predicates (wait.c) run under
+ * env->pred_lock.
  * Transmit on a binding with offloads takes exo_lock before tx_mutex, for
  * the whole batch: its fragments name frame capabilities.  A completion
  * takes only txc->lock (process context: the exo_nic workqueue).
@@ -153,7 +155,6 @@ static struct exo_nicdev *exo_nicdevs[EXO_NIC_MAX_DEVS];	/* exo_lock */
 static void exo_txc_free(struct kref *ref);
 static struct exo_txc *exo_txc_alloc(u32 slots);
 static struct workqueue_struct *exo_nic_wq;
-static struct xdp_rxq_info exo_pred_rxq;	/* predicates' rxq */
 
 #define EXO_BUMP(b, field, n) do {					\
 	(b)->c.field += (n);						\
@@ -168,35 +169,7 @@ static void *exo_slot(struct exo_nbind *b, bool tx, u32 idx)
 	return b->frames[f].va + (i & 1) * EXO_NIC_SLOT_SIZE;
 }
 
-/* ---- wakeups ----------------------------------------------------------------- */
-
-static void exo_pred_run_all(struct exo_env *env, u32 reason);
-
-/*
- * An event of @reason happened to @env: run its predicate waiters, wake
- * its poll waiters.  Process context or softirq; never hard irq.
- */
-void exo_env_wake(struct exo_env *env, u32 reason)
-{
-	/* EPOLLIN promises read() returns events: packets are RDBAND. */
-	__poll_t bits = reason & EXO_WAKE_TX ? EPOLLOUT | EPOLLWRNORM :
-			reason & EXO_WAKE_RX ? EPOLLRDBAND :
-			EPOLLIN | EPOLLRDNORM;
-
-	/* Pairs with exo_wait_sleep(): the event is published by now. */
-	smp_mb();
-	if (!list_empty(&env->pred_waiters))
-		exo_pred_run_all(env, reason);
-	if (waitqueue_active(&env->wq))
-		__wake_up(&env->wq, TASK_INTERRUPTIBLE, 0,
-			  poll_to_key(bits));
-}
-
-void exo_env_io_done(struct exo_env *env, u32 n)
-{
-	atomic64_add(n, &env->io_done);
-	exo_env_wake(env, EXO_WAKE_IO);
-}
+/* ---- what the other files see of a binding ----------------------------------- */
 
 /* Does any binding of @env hold unread packets?  (poll) */
 bool exo_env_rx_ready(struct exo_env *env)
@@ -214,6 +187,40 @@ bool exo_env_rx_ready(struct exo_env *env)
 	return ready;
 }
 
+/*
+ * For a wakeup predicate: the packets waiting in @b's receive ring (0 if
+ * the libOS's index is beyond the kernel's) and, if any, the arrival time
+ * of the oldest in *@oldest_ns.  Any context; no lock.
+ */
+u32 exo_nbind_rx_pending(struct exo_nbind *b, u64 *oldest_ns)
+{
+	u32 tail = READ_ONCE(b->ring->rx_tail);
+	u32 pending = READ_ONCE(b->rx_head) - tail;
+	struct exo_nic_desc *d;
+
+	if (pending > b->rx_slots)
+		return 0;
+	if (pending) {
+		d = exo_slot(b, false, tail);
+		*oldest_ns = READ_ONCE(d->tstamp_ns);
+	}
+	return pending;
+}
+
+/* Has @b been unbound?  Any context. */
+bool exo_nbind_dead(struct exo_nbind *b)
+{
+	return READ_ONCE(b->dead);
+}
+
+/* A WAIT on @b's flow was woken by a packet: its counter. */
+void exo_nbind_count_wakeup(struct exo_nbind *b)
+{
+	spin_lock_bh(&b->rx_lock);
+	EXO_BUMP(b, wakeups, 1);
+	spin_unlock_bh(&b->rx_lock);
+}
+
 /* ---- io_uring receive waits ---------------------------------------------------- */
 
 struct exo_rxcmd {
@@ -224,8 +231,6 @@ struct exo_rxcmd {
 	int res;
 };
 
-static void exo_nbind_put(struct exo_nbind *b);
-static struct bpf_prog *exo_xdp_prog_get(int fd);
 
 static struct exo_rxcmd **exo_rxcmd_of(struct io_uring_cmd *ioucmd)
 {
@@ -739,8 +744,8 @@ int exo_ioc_nic_unbind(struct exo_env *env, void *arg)
 }
 
 /* Look up and pin @env's binding of @h for a call outside exo_lock. */
-static int exo_nbind_get(struct exo_env *env, exo_cap_t h, u32 need,
-			 struct exo_nbind **bp)
+int exo_nbind_get(struct exo_env *env, exo_cap_t h, u32 need,
+		  struct exo_nbind **bp)
 {
 	int ret;
 
@@ -752,7 +757,7 @@ static int exo_nbind_get(struct exo_env *env, exo_cap_t h, u32 need,
 	return ret;
 }
 
-static void exo_nbind_put(struct exo_nbind *b)
+void exo_nbind_put(struct exo_nbind *b)
 {
 	kref_put(&b->ref, exo_nbind_release);
 }
@@ -1746,226 +1751,8 @@ int exo_nic_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags)
 	return -EIOCBQUEUED;
 }
 
-/* ---- wakeup predicates ----------------------------------------------------------------- */
-
-/*
- * A WAIT in progress.  It sits on env->pred_waiters; whoever causes an
- * event evaluates every waiter of the env under env->pred_lock with bottom
- * halves off (the context XDP programs expect; a helper's own
- * local_bh_disable/enable nests), and wakes the task only on a true
- * verdict.  The lock serialises evaluations, so one buffer per waiter
- * suffices, and once the task has taken itself off the list under the
- * lock no one touches the waiter again.
- */
-struct exo_waiter {
-	struct list_head node;		/* env->pred_waiters */
-	struct task_struct *task;
-	struct exo_env *env;
-	struct bpf_prog *prog;		/* NULL: any event */
-	struct exo_nbind *b;		/* rx fields, or NULL */
-	struct exo_cap *wcap;		/* the window's capability (exo_lock) */
-	struct exo_cap_use use;		/* on wcap: its death ends the wait */
-	const void *window;		/* kernel address in the frame */
-	u32 window_len;
-	u32 evals;
-	u32 reason;			/* of the true evaluation */
-	int err;			/* the wait ended by a death */
-	bool done;
-	u8 *buf;			/* headroom, ctx, window, tailroom */
-};
-
-#define EXO_PRED_HEADROOM	XDP_PACKET_HEADROOM
-#define EXO_PRED_TAILROOM	SKB_DATA_ALIGN(sizeof(struct skb_shared_info))
-
-/* Run the predicate for an event of @reason.  env->pred_lock held. */
-static bool exo_pred_eval(struct exo_waiter *w, u32 reason)
-{
-	struct exo_wait_ctx *ctx = (void *)(w->buf + EXO_PRED_HEADROOM);
-	struct exo_env *env = w->env;
-	u32 len = sizeof(*ctx) + w->window_len;
-	struct xdp_buff xdp = {};
-	bool ok;
-
-	lockdep_assert_held(&env->pred_lock);
-	w->evals++;
-	atomic64_inc(&env->pred_evals);
-	if (!w->prog)
-		return !(reason & EXO_WAKE_START);
-	memset(ctx, 0, sizeof(*ctx));
-	ctx->now_ns = ktime_get_ns();
-	ctx->reason = reason;
-	ctx->events_pending = READ_ONCE(env->ev_count);
-	ctx->rx_packets = atomic64_read(&env->nic_rx);
-	ctx->tx_packets = atomic64_read(&env->nic_tx);
-	ctx->io_completions = atomic64_read(&env->io_done);
-	ctx->revoke_owed = READ_ONCE(env->revoke_owed);
-	ctx->evals = w->evals;
-	if (w->b) {
-		struct exo_nbind *b = w->b;
-		u32 tail = READ_ONCE(b->ring->rx_tail);
-		u32 pending = READ_ONCE(b->rx_head) - tail;
-
-		if (pending <= b->rx_slots) {
-			ctx->rx_pending = pending;
-			if (pending) {
-				struct exo_nic_desc *d = exo_slot(b, false, tail);
-
-				ctx->rx_oldest_ns = READ_ONCE(d->tstamp_ns);
-			}
-		}
-	}
-	if (w->window_len)
-		memcpy(ctx + 1, w->window, w->window_len);
-	xdp_init_buff(&xdp, EXO_PRED_HEADROOM + len + EXO_PRED_TAILROOM,
-		      &exo_pred_rxq);
-	xdp_prepare_buff(&xdp, w->buf, EXO_PRED_HEADROOM, len, false);
-	rcu_read_lock();
-	ok = bpf_prog_run_xdp(w->prog, &xdp) != 0;
-	rcu_read_unlock();
-	return ok;
-}
-
-/* Settle @w with @reason (and @err); pred_lock held. */
-static void exo_pred_fire(struct exo_waiter *w, u32 reason, int err)
-{
-	w->done = true;
-	w->reason = reason;
-	w->err = err;
-	atomic64_inc(&w->env->pred_wakeups);
-	wake_up_process(w->task);
-}
-
-/*
- * One event of @reason for @w: settle it if its binding died or its
- * predicate holds.  @wake: the event comes from elsewhere, so the task
- * is woken (and counted); the task's own evaluations just settle it.
- * pred_lock held.  Returns whether @w is settled.
- */
-static bool exo_pred_check(struct exo_waiter *w, u32 reason, bool wake)
-{
-	int err = 0;
-
-	if (w->done)
-		return true;
-	if (w->b && READ_ONCE(w->b->dead)) {
-		err = -ENOTCONN;
-		reason = 0;
-	} else if (!exo_pred_eval(w, reason)) {
-		return false;
-	}
-	if (wake) {
-		exo_pred_fire(w, reason, err);
-	} else {
-		w->done = true;
-		w->reason = reason;
-		w->err = err;
-	}
-	return true;
-}
-
-static void exo_pred_run_all(struct exo_env *env, u32 reason)
-{
-	struct exo_waiter *w;
-
-	spin_lock_bh(&env->pred_lock);
-	list_for_each_entry(w, &env->pred_waiters, node)
-		exo_pred_check(w, reason, true);
-	spin_unlock_bh(&env->pred_lock);
-}
-
-/* The window frame's capability dies: end the wait (exo_lock held). */
-static void exo_wait_cap_dies(struct exo_cap_use *use)
-{
-	struct exo_waiter *w = container_of(use, struct exo_waiter, use);
-
-	lockdep_assert_held(&exo_lock);
-	w->wcap = NULL;
-	spin_lock_bh(&w->env->pred_lock);
-	if (!w->done)
-		exo_pred_fire(w, 0, -EKEYREVOKED);
-	spin_unlock_bh(&w->env->pred_lock);
-}
-
-/* A frame is the window of one WAIT at a time. */
-static const struct exo_use_ops exo_wait_use = {
-	.dies = exo_wait_cap_dies,
-};
-
-/* Evaluate from the waiting task itself (start, timer). */
-static bool exo_pred_eval_self(struct exo_waiter *w, u32 reason)
-{
-	struct exo_env *env = w->env;
-	bool done;
-
-	spin_lock_bh(&env->pred_lock);
-	done = exo_pred_check(w, reason, false);
-	spin_unlock_bh(&env->pred_lock);
-	return done;
-}
-
-static int exo_wait_sleep(struct exo_waiter *w, u64 timeout_ns, u64 tick_ns)
-{
-	struct exo_env *env = w->env;
-	u64 start = ktime_get_ns(), next_tick = U64_MAX, deadline = U64_MAX;
-	int ret = 0;
-
-	/* Both bounded at entry: no sum below wraps. */
-	if (timeout_ns)
-		deadline = start + timeout_ns;
-	if (tick_ns)
-		next_tick = start + tick_ns;
-	spin_lock_bh(&env->pred_lock);
-	list_add_tail(&w->node, &env->pred_waiters);
-	spin_unlock_bh(&env->pred_lock);
-	/* Pairs with exo_env_wake(): an event either sees us or we see it. */
-	smp_mb();
-	if (exo_pred_eval_self(w, EXO_WAKE_START))
-		goto out;
-	for (;;) {
-		ktime_t until;
-		u64 now;
-
-		set_current_state(TASK_INTERRUPTIBLE);
-		if (READ_ONCE(w->done))
-			break;
-		if (signal_pending(current)) {
-			ret = -EINTR;
-			break;
-		}
-		now = ktime_get_ns();
-		if (now >= deadline) {
-			ret = -ETIME;
-			break;
-		}
-		if (now >= next_tick) {
-			__set_current_state(TASK_RUNNING);
-			next_tick += ((now - next_tick) / tick_ns + 1) * tick_ns;
-			if (exo_pred_eval_self(w, EXO_WAKE_TIMER))
-				break;
-			continue;
-		}
-		if (deadline == U64_MAX && next_tick == U64_MAX) {
-			schedule();
-			continue;
-		}
-		until = ns_to_ktime(min(deadline, next_tick));
-		schedule_hrtimeout_range_clock(&until, 0, HRTIMER_MODE_ABS,
-					       CLOCK_MONOTONIC);
-	}
-	__set_current_state(TASK_RUNNING);
-out:
-	spin_lock_bh(&env->pred_lock);
-	list_del(&w->node);
-	spin_unlock_bh(&env->pred_lock);
-	if (w->done && w->err)
-		ret = w->err;
-	else if (w->done)
-		ret = 0;	/* true just as the time ran out: still true */
-	return ret;
-}
-
 /* An XDP program for a filter or predicate, from the caller's @fd. */
-static struct bpf_prog *exo_xdp_prog_get(int fd)
+struct bpf_prog *exo_xdp_prog_get(int fd)
 {
 	struct bpf_prog *prog = bpf_prog_get_type_dev(fd, BPF_PROG_TYPE_XDP,
 						      false);
@@ -1979,89 +1766,6 @@ static struct bpf_prog *exo_xdp_prog_get(int fd)
 		return ERR_PTR(-EINVAL);
 	}
 	return prog;
-}
-
-int exo_ioc_wait(struct exo_env *env, void *arg)
-{
-	struct exo_wait *wt = arg;
-	struct exo_waiter w = { .env = env, .task = current };
-	struct exo_obj *frame = NULL;
-	u64 pfn;
-	int ret;
-
-	if (wt->flags || wt->__reserved || wt->prog_fd < -1)
-		return -EINVAL;
-	if (wt->window_len > EXO_WAIT_WINDOW_MAX ||
-	    (u64)wt->window_off + wt->window_len > PAGE_SIZE ||
-	    (!wt->window && (wt->window_len || wt->window_off)))
-		return -EINVAL;
-	if (wt->prog_fd == -1 && (wt->window || wt->tick_ns))
-		return -EINVAL;
-	if (wt->timeout_ns > EXO_WAIT_MAX_NS || wt->tick_ns > EXO_WAIT_MAX_NS ||
-	    (wt->tick_ns && wt->tick_ns < EXO_WAIT_MIN_TICK_NS))
-		return -EINVAL;
-	w.buf = kzalloc(EXO_PRED_HEADROOM + sizeof(struct exo_wait_ctx) +
-			wt->window_len + EXO_PRED_TAILROOM, GFP_KERNEL);
-	if (!w.buf)
-		return -ENOMEM;
-	if (wt->prog_fd >= 0) {
-		w.prog = exo_xdp_prog_get(wt->prog_fd);
-		if (IS_ERR(w.prog)) {
-			ret = PTR_ERR(w.prog);
-			w.prog = NULL;
-			goto out;
-		}
-	}
-	if (wt->window) {
-		struct exo_cap *wcap;
-
-		mutex_lock(&exo_lock);
-		ret = exo_cap_get(env, wt->window, EXO_KIND_FRAME,
-				  EXO_RIGHT_READ, &wcap);
-		if (!ret && exo_cap_find_use(wcap, &exo_wait_use))
-			ret = -EBUSY;
-		if (!ret) {
-			/* The frame stays out of the pool while we read it. */
-			frame = wcap->obj;
-			kref_get(&frame->ref);
-			pfn = exo_frame_pfn(frame);
-			exo_cap_use_add(wcap, &w.use, &exo_wait_use);
-			w.wcap = wcap;
-		}
-		mutex_unlock(&exo_lock);
-		if (ret)
-			goto out;
-		w.window = page_address(pfn_to_page(pfn)) + wt->window_off;
-		w.window_len = wt->window_len;
-	}
-	if (wt->flow) {
-		ret = exo_nbind_get(env, wt->flow, EXO_RIGHT_READ, &w.b);
-		if (ret)
-			goto out;
-	}
-	ret = exo_wait_sleep(&w, wt->timeout_ns, wt->tick_ns);
-	wt->evals = w.evals;
-	wt->reason = w.reason;
-	if (!ret && w.b && (w.reason & EXO_WAKE_RX)) {
-		spin_lock_bh(&w.b->rx_lock);
-		EXO_BUMP(w.b, wakeups, 1);
-		spin_unlock_bh(&w.b->rx_lock);
-	}
-out:
-	if (w.wcap || frame) {
-		mutex_lock(&exo_lock);
-		if (w.wcap)
-			list_del_init(&w.use.node);
-		mutex_unlock(&exo_lock);
-	}
-	if (w.b)
-		exo_nbind_put(w.b);
-	if (frame)
-		exo_obj_put_unlocked(frame);
-	if (w.prog)
-		bpf_prog_put(w.prog);
-	kfree(w.buf);
-	return ret;
 }
 
 /* ---- attaching devices ------------------------------------------------------------------ */
@@ -2249,8 +1953,6 @@ const struct exo_kind_ops exo_flow_kind = {
 void exo_env_nic_init(struct exo_env *env)
 {
 	INIT_LIST_HEAD(&env->nic_binds);
-	spin_lock_init(&env->pred_lock);
-	INIT_LIST_HEAD(&env->pred_waiters);
 	env->quota[EXO_KIND_FLOW] = exo_flow_quota;
 }
 
@@ -2262,8 +1964,6 @@ int exo_nic_init(void)
 	exo_nic_wq = alloc_workqueue("exo_nic", 0, 0);
 	if (!exo_nic_wq)
 		return -ENOMEM;
-	exo_pred_rxq.dev = init_net.loopback_dev;
-	exo_pred_rxq.mem.type = MEM_TYPE_PAGE_SHARED;
 	ret = register_netdevice_notifier(&exo_nic_notifier);
 	if (ret)
 		destroy_workqueue(exo_nic_wq);

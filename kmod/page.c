@@ -25,7 +25,6 @@
 #include <linux/pagemap.h>
 #include <linux/pfn_t.h>
 #include <linux/module.h>
-#include <linux/poll.h>
 #include <linux/sched/mm.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
@@ -338,65 +337,6 @@ static void exo_frame_release(struct exo_obj *obj)
 	exo_env_page_sync(env);		/* frames_used, frames_free */
 }
 
-/*
- * Batch calls work on a kernel copy of their array plus a few words per
- * element.  Each env keeps one buffer of EXO_SCRATCH_SIZE for this, taken
- * by one call at a time through a bit, not a lock (a concurrent call, or a
- * larger batch, allocates its own): a batch of a thousand frames then
- * costs no allocation and no init_on_alloc zeroing of its arrays.
- */
-#define EXO_SCRATCH_SIZE	(64 * 1024)
-
-static void *exo_scratch_get(struct exo_env *env, size_t size)
-{
-	void *buf;
-
-	if (size <= EXO_SCRATCH_SIZE &&
-	    !test_and_set_bit_lock(0, &env->scratch_busy)) {
-		buf = env->scratch;
-		if (!buf) {
-			buf = kvmalloc(EXO_SCRATCH_SIZE, GFP_KERNEL_ACCOUNT);
-			/* Read by exo_scratch_put() callers without the bit. */
-			WRITE_ONCE(env->scratch, buf);
-		}
-		if (buf)
-			return buf;
-		clear_bit_unlock(0, &env->scratch_busy);
-		/* No shared buffer: this call may still fit in a small one. */
-	}
-	return kvmalloc(size, GFP_KERNEL_ACCOUNT);
-}
-
-static void exo_scratch_put(struct exo_env *env, void *buf)
-{
-	if (buf && buf == READ_ONCE(env->scratch))
-		clear_bit_unlock(0, &env->scratch_busy);
-	else
-		kvfree(buf);
-}
-
-/*
- * Copy a batch array of @count elements in once, before any lock (it may
- * live in a region), into a buffer with room for @extra more bytes per
- * element after it.  Give it back with exo_scratch_put().
- */
-static void *exo_batch_copy(struct exo_env *env, u64 uptr, u32 count,
-			    size_t elem, size_t extra)
-{
-	void *p;
-
-	if (!count || count > EXO_BATCH_MAX)
-		return ERR_PTR(-EINVAL);
-	p = exo_scratch_get(env, size_mul(count, elem + extra));
-	if (!p)
-		return ERR_PTR(-ENOMEM);
-	if (copy_from_user(p, u64_to_user_ptr(uptr), count * elem)) {
-		exo_scratch_put(env, p);
-		return ERR_PTR(-EFAULT);
-	}
-	return p;
-}
-
 /* Take pool frame @idx for @env and give it a root capability. */
 static int exo_frame_take(struct exo_env *env, u32 idx, bool recycle,
 			  exo_cap_t *h)
@@ -602,8 +542,10 @@ static void exo_bind_remove(struct exo_env *env, struct exo_bind *b)
 static void exo_bind_dies(struct exo_cap_use *use)
 {
 	struct exo_bind *b = container_of(use, struct exo_bind, use);
+	struct exo_env *env = b->cap->env;
 
-	exo_bind_remove(b->cap->env, b);
+	exo_bind_remove(env, b);
+	exo_env_page_sync(env);		/* frames_mapped */
 }
 
 static const struct exo_use_ops exo_bind_use = {
@@ -907,59 +849,6 @@ out_free:
 	return ret;
 }
 
-int exo_ioc_caps_close(struct exo_env *env, void *arg)
-{
-	struct exo_caps_close *cc = arg;
-	exo_cap_t *caps;
-	int ret = 0;
-	u32 i;
-
-	if (cc->flags || cc->__reserved)
-		return -EINVAL;
-	caps = exo_batch_copy(env, cc->caps, cc->count, sizeof(*caps), 0);
-	if (IS_ERR(caps))
-		return PTR_ERR(caps);
-	mutex_lock(&exo_lock);
-	for (i = 0; i < cc->count; i++) {
-		ret = exo_cap_close_handle(env, caps[i]);
-		if (ret)
-			break;
-	}
-	exo_env_page_sync(env);
-	mutex_unlock(&exo_lock);
-	exo_scratch_put(env, caps);
-	cc->done = i;
-	cc->error = -ret;
-	return 0;
-}
-
-int exo_ioc_set_quota(struct exo_env *env, void *arg)
-{
-	struct exo_set_quota *sq = arg;
-	struct exo_env *e, *target = NULL;
-
-	if (sq->flags)
-		return -EINVAL;
-	if (!capable(CAP_SYS_ADMIN))
-		return -EPERM;
-	if (!sq->kind || sq->kind >= EXO_KIND_MAX)
-		return -EINVAL;
-	mutex_lock(&exo_lock);
-	if (!sq->env_id) {
-		target = env;
-	} else {
-		list_for_each_entry(e, &exo_envs, node)
-			if (e->id == sq->env_id)
-				target = e;
-	}
-	if (target) {
-		target->quota[sq->kind] = sq->quota;
-		exo_env_page_sync(target);
-	}
-	mutex_unlock(&exo_lock);
-	return target ? 0 : -ESRCH;
-}
-
 /* ---- the region's fault handlers -------------------------------------------- */
 
 static vm_fault_t exo_region_fault(struct vm_fault *vmf)
@@ -1074,7 +963,6 @@ int exo_env_pages_init(struct exo_env *env, struct file *file)
 	/* Every mmap of this fd, in any process, shares this mapping. */
 	file->f_mapping = &env->mapping;
 	xa_init(&env->binds);
-	init_waitqueue_head(&env->wq);
 	INIT_DELAYED_WORK(&env->abort_work, exo_abort_work);
 	env->quota[EXO_KIND_FRAME] = exo_frame_quota ?: exo_pool_size;
 	return 0;
@@ -1084,98 +972,8 @@ void exo_env_pages_free(struct exo_env *env)
 {
 	WARN_ON_ONCE(!xa_empty(&env->binds));
 	xa_destroy(&env->binds);
-	kvfree(env->scratch);
-	env->scratch = NULL;
 	free_page((unsigned long)env->page);
 	env->page = NULL;
-}
-
-/* ---- events ---------------------------------------------------------------- */
-
-void exo_env_post(struct exo_env *env, const struct exo_event *ev)
-{
-	struct exo_event *slot;
-
-	lockdep_assert_held(&exo_lock);
-	if (env->ev_count == EXO_EV_RING) {
-		/* Drop the oldest; the next one read says so. */
-		env->ev_head = (env->ev_head + 1) % EXO_EV_RING;
-		env->ev_count--;
-		env->ev_lost = true;
-	}
-	slot = &env->events[(env->ev_head + env->ev_count) % EXO_EV_RING];
-	*slot = *ev;
-	env->ev_count++;
-	exo_env_page_sync(env);
-	exo_env_wake(env, EXO_WAKE_EVENT);
-}
-
-ssize_t exo_read(struct file *file, char __user *buf, size_t len,
-		 loff_t *ppos)
-{
-	struct exo_env *env = file->private_data;
-	struct exo_event evs[8];
-	u32 n, i;
-	int ret;
-
-	if (len < sizeof(evs[0]))
-		return -EINVAL;
-	for (;;) {
-		mutex_lock(&exo_lock);
-		n = min3((u32)(len / sizeof(evs[0])), (u32)ARRAY_SIZE(evs),
-			 env->ev_count);
-		for (i = 0; i < n; i++) {
-			evs[i] = env->events[env->ev_head];
-			env->ev_head = (env->ev_head + 1) % EXO_EV_RING;
-		}
-		env->ev_count -= n;
-		if (n && env->ev_lost) {
-			evs[0].flags |= EXO_EVF_LOST;
-			env->ev_lost = false;
-		}
-		if (n)
-			exo_env_page_sync(env);
-		mutex_unlock(&exo_lock);
-		if (n)
-			break;
-		if (file->f_flags & O_NONBLOCK)
-			return -EAGAIN;
-		ret = wait_event_interruptible(env->wq, READ_ONCE(env->ev_count));
-		if (ret)
-			return ret;
-	}
-	if (copy_to_user(buf, evs, n * sizeof(evs[0]))) {
-		/* Put them back in front, so a bad buffer loses nothing. */
-		mutex_lock(&exo_lock);
-		while (n--) {
-			if (env->ev_count == EXO_EV_RING) {
-				env->ev_lost = true;
-				continue;
-			}
-			env->ev_head = (env->ev_head + EXO_EV_RING - 1) %
-				       EXO_EV_RING;
-			env->events[env->ev_head] = evs[n];
-			env->ev_count++;
-		}
-		exo_env_page_sync(env);
-		mutex_unlock(&exo_lock);
-		return -EFAULT;
-	}
-	return n * sizeof(evs[0]);
-}
-
-__poll_t exo_poll(struct file *file, struct poll_table_struct *wait)
-{
-	struct exo_env *env = file->private_data;
-
-	__poll_t mask = 0;
-
-	poll_wait(file, &env->wq, wait);
-	if (READ_ONCE(env->ev_count))
-		mask |= EPOLLIN | EPOLLRDNORM;
-	if (exo_env_rx_ready(env))
-		mask |= EPOLLRDBAND;	/* not EPOLLIN: read() returns events */
-	return mask;
 }
 
 /* ---- revocation and abort ---------------------------------------------------- */
