@@ -159,7 +159,7 @@ help:
 	@echo "  make            build exo.ko, libexo, bpf programs, examples, selftests"
 	@echo "  make check      host unit tests + kselftests in the test VM (TAP, 'N passed, N failed')"
 	@echo "  make check-vm T=exo_grant   one selftest file in the VM"
-	@echo "  make fuzz       exo_fuzz in the VM, 10^6 calls (CALLS= PROCS= SEED= PROFILE=); ends with FUZZ calls=N crashes=N"
+	@echo "  make fuzz       exo_fuzz in the VM, 10^6 calls (CALLS= PROCS= SEED= PROFILE=); prints FUZZ calls=N crashes=N"
 	@echo "  make check-debug  selftests and a 10^6-call fuzz under a KASAN/UBSAN/lockdep/kmemleak kernel (first build ~30+ min)"
 	@echo "  make run        boot the VM, insmod exo, run the examples, rmmod"
 	@echo "  make bench-pages  exo frames vs Linux anonymous memory (RATIO lines)"

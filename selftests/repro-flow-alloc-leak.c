@@ -12,11 +12,10 @@
  * the socket reserving the port in Linux stays bound until the device is
  * detached, so the port stays taken (EADDRINUSE) with no flow left.
  *
- * Build and run (as root, in the test VM, exo loaded):
- *   cc -D_GNU_SOURCE -Ikmod/include/uapi -o selftests/repro-flow-alloc-leak \
- *      selftests/repro-flow-alloc-leak.c
- *   scripts/vm -- bash -c 'insmod kmod/exo.ko && selftests/repro-flow-alloc-leak; rmmod exo'
- * Exit status 1 and "BUG" lines while the bug is there, 0 once fixed.
+ * Fixed; kept as a test (TAP, two results) that fails if the bug comes
+ * back.  Built by make -C selftests and run by run.sh with the others
+ * (scripts/vm --disk 64M -- selftests/run.sh repro-flow-alloc-leak), or by
+ * hand as root in the test VM with exo loaded.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -32,6 +31,8 @@
 #include <sys/socket.h>
 
 #include <linux/exo.h>
+
+#include "kselftest.h"
 
 static long long total(const char *name)
 {
@@ -55,21 +56,21 @@ int main(void)
 	struct exo_flow_alloc fa = { .size = sizeof(fa) };
 	struct exo_cap_close cc = { .size = sizeof(cc) };
 	long long before, after;
-	int fd, s, bad = 0;
+	int fd, s, err;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);	/* what ran shows if it is killed */
+	ksft_print_header();
+	ksft_set_plan(2);
 
 	/* A private network namespace with one veth end, 10.88.0.1/24. */
 	if (unshare(CLONE_NEWNET) ||
 	    system("ip link set lo up && ip link add rl0 type veth peer name rl1 && "
-		   "ip addr add 10.88.0.1/24 dev rl0 && ip link set rl0 up && ip link set rl1 up")) {
-		perror("network set-up");
-		return 2;
-	}
+		   "ip addr add 10.88.0.1/24 dev rl0 && ip link set rl0 up && ip link set rl1 up"))
+		ksft_exit_fail_msg("network set-up: %s\n", strerror(errno));
 	fd = open(EXO_DEVICE, O_RDWR);
 	at.ifindex = if_nametoindex("rl0");
-	if (fd < 0 || ioctl(fd, EXO_IOC_NIC_ATTACH, &at)) {
-		perror("open/NIC_ATTACH");
-		return 2;
-	}
+	if (fd < 0 || ioctl(fd, EXO_IOC_NIC_ATTACH, &at))
+		ksft_exit_fail_msg("open/NIC_ATTACH: %s\n", strerror(errno));
 	before = total("objects.flow");
 
 	/* Mint a UDP flow for 10.88.0.1:20001, then close its only capability. */
@@ -77,34 +78,28 @@ int main(void)
 	fa.proto = IPPROTO_UDP;
 	fa.laddr = inet_addr("10.88.0.1");
 	fa.lport = 20001;
-	if (ioctl(fd, EXO_IOC_FLOW_ALLOC, &fa)) {
-		perror("FLOW_ALLOC");
-		return 2;
-	}
+	if (ioctl(fd, EXO_IOC_FLOW_ALLOC, &fa))
+		ksft_exit_fail_msg("FLOW_ALLOC: %s\n", strerror(errno));
 	cc.cap = fa.cap;
-	if (ioctl(fd, EXO_IOC_CAP_CLOSE, &cc)) {
-		perror("CAP_CLOSE");
-		return 2;
-	}
+	if (ioctl(fd, EXO_IOC_CAP_CLOSE, &cc))
+		ksft_exit_fail_msg("CAP_CLOSE: %s\n", strerror(errno));
 	close(fd);
 	usleep(200000);		/* the env's release is deferred (fput) */
 
 	after = total("objects.flow");
-	printf("objects.flow: %lld before FLOW_ALLOC, %lld after closing the flow and the env\n",
-	       before, after);
-	if (after != before) {
-		printf("BUG: the flow object outlives its last capability and its env\n");
-		bad = 1;
-	}
+	ksft_print_msg("objects.flow: %lld before FLOW_ALLOC, %lld after closing the flow and the env\n",
+		       before, after);
+	ksft_test_result(before >= 0 && after == before,
+			 "the flow object dies with its last capability and its env\n");
 
 	/* Its port must be free again for Linux. */
 	s = socket(AF_INET, SOCK_DGRAM, 0);
 	sin.sin_addr.s_addr = fa.laddr;
-	if (bind(s, (struct sockaddr *)&sin, sizeof(sin))) {
-		printf("BUG: port 20001 is still reserved after the flow was closed: bind: %s\n",
-		       strerror(errno));
-		bad = 1;
-	}
+	err = bind(s, (struct sockaddr *)&sin, sizeof(sin)) ? errno : 0;
+	if (err)
+		ksft_print_msg("bind: %s\n", strerror(err));
+	ksft_test_result(s >= 0 && !err,
+			 "port 20001 is free in Linux again once the flow is closed\n");
 	close(s);
 
 	/* Detaching unhooks the leaked flow (so the module can unload). */
@@ -113,6 +108,5 @@ int main(void)
 		ioctl(fd, EXO_IOC_NIC_DETACH, &at);
 		close(fd);
 	}
-	printf("%s\n", bad ? "FAIL" : "ok: no leak");
-	return bad;
+	ksft_finished();
 }

@@ -12,12 +12,13 @@
 # 1), its long profile, on a freshly loaded exo.ko; one result, passed iff
 # it exits 0 with crashes=0, its new kernel log lines hold no BUG/WARNING/
 # KASAN/UBSAN/lockdep/RCU report and exo unloads cleanly after it.  It
-# prints "FUZZ calls=N crashes=N" and "# fuzz: N calls in S s of guest
+# prints "# FUZZ calls=N crashes=N" and "# fuzz: N calls in S s of guest
 # time"; its timeout is EXO_DEBUG_FUZZ_TIMEOUT (default 2400 s).  Before
 # the kmemleak scan, so the scan sees what the fuzz leaked too.
 #
-# Last line: "debug: N passed, N failed" (run.sh's counts plus the fuzz
-# and the kmemleak check).  Exit status non-zero on any failure.
+# Output: TAP 13, three results (run.sh with its TAP nested, the fuzz, the
+# kmemleak scan).  Last line, a comment: "# debug: N passed, N failed"
+# (run.sh's counts of cases plus the fuzz and the kmemleak check).  Exit status non-zero on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 
@@ -27,15 +28,26 @@ mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
 # Forget what boot left (reported separately by scripts/vm's own scan).
 [ -w "$KL" ] && echo clear >"$KL"
 
-out=$(selftests/run.sh "$@" 2>&1)
-rc=$?
-printf '%s\n' "$out"
-line=$(grep -E '^selftests: [0-9]+ passed, [0-9]+ failed' <<<"$out" | tail -1)
-passed=$(sed -nE 's/^selftests: ([0-9]+) passed.*/\1/p' <<<"$line")
-failed=$(sed -nE 's/^selftests: [0-9]+ passed, ([0-9]+) failed.*/\1/p' <<<"$line")
+# TAP 13 of three results: run.sh (its TAP nested, "# "-prefixed), the
+# fuzz run, the kmemleak scan.
+echo "TAP version 13"
+echo "1..3"
+echo "# selftests/run.sh $*"
+out=$(mktemp)
+selftests/run.sh "$@" 2>&1 | tee "$out" | sed -u 's/^/# /'
+rc=${PIPESTATUS[0]}
+line=$(grep -E '^(# )?selftests: [0-9]+ passed, [0-9]+ failed' "$out" | tail -1)
+rm -f "$out"
+passed=$(sed -nE 's/^(# )?selftests: ([0-9]+) passed.*/\2/p' <<<"$line")
+failed=$(sed -nE 's/^(# )?selftests: [0-9]+ passed, ([0-9]+) failed.*/\2/p' <<<"$line")
 passed=${passed:-0}
 failed=${failed:-1}
 [ "$rc" = 0 ] || [ "$failed" != 0 ] || failed=1
+if [ "$failed" = 0 ]; then
+	echo "ok 1 selftests/run.sh"
+else
+	echo "not ok 1 selftests/run.sh # $failed failed"
+fi
 
 # ---- the fixed-length fuzz run ---------------------------------------------
 
@@ -49,16 +61,16 @@ module=${EXO_MODULE:-kmod/exo.ko}
 # One result for the whole run: ok/not ok with a reason.
 fuzz_result() {
 	if [ -z "$1" ]; then
-		echo "ok - fuzz: $fuzz_calls calls, seed $fuzz_seed"
+		echo "ok 2 fuzz: $fuzz_calls calls, seed $fuzz_seed"
 		passed=$((passed + 1))
 	else
-		echo "not ok - fuzz: $fuzz_calls calls, seed $fuzz_seed: $1"
+		echo "not ok 2 fuzz: $fuzz_calls calls, seed $fuzz_seed # $1"
 		failed=$((failed + 1))
 	fi
 }
 
 if [ "$fuzz_calls" = 0 ]; then
-	echo "# fuzz: not run (EXO_DEBUG_FUZZ_CALLS=0)"
+	echo "ok 2 fuzz # SKIP not run (EXO_DEBUG_FUZZ_CALLS=0)"
 elif [ ! -x selftests/exo_fuzz ]; then
 	fuzz_result "selftests/exo_fuzz is not built"
 elif grep -q '^exo ' /proc/modules && ! rmmod exo; then
@@ -102,7 +114,7 @@ else
 		why=${why:+$why; }"kernel problems in dmesg: $(wc -l <<<"$problems") lines"
 	fi
 	calls=$(sed -nE 's/^FUZZ calls=([0-9]+).*/\1/p' <<<"$fline")
-	[ -n "$fline" ] && echo "$fline"
+	[ -n "$fline" ] && echo "# $fline"
 	echo "# fuzz: ${calls:-0} calls in $(awk "BEGIN { printf \"%.0f\", $t1 - $t0 }") s of guest time"
 	fuzz_result "$why"
 fi
@@ -116,18 +128,18 @@ if [ -w "$KL" ]; then
 	echo scan >"$KL"
 	n=$(grep -c 'unreferenced object' "$KL")
 	if [ "$n" = 0 ]; then
-		echo "ok - kmemleak: nothing leaked by the selftests and the fuzz"
+		echo "ok 3 kmemleak: nothing leaked by the selftests and the fuzz"
 		passed=$((passed + 1))
 	else
 		head -n 120 "$KL" | sed 's/^/# /'
-		echo "not ok - kmemleak: $n unreferenced objects after the selftests and the fuzz"
+		echo "not ok 3 kmemleak: $n unreferenced objects after the selftests and the fuzz"
 		failed=$((failed + 1))
 	fi
 	echo clear >"$KL"
 else
-	echo "not ok - kmemleak: $KL missing (not a kmemleak kernel?)"
+	echo "not ok 3 kmemleak: $KL missing (not a kmemleak kernel?)"
 	failed=$((failed + 1))
 fi
 
-echo "debug: $passed passed, $failed failed"
+echo "# debug: $passed passed, $failed failed"
 [ "$failed" = 0 ]
