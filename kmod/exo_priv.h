@@ -344,19 +344,17 @@ int exo_ioc_extent_io(struct exo_env *env, void *arg);
 int exo_ioc_xn_template(struct exo_env *env, void *arg);
 int exo_ioc_xn_owns(struct exo_env *env, void *arg);
 
-/* xn.c: XN templates, the untrusted deterministic functions. */
-struct bpf_prog;
+/* xn.c: XN (xdev.h has what it shares with extent.c) */
 struct exo_xn_table;
-struct exo_xn_table *exo_xn_table_new(void);
 void exo_xn_table_free(struct exo_xn_table *tab);
 u32 exo_xn_table_count(struct exo_xn_table *tab);
-int exo_xn_prog_from_user(u64 uptr, u32 len, struct bpf_prog **progp);
-int exo_xn_table_set(struct exo_xn_table *tab, u64 principal, u32 type,
-		     struct bpf_prog *prog);
 void exo_xn_table_forget(struct exo_xn_table *tab, u64 principal);
 int exo_xn_run(struct exo_xn_table *tab, u64 principal, u32 type,
 	       const void *block, u64 nblocks, struct exo_xn_ref *refs,
 	       u32 max, u32 *count);
+int exo_ioc_xn_root(struct exo_env *env, void *arg);
+int exo_ioc_xn_update(struct exo_env *env, void *arg);
+int exo_ioc_xn_read(struct exo_env *env, void *arg);
 struct io_uring_cmd;
 int exo_extent_uring_cmd(struct io_uring_cmd *ioucmd,
 			 unsigned int issue_flags);

@@ -59,7 +59,7 @@
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
 
-#include "exo_priv.h"
+#include "xdev.h"
 
 static char *exo_extent_devpath;
 module_param_named(extent_dev, exo_extent_devpath, charp, 0444);
@@ -69,80 +69,6 @@ unsigned int exo_extent_quota = 1024;
 module_param_named(extent_quota, exo_extent_quota, uint, 0644);
 MODULE_PARM_DESC(extent_quota, "Extent capabilities made by alloc/reclaim per env (applies to new envs; default 1024)");
 
-#define EXO_XMAGIC		0x586f7865	/* "exoX" */
-#define EXO_XVERSION		2	/* 2: the written bitmap */
-#define EXO_XBLK		EXO_EXTENT_BLOCK
-#define EXO_XSECTS		(EXO_XBLK >> SECTOR_SHIFT)
-#define EXO_XNBLOCKS_MAX	(1ULL << 24)	/* 64 GiB; the rest is unused */
-static_assert(EXO_XNBLOCKS_MAX <= U32_MAX);	/* exo_uio.block */
-
-/* The header block of a copy.  Little-endian. */
-struct exo_xsb {
-	__le32 magic;
-	__le32 version;
-	__le32 block_size;
-	__le32 meta_blocks;	/* blocks of one copy, header included */
-	__le64 nblocks;
-	__le64 generation;
-	__le64 data_start;
-	__le32 bitmap_blocks;
-	__le32 princ_max;
-	__le32 ext_max;
-	__le32 copy;		/* 0 or 1 */
-	__le64 next_principal;
-	__le32 body_crc;	/* over the copy's blocks 1 .. meta_blocks - 1 */
-	__le32 sb_crc;		/* over this struct, sb_crc taken as 0 */
-};
-
-struct exo_xprinc {
-	__le64 id;		/* 0: free entry */
-	u8 key_hash[SHA256_DIGEST_SIZE];
-	__le64 __reserved;
-};
-
-struct exo_xrec {
-	__le64 start;
-	__le64 len;		/* 0: free entry */
-	__le64 principal;
-};
-
-struct exo_xdev {
-	struct kref ref;	/* the attachment, plus one per extent object */
-	struct block_device *bdev;	/* NULL once detached */
-	char *path;
-	bool dead;
-	u64 nblocks;
-	u64 data_start;
-	u64 generation;
-	u64 free;
-	u32 meta_blocks;
-	u32 bitmap_blocks;
-	u32 active;		/* copy holding @generation */
-	void *meta;		/* image of one copy */
-	void *shadow;		/* the last committed image */
-	struct exo_xsb *sb;
-	void *bitmap;		/* little-endian bit order */
-	void *written;		/* the written bitmap in the image */
-	void *wlive;		/* live written bits (atomic bit ops) */
-	atomic_t wdirty;	/* wlive has bits the disk does not */
-	struct exo_xn_table *xn;	/* XN templates (xn.c) */
-	struct exo_xprinc *princ;
-	struct exo_xrec *rec;
-	/* counters */
-	atomic64_t reads;
-	atomic64_t writes;
-	atomic64_t bytes_read;
-	atomic64_t bytes_written;
-	atomic64_t reads_unwritten;	/* answered with zeroes, no I/O */
-	atomic64_t errors;
-	atomic64_t flushes;
-	u64 commits;
-	/* Asynchronous I/O in flight (io_uring), waited for by free/detach. */
-	atomic_t inflight;
-	wait_queue_head_t wq;
-	atomic64_t async;
-};
-
 struct exo_extent {
 	struct exo_obj obj;
 	struct exo_xdev *dev;
@@ -150,22 +76,8 @@ struct exo_extent {
 	u64 len;
 };
 
-/*
- * A libOS's writes are synchronous I/O, as O_DIRECT writes are: without
- * REQ_SYNC | REQ_IDLE the block layer's writeback throttling takes them for
- * background writeback and caps their queue depth.
- */
-#define EXO_XWRITE	(REQ_OP_WRITE | REQ_SYNC | REQ_IDLE)
-
-static DECLARE_RWSEM(exo_xsem);
-static struct exo_xdev *exo_xdev;
-
-#define EXO_XPRINC_BLOCKS \
-	DIV_ROUND_UP(EXO_EXTENT_MAX_PRINCIPALS * sizeof(struct exo_xprinc), \
-		     EXO_XBLK)
-#define EXO_XREC_BLOCKS \
-	DIV_ROUND_UP(EXO_EXTENT_MAX_RECORDS * sizeof(struct exo_xrec), \
-		     EXO_XBLK)
+DECLARE_RWSEM(exo_xsem);
+struct exo_xdev *exo_xdev;
 
 static u32 exo_xcrc(const void *p, size_t len)
 {
@@ -194,8 +106,9 @@ static int exo_xdev_layout(struct exo_xdev *d, u64 nblocks)
 
 	d->nblocks = min(nblocks, EXO_XNBLOCKS_MAX);
 	d->bitmap_blocks = DIV_ROUND_UP(d->nblocks, EXO_XBLK * 8);
-	d->meta_blocks = 1 + 2 * d->bitmap_blocks + EXO_XPRINC_BLOCKS +
-			 EXO_XREC_BLOCKS;
+	d->meta_blocks = 1 + 3 * d->bitmap_blocks + EXO_XPRINC_BLOCKS +
+			 EXO_XREC_BLOCKS + EXO_XROOT_BLOCKS +
+			 EXO_XTMPL_BLOCKS + EXO_XPROG_BLOCKS + 1;
 	d->data_start = 1 + 2 * (u64)d->meta_blocks;
 	if (d->nblocks <= d->data_start)
 		return -EINVAL;
@@ -203,14 +116,18 @@ static int exo_xdev_layout(struct exo_xdev *d, u64 nblocks)
 	d->meta = vzalloc(size);
 	d->shadow = vzalloc(size);
 	d->wlive = vzalloc((size_t)d->bitmap_blocks * EXO_XBLK);
-	d->xn = exo_xn_table_new();
-	if (!d->meta || !d->shadow || !d->wlive || !d->xn)
+	if (!d->meta || !d->shadow || !d->wlive || exo_xn_table_init(d))
 		return -ENOMEM;
 	d->sb = d->meta;
 	d->bitmap = d->meta + EXO_XBLK;
 	d->written = d->bitmap + (size_t)d->bitmap_blocks * EXO_XBLK;
-	d->princ = d->written + (size_t)d->bitmap_blocks * EXO_XBLK;
+	d->xnmap = d->written + (size_t)d->bitmap_blocks * EXO_XBLK;
+	d->princ = d->xnmap + (size_t)d->bitmap_blocks * EXO_XBLK;
 	d->rec = (void *)d->princ + EXO_XPRINC_BLOCKS * EXO_XBLK;
+	d->roots = (void *)d->rec + EXO_XREC_BLOCKS * EXO_XBLK;
+	d->tmpl = (void *)d->roots + EXO_XROOT_BLOCKS * EXO_XBLK;
+	d->progs = (void *)d->tmpl + EXO_XTMPL_BLOCKS * EXO_XBLK;
+	d->pending = (void *)d->progs + EXO_XPROG_BLOCKS * EXO_XBLK;
 	return 0;
 }
 
@@ -220,7 +137,7 @@ static u64 exo_xcopy_block(struct exo_xdev *d, u32 copy)
 }
 
 /* Read or write @n blocks at @block from/to the vmalloc()ed @buf. */
-static int exo_xrw(struct block_device *bdev, u64 block, void *buf, u32 n,
+int exo_xrw(struct block_device *bdev, u64 block, void *buf, u32 n,
 		   blk_opf_t opf)
 {
 	while (n) {
@@ -278,7 +195,7 @@ static u64 exo_xcount_free(struct exo_xdev *d)
  * Write the image to the older copy as generation + 1.  On failure the
  * image goes back to the last committed table and nothing changed.
  */
-static int exo_xcommit(struct exo_xdev *d)
+int exo_xcommit(struct exo_xdev *d)
 {
 	size_t size = (size_t)d->meta_blocks * EXO_XBLK;
 	u32 copy = d->active ^ 1;
@@ -303,6 +220,7 @@ static int exo_xcommit(struct exo_xdev *d)
 	 */
 	atomic_set(&d->wdirty, 0);
 	bitmap_and(d->written, d->wlive, d->bitmap, exo_xbits(d));
+	exo_xn_table_store(d);
 	sb->body_crc = cpu_to_le32(exo_xcrc(d->meta + EXO_XBLK,
 					    size - EXO_XBLK));
 	sb->sb_crc = 0;
@@ -358,6 +276,9 @@ static int exo_xcheck(struct exo_xdev *d)
 			if (__test_and_set_bit_le(b, seen))
 				goto out;
 	}
+	/* XN's blocks, outside every extent; its roots and templates. */
+	if (exo_xn_check_image(d, seen))
+		goto out;
 	if (memcmp(seen, d->bitmap, (size_t)d->bitmap_blocks * EXO_XBLK))
 		goto out;
 	/* Only an allocated block can have been written by its owner. */
@@ -386,10 +307,15 @@ static int exo_xload_copy(struct exo_xdev *d, u32 copy, u64 *gen)
 		return ret;
 	if (le32_to_cpu(sb->magic) != EXO_XMAGIC)
 		return -ENODATA;
+	/* Older tables are refused, never upgraded: their layout differs. */
+	if (le32_to_cpu(sb->version) != EXO_XVERSION) {
+		pr_warn("exo: %s: copy %u holds a table of version %u; this exo reads version %u only: format the device again\n",
+			d->path, copy, le32_to_cpu(sb->version), EXO_XVERSION);
+		return -EUCLEAN;
+	}
 	crc = le32_to_cpu(sb->sb_crc);
 	sb->sb_crc = 0;
 	if (exo_xcrc(sb, sizeof(*sb)) != crc ||
-	    le32_to_cpu(sb->version) != EXO_XVERSION ||
 	    le32_to_cpu(sb->block_size) != EXO_XBLK ||
 	    le64_to_cpu(sb->nblocks) != d->nblocks ||
 	    le32_to_cpu(sb->meta_blocks) != d->meta_blocks ||
@@ -507,6 +433,8 @@ static int exo_xattach(const char *path, bool format,
 	if (ret)
 		goto err_put;
 	ret = format ? exo_xformat(d) : exo_xload(d);
+	if (!ret && !format)
+		ret = exo_xn_attach(d);
 	if (ret)
 		goto err_put;
 	exo_xstat(d, st);
@@ -583,8 +511,47 @@ static struct exo_xprinc *exo_xprinc_add(struct exo_xdev *d,
 	return NULL;
 }
 
-/* Forget principals that own nothing. */
-static void exo_xprinc_gc(struct exo_xdev *d)
+/* The env's principal on @d, or NULL.  exo_xsem held. */
+struct exo_xprinc *exo_xenv_principal(struct exo_env *env, struct exo_xdev *d)
+{
+	return env->xkey_set ? exo_xprinc_find(d, &env->xkey) : NULL;
+}
+
+/*
+ * The env's principal on @d, made (in the image, committed with the
+ * caller's update) if it has none yet: with a fresh key if the env never
+ * had one (*@new_key set; exo_xprinc_leave() forgets it if the update
+ * fails).  NULL if the principal table is full.  exo_xsem held for
+ * writing.
+ */
+struct exo_xprinc *exo_xprinc_join(struct exo_env *env, struct exo_xdev *d,
+				   bool *new_key)
+{
+	struct exo_xprinc *p;
+
+	*new_key = false;
+	if (!env->xkey_set) {
+		get_random_bytes(&env->xkey, sizeof(env->xkey));
+		env->xkey_set = true;
+		*new_key = true;
+	}
+	p = exo_xprinc_find(d, &env->xkey);
+	if (!p)
+		p = exo_xprinc_add(d, &env->xkey);
+	return p;
+}
+
+/* An update that made the env's key failed: the env has none again. */
+void exo_xprinc_leave(struct exo_env *env, bool new_key)
+{
+	if (!new_key)
+		return;
+	memzero_explicit(&env->xkey, sizeof(env->xkey));
+	env->xkey_set = false;
+}
+
+/* Forget principals that own nothing (no extent, no XN root). */
+void exo_xprinc_gc(struct exo_xdev *d)
 {
 	u32 i, j;
 
@@ -596,7 +563,7 @@ static void exo_xprinc_gc(struct exo_xdev *d)
 		for (j = 0; j < EXO_EXTENT_MAX_RECORDS && !owns; j++)
 			owns = d->rec[j].len &&
 			       d->rec[j].principal == d->princ[i].id;
-		if (owns)
+		if (owns || exo_xn_principal_holds(d, d->princ[i].id))
 			continue;
 		exo_xn_table_forget(d->xn, le64_to_cpu(d->princ[i].id));
 		memset(&d->princ[i], 0, sizeof(d->princ[i]));
@@ -833,14 +800,7 @@ int exo_ioc_extent_alloc(struct exo_env *env, void *arg)
 	if (!rec)
 		goto out;
 
-	if (!env->xkey_set) {
-		get_random_bytes(&env->xkey, sizeof(env->xkey));
-		env->xkey_set = true;
-		new_key = true;
-	}
-	p = exo_xprinc_find(d, &env->xkey);
-	if (!p)
-		p = exo_xprinc_add(d, &env->xkey);
+	p = exo_xprinc_join(env, d, &new_key);
 	if (!p)
 		goto out_key;
 	rec->start = cpu_to_le64(start);
@@ -872,10 +832,7 @@ int exo_ioc_extent_alloc(struct exo_env *env, void *arg)
 	return 0;
 
 out_key:
-	if (new_key) {
-		memzero_explicit(&env->xkey, sizeof(env->xkey));
-		env->xkey_set = false;
-	}
+	exo_xprinc_leave(env, new_key);
 out:
 	up_write(&exo_xsem);
 	return ret;
@@ -1238,7 +1195,7 @@ static int exo_xio_check(struct exo_env *env, struct exo_xdev *d,
  * A read of a block never written since its allocation: zeroes, whatever
  * the device holds (another principal's freed data, say).
  */
-static void exo_xio_zero(struct exo_xdev *d, u64 pfn)
+void exo_xio_zero(struct exo_xdev *d, u64 pfn)
 {
 	clear_highpage(pfn_to_page(pfn));
 	atomic64_inc(&d->reads_unwritten);
@@ -1383,50 +1340,8 @@ out_free:
 
 /* ---- XN templates ----------------------------------------------------------- */
 
-/* The env's principal on @d, or NULL.  exo_xsem held. */
-static struct exo_xprinc *exo_xenv_principal(struct exo_env *env,
-					     struct exo_xdev *d)
-{
-	return env->xkey_set ? exo_xprinc_find(d, &env->xkey) : NULL;
-}
-
-int exo_ioc_xn_template(struct exo_env *env, void *arg)
-{
-	struct exo_xn_template *xt = arg;
-	bool remove = xt->flags & EXO_XN_TEMPLATE_REMOVE;
-	struct bpf_prog *prog = NULL;
-	struct exo_xprinc *p;
-	int ret;
-
-	if ((xt->flags & ~EXO_XN_TEMPLATE_REMOVE) || !xt->type ||
-	    xt->type >= EXO_XN_MAX_TYPES || (remove && (xt->len || xt->insns)))
-		return -EINVAL;
-	if (!remove) {
-		ret = exo_xn_prog_from_user(xt->insns, xt->len, &prog);
-		if (ret)
-			return ret;
-	}
-	down_read(&exo_xsem);
-	ret = -ENODEV;
-	if (!exo_xdev)
-		goto out;
-	p = exo_xenv_principal(env, exo_xdev);
-	ret = -ENOKEY;
-	if (!p)
-		goto out;
-	ret = exo_xn_table_set(exo_xdev->xn, le64_to_cpu(p->id), xt->type,
-			       prog);
-	if (!ret)
-		prog = NULL;
-out:
-	up_read(&exo_xsem);
-	if (prog)
-		bpf_prog_destroy(prog);
-	return ret;
-}
-
 /* Read device block @b into @page as EXTENT_IO would.  exo_xsem held. */
-static int exo_xread_page(struct exo_xdev *d, u64 b, struct page *page)
+int exo_xread_page(struct exo_xdev *d, u64 b, struct page *page)
 {
 	struct bio *bio;
 	int ret;
@@ -1707,6 +1622,7 @@ static u64 exo_extents_check(struct seq_file *m)
 		bad++;
 		seq_puts(m, "bad: extents: a free block is marked written\n");
 	}
+	bad += exo_xn_walk_check(d, m);
 	mutex_lock(&exo_lock);
 	list_for_each_entry(env, &exo_envs, node)
 		exo_for_each_cap(env, cap, pos) {
@@ -1758,10 +1674,10 @@ static void exo_extents_show(struct seq_file *m)
 	seq_printf(m, "blocks_written %u\n",
 		   bitmap_weight(d->wlive, exo_xbits(d)));
 	seq_printf(m, "flushes %lld\n", atomic64_read(&d->flushes));
-	seq_printf(m, "xn_templates %u\n", exo_xn_table_count(d->xn));
 	seq_printf(m, "errors %lld\n", atomic64_read(&d->errors));
 	seq_printf(m, "async_submitted %lld\n", atomic64_read(&d->async));
 	seq_printf(m, "async_inflight %d\n", atomic_read(&d->inflight));
+	exo_xn_show(d, m);
 	seq_puts(m, "principal extents blocks\n");
 	for (i = 0; i < EXO_EXTENT_MAX_PRINCIPALS; i++) {
 		u64 ext = 0, blocks = 0;

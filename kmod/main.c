@@ -280,6 +280,9 @@ union exo_ioctl_buf {
 	struct exo_extent_io extent_io;
 	struct exo_xn_template xn_template;
 	struct exo_xn_owns xn_owns;
+	struct exo_xn_root xn_root;
+	struct exo_xn_update xn_update;
+	struct exo_xn_read xn_read;
 	struct exo_nic_attach nic_attach;
 	struct exo_flow_alloc flow_alloc;
 	struct exo_nic_bind nic_bind;
@@ -385,6 +388,11 @@ static const struct exo_ioctl_op exo_ops[EXO_NR_MAX] = {
 	EXO_OP_IN(XN_TEMPLATE, struct exo_xn_template, insns,
 		  exo_ioc_xn_template),
 	EXO_OP(XN_OWNS, struct exo_xn_owns, __reserved, exo_ioc_xn_owns, NULL),
+	/* XN_ROOT and XN_UPDATE take effect durably even if the copy fails. */
+	EXO_OP(XN_ROOT, struct exo_xn_root, generation, exo_ioc_xn_root, NULL),
+	EXO_OP(XN_UPDATE, struct exo_xn_update, generation, exo_ioc_xn_update,
+	       NULL),
+	EXO_OP(XN_READ, struct exo_xn_read, __pad, exo_ioc_xn_read, NULL),
 	EXO_OP_IN(NIC_ATTACH, struct exo_nic_attach, __reserved,
 		  exo_ioc_nic_attach),
 	EXO_OP_IN(NIC_DETACH, struct exo_nic_attach, __reserved,

@@ -580,8 +580,12 @@ struct exo_env_page {
  *   +--------+----------------+----------------+---------------------+
  *   | unused | copy 0 (M blk) | copy 1 (M blk) |  data: extents      |
  *   +--------+----------------+----------------+---------------------+
- *   copy = header | allocation bitmap | written bitmap | principals |
- *          extent records			(table version 2)
+ *   copy = header | allocation bitmap | written bitmap | XN bitmap |
+ *          principals | extent records | XN roots | XN templates |
+ *          templates' programs | pending XN block	(table version 3)
+ *
+ * A table of an older version is refused (EUCLEAN, and the kernel log
+ * names both versions): format the device again.
  *
  * Ownership is persistent and belongs to a *principal*, not to an env: the
  * first EXTENT_ALLOC of an env makes it a principal with a fresh 128-bit
@@ -816,14 +820,18 @@ struct exo_extent_io {
  * (EOVERFLOW).
  *
  * Templates belong to the principal that registers them (the env's
- * principal on the attached device: ENOKEY until it has one) and live as
- * long as the device stays attached; a libFS registers them again after
- * a re-attach, as it presents its key again.
+ * principal on the attached device: ENOKEY until it has one) and are
+ * kept in exo's table on the device, so they outlive a re-attach, a
+ * module reload and a reboot, until the principal owns nothing (no
+ * extent, no root).  The templates of all principals share
+ * EXO_XN_PROG_INSNS instructions.
  */
 #define EXO_XN_MAX_TYPES	64	/* types 1..63 */
 #define EXO_XN_MAX_INSNS	4096	/* BPF_MAXINSNS */
 #define EXO_XN_MAX_REFS		256
 #define EXO_XN_TEMPLATES_MAX	256	/* per device, all principals */
+#define EXO_XN_PROG_INSNS	8192	/* per device, all templates */
+#define EXO_XN_MAX_ROOTS	128	/* per device, all principals */
 #define EXO_XN_REF(type, block)	(((__u32)(type) << 24) | (__u32)(block))
 #define EXO_XN_REF_TYPE(r)	((__u32)(r) >> 24)
 #define EXO_XN_REF_BLOCK(r)	((__u32)(r) & 0xffffff)
@@ -832,10 +840,15 @@ struct exo_extent_io {
  * EXO_IOC_XN_TEMPLATE — register (or replace) the template of @type for
  * this env's principal: @len instructions at the user pointer @insns.
  * With EXO_XN_TEMPLATE_REMOVE (@len and @insns 0), remove it (ENOENT if
- * there is none).  Errors: ENODEV (no device), ENOKEY (the env is no
- * principal on it), EINVAL (@type out of range, @len 0 or above
- * EXO_XN_MAX_INSNS, a program the classic checker refuses), ENOEXEC (an
- * ancillary or header-relative load), ENOSPC (EXO_XN_TEMPLATES_MAX).
+ * there is none).  The table is updated durably before the call returns.
+ * A template cannot be replaced or removed while the principal owns
+ * blocks of its type through XN (EBUSY): exo follows them with it.
+ * Errors: ENODEV (no device), ENOKEY (the env is no principal on it),
+ * EINVAL (@type out of range, @len 0 or above EXO_XN_MAX_INSNS, a
+ * program the classic checker refuses), ENOEXEC (an ancillary or
+ * header-relative load), ENOSPC (EXO_XN_TEMPLATES_MAX, or
+ * EXO_XN_PROG_INSNS instructions in all), EBUSY, EIO (the table update
+ * failed; nothing changed).
  */
 #define EXO_XN_TEMPLATE_REMOVE	(1U << 0)
 struct exo_xn_template {
@@ -874,6 +887,130 @@ struct exo_xn_owns {
 	__aligned_u64 refs;	/* in: user pointer to exo_xn_ref[max] */
 	__u32 count;		/* out: references in the block */
 	__u32 __reserved;	/* must be 0 */
+};
+
+/*
+ * XN ownership.  A principal declares *roots* (XN_ROOT): blocks of the
+ * device, each with a metadata type.  Every block a root reaches through
+ * the principal's templates is the principal's, with the type the
+ * reference gives it (0: data); the blocks a principal owns this way form
+ * trees: each is referenced exactly once.  exo keeps the root list and
+ * the templates in its table, with the XN bitmap of the blocks it handed
+ * out; attach walks from the roots again (and refuses the device,
+ * EUCLEAN, if a tree is broken), debugfs `check` does so after every
+ * test and reports a block owned twice or owned and unreachable.
+ *
+ * Blocks come to XN from the device's free blocks, never from extents,
+ * and go back to it when released: like every freed block, a released
+ * one reads as zeroes to its next owner, and an added one reads as
+ * zeroes until written (a metadata block's template must find no
+ * reference in a zeroed block).  XN blocks count against no quota.
+ *
+ * The contents of a metadata block change only through XN_UPDATE, which
+ * checks them; XN_READ reads any block the env's principal owns.
+ */
+
+/*
+ * EXO_IOC_XN_ROOT — declare block @block (0: the first free block) a root
+ * of type @type of this env's principal: the block must be free (it
+ * reads as zeroes) and the principal must hold the template of @type.
+ * With EXO_XN_ROOT_REMOVE, give root @block back (@type 0, or the
+ * root's): its contents must reference nothing.  Durable on return.
+ * Errors: ENODEV, ENOKEY (no principal: EXTENT_ALLOC or RECLAIM makes
+ * one), EINVAL (@type out of range, an unknown flag), ERANGE (@block
+ * past the device), EBUSY (@block is taken: another principal's, an
+ * extent's, exo's table), EEXIST (this principal owns @block already),
+ * ENOENT (no template of @type; REMOVE: no such root), ENOTEMPTY (the
+ * template finds references in a zeroed block; REMOVE: the root still
+ * references blocks), ENOSPC (no free block, or EXO_XN_MAX_ROOTS roots),
+ * EIO (the table update failed; nothing changed).
+ */
+#define EXO_XN_ROOT_REMOVE	(1U << 0)
+struct exo_xn_root {
+	__u32 size;
+	__u32 flags;		/* EXO_XN_ROOT_* */
+	__aligned_u64 block;	/* in (0: any free block); out: the root */
+	__u32 type;		/* in: 1..EXO_XN_MAX_TYPES-1; out: its type */
+	__u32 __reserved;	/* must be 0 */
+	__aligned_u64 generation; /* out: the table's, after the call */
+};
+
+/*
+ * EXO_IOC_XN_UPDATE — a checked metadata update: write the contents of
+ * the frame @frame (READ; copied once, when the call starts) as the new
+ * version of metadata block @block, which this env's principal owns,
+ * adding the references @add[@nadd] and releasing @release[@nrelease]
+ * (exo_xn_ref: block and type; any order).
+ *
+ * exo runs the template of the block's type on its old and new contents
+ * and requires the difference to be exactly the claim, then that each
+ * added block be free (it becomes the principal's, of the claimed type,
+ * reading as zeroes) and each released metadata block reference nothing;
+ * released blocks are freed.  The table (with the new contents) is
+ * committed first, then the block is written in place: a crash at any
+ * point leaves either the old table and the old block or the new table
+ * and, once attach has redone the write, the new block.  On any refusal
+ * nothing changes, in memory or on disk.
+ *
+ * Errors, checked in this order:
+ *  EINVAL     unknown flag, non-zero reserved field, @nadd or @nrelease
+ *             above EXO_XN_MAX_REFS, a claimed type out of range
+ *  ERANGE     a claimed block past any device (EXO_XN_REF_BLOCK)
+ *  EFAULT, EBADF, ESTALE, EKEYREVOKED, EACCES   the arrays or the frame
+ *  ENODEV, ENOKEY   no device, no principal
+ *  EACCES     @block is no metadata block of this principal (unowned,
+ *             another's, or a data block)
+ *  EOVERFLOW, EBADMSG   the template fails on the new contents (more than
+ *             EXO_XN_MAX_REFS references, a malformed one)
+ *  EEXIST     a block claimed twice: twice in the claim (added, released
+ *             or both), referenced twice by the new contents, the block
+ *             itself referenced, or an added block this principal
+ *             already owns
+ *  ENOTEMPTY  a released block is still referenced by the new contents
+ *  EPERM      the new contents reference a block the claim does not add
+ *  EPROTO     the claim lies otherwise about the difference: an added
+ *             reference the new contents lack (or the old had), a
+ *             released one the old contents lack, an old reference
+ *             dropped without being released
+ *  EBUSY      an added block is taken: another principal's, an extent's
+ *             (this principal's included), exo's table
+ *  ENOENT     an added metadata block's type has no template
+ *  ENOTEMPTY  also: a released metadata block still references blocks, or
+ *             an added one's template finds references in zeroes
+ *  ENOMEM, EIO   the table update failed (nothing changed); EIO also if
+ *             the in-place write failed after the table took the update
+ *             (the block reads as the new version; exo writes it again
+ *             before the next XN call and at attach)
+ */
+struct exo_xn_update {
+	__u32 size;
+	__u32 flags;		/* must be 0 */
+	__aligned_u64 block;	/* in: device block */
+	exo_cap_t frame;	/* in: the new contents (READ) */
+	__aligned_u64 add;	/* in: user pointer to exo_xn_ref[nadd] */
+	__aligned_u64 release;	/* in: user pointer to exo_xn_ref[nrelease] */
+	__u32 nadd;		/* in: 0..EXO_XN_MAX_REFS */
+	__u32 nrelease;		/* in: 0..EXO_XN_MAX_REFS */
+	__u32 __reserved;	/* must be 0 */
+	__u32 __pad;		/* must be 0 */
+	__aligned_u64 generation; /* out: the table's, after the call */
+};
+
+/*
+ * EXO_IOC_XN_READ — read block @block, which this env's principal owns
+ * through XN (what its roots reach, and nothing else: EACCES), into the
+ * frame @frame (WRITE).  Errors: ENODEV, ENOKEY, EACCES, those of the
+ * frame capability, EIO.
+ */
+struct exo_xn_read {
+	__u32 size;
+	__u32 flags;		/* must be 0 */
+	__aligned_u64 block;	/* in: device block */
+	exo_cap_t frame;	/* in */
+	__u32 type;		/* out: the block's type (0: data) */
+	__u32 root;		/* out: 1 if the block is a root */
+	__u32 __reserved;	/* must be 0 */
+	__u32 __pad;		/* must be 0 */
 };
 
 /* ---- NIC queues, packet filters and wakeup predicates --------------------- */
@@ -1365,6 +1502,9 @@ enum exo_ioctl_nr {
 	EXO_NR_EXTENT_IO	= 0x16,
 	EXO_NR_XN_TEMPLATE	= 0x17,
 	EXO_NR_XN_OWNS		= 0x18,
+	EXO_NR_XN_ROOT		= 0x19,
+	EXO_NR_XN_UPDATE	= 0x1a,
+	EXO_NR_XN_READ		= 0x1b,
 	EXO_NR_NIC_ATTACH	= 0x20,
 	EXO_NR_NIC_DETACH	= 0x21,
 	EXO_NR_FLOW_ALLOC	= 0x22,
@@ -1401,6 +1541,9 @@ enum exo_ioctl_nr {
 #define EXO_IOC_EXTENT_IO	_IO(EXO_IOC_TYPE, EXO_NR_EXTENT_IO)
 #define EXO_IOC_XN_TEMPLATE	_IO(EXO_IOC_TYPE, EXO_NR_XN_TEMPLATE)
 #define EXO_IOC_XN_OWNS		_IO(EXO_IOC_TYPE, EXO_NR_XN_OWNS)
+#define EXO_IOC_XN_ROOT		_IO(EXO_IOC_TYPE, EXO_NR_XN_ROOT)
+#define EXO_IOC_XN_UPDATE	_IO(EXO_IOC_TYPE, EXO_NR_XN_UPDATE)
+#define EXO_IOC_XN_READ		_IO(EXO_IOC_TYPE, EXO_NR_XN_READ)
 #define EXO_IOC_NIC_ATTACH	_IO(EXO_IOC_TYPE, EXO_NR_NIC_ATTACH)
 #define EXO_IOC_NIC_DETACH	_IO(EXO_IOC_TYPE, EXO_NR_NIC_DETACH)
 #define EXO_IOC_FLOW_ALLOC	_IO(EXO_IOC_TYPE, EXO_NR_FLOW_ALLOC)
