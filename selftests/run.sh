@@ -374,6 +374,59 @@ if [ "$reload" = 1 ]; then
 	count_tap "$title" 0 0 ${problem:+"$problem"}
 fi
 
+# ---- XN roots and templates survive a module reload ----------------------
+
+# With a scratch disk and exo_xn_update among the tests: load exo, build an
+# XN tree (EXO_XN_PHASE=save), unload, load with the disk attached at load
+# time, and check the tree, the ownership and the templates' checks.
+if [[ " ${tests[*]} " == *" selftests/exo_xn_update "* ]] && [ -b "$reload_disk" ]; then
+	name="xn reload"
+	before=$(dmesg | wc -l)
+	xn_state=$(mktemp /tmp/exo-xn-reload.XXXXXX)
+	if ! out=$(insmod "$MODULE" dev_gid=65534 2>&1); then
+		echo "# $out"
+		not_ok "$name: insmod"
+	elif ! out=$(EXO_XN_PHASE=save STATE=$xn_state selftests/exo_xn_update 2>&1); then
+		echo "# $out"
+		not_ok "$name: save before rmmod"
+		rmmod exo
+	else
+		ok "$name: save before rmmod"
+		if ! out=$(rmmod exo 2>&1); then
+			echo "# $out"
+			not_ok "$name: rmmod exo"
+		elif ! out=$(insmod "$MODULE" dev_gid=65534 extent_dev="$reload_disk" 2>&1); then
+			echo "# $out"
+			not_ok "$name: insmod extent_dev=$reload_disk"
+		else
+			if out=$(EXO_XN_PHASE=check STATE=$xn_state selftests/exo_xn_update 2>&1); then
+				ok "$name: tree, owners and templates back after insmod"
+			else
+				echo "# $out"
+				not_ok "$name: tree, owners and templates back after insmod"
+			fi
+			if inv=$(selftests/invariants.sh --idle 2>&1); then
+				ok "$name: invariants (debugfs check walks the roots)"
+			else
+				printf '%s\n' "$inv"
+				not_ok "$name: invariants (debugfs check walks the roots)"
+			fi
+			if out=$(rmmod exo 2>&1); then
+				ok "$name: rmmod exo"
+			else
+				echo "# $out"
+				not_ok "$name: rmmod exo"
+			fi
+		fi
+	fi
+	rm -f "$xn_state"
+	problems=$(dmesg | tail -n +$((before + 1)) | grep -E "$KERNEL_PROBLEMS")
+	if [ -n "$problems" ]; then
+		dmesg | tail -n +$((before + 1)) | sed 's/^/# /'
+		not_ok "dmesg clean after the $name"
+	fi
+fi
+
 # ---- a database-sized pool -----------------------------------------------
 
 # With exo_limits among the tests: the module once more with a 256 MiB pool

@@ -1,0 +1,789 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * XN roots and checked metadata updates.  The metadata format of these
+ * tests: a big-endian count, then that many EXO_XN_REF words, the rest of
+ * the block free for anything (a "secret" pattern, to see it never
+ * reaches another principal).  Types 1 and 2 are such lists; type 0 is
+ * data.
+ *
+ * Checked: a good update and its effect (the new contents read back, the
+ * added blocks owned, typed, taken from the device and reading as
+ * zeroes, the released ones free and reading as zeroes to the next
+ * owner); every refusal with its errno (another principal's block, a
+ * reference without a claim, a block claimed twice, a block freed while
+ * referenced, a lie about the difference, an update of a block the
+ * principal does not own, a template replaced while in use), each
+ * leaving the table and the disk exactly as they were (exo's table area
+ * and the block compared byte for byte); roots declared and removed;
+ * roots, templates and ownership surviving a detach and re-attach.
+ * run.sh reloads the module between two phases of this binary
+ * (EXO_XN_PHASE=save/check, below).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <linux/filter.h>
+
+#include "kselftest_harness.h"
+#include "exo_test.h"
+
+EXO_REQUIRE_DEVICE
+
+#define BLK	EXO_EXTENT_BLOCK
+
+/* References of a "count, then refs" block: A = ref[i], or 0 past count. */
+static const struct sock_filter list_prog[] = {
+	BPF_STMT(BPF_LD | BPF_W | BPF_ABS, BLK),	/* A = i */
+	BPF_STMT(BPF_ST, 0),				/* M[0] = i */
+	BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 0),		/* A = count */
+	BPF_STMT(BPF_LDX | BPF_W | BPF_MEM, 0),		/* X = i */
+	BPF_JUMP(BPF_JMP | BPF_JGT | BPF_X, 0, 0, 5),	/* count > i ? */
+	BPF_STMT(BPF_MISC | BPF_TXA, 0),		/* A = i */
+	BPF_STMT(BPF_ALU | BPF_LSH | BPF_K, 2),		/* A = 4i */
+	BPF_STMT(BPF_MISC | BPF_TAX, 0),		/* X = 4i */
+	BPF_STMT(BPF_LD | BPF_W | BPF_IND, 4),		/* A = ref[i] */
+	BPF_STMT(BPF_RET | BPF_A, 0),
+	BPF_STMT(BPF_RET | BPF_K, 0),
+};
+#define LIST_LEN	(sizeof(list_prog) / sizeof(list_prog[0]))
+
+static int xn_root(int fd, __u64 *block, __u32 type, __u32 flags)
+{
+	struct exo_xn_root r = {
+		.size = sizeof(r), .flags = flags, .block = *block,
+		.type = type,
+	};
+
+	if (ioctl(fd, EXO_IOC_XN_ROOT, &r))
+		return -errno;
+	*block = r.block;
+	return 0;
+}
+
+static int xn_update(int fd, __u64 block, exo_cap_t frame,
+		     const struct exo_xn_ref *add, __u32 nadd,
+		     const struct exo_xn_ref *rel, __u32 nrel)
+{
+	struct exo_xn_update u = {
+		.size = sizeof(u), .block = block, .frame = frame,
+		.add = (uintptr_t)add, .nadd = nadd,
+		.release = (uintptr_t)rel, .nrelease = nrel,
+	};
+
+	return ioctl(fd, EXO_IOC_XN_UPDATE, &u) ? -errno : 0;
+}
+
+/* Read XN block @block into @frame; its type, or -errno. */
+static int xn_read(int fd, __u64 block, exo_cap_t frame, __u32 *root)
+{
+	struct exo_xn_read r = {
+		.size = sizeof(r), .block = block, .frame = frame,
+	};
+
+	if (ioctl(fd, EXO_IOC_XN_READ, &r))
+		return -errno;
+	if (root)
+		*root = r.root;
+	return (int)r.type;
+}
+
+/* A list block: @n references, then a pattern no one else may see. */
+static void put_list(char *buf, __u32 n, const struct exo_xn_ref *refs)
+{
+	__u32 *w = (__u32 *)buf;
+	__u32 i;
+
+	for (i = 0; i < BLK; i++)
+		buf[i] = (char)(0xa5 ^ i);
+	w[0] = htonl(n);
+	for (i = 0; i < n; i++)
+		w[1 + i] = htonl(EXO_XN_REF(refs[i].type, refs[i].block));
+}
+
+static int is_zero(const char *p)
+{
+	int i;
+
+	for (i = 0; i < BLK; i++)
+		if (p[i])
+			return 0;
+	return 1;
+}
+
+static struct exo_xn_ref ref(__u64 block, __u32 type)
+{
+	return (struct exo_xn_ref){ .block = block, .type = type };
+}
+
+FIXTURE(xu) {
+	const char *disk;
+	int fd;
+	char *buf;		/* frame f: what we write */
+	char *rd;		/* frame r: what we read */
+	exo_cap_t f, r, x;
+	__u64 root;
+	__u64 b[8];		/* free blocks at the end of the device */
+	struct exo_extent_stat st;
+	char *table;		/* exo's table area on disk, as it was */
+};
+
+FIXTURE_SETUP(xu)
+{
+	int i;
+
+	self->fd = -1;
+	self->buf = NULL;
+	self->table = NULL;
+	self->disk = exo_test_disk();
+	if (!self->disk)
+		return;
+	self->fd = exo_open();
+	ASSERT_LE(0, self->fd);
+	exo_extent__detach(self->fd);
+	ASSERT_EQ(0, exo_extent__attach(self->fd, self->disk,
+					EXO_ATTACH_FORMAT, &self->st));
+	self->buf = exo_region__create(self->fd, NULL, 2 * BLK,
+				       PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, self->buf);
+	self->rd = self->buf + BLK;
+	ASSERT_EQ(0, exo_frame__alloc(self->fd, 1, &self->f, NULL));
+	ASSERT_EQ(0, exo_frame__alloc(self->fd, 1, &self->r, NULL));
+	ASSERT_EQ(0, exo_frame__map_one(self->fd, self->buf, self->f,
+					EXO_PROT_READ | EXO_PROT_WRITE));
+	ASSERT_EQ(0, exo_frame__map_one(self->fd, self->rd, self->r,
+					EXO_PROT_READ | EXO_PROT_WRITE));
+	/* An extent makes the env a principal. */
+	ASSERT_EQ(0, exo_extent__alloc(self->fd, 1, &self->x, NULL, NULL,
+				       NULL));
+	ASSERT_EQ(0, exo_xn__template_set(self->fd, 1, list_prog, LIST_LEN));
+	ASSERT_EQ(0, exo_xn__template_set(self->fd, 2, list_prog, LIST_LEN));
+	self->root = 0;
+	ASSERT_EQ(0, xn_root(self->fd, &self->root, 1, 0));
+	for (i = 0; i < 8; i++)
+		self->b[i] = self->st.nblocks - 1 - i;
+	ASSERT_EQ(0, posix_memalign((void **)&self->table, BLK,
+				    self->st.data_start * BLK));
+}
+
+FIXTURE_TEARDOWN(xu)
+{
+	free(self->table);
+	if (self->buf)
+		exo_region__destroy(self->buf, 2 * BLK);
+	if (self->fd >= 0)
+		exo_close(self->fd);
+}
+
+/* Remember exo's table area (both copies) as it is on disk now. */
+static void table_save(FIXTURE_DATA(xu) *self,
+		       struct __test_metadata *_metadata)
+{
+	ASSERT_EQ(0, exo_raw_read(self->disk, 0, self->table,
+				  self->st.data_start));
+}
+
+/* ... and find it unchanged, with the generation, free count, XN blocks. */
+static void table_same(FIXTURE_DATA(xu) *self,
+		       struct __test_metadata *_metadata, long long xn_blocks)
+{
+	struct exo_extent_stat st;
+	char *now;
+	long long n;
+
+	ASSERT_EQ(0, posix_memalign((void **)&now, BLK,
+				    self->st.data_start * BLK));
+	ASSERT_EQ(0, exo_raw_read(self->disk, 0, now, self->st.data_start));
+	EXPECT_EQ(0, memcmp(now, self->table, self->st.data_start * BLK));
+	free(now);
+	ASSERT_EQ(0, exo_extent__stat(self->fd, &st));
+	ASSERT_EQ(0, exo_extents_value("xn_blocks", &n));
+	EXPECT_EQ(xn_blocks, n);
+	ASSERT_EQ(0, exo_extents_value("generation", &n));
+	EXPECT_EQ((long long)st.generation, n);
+}
+
+/* Root -> b0 (list of type 2, holding b2 as data), b1 (data). */
+static void build_tree(FIXTURE_DATA(xu) *self,
+		       struct __test_metadata *_metadata)
+{
+	struct exo_xn_ref top[2] = { ref(self->b[0], 2), ref(self->b[1], 0) };
+	struct exo_xn_ref mid[1] = { ref(self->b[2], 0) };
+
+	put_list(self->buf, 2, top);
+	ASSERT_EQ(0, xn_update(self->fd, self->root, self->f, top, 2,
+			       NULL, 0));
+	put_list(self->buf, 1, mid);
+	ASSERT_EQ(0, xn_update(self->fd, self->b[0], self->f, mid, 1,
+			       NULL, 0));
+}
+
+TEST_F(xu, good_update_and_its_effect)
+{
+	struct exo_xn_ref top[2], mid[1];
+	struct exo_extent_stat before, after;
+	char want[BLK], *raw;
+	exo_cap_t x2, f2;
+	__u32 root = 9;
+	char *b2;
+	long long n;
+	int fd2;
+
+	NEED_DISK();
+	top[0] = ref(self->b[0], 2);
+	top[1] = ref(self->b[1], 0);
+	mid[0] = ref(self->b[2], 0);
+	/* The new root reads as zeroes: no references. */
+	EXPECT_EQ(1, xn_read(self->fd, self->root, self->r, &root));
+	EXPECT_EQ(1, root);
+	EXPECT_TRUE(is_zero(self->rd));
+	ASSERT_EQ(0, exo_extent__stat(self->fd, &before));
+	/* Claims in any order. */
+	put_list(self->buf, 2, top);
+	memcpy(want, self->buf, BLK);
+	{
+		struct exo_xn_ref rev[2] = { top[1], top[0] };
+
+		ASSERT_EQ(0, xn_update(self->fd, self->root, self->f, rev, 2,
+				       NULL, 0));
+	}
+	ASSERT_EQ(0, exo_extent__stat(self->fd, &after));
+	EXPECT_EQ(before.free - 2, after.free);
+	EXPECT_LT(before.generation, after.generation);
+	ASSERT_EQ(0, exo_extents_value("xn_blocks", &n));
+	EXPECT_EQ(3, n);
+	memset(self->rd, 0, BLK);
+	EXPECT_EQ(1, xn_read(self->fd, self->root, self->r, NULL));
+	EXPECT_EQ(0, memcmp(want, self->rd, BLK));
+	/* The block itself, on the device. */
+	ASSERT_EQ(0, posix_memalign((void **)&raw, BLK, BLK));
+	ASSERT_EQ(0, exo_raw_read(self->disk, self->root, raw, 1));
+	EXPECT_EQ(0, memcmp(want, raw, BLK));
+	free(raw);
+	/* The added blocks are typed, owned, and read as zeroes. */
+	memset(self->rd, 1, BLK);
+	EXPECT_EQ(2, xn_read(self->fd, self->b[0], self->r, &root));
+	EXPECT_EQ(0, root);
+	EXPECT_TRUE(is_zero(self->rd));
+	EXPECT_EQ(0, xn_read(self->fd, self->b[1], self->r, NULL));
+	EXPECT_EQ(-EACCES, xn_read(self->fd, self->b[2], self->r, NULL));
+	/* Taken from the device: nobody else can allocate them. */
+	fd2 = exo_open();
+	ASSERT_LE(0, fd2);
+	EXPECT_EQ(-EBUSY, exo_extent__alloc_at(fd2, self->b[0], 1, &x2,
+					       NULL, NULL));
+	/* Nor read them: reads are what one's roots reach. */
+	EXPECT_EQ(-ENOKEY, xn_read(fd2, self->b[0], self->r, NULL));
+
+	/* One level down, then everything released again. */
+	put_list(self->buf, 1, mid);
+	ASSERT_EQ(0, xn_update(self->fd, self->b[0], self->f, mid, 1,
+			       NULL, 0));
+	ASSERT_EQ(0, exo_extents_value("xn_blocks", &n));
+	EXPECT_EQ(4, n);
+	put_list(self->buf, 0, NULL);
+	ASSERT_EQ(0, xn_update(self->fd, self->b[0], self->f, NULL, 0,
+			       mid, 1));
+	put_list(self->buf, 0, NULL);
+	ASSERT_EQ(0, xn_update(self->fd, self->root, self->f, NULL, 0,
+			       top, 2));
+	ASSERT_EQ(0, exo_extents_value("xn_blocks", &n));
+	EXPECT_EQ(1, n);
+	ASSERT_EQ(0, exo_extent__stat(self->fd, &after));
+	EXPECT_EQ(before.free, after.free);
+	EXPECT_EQ(-EACCES, xn_read(self->fd, self->b[0], self->r, NULL));
+
+	/*
+	 * b0 held a list and a pattern when it was released: another
+	 * principal that allocates it reads zeroes.
+	 */
+	b2 = exo_region__create(fd2, NULL, BLK, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, b2);
+	ASSERT_EQ(0, exo_frame__alloc(fd2, 1, &f2, NULL));
+	ASSERT_EQ(0, exo_frame__map_one(fd2, b2, f2,
+					EXO_PROT_READ | EXO_PROT_WRITE));
+	ASSERT_EQ(0, exo_extent__alloc_at(fd2, self->b[2], 3, &x2, NULL,
+					  NULL));
+	memset(b2, 0x5a, BLK);
+	ASSERT_EQ(0, exo_extent__read(fd2, x2, 2, f2));
+	EXPECT_TRUE(is_zero(b2));
+	ASSERT_EQ(0, exo_extent__free(fd2, x2));
+	exo_region__destroy(b2, BLK);
+	exo_close(fd2);
+}
+
+TEST_F(xu, another_principals_block_refused)
+{
+	struct exo_xn_ref a[1];
+	__u64 start2, root2 = 0, again;
+	exo_cap_t x2;
+	int fd2;
+
+	NEED_DISK();
+	fd2 = exo_open();
+	ASSERT_LE(0, fd2);
+	ASSERT_EQ(0, exo_extent__alloc(fd2, 1, &x2, &start2, NULL, NULL));
+	ASSERT_EQ(0, exo_xn__template_set(fd2, 1, list_prog, LIST_LEN));
+	ASSERT_EQ(0, xn_root(fd2, &root2, 1, 0));
+	table_save(self, _metadata);
+
+	/* Its extent, its root, our own extent, exo's table: taken. */
+	a[0] = ref(start2, 0);
+	put_list(self->buf, 1, a);
+	EXPECT_EQ(-EBUSY, xn_update(self->fd, self->root, self->f, a, 1,
+				    NULL, 0));
+	a[0] = ref(root2, 1);
+	put_list(self->buf, 1, a);
+	EXPECT_EQ(-EBUSY, xn_update(self->fd, self->root, self->f, a, 1,
+				    NULL, 0));
+	a[0] = ref(self->st.data_start - 1, 0);
+	put_list(self->buf, 1, a);
+	EXPECT_EQ(-EBUSY, xn_update(self->fd, self->root, self->f, a, 1,
+				    NULL, 0));
+	{
+		struct exo_cap_info ci = { .size = sizeof(ci), .cap = self->x };
+
+		ASSERT_EQ(0, ioctl(self->fd, EXO_IOC_CAP_INFO, &ci));
+		a[0] = ref(ci.obj_id, 0);
+	}
+	put_list(self->buf, 1, a);
+	EXPECT_EQ(-EBUSY, xn_update(self->fd, self->root, self->f, a, 1,
+				    NULL, 0));
+	/* Nor may it update, read or remove our root, or we its. */
+	{
+		exo_cap_t f2;
+		char *b2;
+
+		b2 = exo_region__create(fd2, NULL, BLK,
+					PROT_READ | PROT_WRITE);
+		ASSERT_NE(NULL, b2);
+		ASSERT_EQ(0, exo_frame__alloc(fd2, 1, &f2, NULL));
+		ASSERT_EQ(0, exo_frame__map_one(fd2, b2, f2,
+						EXO_PROT_READ |
+						EXO_PROT_WRITE));
+		memset(b2, 0, BLK);
+		EXPECT_EQ(-EACCES, xn_update(fd2, self->root, f2, NULL, 0,
+					     NULL, 0));
+		EXPECT_EQ(-EACCES, xn_read(fd2, self->root, f2, NULL));
+		EXPECT_EQ(-ENOENT, xn_root(fd2, &self->root, 0,
+					   EXO_XN_ROOT_REMOVE));
+		exo_region__destroy(b2, BLK);
+	}
+	put_list(self->buf, 0, NULL);
+	EXPECT_EQ(-EACCES, xn_update(self->fd, root2, self->f, NULL, 0,
+				     NULL, 0));
+	EXPECT_EQ(-EACCES, xn_read(self->fd, root2, self->r, NULL));
+	EXPECT_EQ(-ENOENT, xn_root(self->fd, &root2, 0, EXO_XN_ROOT_REMOVE));
+	/* A root on its blocks, or on ours again. */
+	EXPECT_EQ(-EBUSY, xn_root(self->fd, &start2, 1, 0));
+	again = self->root;
+	EXPECT_EQ(-EEXIST, xn_root(self->fd, &again, 1, 0));
+	table_same(self, _metadata, 2);
+	exo_close(fd2);
+}
+
+TEST_F(xu, reference_without_claim_refused)
+{
+	struct exo_xn_ref a[2] = { ref(self->b[0], 0), ref(self->b[1], 0) };
+
+	NEED_DISK();
+	table_save(self, _metadata);
+	/* Nothing claimed. */
+	put_list(self->buf, 1, a);
+	EXPECT_EQ(-EPERM, xn_update(self->fd, self->root, self->f, NULL, 0,
+				    NULL, 0));
+	/* One of two claimed. */
+	put_list(self->buf, 2, a);
+	EXPECT_EQ(-EPERM, xn_update(self->fd, self->root, self->f, a, 1,
+				    NULL, 0));
+	/* Claimed with another type than the block says. */
+	put_list(self->buf, 1, a);
+	{
+		struct exo_xn_ref wrong = ref(self->b[0], 2);
+
+		EXPECT_EQ(-EPERM, xn_update(self->fd, self->root, self->f,
+					    &wrong, 1, NULL, 0));
+	}
+	/* Another principal's block, unclaimed. */
+	{
+		struct exo_xn_ref t = ref(self->st.data_start - 1, 0);
+
+		put_list(self->buf, 1, &t);
+		EXPECT_EQ(-EPERM, xn_update(self->fd, self->root, self->f,
+					    NULL, 0, NULL, 0));
+	}
+	table_same(self, _metadata, 1);
+}
+
+TEST_F(xu, block_claimed_twice_refused)
+{
+	struct exo_xn_ref a[2] = { ref(self->b[3], 0), ref(self->b[3], 0) };
+	struct exo_xn_ref mid[1];
+
+	NEED_DISK();
+	build_tree(self, _metadata);
+	table_save(self, _metadata);
+	/* Twice in the claim and in the block. */
+	put_list(self->buf, 2, a);
+	EXPECT_EQ(-EEXIST, xn_update(self->fd, self->b[0], self->f, a, 2,
+				     NULL, 0));
+	/* Twice in the block, once in the claim. */
+	EXPECT_EQ(-EEXIST, xn_update(self->fd, self->b[0], self->f, a, 1,
+				     NULL, 0));
+	/* Already ours, referenced from the root: b1 into b0 as well. */
+	mid[0] = ref(self->b[2], 0);
+	a[0] = mid[0];
+	a[1] = ref(self->b[1], 0);
+	put_list(self->buf, 2, a);
+	EXPECT_EQ(-EEXIST, xn_update(self->fd, self->b[0], self->f, &a[1], 1,
+				     NULL, 0));
+	/* The root itself. */
+	a[1] = ref(self->root, 1);
+	put_list(self->buf, 2, a);
+	EXPECT_EQ(-EEXIST, xn_update(self->fd, self->b[0], self->f, &a[1], 1,
+				     NULL, 0));
+	/* The block pointing at itself. */
+	a[1] = ref(self->b[0], 2);
+	put_list(self->buf, 2, a);
+	EXPECT_EQ(-EEXIST, xn_update(self->fd, self->b[0], self->f, &a[1], 1,
+				     NULL, 0));
+	/* Added and released at once. */
+	a[1] = ref(self->b[2], 0);
+	put_list(self->buf, 0, NULL);
+	EXPECT_EQ(-EEXIST, xn_update(self->fd, self->b[0], self->f, mid, 1,
+				     &a[1], 1));
+	table_same(self, _metadata, 4);
+}
+
+TEST_F(xu, freeing_a_referenced_block_refused)
+{
+	struct exo_xn_ref top[2] = { ref(self->b[0], 2), ref(self->b[1], 0) };
+	struct exo_xn_ref mid[1] = { ref(self->b[2], 0) };
+
+	NEED_DISK();
+	build_tree(self, _metadata);
+	table_save(self, _metadata);
+	/* b2 released while b0's new contents still point at it. */
+	put_list(self->buf, 1, mid);
+	EXPECT_EQ(-ENOTEMPTY, xn_update(self->fd, self->b[0], self->f, NULL,
+					0, mid, 1));
+	/* b0 released from the root while it still references b2. */
+	put_list(self->buf, 1, &top[1]);
+	EXPECT_EQ(-ENOTEMPTY, xn_update(self->fd, self->root, self->f, NULL,
+					0, top, 1));
+	/* The root given back while it references blocks. */
+	{
+		__u64 r = self->root;
+
+		EXPECT_EQ(-ENOTEMPTY, xn_root(self->fd, &r, 0,
+					      EXO_XN_ROOT_REMOVE));
+	}
+	/* A template replaced or removed while blocks of its type exist. */
+	EXPECT_EQ(-EBUSY, exo_xn__template_set(self->fd, 2, list_prog,
+					       LIST_LEN));
+	EXPECT_EQ(-EBUSY, exo_xn__template_remove(self->fd, 1));
+	table_same(self, _metadata, 4);
+}
+
+TEST_F(xu, lying_about_the_difference_refused)
+{
+	struct exo_xn_ref top[2] = { ref(self->b[0], 2), ref(self->b[1], 0) };
+	struct exo_xn_ref extra = ref(self->b[5], 0);
+
+	NEED_DISK();
+	build_tree(self, _metadata);
+	table_save(self, _metadata);
+	/* A claimed addition the new contents lack. */
+	put_list(self->buf, 2, top);
+	EXPECT_EQ(-EPROTO, xn_update(self->fd, self->root, self->f, &extra, 1,
+				     NULL, 0));
+	/* A claimed addition the old contents had already. */
+	EXPECT_EQ(-EPROTO, xn_update(self->fd, self->root, self->f, top, 1,
+				     NULL, 0));
+	/* A reference dropped without being released. */
+	put_list(self->buf, 1, top);
+	EXPECT_EQ(-EPROTO, xn_update(self->fd, self->root, self->f, NULL, 0,
+				     NULL, 0));
+	/* A release of a block the old contents never referenced. */
+	put_list(self->buf, 2, top);
+	EXPECT_EQ(-EPROTO, xn_update(self->fd, self->root, self->f, NULL, 0,
+				     &extra, 1));
+	/* Released with another type than it has. */
+	{
+		struct exo_xn_ref wrong = ref(self->b[1], 2);
+
+		put_list(self->buf, 1, top);
+		EXPECT_EQ(-EPROTO, xn_update(self->fd, self->root, self->f,
+					     NULL, 0, &wrong, 1));
+	}
+	table_same(self, _metadata, 4);
+}
+
+TEST_F(xu, bad_calls_refused)
+{
+	struct exo_xn_ref a = ref(self->b[0], 0);
+	struct exo_xn_update u = { .size = sizeof(u), .block = self->root,
+				   .frame = self->f };
+	__u64 r;
+	int fd2;
+	static const struct sock_filter one_ref[] = {	/* on any block */
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, BLK),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, EXO_XN_REF(0, 100)),
+		BPF_STMT(BPF_RET | BPF_K, 0),
+	};
+
+	NEED_DISK();
+	table_save(self, _metadata);
+	put_list(self->buf, 1, &a);
+	u.flags = 1;
+	EXPECT_EQ(-1, ioctl(self->fd, EXO_IOC_XN_UPDATE, &u));
+	EXPECT_EQ(EINVAL, errno);
+	u.flags = 0;
+	u.nadd = EXO_XN_MAX_REFS + 1;
+	EXPECT_EQ(-1, ioctl(self->fd, EXO_IOC_XN_UPDATE, &u));
+	EXPECT_EQ(EINVAL, errno);
+	u.nadd = 1;
+	u.add = 8;
+	EXPECT_EQ(-1, ioctl(self->fd, EXO_IOC_XN_UPDATE, &u));
+	EXPECT_EQ(EFAULT, errno);
+	a.__reserved = 1;
+	EXPECT_EQ(-EINVAL, xn_update(self->fd, self->root, self->f, &a, 1,
+				     NULL, 0));
+	a = ref(self->b[0], EXO_XN_MAX_TYPES);
+	EXPECT_EQ(-EINVAL, xn_update(self->fd, self->root, self->f, &a, 1,
+				     NULL, 0));
+	a = ref(1ULL << 40, 0);
+	EXPECT_EQ(-ERANGE, xn_update(self->fd, self->root, self->f, &a, 1,
+				     NULL, 0));
+	a = ref(self->b[0], 0);
+	/* The frame must be one, and readable. */
+	EXPECT_EQ(-EINVAL, xn_update(self->fd, self->root, self->x, &a, 1,
+				     NULL, 0));
+	EXPECT_EQ(-EBADF, xn_update(self->fd, self->root, 0, &a, 1, NULL, 0));
+	/* Not a metadata block of ours: free, past the device. */
+	EXPECT_EQ(-EACCES, xn_update(self->fd, self->b[6], self->f, &a, 1,
+				     NULL, 0));
+	EXPECT_EQ(-EACCES, xn_update(self->fd, 1ULL << 40, self->f, &a, 1,
+				     NULL, 0));
+	/* An added metadata type without a template. */
+	a = ref(self->b[0], 7);
+	put_list(self->buf, 1, &a);
+	EXPECT_EQ(-ENOENT, xn_update(self->fd, self->root, self->f, &a, 1,
+				     NULL, 0));
+	/* As an added block's type: a zeroed block has references. */
+	a = ref(self->b[0], 3);
+	put_list(self->buf, 1, &a);
+	table_same(self, _metadata, 1);
+	ASSERT_EQ(0, exo_xn__template_set(self->fd, 3, one_ref, 4));
+	table_save(self, _metadata);
+	EXPECT_EQ(-ENOTEMPTY, xn_update(self->fd, self->root, self->f, &a, 1,
+					NULL, 0));
+	/* ... or a root's. */
+	r = 0;
+	EXPECT_EQ(-ENOTEMPTY, xn_root(self->fd, &r, 3, 0));
+	EXPECT_EQ(-ENOENT, xn_root(self->fd, &r, 4, 0));
+	EXPECT_EQ(-EINVAL, xn_root(self->fd, &r, 0, 0));
+	r = self->st.nblocks;
+	EXPECT_EQ(-ERANGE, xn_root(self->fd, &r, 1, 0));
+	table_same(self, _metadata, 1);
+	ASSERT_EQ(0, exo_xn__template_remove(self->fd, 3));
+	/* No principal. */
+	fd2 = exo_open();
+	ASSERT_LE(0, fd2);
+	r = 0;
+	EXPECT_EQ(-ENOKEY, xn_root(fd2, &r, 1, 0));
+	exo_close(fd2);
+}
+
+TEST_F(xu, roots_declared_and_removed)
+{
+	__u64 r2 = self->b[7], r3 = 0;
+	struct exo_extent_stat a, b;
+	__u32 root;
+	long long n;
+
+	NEED_DISK();
+	ASSERT_EQ(0, exo_extent__stat(self->fd, &a));
+	ASSERT_EQ(0, xn_root(self->fd, &r2, 2, 0));
+	EXPECT_EQ(self->b[7], r2);
+	EXPECT_EQ(2, xn_read(self->fd, r2, self->r, &root));
+	EXPECT_EQ(1, root);
+	ASSERT_EQ(0, exo_extents_value("xn_roots", &n));
+	EXPECT_EQ(2, n);
+	/* A root dies only empty; then its block is free again. */
+	ASSERT_EQ(0, xn_root(self->fd, &r2, 0, EXO_XN_ROOT_REMOVE));
+	ASSERT_EQ(0, exo_extent__stat(self->fd, &b));
+	EXPECT_EQ(a.free, b.free);
+	EXPECT_EQ(-EACCES, xn_read(self->fd, r2, self->r, NULL));
+	EXPECT_EQ(-ENOENT, xn_root(self->fd, &r2, 0, EXO_XN_ROOT_REMOVE));
+	/* Roots keep a principal with no extent alive; the last one ends it. */
+	ASSERT_EQ(0, exo_extent__free(self->fd, self->x));
+	ASSERT_EQ(0, exo_extents_value("xn_templates", &n));
+	EXPECT_EQ(2, n);
+	ASSERT_EQ(0, xn_root(self->fd, &r3, 1, 0));
+	ASSERT_EQ(0, xn_root(self->fd, &r3, 1, EXO_XN_ROOT_REMOVE));
+	ASSERT_EQ(0, xn_root(self->fd, &self->root, 1, EXO_XN_ROOT_REMOVE));
+	ASSERT_EQ(0, exo_extents_value("xn_templates", &n));
+	EXPECT_EQ(0, n);
+	ASSERT_EQ(0, exo_extents_value("xn_roots", &n));
+	EXPECT_EQ(0, n);
+	EXPECT_EQ(-ENOKEY, xn_root(self->fd, &r3, 1, 0));
+}
+
+/* Detach and attach again: roots, templates and ownership come back. */
+TEST_F(xu, survives_reattach)
+{
+	struct exo_xn_ref mid[2] = { ref(self->b[2], 0), ref(self->b[3], 0) };
+	char want[BLK];
+	long long n;
+
+	NEED_DISK();
+	build_tree(self, _metadata);
+	memset(self->rd, 0, BLK);
+	ASSERT_EQ(2, xn_read(self->fd, self->b[0], self->r, NULL));
+	memcpy(want, self->rd, BLK);
+	ASSERT_EQ(0, exo_extent__detach(self->fd));
+	EXPECT_EQ(-ENODEV, xn_read(self->fd, self->b[0], self->r, NULL));
+	ASSERT_EQ(0, exo_extent__attach(self->fd, self->disk, 0, NULL));
+	ASSERT_EQ(0, exo_extents_value("xn_templates", &n));
+	EXPECT_EQ(2, n);
+	ASSERT_EQ(0, exo_extents_value("xn_roots", &n));
+	EXPECT_EQ(1, n);
+	ASSERT_EQ(0, exo_extents_value("xn_blocks", &n));
+	EXPECT_EQ(4, n);
+	memset(self->rd, 0, BLK);
+	EXPECT_EQ(2, xn_read(self->fd, self->b[0], self->r, NULL));
+	EXPECT_EQ(0, memcmp(want, self->rd, BLK));
+	/* The templates work without registering them again. */
+	put_list(self->buf, 2, mid);
+	EXPECT_EQ(0, xn_update(self->fd, self->b[0], self->f, &mid[1], 1,
+			       NULL, 0));
+	/* And still refuse: b2 is b0's already. */
+	{
+		struct exo_xn_ref top[3] = {
+			ref(self->b[0], 2), ref(self->b[1], 0), mid[0],
+		};
+
+		put_list(self->buf, 3, top);
+		EXPECT_EQ(-EEXIST, xn_update(self->fd, self->root, self->f,
+					     mid, 1, NULL, 0));
+	}
+	ASSERT_EQ(0, exo_extents_value("xn_blocks", &n));
+	EXPECT_EQ(5, n);
+}
+
+/*
+ * The module-reload test of run.sh drives this binary in two phases, by
+ * environment, before the harness starts:
+ *
+ *   EXO_XN_PHASE=save  STATE=file   format, build a tree (root, a list
+ *                                   block, two data blocks), save the key
+ *   (run.sh: rmmod exo; insmod exo.ko extent_dev=DISK)
+ *   EXO_XN_PHASE=check STATE=file   reclaim with the key: the root and the
+ *                                   list block read back, the templates
+ *                                   check updates with no new
+ *                                   registration, the refusals still hold
+ */
+#define PHASE_FAIL(...) do { fprintf(stderr, __VA_ARGS__); _exit(1); } while (0)
+
+static void phase_run(const char *phase, const char *state, const char *disk)
+{
+	struct exo_extent_stat st;
+	struct exo_xn_ref top[2], mid[1], more[1];
+	struct exo_key key;
+	__u64 root = 0, last;
+	exo_cap_t f, r, x;
+	char *buf, *rd, want[BLK];
+	int fd, ret;
+
+	fd = exo_open();
+	if (fd < 0)
+		PHASE_FAIL("exo_open: %d\n", fd);
+	buf = exo_region__create(fd, NULL, 2 * BLK, PROT_READ | PROT_WRITE);
+	rd = buf + BLK;
+	if (!buf || exo_frame__alloc(fd, 1, &f, NULL) ||
+	    exo_frame__alloc(fd, 1, &r, NULL) ||
+	    exo_frame__map_one(fd, buf, f, EXO_PROT_READ | EXO_PROT_WRITE) ||
+	    exo_frame__map_one(fd, rd, r, EXO_PROT_READ | EXO_PROT_WRITE))
+		PHASE_FAIL("frame setup failed\n");
+	if (!strcmp(phase, "save")) {
+		exo_extent__detach(fd);
+		if (exo_extent__attach(fd, disk, EXO_ATTACH_FORMAT, &st))
+			PHASE_FAIL("attach %s: %s\n", disk, strerror(errno));
+	} else if (exo_extent__stat(fd, &st)) {
+		PHASE_FAIL("not attached at load: %s\n", strerror(errno));
+	}
+	last = st.nblocks - 1;
+	top[0] = ref(last, 2);
+	top[1] = ref(last - 1, 0);
+	mid[0] = ref(last - 2, 0);
+	more[0] = ref(last - 3, 0);
+	if (!strcmp(phase, "save")) {
+		if (exo_extent__alloc(fd, 1, &x, NULL, &key, NULL) ||
+		    exo_xn__template_set(fd, 1, list_prog, LIST_LEN) ||
+		    exo_xn__template_set(fd, 2, list_prog, LIST_LEN) ||
+		    xn_root(fd, &root, 1, 0))
+			PHASE_FAIL("setup: %s\n", strerror(errno));
+		if (root != st.data_start + 1)
+			PHASE_FAIL("root at %llu\n", (unsigned long long)root);
+		put_list(buf, 2, top);
+		if (xn_update(fd, root, f, top, 2, NULL, 0))
+			PHASE_FAIL("update root: %s\n", strerror(errno));
+		put_list(buf, 1, mid);
+		if (xn_update(fd, last, f, mid, 1, NULL, 0))
+			PHASE_FAIL("update list: %s\n", strerror(errno));
+		if (exo_extent__key_save(state, &key))
+			PHASE_FAIL("key_save %s: %s\n", state, strerror(errno));
+		_exit(0);
+	}
+	if (exo_extent__key_load(state, &key))
+		PHASE_FAIL("key_load %s: %s\n", state, strerror(errno));
+	root = st.data_start + 1;
+	/* Before the key: not this env's. */
+	if (xn_read(fd, root, r, NULL) != -ENOKEY)
+		PHASE_FAIL("read without the key\n");
+	if (exo_extent__reclaim(fd, &key, NULL, 0) != 1)
+		PHASE_FAIL("reclaim: %s\n", strerror(errno));
+	put_list(want, 2, top);
+	if (xn_read(fd, root, r, NULL) != 1 || memcmp(want, rd, BLK))
+		PHASE_FAIL("root differs after reload\n");
+	put_list(want, 1, mid);
+	if (xn_read(fd, last, r, NULL) != 2 || memcmp(want, rd, BLK))
+		PHASE_FAIL("list block differs after reload\n");
+	if (xn_read(fd, last - 2, r, NULL) != 0)
+		PHASE_FAIL("data block not owned after reload\n");
+	/* The persistent templates still check: a lie, then the truth. */
+	put_list(buf, 1, mid);
+	ret = xn_update(fd, last, f, more, 1, NULL, 0);
+	if (ret != -EPROTO)
+		PHASE_FAIL("a lie after reload answered %d\n", ret);
+	{
+		struct exo_xn_ref both[2] = { mid[0], more[0] };
+
+		put_list(buf, 2, both);
+		if (xn_update(fd, last, f, more, 1, NULL, 0))
+			PHASE_FAIL("update after reload: %s\n",
+				   strerror(errno));
+	}
+	_exit(0);
+}
+
+static void __attribute__((constructor)) phase_main(void)
+{
+	const char *phase = getenv("EXO_XN_PHASE");
+	const char *state = getenv("STATE");
+	const char *disk = exo_test_disk();
+
+	if (!phase)
+		return;
+	if (!state || !disk)
+		PHASE_FAIL("EXO_XN_PHASE needs STATE and a disk\n");
+	phase_run(phase, state, disk);
+}
+
+TEST_HARNESS_MAIN
