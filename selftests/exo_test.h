@@ -235,6 +235,9 @@ int exo_agent_fill(struct exo_agent *a, int ncaps, int nkeys);
 	EXO_IOCTL_BIT(EXTENT_IO) | \
 	EXO_IOCTL_BIT(XN_TEMPLATE) | \
 	EXO_IOCTL_BIT(XN_OWNS) | \
+	EXO_IOCTL_BIT(XN_ROOT) | \
+	EXO_IOCTL_BIT(XN_UPDATE) | \
+	EXO_IOCTL_BIT(XN_READ) | \
 	EXO_IOCTL_BIT(NIC_ATTACH) | \
 	EXO_IOCTL_BIT(NIC_DETACH) | \
 	EXO_IOCTL_BIT(FLOW_ALLOC) | \

@@ -508,6 +508,92 @@ void op_xn_owns(void)
 	do_ioctl(pick_fd(), EXO_IOC_XN_OWNS, sizeof(*a), rf, 4);
 }
 
+/*
+ * XN roots, checked updates and reads, on blocks that were roots lately
+ * (this process's), blocks near them, or anything.  The contents a
+ * random frame holds are rarely a list a template accepts: these calls
+ * mostly stress the checks and their error paths.
+ */
+static __u64 xn_blocks[16];
+
+static __u64 pick_xn_block(void)
+{
+	__u64 b = xn_blocks[rn(16)];
+
+	switch (rn(6)) {
+	case 0: return rnd();
+	case 1: return 0;
+	case 2: return b + rn(8);
+	default: return b;
+	}
+}
+
+void op_xn_root(void)
+{
+	static const struct field rf[] = {
+		F(struct exo_xn_root, block), F(struct exo_xn_root, type),
+		F(struct exo_xn_root, flags),
+	};
+	struct exo_xn_root *a = (void *)argpage;
+
+	memset(a, 0, sizeof(*a));
+	a->flags = pick_flags(EXO_XN_ROOT_REMOVE);
+	a->block = one_in(3) ? 0 : pick_xn_block();
+	a->type = one_in(8) ? rnd() : rn(EXO_XN_MAX_TYPES);
+	if (one_in(20))
+		a->__reserved = 1;
+	if (do_ioctl(pick_fd(), EXO_IOC_XN_ROOT, sizeof(*a), rf, 3) == 0 &&
+	    !(a->flags & EXO_XN_ROOT_REMOVE))
+		xn_blocks[rn(16)] = a->block;
+}
+
+void op_xn_update(void)
+{
+	static const struct field rf[] = {
+		F(struct exo_xn_update, nadd), F(struct exo_xn_update, add),
+		F(struct exo_xn_update, nrelease),
+		F(struct exo_xn_update, release),
+		F(struct exo_xn_update, frame),
+	};
+	struct exo_xn_update *a = (void *)argpage;
+	struct exo_xn_ref *r = (struct exo_xn_ref *)scratch;
+	__u32 i;
+
+	memset(a, 0, sizeof(*a));
+	a->flags = pick_flags(0);
+	a->block = pick_xn_block();
+	a->frame = pick_typed(frame_caps);
+	a->nadd = one_in(8) ? pick_count(EXO_XN_MAX_REFS) : rn(4);
+	a->nrelease = one_in(8) ? pick_count(EXO_XN_MAX_REFS) : rn(4);
+	for (i = 0; i < 8; i++)
+		r[i] = (struct exo_xn_ref){
+			.block = pick_xn_block(),
+			.type = one_in(8) ? rnd() : rn(4),
+			.__reserved = one_in(30),
+		};
+	a->add = pick_ptr(r, sizeof(*r) * (size_t)a->nadd);
+	a->release = pick_ptr(r + rn(4), sizeof(*r) * (size_t)a->nrelease);
+	if (one_in(20))
+		a->__reserved = 1;
+	do_ioctl(pick_fd(), EXO_IOC_XN_UPDATE, sizeof(*a), rf, 5);
+}
+
+void op_xn_read(void)
+{
+	static const struct field rf[] = {
+		F(struct exo_xn_read, block), F(struct exo_xn_read, frame),
+	};
+	struct exo_xn_read *a = (void *)argpage;
+
+	memset(a, 0, sizeof(*a));
+	a->flags = pick_flags(0);
+	a->block = pick_xn_block();
+	a->frame = pick_typed(frame_caps);
+	if (one_in(20))
+		a->__pad = 1;
+	do_ioctl(pick_fd(), EXO_IOC_XN_READ, sizeof(*a), rf, 2);
+}
+
 /* ---- memory: regions and info pages ------------------------------------------------ */
 
 void op_mmap_region(void)
