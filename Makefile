@@ -33,7 +33,7 @@ UAPI     := -I$(TOP)/kmod/include/uapi
 
 .PHONY: all deps kmod libexo bpf examples selftests check check-host \
 	check-vm run vm-shell install clean help checkpatch bench-pages \
-	bench-block bench-nic bench-web bench-db check-extent-crash check-db-crash fuzz check-debug libos-web libos-db
+	bench-block bench-nic bench-web bench-db check-extent-crash check-xn-crash check-db-crash fuzz check-debug libos-web libos-db
 
 all: kmod libexo bpf examples selftests libos-web libos-db
 
@@ -129,6 +129,10 @@ bench-web: all
 check-extent-crash: all
 	$(TOP)/scripts/extent-crash
 
+# XN's checked metadata updates survive the same kills (ROUNDS=, default 3).
+check-xn-crash: all
+	EXO_CRASH_TEST=xn $(TOP)/scripts/extent-crash $(or $(ROUNDS),3)
+
 # libos-db on exo keeps every acknowledged commit across machine resets
 # (RESETS=, default 10).
 check-db-crash: all
@@ -164,6 +168,7 @@ help:
 	@echo "  make run        boot the VM, insmod exo, run the examples, rmmod"
 	@echo "  make bench-pages  exo frames vs Linux anonymous memory (RATIO lines)"
 	@echo "  make check-extent-crash  kill guests mid extent-table update, re-attach, reclaim"
+	@echo "  make check-xn-crash  kill guests mid XN metadata update, re-attach, walk the roots"
 	@echo "  make bench-block  exo extents (uring_cmd) vs io_uring O_DIRECT, 4 KiB random (RATIO lines)"
 	@echo "  make bench-db     libos-db on exo vs LMDB, one memory budget (RATIO lines)"
 	@echo "  make bench-nic    exo NIC binding vs AF_PACKET TPACKET_V3 and AF_XDP, 64-byte UDP over veth (RATIO lines)"

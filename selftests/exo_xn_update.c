@@ -688,8 +688,155 @@ TEST_F(xu, survives_reattach)
  *                                   list block read back, the templates
  *                                   check updates with no new
  *                                   registration, the refusals still hold
+ *
+ * and scripts/extent-crash (EXO_CRASH_TEST=xn), across a guest killed
+ * from the host, in two:
+ *
+ *   EXO_XN_PHASE=torture STATE=file    format, a root, then until killed:
+ *                                      add a list block to the root, fill
+ *                                      one with a pattern (no references),
+ *                                      release one, at random, among the
+ *                                      last TORTURE_SPAN blocks
+ *   (QEMU killed; next boot: insmod exo.ko extent_dev=DISK, which walks
+ *   from the roots and refuses a broken tree)
+ *   EXO_XN_PHASE=crashcheck STATE=file  the root's list and the owned set
+ *                                      agree (each listed block is the
+ *                                      principal's, of type 2, nothing
+ *                                      else is), and every other block of
+ *                                      the span reads as zeroes to a new
+ *                                      principal
  */
+#define TORTURE_SPAN	64
 #define PHASE_FAIL(...) do { fprintf(stderr, __VA_ARGS__); _exit(1); } while (0)
+
+/* The root's list: its blocks, or -1 if it is no list of ours. */
+static int list_of(const char *blk, __u64 *out, int max)
+{
+	const __u32 *w = (const __u32 *)blk;
+	int n = ntohl(w[0]), i;
+
+	if (n < 0 || n > max)
+		return -1;
+	for (i = 0; i < n; i++) {
+		__u32 r = ntohl(w[1 + i]);
+
+		if (EXO_XN_REF_TYPE(r) != 2)
+			return -1;
+		out[i] = EXO_XN_REF_BLOCK(r);
+	}
+	return n;
+}
+
+static void phase_torture(int fd, const struct exo_extent_stat *st,
+			  const char *state, char *buf, exo_cap_t f)
+{
+	struct exo_xn_ref kids[TORTURE_SPAN], one;
+	struct exo_key key;
+	__u64 root = 0, lo = st->nblocks - TORTURE_SPAN;
+	unsigned long round;
+	int n = 0, i, ret;
+	exo_cap_t x;
+
+	if (exo_extent__alloc(fd, 1, &x, NULL, &key, NULL) ||
+	    exo_xn__template_set(fd, 1, list_prog, LIST_LEN) ||
+	    exo_xn__template_set(fd, 2, list_prog, LIST_LEN) ||
+	    xn_root(fd, &root, 1, 0))
+		PHASE_FAIL("torture setup: %s\n", strerror(errno));
+	if (exo_extent__key_save(state, &key))
+		PHASE_FAIL("key_save: %s\n", strerror(errno));
+	srandom(getpid());
+	for (round = 0;; round++) {
+		int op = random() % 3;
+
+		if (op == 0 && n < TORTURE_SPAN) {
+			/* A free block of the span, into the root. */
+			one = ref(lo + random() % TORTURE_SPAN, 2);
+			for (i = 0; i < n && kids[i].block != one.block; i++)
+				;
+			if (i < n)
+				continue;
+			kids[n] = one;
+			put_list(buf, n + 1, kids);
+			ret = xn_update(fd, root, f, &one, 1, NULL, 0);
+			if (ret)
+				PHASE_FAIL("add %llu: %d\n",
+					   (unsigned long long)one.block, ret);
+			n++;
+		} else if (op == 1 && n) {
+			/* A pattern, no references: contents to hide later. */
+			i = random() % n;
+			put_list(buf, 0, NULL);
+			memset(buf + 4, (int)round | 1, BLK - 4);
+			ret = xn_update(fd, kids[i].block, f, NULL, 0, NULL, 0);
+			if (ret)
+				PHASE_FAIL("fill: %d\n", ret);
+		} else if (n) {
+			i = random() % n;
+			one = kids[i];
+			kids[i] = kids[--n];
+			put_list(buf, n, kids);
+			ret = xn_update(fd, root, f, NULL, 0, &one, 1);
+			if (ret)
+				PHASE_FAIL("release %llu: %d\n",
+					   (unsigned long long)one.block, ret);
+		}
+		if (round % 64 == 0) {
+			printf("torture: round %lu, %d blocks under the root\n",
+			       round, n);
+			fflush(stdout);
+		}
+	}
+}
+
+static void phase_crashcheck(int fd, const struct exo_extent_stat *st,
+			     const struct exo_key *key, __u64 root, char *rd,
+			     exo_cap_t r)
+{
+	__u64 kids[TORTURE_SPAN], lo = st->nblocks - TORTURE_SPAN, b;
+	long long owned;
+	int n, i, fd2, zero = 0;
+	exo_cap_t x, f2;
+	char *b2;
+
+	if (exo_extent__reclaim(fd, key, NULL, 0) != 1)
+		PHASE_FAIL("reclaim: %s\n", strerror(errno));
+	if (xn_read(fd, root, r, NULL) != 1)
+		PHASE_FAIL("root unreadable: %s\n", strerror(errno));
+	n = list_of(rd, kids, TORTURE_SPAN);
+	if (n < 0)
+		PHASE_FAIL("the root holds no list\n");
+	if (exo_extents_value("xn_blocks", &owned) || owned != n + 1)
+		PHASE_FAIL("root lists %d blocks, %lld owned\n", n, owned);
+	for (i = 0; i < n; i++)
+		if (xn_read(fd, kids[i], r, NULL) != 2)
+			PHASE_FAIL("listed block %llu not owned\n",
+				   (unsigned long long)kids[i]);
+	/* Every other block of the span: free, and zeroes to a newcomer. */
+	fd2 = exo_open();
+	b2 = exo_region__create(fd2, NULL, BLK, PROT_READ | PROT_WRITE);
+	if (fd2 < 0 || !b2 || exo_frame__alloc(fd2, 1, &f2, NULL) ||
+	    exo_frame__map_one(fd2, b2, f2, EXO_PROT_READ | EXO_PROT_WRITE))
+		PHASE_FAIL("crashcheck: frame setup failed\n");
+	for (b = lo; b < st->nblocks; b++) {
+		for (i = 0; i < n && kids[i] != b; i++)
+			;
+		if (i < n)
+			continue;
+		if (exo_extent__alloc_at(fd2, b, 1, &x, NULL, NULL))
+			PHASE_FAIL("free block %llu: %s\n",
+				   (unsigned long long)b, strerror(errno));
+		memset(b2, 0x77, BLK);
+		if (exo_extent__read(fd2, x, 0, f2) || !is_zero(b2))
+			PHASE_FAIL("released block %llu held data\n",
+				   (unsigned long long)b);
+		if (exo_extent__free(fd2, x))
+			PHASE_FAIL("free: %s\n", strerror(errno));
+		zero++;
+	}
+	printf("crashcheck: generation %llu, %d blocks under the root, all owned; %d free blocks read as zeroes\n",
+	       (unsigned long long)st->generation, n, zero);
+	_exit(0);
+}
 
 static void phase_run(const char *phase, const char *state, const char *disk)
 {
@@ -711,7 +858,7 @@ static void phase_run(const char *phase, const char *state, const char *disk)
 	    exo_frame__map_one(fd, buf, f, EXO_PROT_READ | EXO_PROT_WRITE) ||
 	    exo_frame__map_one(fd, rd, r, EXO_PROT_READ | EXO_PROT_WRITE))
 		PHASE_FAIL("frame setup failed\n");
-	if (!strcmp(phase, "save")) {
+	if (!strcmp(phase, "save") || !strcmp(phase, "torture")) {
 		exo_extent__detach(fd);
 		if (exo_extent__attach(fd, disk, EXO_ATTACH_FORMAT, &st))
 			PHASE_FAIL("attach %s: %s\n", disk, strerror(errno));
@@ -741,9 +888,13 @@ static void phase_run(const char *phase, const char *state, const char *disk)
 			PHASE_FAIL("key_save %s: %s\n", state, strerror(errno));
 		_exit(0);
 	}
+	if (!strcmp(phase, "torture"))
+		phase_torture(fd, &st, state, buf, f);
 	if (exo_extent__key_load(state, &key))
 		PHASE_FAIL("key_load %s: %s\n", state, strerror(errno));
 	root = st.data_start + 1;
+	if (!strcmp(phase, "crashcheck"))
+		phase_crashcheck(fd, &st, &key, root, rd, r);
 	/* Before the key: not this env's. */
 	if (xn_read(fd, root, r, NULL) != -ENOKEY)
 		PHASE_FAIL("read without the key\n");

@@ -450,7 +450,9 @@ void op_xn_template(void)
 
 	memset(a, 0, sizeof(*a));
 	a->flags = pick_flags(EXO_XN_TEMPLATE_REMOVE);
-	a->type = one_in(8) ? rnd() : rn(EXO_XN_MAX_TYPES + 1);
+	/* Half the time the few types XN_ROOT and XN_UPDATE use most. */
+	a->type = one_in(8) ? rnd() : one_in(2) ? rn(EXO_XN_MAX_TYPES + 1)
+						: 1 + rn(3);
 	switch (rn(5)) {
 	case 0:
 		len = 1;
@@ -539,7 +541,8 @@ void op_xn_root(void)
 	memset(a, 0, sizeof(*a));
 	a->flags = pick_flags(EXO_XN_ROOT_REMOVE);
 	a->block = one_in(3) ? 0 : pick_xn_block();
-	a->type = one_in(8) ? rnd() : rn(EXO_XN_MAX_TYPES);
+	a->type = one_in(8) ? rnd() : one_in(4) ? rn(EXO_XN_MAX_TYPES)
+						: 1 + rn(3);
 	if (one_in(20))
 		a->__reserved = 1;
 	if (do_ioctl(pick_fd(), EXO_IOC_XN_ROOT, sizeof(*a), rf, 3) == 0 &&
