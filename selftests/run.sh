@@ -22,7 +22,7 @@
 # line, "ok N selftests: DIR: NAME", "... # SKIP" (exit status 4, or a plan
 # of "1..0 # SKIP"), "not ok N ... # TIMEOUT S seconds" or "not ok N ...
 # # <reasons>".  The harness's own checks are results of their own: the
-# extent reload and the 256 MiB-pool rerun of exo_limits (each with nested
+# extent and XN reloads and the 256 MiB-pool rerun of exo_limits (each with nested
 # steps), the live counters at the end, rmmod, /dev/exo gone.  A setup
 # failure (not root, no insmod) is "Bail out!".
 #
@@ -146,10 +146,12 @@ echo "TAP version 13"
 reload_disk=${EXO_TEST_DISK:-/dev/vda}
 reload=0
 has_test exo_extent && [ -b "$reload_disk" ] && reload=1
+xnreload=0
+has_test exo_xn_update && [ -b "$reload_disk" ] && xnreload=1
 limits=0
 has_test exo_limits && limits=1
 
-echo "1..$(( ${#tests[@]} + reload + limits + 3 ))"
+echo "1..$(( ${#tests[@]} + reload + xnreload + limits + 3 ))"
 
 # ---- load the module ------------------------------------------------------
 
@@ -376,55 +378,58 @@ fi
 
 # ---- XN roots and templates survive a module reload ----------------------
 
-# With a scratch disk and exo_xn_update among the tests: load exo, build an
-# XN tree (EXO_XN_PHASE=save), unload, load with the disk attached at load
-# time, and check the tree, the ownership and the templates' checks.
-if [[ " ${tests[*]} " == *" selftests/exo_xn_update "* ]] && [ -b "$reload_disk" ]; then
-	name="xn reload"
+# Load exo, build an XN tree (EXO_XN_PHASE=save), unload, load with the
+# disk attached at load time, and check the tree, the owners and the
+# templates' checks (EXO_XN_PHASE=check) and the invariants (debugfs check
+# walks from the roots).  Nested TAP of its own, as the extent reload.
+if [ "$xnreload" = 1 ]; then
+	title="selftests: exo: xn reload (extent_dev=$reload_disk)"
+	echo "# $title"
 	before=$(dmesg | wc -l)
-	xn_state=$(mktemp /tmp/exo-xn-reload.XXXXXX)
-	if ! out=$(insmod "$MODULE" dev_gid=65534 2>&1); then
-		echo "# $out"
-		not_ok "$name: insmod"
-	elif ! out=$(EXO_XN_PHASE=save STATE=$xn_state selftests/exo_xn_update 2>&1); then
-		echo "# $out"
-		not_ok "$name: save before rmmod"
-		rmmod exo
-	else
-		ok "$name: save before rmmod"
-		if ! out=$(rmmod exo 2>&1); then
+	xn_state=$tmp/xn-reload
+	{
+		echo "1..5"
+		if ! out=$(insmod "$MODULE" dev_gid=65534 2>&1); then
 			echo "# $out"
-			not_ok "$name: rmmod exo"
-		elif ! out=$(insmod "$MODULE" dev_gid=65534 extent_dev="$reload_disk" 2>&1); then
-			echo "# $out"
-			not_ok "$name: insmod extent_dev=$reload_disk"
+			echo "not ok 1 save before rmmod # insmod failed"
+		elif out=$(EXO_XN_PHASE=save STATE=$xn_state selftests/exo_xn_update 2>&1); then
+			echo "ok 1 save before rmmod"
 		else
+			prefix <<<"$out"
+			echo "not ok 1 save before rmmod"
+		fi
+		if out=$(rmmod exo 2>&1) &&
+		   out=$(insmod "$MODULE" dev_gid=65534 extent_dev="$reload_disk" 2>&1); then
+			echo "ok 2 rmmod, insmod extent_dev=$reload_disk"
 			if out=$(EXO_XN_PHASE=check STATE=$xn_state selftests/exo_xn_update 2>&1); then
-				ok "$name: tree, owners and templates back after insmod"
+				echo "ok 3 tree, owners and templates back after insmod"
 			else
-				echo "# $out"
-				not_ok "$name: tree, owners and templates back after insmod"
+				prefix <<<"$out"
+				echo "not ok 3 tree, owners and templates back after insmod"
 			fi
-			if inv=$(selftests/invariants.sh --idle 2>&1); then
-				ok "$name: invariants (debugfs check walks the roots)"
+			if out=$(selftests/invariants.sh --idle 2>&1); then
+				echo "ok 4 invariants (debugfs check walks the roots)"
 			else
-				printf '%s\n' "$inv"
-				not_ok "$name: invariants (debugfs check walks the roots)"
+				prefix <<<"$out"
+				echo "not ok 4 invariants (debugfs check walks the roots)"
 			fi
 			if out=$(rmmod exo 2>&1); then
-				ok "$name: rmmod exo"
+				echo "ok 5 rmmod exo"
 			else
 				echo "# $out"
-				not_ok "$name: rmmod exo"
+				echo "not ok 5 rmmod exo"
 			fi
+		else
+			echo "# $out"
+			echo "not ok 2 rmmod, insmod extent_dev=$reload_disk"
+			echo "not ok 3 tree, owners and templates back after insmod # not run"
+			echo "not ok 4 invariants (debugfs check walks the roots) # not run"
+			echo "not ok 5 rmmod exo # not run"
 		fi
-	fi
-	rm -f "$xn_state"
-	problems=$(dmesg | tail -n +$((before + 1)) | grep -E "$KERNEL_PROBLEMS")
-	if [ -n "$problems" ]; then
-		dmesg | tail -n +$((before + 1)) | sed 's/^/# /'
-		not_ok "dmesg clean after the $name"
-	fi
+	} >"$tmp/out"
+	prefix <"$tmp/out"
+	check_dmesg "$before" "the xn reload"
+	count_tap "$title" 0 0 ${problem:+"$problem"}
 fi
 
 # ---- a database-sized pool -----------------------------------------------
