@@ -15,7 +15,7 @@ export EXO_CACHE
 # an exported variable is put in each recipe's environment), and not at all
 # for goals that need nothing installed (help) or when KVER is given (the
 # command line, the environment: sub-makes and scripts inherit it).
-NODEPS_GOALS := help
+NODEPS_GOALS := help dkms-install dkms-remove
 ifeq ($(origin KVER),undefined)
 ifneq ($(filter-out $(NODEPS_GOALS),$(or $(MAKECMDGOALS),all)),)
 KVER := $(shell $(TOP)/scripts/deps | tail -1)
@@ -32,7 +32,7 @@ WARN     := -Wall -Wextra -Werror
 UAPI     := -I$(TOP)/kmod/include/uapi
 
 .PHONY: all deps kmod libexo bpf examples selftests check check-host \
-	check-vm run vm-shell install clean help checkpatch bench-pages \
+	check-vm run vm-shell install dkms-install dkms-remove clean help checkpatch bench-pages \
 	bench-block bench-nic bench-web bench-db check-extent-crash check-xn-crash check-db-crash fuzz check-debug libos-web libos-db
 
 all: kmod libexo bpf examples selftests libos-web libos-db
@@ -144,6 +144,21 @@ vm-shell: all
 install: libexo
 	$(MAKE) -C libexo install DESTDIR=$(DESTDIR) PREFIX=$(or $(PREFIX),/usr/local)
 
+# exo.ko under DKMS (kmod/dkms.conf): rebuilt for each new kernel.  As root;
+# DKMS_ARGS= passes options to dkms (e.g. -k KERNEL, --dkmstree DIR).
+DKMS_VERSION = $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' kmod/dkms.conf)
+DKMS_SRC     ?= /usr/src/exo-$(DKMS_VERSION)
+dkms-install:
+	rm -rf $(DKMS_SRC)
+	mkdir -p $(DKMS_SRC)
+	cp kmod/Kbuild kmod/dkms.conf kmod/*.c kmod/*.h $(DKMS_SRC)/
+	cp -r kmod/include $(DKMS_SRC)/
+	dkms install $(DKMS_ARGS) exo/$(DKMS_VERSION)
+
+dkms-remove:
+	dkms remove $(DKMS_ARGS) exo/$(DKMS_VERSION) --all
+	rm -rf $(DKMS_SRC)
+
 checkpatch:
 	$(EXO_CACHE)/linux-source-6.1/scripts/checkpatch.pl --no-tree --terse \
 		--ignore SPDX_LICENSE_TAG,FILE_PATH_CHANGES \
@@ -175,6 +190,7 @@ help:
 	@echo "  make bench-web    exo-httpd (libos-web) vs nginx over veth: req/s and server CPU per request (RATIO lines)"
 	@echo "  make vm-shell   interactive shell in the VM with exo loaded"
 	@echo "  make install    install libexo (DESTDIR=, PREFIX=)"
+	@echo "  make dkms-install  exo.ko under DKMS (rebuilt for new kernels; root); make dkms-remove"
 	@echo "  make checkpatch run the kernel's checkpatch.pl over kmod/"
 	@echo "  make deps       install prerequisites, print the guest kernel version"
 	@echo "  make clean"

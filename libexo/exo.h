@@ -4,6 +4,10 @@
  *
  * The ABI itself (ioctl numbers, structs, errno table) is
  * <linux/exo.h>; this header only adds thin wrappers around it.
+ * `make install` puts that header in $(includedir)/exo/linux/exo.h, out
+ * of the system's kernel headers' linux/ directory; compile with
+ * `pkg-config --cflags libexo` (-I$(includedir)/exo) and include <exo.h>,
+ * or <linux/exo.h> alone for the bare ABI.
  *
  * Conventions, as in libxdp:
  *  - every call returns 0 (or a non-negative value) on success and a
@@ -16,6 +20,20 @@
  */
 #ifndef LIBEXO_EXO_H
 #define LIBEXO_EXO_H
+
+/*
+ * This header's release, as liburing's IO_URING_VERSION_*: test it with
+ * LIBEXO_VERSION_AT_LEAST() to use a call a release added.  Each release
+ * that adds symbols adds a node LIBEXO_<major>.<minor> to libexo.map
+ * listing them (the soname stays libexo.so.0 while nothing is removed).
+ */
+#define LIBEXO_VERSION_MAJOR	0
+#define LIBEXO_VERSION_MINOR	1
+#define LIBEXO_VERSION_PATCH	0
+#define LIBEXO_VERSION		"0.1.0"
+#define LIBEXO_VERSION_AT_LEAST(major, minor)				\
+	(LIBEXO_VERSION_MAJOR > (major) ||				\
+	 (LIBEXO_VERSION_MAJOR == (major) && LIBEXO_VERSION_MINOR >= (minor)))
 
 #include <stddef.h>
 #include <sys/mman.h>		/* PROT_* for exo_region__create() */
