@@ -106,6 +106,9 @@ struct exonet_config {
 	uint32_t tx_frames;		/* (64) */
 	int icmp;			/* also bind an ICMP flow and answer
 					 * echo requests (needs root) */
+	int exo_fd;			/* with EXONET_CFG_EXO_FD: the env
+					 * (an open /dev/exo) to bind in,
+					 * not closed by the stack */
 };
 #define EXONET_CFG_NO_SACK	(1U << 0)	/* do not offer SACK-permitted */
 #define EXONET_CFG_NO_TS	(1U << 1)	/* no RFC 7323 timestamps */
@@ -115,6 +118,11 @@ struct exonet_config {
 #define EXONET_CFG_ALWAYS_COOKIES (1U << 4)	/* answer every SYN with a cookie */
 #define EXONET_CFG_NO_ATTACH	(1U << 5)	/* exonet_open: do not try to
 						 * attach the device (unprivileged) */
+#define EXONET_CFG_NO_CSUM_OFFLOAD (1U << 6)	/* compute every checksum */
+#define EXONET_CFG_NO_TSO	(1U << 7)	/* one descriptor per segment */
+#define EXONET_CFG_NO_ZC_TX	(1U << 8)	/* copy every payload byte into
+						 * the transmit slot */
+#define EXONET_CFG_EXO_FD	(1U << 9)	/* exonet_open: use @exo_fd */
 
 void exonet_config_init(struct exonet_config *cfg);
 
@@ -147,8 +155,13 @@ struct exonet *exonet_new_exo(int exo_fd, struct exo_nic *tcp, struct exo_nic *i
  * clock) another.  All of a device's calls come from the stack's thread.
  */
 struct exonet_frag {
-	const void *base;
+	const void *base;		/* the bytes (the device may copy them) */
 	uint32_t len;
+	uint32_t off;			/* @frame: the bytes' offset in it */
+	uint64_t frame;			/* 0: copy the bytes; else the exo
+					 * frame capability holding them (the
+					 * fragment lies in that one page):
+					 * attached by reference, zero-copy */
 };
 
 struct exonet_rxpkt {
@@ -157,30 +170,68 @@ struct exonet_rxpkt {
 };
 
 #define EXONET_FRAME_MAX	1792	/* largest frame, Ethernet header on */
-#define EXONET_XMIT_MAX_FRAGS	8	/* payload fragments per frame */
+#define EXONET_XMIT_MAX_FRAGS	16	/* payload fragments per descriptor */
+#define EXONET_INLINE_MAX	1536	/* headers and copied bytes of a
+					 * descriptor with referenced fragments */
+#define EXONET_TSO_MAX		65521	/* IP datagram of a TSO descriptor:
+					 * with the Ethernet header under the
+					 * 64 KiB a device segments itself */
+
+/* Device features (exonet_dev.features). */
+#define EXONET_DEV_CSUM		(1U << 0)	/* finishes TCP checksums */
+#define EXONET_DEV_TSO		(1U << 1)	/* cuts a TSO descriptor at @mss */
+#define EXONET_DEV_ZC		(1U << 2)	/* attaches fragments with a frame
+						 * by reference (needs tx_done) */
+
+/* One transmit descriptor: a frame, or with EXONET_TX_TSO a TCP segment of
+ * up to EXONET_TSO_MAX bytes the device cuts into frames. */
+#define EXONET_TX_CSUM		(1U << 0)	/* the device computes the TCP
+						 * checksum (the field is 0) */
+#define EXONET_TX_TSO		(1U << 1)	/* cut the payload at @mss bytes:
+						 * each piece a segment with the
+						 * headers derived from @hdr (FIN
+						 * and PSH on the last only) */
+struct exonet_tx {
+	const void *hdr;		/* Ethernet, IPv4 and TCP headers */
+	uint32_t hdrlen;
+	uint32_t flags;			/* EXONET_TX_* */
+	const struct exonet_frag *frags;	/* the payload, in order: every
+					 * copied fragment before the first
+					 * referenced one */
+	unsigned int nfrags;
+	uint16_t mss;			/* EXONET_TX_TSO: payload per frame */
+	uint32_t token;			/* out: with a referenced fragment,
+					 * the descriptor's completion token */
+};
 
 struct exonet_dev {
 	void *ctx;
 	uint8_t mac[6];			/* the device's address */
 	uint16_t mtu;			/* IP MTU (1500) */
-	uint32_t features;		/* EXONET_DEV_* offloads (none yet) */
+	uint32_t features;		/* EXONET_DEV_* offloads */
 	/* Peek up to @max received frames; valid until rx_release(). */
 	unsigned int (*rx_burst)(void *ctx, struct exonet_rxpkt *pkts,
 				 unsigned int max);
 	/* The @n oldest peeked frames are done with. */
 	void (*rx_release)(void *ctx, unsigned int n);
 	/*
-	 * Queue one frame: @hdr (Ethernet, IPv4 and TCP headers, checksums
-	 * filled in) followed by the payload @frags.  The device copies or
-	 * references them before returning; nothing is sent before
-	 * xmit_flush().  The one output function of the stack: checksum and
-	 * segmentation offload and zero-copy fragments (issue 14) go here.
-	 * Returns 0, or -ENOBUFS when the transmit ring is full.
+	 * Queue one descriptor (struct exonet_tx): headers (checksums
+	 * filled in unless EXONET_TX_CSUM) and payload fragments.  The
+	 * device copies the headers and the copied fragments before
+	 * returning; referenced ones (frame != 0, only with
+	 * EXONET_DEV_ZC) stay in use until tx_done() passes @tx->token.
+	 * Nothing is sent before xmit_flush().  The one output function
+	 * of the stack.  Returns 0, or -ENOBUFS when the ring is full.
 	 */
-	int (*xmit)(void *ctx, const void *hdr, uint32_t hdrlen,
-		    const struct exonet_frag *frags, unsigned int nfrags);
+	int (*xmit)(void *ctx, struct exonet_tx *tx);
 	/* Send what xmit() queued.  Returns frames sent or -errno. */
 	int (*xmit_flush)(void *ctx);
+	/*
+	 * EXONET_DEV_ZC: descriptors whose token is before the returned
+	 * one (free-running, compared modulo 2^32) are sent and gone:
+	 * their referenced bytes are the application's again.
+	 */
+	uint32_t (*tx_done)(void *ctx);
 	/*
 	 * Sleep until a frame is received or CLOCK_MONOTONIC reaches
 	 * @deadline_ns (UINT64_MAX: no deadline).  Returns 0, -ETIME, -EINTR.
@@ -268,6 +319,25 @@ typedef void (*exonet_release_fn)(void *cookie);
  */
 ssize_t exonet_write_ref(struct exonet_sock *s, const void *base, size_t len,
 			 uint32_t flags, exonet_release_fn release, void *cookie);
+
+/*
+ * Zero-copy transmit from the application's frames: @len bytes at @base
+ * (page aligned) are pages of exo frames of the binding's env, @frames[i]
+ * the capability of page i (0: not a frame).  Bytes queued by
+ * exonet_write_ref() that lie there are handed to the device by
+ * reference, never copied, and with TSO go out in segments of up to 64
+ * KiB.  @frames is read at each transmission, not copied: it must stay
+ * valid (and may fill in) while the stack lives.  A reference's release
+ * callback then runs only once the device says no packet still holds its
+ * bytes.  One region per stack (a second call replaces it; @len 0 removes
+ * it).  Returns 0, or -EINVAL (alignment), -EOPNOTSUPP (the device does
+ * not reference fragments, or EXONET_CFG_NO_ZC_TX).
+ */
+int exonet_tx_region(struct exonet *st, const void *base, size_t len,
+		     const uint64_t *frames);
+
+/* The device features in use (EXONET_DEV_*, less what the config turned off). */
+uint32_t exonet_features(const struct exonet *st);
 
 /* Free space for exonet_write() in bytes, and free send-queue entries. */
 size_t exonet_write_space(const struct exonet_sock *s);
@@ -364,6 +434,9 @@ struct exonet_stats {
 	uint64_t ooo_segments, ooo_dropped, dup_segments;
 	uint64_t timewait, timewait_reused, timewait_recycled;
 	uint64_t refs_released;
+	uint64_t tx_tso;		/* descriptors cut by the device */
+	uint64_t tx_zc_frags;		/* fragments sent by reference */
+	uint64_t tx_releases_deferred;	/* releases that waited for tx_done */
 };
 void exonet_stats(const struct exonet *st, struct exonet_stats *out);
 

@@ -30,6 +30,7 @@ struct exo_dev {
 	struct exo_nic *nic[2];		/* TCP, then ICMP (may be NULL) */
 	struct exo_nic *owned[2];
 	unsigned int peeked[2];
+	bool offload[2];		/* bound with EXO_NIC_BIND_TX_OFFLOAD */
 	int pred;			/* predicate program fd, or -1 */
 	bool attached;
 	char ifname[32];
@@ -81,29 +82,74 @@ static struct exo_nic *tx_nic(struct exo_dev *d, const uint8_t *hdr)
 	return d->nic[0];
 }
 
-static int exo_xmit(void *ctx, const void *hdr, uint32_t hdrlen,
-		    const struct exonet_frag *frags, unsigned int nfrags)
+static int exo_xmit(void *ctx, struct exonet_tx *tx)
 {
 	struct exo_dev *d = ctx;
-	struct exo_nic *nic = tx_nic(d, hdr);
-	uint32_t len = hdrlen, i;
+	struct exo_nic *nic = tx_nic(d, tx->hdr);
+	struct exo_nic_frag fr[EXO_NIC_TX_MAX_FRAGS];
+	uint32_t len = tx->hdrlen, i, nfr = 0, copied = 0;
+	uint16_t flags = 0;
 	uint8_t *slot;
 
-	for (i = 0; i < nfrags; i++)
-		len += frags[i].len;
-	if (len > EXO_NIC_MAX_LEN)
+	for (i = 0; i < tx->nfrags; i++) {
+		if (tx->frags[i].frame)
+			nfr++;
+		else
+			copied += tx->frags[i].len;
+	}
+	if (!d->offload[nic == d->nic[1]]) {
+		/* a plain binding: the whole frame into the slot */
+		if (nfr || tx->flags)
+			return -EINVAL;
+		if (len + copied > EXO_NIC_MAX_LEN)
+			return -EMSGSIZE;
+	} else if (nfr > EXO_NIC_TX_MAX_FRAGS ||
+		   len + copied > (nfr ? EXO_NIC_TX_FRAG_OFF - EXO_NIC_DATA_OFF :
+				   EXO_NIC_MAX_LEN)) {
 		return -EMSGSIZE;
+	}
 	slot = exo_nic__tx_slot(nic);
 	if (!slot)
 		return -ENOBUFS;
-	memcpy(slot, hdr, hdrlen);
-	len = hdrlen;
-	for (i = 0; i < nfrags; i++) {
-		memcpy(slot + len, frags[i].base, frags[i].len);
-		len += frags[i].len;
+	memcpy(slot, tx->hdr, tx->hdrlen);
+	for (i = 0; i < tx->nfrags; i++) {
+		const struct exonet_frag *f = &tx->frags[i];
+
+		if (f->frame)
+			continue;	/* after the copies: attached below */
+		memcpy(slot + len, f->base, f->len);
+		len += f->len;
 	}
-	exo_nic__tx_commit(nic, (__u16)len);
-	return 0;
+	if (!d->offload[nic == d->nic[1]]) {
+		exo_nic__tx_commit(nic, (__u16)len);
+		return 0;
+	}
+	nfr = 0;
+	for (i = 0; i < tx->nfrags; i++) {
+		const struct exonet_frag *f = &tx->frags[i];
+
+		if (!f->frame)
+			continue;
+		fr[nfr].frame = f->frame;
+		fr[nfr].off = f->off;
+		fr[nfr].len = f->len;
+		nfr++;
+	}
+	if (tx->flags & EXONET_TX_CSUM)
+		flags |= EXO_NIC_TX_CSUM;
+	if (tx->flags & EXONET_TX_TSO)
+		flags |= EXO_NIC_TX_TSO;
+	tx->token = exo_nic__tx_index(nic);
+	return exo_nic__tx_commit_ext(nic, (__u16)len, flags,
+				      (tx->flags & EXONET_TX_TSO) ? tx->mss : 0,
+				      fr, nfr);
+}
+
+static uint32_t exo_tx_done(void *ctx)
+{
+	struct exo_dev *d = ctx;
+
+	return exo_nic__tx_done(d->nic[0]);
 }
 
 static int exo_xmit_flush(void *ctx)
@@ -181,12 +227,15 @@ static struct exonet *make(struct exo_dev *d, uint32_t addr, uint16_t port,
 		.rx_release = exo_rx_release,
 		.xmit = exo_xmit,
 		.xmit_flush = exo_xmit_flush,
+		.tx_done = exo_tx_done,
 		.wait = exo_dev_wait,
 		.now_ns = exo_now_ns,
 		.destroy = exo_destroy,
 	};
 
 	memcpy(dev.mac, r->mac, 6);
+	if (d->offload[0])
+		dev.features = EXONET_DEV_CSUM | EXONET_DEV_TSO | EXONET_DEV_ZC;
 	dev.mtu = r->mtu ? r->mtu : 1500;
 	if (!d->nic[1]) {
 		/* one ring: the predicate watches it (needs CAP_BPF) */
@@ -253,14 +302,18 @@ struct exonet *exonet_open(const char *ifname, const char *addr, uint16_t port,
 	if (!d)
 		return NULL;
 	d->pred = -1;
-	d->fd = exo_open();
-	if (d->fd < 0) {
-		ret = d->fd;
-		free(d);
-		errno = -ret;
-		return NULL;
+	if (c.flags & EXONET_CFG_EXO_FD) {
+		d->fd = c.exo_fd;
+	} else {
+		d->fd = exo_open();
+		if (d->fd < 0) {
+			ret = d->fd;
+			free(d);
+			errno = -ret;
+			return NULL;
+		}
+		d->own_fd = true;
 	}
-	d->own_fd = true;
 	if (!(c.flags & EXONET_CFG_NO_ATTACH)) {
 		ret = exo_nic__attach(d->fd, ifname);
 		/* EBUSY: attached already; EPERM: not root, rely on root's */
@@ -270,7 +323,25 @@ struct exonet *exonet_open(const char *ifname, const char *addr, uint16_t port,
 	ret = exo_flow__alloc(d->fd, ifname, IPPROTO_TCP, addr, port, NULL, 0, &flow);
 	if (ret)
 		goto fail;
-	d->owned[0] = d->nic[0] = exo_nic__bind(d->fd, flow, c.rx_frames, c.tx_frames);
+	/*
+	 * Transmit offloads (checksum, TSO, fragments from frames) unless
+	 * all are turned off; a kernel without them answers EINVAL and
+	 * gets a plain binding.
+	 */
+	if ((c.flags & (EXONET_CFG_NO_CSUM_OFFLOAD | EXONET_CFG_NO_TSO |
+			EXONET_CFG_NO_ZC_TX)) != (EXONET_CFG_NO_CSUM_OFFLOAD |
+			EXONET_CFG_NO_TSO | EXONET_CFG_NO_ZC_TX)) {
+		d->nic[0] = exo_nic__bind_flags(d->fd, flow, c.rx_frames, c.tx_frames,
+						EXO_NIC_BIND_TX_OFFLOAD);
+		d->offload[0] = d->nic[0] != NULL;
+		if (!d->nic[0] && errno != EINVAL) {
+			ret = -errno;
+			goto fail;
+		}
+	}
+	if (!d->nic[0])
+		d->nic[0] = exo_nic__bind(d->fd, flow, c.rx_frames, c.tx_frames);
+	d->owned[0] = d->nic[0];
 	if (!d->nic[0]) {
 		ret = -errno;
 		goto fail;

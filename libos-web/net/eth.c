@@ -38,24 +38,24 @@ void en_eth_input(struct exonet *st, const uint8_t *frame, uint32_t len)
 }
 
 /*
- * The one output function: every frame the stack sends passes here on its
- * way to the device (headers built, checksums filled).  Checksum offload,
- * segmentation offload and zero-copy payload fragments (issue 14) plug in
- * here and in the device's xmit().
+ * The one output function: every descriptor the stack sends passes here on
+ * its way to the device (headers built, checksums filled or left to the
+ * device, payload as copied and referenced fragments: tcp/output.c).
  */
-int en_xmit(struct exonet *st, const uint8_t *hdr, uint32_t hdrlen,
-	    const struct exonet_frag *frags, unsigned int nfrags)
+int en_xmit(struct exonet *st, struct exonet_tx *tx)
 {
-	int ret = st->dev.xmit(st->dev.ctx, hdr, hdrlen, frags, nfrags);
+	int ret = st->dev.xmit(st->dev.ctx, tx);
 
 	if (ret == -ENOBUFS) {
 		/* ring full: push what is queued out and try once more */
 		st->dev.xmit_flush(st->dev.ctx);
-		ret = st->dev.xmit(st->dev.ctx, hdr, hdrlen, frags, nfrags);
+		ret = st->dev.xmit(st->dev.ctx, tx);
 	}
-	if (ret)
+	if (ret) {
 		st->stats.tx_ring_full++;
-	else
+	} else {
 		st->stats.tx_frames++;
+		st->stats.tx_tso += !!(tx->flags & EXONET_TX_TSO);
+	}
 	return ret;
 }

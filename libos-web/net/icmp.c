@@ -15,7 +15,8 @@ void en_icmp_input(struct exonet *st, const uint8_t *smac, const uint8_t *ip,
 		   uint32_t ihl, const uint8_t *icmp, uint32_t len)
 {
 	uint8_t hdr[EN_ETH_HLEN + EN_IP_HLEN + 4];
-	struct exonet_frag frag;
+	struct exonet_frag frag = { 0 };
+	struct exonet_tx tx = { .hdr = hdr, .hdrlen = sizeof(hdr), .frags = &frag, .nfrags = 1 };
 	uint32_t saddr, sum;
 	uint16_t c;
 
@@ -40,6 +41,6 @@ void en_icmp_input(struct exonet *st, const uint8_t *smac, const uint8_t *ip,
 	sum = en_csum_add(sum, frag.base, frag.len, false);
 	c = en_csum_fold(sum);
 	memcpy(hdr + 36, &c, 2);
-	if (!en_xmit(st, hdr, sizeof(hdr), &frag, 1))
+	if (!en_xmit(st, &tx))
 		st->stats.icmp_echo++;
 }

@@ -46,7 +46,10 @@ net-check: net-all
 	@fail=0; cd $(WEB)/test/host && \
 	{ echo "# net_parse"; $(WEB)/build/test/net_parse || fail=1; \
 	  echo "# tcp_script"; $(WEB)/build/test/tcp_script scripts/*.tcp || fail=1; \
-	  echo "# tcp_fuzz"; $(WEB)/build/test/tcp_fuzz || fail=1; }; exit $$fail
+	  echo "# tcp_script --offload (checksum, TSO, zero-copy)"; \
+	  $(WEB)/build/test/tcp_script --offload scripts/*.tcp || fail=1; \
+	  echo "# tcp_fuzz"; $(WEB)/build/test/tcp_fuzz || fail=1; \
+	  echo "# tcp_fuzz --offload"; $(WEB)/build/test/tcp_fuzz --offload || fail=1; }; exit $$fail
 
 -include $(EXONET_OBJS:.o=.d) $(NET_TESTS:=.d) $(NET_APPS:=.d)
 

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/random.h>
+#include <time.h>
 
 #include "stack.h"
 
@@ -91,6 +92,16 @@ struct exonet *exonet_new(const struct exonet_dev *dev, uint32_t addr,
 	}
 	st->laddr = addr;
 	st->lport = port;
+	st->features = st->dev.features & (EXONET_DEV_CSUM | EXONET_DEV_TSO | EXONET_DEV_ZC);
+	if (st->cfg.flags & EXONET_CFG_NO_CSUM_OFFLOAD)
+		st->features &= ~EXONET_DEV_CSUM;
+	if (st->cfg.flags & EXONET_CFG_NO_TSO)
+		st->features &= ~EXONET_DEV_TSO;
+	if ((st->cfg.flags & EXONET_CFG_NO_ZC_TX) || !st->dev.tx_done)
+		st->features &= ~EXONET_DEV_ZC;
+	/* the device segments only what carries checksums it finishes */
+	if (!(st->dev.features & EXONET_DEV_CSUM))
+		st->features &= ~EXONET_DEV_TSO;
 	if (!st->dev.mtu)
 		st->dev.mtu = 1500;
 	/* MSS: the MTU less IPv4 and TCP headers, bounded by the ring slot */
@@ -114,7 +125,10 @@ struct exonet *exonet_new(const struct exonet_dev *dev, uint32_t addr,
 			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (st->bufmem == MAP_FAILED)
 		st->bufmem = NULL;
-	if (!st->hash || !st->conns || !st->sqmem || !st->bufmem || en_tw_init(st))
+	if (st->features & EXONET_DEV_ZC)
+		st->defer = calloc(EN_DEFER_MAX, sizeof(*st->defer));
+	if (!st->hash || !st->conns || !st->sqmem || !st->bufmem || en_tw_init(st) ||
+	    ((st->features & EXONET_DEV_ZC) && !st->defer))
 		goto fail;
 	for (i = st->cfg.max_conns; i-- > 0; ) {
 		struct exonet_sock *s = &st->conns[i];
@@ -152,6 +166,29 @@ void exonet_free(struct exonet *st)
 			if (st->conns[i].flags & CF_USED)
 				en_sq_drop(st, &st->conns[i]);
 	}
+	if (st->defer_count) {
+		/*
+		 * Releases still waiting for packets in flight: give the
+		 * device a while (bounded) to finish with them, then
+		 * release anyway (the application's frames stay safe: exo
+		 * holds a frame until its packets are gone).
+		 */
+		st->dev.xmit_flush(st->dev.ctx);
+		for (i = 0; i < 2000 && st->defer_count; i++) {
+			struct timespec ts = { 0, 1000000 };
+
+			en_defer_run(st);
+			if (st->defer_count)
+				nanosleep(&ts, NULL);
+		}
+		while (st->defer_count) {
+			struct en_defer *d = &st->defer[st->defer_head++ % EN_DEFER_MAX];
+
+			st->defer_count--;
+			d->release(d->cookie);
+			st->stats.refs_released++;
+		}
+	}
 	if (st->dev.destroy)
 		st->dev.destroy(st->dev.ctx);
 	if (st->bufmem)
@@ -161,7 +198,84 @@ void exonet_free(struct exonet *st)
 	free(st->hash);
 	free(st->tw);
 	free(st->tw_hash);
+	free(st->defer);
 	free(st);
+}
+
+/* ---- zero-copy transmit: the region, completions, deferred releases ---- */
+
+int exonet_tx_region(struct exonet *st, const void *base, size_t len,
+		     const uint64_t *frames)
+{
+	if (!(st->features & EXONET_DEV_ZC))
+		return -EOPNOTSUPP;
+	if (len && (!base || !frames || ((uintptr_t)base & 4095) || (len & 4095)))
+		return -EINVAL;
+	st->zc_base = len ? base : NULL;
+	st->zc_len = len;
+	st->zc_frames = len ? frames : NULL;
+	return 0;
+}
+
+uint32_t exonet_features(const struct exonet *st)
+{
+	return st->features;
+}
+
+/* Is the descriptor of @token sent and gone? */
+bool en_tx_complete(struct exonet *st, uint32_t token)
+{
+	return (int32_t)(st->dev.tx_done(st->dev.ctx) - token) > 0;
+}
+
+/*
+ * Release a send-queue entry the stack is done with (acknowledged or
+ * dropped): at once, unless a descriptor that referenced its bytes may
+ * still be in flight; then when the device's completion passes it.
+ */
+void en_release(struct exonet *st, struct en_sref *e)
+{
+	if (e->release) {
+		if (e->zc && !en_tx_complete(st, e->token)) {
+			struct en_defer *d;
+
+			if (st->defer_count == EN_DEFER_MAX) {
+				/* never seen: the bound is the ring's frames
+				 * in flight; wait for the oldest */
+				struct timespec ts = { 0, 100000 };
+
+				st->dev.xmit_flush(st->dev.ctx);
+				while (!en_tx_complete(st, st->defer[st->defer_head % EN_DEFER_MAX].token))
+					nanosleep(&ts, NULL);
+				en_defer_run(st);
+			}
+			d = &st->defer[(st->defer_head + st->defer_count++) % EN_DEFER_MAX];
+			d->release = e->release;
+			d->cookie = e->cookie;
+			d->token = e->token;
+			st->stats.tx_releases_deferred++;
+		} else {
+			e->release(e->cookie);
+			st->stats.refs_released++;
+		}
+	}
+	e->release = NULL;
+	e->zc = false;
+}
+
+/* Run the deferred releases whose descriptors are complete, in order. */
+void en_defer_run(struct exonet *st)
+{
+	while (st->defer_count) {
+		struct en_defer *d = &st->defer[st->defer_head % EN_DEFER_MAX];
+
+		if (!en_tx_complete(st, d->token))
+			break;
+		st->defer_head++;
+		st->defer_count--;
+		d->release(d->cookie);
+		st->stats.refs_released++;
+	}
 }
 
 /* Queue an event for @s (edge: once until the application is told). */
@@ -244,6 +358,8 @@ int exonet_flush(struct exonet *st)
 		s->flags |= CF_FORCE;
 	output_all(st, true);
 	ret = st->dev.xmit_flush(st->dev.ctx);
+	if (st->defer_count)
+		en_defer_run(st);
 	return ret < 0 ? ret : 0;
 }
 
@@ -300,6 +416,8 @@ int exonet_poll(struct exonet *st, struct exonet_event *evs, int max,
 		/* what the application wrote since the last step, ACKs on it */
 		output_all(st, true);
 		got = rx_step(st);
+		if (st->defer_count)
+			en_defer_run(st);
 		clock_tick(st);
 		en_timer_run(st);
 		output_all(st, false);
@@ -322,8 +440,13 @@ int exonet_poll(struct exonet *st, struct exonet_event *evs, int max,
 			}
 			if (next != UINT64_MAX && next * 1000000 < dl)
 				dl = next * 1000000;
-			/* still owed: the transmit ring was full; retry soon */
-			if (st->out_head && st->now_ns + 1000000 < dl)
+			/*
+			 * still owed: the transmit ring was full; retry soon
+			 * (also releases waiting for transmit completions,
+			 * which wake nobody)
+			 */
+			if ((st->out_head || st->defer_count) &&
+			    st->now_ns + 1000000 < dl)
 				dl = st->now_ns + 1000000;
 			if (!st->dev.wait) {
 				if (dl > st->now_ns)

@@ -89,9 +89,20 @@ struct en_seg {
 struct en_sref {
 	const uint8_t *base;		/* NULL: bytes in the copy ring */
 	uint32_t len;
+	uint32_t token;			/* zc: the last descriptor that
+					 * referenced its bytes */
+	bool zc;			/* some descriptor referenced them */
 	exonet_release_fn release;
 	void *cookie;
 };
+
+/* A release that waits for the device's completion (net/stack.c). */
+struct en_defer {
+	exonet_release_fn release;
+	void *cookie;
+	uint32_t token;
+};
+#define EN_DEFER_MAX	8192
 
 /* ---- the connection (and the listener): struct exonet_sock -------------- */
 enum {
@@ -118,6 +129,7 @@ enum {
 	CF_USED		= 1 << 20,
 	CF_PROBE	= 1 << 21,	/* send a zero-window probe now */
 	CF_FORCE	= 1 << 22,	/* flush: send a held sub-MSS tail */
+	CF_TSO		= 1 << 23,	/* TSO descriptors sent: stretch ACKs */
 };
 
 struct exonet_sock {
@@ -243,6 +255,14 @@ struct exonet {
 	uint64_t chal_second;
 	uint32_t chal_count;
 
+	/* transmit offloads (EXONET_DEV_*, less what the config turned off) */
+	uint32_t features;
+	const uint8_t *zc_base;		/* exonet_tx_region() */
+	size_t zc_len;
+	const uint64_t *zc_frames;
+	struct en_defer *defer;		/* releases waiting for tx_done */
+	uint32_t defer_head, defer_count;
+
 	struct exonet_stats stats;
 };
 
@@ -262,12 +282,14 @@ void en_icmp_input(struct exonet *st, const uint8_t *smac, const uint8_t *ip,
 /* Fill Ethernet + IPv4 headers (tot_len, checksum) at @hdr; returns 34. */
 uint32_t en_ip_header(struct exonet *st, uint8_t *hdr, const uint8_t *dmac,
 		      uint32_t daddr, uint8_t proto, uint32_t payload_len);
-int en_xmit(struct exonet *st, const uint8_t *hdr, uint32_t hdrlen,
-	    const struct exonet_frag *frags, unsigned int nfrags);
+int en_xmit(struct exonet *st, struct exonet_tx *tx);
 
 /* net/stack.c */
 void en_notify(struct exonet *st, struct exonet_sock *s, uint32_t ev);
 void en_want_output(struct exonet *st, struct exonet_sock *s);
+bool en_tx_complete(struct exonet *st, uint32_t token);
+void en_release(struct exonet *st, struct en_sref *e);
+void en_defer_run(struct exonet *st);
 
 /* tcp/input.c */
 int en_tcp_parse(struct exonet *st, const uint8_t *ip, uint32_t ihl,

@@ -7,8 +7,8 @@
  *                  min(10*MSS, max(2*MSS, 14600))
  *   en_cc_ack      RFC 5681 (3.1): slow start below ssthresh, counting
  *                  bytes (RFC 3465: cwnd grows by the bytes acked, at
- *                  most L = 2 SMSS per ACK, 1 SMSS while retransmitting
- *                  after a timeout), then congestion avoidance (one SMSS
+ *                  most L = 2 SMSS per ACK, or 64 KiB with TSO, 1 SMSS
+ *                  while retransmitting after a timeout), then congestion avoidance (one SMSS
  *                  per cwnd acked);
  *                  RFC 6582 (3.2): partial and full ACKs in recovery
  *   en_cc_dupack   RFC 5681 (3.2): the third duplicate ACK starts fast
@@ -73,6 +73,16 @@ void en_cc_ack(struct exonet *st, struct exonet_sock *s, uint32_t acked)
 		 * since those ACKs may cover segments that left long ago.
 		 */
 		uint32_t l = seq_lt(s->snd_una, s->recover) ? mss : 2 * mss;
+
+		/*
+		 * With TSO (the connection sent a TSO descriptor) a
+		 * receiver sees one packet per descriptor and
+		 * acknowledges it with one ACK: stretch ACKs are the norm,
+		 * and L = 2 SMSS would make slow start linear.  L is then a
+		 * descriptor's worth (as Linux, which has no L at all).
+		 */
+		if ((s->flags & CF_TSO) && l > mss)
+			l = EXONET_TSO_MAX;
 
 		s->cwnd += EN_MIN(acked, l);
 	} else {

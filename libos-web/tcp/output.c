@@ -76,21 +76,30 @@ static uint32_t data_options(struct exonet *st, struct exonet_sock *s, uint8_t *
 }
 
 /*
- * Build and queue one segment: headers for @s, @flags, @seq, TCP options
- * @opts/@optlen, payload @frags.  The checksum covers the pseudo-header,
- * the header and every fragment (RFC 9293 3.1).
+ * Build and queue one descriptor: headers for @flags, @seq, TCP options
+ * @opts/@optlen, payload @frags.  With the device's checksum offload the
+ * checksum field is left 0 for it (EXONET_TX_CSUM); otherwise the sum
+ * covers the pseudo-header, the header and every fragment (RFC 9293
+ * 3.1).  @mss non-zero: a TSO descriptor cut into segments of @mss bytes.
+ * *@token (may be NULL): the descriptor's completion token.
  */
 static int xmit_seg(struct exonet *st, const uint8_t *dmac, uint32_t daddr,
 		    uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags,
 		    uint16_t wnd, const uint8_t *opts, uint32_t optlen,
-		    const struct exonet_frag *frags, unsigned int nfrags)
+		    const struct exonet_frag *frags, unsigned int nfrags,
+		    uint16_t mss, uint32_t *token)
 {
 	uint8_t hdr[EN_HDR_MAX];
 	uint8_t *th = hdr + EN_ETH_HLEN + EN_IP_HLEN;
 	uint32_t plen = 0, thlen = EN_TCP_HLEN + optlen, sum, v;
+	struct exonet_tx tx = {
+		.hdr = hdr, .hdrlen = EN_ETH_HLEN + EN_IP_HLEN + thlen,
+		.frags = frags, .nfrags = nfrags,
+	};
 	uint16_t h, c;
 	unsigned int i;
 	bool odd;
+	int ret;
 
 	for (i = 0; i < nfrags; i++)
 		plen += frags[i].len;
@@ -110,40 +119,113 @@ static int xmit_seg(struct exonet *st, const uint8_t *dmac, uint32_t daddr,
 	memset(th + 16, 0, 4);		/* checksum, urgent pointer */
 	if (optlen)
 		memcpy(th + EN_TCP_HLEN, opts, optlen);
-	sum = en_tcp_pseudo(st->laddr, daddr, thlen + plen);
-	sum = en_csum_add(sum, th, thlen, false);
-	odd = false;
-	for (i = 0; i < nfrags; i++) {
-		sum = en_csum_add(sum, frags[i].base, frags[i].len, odd);
-		odd ^= frags[i].len & 1;
+	if (mss) {
+		tx.flags |= EXONET_TX_TSO | EXONET_TX_CSUM;
+		tx.mss = mss;
+	} else if (st->features & EXONET_DEV_CSUM) {
+		tx.flags |= EXONET_TX_CSUM;
+	} else {
+		sum = en_tcp_pseudo(st->laddr, daddr, thlen + plen);
+		sum = en_csum_add(sum, th, thlen, false);
+		odd = false;
+		for (i = 0; i < nfrags; i++) {
+			sum = en_csum_add(sum, frags[i].base, frags[i].len, odd);
+			odd ^= frags[i].len & 1;
+		}
+		c = en_csum_fold(sum);
+		memcpy(th + 16, &c, 2);
 	}
-	c = en_csum_fold(sum);
-	memcpy(th + 16, &c, 2);
-	return en_xmit(st, hdr, EN_ETH_HLEN + EN_IP_HLEN + thlen, frags, nfrags);
+	ret = en_xmit(st, &tx);
+	if (!ret && token)
+		*token = tx.token;
+	return ret;
 }
 
 void en_send_raw(struct exonet *st, const uint8_t *dmac, uint32_t daddr,
 		 uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags,
 		 uint16_t wnd, const uint8_t *opts, uint32_t optlen)
 {
-	xmit_seg(st, dmac, daddr, dport, seq, ack, flags, wnd, opts, optlen, NULL, 0);
+	xmit_seg(st, dmac, daddr, dport, seq, ack, flags, wnd, opts, optlen,
+		 NULL, 0, 0, NULL);
 }
 
-/* Gather [seq, seq+len) from the send queue into at most @max fragments. */
+/*
+ * A segment's payload, gathered from the send queue: copied fragments
+ * (the copy ring, or references outside the transmit region) first, then
+ * fragments referenced in the region's frames, each within one page.
+ */
+struct en_gather {
+	struct exonet_frag f[EXONET_XMIT_MAX_FRAGS];
+	uint32_t ent[EXONET_XMIT_MAX_FRAGS];	/* each one's queue entry */
+	unsigned int nf, nref;
+	uint32_t len, copied;
+	bool layout;		/* stopped: a copy after a reference */
+};
+
+/* Add @len bytes at @p (queue entry @ent) as fragments; false: stop. */
+static bool gather_piece(struct exonet *st, struct en_gather *g, const uint8_t *p,
+			 uint32_t len, uint32_t ent, bool refs, uint32_t room)
+{
+	while (len) {
+		size_t off = (size_t)(p - st->zc_base);
+		uint64_t frame = 0;
+		uint32_t take = len;
+
+		if (refs && st->zc_base && p >= st->zc_base && off < st->zc_len) {
+			frame = st->zc_frames[off / 4096];
+			take = (uint32_t)EN_MIN((size_t)len, 4096 - off % 4096);
+			take = (uint32_t)EN_MIN((size_t)take, st->zc_len - off);
+		}
+		if (g->nf == EXONET_XMIT_MAX_FRAGS)
+			return false;
+		if (frame) {
+			g->f[g->nf].frame = frame;
+			g->f[g->nf].off = (uint32_t)(off % 4096);
+			g->nref++;
+		} else {
+			if (g->nref) {
+				g->layout = true;	/* copies go first */
+				return false;
+			}
+			take = EN_MIN(take, room - g->copied);
+			if (!take)
+				return false;
+			g->f[g->nf].frame = 0;
+			g->f[g->nf].off = 0;
+			g->copied += take;
+		}
+		g->f[g->nf].base = p;
+		g->f[g->nf].len = take;
+		g->ent[g->nf] = ent;
+		g->nf++;
+		g->len += take;
+		p += take;
+		len -= take;
+	}
+	return true;
+}
+
+/*
+ * Gather [seq, seq+len) from the send queue into @g: references in the
+ * transmit region as such when @refs, everything else copied (at most
+ * @room bytes).  Returns the bytes gathered (fewer when a limit stopped it).
+ */
 static uint32_t gather(struct exonet *st, struct exonet_sock *s, uint32_t seq,
-		       uint32_t len, struct exonet_frag *f, unsigned int max,
-		       unsigned int *nf)
+		       uint32_t len, struct en_gather *g, bool refs, uint32_t room)
 {
 	uint32_t mask = st->cfg.sndbuf - 1, qmask = st->cfg.sndq_refs - 1;
-	uint32_t off = seq - s->snd_una + s->sq_off, got = 0, i, cp;
+	uint32_t off = seq - s->snd_una + s->sq_off, i, cp;
 	const struct en_sref *head = &s->sq[s->sq_head & qmask];
 
-	*nf = 0;
+	g->nf = g->nref = 0;
+	g->len = g->copied = 0;
+	g->layout = false;
 	/* ring position where the head entry's bytes start, if a copy */
 	cp = (s->sb_head - (head->base ? 0 : s->sq_off)) & mask;
-	for (i = 0; i < s->sq_count && got < len; i++) {
-		const struct en_sref *e = &s->sq[(s->sq_head + i) & qmask];
-		uint32_t take, at;
+	for (i = 0; i < s->sq_count && g->len < len; i++) {
+		uint32_t ent = s->sq_head + i;
+		const struct en_sref *e = &s->sq[ent & qmask];
+		uint32_t take;
 
 		if (off >= e->len) {
 			off -= e->len;
@@ -151,46 +233,61 @@ static uint32_t gather(struct exonet *st, struct exonet_sock *s, uint32_t seq,
 				cp = (cp + e->len) & mask;
 			continue;
 		}
-		take = EN_MIN(e->len - off, len - got);
+		take = EN_MIN(e->len - off, len - g->len);
 		if (e->base) {
-			if (*nf == max)
+			if (!gather_piece(st, g, e->base + off, take, ent, refs, room))
 				break;
-			f[*nf].base = e->base + off;
-			f[*nf].len = take;
-			(*nf)++;
 		} else {
-			uint32_t first;
+			uint32_t at = (cp + off) & mask;
+			uint32_t first = EN_MIN(take, st->cfg.sndbuf - at);
 
-			at = (cp + off) & mask;
-			first = EN_MIN(take, st->cfg.sndbuf - at);
-			if (*nf + (first < take) + 1 > max)
+			if (!gather_piece(st, g, s->sbuf + at, first, ent, false, room) ||
+			    (first < take &&
+			     !gather_piece(st, g, s->sbuf, take - first, ent, false, room)))
 				break;
-			f[*nf].base = s->sbuf + at;
-			f[*nf].len = first;
-			(*nf)++;
-			if (first < take) {
-				f[*nf].base = s->sbuf;
-				f[*nf].len = take - first;
-				(*nf)++;
-			}
 			cp = (cp + e->len) & mask;
 		}
-		got += take;
 		off = 0;
 	}
-	return got;
+	return g->len;
 }
 
-/* One segment of @s at @seq with up to @len bytes (and FIN if @fin). */
+/* Keep only the first @len bytes of @g. */
+static void gather_trim(struct en_gather *g, uint32_t len)
+{
+	uint32_t at = 0;
+	unsigned int i;
+
+	for (i = 0; i < g->nf && at + g->f[i].len <= len; i++)
+		at += g->f[i].len;
+	if (i < g->nf && at < len) {
+		g->f[i].len = len - at;
+		i++;
+	}
+	g->nf = i;
+	g->nref = 0;
+	for (i = 0; i < g->nf; i++)
+		g->nref += !!g->f[i].frame;
+	g->len = len;
+}
+
+/*
+ * One descriptor of @s at @seq with up to @len bytes (and FIN if @fin):
+ * one segment, or with TSO (@len over one segment: the caller allows it)
+ * up to EXONET_TSO_MAX bytes of whole segments, cut by the device.
+ * Returns 1 if the FIN went, 0, or -errno (the ring is full).
+ */
 static int send_data(struct exonet *st, struct exonet_sock *s, uint32_t seq,
 		     uint32_t len, bool fin, uint32_t *sent)
 {
-	struct exonet_frag f[EXONET_XMIT_MAX_FRAGS];
+	struct en_gather g;
 	uint8_t opts[EN_TCP_OPT_MAX];
-	uint32_t optlen, got = 0;
-	unsigned int nf = 0;
+	uint32_t optlen, got = 0, seg, hdrlen, end;
+	uint32_t qmask = st->cfg.sndq_refs - 1, token = 0;
 	uint8_t flags = TH_ACK;
-	uint32_t want = len;
+	uint32_t want;
+	bool refs = st->features & EXONET_DEV_ZC;
+	unsigned int i;
 	int ret;
 
 	/*
@@ -198,10 +295,33 @@ static int send_data(struct exonet *st, struct exonet_sock *s, uint32_t seq,
 	 * segment carrying SACK blocks carries that much less data.
 	 */
 	optlen = data_options(st, s, opts);
-	if (len + optlen > s->mss)
-		len = s->mss > optlen ? s->mss - optlen : 0;
-	if (len)
-		got = gather(st, s, seq, len, f, EXONET_XMIT_MAX_FRAGS, &nf);
+	seg = s->mss > optlen ? s->mss - optlen : 0;
+	hdrlen = EN_ETH_HLEN + EN_IP_HLEN + EN_TCP_HLEN + optlen;
+	if (!(st->features & EXONET_DEV_TSO) || !refs || !seg)
+		len = EN_MIN(len, seg);
+	len = EN_MIN(len, EXONET_TSO_MAX - EN_IP_HLEN - EN_TCP_HLEN - optlen);
+	want = len;
+	g.nf = g.nref = 0;
+	if (len) {
+		got = gather(st, s, seq, len, &g, refs, EXONET_INLINE_MAX - hdrlen);
+		if (got <= seg && got < EN_MIN(len, seg) && g.layout) {
+			/* a copy after a reference: copy it all (one segment) */
+			got = gather(st, s, seq, EN_MIN(len, seg), &g, false,
+				     EXONET_FRAME_MAX - hdrlen);
+		}
+		if (!g.nref && got > seg)
+			gather_trim(&g, got = seg);
+		end = s->snd_una + s->sq_bytes;
+		if (got > seg && got % seg &&
+		    (seq + got != end ||
+		     ((s->flags & CF_MORE) && !(s->flags & CF_FORCE))))
+			/*
+			 * Whole segments, but for the end of the data: the
+			 * rest goes in the next descriptor (where a copy
+			 * follows a reference, a segment copied whole).
+			 */
+			gather_trim(&g, got -= got % seg);
+	}
 	if (got < want)
 		fin = false;	/* cut short: the FIN goes with the rest */
 	if (got)
@@ -209,9 +329,22 @@ static int send_data(struct exonet *st, struct exonet_sock *s, uint32_t seq,
 	if (fin)
 		flags |= TH_FIN;
 	ret = xmit_seg(st, s->rmac, s->raddr, s->rport, seq, s->rcv_nxt, flags,
-		       (uint16_t)en_rcv_window(st, s), opts, optlen, f, nf);
+		       (uint16_t)en_rcv_window(st, s), opts, optlen, g.f, g.nf,
+		       got > seg ? (uint16_t)seg : 0, &token);
 	if (ret)
 		return ret;
+	if (got > seg)
+		s->flags |= CF_TSO;
+	for (i = 0; i < g.nf; i++) {
+		struct en_sref *e;
+
+		if (!g.f[i].frame)
+			continue;
+		e = &s->sq[g.ent[i] & qmask];
+		e->token = token;
+		e->zc = true;
+		st->stats.tx_zc_frags++;
+	}
 	s->last_ack_sent = s->rcv_nxt;
 	s->flags &= ~(CF_ACKNOW | CF_DELACK);
 	*sent = got;
@@ -236,7 +369,7 @@ void en_send_ctl(struct exonet *st, struct exonet_sock *s, uint8_t flags,
 		optlen = data_options(st, s, opts);
 	xmit_seg(st, s->rmac, s->raddr, s->rport, seq, s->rcv_nxt, flags,
 		 (flags & TH_RST) ? 0 : (uint16_t)en_rcv_window(st, s),
-		 opts, optlen, NULL, 0);
+		 opts, optlen, NULL, 0, 0, NULL);
 	if (flags & TH_RST)
 		st->stats.rst_sent++;
 }
@@ -335,7 +468,7 @@ void en_send_synack(struct exonet *st, struct exonet_sock *s)
 	/* RFC 7323 (2.2): the window of a SYN segment is never scaled */
 	xmit_seg(st, s->rmac, s->raddr, s->rport, s->iss, s->rcv_nxt,
 		 TH_SYN | TH_ACK, (uint16_t)EN_MIN(en_rcv_space(st, s), 65535u),
-		 o, n, NULL, 0);
+		 o, n, NULL, 0, 0, NULL);
 	s->last_ack_sent = s->rcv_nxt;
 	s->snd_max = seq_max(s->snd_max, s->iss + 1);
 	s->snd_nxt = s->iss + 1;
@@ -379,10 +512,7 @@ void en_sq_release(struct exonet *st, struct exonet_sock *s, uint32_t acked)
 		s->sq_off += take;
 		acked -= take;
 		if (s->sq_off == e->len) {
-			if (e->release) {
-				e->release(e->cookie);
-				st->stats.refs_released++;
-			}
+			en_release(st, e);
 			s->sq_head++;
 			s->sq_count--;
 			s->sq_off = 0;
@@ -396,12 +526,7 @@ void en_sq_drop(struct exonet *st, struct exonet_sock *s)
 	uint32_t qmask = st->cfg.sndq_refs - 1;
 
 	while (s->sq_count) {
-		struct en_sref *e = &s->sq[s->sq_head & qmask];
-
-		if (e->release) {
-			e->release(e->cookie);
-			st->stats.refs_released++;
-		}
+		en_release(st, &s->sq[s->sq_head & qmask]);
 		s->sq_head++;
 		s->sq_count--;
 	}
@@ -432,6 +557,9 @@ void en_tcp_output(struct exonet *st, struct exonet_sock *s)
 	uint32_t data_end, sent;
 	/* data per segment: the MSS less the options every segment carries */
 	uint32_t smss = s->mss - ((s->flags & CF_TS) ? 12u : 0u);
+	/* per descriptor: with TSO from referenced frames, up to 64 KiB */
+	uint32_t seg_max = (st->features & EXONET_DEV_TSO) &&
+			   (st->features & EXONET_DEV_ZC) ? EXONET_TSO_MAX : smss;
 
 	if (s->state == EXONET_SYN_RCVD) {
 		if (s->flags & CF_SYNACK) {
@@ -476,10 +604,14 @@ void en_tcp_output(struct exonet *st, struct exonet_sock *s)
 		uint32_t avail = seq_lt(s->snd_nxt, data_end) ? data_end - s->snd_nxt : 0;
 		uint32_t win = EN_MIN(s->snd_wnd, s->cwnd);
 		uint32_t usable = win > off ? win - off : 0;
-		uint32_t len = EN_MIN(EN_MIN(avail, smss), usable);
+		uint32_t len;
 		bool fin = false;
 		int r;
 
+		/* a fast retransmission is one segment (RFC 6582) */
+		len = (s->flags & CF_RECOVERY) && seq_lt(s->snd_nxt, s->snd_max) ?
+		      smss : seg_max;
+		len = EN_MIN(EN_MIN(avail, len), usable);
 		if ((s->flags & CF_FIN_QUEUED) && s->snd_nxt + len == data_end &&
 		    seq_le(s->snd_nxt, data_end) && (len || usable || !avail))
 			fin = true;	/* FIN rides on the last data segment */
@@ -502,6 +634,8 @@ void en_tcp_output(struct exonet *st, struct exonet_sock *s)
 			ring_full = true;	/* retried below */
 			break;
 		}
+		if (len && !sent && r != 1)
+			break;		/* nothing could be gathered */
 		if (sent && !(s->flags & (CF_TS | CF_RTT_TIMING)) &&
 		    seq_ge(s->snd_nxt, s->snd_max)) {
 			/* RFC 6298 (3): time one new segment (Karn) */

@@ -228,6 +228,8 @@ ssize_t exonet_write_ref(struct exonet_sock *s, const void *base, size_t len,
 	e = &s->sq[(s->sq_head + s->sq_count) & (st->cfg.sndq_refs - 1)];
 	e->base = base;
 	e->len = (uint32_t)len;
+	e->token = 0;
+	e->zc = false;
 	e->release = release;
 	e->cookie = cookie;
 	s->sq_count++;

@@ -10,7 +10,13 @@
  * zero-copy reference is released exactly once; and when the peers go
  * quiet and the application closes everything, everything is freed.
  *
- *   tcp_fuzz [steps] [seed]      (defaults: 200000, 1)
+ * With --offload the device has checksum offload, TSO and zero-copy
+ * fragments (its checks abort on any descriptor exo's kernel would
+ * refuse), the references lie in frames (a few pages plain memory), and
+ * transmit completions are now and then held back: a reference must then
+ * be released only after its descriptors complete, still exactly once.
+ *
+ *   tcp_fuzz [--offload] [steps] [seed]      (defaults: 200000, 1)
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -30,7 +36,14 @@ static uint32_t laddr, paddr;
 static uint64_t rng;
 static unsigned int released[NREFS], refs_made;
 static int double_release;
-static uint8_t appbuf[1 << 16];
+static uint8_t appbuf[1 << 16] __attribute__((aligned(4096)));
+/* references: each its own bytes, so a release can be checked against
+ * the descriptors in flight (32 MiB of zero pages, bump allocated) */
+static uint8_t refbuf[1 << 25] __attribute__((aligned(4096)));
+static uint64_t frames[sizeof(refbuf) / 4096];
+static const uint8_t *ref_at[NREFS];
+static uint32_t ref_len[NREFS], ref_cursor;
+static int released_in_flight;
 static struct exonet_sock *socks[NPORTS];
 
 static uint32_t rnd(void)
@@ -47,6 +60,8 @@ static void rel(void *cookie)
 
 	if (i >= NREFS || released[i]++)
 		double_release = 1;
+	else if (vdev_in_flight(&v, ref_at[i], ref_len[i]))
+		released_in_flight = 1;
 }
 
 static struct exonet_sock *conn_for(uint16_t port)
@@ -185,11 +200,18 @@ static void app_step(void)
 		return;
 	case 3:
 		if (socks[k] && refs_made < NREFS) {
-			ssize_t r = exonet_write_ref(socks[k], appbuf + rnd() % 1000,
-						     1 + rnd() % 20000, 0, rel,
-						     (void *)(uintptr_t)refs_made);
-			if (r > 0)
-				refs_made++;
+			uint32_t len = 1 + rnd() % 20000, at = ref_cursor + rnd() % 1000;
+			ssize_t r;
+
+			if (at + len > sizeof(refbuf))
+				at = rnd() % 1000;
+			r = exonet_write_ref(socks[k], refbuf + at, len, 0, rel,
+					     (void *)(uintptr_t)refs_made);
+			if (r > 0) {
+				ref_at[refs_made] = refbuf + at;
+				ref_len[refs_made++] = len;
+				ref_cursor = at + len;
+			}
 		}
 		return;
 	case 4:
@@ -216,8 +238,9 @@ static void app_step(void)
 
 int main(int argc, char **argv)
 {
-	unsigned long steps = argc > 1 ? strtoul(argv[1], NULL, 0) : 200000;
-	unsigned long seed = argc > 2 ? strtoul(argv[2], NULL, 0) : 1, i;
+	int offload = argc > 1 && !strcmp(argv[1], "--offload");
+	unsigned long steps = argc > 1 + offload ? strtoul(argv[1 + offload], NULL, 0) : 200000;
+	unsigned long seed = argc > 2 + offload ? strtoul(argv[2 + offload], NULL, 0) : 1, i;
 	struct exonet_config cfg;
 	struct exonet_dev dev;
 	const char *inv = NULL, *bad_frame = NULL;
@@ -239,11 +262,19 @@ int main(int argc, char **argv)
 	vdev_init(&v, &dev);
 	inet_pton(AF_INET, "10.0.0.1", &laddr);
 	inet_pton(AF_INET, "10.0.0.2", &paddr);
+	if (offload) {
+		for (k = 0; k < sizeof(frames) / sizeof(frames[0]); k++)
+			frames[k] = k % 5 == 3 ? 0 : 0x20000 + k;
+		vdev_offload(&v, &dev, EXONET_DEV_CSUM | EXONET_DEV_TSO | EXONET_DEV_ZC,
+			     refbuf, sizeof(refbuf), frames);
+	}
 	st = exonet_new(&dev, laddr, 80, &cfg);
 	if (!st)
 		return 2;
+	if (offload && exonet_tx_region(st, refbuf, sizeof(refbuf), frames))
+		return 2;
 	exonet_listen(st, 8);
-	printf("# seed %lu, %lu steps\n", seed, steps);
+	printf("# seed %lu, %lu steps%s\n", seed, steps, offload ? ", offloads" : "");
 	for (i = 0; i < steps && !inv && !bad_frame; i++) {
 		struct exonet_event ev[64];
 		unsigned int r = rnd() % 16;
@@ -259,6 +290,12 @@ int main(int argc, char **argv)
 		/* now and then the transmit ring fills (0: stays full) */
 		if (rnd() % 64 == 0)
 			v.tx_limit = rnd() % 4 ? 1024 : rnd() % 3;
+		/* now and then completions are held back, or come now */
+		if (offload && rnd() % 32 == 0) {
+			v.tx_hold = !v.tx_hold;
+			if (rnd() % 2)
+				vdev_complete(&v);
+		}
 		if (rnd() % 2)
 			exonet_poll(st, ev, 64, 0);
 		else if (rnd() % 4 == 0)
@@ -279,6 +316,10 @@ int main(int argc, char **argv)
 		struct exonet_stats x;
 
 		exonet_stats(st, &x);
+		printf("# descriptors %llu (TSO %llu), fragments referenced %llu, releases deferred %llu\n",
+		       (unsigned long long)x.tx_frames, (unsigned long long)x.tx_tso,
+		       (unsigned long long)x.tx_zc_frags,
+		       (unsigned long long)x.tx_releases_deferred);
 		printf("# frames %llu, conns made %llu, cookies %llu/%llu, resets in %llu, "
 		       "challenge ACKs %llu, out-of-order %llu, TIME_WAIT %llu, retransmits %llu, "
 		       "bad csum %llu, bad tcp %llu, bad ip %llu\n",
@@ -295,6 +336,7 @@ int main(int argc, char **argv)
 	       bad_frame ? "not ok" : "ok", bad_frame ? ": " : "", bad_frame ? bad_frame : "");
 	/* the application closes everything; the peers go quiet */
 	v.tx_limit = 1024;
+	v.tx_hold = 0;
 	for (k = 0; k < NPORTS; k++)
 		if (socks[k])
 			exonet_close(socks[k]);
@@ -312,12 +354,13 @@ int main(int argc, char **argv)
 	       exonet_conn_count(st), exonet_timewait_count(st));
 	for (k = 0; k < refs_made; k++)
 		unreleased += !released[k];
-	printf("%s 4 - each of %u references released exactly once (%u not, %s)\n",
-	       unreleased || double_release ? "not ok" : "ok", refs_made, unreleased,
-	       double_release ? "some twice" : "none twice");
+	printf("%s 4 - each of %u references released exactly once (%u not, %s), never while a descriptor that referenced it was in flight%s\n",
+	       unreleased || double_release || released_in_flight ? "not ok" : "ok",
+	       refs_made, unreleased, double_release ? "some twice" : "none twice",
+	       released_in_flight ? ": ONE WAS" : "");
 	printf("1..4\n");
 	k = inv || bad_frame || exonet_conn_count(st) || exonet_timewait_count(st) ||
-	    unreleased || double_release;
+	    unreleased || double_release || released_in_flight;
 	exonet_free(st);
 	vdev_fini(&v);
 	return (int)k;

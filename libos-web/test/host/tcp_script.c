@@ -87,7 +87,12 @@ static unsigned int npeers, tx_cursor, listen_events, released;
 static uint16_t cur_port;
 static struct exonet_sock *listener;
 static ssize_t last_write;
-static uint8_t appdata[1 << 22];	/* the application's stream pattern */
+/* the application's stream pattern: also the transmit region of frames */
+static uint8_t appdata[1 << 22] __attribute__((aligned(4096)));
+static uint64_t frames[sizeof(appdata) / 4096];
+static int offload_all;			/* --offload: every test offloads */
+static uint32_t test_offload;		/* this test's device features */
+static unsigned int desc_cursor;
 
 static int failed, ntests, anyfail;
 static char test_name[256];
@@ -204,6 +209,10 @@ static void new_test(const char *name)
 	tx_cursor = 0;
 	listen_events = 0;
 	released = 0;
+	desc_cursor = 0;
+	test_offload = offload_all ? EXONET_DEV_CSUM | EXONET_DEV_TSO | EXONET_DEV_ZC : 0;
+	for (unsigned int i = 0; i < sizeof(frames) / sizeof(frames[0]); i++)
+		frames[i] = 0x10000 + i;
 	cur_port = 40000;
 	listener = NULL;
 }
@@ -439,6 +448,54 @@ static void check_payload(struct peer *p, const struct vseg *s)
 	}
 }
 
+/*
+ * >data N [bytes=B] [seg=S]: the next N frames are data segments of one
+ * connection in sequence, each well formed with the application's bytes
+ * (B in all; each S bytes but the last).
+ */
+static void expect_data(char *rest)
+{
+	char *tok = next_tok(&rest), *k;
+	unsigned int n = tok ? (unsigned int)atoi(tok) : 0, i;
+	unsigned long bytes = 0, want_bytes = ~0ul, seg = 0;
+	uint32_t next = 0;
+
+	while ((k = next_tok(&rest))) {
+		if (!strncmp(k, "bytes=", 6))
+			want_bytes = strtoul(k + 6, NULL, 0);
+		else if (!strncmp(k, "seg=", 4))
+			seg = strtoul(k + 4, NULL, 0);
+		else
+			return (void)fail(">data: unknown %s", k);
+	}
+	for (i = 0; i < n; i++) {
+		struct vseg s;
+		const char *err;
+
+		if (tx_cursor >= v.tx_count)
+			return (void)fail(">data: frame %u of %u was not sent", i, n);
+		err = vdev_parse(v.tx[tx_cursor].data, v.tx[tx_cursor].len, &s);
+		tx_cursor++;
+		if (err)
+			return (void)fail("sent frame: %s", err);
+		if (!s.len || (s.flags & (TH_SYN | TH_RST)))
+			return (void)fail(">data: frame %u has no data or SYN/RST", i);
+		if (i && s.seq != next)
+			return (void)fail(">data: frame %u at seq %u, expected %u", i, s.seq, next);
+		if (seg && i + 1 < n && s.len != seg)
+			return (void)fail(">data: frame %u of %u bytes, expected %lu", i, s.len, seg);
+		if ((s.flags & (TH_FIN | TH_PSH)) && i + 1 < n)
+			return (void)fail(">data: FIN or PSH on frame %u, not the last", i);
+		check_payload(peer(s.dport), &s);
+		if (failed)
+			return;
+		next = s.seq + s.len;
+		bytes += s.len;
+	}
+	if (want_bytes != ~0ul && bytes != want_bytes)
+		fail(">data: %lu bytes, expected %lu", bytes, want_bytes);
+}
+
 static void expect(char *rest)
 {
 	struct vseg s;
@@ -623,19 +680,43 @@ static void run_line(char *line)
 				if (strstr(val, "no_wscale")) cfg.flags |= EXONET_CFG_NO_WSCALE;
 				if (strstr(val, "no_cookies")) cfg.flags |= EXONET_CFG_NO_COOKIES;
 				if (strstr(val, "always_cookies")) cfg.flags |= EXONET_CFG_ALWAYS_COOKIES;
+				if (strstr(val, "no_csum_offload")) cfg.flags |= EXONET_CFG_NO_CSUM_OFFLOAD;
+				if (strstr(val, "no_tso")) cfg.flags |= EXONET_CFG_NO_TSO;
+				if (strstr(val, "no_zc_tx")) cfg.flags |= EXONET_CFG_NO_ZC_TX;
 				continue;
 			}
 			return (void)fail("unknown config %s", arg);
 		}
 		return;
 	}
+	if (!strcmp(cmd, "offload")) {
+		/* offload [csum] [tso] [zc] [none]: the device's features */
+		test_offload = 0;
+		while ((arg = next_tok(&rest))) {
+			if (!strcmp(arg, "csum")) test_offload |= EXONET_DEV_CSUM;
+			else if (!strcmp(arg, "tso")) test_offload |= EXONET_DEV_TSO;
+			else if (!strcmp(arg, "zc")) test_offload |= EXONET_DEV_ZC;
+			else if (strcmp(arg, "none")) return (void)fail("offload %s?", arg);
+		}
+		return;
+	}
+	if (!strcmp(cmd, "nonframe")) {
+		/* nonframe PAGE: that page of the pattern is not a frame */
+		arg = next_tok(&rest);
+		frames[(unsigned int)atoi(arg ? arg : "0") % (sizeof(frames) / sizeof(frames[0]))] = 0;
+		return;
+	}
 	if (!strcmp(cmd, "start")) {
 		uint32_t a;
 
 		inet_pton(AF_INET, LADDR, &a);
+		if (test_offload)
+			vdev_offload(&v, &dev, test_offload, appdata, sizeof(appdata), frames);
 		st = exonet_new(&dev, a, LPORT, &cfg);
 		if (!st)
 			fail("exonet_new: %s", strerror(errno));
+		else if (exonet_features(st) & EXONET_DEV_ZC)
+			exonet_tx_region(st, appdata, sizeof(appdata), frames);
 		dev.destroy = NULL;
 		return;
 	}
@@ -653,6 +734,8 @@ static void run_line(char *line)
 		inject(rest, cmd[1] == 0);
 	} else if (!strcmp(cmd, ">")) {
 		expect(rest);
+	} else if (!strcmp(cmd, ">data")) {
+		expect_data(rest);
 	} else if (!strcmp(cmd, ">none")) {
 		if (tx_cursor < v.tx_count) {
 			struct vseg s;
@@ -853,7 +936,8 @@ static void run_line(char *line)
 		S(challenge_acks) S(challenge_acks_limited) S(retransmits) S(rto_expired)
 		S(fast_retransmits) S(persist_probes) S(keepalive_probes) S(ooo_segments)
 		S(ooo_dropped) S(dup_segments) S(timewait) S(timewait_reused)
-		S(timewait_recycled) S(refs_released) S(conns_reset) S(conns_timedout)
+		S(timewait_recycled) S(refs_released) S(tx_tso) S(tx_zc_frags)
+		S(tx_releases_deferred) S(conns_reset) S(conns_timedout)
 		S(syn_recv) S(conns_accepted) S(rx_not_ours) S(tx_ring_full)
 		return (void)fail("unknown stat %s", name);
 #undef S
@@ -869,6 +953,49 @@ static void run_line(char *line)
 		arg = next_tok(&rest);
 		if (x != (unsigned int)atoi(arg ? arg : "0"))
 			fail("%s is %u, expected %s", cmd, x, arg);
+	} else if (!strcmp(cmd, "txhold")) {
+		/* txhold 1: transmissions do not complete until txhold 0 */
+		arg = next_tok(&rest);
+		v.tx_hold = arg && atoi(arg);
+		if (!v.tx_hold)
+			vdev_complete(&v);
+	} else if (!strcmp(cmd, "desc")) {
+		/*
+		 * desc k=v ...: the next descriptor the stack handed the
+		 * device: segs= payload= nref= nfrags= mss= inline=, tso
+		 * notso csum nocsum (only what is given is checked)
+		 */
+		const struct vdesc *d;
+
+		if (desc_cursor >= v.ndescs)
+			return (void)fail("no descriptor left to check");
+		d = &v.descs[desc_cursor++ % VDEV_TX_MAX];
+		while ((arg = next_tok(&rest))) {
+			char *val = strchr(arg, '=');
+			unsigned long x = val ? strtoul(val + 1, NULL, 0) : 0;
+
+			if (val)
+				*val = 0;
+#define D(name, field) if (!strcmp(arg, name)) { if (d->field != x) \
+	return (void)fail("descriptor %u: %s %u, expected %lu", desc_cursor - 1, \
+			  name, d->field, x); continue; }
+			D("segs", segs) D("payload", payload) D("nref", nref)
+			D("nfrags", nfrags) D("mss", mss) D("inline", inline_len)
+#undef D
+			if (!strcmp(arg, "tso") || !strcmp(arg, "notso")) {
+				if (!(d->flags & EXONET_TX_TSO) != (arg[0] == 'n'))
+					return (void)fail("descriptor %u: %s", desc_cursor - 1, arg);
+				continue;
+			}
+			if (!strcmp(arg, "csum") || !strcmp(arg, "nocsum")) {
+				if (!(d->flags & EXONET_TX_CSUM) != (arg[0] == 'n'))
+					return (void)fail("descriptor %u: %s", desc_cursor - 1, arg);
+				continue;
+			}
+			return (void)fail("desc: unknown %s", arg);
+		}
+	} else if (!strcmp(cmd, "desc-drain")) {
+		desc_cursor = v.ndescs;
 	} else if (!strcmp(cmd, "txlimit")) {
 		arg = next_tok(&rest);
 		v.tx_limit = (unsigned int)atoi(arg ? arg : "1024");
@@ -885,7 +1012,13 @@ int main(int argc, char **argv)
 	for (i = 0; i < (int)sizeof(appdata); i++)
 		appdata[i] = (uint8_t)(i * 17 + 11);
 	for (i = 1; i < argc; i++) {
-		FILE *f = fopen(argv[i], "r");
+		FILE *f;
+
+		if (!strcmp(argv[i], "--offload")) {
+			offload_all = 1;
+			continue;
+		}
+		f = fopen(argv[i], "r");
 
 		if (!f) {
 			perror(argv[i]);

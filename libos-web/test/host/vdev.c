@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: (GPL-2.0 OR MIT)
 /* vdev.c — the host tests' virtual wire (vdev.h). */
 #include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,28 +41,147 @@ static void v_rx_release(void *ctx, unsigned int n)
 	v->rx_peeked = 0;
 }
 
-static int v_xmit(void *ctx, const void *hdr, uint32_t hdrlen,
-		  const struct exonet_frag *frags, unsigned int nfrags)
+static void vdie(const char *what)
 {
-	struct vdev *v = ctx;
-	struct vframe *f;
-	uint32_t len = hdrlen;
-	unsigned int i;
+	fprintf(stderr, "vdev: the stack handed the device a bad descriptor: %s\n", what);
+	abort();
+}
 
-	if (v->tx_pending >= v->tx_limit || v->tx_count >= VDEV_TX_MAX)
+static uint16_t be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static void put16(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static uint16_t csum16(const void *d, size_t n, uint32_t sum);
+static uint16_t tcp_csum(uint32_t saddr, uint32_t daddr, const uint8_t *th, uint32_t len);
+
+/*
+ * A descriptor: check it as exo's kernel side would (and what the stack
+ * promises beyond that), gather its payload, and capture the frames it
+ * becomes: one, or with EXONET_TX_TSO the payload cut at @mss bytes with
+ * the headers derived as the kernel's GSO does (sequence numbers, IP
+ * lengths and ids, FIN and PSH on the last only, checksums).
+ */
+static int v_xmit(void *ctx, struct exonet_tx *tx)
+{
+	static uint8_t pay[1 << 17];
+	struct vdev *v = ctx;
+	const uint8_t *h = tx->hdr;
+	uint32_t plen = 0, copied = 0, nref = 0, thoff, thlen, segs, i, seq, at;
+	bool tso = tx->flags & EXONET_TX_TSO, csum = tx->flags & (EXONET_TX_CSUM | EXONET_TX_TSO);
+	struct vdesc *d;
+
+	if (tx->nfrags > EXONET_XMIT_MAX_FRAGS)
+		vdie("too many fragments");
+	if (tx->hdrlen < 14 + 20 + 20 || tx->hdrlen > EXONET_FRAME_MAX)
+		vdie("header length");
+	if ((tx->flags & EXONET_TX_CSUM) && !(v->features & EXONET_DEV_CSUM))
+		vdie("checksum offload the device does not have");
+	if (tso && !(v->features & EXONET_DEV_TSO))
+		vdie("TSO the device does not have");
+	for (i = 0; i < tx->nfrags; i++) {
+		const struct exonet_frag *f = &tx->frags[i];
+
+		if (!f->len)
+			vdie("empty fragment");
+		if (f->frame) {
+			size_t off = (size_t)((const uint8_t *)f->base - v->zc_base);
+
+			if (!(v->features & EXONET_DEV_ZC) || !v->zc_base ||
+			    (const uint8_t *)f->base < v->zc_base || off >= v->zc_len)
+				vdie("a referenced fragment outside the frames");
+			if (f->frame != v->zc_frames[off / 4096] || f->off != off % 4096 ||
+			    f->off + f->len > 4096)
+				vdie("a fragment's frame, offset or length is wrong");
+			nref++;
+		} else {
+			if (nref)
+				vdie("a copied fragment after a referenced one");
+			copied += f->len;
+		}
+		if (plen + f->len > sizeof(pay))
+			vdie("payload too long");
+		memcpy(pay + plen, f->base, f->len);
+		plen += f->len;
+	}
+	if (nref && tx->hdrlen + copied > EXONET_INLINE_MAX)
+		vdie("headers and copies beyond the inline room");
+	thoff = 14 + 20;
+	thlen = (uint32_t)(h[thoff + 12] >> 4) * 4;
+	if (thoff + thlen != tx->hdrlen)
+		vdie("headers are not exactly Ethernet, IPv4, TCP");
+	if (be16(h + 14 + 2) != 20 + thlen + plen)
+		vdie("the IP length disagrees with the bytes");
+	if (csum && (h[thoff + 16] || h[thoff + 17]))
+		vdie("checksum offload with a non-zero checksum field");
+	if (tso) {
+		if (tx->mss < 64 || (h[thoff + 13] & 0x26))
+			vdie("TSO with a bad MSS, or SYN, RST or URG");
+		if (20 + thlen + plen > EXONET_TSO_MAX)
+			vdie("TSO datagram over EXONET_TSO_MAX");
+		if (tx->hdrlen + tx->mss > 1514)
+			vdie("TSO segment over the MTU");
+		if (plen <= tx->mss)
+			vdie("a TSO descriptor of one segment");
+		segs = (plen + tx->mss - 1) / tx->mss;
+	} else {
+		if (tx->hdrlen + plen > EXONET_FRAME_MAX)
+			vdie("a frame no ring can hold");
+		segs = 1;
+	}
+	if (v->tx_pending >= v->tx_limit || v->tx_count + segs > VDEV_TX_MAX)
 		return -ENOBUFS;
-	if (nfrags > EXONET_XMIT_MAX_FRAGS)
-		abort();
-	for (i = 0; i < nfrags; i++)
-		len += frags[i].len;
-	if (len > EXONET_FRAME_MAX)
-		abort();	/* the stack built a frame no ring can hold */
-	f = &v->tx[v->tx_count++];
-	memcpy(f->data, hdr, hdrlen);
-	f->len = hdrlen;
-	for (i = 0; i < nfrags; i++) {
-		memcpy(f->data + f->len, frags[i].base, frags[i].len);
-		f->len += frags[i].len;
+	d = &v->descs[v->ndescs++ % VDEV_TX_MAX];
+	d->flags = tx->flags;
+	d->mss = tso ? tx->mss : 0;
+	d->segs = segs;
+	d->nfrags = tx->nfrags;
+	d->nref = nref;
+	d->inline_len = tx->hdrlen + copied;
+	d->payload = plen;
+	d->first_frame = v->tx_count;
+	for (i = 0, nref = 0; i < tx->nfrags; i++)
+		if (tx->frags[i].frame) {
+			d->ref[nref] = tx->frags[i].base;
+			d->ref_len[nref++] = tx->frags[i].len;
+		}
+	d->token = tx->token = v->tx_index++;
+	seq = (uint32_t)h[thoff + 4] << 24 | (uint32_t)h[thoff + 5] << 16 |
+	      (uint32_t)h[thoff + 6] << 8 | h[thoff + 7];
+	for (i = 0, at = 0; i < segs; i++) {
+		struct vframe *f = &v->tx[v->tx_count++];
+		uint32_t n = tso ? (plen - at < tx->mss ? plen - at : tx->mss) : plen;
+		uint8_t *ip = f->data + 14, *th = f->data + thoff;
+		uint32_t sa, da;
+
+		memcpy(f->data, h, tx->hdrlen);
+		memcpy(f->data + tx->hdrlen, pay + at, n);
+		f->len = tx->hdrlen + n;
+		if (tso) {
+			uint32_t sq = seq + at;
+
+			put16(ip + 2, 20 + thlen + n);
+			put16(ip + 4, be16(h + 14 + 4) + i);
+			th[4] = (uint8_t)(sq >> 24), th[5] = (uint8_t)(sq >> 16);
+			th[6] = (uint8_t)(sq >> 8), th[7] = (uint8_t)sq;
+			if (i + 1 < segs)
+				th[13] &= (uint8_t)~0x09;	/* FIN, PSH: the last */
+			put16(ip + 10, 0);
+			put16(ip + 10, (uint16_t)~csum16(ip, 20, 0));
+		}
+		if (csum) {
+			memcpy(&sa, ip + 12, 4);
+			memcpy(&da, ip + 16, 4);
+			put16(th + 16, 0);
+			put16(th + 16, tcp_csum(sa, da, th, thlen + n));
+		}
+		at += n;
 	}
 	v->tx_pending++;
 	return 0;
@@ -73,7 +194,49 @@ static int v_flush(void *ctx)
 
 	v->tx_pending = 0;
 	v->flushes++;
+	if (!v->tx_hold)
+		v->tx_done = v->tx_index;
 	return n;
+}
+
+static uint32_t v_tx_done(void *ctx)
+{
+	return ((struct vdev *)ctx)->tx_done;
+}
+
+int vdev_in_flight(const struct vdev *v, const void *p, size_t len)
+{
+	const uint8_t *a = p;
+	uint32_t t;
+
+	for (t = v->tx_done; (int32_t)(v->tx_index - t) > 0; t++) {
+		const struct vdesc *d;
+		uint32_t i;
+
+		if (v->tx_index - t > VDEV_TX_MAX)
+			continue;	/* out of the log: not checked */
+		d = &v->descs[t % VDEV_TX_MAX];
+		for (i = 0; i < d->nref; i++)
+			if (d->ref[i] < a + len && a < d->ref[i] + d->ref_len[i])
+				return 1;
+	}
+	return 0;
+}
+
+void vdev_complete(struct vdev *v)
+{
+	v->tx_done = v->tx_index;
+}
+
+void vdev_offload(struct vdev *v, struct exonet_dev *dev, uint32_t features,
+		  const void *base, size_t len, const uint64_t *frames)
+{
+	v->features = features;
+	v->zc_base = base;
+	v->zc_len = len;
+	v->zc_frames = frames;
+	dev->features = features;
+	dev->tx_done = v_tx_done;
 }
 
 static uint64_t v_now(void *ctx)
@@ -85,7 +248,8 @@ void vdev_init(struct vdev *v, struct exonet_dev *dev)
 {
 	memset(v, 0, sizeof(*v));
 	v->tx = calloc(VDEV_TX_MAX, sizeof(*v->tx));
-	if (!v->tx)
+	v->descs = calloc(VDEV_TX_MAX, sizeof(*v->descs));
+	if (!v->tx || !v->descs)
 		abort();
 	v->tx_limit = 1024;
 	v->now_ns = 1000000000ull;	/* 1 s: not zero */
@@ -104,7 +268,9 @@ void vdev_init(struct vdev *v, struct exonet_dev *dev)
 void vdev_fini(struct vdev *v)
 {
 	free(v->tx);
+	free(v->descs);
 	v->tx = NULL;
+	v->descs = NULL;
 }
 
 int vdev_inject(struct vdev *v, const void *frame, uint32_t len)

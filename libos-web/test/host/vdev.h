@@ -19,6 +19,23 @@ struct vframe {
 	uint32_t len;
 };
 
+/* One transmit descriptor as the stack handed it to the device. */
+struct vdesc {
+	uint32_t flags;			/* EXONET_TX_* */
+	uint32_t mss, segs;		/* frames it became */
+	uint32_t nfrags, nref;		/* fragments, of them referenced */
+	uint32_t inline_len;		/* headers + copied bytes */
+	uint32_t payload;
+	uint32_t token;
+	uint32_t first_frame;		/* index in tx[] of its first frame */
+	const uint8_t *ref[EXONET_XMIT_MAX_FRAGS];	/* referenced bytes */
+	uint32_t ref_len[EXONET_XMIT_MAX_FRAGS];
+};
+
+/* Is any byte of [p, p+len) referenced by a descriptor not yet complete? */
+struct vdev;
+int vdev_in_flight(const struct vdev *v, const void *p, size_t len);
+
 struct vdev {
 	struct vframe rx[VDEV_RX_MAX];
 	unsigned int rx_head, rx_count, rx_peeked;
@@ -27,6 +44,17 @@ struct vdev {
 	unsigned int tx_limit;		/* ring size: xmit fails beyond it */
 	unsigned int flushes;
 	uint64_t now_ns;
+	/* offloads (vdev_offload): the device cuts TSO descriptors and
+	 * finishes checksums as exo's kernel side does, and checks every
+	 * referenced fragment against the registered frames */
+	uint32_t features;
+	const uint8_t *zc_base;
+	size_t zc_len;
+	const uint64_t *zc_frames;
+	uint32_t tx_index, tx_done;	/* tokens; completions at flush */
+	int tx_hold;			/* 1: flush completes nothing */
+	struct vdesc *descs;		/* every descriptor, in order */
+	unsigned int ndescs;
 };
 
 extern const uint8_t vdev_mac[6], vdev_peer_mac[6];
@@ -34,6 +62,14 @@ extern const uint8_t vdev_mac[6], vdev_peer_mac[6];
 /* A device for exonet_new() over @v (MAC vdev_mac, MTU 1500). */
 void vdev_init(struct vdev *v, struct exonet_dev *dev);
 void vdev_fini(struct vdev *v);
+/*
+ * Give the device @features (EXONET_DEV_*) and the frames of the stack's
+ * transmit region (@base, @len, @frames as exonet_tx_region() gets them).
+ */
+void vdev_offload(struct vdev *v, struct exonet_dev *dev, uint32_t features,
+		  const void *base, size_t len, const uint64_t *frames);
+/* Complete every descriptor queued so far (tx_done catches up). */
+void vdev_complete(struct vdev *v);
 /* Queue a frame for the stack to receive.  Returns 0, -1 if full. */
 int vdev_inject(struct vdev *v, const void *frame, uint32_t len);
 
