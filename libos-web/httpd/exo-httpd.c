@@ -39,6 +39,9 @@
 
 #define OPT_ACK_MERGE	(1U << 8)	/* ACK of a request on its response */
 #define OPT_FIN_MERGE	(1U << 9)	/* FIN on the last data segment */
+#define OPT_ZC_TX	(1U << 10)	/* cache frames attached to packets */
+#define OPT_TSO		(1U << 11)	/* TSO descriptors of up to 64 KiB */
+#define OPT_CSUM_OFF	(1U << 12)	/* checksums finished by the device */
 
 static struct {
 	const char *ifname, *addr, *root;
@@ -51,7 +54,8 @@ static struct {
 	struct http_timeouts to;
 } cfg = {
 	.log = 2,
-	.opts = HTTP_OPT_ALL | OPT_ACK_MERGE | OPT_FIN_MERGE,
+	.opts = HTTP_OPT_ALL | OPT_ACK_MERGE | OPT_FIN_MERGE | OPT_ZC_TX |
+		OPT_TSO | OPT_CSUM_OFF,
 	.max_conns = 1024,
 	.cache_max = 48u << 20,
 	.to = { .header_ms = 60000, .idle_ms = 75000, .send_ms = 60000,
@@ -100,13 +104,20 @@ static void usage(FILE *f)
 "      --no-zerocopy        copy file bytes into the send buffer instead of\n"
 "                           sending them by reference to the cache\n"
 "      --no-ack-merge       send a request's ACK at once, not on its response\n"
-"      --no-fin-merge       send FIN in a segment of its own\n");
+"      --no-fin-merge       send FIN in a segment of its own\n"
+"  The NIC's transmit offloads (exo), each on by default where exo has them:\n"
+"      --no-zc-tx           copy cached bytes into the transmit ring instead of\n"
+"                           attaching the cache's frames to the packets\n"
+"      --no-tso             one descriptor per segment instead of TSO segments\n"
+"                           of up to 64 KiB\n"
+"      --no-csum-offload    compute every TCP checksum in exo-httpd\n");
 }
 
 static int parse_args(int argc, char **argv)
 {
 	enum { O_CACHE_MAX = 256, O_CACHE_MEM, O_KA, O_HDR, O_NO_PRE, O_NO_CSUM,
-	       O_NO_ZC, O_NO_ACK, O_NO_FIN, O_ATTACH, O_DETACH };
+	       O_NO_ZC, O_NO_ACK, O_NO_FIN, O_ATTACH, O_DETACH, O_NO_ZCTX,
+	       O_NO_TSO, O_NO_CSUMOFF };
 	static const struct option lopts[] = {
 		{ "interface", required_argument, NULL, 'i' },
 		{ "address", required_argument, NULL, 'a' },
@@ -124,6 +135,9 @@ static int parse_args(int argc, char **argv)
 		{ "no-zerocopy", no_argument, NULL, O_NO_ZC },
 		{ "no-ack-merge", no_argument, NULL, O_NO_ACK },
 		{ "no-fin-merge", no_argument, NULL, O_NO_FIN },
+		{ "no-zc-tx", no_argument, NULL, O_NO_ZCTX },
+		{ "no-tso", no_argument, NULL, O_NO_TSO },
+		{ "no-csum-offload", no_argument, NULL, O_NO_CSUMOFF },
 		{ "attach", no_argument, NULL, O_ATTACH },
 		{ "detach", no_argument, NULL, O_DETACH },
 		{ NULL, 0, NULL, 0 },
@@ -153,6 +167,9 @@ static int parse_args(int argc, char **argv)
 		case O_NO_ZC: cfg.opts &= ~HTTP_OPT_ZEROCOPY; break;
 		case O_NO_ACK: cfg.opts &= ~OPT_ACK_MERGE; break;
 		case O_NO_FIN: cfg.opts &= ~OPT_FIN_MERGE; break;
+		case O_NO_ZCTX: cfg.opts &= ~OPT_ZC_TX; break;
+		case O_NO_TSO: cfg.opts &= ~OPT_TSO; break;
+		case O_NO_CSUMOFF: cfg.opts &= ~OPT_CSUM_OFF; break;
 		case O_ATTACH: cfg.attach_only = true; break;
 		case O_DETACH: cfg.detach_only = true; break;
 		default: return -1;
@@ -457,6 +474,20 @@ int main(int argc, char **argv)
 	ncfg.max_conns = cfg.max_conns + cfg.max_conns / 4;
 	if (geteuid() != 0)
 		ncfg.flags |= EXONET_CFG_NO_ATTACH;
+	if (!(cfg.opts & OPT_ZC_TX))
+		ncfg.flags |= EXONET_CFG_NO_ZC_TX;
+	if (!(cfg.opts & OPT_TSO))
+		ncfg.flags |= EXONET_CFG_NO_TSO;
+	if (!(cfg.opts & OPT_CSUM_OFF))
+		ncfg.flags |= EXONET_CFG_NO_CSUM_OFFLOAD;
+	if (!cfg.anon_mem) {
+		/*
+		 * The binding in the cache's env: a packet's fragments name
+		 * frames of the env that sends it.
+		 */
+		ncfg.flags |= EXONET_CFG_EXO_FD;
+		ncfg.exo_fd = mem.fd;
+	}
 	srv.st = exonet_open(cfg.ifname, cfg.addr, (uint16_t)cfg.port, &ncfg);
 	if (!srv.st) {
 		logmsg(1, "%s %s:%u: %s%s", cfg.ifname, cfg.addr, cfg.port,
@@ -466,6 +497,19 @@ int main(int argc, char **argv)
 		http_cache_free(&cache);
 		mem_exo_fini(&mem);
 		return 1;
+	}
+	if (!cfg.anon_mem && (exonet_features(srv.st) & EXONET_DEV_ZC)) {
+		/* the cache's frames: segments are sent straight from them */
+		ret = exonet_tx_region(srv.st, mem.base, mem.len, mem.caps);
+		if (ret)
+			logmsg(1, "zero-copy transmit from the cache: %s", strerror(-ret));
+	}
+	{
+		uint32_t f = exonet_features(srv.st);
+
+		logmsg(2, "transmit: checksum offload %s, TSO %s, zero-copy from the cache %s",
+		       f & EXONET_DEV_CSUM ? "on" : "off", f & EXONET_DEV_TSO ? "on" : "off",
+		       f & EXONET_DEV_ZC && !cfg.anon_mem ? "on" : "off");
 	}
 	srv.ls = exonet_listen(srv.st, 511);
 	if (!srv.ls) {

@@ -334,7 +334,7 @@ ssize_t exonet_write_ref(struct exonet_sock *s, const void *base, size_t len,
  * not reference fragments, or EXONET_CFG_NO_ZC_TX).
  */
 int exonet_tx_region(struct exonet *st, const void *base, size_t len,
-		     const uint64_t *frames);
+		     const unsigned long long *frames);
 
 /* The device features in use (EXONET_DEV_*, less what the config turned off). */
 uint32_t exonet_features(const struct exonet *st);

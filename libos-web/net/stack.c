@@ -205,7 +205,7 @@ void exonet_free(struct exonet *st)
 /* ---- zero-copy transmit: the region, completions, deferred releases ---- */
 
 int exonet_tx_region(struct exonet *st, const void *base, size_t len,
-		     const uint64_t *frames)
+		     const unsigned long long *frames)
 {
 	if (!(st->features & EXONET_DEV_ZC))
 		return -EOPNOTSUPP;

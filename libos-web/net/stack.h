@@ -259,7 +259,7 @@ struct exonet {
 	uint32_t features;
 	const uint8_t *zc_base;		/* exonet_tx_region() */
 	size_t zc_len;
-	const uint64_t *zc_frames;
+	const unsigned long long *zc_frames;
 	struct en_defer *defer;		/* releases waiting for tx_done */
 	uint32_t defer_head, defer_count;
 

@@ -40,7 +40,7 @@ static uint8_t appbuf[1 << 16] __attribute__((aligned(4096)));
 /* references: each its own bytes, so a release can be checked against
  * the descriptors in flight (32 MiB of zero pages, bump allocated) */
 static uint8_t refbuf[1 << 25] __attribute__((aligned(4096)));
-static uint64_t frames[sizeof(refbuf) / 4096];
+static unsigned long long frames[sizeof(refbuf) / 4096];
 static const uint8_t *ref_at[NREFS];
 static uint32_t ref_len[NREFS], ref_cursor;
 static int released_in_flight;

@@ -89,7 +89,7 @@ static struct exonet_sock *listener;
 static ssize_t last_write;
 /* the application's stream pattern: also the transmit region of frames */
 static uint8_t appdata[1 << 22] __attribute__((aligned(4096)));
-static uint64_t frames[sizeof(appdata) / 4096];
+static unsigned long long frames[sizeof(appdata) / 4096];
 static int offload_all;			/* --offload: every test offloads */
 static uint32_t test_offload;		/* this test's device features */
 static unsigned int desc_cursor;

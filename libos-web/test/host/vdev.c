@@ -229,7 +229,7 @@ void vdev_complete(struct vdev *v)
 }
 
 void vdev_offload(struct vdev *v, struct exonet_dev *dev, uint32_t features,
-		  const void *base, size_t len, const uint64_t *frames)
+		  const void *base, size_t len, const unsigned long long *frames)
 {
 	v->features = features;
 	v->zc_base = base;

@@ -50,7 +50,7 @@ struct vdev {
 	uint32_t features;
 	const uint8_t *zc_base;
 	size_t zc_len;
-	const uint64_t *zc_frames;
+	const unsigned long long *zc_frames;
 	uint32_t tx_index, tx_done;	/* tokens; completions at flush */
 	int tx_hold;			/* 1: flush completes nothing */
 	struct vdesc *descs;		/* every descriptor, in order */
@@ -67,7 +67,7 @@ void vdev_fini(struct vdev *v);
  * transmit region (@base, @len, @frames as exonet_tx_region() gets them).
  */
 void vdev_offload(struct vdev *v, struct exonet_dev *dev, uint32_t features,
-		  const void *base, size_t len, const uint64_t *frames);
+		  const void *base, size_t len, const unsigned long long *frames);
 /* Complete every descriptor queued so far (tx_done catches up). */
 void vdev_complete(struct vdev *v);
 /* Queue a frame for the stack to receive.  Returns 0, -1 if full. */
