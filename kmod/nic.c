@@ -66,9 +66,11 @@
 #include <linux/slab.h>
 #include <linux/tcp.h>
 #include <linux/udp.h>
+#include <net/inet_hashtables.h>
 #include <net/ip.h>
 #include <net/net_namespace.h>
 #include <net/sock.h>
+#include <net/tcp.h>
 #include <net/xdp.h>
 
 #include "exo_priv.h"
@@ -448,15 +450,46 @@ static bool exo_dev_has_addr(struct net_device *dev, __be32 addr)
 	return found;
 }
 
-/* Reserve @proto port @lport on @laddr in @net: a bound socket of ours. */
-static int exo_port_reserve(struct net *net, u32 proto, __be32 laddr,
-			    u16 lport, struct socket **sockp)
+/*
+ * After a forced bind of @self to TCP port @lport on @laddr in @net: is
+ * every other socket that holds the port there a TIME_WAIT one?  A
+ * listener, a connection or a plain bound socket on @laddr or the
+ * wildcard (or any IPv6 one) is not: the port stays theirs.  Under the
+ * bind bucket's lock, which also stops the bucket taking a later reuser
+ * without a conflict check (fastreuse off: @self admits no reuse).
+ */
+static bool exo_port_timewait_only(struct net *net, __be32 laddr, u16 lport,
+				   const struct sock *self)
 {
-	struct sockaddr_in sin = {
-		.sin_family = AF_INET,
-		.sin_addr.s_addr = laddr,
-		.sin_port = htons(lport),
-	};
+	struct inet_hashinfo *hinfo = &tcp_hashinfo;
+	struct inet_bind_hashbucket *head;
+	struct inet_bind_bucket *tb;
+	struct sock *sk2;
+	bool only = true;
+
+	head = &hinfo->bhash[inet_bhashfn(net, lport, hinfo->bhash_size)];
+	spin_lock_bh(&head->lock);
+	inet_bind_bucket_for_each(tb, &head->chain) {
+		if (!net_eq(ib_net(tb), net) || tb->port != lport)
+			continue;
+		tb->fastreuse = 0;
+		tb->fastreuseport = 0;
+		sk_for_each_bound(sk2, &tb->owners) {
+			if (sk2 == self || sk2->sk_state == TCP_TIME_WAIT)
+				continue;
+			if (sk2->sk_family == AF_INET && sk2->sk_rcv_saddr &&
+			    sk2->sk_rcv_saddr != laddr)
+				continue;	/* another address: no overlap */
+			only = false;
+		}
+	}
+	spin_unlock_bh(&head->lock);
+	return only;
+}
+
+static int exo_port_bind(struct net *net, u32 proto, struct sockaddr_in *sin,
+			 bool force, struct socket **sockp)
+{
 	struct socket *sock;
 	int ret;
 
@@ -465,14 +498,51 @@ static int exo_port_reserve(struct net *net, u32 proto, __be32 laddr,
 			       proto, &sock);
 	if (ret)
 		return ret;
-	ret = kernel_bind(sock, (struct sockaddr *)&sin, sizeof(sin));
+	if (force)
+		sock->sk->sk_reuse = SK_FORCE_REUSE;
+	ret = kernel_bind(sock, (struct sockaddr *)sin, sizeof(*sin));
+	if (!ret && force) {
+		if (exo_port_timewait_only(net, sin->sin_addr.s_addr,
+					   ntohs(sin->sin_port), sock->sk))
+			/* From now on the port is ours alone, as any bind. */
+			sock->sk->sk_reuse = SK_NO_REUSE;
+		else
+			ret = -EADDRINUSE;
+	}
 	if (ret) {
 		sock_release(sock);
 		return ret;
 	}
-	/* Nothing reads it: what Linux delivers to it is dropped at once. */
-	sock_set_rcvbuf(sock->sk, 0);
 	*sockp = sock;
+	return 0;
+}
+
+/*
+ * Reserve @proto port @lport on @laddr in @net: a bound socket of ours.
+ * A TCP port that only TIME_WAIT sockets hold (a Linux server that just
+ * closed its connections; they would refuse a plain bind for 60 s) is
+ * taken over: those pairs are over, and a late segment of one now reaches
+ * the flow's holder, whose TCP answers it as RFC 9293 says.  Anything
+ * else holding it (a listener, SO_REUSEADDR or not, a connection, a bound
+ * socket) keeps it: EADDRINUSE.
+ */
+static int exo_port_reserve(struct net *net, u32 proto, __be32 laddr,
+			    u16 lport, struct socket **sockp)
+{
+	struct sockaddr_in sin = {
+		.sin_family = AF_INET,
+		.sin_addr.s_addr = laddr,
+		.sin_port = htons(lport),
+	};
+	int ret;
+
+	ret = exo_port_bind(net, proto, &sin, false, sockp);
+	if (ret == -EADDRINUSE && proto == IPPROTO_TCP)
+		ret = exo_port_bind(net, proto, &sin, true, sockp);
+	if (ret)
+		return ret;
+	/* Nothing reads it: what Linux delivers to it is dropped at once. */
+	sock_set_rcvbuf((*sockp)->sk, 0);
 	return 0;
 }
 

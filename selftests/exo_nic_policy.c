@@ -3,7 +3,8 @@
  * Who may mint which flow, and what happens to a binding when its holder
  * or its device goes away:
  *   - an unprivileged env: port < 1024 and port-less (ICMP) flows EPERM, a
- *     port a Linux socket holds or another flow holds EADDRINUSE, an
+ *     port a Linux socket holds or another flow holds EADDRINUSE (but a
+ *     TCP port that only TIME_WAIT sockets hold is taken over), an
  *     address not on the device EADDRNOTAVAIL; root may do the first two;
  *     a minted port is reserved against Linux sockets;
  *   - kill -9 of the holder unbinds and frees everything (debugfs totals
@@ -270,6 +271,166 @@ POL_TEST(mint_root)
 	if (fd >= 0)
 		close(fd);
 	ASSERT_EQ(0, exo_cap_close(self->fd, icmp));
+}
+
+/* ---- a port only TIME_WAIT sockets hold ------------------------------------------ */
+
+/* A TCP socket on @addr:@port, SO_REUSEADDR if @reuse, listening if @lst. */
+static int tcp_sock(const char *addr, __u16 port, int reuse, int lst)
+{
+	struct sockaddr_in sa = {
+		.sin_family = AF_INET,
+		.sin_port = htons(port),
+		.sin_addr.s_addr = netenv_addr(addr),
+	};
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -errno;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &reuse, sizeof(reuse)) ||
+	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    (lst && listen(fd, 4))) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+/* TCP sockets of local port @port in state @st (hex, /proc/net/tcp). */
+static int tcp_count(__u16 port, const char *st)
+{
+	char line[256], want[16];
+	FILE *f = fopen("/proc/net/tcp", "r");
+	int n = 0;
+
+	if (!f)
+		return -1;
+	snprintf(want, sizeof(want), ":%04X", port);
+	while (fgets(line, sizeof(line), f)) {
+		char loc[64], rem[64], state[8];
+
+		if (sscanf(line, " %*s %63s %63s %7s", loc, rem, state) == 3 &&
+		    strlen(loc) > 5 && !strcmp(loc + strlen(loc) - 5, want) &&
+		    !strcmp(state, st))
+			n++;
+	}
+	fclose(f);
+	return n;
+}
+
+/*
+ * A connection to @addr:@port that the server side closes first, as a web
+ * server does: its end stays in TIME_WAIT.  The listener (SO_REUSEADDR if
+ * @reuse, as nginx sets it) is closed; with @keep the server keeps a
+ * second accepted connection open (returned), else returns 0.
+ */
+static int tcp_timewait(const char *addr, __u16 port, int reuse, int keep)
+{
+	struct sockaddr_in sa = {
+		.sin_family = AF_INET,
+		.sin_port = htons(port),
+		.sin_addr.s_addr = netenv_addr(addr),
+	};
+	int lst = tcp_sock(addr, port, reuse, 1), c, a, c2 = -1, a2 = -1, i;
+	char b;
+
+	if (lst < 0)
+		return lst;
+	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (c < 0 || connect(c, (struct sockaddr *)&sa, sizeof(sa)))
+		return -errno;
+	a = accept(lst, NULL, NULL);
+	if (a < 0)
+		return -errno;
+	if (keep) {
+		c2 = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (c2 < 0 || connect(c2, (struct sockaddr *)&sa, sizeof(sa)))
+			return -errno;
+		a2 = accept(lst, NULL, NULL);
+		if (a2 < 0)
+			return -errno;
+	}
+	close(lst);
+	close(a);			/* the server's FIN first */
+	if (read(c, &b, 1) != 0)	/* the client sees it ... */
+		return -EPROTO;
+	close(c);			/* ... and closes: server in TIME_WAIT */
+	for (i = 0; i < 200 && tcp_count(port, "06") < 1; i++)
+		usleep(10000);
+	if (tcp_count(port, "06") < 1)
+		return -ETIMEDOUT;
+	return keep ? a2 : 0;
+}
+
+POL_TEST(timewait_port)
+{
+	exo_cap_t flow;
+	int fd, conn;
+
+	/*
+	 * Only TIME_WAIT sockets hold the port (a server that closed its
+	 * connections): Linux refuses a plain bind for 60 s; exo takes it,
+	 * whether the server had SO_REUSEADDR or not.
+	 */
+	ASSERT_EQ(0, tcp_timewait(NETENV_ADDR, 5600, 1, 0));
+	EXPECT_EQ(-EADDRINUSE, tcp_sock(NETENV_ADDR, 5600, 0, 0));
+	ASSERT_EQ(0, exo_flow__alloc(self->fd, NETENV_DEV, IPPROTO_TCP,
+				     NETENV_ADDR, 5600, NULL, 0, &flow));
+	/* Then it is the flow's alone: no Linux bind, reuse or not. */
+	EXPECT_EQ(-EADDRINUSE, tcp_sock(NETENV_ADDR, 5600, 1, 1));
+	EXPECT_EQ(-EADDRINUSE, tcp_sock(NETENV_ADDR, 5600, 1, 0));
+	EXPECT_EQ(-EADDRINUSE, tcp_sock("0.0.0.0", 5600, 1, 1));
+	EXPECT_EQ(-EADDRINUSE, exo_flow__alloc(self->fd, NETENV_DEV,
+					       IPPROTO_TCP, NETENV_ADDR, 5600,
+					       NULL, 0, &(exo_cap_t){ 0 }));
+	/* Closing the flow gives it back (SO_REUSEADDR: the TIME_WAIT). */
+	ASSERT_EQ(0, exo_cap_close(self->fd, flow));
+	fd = tcp_sock(NETENV_ADDR, 5600, 1, 1);
+	EXPECT_LE(0, fd);
+	if (fd >= 0)
+		close(fd);
+
+	ASSERT_EQ(0, tcp_timewait(NETENV_ADDR, 5601, 0, 0));
+	EXPECT_EQ(0, exo_flow__alloc(self->fd, NETENV_DEV, IPPROTO_TCP,
+				     NETENV_ADDR, 5601, NULL, 0, &flow));
+	EXPECT_EQ(0, exo_cap_close(self->fd, flow));
+
+	/* A SO_REUSEADDR listener keeps its port, on its address or any. */
+	fd = tcp_sock(NETENV_ADDR, 5602, 1, 1);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-EADDRINUSE, exo_flow__alloc(self->fd, NETENV_DEV,
+					       IPPROTO_TCP, NETENV_ADDR, 5602,
+					       NULL, 0, &flow));
+	close(fd);
+	fd = tcp_sock("0.0.0.0", 5604, 1, 1);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-EADDRINUSE, exo_flow__alloc(self->fd, NETENV_DEV,
+					       IPPROTO_TCP, NETENV_ADDR, 5604,
+					       NULL, 0, &flow));
+	close(fd);
+	/* So does a bound SO_REUSEADDR socket that does not listen. */
+	fd = tcp_sock(NETENV_ADDR, 5605, 1, 0);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-EADDRINUSE, exo_flow__alloc(self->fd, NETENV_DEV,
+					       IPPROTO_TCP, NETENV_ADDR, 5605,
+					       NULL, 0, &flow));
+	close(fd);
+	/* TIME_WAIT beside a live connection of the port: the port stays. */
+	conn = tcp_timewait(NETENV_ADDR, 5603, 1, 1);
+	ASSERT_LE(0, conn);
+	EXPECT_EQ(-EADDRINUSE, exo_flow__alloc(self->fd, NETENV_DEV,
+					       IPPROTO_TCP, NETENV_ADDR, 5603,
+					       NULL, 0, &flow));
+	close(conn);
+	/* A holder on another address of the host does not share it. */
+	fd = tcp_sock("127.0.0.1", 5606, 1, 1);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(0, exo_flow__alloc(self->fd, NETENV_DEV, IPPROTO_TCP,
+				     NETENV_ADDR, 5606, NULL, 0, &flow));
+	EXPECT_EQ(0, exo_cap_close(self->fd, flow));
+	close(fd);
 }
 
 /* ---- the holder dies -------------------------------------------------------------- */
