@@ -311,6 +311,15 @@ static int send_data(struct exonet *st, struct exonet_sock *s, uint32_t seq,
 		}
 		if (!g.nref && got > seg)
 			gather_trim(&g, got = seg);
+		if (got <= seg && g.nref && (st->features & EXONET_DEV_TSO))
+			/*
+			 * One segment: copied into the slot.  Attaching a
+			 * frame costs exo more than copying 1,460 bytes (a
+			 * capability lookup, a completion to publish): with
+			 * TSO, references go in TSO descriptors only.
+			 */
+			got = gather(st, s, seq, got, &g, false,
+				     EXONET_FRAME_MAX - hdrlen);
 		end = s->snd_una + s->sq_bytes;
 		if (got > seg && got % seg &&
 		    (seq + got != end ||
