@@ -79,6 +79,33 @@ static int v_xmit(void *ctx, struct exonet_tx *tx)
 
 	if (tx->nfrags > EXONET_XMIT_MAX_FRAGS)
 		vdie("too many fragments");
+	if (tx->hdrlen >= 14 + 20 && h[14 + 9] != 6) {
+		/* not TCP (an ICMP echo reply): a plain frame, copied */
+		struct vframe *f;
+
+		if (tx->flags)
+			vdie("offload flags on a frame that is not TCP");
+		if (v->tx_pending >= v->tx_limit || v->tx_count >= VDEV_TX_MAX)
+			return -ENOBUFS;
+		f = &v->tx[v->tx_count++];
+		memcpy(f->data, h, tx->hdrlen);
+		f->len = tx->hdrlen;
+		for (i = 0; i < tx->nfrags; i++) {
+			if (tx->frags[i].frame || f->len + tx->frags[i].len > EXONET_FRAME_MAX)
+				vdie("a frame no ring can hold, or a referenced fragment");
+			memcpy(f->data + f->len, tx->frags[i].base, tx->frags[i].len);
+			f->len += tx->frags[i].len;
+		}
+		d = &v->descs[v->ndescs++ % VDEV_TX_MAX];
+		memset(d, 0, sizeof(*d));
+		d->segs = 1;
+		d->nfrags = tx->nfrags;
+		d->inline_len = f->len;
+		d->first_frame = v->tx_count - 1;
+		d->token = tx->token = v->tx_index++;
+		v->tx_pending++;
+		return 0;
+	}
 	if (tx->hdrlen < 14 + 20 + 20 || tx->hdrlen > EXONET_FRAME_MAX)
 		vdie("header length");
 	if ((tx->flags & EXONET_TX_CSUM) && !(v->features & EXONET_DEV_CSUM))
