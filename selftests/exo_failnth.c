@@ -34,6 +34,8 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <arpa/inet.h>
+#include <linux/filter.h>
 
 #include <linux/exo.h>
 
@@ -97,6 +99,7 @@ struct st {
 	void *info;		/* info pages mapped by the call, for teardown */
 	int batched;		/* the call reports errors in the struct */
 	int attached;
+	__u64 root, nblocks;	/* XN */
 };
 
 static int io(int fd, unsigned long cmd, void *arg)
@@ -443,6 +446,92 @@ static int setup_extent2(struct st *s)
 	return s->fd2 < 0 ? -errno : 0;
 }
 
+/*
+ * XN: a principal with the "count, then references" template as type 1,
+ * a root of that type, and its frame mapped holding a list of one data
+ * block (the device's last) for XN_UPDATE to claim.
+ */
+static const struct sock_filter xn_list[] = {
+	BPF_STMT(BPF_LD | BPF_W | BPF_ABS, EXO_EXTENT_BLOCK),
+	BPF_STMT(BPF_ST, 0),
+	BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 0),
+	BPF_STMT(BPF_LDX | BPF_W | BPF_MEM, 0),
+	BPF_JUMP(BPF_JMP | BPF_JGT | BPF_X, 0, 0, 5),
+	BPF_STMT(BPF_MISC | BPF_TXA, 0),
+	BPF_STMT(BPF_ALU | BPF_LSH | BPF_K, 2),
+	BPF_STMT(BPF_MISC | BPF_TAX, 0),
+	BPF_STMT(BPF_LD | BPF_W | BPF_IND, 4),
+	BPF_STMT(BPF_RET | BPF_A, 0),
+	BPF_STMT(BPF_RET | BPF_K, 0),
+};
+
+static int xn_template(struct st *s, __u32 type)
+{
+	struct exo_xn_template a = {
+		.size = sizeof(a), .type = type,
+		.len = sizeof(xn_list) / sizeof(xn_list[0]),
+		.insns = (unsigned long)xn_list,
+	};
+
+	return io(s->fd, EXO_IOC_XN_TEMPLATE, &a);
+}
+
+static int xn_root(struct st *s)
+{
+	struct exo_xn_root a = { .size = sizeof(a), .type = 1 };
+	int r = io(s->fd, EXO_IOC_XN_ROOT, &a);
+
+	s->root = a.block;
+	return r;
+}
+
+static int setup_xn(struct st *s)
+{
+	struct exo_extent_stat st = { .size = sizeof(st) };
+	__u32 *w;
+	int r = setup_extent(s) ?: io(s->fd, EXO_IOC_EXTENT_STAT, &st) ?:
+		xn_template(s, 1) ?: xn_root(s) ?: map_region(s) ?:
+		frame_map(s, 1);
+
+	if (r)
+		return r;
+	s->nblocks = st.nblocks;
+	w = s->region;
+	w[0] = htonl(1);
+	w[1] = htonl(EXO_XN_REF(0, st.nblocks - 1));
+	return 0;
+}
+
+static int call_xn_template(struct st *s)
+{
+	return xn_template(s, 2);
+}
+
+static int call_xn_root(struct st *s)
+{
+	return xn_root(s);
+}
+
+static int call_xn_update(struct st *s)
+{
+	struct exo_xn_ref add = { .block = s->nblocks - 1 };
+	struct exo_xn_update a = {
+		.size = sizeof(a), .block = s->root, .frame = s->frames[0],
+		.add = (unsigned long)&add, .nadd = 1,
+	};
+
+	return io(s->fd, EXO_IOC_XN_UPDATE, &a);
+}
+
+static int call_xn_read(struct st *s)
+{
+	struct exo_xn_read a = {
+		.size = sizeof(a), .block = s->root, .frame = s->frames[0],
+	};
+
+	return io(s->fd, EXO_IOC_XN_READ, &a);
+}
+
 static const struct scen {
 	const char *name;
 	int (*setup)(struct st *);
@@ -476,6 +565,10 @@ static const struct scen {
 	{ "EXTENT_IO", setup_extent, call_extent_io, 1, 0, 1 },
 	{ "EXTENT_FREE", setup_extent, call_extent_free, 1, 0, 1 },
 	{ "EXTENT_RECLAIM", setup_extent2, call_extent_reclaim, 1, 0, 1 },
+	{ "XN_TEMPLATE", setup_xn, call_xn_template, 0, 1, 1 },
+	{ "XN_ROOT", setup_xn, call_xn_root, 0, 1, 1 },
+	{ "XN_UPDATE", setup_xn, call_xn_update, 0, 1, 1 },
+	{ "XN_READ", setup_xn, call_xn_read, 0, 1, 1 },
 };
 #define NSCENS (sizeof(scens) / sizeof(scens[0]))
 
