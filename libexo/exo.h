@@ -460,6 +460,37 @@ EXO_API int exo_xn__template_remove(int fd, __u32 type);
 EXO_API int exo_xn__owns(int fd, exo_cap_t ext, __u64 block, __u32 type,
 			 struct exo_xn_ref *refs, __u32 max);
 
+/* ---- XN roots and checked updates (EXO_IOC_XN_ROOT, _UPDATE, _READ) --------- */
+
+/*
+ * Declare a root of metadata @type for this env's principal at the free
+ * block @block (0: the first free one); the root's block goes to *@root
+ * (may be NULL).  exo_xn__root_remove() gives back a root that references
+ * nothing.  Returns 0, or -errno on error (-EBUSY: the block is taken;
+ * -ENOENT: no template of @type; -ENOTEMPTY: the root still references
+ * blocks, or the template finds references in a zeroed block).
+ */
+EXO_API int exo_xn__root(int fd, __u64 block, __u32 type, __u64 *root);
+EXO_API int exo_xn__root_remove(int fd, __u64 root);
+
+/*
+ * Write the contents of @frame as the new version of metadata block
+ * @block, claiming the references it adds and releases.  exo checks the
+ * claim against its template and refuses any other (see
+ * exo_xn__update(3) for the errno of each broken rule); on a refusal
+ * nothing changes.  Returns 0, or -errno on error.
+ */
+EXO_API int exo_xn__update(int fd, __u64 block, exo_cap_t frame,
+			   const struct exo_xn_ref *add, __u32 nadd,
+			   const struct exo_xn_ref *release, __u32 nrelease);
+
+/*
+ * Read block @block, which this env's principal owns through XN, into
+ * @frame.  Returns the block's type (0: data) and sets *@is_root (may be
+ * NULL), or -errno on error (-EACCES: not the principal's).
+ */
+EXO_API int exo_xn__read(int fd, __u64 block, exo_cap_t frame, int *is_root);
+
 /* ---- NIC bindings, packet filters, wakeup predicates ----------------------- */
 
 /*

@@ -296,3 +296,69 @@ EXO_API int exo_xn__owns(int fd, exo_cap_t ext, __u64 block, __u32 type,
 		return libexo_errno();
 	return (int)arg.count;
 }
+
+/* ---- XN roots, checked updates, reads --------------------------------------- */
+
+EXO_API int exo_xn__root(int fd, __u64 block, __u32 type, __u64 *root)
+{
+	struct exo_xn_root arg = {
+		.size = sizeof(arg),
+		.block = block,
+		.type = type,
+	};
+
+	if (ioctl(fd, EXO_IOC_XN_ROOT, &arg))
+		return libexo_errno();
+	if (root)
+		*root = arg.block;
+	return 0;
+}
+
+EXO_API int exo_xn__root_remove(int fd, __u64 root)
+{
+	struct exo_xn_root arg = {
+		.size = sizeof(arg),
+		.flags = EXO_XN_ROOT_REMOVE,
+		.block = root,
+	};
+
+	if (ioctl(fd, EXO_IOC_XN_ROOT, &arg))
+		return libexo_errno();
+	return 0;
+}
+
+EXO_API int exo_xn__update(int fd, __u64 block, exo_cap_t frame,
+			   const struct exo_xn_ref *add, __u32 nadd,
+			   const struct exo_xn_ref *release, __u32 nrelease)
+{
+	struct exo_xn_update arg = {
+		.size = sizeof(arg),
+		.block = block,
+		.frame = frame,
+		.add = (uintptr_t)add,
+		.nadd = nadd,
+		.release = (uintptr_t)release,
+		.nrelease = nrelease,
+	};
+
+	if ((nadd && !add) || (nrelease && !release))
+		return libexo_err(-EINVAL);
+	if (ioctl(fd, EXO_IOC_XN_UPDATE, &arg))
+		return libexo_errno();
+	return 0;
+}
+
+EXO_API int exo_xn__read(int fd, __u64 block, exo_cap_t frame, int *is_root)
+{
+	struct exo_xn_read arg = {
+		.size = sizeof(arg),
+		.block = block,
+		.frame = frame,
+	};
+
+	if (ioctl(fd, EXO_IOC_XN_READ, &arg))
+		return libexo_errno();
+	if (is_root)
+		*is_root = (int)arg.root;
+	return (int)arg.type;
+}

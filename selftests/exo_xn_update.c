@@ -52,6 +52,7 @@ static const struct sock_filter list_prog[] = {
 };
 #define LIST_LEN	(sizeof(list_prog) / sizeof(list_prog[0]))
 
+/* Through libexo, or the raw call for what libexo never sends. */
 static int xn_root(int fd, __u64 *block, __u32 type, __u32 flags)
 {
 	struct exo_xn_root r = {
@@ -59,6 +60,10 @@ static int xn_root(int fd, __u64 *block, __u32 type, __u32 flags)
 		.type = type,
 	};
 
+	if (!flags)
+		return exo_xn__root(fd, *block, type, block);
+	if (flags == EXO_XN_ROOT_REMOVE && !type)
+		return exo_xn__root_remove(fd, *block);
 	if (ioctl(fd, EXO_IOC_XN_ROOT, &r))
 		return -errno;
 	*block = r.block;
@@ -69,27 +74,17 @@ static int xn_update(int fd, __u64 block, exo_cap_t frame,
 		     const struct exo_xn_ref *add, __u32 nadd,
 		     const struct exo_xn_ref *rel, __u32 nrel)
 {
-	struct exo_xn_update u = {
-		.size = sizeof(u), .block = block, .frame = frame,
-		.add = (uintptr_t)add, .nadd = nadd,
-		.release = (uintptr_t)rel, .nrelease = nrel,
-	};
-
-	return ioctl(fd, EXO_IOC_XN_UPDATE, &u) ? -errno : 0;
+	return exo_xn__update(fd, block, frame, add, nadd, rel, nrel);
 }
 
 /* Read XN block @block into @frame; its type, or -errno. */
 static int xn_read(int fd, __u64 block, exo_cap_t frame, __u32 *root)
 {
-	struct exo_xn_read r = {
-		.size = sizeof(r), .block = block, .frame = frame,
-	};
+	int is_root = 0, ret = exo_xn__read(fd, block, frame, &is_root);
 
-	if (ioctl(fd, EXO_IOC_XN_READ, &r))
-		return -errno;
-	if (root)
-		*root = r.root;
-	return (int)r.type;
+	if (ret >= 0 && root)
+		*root = (__u32)is_root;
+	return ret;
 }
 
 /* A list block: @n references, then a pattern no one else may see. */
