@@ -355,6 +355,7 @@ int exo_xn_run(struct exo_xn_table *tab, u64 principal, u32 type,
 int exo_ioc_xn_root(struct exo_env *env, void *arg);
 int exo_ioc_xn_update(struct exo_env *env, void *arg);
 int exo_ioc_xn_read(struct exo_env *env, void *arg);
+int exo_ioc_xn_write(struct exo_env *env, void *arg);
 struct io_uring_cmd;
 int exo_extent_uring_cmd(struct io_uring_cmd *ioucmd,
 			 unsigned int issue_flags);

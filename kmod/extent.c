@@ -99,6 +99,12 @@ static void exo_xdev_free(struct kref *ref)
 	kfree(d);
 }
 
+/* Drop a reference taken on @d (it outlives its attachment). */
+void exo_xdev_put(struct exo_xdev *d)
+{
+	kref_put(&d->ref, exo_xdev_free);
+}
+
 /* Lay the table of a device of @nblocks blocks out in a fresh @d. */
 static int exo_xdev_layout(struct exo_xdev *d, u64 nblocks)
 {
@@ -174,7 +180,7 @@ static bool exo_xwritten(struct exo_xdev *d, u64 b)
 }
 
 /* A write to block @b completed: from now on it reads from the device. */
-static void exo_xmark_written(struct exo_xdev *d, u64 b)
+void exo_xmark_written(struct exo_xdev *d, u64 b)
 {
 	if (!test_and_set_bit_le(b, d->wlive))
 		atomic_set(&d->wdirty, 1);
@@ -1206,7 +1212,7 @@ void exo_xio_zero(struct exo_xdev *d, u64 pfn)
  * are pending: what a flush or a FUA write made durable must read back
  * after a crash.  Takes exo_xsem for writing.  0 or -EIO.
  */
-static int exo_xsync_written(struct exo_xdev *d)
+int exo_xsync_written(struct exo_xdev *d)
 {
 	int ret = 0;
 

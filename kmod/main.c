@@ -283,6 +283,7 @@ union exo_ioctl_buf {
 	struct exo_xn_root xn_root;
 	struct exo_xn_update xn_update;
 	struct exo_xn_read xn_read;
+	struct exo_xn_write xn_write;
 	struct exo_nic_attach nic_attach;
 	struct exo_flow_alloc flow_alloc;
 	struct exo_nic_bind nic_bind;
@@ -393,6 +394,7 @@ static const struct exo_ioctl_op exo_ops[EXO_NR_MAX] = {
 	EXO_OP(XN_UPDATE, struct exo_xn_update, generation, exo_ioc_xn_update,
 	       NULL),
 	EXO_OP(XN_READ, struct exo_xn_read, __pad, exo_ioc_xn_read, NULL),
+	EXO_OP_IN(XN_WRITE, struct exo_xn_write, frame, exo_ioc_xn_write),
 	EXO_OP_IN(NIC_ATTACH, struct exo_nic_attach, __reserved,
 		  exo_ioc_nic_attach),
 	EXO_OP_IN(NIC_DETACH, struct exo_nic_attach, __reserved,

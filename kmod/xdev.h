@@ -156,11 +156,14 @@ extern struct rw_semaphore exo_xsem;
 extern struct exo_xdev *exo_xdev;
 
 /* extent.c: the table */
+void exo_xdev_put(struct exo_xdev *d);
 int exo_xcommit(struct exo_xdev *d);
 int exo_xrw(struct block_device *bdev, u64 block, void *buf, u32 n,
 	    blk_opf_t opf);
 int exo_xread_page(struct exo_xdev *d, u64 b, struct page *page);
 void exo_xio_zero(struct exo_xdev *d, u64 pfn);
+void exo_xmark_written(struct exo_xdev *d, u64 b);
+int exo_xsync_written(struct exo_xdev *d);
 struct exo_xprinc *exo_xenv_principal(struct exo_env *env,
 				      struct exo_xdev *d);
 struct exo_xprinc *exo_xprinc_join(struct exo_env *env, struct exo_xdev *d,

@@ -1266,3 +1266,65 @@ out:
 	up_read(&exo_xsem);
 	return ret;
 }
+
+int exo_ioc_xn_write(struct exo_env *env, void *arg)
+{
+	struct exo_xn_write *xw = arg;
+	struct exo_obj *frame = NULL;
+	struct exo_xprinc *p;
+	struct exo_xdev *d;
+	struct bio *bio;
+	u64 pfn = 0;
+	void *v;
+	int ret;
+
+	if (xw->flags & ~EXO_IO_FUA)
+		return -EINVAL;
+	down_read(&exo_xsem);
+	d = exo_xdev;
+	ret = -ENODEV;
+	if (!d)
+		goto out;
+	p = exo_xenv_principal(env, d);
+	ret = -ENOKEY;
+	if (!p)
+		goto out;
+	v = xw->block < d->nblocks ? xa_load(&d->xn->owned, xw->block) : NULL;
+	ret = -EACCES;
+	if (!v || EXO_XN_OWNER(v) != le64_to_cpu(p->id))
+		goto out;
+	ret = -EPERM;
+	if (EXO_XN_TYPE(v))
+		goto out;
+	mutex_lock(&exo_lock);
+	ret = exo_frame_get(env, xw->frame, EXO_RIGHT_READ, &frame, &pfn);
+	mutex_unlock(&exo_lock);
+	if (ret)
+		goto out;
+	bio = bio_alloc(d->bdev, 1, EXO_XWRITE |
+			(xw->flags & EXO_IO_FUA ? REQ_FUA : 0), GFP_KERNEL);
+	bio->bi_iter.bi_sector = xw->block * EXO_XSECTS;
+	__bio_add_page(bio, pfn_to_page(pfn), EXO_XBLK, 0);
+	ret = submit_bio_wait(bio);
+	bio_put(bio);
+	if (ret) {
+		atomic64_inc(&d->errors);
+	} else {
+		exo_xmark_written(d, xw->block);
+		atomic64_inc(&d->writes);
+		atomic64_add(EXO_XBLK, &d->bytes_written);
+	}
+	mutex_lock(&exo_lock);
+	exo_obj_put(frame);
+	mutex_unlock(&exo_lock);
+	kref_get(&d->ref);
+	up_read(&exo_xsem);
+	/* A durable write stays readable after a crash: its bit too. */
+	if (!ret && (xw->flags & EXO_IO_FUA) && exo_xsync_written(d))
+		ret = -EIO;
+	exo_xdev_put(d);
+	return ret;
+out:
+	up_read(&exo_xsem);
+	return ret;
+}

@@ -491,6 +491,13 @@ EXO_API int exo_xn__update(int fd, __u64 block, exo_cap_t frame,
  */
 EXO_API int exo_xn__read(int fd, __u64 block, exo_cap_t frame, int *is_root);
 
+/*
+ * Write @frame to data block @block (type 0), which this env's principal
+ * owns through XN; @flags EXO_IO_FUA or 0.  Returns 0, or -errno on error
+ * (-EPERM: a metadata block, which only exo_xn__update() changes).
+ */
+EXO_API int exo_xn__write(int fd, __u64 block, exo_cap_t frame, __u32 flags);
+
 /* ---- NIC bindings, packet filters, wakeup predicates ----------------------- */
 
 /*

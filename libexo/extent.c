@@ -362,3 +362,17 @@ EXO_API int exo_xn__read(int fd, __u64 block, exo_cap_t frame, int *is_root)
 		*is_root = (int)arg.root;
 	return (int)arg.type;
 }
+
+EXO_API int exo_xn__write(int fd, __u64 block, exo_cap_t frame, __u32 flags)
+{
+	struct exo_xn_write arg = {
+		.size = sizeof(arg),
+		.flags = flags,
+		.block = block,
+		.frame = frame,
+	};
+
+	if (ioctl(fd, EXO_IOC_XN_WRITE, &arg))
+		return libexo_errno();
+	return 0;
+}

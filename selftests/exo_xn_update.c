@@ -630,6 +630,62 @@ TEST_F(xu, roots_declared_and_removed)
 	EXPECT_EQ(-ENOKEY, xn_root(self->fd, &r3, 1, 0));
 }
 
+/*
+ * Data blocks are written directly; metadata only through updates.  A
+ * written data block, released, reads as zeroes to the next owner; one
+ * written with FUA reads back after a re-attach.
+ */
+TEST_F(xu, data_blocks_written_directly)
+{
+	struct exo_xn_ref top[2] = { ref(self->b[0], 2), ref(self->b[1], 0) };
+	exo_cap_t x2, f2;
+	char *b2;
+	int fd2, i;
+
+	NEED_DISK();
+	build_tree(self, _metadata);
+	for (i = 0; i < BLK; i++)
+		self->buf[i] = (char)(i * 13 + 1);
+	ASSERT_EQ(0, exo_xn__write(self->fd, self->b[1], self->f, EXO_IO_FUA));
+	ASSERT_EQ(0, exo_xn__write(self->fd, self->b[2], self->f, 0));
+	memset(self->rd, 0, BLK);
+	EXPECT_EQ(0, xn_read(self->fd, self->b[1], self->r, NULL));
+	EXPECT_EQ(0, memcmp(self->buf, self->rd, BLK));
+	/* Not data, not ours, bad flags. */
+	EXPECT_EQ(-EPERM, exo_xn__write(self->fd, self->b[0], self->f, 0));
+	EXPECT_EQ(-EPERM, exo_xn__write(self->fd, self->root, self->f, 0));
+	EXPECT_EQ(-EACCES, exo_xn__write(self->fd, self->b[6], self->f, 0));
+	EXPECT_EQ(-EINVAL, exo_xn__write(self->fd, self->b[1], self->f, 4));
+	fd2 = exo_open();
+	ASSERT_LE(0, fd2);
+	EXPECT_EQ(-ENOKEY, exo_xn__write(fd2, self->b[1], self->f, 0));
+
+	/* FUA: durable, and readable after a re-attach. */
+	ASSERT_EQ(0, exo_extent__detach(self->fd));
+	ASSERT_EQ(0, exo_extent__attach(self->fd, self->disk, 0, NULL));
+	memset(self->rd, 0, BLK);
+	EXPECT_EQ(0, xn_read(self->fd, self->b[1], self->r, NULL));
+	EXPECT_EQ(0, memcmp(self->buf, self->rd, BLK));
+
+	/* Released: the next owner reads zeroes. */
+	put_list(self->buf, 1, top);
+	ASSERT_EQ(0, xn_update(self->fd, self->root, self->f, NULL, 0,
+			       &top[1], 1));
+	b2 = exo_region__create(fd2, NULL, BLK, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, b2);
+	ASSERT_EQ(0, exo_frame__alloc(fd2, 1, &f2, NULL));
+	ASSERT_EQ(0, exo_frame__map_one(fd2, b2, f2,
+					EXO_PROT_READ | EXO_PROT_WRITE));
+	ASSERT_EQ(0, exo_extent__alloc_at(fd2, self->b[1], 1, &x2, NULL,
+					  NULL));
+	memset(b2, 0x5a, BLK);
+	ASSERT_EQ(0, exo_extent__read(fd2, x2, 0, f2));
+	EXPECT_TRUE(is_zero(b2));
+	ASSERT_EQ(0, exo_extent__free(fd2, x2));
+	exo_region__destroy(b2, BLK);
+	exo_close(fd2);
+}
+
 /* Detach and attach again: roots, templates and ownership come back. */
 TEST_F(xu, survives_reattach)
 {

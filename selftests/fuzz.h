@@ -247,7 +247,7 @@ struct op {
 	int extent;		/* 1: extent op, 2: NIC op */
 	int lweight;		/* long profile: the weight, if not @weight */
 };
-#define NOPS		54	/* ops[]; index NOPS of the per-op counters is "fork" */
+#define NOPS		55	/* ops[]; index NOPS of the per-op counters is "fork" */
 extern const struct op ops[NOPS];
 
 int op_index(op_fn fn);
@@ -286,6 +286,7 @@ void op_xn_owns(void);
 void op_xn_root(void);
 void op_xn_update(void);
 void op_xn_read(void);
+void op_xn_write(void);
 void op_mmap_region(void);
 void op_munmap_region(void);
 void op_mprotect_region(void);

@@ -597,6 +597,21 @@ void op_xn_read(void)
 	do_ioctl(pick_fd(), EXO_IOC_XN_READ, sizeof(*a), rf, 2);
 }
 
+void op_xn_write(void)
+{
+	static const struct field rf[] = {
+		F(struct exo_xn_write, block), F(struct exo_xn_write, frame),
+		F(struct exo_xn_write, flags),
+	};
+	struct exo_xn_write *a = (void *)argpage;
+
+	memset(a, 0, sizeof(*a));
+	a->flags = pick_flags(EXO_IO_FUA);
+	a->block = pick_xn_block();
+	a->frame = pick_typed(frame_caps);
+	do_ioctl(pick_fd(), EXO_IOC_XN_WRITE, sizeof(*a), rf, 3);
+}
+
 /* ---- memory: regions and info pages ------------------------------------------------ */
 
 void op_mmap_region(void)

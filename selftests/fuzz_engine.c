@@ -656,6 +656,7 @@ const struct op ops[] = {
 	{ op_xn_root, "xn_root", 2, 1 },
 	{ op_xn_update, "xn_update", 3, 1 },
 	{ op_xn_read, "xn_read", 2, 1 },
+	{ op_xn_write, "xn_write", 2, 1 },
 	{ op_mmap_region, "mmap_region", 6, 0, 3 },	/* mmap + munmap: 10+ ms under the debug kernel */
 	{ op_munmap_region, "munmap_region", 3, 0, 1 },	/* 10 ms */
 	{ op_mprotect_region, "mprotect_region", 2, 0 },

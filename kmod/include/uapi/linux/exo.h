@@ -907,7 +907,8 @@ struct exo_xn_owns {
  * reference in a zeroed block).  XN blocks count against no quota.
  *
  * The contents of a metadata block change only through XN_UPDATE, which
- * checks them; XN_READ reads any block the env's principal owns.
+ * checks them; XN_READ reads any block the env's principal owns, and
+ * XN_WRITE writes its data blocks.
  */
 
 /*
@@ -1011,6 +1012,25 @@ struct exo_xn_read {
 	__u32 root;		/* out: 1 if the block is a root */
 	__u32 __reserved;	/* must be 0 */
 	__u32 __pad;		/* must be 0 */
+};
+
+/*
+ * EXO_IOC_XN_WRITE — write the frame @frame (READ) to data block @block
+ * (type 0), which this env's principal owns through XN: data blocks are
+ * written directly, by a bio straight from the frame, as EXTENT_IO
+ * writes.  EXO_IO_FUA in @flags makes the write (and the record that the
+ * block was written) durable before the call returns; otherwise the
+ * written-block rule of extents applies (a crash before the next table
+ * update may leave the block reading as zeroes).  Errors: ENODEV, ENOKEY,
+ * EACCES (not a block of the principal), EPERM (a metadata block: those
+ * change only through XN_UPDATE), EINVAL (an unknown flag), those of the
+ * frame capability, EIO.
+ */
+struct exo_xn_write {
+	__u32 size;
+	__u32 flags;		/* EXO_IO_FUA, or 0 */
+	__aligned_u64 block;	/* in: device block */
+	exo_cap_t frame;	/* in */
 };
 
 /* ---- NIC queues, packet filters and wakeup predicates --------------------- */
@@ -1505,6 +1525,7 @@ enum exo_ioctl_nr {
 	EXO_NR_XN_ROOT		= 0x19,
 	EXO_NR_XN_UPDATE	= 0x1a,
 	EXO_NR_XN_READ		= 0x1b,
+	EXO_NR_XN_WRITE		= 0x1c,
 	EXO_NR_NIC_ATTACH	= 0x20,
 	EXO_NR_NIC_DETACH	= 0x21,
 	EXO_NR_FLOW_ALLOC	= 0x22,
@@ -1544,6 +1565,7 @@ enum exo_ioctl_nr {
 #define EXO_IOC_XN_ROOT		_IO(EXO_IOC_TYPE, EXO_NR_XN_ROOT)
 #define EXO_IOC_XN_UPDATE	_IO(EXO_IOC_TYPE, EXO_NR_XN_UPDATE)
 #define EXO_IOC_XN_READ		_IO(EXO_IOC_TYPE, EXO_NR_XN_READ)
+#define EXO_IOC_XN_WRITE	_IO(EXO_IOC_TYPE, EXO_NR_XN_WRITE)
 #define EXO_IOC_NIC_ATTACH	_IO(EXO_IOC_TYPE, EXO_NR_NIC_ATTACH)
 #define EXO_IOC_NIC_DETACH	_IO(EXO_IOC_TYPE, EXO_NR_NIC_DETACH)
 #define EXO_IOC_FLOW_ALLOC	_IO(EXO_IOC_TYPE, EXO_NR_FLOW_ALLOC)
