@@ -532,6 +532,22 @@ static int call_xn_read(struct st *s)
 	return io(s->fd, EXO_IOC_XN_READ, &a);
 }
 
+/* ... and with the device's last block claimed as data, to write it. */
+static int setup_xn_data(struct st *s)
+{
+	return setup_xn(s) ?: call_xn_update(s);
+}
+
+static int call_xn_write(struct st *s)
+{
+	struct exo_xn_write a = {
+		.size = sizeof(a), .block = s->nblocks - 1,
+		.frame = s->frames[0], .flags = EXO_IO_FUA,
+	};
+
+	return io(s->fd, EXO_IOC_XN_WRITE, &a);
+}
+
 static const struct scen {
 	const char *name;
 	int (*setup)(struct st *);
@@ -569,6 +585,7 @@ static const struct scen {
 	{ "XN_ROOT", setup_xn, call_xn_root, 0, 1, 1 },
 	{ "XN_UPDATE", setup_xn, call_xn_update, 0, 1, 1 },
 	{ "XN_READ", setup_xn, call_xn_read, 0, 1, 1 },
+	{ "XN_WRITE", setup_xn_data, call_xn_write, 0, 1, 1 },
 };
 #define NSCENS (sizeof(scens) / sizeof(scens[0]))
 
