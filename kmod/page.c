@@ -22,6 +22,8 @@
 #include <linux/bitmap.h>
 #include <linux/highmem.h>
 #include <linux/mm.h>
+#include <linux/mm_inline.h>
+#include <linux/mmu_notifier.h>
 #include <linux/pagemap.h>
 #include <linux/pfn_t.h>
 #include <linux/module.h>
@@ -785,6 +787,135 @@ out_free:
 	return ret;
 }
 
+/* apply_to_existing_page_range() callback: clear one entry, flush later. */
+static int exo_clear_pte(pte_t *pte, unsigned long addr, void *data)
+{
+	ptep_get_and_clear((struct mm_struct *)data, addr, pte);
+	return 0;
+}
+
+/* The region vma in @env's mapping holding page @pgoff.  i_mmap_rwsem held. */
+static struct vm_area_struct *exo_region_of(struct exo_env *env,
+					    unsigned long pgoff)
+{
+	struct rb_node *rb;
+
+	for (rb = rb_first(&env->mapping.i_mmap.rb_root); rb; rb = rb_next(rb)) {
+		struct vm_area_struct *vma =
+			rb_entry(rb, struct vm_area_struct, shared.rb);
+
+		if (vma->vm_ops == &exo_region_vm_ops &&
+		    pgoff >= vma->vm_pgoff && pgoff < vma->vm_pgoff + vma_pages(vma))
+			return vma;
+	}
+	return NULL;
+}
+
+/*
+ * Is another thread of ours on a CPU now?  Then every flush of our mm
+ * interrupts that CPU and waits for it.  A hint, read without locks; a
+ * process of very many threads is taken to have one running.
+ */
+static bool exo_threads_running(void)
+{
+	struct task_struct *t;
+	bool busy = false;
+	int seen = 0;
+
+	rcu_read_lock();
+	for_each_thread(current, t) {
+		if (t != current && READ_ONCE(t->on_cpu)) {
+			busy = true;
+			break;
+		}
+		if (++seen == 256) {
+			busy = true;
+			break;
+		}
+	}
+	rcu_read_unlock();
+	return busy;
+}
+
+/*
+ * Zap the runs of consecutive pages in @pgoffs[0, n) everywhere they are
+ * mapped, with one TLB flush for the lot where one per run is not needed.
+ * A libOS evicting a batch of cold pages unmaps scattered pages: one zap
+ * per run is one flush per page, each an IPI to every other CPU running
+ * the process and a wait for its answer (libos-db's pool, 64 pages a
+ * batch, two threads, under TCG: 30-50 ms a batch instead of ~1 ms).
+ *
+ * When only @mm maps the env's regions (one process and its threads: a
+ * fork or another process's mmap of the fd shows as another vma in the
+ * mapping) and no secondary MMU listens to @mm, clear the entries here and
+ * flush once: the deferred flush is announced first, as mmu_gather does
+ * (inc_tlb_flush_pending), and the core's zap of one page of a region then
+ * sees a flush pending beside its own (mm_tlb_flush_nested in
+ * tlb_finish_mmu) and flushes the whole mm, on every CPU in its mask.
+ * That flush interrupts idle CPUs too (the core treats it as freeing page
+ * tables), so it is worth it only when another of our threads is on a CPU
+ * now: else a zap per run flushes this CPU alone.  Otherwise, one zap per
+ * run.  Called with @mm's mmap_lock (read) and exo_lock held: no fork
+ * copies an entry meanwhile, and the bindings are gone, so no fault can
+ * put one back.  selftests/exo_frames: unmap_batch_reaches_*.
+ */
+static void exo_zap_runs(struct exo_env *env, struct mm_struct *mm,
+			 const unsigned long *pgoffs, u32 n)
+{
+	struct vm_area_struct *carrier = NULL;
+	unsigned long carrier_addr = 0;
+	bool local = !mm_has_notifiers(mm);
+	struct rb_node *rb;
+	u32 j, k, runs = 1;
+
+	for (j = 1; j < n && local; j++)
+		runs += pgoffs[j] != pgoffs[j - 1] + 1;
+	local = local && runs > 1 && exo_threads_running();
+	if (local) {
+		i_mmap_lock_read(&env->mapping);
+		for (rb = rb_first(&env->mapping.i_mmap.rb_root); rb && local;
+		     rb = rb_next(rb))
+			local = rb_entry(rb, struct vm_area_struct,
+					 shared.rb)->vm_mm == mm;
+		if (!local)
+			i_mmap_unlock_read(&env->mapping);
+	}
+	if (!local) {
+		for (j = 0; j < n; j = k) {
+			for (k = j + 1; k < n; k++)
+				if (pgoffs[k] != pgoffs[k - 1] + 1)
+					break;
+			exo_zap(env, pgoffs[j], k - j);
+		}
+		return;
+	}
+	inc_tlb_flush_pending(mm);
+	for (j = 0; j < n; j++) {
+		struct vm_area_struct *vma = exo_region_of(env, pgoffs[j]);
+		unsigned long addr;
+
+		if (!vma)
+			continue;	/* the region was munmap()ed: no entry */
+		/* a run is consecutive pages: clear it in one walk */
+		for (k = j + 1; k < n; k++)
+			if (pgoffs[k] != pgoffs[k - 1] + 1 ||
+			    pgoffs[k] >= vma->vm_pgoff + vma_pages(vma))
+				break;
+		addr = vma->vm_start + ((pgoffs[j] - vma->vm_pgoff) << PAGE_SHIFT);
+		apply_to_existing_page_range(mm, addr,
+					     (unsigned long)(k - j) << PAGE_SHIFT,
+					     exo_clear_pte, mm);
+		carrier = vma;
+		carrier_addr = addr;
+		j = k - 1;
+	}
+	/* a page cleared already: the zap is there for its flush */
+	if (carrier)
+		zap_vma_ptes(carrier, carrier_addr, PAGE_SIZE);
+	i_mmap_unlock_read(&env->mapping);
+	dec_tlb_flush_pending(mm);
+}
+
 /* Entries unmapped between two chances to reschedule. */
 #define EXO_UNMAP_RESCHED	256
 
@@ -795,7 +926,7 @@ int exo_ioc_frame_unmap(struct exo_env *env, void *arg)
 	struct mm_struct *mm = current->mm;
 	XA_STATE(xas, &env->binds, 0);
 	unsigned long *pgoffs;
-	u32 j, k, done;
+	u32 done;
 	int ret = 0;
 	u64 *addrs;
 
@@ -831,13 +962,7 @@ int exo_ioc_frame_unmap(struct exo_env *env, void *arg)
 			break;
 	}
 	xas_unlock(&xas);
-	/* One zap (and one TLB flush) per run of consecutive pages. */
-	for (j = 0; j < done; j = k) {
-		for (k = j + 1; k < done; k++)
-			if (pgoffs[k] != pgoffs[k - 1] + 1)
-				break;
-		exo_zap(env, pgoffs[j], k - j);
-	}
+	exo_zap_runs(env, mm, pgoffs, done);
 	exo_env_page_sync(env);
 	mutex_unlock(&exo_lock);
 	mmap_read_unlock(mm);

@@ -2,10 +2,14 @@
 /*
  * Page frames through libexo: allocation (by count and by PFN), secure
  * binding into regions, read-only bindings, revocation unmapping the page
- * everywhere, the information pages, batched close, and per-env quota.
+ * everywhere, a batch of scattered pages unmapped for every thread and
+ * process, the information pages, batched close, and per-env quota.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
@@ -593,6 +597,176 @@ TEST_F(frames, map_one_and_unmap_one)
 	ASSERT_EQ(0, exo_cap_derive(self->fd, self->caps[0], EXO_RIGHT_READ, &nomap));
 	EXPECT_EQ(-EACCES, exo_frame__map_one(self->fd, self->region, nomap,
 					      EXO_PROT_READ));
+}
+
+/*
+ * A batch of scattered pages (one run each) unmapped by one FRAME_UNMAP.
+ * The kernel flushes the TLB once for such a batch, not once per run
+ * (page.c, exo_zap_runs): whoever had the pages in its TLB must fault on
+ * each of them once the call returns, and the pages between stay bound.
+ */
+#define SPREAD	8
+
+struct spread {
+	int fd;
+	long page;
+	char *region;			/* SPREAD pages, all bound */
+	exo_cap_t caps[SPREAD];
+	__u64 pfns[SPREAD];
+};
+
+static int spread_setup(struct spread *sp)
+{
+	struct exo_map_entry e[SPREAD];
+
+	sp->page = sysconf(_SC_PAGESIZE);
+	sp->fd = exo_open();
+	if (sp->fd < 0)
+		return sp->fd;
+	sp->region = exo_region__create(sp->fd, NULL, SPREAD * sp->page,
+					PROT_READ | PROT_WRITE);
+	if (!sp->region || exo_frame__alloc(sp->fd, SPREAD, sp->caps,
+					    sp->pfns))
+		return -1;
+	for (int i = 0; i < SPREAD; i++)
+		e[i] = entry(sp->region + i * sp->page, sp->caps[i], RW);
+	if (exo_frame__map(sp->fd, e, SPREAD) != SPREAD)
+		return -1;
+	for (int i = 0; i < SPREAD; i++)
+		memset(sp->region + i * sp->page, 'A' + i, sp->page);
+	return 0;
+}
+
+/* Unmap the even pages in one call: four runs of one page. */
+static int spread_unmap_evens(struct spread *sp)
+{
+	__u64 a[SPREAD / 2];
+
+	for (int i = 0; i < SPREAD / 2; i++)
+		a[i] = (__u64)(unsigned long)(sp->region + 2 * i * sp->page);
+	return exo_frame__unmap(sp->fd, a, SPREAD / 2);
+}
+
+static __thread sigjmp_buf spread_jb;
+
+static void spread_bus(int sig)
+{
+	(void)sig;
+	siglongjmp(spread_jb, 1);
+}
+
+/* Read page @i's first byte: its value, or -1 on SIGBUS. */
+static int spread_read(struct spread *sp, int i)
+{
+	if (sigsetjmp(spread_jb, 1))
+		return -1;
+	return *(volatile char *)(sp->region + i * sp->page);
+}
+
+/* After the unmap: evens fault, odds hold what was written.  0 if so. */
+static int spread_check(struct spread *sp)
+{
+	int bad = 0;
+
+	for (int i = 0; i < SPREAD; i++)
+		bad += spread_read(sp, i) != (i % 2 ? 'A' + i : -1);
+	return bad;
+}
+
+struct spread_reader {
+	struct spread *sp;
+	atomic_int phase;	/* 0: reading, 1: read every page, 2: unmapped */
+	int bad;
+};
+
+static void *spread_reader(void *arg)
+{
+	struct spread_reader *r = arg;
+	cpu_set_t cpus;
+
+	/* another CPU than the unmapper's, where there is one */
+	CPU_ZERO(&cpus);
+	CPU_SET(1, &cpus);
+	sched_setaffinity(0, sizeof(cpus), &cpus);
+	while (atomic_load(&r->phase) != 2) {
+		/* the unmap may land while we read: a fault here is fine */
+		for (int i = 0; i < SPREAD; i++)
+			spread_read(r->sp, i);
+		if (atomic_load(&r->phase) == 0)
+			atomic_store(&r->phase, 1);
+	}
+	r->bad = spread_check(r->sp);
+	return NULL;
+}
+
+TEST(unmap_batch_reaches_other_threads)
+{
+	struct sigaction sa = { .sa_handler = spread_bus }, old;
+	struct spread sp;
+	struct spread_reader r = { .sp = &sp };
+	cpu_set_t cpus;
+	pthread_t th;
+
+	ASSERT_EQ(0, spread_setup(&sp));
+	sigemptyset(&sa.sa_mask);
+	ASSERT_EQ(0, sigaction(SIGBUS, &sa, &old));
+	CPU_ZERO(&cpus);
+	CPU_SET(0, &cpus);
+	sched_setaffinity(0, sizeof(cpus), &cpus);
+	ASSERT_EQ(0, pthread_create(&th, NULL, spread_reader, &r));
+	while (atomic_load(&r.phase) == 0)
+		sched_yield();
+	/* the reader has every page in its TLB and goes on reading them */
+	EXPECT_EQ(SPREAD / 2, spread_unmap_evens(&sp));
+	atomic_store(&r.phase, 2);
+	ASSERT_EQ(0, pthread_join(th, NULL));
+	EXPECT_EQ(0, r.bad) TH_LOG("%d pages read wrong by the other thread",
+				   r.bad);
+	EXPECT_EQ(0, spread_check(&sp));
+	sigaction(SIGBUS, &old, NULL);
+	CPU_ZERO(&cpus);
+	for (int c = 0; c < CPU_SETSIZE; c++)
+		CPU_SET(c, &cpus);
+	sched_setaffinity(0, sizeof(cpus), &cpus);
+	exo_region__destroy(sp.region, SPREAD * sp.page);
+	exo_close(sp.fd);
+}
+
+TEST(unmap_batch_reaches_forked_child)
+{
+	struct sigaction sa = { .sa_handler = spread_bus };
+	int to[2], from[2], status;
+	struct spread sp;
+	char c = 0;
+	pid_t pid;
+
+	ASSERT_EQ(0, spread_setup(&sp));
+	ASSERT_EQ(0, pipe(to));
+	ASSERT_EQ(0, pipe(from));
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		int ok = 1;
+
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGBUS, &sa, NULL);
+		for (int i = 0; i < SPREAD; i++)
+			ok &= spread_read(&sp, i) == 'A' + i;
+		if (write(from[1], "r", 1) != 1 || read(to[0], &c, 1) != 1)
+			_exit(10);
+		_exit(ok && !spread_check(&sp) ? 0 : 1);
+	}
+	ASSERT_EQ(1, read(from[0], &c, 1));
+	/* two processes map the region: one zap per run */
+	EXPECT_EQ(SPREAD / 2, spread_unmap_evens(&sp));
+	ASSERT_EQ(1, write(to[1], "g", 1));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		TH_LOG("child status %#x", status);
+	exo_region__destroy(sp.region, SPREAD * sp.page);
+	exo_close(sp.fd);
 }
 
 TEST_HARNESS_MAIN
