@@ -41,7 +41,11 @@ void exo_env_wake(struct exo_env *env, u32 reason)
 	smp_mb();
 	if (!list_empty(&env->pred_waiters))
 		exo_pred_run_all(env, reason);
-	if (waitqueue_active(&env->wq))
+	/*
+	 * env->wq holds read() and poll() waiters of events and packets: an
+	 * I/O completion is neither (only predicates wait for it).
+	 */
+	if (reason != EXO_WAKE_IO && waitqueue_active(&env->wq))
 		__wake_up(&env->wq, TASK_INTERRUPTIBLE, 0,
 			  poll_to_key(bits));
 }
