@@ -508,11 +508,16 @@ struct exodb {
 	pthread_mutex_t writer;		/* one writer at a time */
 	_Atomic uint64_t commit_seq;	/* odd while a commit is applied */
 	_Atomic uint64_t last_commit_lsn;
-	pthread_mutex_t txn_lock;
+	pthread_mutex_t txn_lock;	/* free_txns: shells no thread keeps */
 	struct exodb_txn *free_txns;
+	/*
+	 * The catalogue in memory.  Tables are never dropped and their roots
+	 * never move (btree.c), so a root, once published (release, after
+	 * the name, under cat_lock), is read without the lock: table_root().
+	 */
 	pthread_mutex_t cat_lock;
-	struct { char name[EXODB_MAX_NAME + 1]; uint64_t root; bool used; }
-		tables[EXODB_MAX_TABLES + 1];
+	struct { char name[EXODB_MAX_NAME + 1]; _Atomic uint64_t root;
+		 bool used; } tables[EXODB_MAX_TABLES + 1];
 	uint64_t txid;
 	_Atomic uint64_t commits, checkpoints, conflicts;
 	_Atomic uint64_t revoke_requests, revoked_frames, repossessed;
@@ -523,6 +528,15 @@ struct exodb {
 	bool recovering;
 };
 #define DB_MAGIC	0x0e0db0dbu
+
+/* Table @tbl's root page, 0 if there is no such table.  No lock. */
+static inline uint64_t table_root(struct exodb *db, uint32_t tbl)
+{
+	if (tbl > EXODB_MAX_TABLES)
+		return 0;
+	return atomic_load_explicit(&db->tables[tbl].root,
+				    memory_order_acquire);
+}
 
 int db_checkpoint_locked(struct exodb *db);
 int db_load_catalog(struct exodb *db);

@@ -239,7 +239,7 @@ long exodb_check(struct exodb *db, FILE *out)
 	for (uint32_t t = 0; t <= EXODB_MAX_TABLES; t++) {
 		if (!db->tables[t].used)
 			continue;
-		walk(&ck, t, db->tables[t].root, -1, NULL, 0, NULL, 0);
+		walk(&ck, t, table_root(db, t), -1, NULL, 0, NULL, 0);
 		check_links(&ck, t);
 	}
 	/* the free list */

@@ -122,8 +122,9 @@ int db_load_catalog(struct exodb *db)
 
 	memset(db->tables, 0, sizeof(db->tables));
 	db->tables[0].used = true;
-	db->tables[0].root = CATALOG_ROOT;
 	strcpy(db->tables[0].name, "(catalogue)");
+	atomic_store_explicit(&db->tables[0].root, CATALOG_ROOT,
+			      memory_order_release);
 	for (err = btc_seek(&c, EXODB_FIRST, NULL, 0); !err;
 	     err = btc_next(&c)) {
 		struct catalog_val v;
@@ -139,9 +140,10 @@ int db_load_catalog(struct exodb *db)
 			break;
 		}
 		db->tables[v.id].used = true;
-		db->tables[v.id].root = v.root;
 		memcpy(db->tables[v.id].name, c.key, c.klen);
 		db->tables[v.id].name[c.klen] = 0;
+		atomic_store_explicit(&db->tables[v.id].root, v.root,
+				      memory_order_release);
 	}
 	btc_free(&c);
 	return err == -ENOENT ? 0 : err;
@@ -356,8 +358,10 @@ int exodb_table(struct exodb *db, const char *name, int create,
 	if (!err) {
 		pthread_mutex_lock(&db->cat_lock);
 		db->tables[mt.id].used = true;
-		db->tables[mt.id].root = mt.root;
 		strcpy(db->tables[mt.id].name, name);
+		/* readers find it without the lock: the root last */
+		atomic_store_explicit(&db->tables[mt.id].root, mt.root,
+				      memory_order_release);
 		pthread_mutex_unlock(&db->cat_lock);
 	}
 	pthread_mutex_unlock(&db->writer);

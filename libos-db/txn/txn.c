@@ -365,6 +365,72 @@ static int txn_live(struct exodb_txn *t)
 	return db_live(t->db);
 }
 
+/*
+ * Transaction shells are reused, never freed (a stale handle finds its
+ * magic and state).  Each thread keeps the last one it ended, so that a
+ * transaction per lookup takes no process-wide lock; other shells wait on
+ * their database's list, and a thread's goes there when the thread exits.
+ */
+static pthread_key_t shell_key;
+static bool shell_key_ok;
+static pthread_once_t shell_once = PTHREAD_ONCE_INIT;
+
+static void shell_push(struct exodb_txn *t)
+{
+	struct exodb *db = t->db;
+
+	pthread_mutex_lock(&db->txn_lock);
+	t->next_free = db->free_txns;
+	db->free_txns = t;
+	pthread_mutex_unlock(&db->txn_lock);
+}
+
+static void shell_thread_exit(void *t)
+{
+	shell_push(t);
+}
+
+static void shell_key_make(void)
+{
+	shell_key_ok = !pthread_key_create(&shell_key, shell_thread_exit);
+}
+
+static struct exodb_txn *shell_get(struct exodb *db)
+{
+	struct exodb_txn *t;
+
+	pthread_once(&shell_once, shell_key_make);
+	if (shell_key_ok && (t = pthread_getspecific(shell_key)) &&
+	    t->db == db) {
+		pthread_setspecific(shell_key, NULL);
+		return t;
+	}
+	pthread_mutex_lock(&db->txn_lock);
+	t = db->free_txns;
+	if (t)
+		db->free_txns = t->next_free;
+	pthread_mutex_unlock(&db->txn_lock);
+	return t;
+}
+
+static void shell_put(struct exodb_txn *t)
+{
+	struct exodb_txn *kept = shell_key_ok ?
+				 pthread_getspecific(shell_key) : NULL;
+
+	if (!shell_key_ok || (kept && kept->db == t->db)) {
+		shell_push(t);
+		return;
+	}
+	/* this thread's database now is @t's */
+	if (pthread_setspecific(shell_key, t)) {
+		shell_push(t);
+		return;
+	}
+	if (kept)
+		shell_push(kept);
+}
+
 int exodb_begin(struct exodb *db, unsigned int flags, struct exodb_txn **tp)
 {
 	struct exodb_txn *t;
@@ -372,11 +438,7 @@ int exodb_begin(struct exodb *db, unsigned int flags, struct exodb_txn **tp)
 
 	if (err || !tp || (flags & ~EXODB_RDONLY))
 		return bad(err ? err : -EINVAL);
-	pthread_mutex_lock(&db->txn_lock);
-	t = db->free_txns;
-	if (t)
-		db->free_txns = t->next_free;
-	pthread_mutex_unlock(&db->txn_lock);
+	t = shell_get(db);
 	if (!t) {
 		t = calloc(1, sizeof(*t));
 		if (!t)
@@ -406,14 +468,9 @@ static void ws_clear(struct exodb_txn *t)
 
 static void txn_end(struct exodb_txn *t)
 {
-	struct exodb *db = t->db;
-
 	ws_clear(t);
 	t->state = T_DONE;
-	pthread_mutex_lock(&db->txn_lock);
-	t->next_free = db->free_txns;
-	db->free_txns = t;
-	pthread_mutex_unlock(&db->txn_lock);
+	shell_put(t);
 }
 
 int exodb_abort(struct exodb_txn *t)
@@ -426,17 +483,6 @@ int exodb_abort(struct exodb_txn *t)
 		pthread_mutex_unlock(&t->db->writer);
 	txn_end(t);
 	return 0;
-}
-
-static uint64_t table_root(struct exodb *db, uint32_t tbl)
-{
-	uint64_t r = 0;
-
-	pthread_mutex_lock(&db->cat_lock);
-	if (tbl <= EXODB_MAX_TABLES && db->tables[tbl].used)
-		r = db->tables[tbl].root;
-	pthread_mutex_unlock(&db->cat_lock);
-	return r;
 }
 
 /* Apply the write set once (armed: a lost page jumps back to the caller). */
