@@ -216,6 +216,8 @@ int pool_flush_all(struct pool *p, uint64_t hw);
 /* give back @n frames (revocation); returns how many were given back */
 int pool_shrink(struct pool *p, uint32_t n);
 void pool_set_capacity(struct pool *p, uint32_t cap);
+/* add this thread's hits to the counters (transaction end, stats) */
+void pool_hits_flush(void);
 
 /* ---- repossessed frames (pool/lost.c) ------------------------------------ */
 #define LOST_MAX_HELD	64

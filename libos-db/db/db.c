@@ -160,6 +160,7 @@ static void *event_thread(void *arg)
 
 static void db_teardown(struct exodb *db)
 {
+	pool_hits_flush();	/* nothing of ours left to add to a freed db */
 	if (db->ev_running) {
 		atomic_store(&db->ev_stop, true);
 		pthread_join(db->ev_thread, NULL);
@@ -384,6 +385,7 @@ int exodb_stats(struct exodb *db, struct exodb_stats *st)
 	if (db->magic != DB_MAGIC || db->closed)
 		return -EBADF;
 	memset(st, 0, sizeof(*st));
+	pool_hits_flush();
 	m = pool_fix_s(&db->pool, 0, 0, 0, &err);
 	if (!m)
 		return err;
@@ -419,6 +421,7 @@ int exodb_table_stats(struct exodb *db, struct exodb_table_stats *ts, int max)
 		return -EINVAL;
 	if (db->magic != DB_MAGIC || db->closed)
 		return -EBADF;
+	pool_hits_flush();
 	pthread_mutex_lock(&db->cat_lock);
 	for (uint32_t i = 0; i <= EXODB_MAX_TABLES; i++) {
 		if (!db->tables[i].used)

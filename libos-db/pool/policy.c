@@ -175,7 +175,9 @@ void policy_hit(struct policy *p, uint64_t pid, enum pol_hint h)
 	/* 2Q: a hit in A1in does nothing (correlated references) */
 	if (h == POL_SCAN)
 		return;
-	if (p->where[pid] == IN_AM)
+	/* set only if clear: a hot page's line stays shared between CPUs */
+	if (p->where[pid] == IN_AM &&
+	    !atomic_load_explicit(&p->ref[pid], memory_order_relaxed))
 		atomic_store_explicit(&p->ref[pid], 1, memory_order_relaxed);
 }
 

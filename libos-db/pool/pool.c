@@ -381,11 +381,38 @@ static int fault(struct pool *p, uint64_t pid, uint32_t tbl, unsigned fl)
 	return 0;
 }
 
+/*
+ * Hits are counted per thread and added to the pool's and the table's
+ * counters when the thread's transaction ends (pool_hits_flush), every
+ * HIT_BATCH hits, or when it fixes a page of another pool or table: two
+ * threads adding to the same counters at every fix made the lines
+ * bounce between their CPUs.
+ */
+#define HIT_BATCH	64
+static __thread struct { struct pool *p; uint32_t tbl, n; } hits_tls
+	__attribute__((tls_model("initial-exec")));
+
+void pool_hits_flush(void)
+{
+	if (!hits_tls.n)
+		return;
+	atomic_fetch_add_explicit(&hits_tls.p->hits, hits_tls.n,
+				  memory_order_relaxed);
+	atomic_fetch_add_explicit(&hits_tls.p->tstat[hits_tls.tbl].hits,
+				  hits_tls.n, memory_order_relaxed);
+	hits_tls.n = 0;
+}
+
 static void hit(struct pool *p, uint64_t pid, uint32_t tbl, unsigned fl)
 {
-	atomic_fetch_add_explicit(&p->hits, 1, memory_order_relaxed);
-	atomic_fetch_add_explicit(&p->tstat[tidx(tbl)].hits, 1,
-				  memory_order_relaxed);
+	tbl = tidx(tbl);
+	if (hits_tls.p != p || hits_tls.tbl != tbl) {
+		pool_hits_flush();
+		hits_tls.p = p;
+		hits_tls.tbl = tbl;
+	}
+	if (++hits_tls.n == HIT_BATCH)
+		pool_hits_flush();
 	policy_hit(p->pol, pid, fl & FIX_SCAN ? POL_SCAN : POL_NORMAL);
 }
 

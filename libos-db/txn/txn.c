@@ -468,6 +468,7 @@ static void ws_clear(struct exodb_txn *t)
 
 static void txn_end(struct exodb_txn *t)
 {
+	pool_hits_flush();
 	ws_clear(t);
 	t->state = T_DONE;
 	shell_put(t);
