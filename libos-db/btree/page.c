@@ -51,12 +51,31 @@ int page_verify(const void *p, uint64_t pid)
 	return 0;
 }
 
+/*
+ * memcmp's order, then the shorter first.  Eight bytes at a time, compared
+ * as big-endian words: a search compares a key ~8 times per node, and the
+ * library's memcmp (a call through the PLT, then its own dispatch) cost
+ * more than the comparisons themselves for short keys.
+ */
 int keycmp(const void *a, size_t al, const void *b, size_t bl)
 {
-	int c = memcmp(a, b, MIN(al, bl));
+	const uint8_t *x = a, *y = b;
+	size_t n = MIN(al, bl), i = 0;
 
-	if (c)
-		return c;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t u, v;
+
+		memcpy(&u, x + i, 8);
+		memcpy(&v, y + i, 8);
+		if (u != v) {
+			u = __builtin_bswap64(u);
+			v = __builtin_bswap64(v);
+			return u < v ? -1 : 1;
+		}
+	}
+	for (; i < n; i++)
+		if (x[i] != y[i])
+			return x[i] < y[i] ? -1 : 1;
 	return al < bl ? -1 : al > bl;
 }
 
