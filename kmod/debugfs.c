@@ -167,17 +167,20 @@ static ssize_t exo_revoke_write(struct file *file, const char __user *ubuf,
 		} else {
 			list_for_each_entry(env, &exo_envs, node)
 				if (env->id == env_id)
-					ret = exo_xrevoke_request(env, count,
-								  deadline_ms) ?
+					ret = exo_lease_request(env,
+							EXO_KIND_EXTENT, count,
+							deadline_ms) ?
 					      0 : -ENOENT;
 		}
 	} else if (!strcmp(who, "all")) {
-		ret = exo_revoke_all(count, deadline_ms) ? 0 : -ENOENT;
+		ret = exo_lease_request_all(EXO_KIND_FRAME, count,
+					    deadline_ms) ? 0 : -ENOENT;
 	} else if (!kstrtou64(who, 10, &env_id)) {
 		list_for_each_entry(env, &exo_envs, node)
 			if (env->id == env_id)
-				ret = exo_revoke_request(env, count,
-							 deadline_ms) ? 0 : -ENOENT;
+				ret = exo_lease_request(env, EXO_KIND_FRAME,
+							count, deadline_ms) ?
+				      0 : -ENOENT;
 	} else {
 		ret = -EINVAL;
 	}

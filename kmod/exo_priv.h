@@ -122,9 +122,52 @@ struct exo_kind_ops {
 	const char *debugfs;
 	void (*show)(struct seq_file *m);
 	u64 (*check)(struct seq_file *m);
+	/* A revocable kind: its leases (lease.c); NULL if not revocable. */
+	const struct exo_lease_ops *lease;
 };
 
 extern const struct exo_kind_ops *const exo_kinds[EXO_KIND_MAX];
+
+/* A unit the lease engine took: its name, and the root capability it was. */
+struct exo_lease_rec {
+	u64 name;		/* a frame's PFN, an extent's first block */
+	exo_cap_t cap;		/* now a tombstone */
+};
+
+/*
+ * What the lease engine (lease.c) needs from a revocable kind.  A unit is
+ * an object of the kind whose root capability the env holds.
+ */
+struct exo_lease_ops {
+	u32 ev_flags;		/* EXO_EVF_* of the kind's events */
+	/* Units @env holds now.  exo_lock held. */
+	u64 (*held)(struct exo_env *env);
+	/* Taken before exo_lock around an abort, if taking a unit sleeps. */
+	void (*lock)(void);
+	void (*unlock)(void);
+	/*
+	 * Take @env's newest unit below slot *@pos (moving *@pos to it):
+	 * kill its capabilities and give it back, filling in @rec (its
+	 * name, the handle of the root capability it was).  1 if one was
+	 * taken, 0 if none is left, -errno to stop.  exo_lock held; may be
+	 * dropped and taken again in between if the kind's lock is held.
+	 */
+	int (*take)(struct exo_env *env, u32 *pos, struct exo_lease_rec *rec);
+	/* Record a unit taken where the env can read it (optional). */
+	void (*record)(struct exo_env *env, const struct exo_lease_rec *rec);
+};
+
+/* A revocation of one kind from one env: lease.c.  Under exo_lock. */
+struct exo_lease {
+	struct exo_env *env;
+	u32 kind;
+	bool aborting;		/* the abort is taking units */
+	u64 seq;		/* latest request number, 0 if none */
+	u64 owed;		/* units still owed, 0: no request in progress */
+	u64 keep;		/* units the env may keep */
+	u64 deadline_ns;	/* CLOCK_MONOTONIC */
+	struct delayed_work abort_work;
+};
 
 /*
  * Something made through a capability that must end when it dies: a frame
@@ -214,23 +257,13 @@ struct exo_env {
 	u32 frames_mapped;
 	struct exo_env_page *page;	/* read-only info page */
 
-	/* Events (read/poll) and the revocation in progress. */
+	/* Events (event.c: read/poll) and revocations (lease.c). */
 	wait_queue_head_t wq;
 	struct exo_event events[EXO_EV_RING];
 	u32 ev_head;
 	u32 ev_count;
 	bool ev_lost;
-	u64 revoke_seq;
-	u64 revoke_owed;
-	u64 revoke_keep;	/* frames it may keep after the request */
-	u64 revoke_deadline_ns;
-	bool aborting;
-	struct delayed_work abort_work;
-
-	/* A revocation of extent leases (extent.c), counted in extents. */
-	u64 xrevoke_seq;
-	u64 xrevoke_owed;
-	struct delayed_work xabort_work;
+	struct exo_lease lease[EXO_KIND_MAX];	/* revocable kinds' */
 
 	/* NIC bindings (nic.c, RCU list) and what predicates see. */
 	struct list_head nic_binds;
@@ -306,6 +339,14 @@ extern const struct exo_kind_ops exo_frame_kind;
 extern const struct exo_kind_ops exo_extent_kind;
 extern const struct exo_kind_ops exo_flow_kind;
 
+/* lease.c */
+int exo_lease_request(struct exo_env *env, u32 kind, u64 count,
+		      u32 deadline_ms);
+int exo_lease_request_all(u32 kind, u64 count, u32 deadline_ms);
+void exo_lease_update(struct exo_env *env, u32 kind);
+void exo_env_leases_init(struct exo_env *env);
+void exo_env_leases_stop(struct exo_env *env);
+
 /* null.c */
 int exo_ioc_null_alloc(struct exo_env *env, void *arg);
 
@@ -319,8 +360,6 @@ int exo_mmap(struct file *file, struct vm_area_struct *vma);
 int exo_ioc_frame_alloc(struct exo_env *env, void *arg);
 int exo_ioc_frame_map(struct exo_env *env, void *arg);
 int exo_ioc_frame_unmap(struct exo_env *env, void *arg);
-int exo_revoke_request(struct exo_env *env, u64 count, u32 deadline_ms);
-int exo_revoke_all(u64 count, u32 deadline_ms);
 u64 exo_pool_total(void);
 u64 exo_pool_free_count(void);
 void exo_keys_show(struct seq_file *m);
@@ -360,9 +399,6 @@ struct io_uring_cmd;
 int exo_extent_uring_cmd(struct io_uring_cmd *ioucmd,
 			 unsigned int issue_flags);
 
-void exo_env_extents_init(struct exo_env *env);
-void exo_env_extents_stop(struct exo_env *env);
-int exo_xrevoke_request(struct exo_env *env, u64 count, u32 deadline_ms);
 
 /* nic.c */
 extern unsigned int exo_flow_quota;

@@ -665,6 +665,7 @@ static int exo_extent_install(struct exo_env *env, struct exo_xdev *d,
 	x->obj.id = start;		/* an extent's name is its first block */
 	ret = exo_cap_install_root(env, &x->obj, h);
 	exo_obj_put(&x->obj);
+	exo_lease_update(env, EXO_KIND_EXTENT);	/* one extent more */
 	return ret;
 }
 
@@ -679,18 +680,33 @@ static bool exo_is_extent_of(struct exo_obj *obj, struct exo_xdev *d,
 	return x->dev == d && x->start == start;
 }
 
-/* Kill every capability naming extent @start of @d, in every env. */
+static u64 exo_xowned(struct exo_env *env);
+
+/*
+ * Kill every capability naming extent @start of @d, in every env; the
+ * env that owned it holds one extent fewer (a revocation in progress
+ * counts it).
+ */
 static void exo_extent_kill_all(struct exo_xdev *d, u64 start)
 {
 	struct exo_env *env;
 	struct exo_cap *cap;
+	bool owned;
 	u32 pos;
 
 	lockdep_assert_held(&exo_lock);
-	list_for_each_entry(env, &exo_envs, node)
-		exo_for_each_cap(env, cap, pos)
-			if (exo_is_extent_of(cap->obj, d, start))
-				exo_cap_kill_tree(cap, true);
+	list_for_each_entry(env, &exo_envs, node) {
+		owned = false;
+		exo_for_each_cap(env, cap, pos) {
+			if (!exo_is_extent_of(cap->obj, d, start))
+				continue;
+			owned |= exo_cap_is_owned_root(cap, env,
+						       EXO_KIND_EXTENT);
+			exo_cap_kill_tree(cap, true);
+		}
+		if (owned)
+			exo_lease_update(env, EXO_KIND_EXTENT);
+	}
 }
 
 /* ---- ioctls ---------------------------------------------------------------- */
@@ -871,7 +887,7 @@ static int exo_xfree(struct exo_xdev *d, u64 start)
 	return 0;
 }
 
-/* ---- visible revocation of extent leases ----------------------------------- */
+/* ---- leases: visible revocation (lease.c) ------------------------------------ */
 
 /* Extents @env owns: the root capabilities of extents in its table. */
 static u64 exo_xowned(struct exo_env *env)
@@ -887,129 +903,62 @@ static u64 exo_xowned(struct exo_env *env)
 	return n;
 }
 
-static void exo_xpost(struct exo_env *env, u32 type, u64 count, u64 block,
-		      exo_cap_t h, u64 deadline_ns)
+static void exo_xlease_lock(void)
 {
-	struct exo_event ev = {
-		.type = type,
-		.flags = EXO_EVF_EXTENT,
-		.seq = env->xrevoke_seq,
-		.count = count,
-		.deadline_ns = deadline_ns,
-		.pfn = block,
-		.cap = h,
-	};
-
-	exo_env_post(env, &ev);
-}
-
-/*
- * Ask @env to give back @count of the extents it owns by now +
- * @deadline_ms.  A request in progress is replaced only by a larger one,
- * and its deadline is never pushed back.  Returns the number asked for.
- */
-int exo_xrevoke_request(struct exo_env *env, u64 count, u32 deadline_ms)
-{
-	unsigned long delay = msecs_to_jiffies(deadline_ms);
-
-	lockdep_assert_held(&exo_lock);
-	count = min(count, exo_xowned(env));
-	if (env->closed || !count || count <= env->xrevoke_owed)
-		return 0;
-	if (env->xrevoke_owed && delayed_work_pending(&env->xabort_work) &&
-	    time_before(env->xabort_work.timer.expires, jiffies + delay))
-		delay = env->xabort_work.timer.expires - jiffies;
-	env->xrevoke_seq++;
-	env->xrevoke_owed = count;
-	exo_stats.revocations++;
-	exo_xpost(env, EXO_EV_REVOKE, count, 0, 0,
-		  ktime_get_ns() + jiffies_to_nsecs(delay));
-	mod_delayed_work(system_wq, &env->xabort_work, delay);
-	return count;
-}
-
-/* An extent @env owned was freed: count it against a request. */
-static void exo_xrevoke_paid(struct exo_env *env)
-{
-	lockdep_assert_held(&exo_lock);
-	if (!env->xrevoke_owed || --env->xrevoke_owed)
-		return;
-	exo_stats.revocations_honoured++;
-	exo_xpost(env, EXO_EV_REVOKE_DONE, 0, 0, 0, 0);
-}
-
-/*
- * The deadline passed: free extents the env still owes, newest first.
- * exo_xfree() waits for the I/O in flight on the device, so a write to a
- * repossessed extent either completed before or fails with EKEYREVOKED.
- */
-static void exo_xabort_work(struct work_struct *work)
-{
-	struct exo_env *env = container_of(to_delayed_work(work),
-					   struct exo_env, xabort_work);
-	u64 taken = 0;
-
 	down_write(&exo_xsem);
-	for (;;) {
-		struct exo_cap *cap, *victim = NULL;
-		exo_cap_t h = 0;
-		u64 start;
-		u32 pos;
+}
 
-		mutex_lock(&exo_lock);
-		if (env->closed || !env->xrevoke_owed || !exo_xdev)
-			break;
-		exo_for_each_cap_newest(env, cap, pos)
-			if (exo_cap_is_owned_root(cap, env, EXO_KIND_EXTENT) &&
-			    container_of(cap->obj, struct exo_extent,
-					 obj)->dev == exo_xdev) {
-				victim = cap;
-				h = exo_cap_handle(cap);
-				break;
-			}
-		if (!victim)
-			break;
-		start = container_of(victim->obj, struct exo_extent, obj)->start;
-		mutex_unlock(&exo_lock);
-
-		if (exo_xfree(exo_xdev, start)) {
-			mutex_lock(&exo_lock);
-			break;
-		}
-		mutex_lock(&exo_lock);
-		env->xrevoke_owed--;
-		exo_xpost(env, EXO_EV_REPOSSESSED, 0, start, h, 0);
-		taken++;
-		mutex_unlock(&exo_lock);
-	}
-	/* exo_lock is held here. */
-	if (env->xrevoke_owed || taken) {
-		env->xrevoke_owed = 0;
-		exo_stats.revocations_aborted++;
-		if (!env->closed)
-			exo_xpost(env, EXO_EV_ABORTED, taken, 0, 0, 0);
-	}
-	mutex_unlock(&exo_lock);
+static void exo_xlease_unlock(void)
+{
 	up_write(&exo_xsem);
 }
 
-void exo_env_extents_init(struct exo_env *env)
+/*
+ * The abort frees @env's newest extent on the attached device below
+ * *@pos.  exo_xfree() waits for the I/O in flight on the device, so a
+ * write to a repossessed extent either completed before or fails with
+ * EKEYREVOKED.  exo_xsem held for writing (exo_xlease_lock()): no extent
+ * can be made meanwhile, so the slots above *@pos stay as they were.
+ */
+static int exo_extent_take_newest(struct exo_env *env, u32 *pos,
+				  struct exo_lease_rec *rec)
 {
-	INIT_DELAYED_WORK(&env->xabort_work, exo_xabort_work);
+	struct exo_cap *cap;
+	u64 start;
+	int ret;
+
+	lockdep_assert_held(&exo_xsem);
+	if (!exo_xdev)
+		return 0;
+	while ((cap = exo_cap_prev(env, pos))) {
+		if (!exo_cap_is_owned_root(cap, env, EXO_KIND_EXTENT) ||
+		    container_of(cap->obj, struct exo_extent, obj)->dev !=
+		    exo_xdev)
+			continue;
+		start = container_of(cap->obj, struct exo_extent, obj)->start;
+		rec->name = start;	/* an extent's name: its first block */
+		rec->cap = exo_cap_handle(cap);
+		mutex_unlock(&exo_lock);
+		ret = exo_xfree(exo_xdev, start);
+		mutex_lock(&exo_lock);
+		return ret ?: 1;
+	}
+	return 0;
 }
 
-/* The env is closing (closed is set): no abort may run after this. */
-void exo_env_extents_stop(struct exo_env *env)
-{
-	cancel_delayed_work_sync(&env->xabort_work);
-}
+static const struct exo_lease_ops exo_extent_lease = {
+	.ev_flags = EXO_EVF_EXTENT,
+	.held = exo_xowned,
+	.lock = exo_xlease_lock,
+	.unlock = exo_xlease_unlock,
+	.take = exo_extent_take_newest,
+};
 
 int exo_ioc_extent_free(struct exo_env *env, void *arg)
 {
 	struct exo_extent_free *xf = arg;
 	struct exo_extent *x;
 	struct exo_cap *cap;
-	bool owner = false;
 	u64 start = 0;
 	int ret;
 
@@ -1025,15 +974,9 @@ int exo_ioc_extent_free(struct exo_env *env, void *arg)
 			ret = -ENODEV;
 		start = x->start;
 	}
-	owner = !ret && cap->obj->owner == env && !cap->parent;
 	mutex_unlock(&exo_lock);
 	if (!ret)
 		ret = exo_xfree(exo_xdev, start);
-	if (!ret && owner) {
-		mutex_lock(&exo_lock);
-		exo_xrevoke_paid(env);
-		mutex_unlock(&exo_lock);
-	}
 	up_write(&exo_xsem);
 	return ret;
 }
@@ -1710,6 +1653,7 @@ const struct exo_kind_ops exo_extent_kind = {
 	.debugfs = "extents",
 	.show = exo_extents_show,
 	.check = exo_extents_check,
+	.lease = &exo_extent_lease,
 };
 
 void exo_extent_init(void)

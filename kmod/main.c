@@ -105,7 +105,7 @@ static int exo_open(struct inode *inode, struct file *file)
 	env->max_keys = min(exo_max_keys, EXO_MAX_KEYS_LIMIT);
 	env->quota[EXO_KIND_NULL] = exo_null_quota;
 	env->quota[EXO_KIND_EXTENT] = exo_extent_quota;
-	exo_env_extents_init(env);
+	exo_env_leases_init(env);
 	exo_env_nic_init(env);
 	env->id = ++next_env_id;
 	env->page->env_id = env->id;
@@ -130,8 +130,7 @@ static int exo_release(struct inode *inode, struct file *file)
 	mutex_lock(&exo_lock);
 	env->closed = true;
 	mutex_unlock(&exo_lock);
-	cancel_delayed_work_sync(&env->abort_work);
-	exo_env_extents_stop(env);
+	exo_env_leases_stop(env);
 
 	mutex_lock(&exo_lock);
 	exo_env_close_all(env);

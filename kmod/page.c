@@ -35,7 +35,6 @@
 #include <linux/vmalloc.h>
 
 #include "exo_priv.h"
-#include "trace.h"
 
 static unsigned int exo_pool_pages = 16384;
 module_param_named(pool_pages, exo_pool_pages, uint, 0444);
@@ -134,9 +133,10 @@ void exo_env_page_sync(struct exo_env *env)
 	WRITE_ONCE(p->frames_used, env->used[EXO_KIND_FRAME]);
 	WRITE_ONCE(p->frames_mapped, env->frames_mapped);
 	WRITE_ONCE(p->events_pending, env->ev_count);
-	WRITE_ONCE(p->revoke_seq, env->revoke_seq);
-	WRITE_ONCE(p->revoke_owed, env->revoke_owed);
-	WRITE_ONCE(p->revoke_deadline_ns, env->revoke_deadline_ns);
+	WRITE_ONCE(p->revoke_seq, env->lease[EXO_KIND_FRAME].seq);
+	WRITE_ONCE(p->revoke_owed, env->lease[EXO_KIND_FRAME].owed);
+	WRITE_ONCE(p->revoke_deadline_ns,
+		   env->lease[EXO_KIND_FRAME].deadline_ns);
 	exo_pool_page_sync();
 }
 
@@ -302,13 +302,6 @@ static bool pfn_repeated(const u64 *idxs, u32 n, u64 pfn)
 	return false;
 }
 
-static u64 exo_revoke_owed(struct exo_env *env)
-{
-	u64 used = env->used[EXO_KIND_FRAME];
-
-	return used > env->revoke_keep ? used - env->revoke_keep : 0;
-}
-
 static void exo_frame_release(struct exo_obj *obj)
 {
 	struct exo_frame *f = container_of(obj, struct exo_frame, obj);
@@ -319,23 +312,7 @@ static void exo_frame_release(struct exo_obj *obj)
 	exo_free_pos[f->idx] = exo_pool_free;
 	exo_free_stack[exo_pool_free++] = f->idx;
 
-	/*
-	 * A revocation is honoured when the env holds no more than it was
-	 * told to keep: frames allocated (and freed) after the request do
-	 * not count.
-	 */
-	if (env->revoke_owed) {
-		env->revoke_owed = exo_revoke_owed(env);
-		if (!env->revoke_owed && !env->aborting) {
-			struct exo_event ev = {
-				.type = EXO_EV_REVOKE_DONE,
-				.seq = env->revoke_seq,
-			};
-
-			exo_stats.revocations_honoured++;
-			exo_env_post(env, &ev);
-		}
-	}
+	exo_lease_update(env, EXO_KIND_FRAME);	/* one frame fewer */
 	exo_env_page_sync(env);		/* frames_used, frames_free */
 }
 
@@ -364,8 +341,7 @@ static int exo_frame_take(struct exo_env *env, u32 idx, bool recycle,
 	top = exo_free_stack[--exo_pool_free];
 	exo_free_stack[exo_free_pos[idx]] = top;
 	exo_free_pos[top] = exo_free_pos[idx];
-	if (env->revoke_owed)
-		env->revoke_owed = exo_revoke_owed(env);
+	exo_lease_update(env, EXO_KIND_FRAME);	/* one frame more */
 	f->pfn = exo_pfn_of[idx];
 	f->idx = idx;
 	exo_obj_init(&f->obj, env, EXO_KIND_FRAME);
@@ -431,8 +407,8 @@ int exo_ioc_frame_alloc(struct exo_env *env, void *arg)
 		victim = exo_reclaim_on_empty && !by_pfn ?
 			 exo_largest_holder(env) : NULL;
 		if (victim)
-			exo_revoke_request(victim, n - exo_pool_free,
-					   exo_revoke_ms);
+			exo_lease_request(victim, EXO_KIND_FRAME,
+					  n - exo_pool_free, exo_revoke_ms);
 		goto out_unlock;
 	}
 	if (by_pfn) {
@@ -1075,8 +1051,6 @@ int exo_mmap(struct file *file, struct vm_area_struct *vma)
 
 /* ---- per-env state -------------------------------------------------------- */
 
-static void exo_abort_work(struct work_struct *work);
-
 int exo_env_pages_init(struct exo_env *env, struct file *file)
 {
 	env->page = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
@@ -1088,7 +1062,6 @@ int exo_env_pages_init(struct exo_env *env, struct file *file)
 	/* Every mmap of this fd, in any process, shares this mapping. */
 	file->f_mapping = &env->mapping;
 	xa_init(&env->binds);
-	INIT_DELAYED_WORK(&env->abort_work, exo_abort_work);
 	env->quota[EXO_KIND_FRAME] = exo_frame_quota ?: exo_pool_size;
 	return 0;
 }
@@ -1101,148 +1074,49 @@ void exo_env_pages_free(struct exo_env *env)
 	env->page = NULL;
 }
 
-/* ---- revocation and abort ---------------------------------------------------- */
+/* ---- leases ------------------------------------------------------------------ */
 
-/*
- * Ask @env for @count frames back by now + @deadline_ms.  A new request
- * supersedes one in progress.  Returns the number of frames asked for (at
- * most what the env holds).
- */
-int exo_revoke_request(struct exo_env *env, u64 count, u32 deadline_ms)
+static u64 exo_frames_held(struct exo_env *env)
 {
-	u64 deadline = ktime_get_ns() + (u64)deadline_ms * NSEC_PER_MSEC;
-	struct exo_event ev = { .type = EXO_EV_REVOKE };
-	bool pending = env->revoke_owed;
-
-	lockdep_assert_held(&exo_lock);
-
-	count = min_t(u64, count, env->used[EXO_KIND_FRAME]);
-	if (env->closed || !count)
-		return 0;
-	/* A request in progress may grow, never be postponed. */
-	if (pending) {
-		if (env->used[EXO_KIND_FRAME] - count >= env->revoke_keep)
-			return 0;
-		deadline = min(deadline, env->revoke_deadline_ns);
-	}
-	env->revoke_seq++;
-	env->revoke_keep = env->used[EXO_KIND_FRAME] - count;
-	env->revoke_owed = count;
-	env->revoke_deadline_ns = deadline;
-	exo_stats.revocations++;
-	ev.seq = env->revoke_seq;
-	ev.count = count;
-	ev.deadline_ns = env->revoke_deadline_ns;
-	exo_env_post(env, &ev);
-	trace_exo_revoke_request(env->id, ev.seq, count, deadline_ms);
-	/*
-	 * Arm the abort for the deadline just published: a new request, or a
-	 * pending one whose deadline this request brought forward (it is the
-	 * min() of both, so this never postpones; + 1 rounds up, so the abort
-	 * never comes before the deadline it was announced for).
-	 */
-	mod_delayed_work(system_wq, &env->abort_work,
-			 nsecs_to_jiffies(env->revoke_deadline_ns -
-					  min(env->revoke_deadline_ns,
-					      ktime_get_ns())) + 1);
-	return count;
+	return env->used[EXO_KIND_FRAME];
 }
 
-/* Spread @count frames over every env, in proportion to what each holds. */
-int exo_revoke_all(u64 count, u32 deadline_ms)
+/* The abort takes the newest frame below *@pos: every mapping faults. */
+static int exo_frame_take_newest(struct exo_env *env, u32 *pos,
+				 struct exo_lease_rec *rec)
 {
-	u64 held = 0, asked = 0;
-	struct exo_env *env;
-
-	lockdep_assert_held(&exo_lock);
-	list_for_each_entry(env, &exo_envs, node)
-		held += env->used[EXO_KIND_FRAME];
-	if (!held)
-		return 0;
-	count = min(count, held);	/* and count * used cannot overflow */
-	list_for_each_entry(env, &exo_envs, node) {
-		u64 share = DIV_ROUND_UP_ULL(count * env->used[EXO_KIND_FRAME],
-					     held);
-
-		asked += exo_revoke_request(env, share, deadline_ms);
-	}
-	return asked;
-}
-
-/*
- * The deadline passed: take what is still owed, newest frames first,
- * revoking their capabilities (and every mapping) and recording each in
- * the repossession vector.
- */
-static void exo_abort_work(struct work_struct *work)
-{
-	struct exo_env *env = container_of(to_delayed_work(work),
-					   struct exo_env, abort_work);
 	struct exo_cap *cap;
-	u64 taken = 0, owed;
-	u32 pos;
 
-	mutex_lock(&exo_lock);
-	if (env->closed || !env->revoke_owed)
-		goto out;
-	/*
-	 * The timer counts jiffies, the deadline was published in ktime:
-	 * under emulation they drift.  Never abort before the deadline.
-	 */
-	if (ktime_get_ns() < env->revoke_deadline_ns) {
-		mod_delayed_work(system_wq, &env->abort_work,
-				 nsecs_to_jiffies(env->revoke_deadline_ns -
-						  ktime_get_ns()) + 1);
-		goto out;
-	}
-	env->aborting = true;
-	/*
-	 * Count the capabilities killed, not the frames released: a frame a
-	 * NIC ring or an I/O in flight still holds comes back a little later.
-	 */
-	owed = env->revoke_owed;
-	exo_for_each_cap_newest(env, cap, pos) {
-		struct exo_event ev = { .type = EXO_EV_REPOSSESSED };
-		struct exo_env_page *p = env->page;
-		struct exo_frame *f;
-		u64 r;
-
-		if (!owed)
-			break;
+	while ((cap = exo_cap_prev(env, pos))) {
 		if (!exo_cap_is_owned_root(cap, env, EXO_KIND_FRAME))
 			continue;
-		f = container_of(cap->obj, struct exo_frame, obj);
-		ev.seq = env->revoke_seq;
-		ev.pfn = f->pfn;
-		ev.cap = exo_cap_handle(cap);
+		rec->name = container_of(cap->obj, struct exo_frame, obj)->pfn;
+		rec->cap = exo_cap_handle(cap);
 		exo_cap_kill_tree(cap, true);
-		r = p->repo_count % EXO_REPO_SLOTS;
-		WRITE_ONCE(p->repo[r].pfn, ev.pfn);
-		WRITE_ONCE(p->repo[r].cap, ev.cap);
-		smp_wmb();	/* entry before count */
-		WRITE_ONCE(p->repo_count, p->repo_count + 1);
-		exo_stats.frames_repossessed++;
-		exo_env_post(env, &ev);
-		taken++;
-		owed--;
+		return 1;
 	}
-	env->revoke_owed = 0;
-	env->aborting = false;
-	exo_stats.revocations_aborted++;
-	{
-		struct exo_event ev = {
-			.type = EXO_EV_ABORTED,
-			.seq = env->revoke_seq,
-			.count = taken,
-		};
-
-		exo_env_post(env, &ev);
-	}
-	trace_exo_abort(env->id, env->revoke_seq, taken);
-	exo_env_page_sync(env);
-out:
-	mutex_unlock(&exo_lock);
+	return 0;
 }
+
+/* The repossession vector of the env's info page. */
+static void exo_frame_record(struct exo_env *env,
+			     const struct exo_lease_rec *rec)
+{
+	struct exo_env_page *p = env->page;
+	u64 r = p->repo_count % EXO_REPO_SLOTS;
+
+	WRITE_ONCE(p->repo[r].pfn, rec->name);
+	WRITE_ONCE(p->repo[r].cap, rec->cap);
+	smp_wmb();	/* entry before count */
+	WRITE_ONCE(p->repo_count, p->repo_count + 1);
+	exo_stats.frames_repossessed++;
+}
+
+static const struct exo_lease_ops exo_frame_lease = {
+	.held = exo_frames_held,
+	.take = exo_frame_take_newest,
+	.record = exo_frame_record,
+};
 
 /* debugfs "frames": the pool and who holds what. */
 static void exo_frames_show(struct seq_file *m)
@@ -1257,7 +1131,8 @@ static void exo_frames_show(struct seq_file *m)
 	list_for_each_entry(env, &exo_envs, node)
 		seq_printf(m, "%llu %u %u %u %llu\n", env->id,
 			   env->used[EXO_KIND_FRAME], env->frames_mapped,
-			   env->quota[EXO_KIND_FRAME], env->revoke_owed);
+			   env->quota[EXO_KIND_FRAME],
+			   env->lease[EXO_KIND_FRAME].owed);
 	mutex_unlock(&exo_lock);
 }
 
@@ -1332,10 +1207,11 @@ static u64 exo_frames_check(struct seq_file *m)
 				   env->id, env->frames_mapped, n);
 		}
 		mapped += n;
-		if (env->revoke_owed > env->used[EXO_KIND_FRAME]) {
+		if (env->lease[EXO_KIND_FRAME].owed >
+		    env->used[EXO_KIND_FRAME]) {
 			bad++;
 			seq_printf(m, "bad: env %llu owes %llu frames, holds %u\n",
-				   env->id, env->revoke_owed,
+				   env->id, env->lease[EXO_KIND_FRAME].owed,
 				   env->used[EXO_KIND_FRAME]);
 		}
 	}
@@ -1362,4 +1238,5 @@ const struct exo_kind_ops exo_frame_kind = {
 	.debugfs = "frames",
 	.show = exo_frames_show,
 	.check = exo_frames_check,
+	.lease = &exo_frame_lease,
 };

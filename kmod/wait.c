@@ -106,7 +106,7 @@ static bool exo_pred_eval(struct exo_waiter *w, u32 reason)
 	ctx->rx_packets = atomic64_read(&env->nic_rx);
 	ctx->tx_packets = atomic64_read(&env->nic_tx);
 	ctx->io_completions = atomic64_read(&env->io_done);
-	ctx->revoke_owed = READ_ONCE(env->revoke_owed);
+	ctx->revoke_owed = READ_ONCE(env->lease[EXO_KIND_FRAME].owed);
 	ctx->evals = w->evals;
 	if (w->b)
 		ctx->rx_pending = exo_nbind_rx_pending(w->b, &ctx->rx_oldest_ns);

@@ -106,6 +106,36 @@ TEST_F(xrev, cooperative_free_honours_request)
 	EXPECT_EQ(0, exo_events__read(self->fd, &ev, 1, 300));
 }
 
+/*
+ * The rule frames follow too: a request is honoured when the env owns no
+ * more than it was told to keep, so an extent allocated after the request
+ * and freed again pays nothing.
+ */
+TEST_F(xrev, allocations_after_the_request_do_not_count)
+{
+	struct exo_event ev;
+	struct exo_key key;
+	exo_cap_t extra;
+	__u64 start;
+	int nk;
+
+	NEED_DISK();
+	ASSERT_EQ(0, exo_request_revoke("extents", self->info.env_id, 2, 5000));
+	ASSERT_EQ(1, next_event(self->fd, &ev));
+	EXPECT_EQ(EXO_EV_REVOKE, ev.type);
+	EXPECT_EQ(2, ev.count);
+	ASSERT_EQ(0, exo_extent__alloc(self->fd, 2, &extra, &start, &key, &nk));
+	ASSERT_EQ(0, exo_extent__free(self->fd, extra));
+	ASSERT_EQ(0, exo_extent__free(self->fd, self->x[0]));
+	/* Two freed, but it still owns two of the three it may keep one of. */
+	EXPECT_EQ(0, exo_events__read(self->fd, &ev, 1, 300));
+	ASSERT_EQ(0, exo_extent__free(self->fd, self->x[1]));
+	ASSERT_EQ(1, next_event(self->fd, &ev));
+	EXPECT_EQ(EXO_EV_REVOKE_DONE, ev.type);
+	EXPECT_EQ(EXO_EVF_EXTENT, ev.flags & EXO_EVF_EXTENT);
+	EXPECT_EQ(0, exo_events__read(self->fd, &ev, 1, 300));
+}
+
 TEST_F(xrev, abort_frees_newest_and_tells)
 {
 	struct exo_extent_stat st;
@@ -130,7 +160,7 @@ TEST_F(xrev, abort_frees_newest_and_tells)
 		}
 		ASSERT_EQ(EXO_EV_REPOSSESSED, ev.type);
 		ASSERT_GT(2, got);
-		taken[got++] = ev.pfn;
+		taken[got++] = ev.block;
 		ASSERT_EQ(0, exo_cap_info(self->fd, ev.cap, &ci));
 		EXPECT_EQ(EXO_CAP_REVOKED, ci.state);
 	}

@@ -200,6 +200,8 @@ EXO_PIN_FIELD(struct exo_event, seq, 8, 8)
 EXO_PIN_FIELD(struct exo_event, count, 16, 8)
 EXO_PIN_FIELD(struct exo_event, deadline_ns, 24, 8)
 EXO_PIN_FIELD(struct exo_event, pfn, 32, 8)
+EXO_PIN_FIELD(struct exo_event, block, 32, 8)
+EXO_PIN_FIELD(struct exo_event, name, 32, 8)
 EXO_PIN_FIELD(struct exo_event, cap, 40, 8)
 
 EXO_PIN_STRUCT(struct exo_pfn_range, 16)

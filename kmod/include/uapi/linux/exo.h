@@ -500,8 +500,15 @@ enum exo_event_type {
  * extents of its choosing) by @deadline_ns; REVOKE_DONE says it did; at the
  * deadline the kernel frees extents of its own choosing, newest first,
  * after the I/O in flight on the device completes, and queues one
- * REPOSSESSED per extent (@pfn is the extent's first block, @cap its root
- * capability, now a tombstone) and an ABORTED summary.
+ * REPOSSESSED per extent (@block is the extent's first block, @cap its
+ * root capability, now a tombstone) and an ABORTED summary.
+ *
+ * Frames and extents follow the same rules: a request in progress may
+ * grow (a new one counts only if it leaves the env less than the one in
+ * progress) but is never postponed (its deadline is the earlier of the
+ * two); it is honoured when the env holds no more than it was told to
+ * keep, so units allocated and given back after the request do not
+ * count; the abort never comes before @deadline_ns.
  */
 #define EXO_EVF_EXTENT		(1U << 1)
 struct exo_event {
@@ -510,7 +517,12 @@ struct exo_event {
 	__aligned_u64 seq;	/* revocation request number */
 	__aligned_u64 count;	/* REVOKE: frames asked for */
 	__aligned_u64 deadline_ns; /* REVOKE: CLOCK_MONOTONIC */
-	__aligned_u64 pfn;	/* REPOSSESSED */
+	/* REPOSSESSED: what was taken, by the name of its kind. */
+	union {
+		__aligned_u64 name;
+		__aligned_u64 pfn;	/* a frame: its PFN */
+		__aligned_u64 block;	/* EXO_EVF_EXTENT: its first block */
+	};
 	exo_cap_t cap;		/* REPOSSESSED: the capability, now a tombstone */
 };
 
