@@ -2013,11 +2013,65 @@ static void exo_nic_show(struct seq_file *m)
 	mutex_unlock(&exo_lock);
 }
 
+/*
+ * debugfs "check": every live binding against its flow, its device and
+ * its frames, one line per violation; returns their number.  Takes
+ * exo_lock.
+ */
+static u64 exo_nic_check(struct seq_file *m)
+{
+	u64 bad = 0, binds = 0;
+	struct exo_env *env;
+	u32 i;
+
+#define EXO_NBAD(fmt, ...) \
+	do { bad++; seq_printf(m, "bad: " fmt "\n", ##__VA_ARGS__); } while (0)
+
+	mutex_lock(&exo_lock);
+	list_for_each_entry(env, &exo_envs, node) {
+		struct exo_nbind *b;
+
+		list_for_each_entry(b, &env->nic_binds, env_node) {
+			struct exo_flow *fl = b->flow;
+
+			binds++;
+			if (b->env != env || b->dead)
+				EXO_NBAD("env %llu: a dead or foreign binding on its list",
+					 env->id);
+			if (rcu_access_pointer(fl->bind) != b || !fl->nd ||
+			    fl->nd != b->nd)
+				EXO_NBAD("env %llu: binding of flow %llu not hooked to its flow and device",
+					 env->id, fl->obj.id);
+			if (list_empty(&b->use.node))
+				EXO_NBAD("env %llu: binding of flow %llu outlives its flow capability",
+					 env->id, fl->obj.id);
+			for (i = 0; i < b->nframes; i++) {
+				struct exo_nframe *f = &b->frames[i];
+
+				if (f->b != b || f->obj->kind != EXO_KIND_FRAME ||
+				    !kref_read(&f->obj->ref) ||
+				    list_empty(&f->use.node) ||
+				    f->va != page_address(pfn_to_page(exo_frame_pfn(f->obj))))
+					EXO_NBAD("env %llu: binding of flow %llu: ring frame %u is not a live bound frame",
+						 env->id, fl->obj.id, i);
+			}
+		}
+	}
+	/* Unbound ones count until their last user lets go: never fewer. */
+	if (binds > exo_stats.nic_binds)
+		EXO_NBAD("%llu NIC bindings, counted %llu live",
+			 exo_stats.nic_binds, binds);
+	mutex_unlock(&exo_lock);
+#undef EXO_NBAD
+	return bad;
+}
+
 const struct exo_kind_ops exo_flow_kind = {
 	.name = "flow",
 	.release = exo_flow_release,
 	.debugfs = "nic",
 	.show = exo_nic_show,
+	.check = exo_nic_check,
 };
 
 void exo_env_nic_init(struct exo_env *env)
