@@ -2047,11 +2047,12 @@ static u64 exo_nic_check(struct seq_file *m)
 					 env->id, fl->obj.id);
 			for (i = 0; i < b->nframes; i++) {
 				struct exo_nframe *f = &b->frames[i];
+				u64 pfn = f->obj->kind == EXO_KIND_FRAME ?
+					  exo_frame_pfn(f->obj) : 0;
 
-				if (f->b != b || f->obj->kind != EXO_KIND_FRAME ||
-				    !kref_read(&f->obj->ref) ||
+				if (f->b != b || !pfn || !kref_read(&f->obj->ref) ||
 				    list_empty(&f->use.node) ||
-				    f->va != page_address(pfn_to_page(exo_frame_pfn(f->obj))))
+				    f->va != page_address(pfn_to_page(pfn)))
 					EXO_NBAD("env %llu: binding of flow %llu: ring frame %u is not a live bound frame",
 						 env->id, fl->obj.id, i);
 			}
