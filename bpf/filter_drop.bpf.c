@@ -4,7 +4,7 @@
  * payload starts with the four bytes of @magic (as they lie in memory),
  * deliver everything else to the ring (XDP_PASS).
  *
- * libexo: exo_bpf__filter_drop(magic) sets @magic before loading.
+ * libexo: exo_bpf_filter_drop(magic) sets @magic before loading.
  */
 #include "exo_pkt.h"
 #include <linux/tcp.h>

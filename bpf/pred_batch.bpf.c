@@ -7,7 +7,7 @@
  *   - an event is queued or frames are owed (revocation cannot wait).
  *
  * The data is a struct exo_wait_ctx (then the window, unused here).
- * Returns 1 to wake, 0 to sleep on.  libexo: exo_bpf__pred_batch(k, t_ns).
+ * Returns 1 to wake, 0 to sleep on.  libexo: exo_bpf_pred_batch(k, t_ns).
  */
 #include <linux/bpf.h>
 #include <linux/exo.h>

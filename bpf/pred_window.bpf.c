@@ -5,7 +5,7 @@
  * bumped by another process sharing the frame) reaches @v.
  *
  * The data is a struct exo_wait_ctx, then the window.  Returns 1 to wake,
- * 0 to sleep on.  libexo: exo_bpf__pred_window(v).
+ * 0 to sleep on.  libexo: exo_bpf_pred_window(v).
  */
 #include <linux/bpf.h>
 #include <linux/exo.h>

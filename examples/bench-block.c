@@ -70,7 +70,7 @@ static void prep(struct io_uring *ring, const struct target *t,
 			.op = t->write ? EXO_IO_WRITE : EXO_IO_READ,
 		};
 
-		exo_extent__prep_io(sqe, t->fd, &v);
+		exo_extent_prep_io(sqe, t->fd, &v);
 	} else if (t->write) {
 		io_uring_prep_write(sqe, t->fd, t->bufs + slot * BLK, BLK,
 				    (t->start + targets[i]) * BLK);
@@ -141,19 +141,19 @@ int main(int argc, char **argv)
 	exo.fd = exo_open();
 	if (exo.fd < 0)
 		die("exo_open", exo.fd);
-	exo_extent__detach(exo.fd);
-	ret = exo_extent__attach(exo.fd, disk, EXO_ATTACH_FORMAT, &st);
+	exo_extent_detach(exo.fd);
+	ret = exo_extent_attach(exo.fd, disk, EXO_ATTACH_FORMAT, &st);
 	if (ret)
 		die(disk, ret);
 	if (nblocks > st.free)
 		nblocks = st.free;
-	ret = exo_extent__alloc(exo.fd, nblocks, &exo.ext, &exo.start, NULL,
-				NULL);
+	ret = exo_extent_alloc(exo.fd, nblocks, &exo.ext, &exo.start, NULL,
+			       NULL);
 	if (ret)
-		die("exo_extent__alloc", ret);
-	ret = exo_frame__alloc(exo.fd, QD, exo.frames, NULL);
+		die("exo_extent_alloc", ret);
+	ret = exo_frame_alloc(exo.fd, QD, exo.frames, NULL);
 	if (ret)
-		die("exo_frame__alloc", ret);
+		die("exo_frame_alloc", ret);
 
 	peer.fd = open(disk, O_RDWR | O_DIRECT);
 	if (peer.fd < 0)
@@ -189,10 +189,10 @@ int main(int argc, char **argv)
 					.frame = exo.frames[k],
 					.op = EXO_IO_WRITE,
 				};
-			if (exo_extent__io(exo.fd, v, k, 0) != (int)k)
+			if (exo_extent_io(exo.fd, v, k, 0) != (int)k)
 				die("prefill", -errno);
 		}
-		if (exo_extent__io(exo.fd, v, 1, EXO_IO_FLUSH) != 1)
+		if (exo_extent_io(exo.fd, v, 1, EXO_IO_FLUSH) != 1)
 			die("prefill flush", -errno);
 	}
 
@@ -222,7 +222,7 @@ int main(int argc, char **argv)
 		       e[w][ROUNDS / 2] / p[w][ROUNDS / 2]);
 
 	close(peer.fd);
-	exo_extent__detach(exo.fd);
+	exo_extent_detach(exo.fd);
 	exo_close(exo.fd);
 	return 0;
 }

@@ -322,15 +322,15 @@ static void run_exo(enum sys sys)
 	fd = exo_open();
 	if (fd < 0)
 		child_fail("open: %s", strerror(-fd));
-	if (exo_flow__alloc(fd, TX_IF, IPPROTO_TCP, TX_IP, exo_port, NULL, 0,
-			    &flow))
+	if (exo_flow_alloc(fd, TX_IF, IPPROTO_TCP, TX_IP, exo_port, NULL, 0,
+			   &flow))
 		child_fail("flow: %s", strerror(errno));
 	nic = exo_nic__bind_flags(fd, flow, 1, TX_FRAMES,
 				  EXO_NIC_BIND_TX_OFFLOAD);
 	if (!nic)
 		child_fail("bind: %s", strerror(errno));
 	/* The "file cache": 16 frames of data, mapped. */
-	if (exo_frame__alloc(fd, CACHE_FRAMES, cache, NULL))
+	if (exo_frame_alloc(fd, CACHE_FRAMES, cache, NULL))
 		child_fail("frames: %s", strerror(errno));
 	va = exo_region__create(fd, NULL, CACHE_FRAMES * PAGE,
 				PROT_READ | PROT_WRITE);
@@ -342,7 +342,7 @@ static void run_exo(enum sys sys)
 		ents[i].cap = cache[i];
 		ents[i].prot = EXO_PROT_READ | EXO_PROT_WRITE;
 	}
-	if (exo_frame__map(fd, ents, CACHE_FRAMES) != CACHE_FRAMES)
+	if (exo_frame_map(fd, ents, CACHE_FRAMES) != CACHE_FRAMES)
 		child_fail("map: %s", strerror(errno));
 	for (i = 0; i < CACHE_FRAMES * PAGE; i++)
 		va[i] = (unsigned char)(i * 31 + 7);
@@ -541,7 +541,7 @@ int main(int argc, char **argv)
 	fd = exo_open();
 	if (fd < 0)
 		die("/dev/exo: %s", strerror(-fd));
-	if (exo_nic__attach(fd, TX_IF))
+	if (exo_nic_attach(fd, TX_IF))
 		die("attach %s: %s", TX_IF, strerror(errno));
 
 	printf("# bench-nic-tx: %d rounds of %.1f s, sender on vCPU %d, "
@@ -589,7 +589,7 @@ int main(int argc, char **argv)
 		if (n)
 			printf("RATIO %s %.2f\n", rn[s], median(v, n));
 	}
-	exo_nic__detach(fd, TX_IF);
+	exo_nic_detach(fd, TX_IF);
 	exo_close(fd);
 	return 0;
 }

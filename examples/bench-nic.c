@@ -437,7 +437,7 @@ struct rx_spec {
 	int spin;		/* poll the ring without ever sleeping */
 	int nap_us;		/* exo: sleep this long when empty, no wait */
 	int no_tick;		/* exo: no timer in the wait (bound unenforced) */
-	unsigned int k;		/* exo: exo_bpf__pred_batch(k, t_ns) */
+	unsigned int k;		/* exo: exo_bpf_pred_batch(k, t_ns) */
 	__u64 t_ns;
 	unsigned int idle;	/* exo: idle bindings beside the measured one */
 	int xdp_drv;		/* AF_XDP: veth's native XDP, else XDP_SKB */
@@ -468,18 +468,18 @@ static void rx_exo(const struct rx_spec *s)
 	if (fd < 0)
 		rx_fail("exo_open: %s", strerror(-fd));
 	fds[0] = fd;
-	ret = exo_nic__attach(fd, RX_IF);
+	ret = exo_nic_attach(fd, RX_IF);
 	if (ret == -EBUSY) {
 		/* Left attached by a receiver that died: start afresh. */
-		exo_nic__detach(fd, RX_IF);
-		ret = exo_nic__attach(fd, RX_IF);
+		exo_nic_detach(fd, RX_IF);
+		ret = exo_nic_attach(fd, RX_IF);
 	}
 	if (ret)
-		rx_fail("exo_nic__attach(%s): %s", RX_IF, strerror(-ret));
-	ret = exo_flow__alloc(fd, RX_IF, IPPROTO_UDP, RX_IP, PORT, NULL, 0,
-			      &flow);
+		rx_fail("exo_nic_attach(%s): %s", RX_IF, strerror(-ret));
+	ret = exo_flow_alloc(fd, RX_IF, IPPROTO_UDP, RX_IP, PORT, NULL, 0,
+			     &flow);
 	if (ret)
-		rx_fail("exo_flow__alloc: %s", strerror(-ret));
+		rx_fail("exo_flow_alloc: %s", strerror(-ret));
 	nic = exo_nic__bind(fd, flow, EXO_RX_FRAMES, 1);
 	if (!nic)
 		rx_fail("exo_nic__bind: %s", strerror(errno));
@@ -494,10 +494,10 @@ static void rx_exo(const struct rx_spec *s)
 				rx_fail("exo_open: %s", strerror(-fds[nfds]));
 			nfds++;
 		}
-		ret = exo_flow__alloc(fds[e], RX_IF, IPPROTO_UDP, RX_IP,
-				      PORT + 1 + i, NULL, 0, &f);
+		ret = exo_flow_alloc(fds[e], RX_IF, IPPROTO_UDP, RX_IP,
+				     PORT + 1 + i, NULL, 0, &f);
 		if (ret)
-			rx_fail("idle flow %u: exo_flow__alloc: %s", i,
+			rx_fail("idle flow %u: exo_flow_alloc: %s", i,
 				strerror(-ret));
 		idle[i] = exo_nic__bind(fds[e], f, 1, 1);
 		if (!idle[i])
@@ -506,9 +506,9 @@ static void rx_exo(const struct rx_spec *s)
 	}
 
 	if (!s->spin && !s->nap_us) {
-		pred = exo_bpf__pred_batch(s->k, s->t_ns);
+		pred = exo_bpf_pred_batch(s->k, s->t_ns);
 		if (pred < 0)
-			rx_fail("exo_bpf__pred_batch: %s", strerror(-pred));
+			rx_fail("exo_bpf_pred_batch: %s", strerror(-pred));
 	}
 	wo = (struct exo_wait_opts){
 		.prog_fd = pred,
@@ -551,7 +551,7 @@ static void rx_exo(const struct rx_spec *s)
 	exo_nic__free(nic);
 	if (pred >= 0)
 		close(pred);
-	exo_nic__detach(fd, RX_IF);
+	exo_nic_detach(fd, RX_IF);
 	while (nfds--)
 		exo_close(fds[nfds]);
 }
@@ -1383,13 +1383,13 @@ static int probe_exo(void)
 		fd = exo_open();
 		if (fd < 0)
 			_exit(2);
-		ret = exo_nic__attach(fd, RX_IF);
+		ret = exo_nic_attach(fd, RX_IF);
 		if (ret) {
-			fprintf(stderr, "bench-nic: exo_nic__attach: %s\n",
+			fprintf(stderr, "bench-nic: exo_nic_attach: %s\n",
 				strerror(-ret));
 			_exit(3);
 		}
-		exo_nic__detach(fd, RX_IF);
+		exo_nic_detach(fd, RX_IF);
 		_exit(0);
 	}
 	waitpid(pid, &status, 0);

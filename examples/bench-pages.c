@@ -79,25 +79,25 @@ static double exo_cycle(int fd, char *region, __u32 flags)
 	for (i = 0; i < BATCH; i++)
 		addrs[i] = (uintptr_t)(region + (size_t)i * page);
 	for (b = 0; b < TOTAL / BATCH; b++) {
-		ret = exo_frame__alloc_flags(fd, flags, BATCH, caps, pfns);
+		ret = exo_frame_alloc_flags(fd, flags, BATCH, caps, pfns);
 		if (ret)
-			die("exo_frame__alloc", ret);
+			die("exo_frame_alloc", ret);
 		for (i = 0; i < BATCH; i++)
 			ents[i] = (struct exo_map_entry){
 				.addr = addrs[i], .cap = caps[i],
 				.prot = EXO_PROT_READ | EXO_PROT_WRITE,
 			};
-		ret = exo_frame__map(fd, ents, BATCH);
+		ret = exo_frame_map(fd, ents, BATCH);
 		if (ret != BATCH)
-			die("exo_frame__map", ret < 0 ? ret : -errno);
+			die("exo_frame_map", ret < 0 ? ret : -errno);
 		for (i = 0; i < BATCH; i++)
 			region[(size_t)i * page] = (char)i;
-		ret = exo_frame__unmap(fd, addrs, BATCH);
+		ret = exo_frame_unmap(fd, addrs, BATCH);
 		if (ret != BATCH)
-			die("exo_frame__unmap", ret < 0 ? ret : -errno);
-		ret = exo_frame__free(fd, caps, BATCH);
+			die("exo_frame_unmap", ret < 0 ? ret : -errno);
+		ret = exo_caps_close(fd, caps, BATCH);
 		if (ret != BATCH)
-			die("exo_frame__free", ret < 0 ? ret : -errno);
+			die("exo_caps_close", ret < 0 ? ret : -errno);
 	}
 	return now() - t0;
 }
@@ -152,7 +152,7 @@ static int on_revoke(void *ctx, const struct exo_event *ev)
 {
 	struct libos *l = ctx;
 	int n = ev->count < (__u64)l->held ? (int)ev->count : l->held;
-	int ret = exo_frame__free(l->fd, l->caps + l->held - n, n);
+	int ret = exo_caps_close(l->fd, l->caps + l->held - n, n);
 
 	if (ret != n)
 		return ret < 0 ? ret : -EIO;
@@ -187,16 +187,16 @@ static void hold(struct libos *l, char *region)
 	static struct exo_map_entry ents[REVOKE_N];
 	int i, ret;
 
-	ret = exo_frame__alloc(l->fd, REVOKE_N, l->caps, pfns);
+	ret = exo_frame_alloc(l->fd, REVOKE_N, l->caps, pfns);
 	if (ret)
-		die("exo_frame__alloc", ret);
+		die("exo_frame_alloc", ret);
 	for (i = 0; i < REVOKE_N; i++)
 		ents[i] = (struct exo_map_entry){
 			.addr = (uintptr_t)(region + (size_t)i * page),
 			.cap = l->caps[i], .prot = EXO_PROT_READ | EXO_PROT_WRITE,
 		};
-	if (exo_frame__map(l->fd, ents, REVOKE_N) != REVOKE_N)
-		die("exo_frame__map", errno);
+	if (exo_frame_map(l->fd, ents, REVOKE_N) != REVOKE_N)
+		die("exo_frame_map", errno);
 	for (i = 0; i < REVOKE_N; i++)
 		region[(size_t)i * page] = 1;
 	l->held = REVOKE_N;
@@ -217,7 +217,7 @@ static double exo_revoke_trip(struct libos *l, __u64 env_id, char *region)
 	t0 = now();
 	revoke_request(env_id, REVOKE_N, 10000);
 	while (!l->done)
-		if (exo_events__dispatch(l->fd, &ops, l, 5000) <= 0)
+		if (exo_events_dispatch(l->fd, &ops, l, 5000) <= 0)
 			die("no revocation event", ETIMEDOUT);
 	return now() - t0;
 }
@@ -236,11 +236,11 @@ static double exo_abort_latency(struct libos *l, __u64 env_id, char *region,
 	revoke_request(env_id, REVOKE_N, deadline_ms);
 	/* An uncooperative libOS: reads events but gives nothing back. */
 	while (!l->aborted)
-		if (exo_events__dispatch(l->fd, &ops, l, 5000) <= 0)
+		if (exo_events_dispatch(l->fd, &ops, l, 5000) <= 0)
 			die("no abort event", ETIMEDOUT);
 	t = now() - t0 - deadline_ms / 1000.0;
 	/* The repossessed capabilities are tombstones now: close them. */
-	exo_frame__free(l->fd, l->caps, REVOKE_N);
+	exo_caps_close(l->fd, l->caps, REVOKE_N);
 	return t;
 }
 

@@ -13,7 +13,7 @@
  *   1. reads the cache geometry from /sys/devices/system/cpu/cpu0/cache/
  *      and picks the largest data cache it can colour with exo's pool;
  *   2. from the pool's PFN ranges (the info page), asks by name
- *      (exo_frame__alloc_at) for N frames of ONE colour, N = 2 * ways, and
+ *      (exo_frame_alloc_at) for N frames of ONE colour, N = 2 * ways, and
  *      for N frames of N different colours;
  *   3. binds both sets in one region and times a pointer chase over one
  *      line per page, the same offset in every page, round and round: in
@@ -191,7 +191,7 @@ static int alloc_coloured(int fd, const struct exo_pool_info *pool,
 					dup |= pfns[k] == p;
 				if (dup)
 					continue;
-				ret = exo_frame__alloc_at(fd, 1, &p, &caps[i]);
+				ret = exo_frame_alloc_at(fd, 1, &p, &caps[i]);
 				if (ret == -EBUSY)
 					continue;	/* someone holds it */
 				if (ret)
@@ -202,7 +202,7 @@ static int alloc_coloured(int fd, const struct exo_pool_info *pool,
 		}
 		if (!got) {
 			if (i)
-				exo_frame__free(fd, caps, i);
+				exo_caps_close(fd, caps, i);
 			return -ENOMEM;
 		}
 	}
@@ -336,7 +336,7 @@ int main(void)
 			.prot = EXO_PROT_READ | EXO_PROT_WRITE,
 		};
 	}
-	ret = exo_frame__map(fd, ents, 2 * n);
+	ret = exo_frame_map(fd, ents, 2 * n);
 	if (ret != 2 * n) {
 		fprintf(stderr, "page-colour: map: %d of %d (%s)\n", ret < 0 ? 0 : ret,
 			2 * n, strerror(ret < 0 ? -ret : errno));
@@ -361,9 +361,9 @@ out_region:
 	if (region)
 		exo_region__destroy(region, 2 * n * psz);
 out_spread:
-	exo_frame__free(fd, spread, n);
+	exo_caps_close(fd, spread, n);
 out_same:
-	exo_frame__free(fd, same, n);
+	exo_caps_close(fd, same, n);
 out_info:
 	exo_info__unmap(pool);
 out_close:

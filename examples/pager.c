@@ -72,7 +72,7 @@ static void evict(int f)
 		memcpy(store + (size_t)vp * psz, page_addr(vp), psz);
 		pg.writebacks++;
 	}
-	if (exo_frame__unmap_one(fd, page_addr(vp)))
+	if (exo_frame_unmap_one(fd, page_addr(vp)))
 		abort();
 	pg.frame_of[vp] = -1;
 	pg.page_of[f] = -1;
@@ -106,7 +106,7 @@ static int free_frame(void)
 	if (pg.held < pg.budget) {
 		__u64 pfn;
 
-		if (exo_frame__alloc(fd, 1, &pg.cap[pg.held], &pfn) == 0) {
+		if (exo_frame_alloc(fd, 1, &pg.cap[pg.held], &pfn) == 0) {
 			pg.page_of[pg.held] = -1;
 			return pg.held++;
 		}
@@ -128,8 +128,8 @@ static void on_sigbus(int sig, siginfo_t *si, void *uc)
 		abort();		/* not ours: a real bug */
 	pg.faults++;
 	f = free_frame();
-	if (exo_frame__map_one(fd, page_addr(vp), pg.cap[f],
-			       EXO_PROT_READ | EXO_PROT_WRITE))
+	if (exo_frame_map_one(fd, page_addr(vp), pg.cap[f],
+			      EXO_PROT_READ | EXO_PROT_WRITE))
 		abort();
 	memcpy(page_addr(vp), store + (size_t)vp * psz, psz);
 	pg.page_of[f] = vp;
@@ -162,7 +162,7 @@ static int on_revoke(void *ctx, const struct exo_event *ev)
 			if (pg.page_of[v] >= 0)
 				pg.frame_of[pg.page_of[v]] = v;
 		}
-		if (exo_frame__free(fd, &pg.cap[last], 1) != 1)
+		if (exo_caps_close(fd, &pg.cap[last], 1) != 1)
 			return -errno;
 		pg.held--;
 		if (pg.hand >= pg.held)
@@ -273,13 +273,13 @@ int main(void)
 			bad += check_page(vp, version[vp]) != 0;
 		if (round == 3) {
 			request_revocation(info.env_id, REVOKE);
-			while (exo_events__dispatch(fd, &ops, NULL, 0) > 0)
+			while (exo_events_dispatch(fd, &ops, NULL, 0) > 0)
 				;
 		}
 		printf("  round %d: %lu faults, %lu evictions, %lu write-backs, %d frames held\n",
 		       round, pg.faults, pg.evictions, pg.writebacks, pg.held);
 	}
-	while (exo_events__dispatch(fd, &ops, NULL, 0) > 0)
+	while (exo_events_dispatch(fd, &ops, NULL, 0) > 0)
 		;
 	for (vp = 0; vp < VPAGES; vp++)
 		bad += check_page(vp, version[vp]) != 0;

@@ -206,19 +206,19 @@ int main(void)
 	fd = exo_open();
 	if (fd < 0)
 		die("exo_open", fd);
-	ret = exo_nic__attach(fd, DEV);
+	ret = exo_nic_attach(fd, DEV);
 	if (ret)
-		die("exo_nic__attach", ret);
+		die("exo_nic_attach", ret);
 
-	ret = exo_flow__alloc(fd, DEV, IPPROTO_UDP, ADDR, PORT, NULL, 0, &fudp);
+	ret = exo_flow_alloc(fd, DEV, IPPROTO_UDP, ADDR, PORT, NULL, 0, &fudp);
 	if (ret)
-		die("exo_flow__alloc udp", ret);
+		die("exo_flow_alloc udp", ret);
 	udp = exo_nic__bind(fd, fudp, 4, 4);
 	if (!udp)
 		die("exo_nic__bind udp", errno);
-	pred = exo_bpf__pred_batch(8, 2000000);
+	pred = exo_bpf_pred_batch(8, 2000000);
 	if (pred < 0)
-		die("exo_bpf__pred_batch", pred);
+		die("exo_bpf_pred_batch", pred);
 
 	pid = fork();
 	if (pid < 0)
@@ -232,15 +232,15 @@ int main(void)
 	show("udp", udp);
 
 	/* ICMP echo in the kernel: a filter that answers (XDP_TX). */
-	ret = exo_flow__alloc(fd, DEV, IPPROTO_ICMP, ADDR, 0, NULL, 0, &ficmp);
+	ret = exo_flow_alloc(fd, DEV, IPPROTO_ICMP, ADDR, 0, NULL, 0, &ficmp);
 	if (ret)
-		die("exo_flow__alloc icmp", ret);
+		die("exo_flow_alloc icmp", ret);
 	icmp = exo_nic__bind(fd, ficmp, 1, 1);
 	if (!icmp)
 		die("exo_nic__bind icmp", errno);
-	ash = exo_bpf__ash_echo();
+	ash = exo_bpf_ash_echo();
 	if (ash < 0)
-		die("exo_bpf__ash_echo", ash);
+		die("exo_bpf_ash_echo", ash);
 	ret = exo_nic__filter_ebpf(icmp, ash);
 	if (ret)
 		die("exo_nic__filter_ebpf", ret);
@@ -253,7 +253,7 @@ int main(void)
 	exo_nic__free(udp);
 	close(ash);
 	close(pred);
-	exo_nic__detach(fd, DEV);
+	exo_nic_detach(fd, DEV);
 	exo_close(fd);
 	net_down();
 	return 0;

@@ -94,9 +94,9 @@ static int queue(struct exo_aio *aio, const struct exo_extent_iovec *v,
 	if (!sqe)
 		return libexo_err(-EBUSY);
 	if (v)
-		exo_extent__prep_io(sqe, aio->fd, v);
+		exo_extent_prep_io(sqe, aio->fd, v);
 	else
-		exo_extent__prep_flush(sqe, aio->fd);
+		exo_extent_prep_flush(sqe, aio->fd);
 	slot = aio->free[--aio->nfree];
 	aio->slots[slot].cb = cb;
 	aio->slots[slot].ctx = ctx;

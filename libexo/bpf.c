@@ -199,19 +199,19 @@ static int load_builtin(const char *name, const void *rodata, size_t size)
 	return done(ret, saved);
 }
 
-EXO_API int exo_bpf__filter_drop(__u32 magic)
+EXO_API int exo_bpf_filter_drop(__u32 magic)
 {
 	struct filter_drop_bpf__rodata ro = { .magic = magic };
 
 	return load_builtin("filter_drop", &ro, sizeof(ro));
 }
 
-EXO_API int exo_bpf__ash_echo(void)
+EXO_API int exo_bpf_ash_echo(void)
 {
 	return load_builtin("ash_echo", NULL, 0);
 }
 
-EXO_API int exo_bpf__pred_batch(__u32 k, __u64 t_ns)
+EXO_API int exo_bpf_pred_batch(__u32 k, __u64 t_ns)
 {
 	struct pred_batch_bpf__rodata ro;
 
@@ -221,14 +221,14 @@ EXO_API int exo_bpf__pred_batch(__u32 k, __u64 t_ns)
 	return load_builtin("pred_batch", &ro, sizeof(ro));
 }
 
-EXO_API int exo_bpf__pred_window(__u64 v)
+EXO_API int exo_bpf_pred_window(__u64 v)
 {
 	struct pred_window_bpf__rodata ro = { .v = v };
 
 	return load_builtin("pred_window", &ro, sizeof(ro));
 }
 
-EXO_API int exo_bpf__load(const char *path, const char *name)
+EXO_API int exo_bpf_load(const char *path, const char *name)
 {
 	int saved = errno;
 	libbpf_print_fn_t old;
@@ -248,3 +248,10 @@ EXO_API int exo_bpf__load(const char *path, const char *name)
 	quiet_end(old);
 	return done(ret, saved);
 }
+
+/* libexo 0.1 names (exo.h: deprecated names). */
+LIBEXO_ALIAS(exo_bpf__filter_drop, exo_bpf_filter_drop)
+LIBEXO_ALIAS(exo_bpf__ash_echo, exo_bpf_ash_echo)
+LIBEXO_ALIAS(exo_bpf__pred_batch, exo_bpf_pred_batch)
+LIBEXO_ALIAS(exo_bpf__pred_window, exo_bpf_pred_window)
+LIBEXO_ALIAS(exo_bpf__load, exo_bpf_load)

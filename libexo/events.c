@@ -10,8 +10,8 @@
 #include "exo.h"
 #include "libexo_internal.h"
 
-EXO_API int exo_events__read(int fd, struct exo_event *evs, int max,
-			     int timeout_ms)
+EXO_API int exo_events_read(int fd, struct exo_event *evs, int max,
+			    int timeout_ms)
 {
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
 	ssize_t n;
@@ -34,15 +34,15 @@ EXO_API int exo_events__read(int fd, struct exo_event *evs, int max,
 	return n / sizeof(*evs);
 }
 
-EXO_API int exo_events__dispatch(int fd, const struct exo_event_ops *ops,
-				 void *ctx, int timeout_ms)
+EXO_API int exo_events_dispatch(int fd, const struct exo_event_ops *ops,
+				void *ctx, int timeout_ms)
 {
 	struct exo_event evs[16];
 	int n, i, ret = 0;
 
 	if (!ops)
 		return libexo_err(-EINVAL);
-	n = exo_events__read(fd, evs, 16, timeout_ms);
+	n = exo_events_read(fd, evs, 16, timeout_ms);
 	if (n <= 0)
 		return n;
 	for (i = 0; i < n && !ret; i++) {
@@ -67,3 +67,7 @@ EXO_API int exo_events__dispatch(int fd, const struct exo_event_ops *ops,
 	}
 	return ret < 0 ? libexo_err(ret) : n;
 }
+
+/* libexo 0.1 names (exo.h: deprecated names). */
+LIBEXO_ALIAS(exo_events__read, exo_events_read)
+LIBEXO_ALIAS(exo_events__dispatch, exo_events_dispatch)

@@ -9,6 +9,28 @@
  * `pkg-config --cflags libexo` (-I$(includedir)/exo) and include <exo.h>,
  * or <linux/exo.h> alone for the bare ABI.
  *
+ * Names.  One rule, libbpf's:
+ *  - exo_<object>__<verb>() for an object libexo makes and takes back:
+ *    its constructor, its destructor and every call on it, which takes it
+ *    as its first argument (after an io_uring SQE for the prep calls):
+ *    struct exo_nic (exo_nic__bind ... exo_nic__free), struct exo_aio
+ *    (exo_aio__new ... exo_aio__free), a region mapping
+ *    (exo_region__create, exo_region__destroy), the information pages
+ *    (exo_info__map, exo_info__unmap);
+ *  - exo_<noun>_<verb>() for everything else, a thin call on an env fd
+ *    or a helper: a call that wraps one ioctl is named after it,
+ *    EXO_IOC_FRAME_ALLOC -> exo_frame_alloc(), EXO_IOC_CAPS_CLOSE ->
+ *    exo_caps_close() (as libbpf's bpf_map_create() wraps BPF_MAP_CREATE),
+ *    a variant adds a suffix (exo_frame_alloc_at, exo_frame_map_one), and
+ *    the helpers follow the same order (exo_key_to_string,
+ *    exo_events_read, exo_extent_key_save, exo_bpf_load);
+ *  - exo_open(), exo_close() and exo_wait() name the device's open(2),
+ *    close(2) and EXO_IOC_WAIT.
+ * One name per call.  The names of libexo 0.1 that broke the rule
+ * (exo_frame__alloc, exo_extent__io, exo_frame__free: the same call as
+ * exo_caps_close, ...) remain as deprecated aliases for one release
+ * (LIBEXO_DEPRECATED_NAMES at the end of this header) and go in 0.3.
+ *
  * Conventions, as in libxdp:
  *  - every call returns 0 (or a non-negative value) on success and a
  *    negative errno value on failure, and on failure also sets errno to
@@ -28,9 +50,9 @@
  * listing them (the soname stays libexo.so.0 while nothing is removed).
  */
 #define LIBEXO_VERSION_MAJOR	0
-#define LIBEXO_VERSION_MINOR	1
+#define LIBEXO_VERSION_MINOR	2
 #define LIBEXO_VERSION_PATCH	0
-#define LIBEXO_VERSION		"0.1.0"
+#define LIBEXO_VERSION		"0.2.0"
 #define LIBEXO_VERSION_AT_LEAST(major, minor)				\
 	(LIBEXO_VERSION_MAJOR > (major) ||				\
 	 (LIBEXO_VERSION_MAJOR == (major) && LIBEXO_VERSION_MINOR >= (minor)))
@@ -147,8 +169,8 @@ EXO_API int exo_key_from_string(const char *str, struct exo_key *key);
 /* ---- page frames, regions, information pages ------------------------- */
 
 /*
- * Batched calls (exo_frame__map/unmap/free, exo_caps_close) return how many
- * elements took effect, in order; when that is less than @count, errno is
+ * Batched calls (exo_frame_map, exo_frame_unmap, exo_caps_close) return how
+ * many elements took effect, in order; when that is less than @count, errno is
  * the error of the first element that did not.  A call rejected as a whole
  * returns -errno.  Up to EXO_BATCH_MAX elements per call.
  */
@@ -160,17 +182,17 @@ EXO_API int exo_key_from_string(const char *str, struct exo_key *key);
  * success.  Returns 0, or -errno on error (-EDQUOT over quota, -ENOSPC the
  * capability table is full, -ENOMEM pool short).
  */
-EXO_API int exo_frame__alloc(int fd, __u32 count, exo_cap_t *caps,
-			     __u64 *pfns);
+EXO_API int exo_frame_alloc(int fd, __u32 count, exo_cap_t *caps,
+			    __u64 *pfns);
 
 /*
- * exo_frame__alloc() with EXO_FRAME_* @flags: EXO_FRAME_RECYCLE lets frames
+ * exo_frame_alloc() with EXO_FRAME_* @flags: EXO_FRAME_RECYCLE lets frames
  * this env held last come back unzeroed (a pager that fills every page
  * from its store needs no zeroes).  @pfns is required.
  * Returns 0, or -errno on error.
  */
-EXO_API int exo_frame__alloc_flags(int fd, __u32 flags, __u32 count,
-				   exo_cap_t *caps, __u64 *pfns);
+EXO_API int exo_frame_alloc_flags(int fd, __u32 flags, __u32 count,
+				  exo_cap_t *caps, __u64 *pfns);
 
 /*
  * Allocate exactly the frames named by @pfns[0..@count) (page colouring,
@@ -178,42 +200,37 @@ EXO_API int exo_frame__alloc_flags(int fd, __u32 flags, __u32 count,
  * Returns 0, or -errno on error (-EBUSY: a frame is taken, -EINVAL: a PFN
  * is outside the pool or repeated).
  */
-EXO_API int exo_frame__alloc_at(int fd, __u32 count, __u64 *pfns,
-				exo_cap_t *caps);
+EXO_API int exo_frame_alloc_at(int fd, __u32 count, __u64 *pfns,
+			       exo_cap_t *caps);
 
 /*
  * Bind frames to pages of regions (EXO_IOC_FRAME_MAP), in order.
  * Returns the number bound (see batched calls above), or -errno on error.
  */
-EXO_API int exo_frame__map(int fd, const struct exo_map_entry *ents,
-			   __u32 count);
+EXO_API int exo_frame_map(int fd, const struct exo_map_entry *ents,
+			  __u32 count);
 
 /*
  * Bind one frame (@cap) at region page @addr with @prot (EXO_PROT_*).
  * Returns 0, or -errno on error (-EACCES, -EEXIST, -EINVAL: see exo.h).
  */
-EXO_API int exo_frame__map_one(int fd, void *addr, exo_cap_t cap, __u32 prot);
+EXO_API int exo_frame_map_one(int fd, void *addr, exo_cap_t cap, __u32 prot);
 
 /*
  * Remove the binding of the region page at @addr.
  * Returns 0, or -errno on error (-ENOENT: nothing bound there).
  */
-EXO_API int exo_frame__unmap_one(int fd, void *addr);
+EXO_API int exo_frame_unmap_one(int fd, void *addr);
 
 /*
  * Remove the bindings of region pages @addrs (EXO_IOC_FRAME_UNMAP).
  * Returns the number unbound (see batched calls above), or -errno on error.
  */
-EXO_API int exo_frame__unmap(int fd, const __u64 *addrs, __u32 count);
+EXO_API int exo_frame_unmap(int fd, const __u64 *addrs, __u32 count);
 
 /*
- * Give frames back: close their capabilities (live or tombstones).
- * Returns the number closed (see batched calls above), or -errno on error.
- */
-EXO_API int exo_frame__free(int fd, const exo_cap_t *caps, __u32 count);
-
-/*
- * Close @count capabilities of any kind (EXO_IOC_CAPS_CLOSE).
+ * Close @count capabilities of any kind (EXO_IOC_CAPS_CLOSE), live or
+ * tombstones: frames are given back this way.
  * Returns the number closed (see batched calls above), or -errno on error.
  */
 EXO_API int exo_caps_close(int fd, const exo_cap_t *caps, __u32 count);
@@ -226,7 +243,7 @@ EXO_API int exo_set_quota(int fd, __u64 env_id, __u32 kind, __u32 quota);
 
 /*
  * Map an empty region of @len bytes (a multiple of the page size) at @addr,
- * or where the library finds room if @addr is NULL, for exo_frame__map().
+ * or where the library finds room if @addr is NULL, for exo_frame_map().
  * Pages hold nothing (SIGBUS) until a frame is bound.  @prot is
  * PROT_READ/PROT_WRITE.  Returns the region, or NULL with errno set.
  */
@@ -255,7 +272,7 @@ EXO_API int exo_info__unmap(const struct exo_pool_info *pool);
 /* ---- events ------------------------------------------------------------ */
 
 /*
- * Handlers for exo_events__dispatch(); any may be NULL (event ignored).
+ * Handlers for exo_events_dispatch(); any may be NULL (event ignored).
  * A handler returns 0, or a negative errno to stop dispatching.
  */
 struct exo_event_ops {
@@ -271,16 +288,16 @@ struct exo_event_ops {
  * up to @max into @evs.  Returns the number read (0 on timeout), or -errno
  * on error.
  */
-EXO_API int exo_events__read(int fd, struct exo_event *evs, int max,
-			     int timeout_ms);
+EXO_API int exo_events_read(int fd, struct exo_event *evs, int max,
+			    int timeout_ms);
 
 /*
  * Wait up to @timeout_ms for events and call the matching handler of @ops
  * for each, with @ctx.  Returns the number of events read (0 on timeout),
  * or -errno on error, including a handler's own error.
  */
-EXO_API int exo_events__dispatch(int fd, const struct exo_event_ops *ops,
-				 void *ctx, int timeout_ms);
+EXO_API int exo_events_dispatch(int fd, const struct exo_event_ops *ops,
+				void *ctx, int timeout_ms);
 
 /* ---- disk extents -------------------------------------------------------- */
 
@@ -289,41 +306,41 @@ EXO_API int exo_events__dispatch(int fd, const struct exo_event_ops *ops,
  * a fresh table, destroying the device's contents).  @st, if not NULL,
  * gets the device's size and table state.  Returns 0, or -errno on error.
  */
-EXO_API int exo_extent__attach(int fd, const char *path, __u32 flags,
-			       struct exo_extent_stat *st);
+EXO_API int exo_extent_attach(int fd, const char *path, __u32 flags,
+			      struct exo_extent_stat *st);
 
 /* Root: detach the device.  Returns 0, or -errno on error (-ENODEV). */
-EXO_API int exo_extent__detach(int fd);
+EXO_API int exo_extent_detach(int fd);
 
 /* The attached device.  Returns 0, or -errno on error (-ENODEV). */
-EXO_API int exo_extent__stat(int fd, struct exo_extent_stat *st);
+EXO_API int exo_extent_stat(int fd, struct exo_extent_stat *st);
 
 /*
  * Allocate @count blocks anywhere (first fit): the capability in @cap, the
  * first block in @start (may be NULL).  If this made the env a principal,
  * its secret key is written to @key (may be NULL: then it is lost) and
  * *@new_key (may be NULL) is set to 1, else 0.  Save the key
- * (exo_extent__key_save): it is the only way back to the blocks.
+ * (exo_extent_key_save): it is the only way back to the blocks.
  * Returns 0, or -errno on error.
  */
-EXO_API int exo_extent__alloc(int fd, __u64 count, exo_cap_t *cap,
-			      __u64 *start, struct exo_key *key,
-			      int *new_key);
+EXO_API int exo_extent_alloc(int fd, __u64 count, exo_cap_t *cap,
+			     __u64 *start, struct exo_key *key,
+			     int *new_key);
 
 /*
  * Allocate exactly the blocks [@start, @start + @count), as
- * exo_extent__alloc() otherwise.  Returns 0, or -errno on error (-EBUSY:
+ * exo_extent_alloc() otherwise.  Returns 0, or -errno on error (-EBUSY:
  * a block is taken).
  */
-EXO_API int exo_extent__alloc_at(int fd, __u64 start, __u64 count,
-				 exo_cap_t *cap, struct exo_key *key,
-				 int *new_key);
+EXO_API int exo_extent_alloc_at(int fd, __u64 start, __u64 count,
+				exo_cap_t *cap, struct exo_key *key,
+				int *new_key);
 
 /*
  * Give the blocks of extent @cap back (every capability of the extent
  * dies).  Returns 0, or -errno on error.
  */
-EXO_API int exo_extent__free(int fd, exo_cap_t cap);
+EXO_API int exo_extent_free(int fd, exo_cap_t cap);
 
 /*
  * Present principal @key: the env becomes that principal.  If the
@@ -332,8 +349,8 @@ EXO_API int exo_extent__free(int fd, exo_cap_t cap);
  * (if greater than @max, nothing was written: call again with more room),
  * or -errno on error (-ENOKEY: no such principal).
  */
-EXO_API int exo_extent__reclaim(int fd, const struct exo_key *key,
-				struct exo_extent_desc *descs, __u32 max);
+EXO_API int exo_extent_reclaim(int fd, const struct exo_key *key,
+			       struct exo_extent_desc *descs, __u32 max);
 
 /*
  * Synchronous batched I/O between extent blocks and frames (see
@@ -341,34 +358,34 @@ EXO_API int exo_extent__reclaim(int fd, const struct exo_key *key,
  * effect, with errno set to the error of the next one if fewer than
  * @count, or -errno if the call failed as a whole.
  */
-EXO_API int exo_extent__io(int fd, const struct exo_extent_iovec *vecs,
-			   __u32 count, __u32 flags);
+EXO_API int exo_extent_io(int fd, const struct exo_extent_iovec *vecs,
+			  __u32 count, __u32 flags);
 
 /*
  * Read block @block of extent @ext into frame @frame.
  * Returns 0, or -errno on error.
  */
-EXO_API int exo_extent__read(int fd, exo_cap_t ext, __u64 block,
-			     exo_cap_t frame);
+EXO_API int exo_extent_read(int fd, exo_cap_t ext, __u64 block,
+			    exo_cap_t frame);
 
 /*
  * Write frame @frame to block @block of extent @ext; @flags EXO_IO_FUA
  * and/or EXO_IO_FLUSH for durability.  Returns 0, or -errno on error.
  */
-EXO_API int exo_extent__write(int fd, exo_cap_t ext, __u64 block,
-			      exo_cap_t frame, __u32 flags);
+EXO_API int exo_extent_write(int fd, exo_cap_t ext, __u64 block,
+			     exo_cap_t frame, __u32 flags);
 
 /*
  * Save @key to the file @path (mode 0600, replaced atomically) as one line
  * of exo_key_to_string() text.  Returns 0, or -errno on error.
  */
-EXO_API int exo_extent__key_save(const char *path, const struct exo_key *key);
+EXO_API int exo_extent_key_save(const char *path, const struct exo_key *key);
 
 /*
- * Load a key saved by exo_extent__key_save() into @key.
+ * Load a key saved by exo_extent_key_save() into @key.
  * Returns 0, or -errno on error (-EINVAL: not a key file).
  */
-EXO_API int exo_extent__key_load(const char *path, struct exo_key *key);
+EXO_API int exo_extent_key_load(const char *path, struct exo_key *key);
 
 /*
  * Asynchronous I/O through io_uring (liburing or raw): fill @sqe, an SQE
@@ -378,14 +395,14 @@ EXO_API int exo_extent__key_load(const char *path, struct exo_key *key);
  * error.
  */
 struct io_uring_sqe;
-EXO_API int exo_extent__prep_io(struct io_uring_sqe *sqe, int fd,
-				const struct exo_extent_iovec *v);
+EXO_API int exo_extent_prep_io(struct io_uring_sqe *sqe, int fd,
+			       const struct exo_extent_iovec *v);
 
 /*
  * Fill @sqe (SQE128 ring) to flush the attached device's write cache.
  * Returns 0, or -errno on error.
  */
-EXO_API int exo_extent__prep_flush(struct io_uring_sqe *sqe, int fd);
+EXO_API int exo_extent_prep_flush(struct io_uring_sqe *sqe, int fd);
 
 /*
  * An asynchronous I/O context over liburing (link -luring with libexo.a):
@@ -446,41 +463,41 @@ struct sock_filter;
  * program the kernel's classic checker refuses; -ENOKEY: the env is no
  * principal on the attached device yet).
  */
-EXO_API int exo_xn__template_set(int fd, __u32 type,
-				 const struct sock_filter *insns, __u32 len);
+EXO_API int exo_xn_template_set(int fd, __u32 type,
+				const struct sock_filter *insns, __u32 len);
 
 /* Remove the template of @type.  Returns 0, or -errno on error. */
-EXO_API int exo_xn__template_remove(int fd, __u32 type);
+EXO_API int exo_xn_template_remove(int fd, __u32 type);
 
 /*
  * Run the extent owner's template of @type over block @block of @ext:
  * up to @max references into @refs.  Returns the number of references
  * the block holds (possibly more than @max), or -errno on error.
  */
-EXO_API int exo_xn__owns(int fd, exo_cap_t ext, __u64 block, __u32 type,
-			 struct exo_xn_ref *refs, __u32 max);
+EXO_API int exo_xn_owns(int fd, exo_cap_t ext, __u64 block, __u32 type,
+			struct exo_xn_ref *refs, __u32 max);
 
 /* ---- XN roots and checked updates (EXO_IOC_XN_ROOT, _UPDATE, _READ) --------- */
 
 /*
  * Declare a root of metadata @type for this env's principal at the free
  * block @block (0: the first free one); the root's block goes to *@root
- * (may be NULL).  exo_xn__root_remove() gives back a root that references
+ * (may be NULL).  exo_xn_root_remove() gives back a root that references
  * nothing.  Returns 0, or -errno on error (-EBUSY: the block is taken;
  * -ENOENT: no template of @type; -ENOTEMPTY: the root still references
  * blocks, or the template finds references in a zeroed block).
  */
-EXO_API int exo_xn__root(int fd, __u64 block, __u32 type, __u64 *root);
-EXO_API int exo_xn__root_remove(int fd, __u64 root);
+EXO_API int exo_xn_root(int fd, __u64 block, __u32 type, __u64 *root);
+EXO_API int exo_xn_root_remove(int fd, __u64 root);
 
 /*
  * Write the contents of @frame as the new version of metadata block
  * @block, claiming the references it adds and releases.  exo checks the
  * claim against its template and refuses any other (see
- * exo_xn__update(3) for the errno of each broken rule); on a refusal
+ * exo_xn_update(3) for the errno of each broken rule); on a refusal
  * nothing changes.  Returns 0, or -errno on error.
  */
-EXO_API int exo_xn__update(int fd, __u64 block, exo_cap_t frame,
+EXO_API int exo_xn_update(int fd, __u64 block, exo_cap_t frame,
 			   const struct exo_xn_ref *add, __u32 nadd,
 			   const struct exo_xn_ref *release, __u32 nrelease);
 
@@ -489,14 +506,14 @@ EXO_API int exo_xn__update(int fd, __u64 block, exo_cap_t frame,
  * @frame.  Returns the block's type (0: data) and sets *@is_root (may be
  * NULL), or -errno on error (-EACCES: not the principal's).
  */
-EXO_API int exo_xn__read(int fd, __u64 block, exo_cap_t frame, int *is_root);
+EXO_API int exo_xn_read(int fd, __u64 block, exo_cap_t frame, int *is_root);
 
 /*
  * Write @frame to data block @block (type 0), which this env's principal
  * owns through XN; @flags EXO_IO_FUA or 0.  Returns 0, or -errno on error
- * (-EPERM: a metadata block, which only exo_xn__update() changes).
+ * (-EPERM: a metadata block, which only exo_xn_update() changes).
  */
-EXO_API int exo_xn__write(int fd, __u64 block, exo_cap_t frame, __u32 flags);
+EXO_API int exo_xn_write(int fd, __u64 block, exo_cap_t frame, __u32 flags);
 
 /* ---- NIC bindings, packet filters, wakeup predicates ----------------------- */
 
@@ -504,8 +521,8 @@ EXO_API int exo_xn__write(int fd, __u64 block, exo_cap_t frame, __u32 flags);
  * Root: attach the network device @ifname (in the caller's network
  * namespace) to exo, or detach it.  Returns 0, or -errno on error.
  */
-EXO_API int exo_nic__attach(int fd, const char *ifname);
-EXO_API int exo_nic__detach(int fd, const char *ifname);
+EXO_API int exo_nic_attach(int fd, const char *ifname);
+EXO_API int exo_nic_detach(int fd, const char *ifname);
 
 /*
  * Mint a flow on the attached device @ifname: @proto IPPROTO_UDP,
@@ -514,9 +531,9 @@ EXO_API int exo_nic__detach(int fd, const char *ifname);
  * capability goes to @cap.  Returns 0, or -errno on error (-EADDRINUSE,
  * -EADDRNOTAVAIL, -EPERM: see <linux/exo.h>).
  */
-EXO_API int exo_flow__alloc(int fd, const char *ifname, int proto,
-			    const char *laddr, __u16 lport, const char *raddr,
-			    __u16 rport, exo_cap_t *cap);
+EXO_API int exo_flow_alloc(int fd, const char *ifname, int proto,
+			   const char *laddr, __u16 lport, const char *raddr,
+			   __u16 rport, exo_cap_t *cap);
 
 /*
  * A binding: the flow, the ring frames (allocated from the env's frame
@@ -646,7 +663,7 @@ EXO_API int exo_nic__tx_complete(const struct exo_nic *nic, __u32 index);
 EXO_API int exo_nic__stat(struct exo_nic *nic, struct exo_nic_counters *c);
 
 /*
- * Install an eBPF filter (an XDP program's fd, e.g. from exo_bpf__*()), a
+ * Install an eBPF filter (an XDP program's fd, e.g. from exo_bpf_*()), a
  * classic filter (struct sock_filter[@len], no privilege needed), or
  * remove the filter.  Returns 0, or -errno on error.
  */
@@ -700,26 +717,81 @@ EXO_API int exo_wait(int fd, const struct exo_wait_opts *opts,
  * debug messages and the verifier log too).  Link libexo.a users with
  * -lbpf (-lbpf -lelf -lz for a static libbpf).
  *
- *  exo_bpf__filter_drop(magic)  filter: drop UDP/TCP packets whose payload
+ *  exo_bpf_filter_drop(magic)  filter: drop UDP/TCP packets whose payload
  *                               starts with the 4 bytes of @magic (as
  *                               stored in memory), accept the rest
- *  exo_bpf__ash_echo()          ASH: answer ICMP echo requests and UDP
+ *  exo_bpf_ash_echo()          ASH: answer ICMP echo requests and UDP
  *                               packets whose payload starts with "ECHO"
  *                               in the kernel (XDP_TX); accept the rest
- *  exo_bpf__pred_batch(k, t)    predicate: rx_pending >= @k, or a packet
+ *  exo_bpf_pred_batch(k, t)    predicate: rx_pending >= @k, or a packet
  *                               unread for @t_ns or more, or an event
  *                               queued or frames owed
- *  exo_bpf__pred_window(v)      predicate: the window's first __u64 >= @v
- *  exo_bpf__load(path, name)    the XDP-type program @name (NULL: the
+ *  exo_bpf_pred_window(v)      predicate: the window's first __u64 >= @v
+ *  exo_bpf_load(path, name)    the XDP-type program @name (NULL: the
  *                               first program) of the object file @path,
  *                               with its own .rodata (-ENOENT: no such
  *                               file or program, -EINVAL: not XDP)
  */
-EXO_API int exo_bpf__filter_drop(__u32 magic);
-EXO_API int exo_bpf__ash_echo(void);
-EXO_API int exo_bpf__pred_batch(__u32 k, __u64 t_ns);
-EXO_API int exo_bpf__pred_window(__u64 v);
-EXO_API int exo_bpf__load(const char *path, const char *name);
+EXO_API int exo_bpf_filter_drop(__u32 magic);
+EXO_API int exo_bpf_ash_echo(void);
+EXO_API int exo_bpf_pred_batch(__u32 k, __u64 t_ns);
+EXO_API int exo_bpf_pred_window(__u64 v);
+EXO_API int exo_bpf_load(const char *path, const char *name);
+
+/* ---- deprecated names ---------------------------------------------------- */
+
+/*
+ * The names of libexo 0.1 that broke the naming rule (top of this file):
+ * X(old name, new name).  The old names stay exported (symbol version
+ * LIBEXO_0.1) as aliases of the new ones for one release, 0.2; using one
+ * will warn (-Wdeprecated-declarations) once the libOSes use the new names.
+ */
+#define LIBEXO_DEPRECATED_NAMES(X)					\
+	X(exo_frame__alloc, exo_frame_alloc)				\
+	X(exo_frame__alloc_flags, exo_frame_alloc_flags)		\
+	X(exo_frame__alloc_at, exo_frame_alloc_at)			\
+	X(exo_frame__map, exo_frame_map)				\
+	X(exo_frame__map_one, exo_frame_map_one)			\
+	X(exo_frame__unmap, exo_frame_unmap)				\
+	X(exo_frame__unmap_one, exo_frame_unmap_one)			\
+	X(exo_frame__free, exo_caps_close)				\
+	X(exo_events__read, exo_events_read)				\
+	X(exo_events__dispatch, exo_events_dispatch)			\
+	X(exo_extent__attach, exo_extent_attach)			\
+	X(exo_extent__detach, exo_extent_detach)			\
+	X(exo_extent__stat, exo_extent_stat)				\
+	X(exo_extent__alloc, exo_extent_alloc)				\
+	X(exo_extent__alloc_at, exo_extent_alloc_at)			\
+	X(exo_extent__free, exo_extent_free)				\
+	X(exo_extent__reclaim, exo_extent_reclaim)			\
+	X(exo_extent__io, exo_extent_io)				\
+	X(exo_extent__read, exo_extent_read)				\
+	X(exo_extent__write, exo_extent_write)				\
+	X(exo_extent__key_save, exo_extent_key_save)			\
+	X(exo_extent__key_load, exo_extent_key_load)			\
+	X(exo_extent__prep_io, exo_extent_prep_io)			\
+	X(exo_extent__prep_flush, exo_extent_prep_flush)		\
+	X(exo_xn__template_set, exo_xn_template_set)			\
+	X(exo_xn__template_remove, exo_xn_template_remove)		\
+	X(exo_xn__owns, exo_xn_owns)					\
+	X(exo_xn__root, exo_xn_root)					\
+	X(exo_xn__root_remove, exo_xn_root_remove)			\
+	X(exo_xn__update, exo_xn_update)				\
+	X(exo_xn__read, exo_xn_read)					\
+	X(exo_xn__write, exo_xn_write)					\
+	X(exo_nic__attach, exo_nic_attach)				\
+	X(exo_nic__detach, exo_nic_detach)				\
+	X(exo_flow__alloc, exo_flow_alloc)				\
+	X(exo_bpf__filter_drop, exo_bpf_filter_drop)			\
+	X(exo_bpf__ash_echo, exo_bpf_ash_echo)				\
+	X(exo_bpf__pred_batch, exo_bpf_pred_batch)			\
+	X(exo_bpf__pred_window, exo_bpf_pred_window)			\
+	X(exo_bpf__load, exo_bpf_load)
+
+#define LIBEXO_DEPRECATED_DECL(old, new)				\
+	EXO_API extern __typeof__(new) old;
+LIBEXO_DEPRECATED_NAMES(LIBEXO_DEPRECATED_DECL)
+#undef LIBEXO_DEPRECATED_DECL
 
 #ifdef __cplusplus
 }

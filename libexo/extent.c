@@ -15,8 +15,8 @@
 #include "exo.h"
 #include "libexo_internal.h"
 
-EXO_API int exo_extent__attach(int fd, const char *path, __u32 flags,
-			       struct exo_extent_stat *st)
+EXO_API int exo_extent_attach(int fd, const char *path, __u32 flags,
+			      struct exo_extent_stat *st)
 {
 	struct exo_extent_attach arg = {
 		.size = sizeof(arg),
@@ -39,14 +39,14 @@ EXO_API int exo_extent__attach(int fd, const char *path, __u32 flags,
 	return 0;
 }
 
-EXO_API int exo_extent__detach(int fd)
+EXO_API int exo_extent_detach(int fd)
 {
 	struct exo_extent_detach arg = { .size = sizeof(arg) };
 
 	return ioctl(fd, EXO_IOC_EXTENT_DETACH, &arg) ? libexo_errno() : 0;
 }
 
-EXO_API int exo_extent__stat(int fd, struct exo_extent_stat *st)
+EXO_API int exo_extent_stat(int fd, struct exo_extent_stat *st)
 {
 	if (!st)
 		return libexo_err(-EINVAL);
@@ -80,29 +80,29 @@ static int extent_alloc(int fd, __u32 flags, __u64 start, __u64 count,
 	return 0;
 }
 
-EXO_API int exo_extent__alloc(int fd, __u64 count, exo_cap_t *cap,
-			      __u64 *start, struct exo_key *key, int *new_key)
+EXO_API int exo_extent_alloc(int fd, __u64 count, exo_cap_t *cap,
+			     __u64 *start, struct exo_key *key, int *new_key)
 {
 	return extent_alloc(fd, 0, 0, count, cap, start, key, new_key);
 }
 
-EXO_API int exo_extent__alloc_at(int fd, __u64 start, __u64 count,
-				 exo_cap_t *cap, struct exo_key *key,
-				 int *new_key)
+EXO_API int exo_extent_alloc_at(int fd, __u64 start, __u64 count,
+				exo_cap_t *cap, struct exo_key *key,
+				int *new_key)
 {
 	return extent_alloc(fd, EXO_EXTENT_AT, start, count, cap, NULL, key,
 			    new_key);
 }
 
-EXO_API int exo_extent__free(int fd, exo_cap_t cap)
+EXO_API int exo_extent_free(int fd, exo_cap_t cap)
 {
 	struct exo_extent_free arg = { .size = sizeof(arg), .cap = cap };
 
 	return ioctl(fd, EXO_IOC_EXTENT_FREE, &arg) ? libexo_errno() : 0;
 }
 
-EXO_API int exo_extent__reclaim(int fd, const struct exo_key *key,
-				struct exo_extent_desc *descs, __u32 max)
+EXO_API int exo_extent_reclaim(int fd, const struct exo_key *key,
+			       struct exo_extent_desc *descs, __u32 max)
 {
 	struct exo_extent_reclaim arg = {
 		.size = sizeof(arg),
@@ -118,8 +118,8 @@ EXO_API int exo_extent__reclaim(int fd, const struct exo_key *key,
 	return (int)arg.count;
 }
 
-EXO_API int exo_extent__io(int fd, const struct exo_extent_iovec *vecs,
-			   __u32 count, __u32 flags)
+EXO_API int exo_extent_io(int fd, const struct exo_extent_iovec *vecs,
+			  __u32 count, __u32 flags)
 {
 	struct exo_extent_io arg = {
 		.size = sizeof(arg),
@@ -146,7 +146,7 @@ static int io_one(int fd, __u32 op, exo_cap_t ext, __u64 block,
 		.frame = frame,
 		.op = op,
 	};
-	int ret = exo_extent__io(fd, &v, 1, flags);
+	int ret = exo_extent_io(fd, &v, 1, flags);
 
 	if (ret == 1)
 		return 0;
@@ -155,19 +155,19 @@ static int io_one(int fd, __u32 op, exo_cap_t ext, __u64 block,
 	return ret;
 }
 
-EXO_API int exo_extent__read(int fd, exo_cap_t ext, __u64 block,
-			     exo_cap_t frame)
+EXO_API int exo_extent_read(int fd, exo_cap_t ext, __u64 block,
+			    exo_cap_t frame)
 {
 	return io_one(fd, EXO_IO_READ, ext, block, frame, 0);
 }
 
-EXO_API int exo_extent__write(int fd, exo_cap_t ext, __u64 block,
-			      exo_cap_t frame, __u32 flags)
+EXO_API int exo_extent_write(int fd, exo_cap_t ext, __u64 block,
+			     exo_cap_t frame, __u32 flags)
 {
 	return io_one(fd, EXO_IO_WRITE, ext, block, frame, flags);
 }
 
-EXO_API int exo_extent__key_save(const char *path, const struct exo_key *key)
+EXO_API int exo_extent_key_save(const char *path, const struct exo_key *key)
 {
 	char tmp[4096], line[EXO_KEY_STRLEN + 2];
 	int kfd, n, ret = 0;
@@ -197,7 +197,7 @@ EXO_API int exo_extent__key_save(const char *path, const struct exo_key *key)
 	return ret ? libexo_err(ret) : 0;
 }
 
-EXO_API int exo_extent__key_load(const char *path, struct exo_key *key)
+EXO_API int exo_extent_key_load(const char *path, struct exo_key *key)
 {
 	char line[EXO_KEY_STRLEN + 2];
 	ssize_t n;
@@ -235,23 +235,23 @@ static int prep(struct io_uring_sqe *sqe, int fd, __u32 op, const void *cmd,
 	return 0;
 }
 
-EXO_API int exo_extent__prep_io(struct io_uring_sqe *sqe, int fd,
-				const struct exo_extent_iovec *v)
+EXO_API int exo_extent_prep_io(struct io_uring_sqe *sqe, int fd,
+			       const struct exo_extent_iovec *v)
 {
 	if (!v)
 		return libexo_err(-EINVAL);
 	return prep(sqe, fd, EXO_URING_EXTENT_IO, v, sizeof(*v));
 }
 
-EXO_API int exo_extent__prep_flush(struct io_uring_sqe *sqe, int fd)
+EXO_API int exo_extent_prep_flush(struct io_uring_sqe *sqe, int fd)
 {
 	return prep(sqe, fd, EXO_URING_EXTENT_FLUSH, NULL, 0);
 }
 
 /* ---- XN templates ---------------------------------------------------------- */
 
-EXO_API int exo_xn__template_set(int fd, __u32 type,
-				 const struct sock_filter *insns, __u32 len)
+EXO_API int exo_xn_template_set(int fd, __u32 type,
+				const struct sock_filter *insns, __u32 len)
 {
 	struct exo_xn_template arg = {
 		.size = sizeof(arg),
@@ -265,7 +265,7 @@ EXO_API int exo_xn__template_set(int fd, __u32 type,
 	return 0;
 }
 
-EXO_API int exo_xn__template_remove(int fd, __u32 type)
+EXO_API int exo_xn_template_remove(int fd, __u32 type)
 {
 	struct exo_xn_template arg = {
 		.size = sizeof(arg),
@@ -278,8 +278,8 @@ EXO_API int exo_xn__template_remove(int fd, __u32 type)
 	return 0;
 }
 
-EXO_API int exo_xn__owns(int fd, exo_cap_t ext, __u64 block, __u32 type,
-			 struct exo_xn_ref *refs, __u32 max)
+EXO_API int exo_xn_owns(int fd, exo_cap_t ext, __u64 block, __u32 type,
+			struct exo_xn_ref *refs, __u32 max)
 {
 	struct exo_xn_owns arg = {
 		.size = sizeof(arg),
@@ -299,7 +299,7 @@ EXO_API int exo_xn__owns(int fd, exo_cap_t ext, __u64 block, __u32 type,
 
 /* ---- XN roots, checked updates, reads --------------------------------------- */
 
-EXO_API int exo_xn__root(int fd, __u64 block, __u32 type, __u64 *root)
+EXO_API int exo_xn_root(int fd, __u64 block, __u32 type, __u64 *root)
 {
 	struct exo_xn_root arg = {
 		.size = sizeof(arg),
@@ -314,7 +314,7 @@ EXO_API int exo_xn__root(int fd, __u64 block, __u32 type, __u64 *root)
 	return 0;
 }
 
-EXO_API int exo_xn__root_remove(int fd, __u64 root)
+EXO_API int exo_xn_root_remove(int fd, __u64 root)
 {
 	struct exo_xn_root arg = {
 		.size = sizeof(arg),
@@ -327,7 +327,7 @@ EXO_API int exo_xn__root_remove(int fd, __u64 root)
 	return 0;
 }
 
-EXO_API int exo_xn__update(int fd, __u64 block, exo_cap_t frame,
+EXO_API int exo_xn_update(int fd, __u64 block, exo_cap_t frame,
 			   const struct exo_xn_ref *add, __u32 nadd,
 			   const struct exo_xn_ref *release, __u32 nrelease)
 {
@@ -348,7 +348,7 @@ EXO_API int exo_xn__update(int fd, __u64 block, exo_cap_t frame,
 	return 0;
 }
 
-EXO_API int exo_xn__read(int fd, __u64 block, exo_cap_t frame, int *is_root)
+EXO_API int exo_xn_read(int fd, __u64 block, exo_cap_t frame, int *is_root)
 {
 	struct exo_xn_read arg = {
 		.size = sizeof(arg),
@@ -363,7 +363,7 @@ EXO_API int exo_xn__read(int fd, __u64 block, exo_cap_t frame, int *is_root)
 	return (int)arg.type;
 }
 
-EXO_API int exo_xn__write(int fd, __u64 block, exo_cap_t frame, __u32 flags)
+EXO_API int exo_xn_write(int fd, __u64 block, exo_cap_t frame, __u32 flags)
 {
 	struct exo_xn_write arg = {
 		.size = sizeof(arg),
@@ -376,3 +376,27 @@ EXO_API int exo_xn__write(int fd, __u64 block, exo_cap_t frame, __u32 flags)
 		return libexo_errno();
 	return 0;
 }
+
+/* libexo 0.1 names (exo.h: deprecated names). */
+LIBEXO_ALIAS(exo_extent__attach, exo_extent_attach)
+LIBEXO_ALIAS(exo_extent__detach, exo_extent_detach)
+LIBEXO_ALIAS(exo_extent__stat, exo_extent_stat)
+LIBEXO_ALIAS(exo_extent__alloc, exo_extent_alloc)
+LIBEXO_ALIAS(exo_extent__alloc_at, exo_extent_alloc_at)
+LIBEXO_ALIAS(exo_extent__free, exo_extent_free)
+LIBEXO_ALIAS(exo_extent__reclaim, exo_extent_reclaim)
+LIBEXO_ALIAS(exo_extent__io, exo_extent_io)
+LIBEXO_ALIAS(exo_extent__read, exo_extent_read)
+LIBEXO_ALIAS(exo_extent__write, exo_extent_write)
+LIBEXO_ALIAS(exo_extent__key_save, exo_extent_key_save)
+LIBEXO_ALIAS(exo_extent__key_load, exo_extent_key_load)
+LIBEXO_ALIAS(exo_extent__prep_io, exo_extent_prep_io)
+LIBEXO_ALIAS(exo_extent__prep_flush, exo_extent_prep_flush)
+LIBEXO_ALIAS(exo_xn__template_set, exo_xn_template_set)
+LIBEXO_ALIAS(exo_xn__template_remove, exo_xn_template_remove)
+LIBEXO_ALIAS(exo_xn__owns, exo_xn_owns)
+LIBEXO_ALIAS(exo_xn__root, exo_xn_root)
+LIBEXO_ALIAS(exo_xn__root_remove, exo_xn_root_remove)
+LIBEXO_ALIAS(exo_xn__update, exo_xn_update)
+LIBEXO_ALIAS(exo_xn__read, exo_xn_read)
+LIBEXO_ALIAS(exo_xn__write, exo_xn_write)

@@ -31,8 +31,8 @@ static int frame_alloc(int fd, __u32 flags, __u32 count, exo_cap_t *caps,
 	return ioctl(fd, EXO_IOC_FRAME_ALLOC, &arg) ? libexo_errno() : 0;
 }
 
-EXO_API int exo_frame__alloc(int fd, __u32 count, exo_cap_t *caps,
-			     __u64 *pfns)
+EXO_API int exo_frame_alloc(int fd, __u32 count, exo_cap_t *caps,
+			    __u64 *pfns)
 {
 	__u64 *tmp = NULL;
 	int ret;
@@ -51,16 +51,16 @@ EXO_API int exo_frame__alloc(int fd, __u32 count, exo_cap_t *caps,
 	return ret ? libexo_err(ret) : 0;
 }
 
-EXO_API int exo_frame__alloc_flags(int fd, __u32 flags, __u32 count,
-				   exo_cap_t *caps, __u64 *pfns)
+EXO_API int exo_frame_alloc_flags(int fd, __u32 flags, __u32 count,
+				  exo_cap_t *caps, __u64 *pfns)
 {
 	if (!caps || !pfns || !count || (flags & EXO_FRAME_BY_PFN))
 		return libexo_err(-EINVAL);
 	return frame_alloc(fd, flags, count, caps, pfns);
 }
 
-EXO_API int exo_frame__alloc_at(int fd, __u32 count, __u64 *pfns,
-				exo_cap_t *caps)
+EXO_API int exo_frame_alloc_at(int fd, __u32 count, __u64 *pfns,
+			       exo_cap_t *caps)
 {
 	if (!caps || !pfns || !count)
 		return libexo_err(-EINVAL);
@@ -90,8 +90,8 @@ EXO_API int exo_frame__alloc_at(int fd, __u32 count, __u64 *pfns,
 	__ret;								\
 })
 
-EXO_API int exo_frame__map(int fd, const struct exo_map_entry *ents,
-			   __u32 count)
+EXO_API int exo_frame_map(int fd, const struct exo_map_entry *ents,
+			  __u32 count)
 {
 	if (!ents || !count || count > EXO_BATCH_MAX)
 		return libexo_err(-EINVAL);
@@ -99,7 +99,7 @@ EXO_API int exo_frame__map(int fd, const struct exo_map_entry *ents,
 		     ents, count);
 }
 
-EXO_API int exo_frame__unmap(int fd, const __u64 *addrs, __u32 count)
+EXO_API int exo_frame_unmap(int fd, const __u64 *addrs, __u32 count)
 {
 	if (!addrs || !count || count > EXO_BATCH_MAX)
 		return libexo_err(-EINVAL);
@@ -117,7 +117,7 @@ static int one(int ret)
 	return ret;
 }
 
-EXO_API int exo_frame__map_one(int fd, void *addr, exo_cap_t cap, __u32 prot)
+EXO_API int exo_frame_map_one(int fd, void *addr, exo_cap_t cap, __u32 prot)
 {
 	struct exo_map_entry e = {
 		.addr = (uintptr_t)addr,
@@ -125,14 +125,14 @@ EXO_API int exo_frame__map_one(int fd, void *addr, exo_cap_t cap, __u32 prot)
 		.prot = prot,
 	};
 
-	return one(exo_frame__map(fd, &e, 1));
+	return one(exo_frame_map(fd, &e, 1));
 }
 
-EXO_API int exo_frame__unmap_one(int fd, void *addr)
+EXO_API int exo_frame_unmap_one(int fd, void *addr)
 {
 	__u64 a = (uintptr_t)addr;
 
-	return one(exo_frame__unmap(fd, &a, 1));
+	return one(exo_frame_unmap(fd, &a, 1));
 }
 
 EXO_API int exo_caps_close(int fd, const exo_cap_t *caps, __u32 count)
@@ -141,11 +141,6 @@ EXO_API int exo_caps_close(int fd, const exo_cap_t *caps, __u32 count)
 		return libexo_err(-EINVAL);
 	return BATCH(fd, EXO_IOC_CAPS_CLOSE, struct exo_caps_close, caps,
 		     caps, count);
-}
-
-EXO_API int exo_frame__free(int fd, const exo_cap_t *caps, __u32 count)
-{
-	return exo_caps_close(fd, caps, count);
 }
 
 EXO_API int exo_set_quota(int fd, __u64 env_id, __u32 kind, __u32 quota)
@@ -229,3 +224,13 @@ EXO_API int exo_info__unmap(const struct exo_pool_info *pool)
 		return libexo_err(-EINVAL);
 	return munmap((void *)pool, 2 * page) ? libexo_errno() : 0;
 }
+
+/* libexo 0.1 names (exo.h: deprecated names). */
+LIBEXO_ALIAS(exo_frame__alloc, exo_frame_alloc)
+LIBEXO_ALIAS(exo_frame__alloc_flags, exo_frame_alloc_flags)
+LIBEXO_ALIAS(exo_frame__alloc_at, exo_frame_alloc_at)
+LIBEXO_ALIAS(exo_frame__map, exo_frame_map)
+LIBEXO_ALIAS(exo_frame__map_one, exo_frame_map_one)
+LIBEXO_ALIAS(exo_frame__unmap, exo_frame_unmap)
+LIBEXO_ALIAS(exo_frame__unmap_one, exo_frame_unmap_one)
+LIBEXO_ALIAS(exo_frame__free, exo_caps_close)

@@ -39,4 +39,12 @@ struct exo_nic *libexo_nic_over(int fd, exo_cap_t flow, void *mem,
 				size_t page, __u32 rx_frames, __u32 tx_frames);
 struct bpf_object *libexo_bpf_open(const char *name);
 
+/*
+ * Export @old, a deprecated name (LIBEXO_DEPRECATED_NAMES in exo.h), as an
+ * alias of @new; in the file that defines @new.
+ */
+#define LIBEXO_ALIAS(old, new)						\
+	extern __typeof__(new) old					\
+		__attribute__((alias(#new), visibility("default")));
+
 #endif /* LIBEXO_INTERNAL_H */

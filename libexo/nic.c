@@ -151,19 +151,19 @@ static int nic_attach(int fd, unsigned long cmd, const char *ifname)
 	return ioctl(fd, cmd, &arg) ? libexo_errno() : 0;
 }
 
-EXO_API int exo_nic__attach(int fd, const char *ifname)
+EXO_API int exo_nic_attach(int fd, const char *ifname)
 {
 	return nic_attach(fd, EXO_IOC_NIC_ATTACH, ifname);
 }
 
-EXO_API int exo_nic__detach(int fd, const char *ifname)
+EXO_API int exo_nic_detach(int fd, const char *ifname)
 {
 	return nic_attach(fd, EXO_IOC_NIC_DETACH, ifname);
 }
 
-EXO_API int exo_flow__alloc(int fd, const char *ifname, int proto,
-			    const char *laddr, __u16 lport, const char *raddr,
-			    __u16 rport, exo_cap_t *cap)
+EXO_API int exo_flow_alloc(int fd, const char *ifname, int proto,
+			   const char *laddr, __u16 lport, const char *raddr,
+			   __u16 rport, exo_cap_t *cap)
 {
 	struct exo_flow_alloc arg = {
 		.size = sizeof(arg),
@@ -245,7 +245,7 @@ EXO_API struct exo_nic *exo_nic__bind_flags(int fd, exo_cap_t flow,
 		goto fail;
 	}
 
-	err = exo_frame__alloc(fd, n, nic->frames, NULL);
+	err = exo_frame_alloc(fd, n, nic->frames, NULL);
 	if (err)
 		goto fail;
 	nic->nframes = n;
@@ -262,7 +262,7 @@ EXO_API struct exo_nic *exo_nic__bind_flags(int fd, exo_cap_t flow,
 		ents[i].cap = nic->frames[i];
 		ents[i].prot = EXO_PROT_READ | EXO_PROT_WRITE;
 	}
-	ret = exo_frame__map(fd, ents, n);
+	ret = exo_frame_map(fd, ents, n);
 	if (ret < 0 || (__u32)ret < n) {
 		err = ret < 0 ? ret : -errno;
 		goto fail;
@@ -308,7 +308,7 @@ EXO_API void exo_nic__free(struct exo_nic *nic)
 	if (nic->region)
 		exo_region__destroy(nic->region, nic->region_len);
 	if (nic->nframes)
-		exo_frame__free(nic->fd, nic->frames, nic->nframes);
+		exo_caps_close(nic->fd, nic->frames, nic->nframes);
 	free(nic->frames);
 	free(nic);
 	errno = saved;
@@ -650,3 +650,8 @@ EXO_API int exo_wait(int fd, const struct exo_wait_opts *opts,
 		*evals = arg.evals;
 	return 0;
 }
+
+/* libexo 0.1 names (exo.h: deprecated names). */
+LIBEXO_ALIAS(exo_nic__attach, exo_nic_attach)
+LIBEXO_ALIAS(exo_nic__detach, exo_nic_detach)
+LIBEXO_ALIAS(exo_flow__alloc, exo_flow_alloc)

@@ -53,7 +53,7 @@ TEST(check_holds_through_a_busy_life)
 	expect_ok(_metadata);
 
 	/* Frames bound in both envs through a derived, granted capability. */
-	ASSERT_EQ(0, exo_frame__alloc(a, 8, frames, pfns));
+	ASSERT_EQ(0, exo_frame_alloc(a, 8, frames, pfns));
 	ra = exo_region__create(a, NULL, 8 * 4096, PROT_READ | PROT_WRITE);
 	rb = exo_region__create(b, NULL, 4096, PROT_READ);
 	ASSERT_NE(NULL, ra);
@@ -64,18 +64,18 @@ TEST(check_holds_through_a_busy_life)
 			.cap = frames[i],
 			.prot = EXO_PROT_READ | EXO_PROT_WRITE,
 		};
-	ASSERT_EQ(8, exo_frame__map(a, e, 8));
+	ASSERT_EQ(8, exo_frame_map(a, e, 8));
 	ASSERT_EQ(0, exo_cap_export(a, frames[0], EXO_RIGHT_READ |
 				    EXO_RIGHT_MAP, 0, &key2));
 	ASSERT_EQ(0, exo_cap_import(b, &key2, &shared, &rights));
-	ASSERT_EQ(0, exo_frame__map_one(b, rb, shared, EXO_PROT_READ));
+	ASSERT_EQ(0, exo_frame_map_one(b, rb, shared, EXO_PROT_READ));
 	expect_ok(_metadata);
 
 	/* Revoke the shared frame's descendants, unbind half, free some. */
 	ASSERT_EQ(0, exo_cap_revoke(a, frames[0], 0, &n));
 	EXPECT_EQ(1, n);
-	ASSERT_EQ(1, exo_frame__unmap(a, (const __u64 *)&e[1].addr, 1));
-	ASSERT_EQ(2, exo_frame__free(a, &frames[6], 2));
+	ASSERT_EQ(1, exo_frame_unmap(a, (const __u64 *)&e[1].addr, 1));
+	ASSERT_EQ(2, exo_caps_close(a, &frames[6], 2));
 	expect_ok(_metadata);
 
 	/* Close the middle of the null tree, then everything. */

@@ -94,7 +94,7 @@ static int drain(int fd, struct exo_event *evs, int max)
 	int got = 0, n;
 
 	while (got < max) {
-		n = exo_events__read(fd, evs + got, max - got, 0);
+		n = exo_events_read(fd, evs + got, max - got, 0);
 		if (n < 0)
 			return n;
 		if (n == 0)
@@ -107,7 +107,7 @@ static int drain(int fd, struct exo_event *evs, int max)
 /* Read one event, waiting up to @ms.  Returns 1, 0 on timeout, -errno. */
 static int one(int fd, struct exo_event *ev, int ms)
 {
-	return exo_events__read(fd, ev, 1, ms);
+	return exo_events_read(fd, ev, 1, ms);
 }
 
 /* Fork a child that sleeps @ms and then asks @env_id for @count frames. */
@@ -143,7 +143,7 @@ TEST_F(events, abort_overflows_queue)
 
 	ASSERT_LT(EXO_EV_QUEUE, BIG);
 	ASSERT_GE(EXO_REPO_SLOTS, BIG);
-	ASSERT_EQ(0, exo_frame__alloc(self->fd, BIG, self->caps, self->pfns));
+	ASSERT_EQ(0, exo_frame_alloc(self->fd, BIG, self->caps, self->pfns));
 	/* Bind them all: the abort must unbind them all. */
 	region = exo_region__create(self->fd, NULL, BIG * self->page,
 				    PROT_READ | PROT_WRITE);
@@ -156,7 +156,7 @@ TEST_F(events, abort_overflows_queue)
 			.cap = self->caps[i],
 			.prot = EXO_PROT_READ | EXO_PROT_WRITE,
 		};
-	ASSERT_EQ(BIG, exo_frame__map(self->fd, ents, BIG));
+	ASSERT_EQ(BIG, exo_frame_map(self->fd, ents, BIG));
 	free(ents);
 	region[0] = 1;
 	region[(BIG - 1) * self->page] = 1;
@@ -224,7 +224,7 @@ TEST_F(events, abort_overflows_queue)
 	EXPECT_EQ(SIGBUS, exo_touch_read(region));
 	EXPECT_EQ(SIGBUS, exo_touch_read(region + (BIG - 1) * self->page));
 	EXPECT_EQ(aborted + 1, self->pool->revocations_aborted);
-	EXPECT_EQ(BIG, exo_frame__free(self->fd, self->caps, BIG));
+	EXPECT_EQ(BIG, exo_caps_close(self->fd, self->caps, BIG));
 	exo_region__destroy(region, BIG * self->page);
 }
 
@@ -235,7 +235,7 @@ TEST_F(events, poll_and_epoll_readable_iff_pending)
 	int ep, status;
 	pid_t pid;
 
-	ASSERT_EQ(0, exo_frame__alloc(self->fd, N, self->caps, self->pfns));
+	ASSERT_EQ(0, exo_frame_alloc(self->fd, N, self->caps, self->pfns));
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	ASSERT_LE(0, ep);
 	add.data.fd = self->fd;
@@ -258,9 +258,9 @@ TEST_F(events, poll_and_epoll_readable_iff_pending)
 	EXPECT_EQ(0, ep_readable(ep, self->fd, 0));
 
 	/* Paying one of two posts nothing; paying both posts DONE. */
-	ASSERT_EQ(1, exo_frame__free(self->fd, &self->caps[N - 1], 1));
+	ASSERT_EQ(1, exo_caps_close(self->fd, &self->caps[N - 1], 1));
 	EXPECT_EQ(0, readable(self->fd, 0));
-	ASSERT_EQ(1, exo_frame__free(self->fd, &self->caps[N - 2], 1));
+	ASSERT_EQ(1, exo_caps_close(self->fd, &self->caps[N - 2], 1));
 	EXPECT_EQ(1, readable(self->fd, 0));
 	EXPECT_EQ(1, ep_readable(ep, self->fd, 0));
 	ASSERT_EQ(1, one(self->fd, &ev, 0));
@@ -274,7 +274,7 @@ TEST_F(events, poll_and_epoll_readable_iff_pending)
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	EXPECT_EQ(0, status);
 	/* Two pending, one read: still readable. */
-	ASSERT_EQ(1, exo_frame__free(self->fd, &self->caps[N - 3], 1));
+	ASSERT_EQ(1, exo_caps_close(self->fd, &self->caps[N - 3], 1));
 	EXPECT_EQ(2, self->envp->events_pending);
 	ASSERT_EQ(1, one(self->fd, &ev, 0));
 	EXPECT_EQ(EXO_EV_REVOKE, ev.type);
@@ -308,7 +308,7 @@ TEST_F(events, read_smaller_than_an_event_einval)
 	EXPECT_EQ(EINVAL, errno);
 
 	/* One pending: still EINVAL, and the event stays queued. */
-	ASSERT_EQ(0, exo_frame__alloc(self->fd, N, self->caps, self->pfns));
+	ASSERT_EQ(0, exo_frame_alloc(self->fd, N, self->caps, self->pfns));
 	ASSERT_EQ(0, exo_request_revoke(NULL, self->info.env_id, 1, 10000));
 	errno = 0;
 	EXPECT_EQ(-1, read(self->fd, buf, sizeof(struct exo_event) - 1));
@@ -353,7 +353,7 @@ TEST_F(events, nonblocking_and_blocking_read)
 			   fcntl(self->fd, F_GETFL) & ~O_NONBLOCK));
 
 	/* Blocking: sleeps until an event comes... */
-	ASSERT_EQ(0, exo_frame__alloc(self->fd, N, self->caps, self->pfns));
+	ASSERT_EQ(0, exo_frame_alloc(self->fd, N, self->caps, self->pfns));
 	t0 = exo_now_ns();
 	pid = request_later(self->info.env_id, 1, 10000, 200);
 	ASSERT_LE(0, pid);
@@ -378,7 +378,7 @@ TEST_F(events, honoured_request_posts_done_and_no_abort)
 	exo_cap_t more[2];
 	int wait_ms;
 
-	ASSERT_EQ(0, exo_frame__alloc(self->fd, N, self->caps, self->pfns));
+	ASSERT_EQ(0, exo_frame_alloc(self->fd, N, self->caps, self->pfns));
 	/* Time enough to pay even on a slow, loaded TCG host. */
 	ASSERT_EQ(0, exo_request_revoke(NULL, self->info.env_id, 3, 1500));
 	ASSERT_EQ(1, one(self->fd, &rev, 5000));
@@ -387,14 +387,14 @@ TEST_F(events, honoured_request_posts_done_and_no_abort)
 	EXPECT_EQ(3, self->envp->revoke_owed);
 
 	/* Frames taken after the request do not count as paying... */
-	ASSERT_EQ(0, exo_frame__alloc(self->fd, 2, more, NULL));
+	ASSERT_EQ(0, exo_frame_alloc(self->fd, 2, more, NULL));
 	EXPECT_EQ(5, self->envp->revoke_owed);
 	/* ... giving back three is not enough now... */
-	ASSERT_EQ(3, exo_frame__free(self->fd, self->caps, 3));
+	ASSERT_EQ(3, exo_caps_close(self->fd, self->caps, 3));
 	EXPECT_EQ(2, self->envp->revoke_owed);
 	EXPECT_EQ(0, readable(self->fd, 0));
 	/* ... five is: exactly one DONE, for that request. */
-	ASSERT_EQ(2, exo_frame__free(self->fd, more, 2));
+	ASSERT_EQ(2, exo_caps_close(self->fd, more, 2));
 	EXPECT_EQ(0, self->envp->revoke_owed);
 	ASSERT_EQ(1, one(self->fd, &ev, 1000));
 	EXPECT_EQ(EXO_EV_REVOKE_DONE, ev.type);
@@ -402,7 +402,7 @@ TEST_F(events, honoured_request_posts_done_and_no_abort)
 	EXPECT_EQ(honoured + 1, self->pool->revocations_honoured);
 
 	/* Freeing more posts nothing; the deadline passes without an abort. */
-	ASSERT_EQ(1, exo_frame__free(self->fd, &self->caps[3], 1));
+	ASSERT_EQ(1, exo_caps_close(self->fd, &self->caps[3], 1));
 	wait_ms = rev.deadline_ns > exo_now_ns() ?
 		  (rev.deadline_ns - exo_now_ns()) / 1000000 + 300 : 300;
 	EXPECT_EQ(0, one(self->fd, &ev, wait_ms))
@@ -419,7 +419,7 @@ TEST_F(events, new_request_cannot_postpone_deadline)
 	int n, i, taken = 0, done = 0;
 	__u64 deadline, end;
 
-	ASSERT_EQ(0, exo_frame__alloc(self->fd, N, self->caps, self->pfns));
+	ASSERT_EQ(0, exo_frame_alloc(self->fd, N, self->caps, self->pfns));
 	ASSERT_EQ(0, exo_request_revoke(NULL, self->info.env_id, 2, 2000));
 	ASSERT_EQ(1, one(self->fd, &ev1, 5000));
 	ASSERT_EQ(EXO_EV_REVOKE, ev1.type);
@@ -444,7 +444,7 @@ TEST_F(events, new_request_cannot_postpone_deadline)
 
 	/* Pay nothing: at the first deadline (not 60 s later) four are taken. */
 	while (!done) {
-		n = exo_events__read(self->fd, evs, 16, 10000);
+		n = exo_events_read(self->fd, evs, 16, 10000);
 		ASSERT_LT(0, n) TH_LOG("no abort 10 s after the first request's deadline");
 		for (i = 0; i < n; i++) {
 			if (evs[i].type == EXO_EV_REPOSSESSED) {
@@ -480,7 +480,7 @@ TEST_F(events, earlier_deadline_of_new_request_is_kept)
 	int n, i, done = 0;
 	__u64 end;
 
-	ASSERT_EQ(0, exo_frame__alloc(self->fd, N, self->caps, self->pfns));
+	ASSERT_EQ(0, exo_frame_alloc(self->fd, N, self->caps, self->pfns));
 	ASSERT_EQ(0, exo_request_revoke(NULL, self->info.env_id, 2, 30000));
 	ASSERT_EQ(1, one(self->fd, &ev1, 5000));
 	ASSERT_EQ(0, exo_request_revoke(NULL, self->info.env_id, 4, 300));
@@ -491,7 +491,7 @@ TEST_F(events, earlier_deadline_of_new_request_is_kept)
 	EXPECT_EQ(ev2.deadline_ns, self->envp->revoke_deadline_ns);
 
 	while (!done) {
-		n = exo_events__read(self->fd, evs, 16, 10000);
+		n = exo_events_read(self->fd, evs, 16, 10000);
 		ASSERT_LT(0, n)
 			TH_LOG("no abort 10 s after the advertised deadline (the first request's, %llu ms later, still rules?)",
 			       (unsigned long long)(ev1.deadline_ns -

@@ -50,22 +50,22 @@ FIXTURE_SETUP(aio)
 		return;
 	self->fd = exo_open();
 	ASSERT_LE(0, self->fd);
-	exo_extent__detach(self->fd);
-	ASSERT_EQ(0, exo_extent__attach(self->fd, self->disk,
-					EXO_ATTACH_FORMAT, NULL));
+	exo_extent_detach(self->fd);
+	ASSERT_EQ(0, exo_extent_attach(self->fd, self->disk,
+				       EXO_ATTACH_FORMAT, NULL));
 	self->region = exo_region__create(self->fd, NULL, QD * BLK,
 					  PROT_READ | PROT_WRITE);
 	ASSERT_NE(NULL, self->region);
-	ASSERT_EQ(0, exo_frame__alloc(self->fd, QD, self->frames, NULL));
+	ASSERT_EQ(0, exo_frame_alloc(self->fd, QD, self->frames, NULL));
 	for (i = 0; i < QD; i++)
 		e[i] = (struct exo_map_entry){
 			.addr = (unsigned long)(self->region + i * BLK),
 			.cap = self->frames[i],
 			.prot = EXO_PROT_READ | EXO_PROT_WRITE,
 		};
-	ASSERT_EQ(QD, exo_frame__map(self->fd, e, QD));
-	ASSERT_EQ(0, exo_extent__alloc(self->fd, QD, &self->ext, &self->start,
-				       NULL, NULL));
+	ASSERT_EQ(QD, exo_frame_map(self->fd, e, QD));
+	ASSERT_EQ(0, exo_extent_alloc(self->fd, QD, &self->ext, &self->start,
+				      NULL, NULL));
 	ASSERT_EQ(0, io_uring_queue_init(QD, &self->ring,
 					 IORING_SETUP_SQE128));
 	self->have_ring = 1;
@@ -98,9 +98,9 @@ static int queue(struct io_uring *ring, int fd,
 	if (!sqe)
 		return -EBUSY;
 	if (v)
-		exo_extent__prep_io(sqe, fd, v);
+		exo_extent_prep_io(sqe, fd, v);
 	else
-		exo_extent__prep_flush(sqe, fd);
+		exo_extent_prep_flush(sqe, fd);
 	sqe->user_data = tag;
 	return 0;
 }
@@ -218,13 +218,13 @@ TEST_F(aio, errors_in_cqes)
 	/* Unknown command; a flush with a non-zero payload. */
 	sqe = io_uring_get_sqe(&self->ring);
 	v = iov(self->ext, 0, self->frames[0], EXO_IO_READ);
-	exo_extent__prep_io(sqe, self->fd, &v);
+	exo_extent_prep_io(sqe, self->fd, &v);
 	sqe->cmd_op = 77;
 	ASSERT_EQ(1, io_uring_submit(&self->ring));
 	ASSERT_EQ(0, reap(&self->ring, 1, res));
 	EXPECT_EQ(-EOPNOTSUPP, res[0]);
 	sqe = io_uring_get_sqe(&self->ring);
-	exo_extent__prep_flush(sqe, self->fd);
+	exo_extent_prep_flush(sqe, self->fd);
 	sqe->cmd[3] = 1;
 	ASSERT_EQ(1, io_uring_submit(&self->ring));
 	ASSERT_EQ(0, reap(&self->ring, 1, res));
@@ -241,7 +241,7 @@ TEST_F(aio, errors_in_cqes)
 	io_uring_queue_exit(&ring);
 
 	/* Detached: ENODEV. */
-	ASSERT_EQ(0, exo_extent__detach(self->fd));
+	ASSERT_EQ(0, exo_extent_detach(self->fd));
 	v = iov(self->ext, 0, self->frames[0], EXO_IO_READ);
 	EXPECT_EQ(-ENODEV, one(&self->ring, self->fd, &v));
 	EXPECT_EQ(-ENODEV, one(&self->ring, self->fd, NULL));
@@ -263,8 +263,8 @@ TEST_F(aio, detach_waits)
 		res[i] = 1;
 	}
 	ASSERT_EQ(QD, io_uring_submit(&self->ring));
-	EXPECT_EQ(0, exo_extent__free(self->fd, self->ext));
-	EXPECT_EQ(0, exo_extent__detach(self->fd));
+	EXPECT_EQ(0, exo_extent_free(self->fd, self->ext));
+	EXPECT_EQ(0, exo_extent_detach(self->fd));
 	ASSERT_EQ(0, reap(&self->ring, QD, res));
 	for (i = 0; i < QD; i++)
 		EXPECT_EQ(0, res[i]) TH_LOG("request %d", i);
@@ -370,16 +370,16 @@ TEST_F(aio, kill_in_flight)
 		exo_cap_t f[QD], x;
 		int fd = exo_open(), n = 0;
 
-		if (fd < 0 || exo_frame__alloc(fd, QD, f, NULL) ||
-		    exo_extent__alloc(fd, QD, &x, NULL, NULL, NULL) ||
+		if (fd < 0 || exo_frame_alloc(fd, QD, f, NULL) ||
+		    exo_extent_alloc(fd, QD, &x, NULL, NULL, NULL) ||
 		    io_uring_queue_init(QD, &ring, IORING_SETUP_SQE128))
 			_exit(1);
 		for (;;) {
 			for (i = 0; i < QD; i++) {
 				v = iov(x, i, f[i], i & 1 ? EXO_IO_READ
 							  : EXO_IO_WRITE);
-				exo_extent__prep_io(io_uring_get_sqe(&ring),
-						    fd, &v);
+				exo_extent_prep_io(io_uring_get_sqe(&ring),
+						   fd, &v);
 			}
 			io_uring_submit(&ring);
 			if (!n++ && write(pfd[1], "x", 1) != 1)

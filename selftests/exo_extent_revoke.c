@@ -46,20 +46,20 @@ FIXTURE_SETUP(xrev)
 	self->fd = exo_open();
 	ASSERT_LE(0, self->fd);
 	ASSERT_EQ(0, exo_env_info(self->fd, &self->info));
-	exo_extent__detach(self->fd);
-	ASSERT_EQ(0, exo_extent__attach(self->fd, self->disk,
-					EXO_ATTACH_FORMAT, &self->st));
+	exo_extent_detach(self->fd);
+	ASSERT_EQ(0, exo_extent_attach(self->fd, self->disk,
+				       EXO_ATTACH_FORMAT, &self->st));
 	for (i = 0; i < NX; i++)
-		ASSERT_EQ(0, exo_extent__alloc(self->fd, 2, &self->x[i],
-					       &self->start[i], &key,
-					       &new_key));
-	ASSERT_EQ(0, exo_extent__stat(self->fd, &self->st));
+		ASSERT_EQ(0, exo_extent_alloc(self->fd, 2, &self->x[i],
+					      &self->start[i], &key,
+					      &new_key));
+	ASSERT_EQ(0, exo_extent_stat(self->fd, &self->st));
 	self->region = exo_region__create(self->fd, NULL, EXO_EXTENT_BLOCK,
 					  PROT_READ | PROT_WRITE);
 	ASSERT_NE(NULL, self->region);
-	ASSERT_EQ(0, exo_frame__alloc(self->fd, 1, &self->frame, NULL));
-	ASSERT_EQ(0, exo_frame__map_one(self->fd, self->region, self->frame,
-					EXO_PROT_READ | EXO_PROT_WRITE));
+	ASSERT_EQ(0, exo_frame_alloc(self->fd, 1, &self->frame, NULL));
+	ASSERT_EQ(0, exo_frame_map_one(self->fd, self->region, self->frame,
+				       EXO_PROT_READ | EXO_PROT_WRITE));
 }
 
 FIXTURE_TEARDOWN(xrev)
@@ -70,7 +70,7 @@ FIXTURE_TEARDOWN(xrev)
 		return;
 	/* Ownership is persistent: give the blocks back for the next test. */
 	for (i = 0; i < NX; i++)
-		exo_extent__free(self->fd, self->x[i]);
+		exo_extent_free(self->fd, self->x[i]);
 	exo_region__destroy(self->region, EXO_EXTENT_BLOCK);
 	exo_close(self->fd);
 }
@@ -78,7 +78,7 @@ FIXTURE_TEARDOWN(xrev)
 /* Read one event, failing the test if none comes within 5 s. */
 static int next_event(int fd, struct exo_event *ev)
 {
-	return exo_events__read(fd, ev, 1, 5000);
+	return exo_events_read(fd, ev, 1, 5000);
 }
 
 TEST_F(xrev, cooperative_free_honours_request)
@@ -95,15 +95,15 @@ TEST_F(xrev, cooperative_free_honours_request)
 	EXPECT_LT(0, ev.deadline_ns);
 
 	/* The libOS chooses: the oldest two. */
-	ASSERT_EQ(0, exo_extent__free(self->fd, self->x[0]));
-	ASSERT_EQ(0, exo_extent__free(self->fd, self->x[1]));
+	ASSERT_EQ(0, exo_extent_free(self->fd, self->x[0]));
+	ASSERT_EQ(0, exo_extent_free(self->fd, self->x[1]));
 	ASSERT_EQ(1, next_event(self->fd, &ev));
 	EXPECT_EQ(EXO_EV_REVOKE_DONE, ev.type);
 	EXPECT_EQ(EXO_EVF_EXTENT, ev.flags & EXO_EVF_EXTENT);
-	ASSERT_EQ(0, exo_extent__stat(self->fd, &st));
+	ASSERT_EQ(0, exo_extent_stat(self->fd, &st));
 	EXPECT_EQ(self->st.free + 4, st.free);
 	/* Paid in full: no abort follows. */
-	EXPECT_EQ(0, exo_events__read(self->fd, &ev, 1, 300));
+	EXPECT_EQ(0, exo_events_read(self->fd, &ev, 1, 300));
 }
 
 /*
@@ -170,16 +170,16 @@ TEST_F(xrev, abort_frees_newest_and_tells)
 	EXPECT_EQ(self->start[1], taken[1]);
 	ASSERT_EQ(0, exo_cap_info(self->fd, self->x[0], &ci));
 	EXPECT_EQ(EXO_CAP_LIVE, ci.state);
-	EXPECT_EQ(-EKEYREVOKED, exo_extent__write(self->fd, self->x[2], 0,
-						  self->frame, 0));
-	EXPECT_EQ(0, exo_extent__write(self->fd, self->x[0], 0, self->frame,
-				       0));
-	ASSERT_EQ(0, exo_extent__stat(self->fd, &st));
+	EXPECT_EQ(-EKEYREVOKED, exo_extent_write(self->fd, self->x[2], 0,
+						 self->frame, 0));
+	EXPECT_EQ(0, exo_extent_write(self->fd, self->x[0], 0, self->frame,
+				      0));
+	ASSERT_EQ(0, exo_extent_stat(self->fd, &st));
 	EXPECT_EQ(self->st.free + 4, st.free);
 	/* The blocks are free for anyone: allocate them at their names. */
-	EXPECT_EQ(0, exo_extent__alloc_at(self->fd, taken[0], 2, &c, &key,
-					  &nk));
-	EXPECT_EQ(0, exo_extent__free(self->fd, c));
+	EXPECT_EQ(0, exo_extent_alloc_at(self->fd, taken[0], 2, &c, &key,
+					 &nk));
+	EXPECT_EQ(0, exo_extent_free(self->fd, c));
 }
 
 struct writer {
@@ -194,7 +194,7 @@ static void *write_loop(void *arg)
 	struct writer *w = arg;
 
 	for (;;) {
-		int r = exo_extent__write(w->fd, w->x, 1, w->frame, 0);
+		int r = exo_extent_write(w->fd, w->x, 1, w->frame, 0);
 
 		if (!r) {
 			w->ok++;
@@ -243,7 +243,7 @@ TEST_F(xrev, request_capped_at_owned_and_never_postponed)
 	EXPECT_EQ(NX, ev.count);
 	/* A smaller or equal request changes nothing. */
 	EXPECT_EQ(-ENOENT, exo_request_revoke("extents", self->info.env_id, 1, 100));
-	EXPECT_EQ(0, exo_events__read(self->fd, &ev, 1, 0));
+	EXPECT_EQ(0, exo_events_read(self->fd, &ev, 1, 0));
 	/* No such env. */
 	EXPECT_EQ(-ESRCH, exo_request_revoke("extents", ~0ULL >> 1, 1, 100));
 }

@@ -46,10 +46,10 @@ static int princ_open(struct princ *p)
 				    PROT_READ | PROT_WRITE);
 	if (!p->buf)
 		return -errno;
-	r = exo_frame__alloc(p->fd, NB, p->f, NULL);
+	r = exo_frame_alloc(p->fd, NB, p->f, NULL);
 	for (i = 0; !r && i < NB; i++)
-		r = exo_frame__map_one(p->fd, p->buf + i * BLK, p->f[i],
-				       EXO_PROT_READ | EXO_PROT_WRITE);
+		r = exo_frame_map_one(p->fd, p->buf + i * BLK, p->f[i],
+				      EXO_PROT_READ | EXO_PROT_WRITE);
 	return r;
 }
 
@@ -133,9 +133,9 @@ FIXTURE_SETUP(scrub)
 		return;
 	ASSERT_EQ(0, princ_open(&self->a));
 	ASSERT_EQ(0, princ_open(&self->b));
-	exo_extent__detach(self->a.fd);
-	ASSERT_EQ(0, exo_extent__attach(self->a.fd, self->disk,
-					EXO_ATTACH_FORMAT, &self->st));
+	exo_extent_detach(self->a.fd);
+	ASSERT_EQ(0, exo_extent_attach(self->a.fd, self->disk,
+				       EXO_ATTACH_FORMAT, &self->st));
 }
 
 FIXTURE_TEARDOWN(scrub)
@@ -151,7 +151,7 @@ static int a_writes(FIXTURE_DATA(scrub) *self, exo_cap_t *x, __u64 *start,
 	struct exo_extent_iovec v[NB];
 	int i, r;
 
-	r = exo_extent__alloc(self->a.fd, NB, x, start, NULL, NULL);
+	r = exo_extent_alloc(self->a.fd, NB, x, start, NULL, NULL);
 	if (r)
 		return r;
 	for (i = 0; i < NB; i++) {
@@ -161,7 +161,7 @@ static int a_writes(FIXTURE_DATA(scrub) *self, exo_cap_t *x, __u64 *start,
 			.op = EXO_IO_WRITE,
 		};
 	}
-	r = exo_extent__io(self->a.fd, v, NB, flags);
+	r = exo_extent_io(self->a.fd, v, NB, flags);
 	return r == NB ? 0 : r < 0 ? r : -EIO;
 }
 
@@ -171,11 +171,11 @@ static int b_reads_zero(FIXTURE_DATA(scrub) *self, __u64 start,
 {
 	int i, zero = 1;
 
-	if (exo_extent__alloc_at(self->b.fd, start, NB, x, NULL, NULL))
+	if (exo_extent_alloc_at(self->b.fd, start, NB, x, NULL, NULL))
 		return -errno;
 	for (i = 0; i < NB; i++) {
 		memset(self->b.buf + i * BLK, 0x77, BLK);
-		if (exo_extent__read(self->b.fd, *x, i, self->b.f[i]))
+		if (exo_extent_read(self->b.fd, *x, i, self->b.f[i]))
 			return -errno;
 		zero &= all_zero(self->b.buf + i * BLK);
 	}
@@ -193,10 +193,10 @@ TEST_F(scrub, freed_flushed_blocks_read_as_zeroes)
 	NEED_DISK();
 	ASSERT_EQ(0, a_writes(self, &xa, &start, EXO_IO_FLUSH));
 	for (i = 0; i < NB; i++) {
-		ASSERT_EQ(0, exo_extent__read(self->a.fd, xa, i, self->a.f[i]));
+		ASSERT_EQ(0, exo_extent_read(self->a.fd, xa, i, self->a.f[i]));
 		ASSERT_EQ(1, raw_has(self->disk, start + i, 1));
 	}
-	ASSERT_EQ(0, exo_extent__free(self->a.fd, xa));
+	ASSERT_EQ(0, exo_extent_free(self->a.fd, xa));
 	before = extents_field("reads_unwritten");
 	ASSERT_LE(0, before);
 	ASSERT_EQ(1, b_reads_zero(self, start, &xb));
@@ -206,12 +206,12 @@ TEST_F(scrub, freed_flushed_blocks_read_as_zeroes)
 	EXPECT_EQ(before + NB, extents_field("reads_unwritten"));
 	/* B's own write reads back, and then from the device. */
 	fill(self->b.buf, start, 2);
-	ASSERT_EQ(0, exo_extent__write(self->b.fd, xb, 0, self->b.f[0], 0));
+	ASSERT_EQ(0, exo_extent_write(self->b.fd, xb, 0, self->b.f[0], 0));
 	memset(self->b.buf, 0, BLK);
-	ASSERT_EQ(0, exo_extent__read(self->b.fd, xb, 0, self->b.f[0]));
+	ASSERT_EQ(0, exo_extent_read(self->b.fd, xb, 0, self->b.f[0]));
 	fill(want, start, 2);
 	EXPECT_EQ(0, memcmp(want, self->b.buf, BLK));
-	EXPECT_EQ(0, exo_extent__free(self->b.fd, xb));
+	EXPECT_EQ(0, exo_extent_free(self->b.fd, xb));
 }
 
 TEST_F(scrub, freed_unflushed_blocks_read_as_zeroes)
@@ -221,9 +221,9 @@ TEST_F(scrub, freed_unflushed_blocks_read_as_zeroes)
 
 	NEED_DISK();
 	ASSERT_EQ(0, a_writes(self, &xa, &start, 0));
-	ASSERT_EQ(0, exo_extent__free(self->a.fd, xa));
+	ASSERT_EQ(0, exo_extent_free(self->a.fd, xa));
 	ASSERT_EQ(1, b_reads_zero(self, start, &xb));
-	EXPECT_EQ(0, exo_extent__free(self->b.fd, xb));
+	EXPECT_EQ(0, exo_extent_free(self->b.fd, xb));
 }
 
 TEST_F(scrub, same_principal_gets_zeroes_too)
@@ -234,15 +234,15 @@ TEST_F(scrub, same_principal_gets_zeroes_too)
 
 	NEED_DISK();
 	ASSERT_EQ(0, a_writes(self, &xa, &start, EXO_IO_FLUSH));
-	ASSERT_EQ(0, exo_extent__free(self->a.fd, xa));
-	ASSERT_EQ(0, exo_extent__alloc_at(self->a.fd, start, NB, &x2, NULL,
-					  NULL));
+	ASSERT_EQ(0, exo_extent_free(self->a.fd, xa));
+	ASSERT_EQ(0, exo_extent_alloc_at(self->a.fd, start, NB, &x2, NULL,
+					 NULL));
 	for (i = 0; i < NB; i++) {
 		memset(self->a.buf, 0x77, BLK);
-		ASSERT_EQ(0, exo_extent__read(self->a.fd, x2, i, self->a.f[0]));
+		ASSERT_EQ(0, exo_extent_read(self->a.fd, x2, i, self->a.f[0]));
 		EXPECT_TRUE(all_zero(self->a.buf));
 	}
-	EXPECT_EQ(0, exo_extent__free(self->a.fd, x2));
+	EXPECT_EQ(0, exo_extent_free(self->a.fd, x2));
 }
 
 TEST_F(scrub, repossessed_blocks_read_as_zeroes)
@@ -258,7 +258,7 @@ TEST_F(scrub, repossessed_blocks_read_as_zeroes)
 	ASSERT_EQ(0, exo_env_info(self->a.fd, &info));
 	ASSERT_EQ(0, exo_request_revoke("extents", info.env_id, 1, 100));
 	while (!aborted) {
-		ASSERT_EQ(1, exo_events__read(self->a.fd, &ev, 1, 5000));
+		ASSERT_EQ(1, exo_events_read(self->a.fd, &ev, 1, 5000));
 		if (ev.type == EXO_EV_REPOSSESSED) {
 			EXPECT_EQ(start, ev.pfn);
 			reposs++;
@@ -268,7 +268,7 @@ TEST_F(scrub, repossessed_blocks_read_as_zeroes)
 	ASSERT_EQ(1, reposs);
 	ASSERT_EQ(1, raw_has(self->disk, start, 1));
 	ASSERT_EQ(1, b_reads_zero(self, start, &xb));
-	EXPECT_EQ(0, exo_extent__free(self->b.fd, xb));
+	EXPECT_EQ(0, exo_extent_free(self->b.fd, xb));
 }
 
 /* Old data on the device before a format never shows through. */
@@ -279,14 +279,14 @@ TEST_F(scrub, format_hides_what_the_device_held)
 	int i;
 
 	NEED_DISK();
-	ASSERT_EQ(0, exo_extent__detach(self->a.fd));
+	ASSERT_EQ(0, exo_extent_detach(self->a.fd));
 	for (i = 0; i < NB; i++)
 		ASSERT_EQ(0, raw_put(self->disk, start + i, 3));
-	ASSERT_EQ(0, exo_extent__attach(self->a.fd, self->disk,
-					EXO_ATTACH_FORMAT, NULL));
+	ASSERT_EQ(0, exo_extent_attach(self->a.fd, self->disk,
+				       EXO_ATTACH_FORMAT, NULL));
 	ASSERT_EQ(1, b_reads_zero(self, start, &xb));
 	EXPECT_EQ(1, raw_has(self->disk, start, 3));
-	EXPECT_EQ(0, exo_extent__free(self->b.fd, xb));
+	EXPECT_EQ(0, exo_extent_free(self->b.fd, xb));
 }
 
 /* Blocks of one extent: written ones read data, the others zeroes. */
@@ -300,16 +300,16 @@ TEST_F(scrub, unwritten_blocks_of_an_owned_extent)
 	NEED_DISK();
 	for (i = 0; i < NB; i++)
 		ASSERT_EQ(0, raw_put(self->disk, start + i, 4));
-	ASSERT_EQ(0, exo_extent__alloc_at(self->a.fd, start, NB, &x, NULL,
-					  NULL));
+	ASSERT_EQ(0, exo_extent_alloc_at(self->a.fd, start, NB, &x, NULL,
+					 NULL));
 	for (i = 1; i < NB; i += 2) {
 		fill(self->a.buf, start + i, 5);
-		ASSERT_EQ(0, exo_extent__write(self->a.fd, x, i, self->a.f[0],
-					       0));
+		ASSERT_EQ(0, exo_extent_write(self->a.fd, x, i, self->a.f[0],
+					      0));
 	}
 	for (i = 0; i < NB; i++) {
 		memset(self->a.buf, 0x77, BLK);
-		ASSERT_EQ(0, exo_extent__read(self->a.fd, x, i, self->a.f[0]));
+		ASSERT_EQ(0, exo_extent_read(self->a.fd, x, i, self->a.f[0]));
 		if (i % 2) {
 			fill(want, start + i, 5);
 			EXPECT_EQ(0, memcmp(want, self->a.buf, BLK));
@@ -317,7 +317,7 @@ TEST_F(scrub, unwritten_blocks_of_an_owned_extent)
 			EXPECT_TRUE(all_zero(self->a.buf));
 		}
 	}
-	EXPECT_EQ(0, exo_extent__free(self->a.fd, x));
+	EXPECT_EQ(0, exo_extent_free(self->a.fd, x));
 }
 
 /*
@@ -335,25 +335,25 @@ TEST_F(scrub, written_blocks_survive_reattach)
 	int nk, i;
 
 	NEED_DISK();
-	ASSERT_EQ(0, exo_extent__alloc(self->a.fd, NB, &x, &start, &key, &nk));
+	ASSERT_EQ(0, exo_extent_alloc(self->a.fd, NB, &x, &start, &key, &nk));
 	ASSERT_EQ(1, nk);
 	fill(self->a.buf, start + 0, 6);
-	ASSERT_EQ(0, exo_extent__write(self->a.fd, x, 0, self->a.f[0],
-				       EXO_IO_FUA));
+	ASSERT_EQ(0, exo_extent_write(self->a.fd, x, 0, self->a.f[0],
+				      EXO_IO_FUA));
 	fill(self->a.buf, start + 1, 6);
-	ASSERT_EQ(0, exo_extent__write(self->a.fd, x, 1, self->a.f[0],
-				       EXO_IO_FLUSH));
+	ASSERT_EQ(0, exo_extent_write(self->a.fd, x, 1, self->a.f[0],
+				      EXO_IO_FLUSH));
 	fill(self->a.buf, start + 2, 6);
-	ASSERT_EQ(0, exo_extent__write(self->a.fd, x, 2, self->a.f[0], 0));
+	ASSERT_EQ(0, exo_extent_write(self->a.fd, x, 2, self->a.f[0], 0));
 	ASSERT_EQ(0, raw_put(self->disk, start + 3, 7));
 
-	ASSERT_EQ(0, exo_extent__detach(self->a.fd));
-	ASSERT_EQ(0, exo_extent__attach(self->a.fd, self->disk, 0, NULL));
-	ASSERT_EQ(1, exo_extent__reclaim(self->b.fd, &key, &d, 1));
+	ASSERT_EQ(0, exo_extent_detach(self->a.fd));
+	ASSERT_EQ(0, exo_extent_attach(self->a.fd, self->disk, 0, NULL));
+	ASSERT_EQ(1, exo_extent_reclaim(self->b.fd, &key, &d, 1));
 	for (i = 0; i < NB; i++) {
 		memset(self->b.buf, 0x77, BLK);
-		ASSERT_EQ(0, exo_extent__read(self->b.fd, d.cap, i,
-					      self->b.f[0]));
+		ASSERT_EQ(0, exo_extent_read(self->b.fd, d.cap, i,
+					     self->b.f[0]));
 		if (i < 3) {
 			fill(want, start + i, 6);
 			EXPECT_EQ(0, memcmp(want, self->b.buf, BLK));
@@ -361,7 +361,7 @@ TEST_F(scrub, written_blocks_survive_reattach)
 			EXPECT_TRUE(all_zero(self->b.buf));
 		}
 	}
-	EXPECT_EQ(0, exo_extent__free(self->b.fd, d.cap));
+	EXPECT_EQ(0, exo_extent_free(self->b.fd, d.cap));
 }
 
 /* The same rule through io_uring: a read, and a write made durable by an
@@ -380,9 +380,9 @@ TEST_F(scrub, io_uring_reads_zeroes_and_flush_records_writes)
 
 	NEED_DISK();
 	ASSERT_EQ(0, a_writes(self, &xa, &start, EXO_IO_FLUSH));
-	ASSERT_EQ(0, exo_extent__free(self->a.fd, xa));
-	ASSERT_EQ(0, exo_extent__alloc_at(self->b.fd, start, NB, &xb, &key,
-					  &nk));
+	ASSERT_EQ(0, exo_extent_free(self->a.fd, xa));
+	ASSERT_EQ(0, exo_extent_alloc_at(self->b.fd, start, NB, &xb, &key,
+					 &nk));
 	ASSERT_EQ(0, io_uring_queue_init(8, &ring, IORING_SETUP_SQE128));
 	memset(self->b.buf, 0x77, NB * BLK);
 	for (i = 0; i < NB; i++) {
@@ -390,7 +390,7 @@ TEST_F(scrub, io_uring_reads_zeroes_and_flush_records_writes)
 			.extent = xb, .block = i, .frame = self->b.f[i],
 			.op = EXO_IO_READ,
 		};
-		exo_extent__prep_io(io_uring_get_sqe(&ring), self->b.fd, &v);
+		exo_extent_prep_io(io_uring_get_sqe(&ring), self->b.fd, &v);
 	}
 	ASSERT_EQ(NB, io_uring_submit_and_wait(&ring, NB));
 	for (i = 0; i < NB; i++) {
@@ -406,27 +406,27 @@ TEST_F(scrub, io_uring_reads_zeroes_and_flush_records_writes)
 		.extent = xb, .block = 1, .frame = self->b.f[0],
 		.op = EXO_IO_WRITE,
 	};
-	exo_extent__prep_io(io_uring_get_sqe(&ring), self->b.fd, &v);
+	exo_extent_prep_io(io_uring_get_sqe(&ring), self->b.fd, &v);
 	ASSERT_EQ(1, io_uring_submit_and_wait(&ring, 1));
 	ASSERT_EQ(0, io_uring_wait_cqe(&ring, &cqe));
 	EXPECT_EQ(0, cqe->res);
 	io_uring_cqe_seen(&ring, cqe);
-	exo_extent__prep_flush(io_uring_get_sqe(&ring), self->b.fd);
+	exo_extent_prep_flush(io_uring_get_sqe(&ring), self->b.fd);
 	ASSERT_EQ(1, io_uring_submit_and_wait(&ring, 1));
 	ASSERT_EQ(0, io_uring_wait_cqe(&ring, &cqe));
 	EXPECT_EQ(0, cqe->res);
 	io_uring_cqe_seen(&ring, cqe);
 	io_uring_queue_exit(&ring);
 
-	ASSERT_EQ(0, exo_extent__detach(self->a.fd));
-	ASSERT_EQ(0, exo_extent__attach(self->a.fd, self->disk, 0, NULL));
-	ASSERT_EQ(1, exo_extent__reclaim(self->a.fd, &key, &d, 1));
-	ASSERT_EQ(0, exo_extent__read(self->a.fd, d.cap, 1, self->a.f[0]));
+	ASSERT_EQ(0, exo_extent_detach(self->a.fd));
+	ASSERT_EQ(0, exo_extent_attach(self->a.fd, self->disk, 0, NULL));
+	ASSERT_EQ(1, exo_extent_reclaim(self->a.fd, &key, &d, 1));
+	ASSERT_EQ(0, exo_extent_read(self->a.fd, d.cap, 1, self->a.f[0]));
 	fill(want, start + 1, 8);
 	EXPECT_EQ(0, memcmp(want, self->a.buf, BLK));
-	ASSERT_EQ(0, exo_extent__read(self->a.fd, d.cap, 0, self->a.f[0]));
+	ASSERT_EQ(0, exo_extent_read(self->a.fd, d.cap, 0, self->a.f[0]));
 	EXPECT_TRUE(all_zero(self->a.buf));
-	EXPECT_EQ(0, exo_extent__free(self->a.fd, d.cap));
+	EXPECT_EQ(0, exo_extent_free(self->a.fd, d.cap));
 }
 
 TEST_HARNESS_MAIN

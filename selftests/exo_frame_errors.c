@@ -72,14 +72,14 @@ TEST_F(ferr, double_free_estale_and_counted_once)
 	struct exo_env_info info;
 	exo_cap_t caps[3], twice[2];
 
-	ASSERT_EQ(0, exo_frame__alloc(self->fd, 3, caps, NULL));
+	ASSERT_EQ(0, exo_frame_alloc(self->fd, 3, caps, NULL));
 	EXPECT_EQ(free0 - 3, self->pool->frames_free);
 
-	ASSERT_EQ(1, exo_frame__free(self->fd, &caps[0], 1));
+	ASSERT_EQ(1, exo_caps_close(self->fd, &caps[0], 1));
 	EXPECT_EQ(free0 - 2, self->pool->frames_free);
 	/* Again: ESTALE, and the pool does not grow twice. */
 	errno = 0;
-	EXPECT_EQ(0, exo_frame__free(self->fd, &caps[0], 1));
+	EXPECT_EQ(0, exo_caps_close(self->fd, &caps[0], 1));
 	EXPECT_EQ(ESTALE, errno);
 	EXPECT_EQ(-ESTALE, exo_cap_close(self->fd, caps[0]));
 	EXPECT_EQ(free0 - 2, self->pool->frames_free);
@@ -87,7 +87,7 @@ TEST_F(ferr, double_free_estale_and_counted_once)
 	/* Twice in one batch: the first closes, the second is ESTALE. */
 	twice[0] = twice[1] = caps[1];
 	errno = 0;
-	EXPECT_EQ(1, exo_frame__free(self->fd, twice, 2));
+	EXPECT_EQ(1, exo_caps_close(self->fd, twice, 2));
 	EXPECT_EQ(ESTALE, errno);
 	EXPECT_EQ(free0 - 1, self->pool->frames_free);
 
@@ -95,7 +95,7 @@ TEST_F(ferr, double_free_estale_and_counted_once)
 	EXPECT_EQ(1, info.used[EXO_KIND_FRAME]);
 	EXPECT_EQ(1, info.caps);
 	EXPECT_EQ(1, self->envp->frames_used);
-	EXPECT_EQ(1, exo_frame__free(self->fd, &caps[2], 1));
+	EXPECT_EQ(1, exo_caps_close(self->fd, &caps[2], 1));
 	EXPECT_EQ(free0, self->pool->frames_free);
 }
 
@@ -104,20 +104,20 @@ TEST_F(ferr, map_with_stale_cap)
 	exo_cap_t old, fresh;
 	struct exo_cap_info ci;
 
-	ASSERT_EQ(0, exo_frame__alloc(self->fd, 1, &old, NULL));
-	ASSERT_EQ(1, exo_frame__free(self->fd, &old, 1));
-	EXPECT_EQ(-ESTALE, exo_frame__map_one(self->fd, self->region, old, RW));
+	ASSERT_EQ(0, exo_frame_alloc(self->fd, 1, &old, NULL));
+	ASSERT_EQ(1, exo_caps_close(self->fd, &old, 1));
+	EXPECT_EQ(-ESTALE, exo_frame_map_one(self->fd, self->region, old, RW));
 	EXPECT_EQ(SIGBUS, exo_touch_read(self->region));
 	EXPECT_EQ(0, self->envp->frames_mapped);
 
 	/* The slot comes back with a new generation: the old handle stays dead. */
-	ASSERT_EQ(0, exo_frame__alloc(self->fd, 1, &fresh, NULL));
+	ASSERT_EQ(0, exo_frame_alloc(self->fd, 1, &fresh, NULL));
 	if (EXO_CAP_SLOT(fresh) == EXO_CAP_SLOT(old))
 		EXPECT_NE(EXO_CAP_GEN(old), EXO_CAP_GEN(fresh));
-	EXPECT_EQ(-ESTALE, exo_frame__map_one(self->fd, self->region, old, RW));
-	EXPECT_EQ(-ENOENT, exo_frame__unmap_one(self->fd, self->region));
+	EXPECT_EQ(-ESTALE, exo_frame_map_one(self->fd, self->region, old, RW));
+	EXPECT_EQ(-ENOENT, exo_frame_unmap_one(self->fd, self->region));
 	EXPECT_EQ(SIGBUS, exo_touch_read(self->region));
-	EXPECT_EQ(0, exo_frame__map_one(self->fd, self->region, fresh, RW));
+	EXPECT_EQ(0, exo_frame_map_one(self->fd, self->region, fresh, RW));
 	self->region[0] = 's';
 	ASSERT_EQ(0, exo_cap_info(self->fd, fresh, &ci));
 	EXPECT_EQ(EXO_CAP_LIVE, ci.state);
@@ -128,19 +128,19 @@ TEST_F(ferr, map_with_dead_or_wrong_caps)
 	exo_cap_t frame, child, null;
 	struct exo_map_entry e[2];
 
-	ASSERT_EQ(0, exo_frame__alloc(self->fd, 1, &frame, NULL));
+	ASSERT_EQ(0, exo_frame_alloc(self->fd, 1, &frame, NULL));
 	ASSERT_EQ(0, exo_cap_derive(self->fd, frame, EXO_RIGHTS_ALL, &child));
 	ASSERT_EQ(0, exo_cap_revoke(self->fd, frame, 0, NULL));
 	/* A tombstone binds nothing. */
-	EXPECT_EQ(-EKEYREVOKED, exo_frame__map_one(self->fd, self->region,
-						   child, RW));
+	EXPECT_EQ(-EKEYREVOKED, exo_frame_map_one(self->fd, self->region,
+						  child, RW));
 	/* Nor does a capability of another kind, handle 0, a slot past the table. */
 	ASSERT_EQ(0, exo_null_alloc(self->fd, &null, NULL));
-	EXPECT_EQ(-EINVAL, exo_frame__map_one(self->fd, self->region, null,
-					      EXO_PROT_READ));
-	EXPECT_EQ(-EBADF, exo_frame__map_one(self->fd, self->region, 0, RW));
-	EXPECT_EQ(-EBADF, exo_frame__map_one(self->fd, self->region,
-					     (1ULL << 32) | 0xfffffff, RW));
+	EXPECT_EQ(-EINVAL, exo_frame_map_one(self->fd, self->region, null,
+					     EXO_PROT_READ));
+	EXPECT_EQ(-EBADF, exo_frame_map_one(self->fd, self->region, 0, RW));
+	EXPECT_EQ(-EBADF, exo_frame_map_one(self->fd, self->region,
+					    (1ULL << 32) | 0xfffffff, RW));
 	/* In a batch, the good entry before the bad one stays bound. */
 	e[0] = (struct exo_map_entry){ .addr = (__u64)(unsigned long)self->region,
 				       .cap = frame, .prot = RW };
@@ -148,7 +148,7 @@ TEST_F(ferr, map_with_dead_or_wrong_caps)
 		.addr = (__u64)(unsigned long)(self->region + self->page),
 		.cap = child, .prot = RW };
 	errno = 0;
-	EXPECT_EQ(1, exo_frame__map(self->fd, e, 2));
+	EXPECT_EQ(1, exo_frame_map(self->fd, e, 2));
 	EXPECT_EQ(EKEYREVOKED, errno);
 	EXPECT_EQ(1, self->envp->frames_mapped);
 	EXPECT_EQ(0, exo_touch_read(self->region));
@@ -160,25 +160,25 @@ TEST_F(ferr, quota_refuses_whole_batch_and_takes_nothing)
 	exo_cap_t caps[4];
 	__u64 free0;
 
-	ASSERT_EQ(0, exo_frame__alloc(self->fd, 2, caps, NULL));
+	ASSERT_EQ(0, exo_frame_alloc(self->fd, 2, caps, NULL));
 	ASSERT_EQ(0, exo_set_quota(self->fd, 0, EXO_KIND_FRAME, 4));
 	free0 = self->pool->frames_free;
 	errno = 0;
-	EXPECT_EQ(-EDQUOT, exo_frame__alloc(self->fd, 3, &caps[2], NULL));
+	EXPECT_EQ(-EDQUOT, exo_frame_alloc(self->fd, 3, &caps[2], NULL));
 	EXPECT_EQ(EDQUOT, errno);
 	EXPECT_EQ(free0, self->pool->frames_free);
 	EXPECT_EQ(2, self->envp->frames_used);
-	EXPECT_EQ(0, exo_frame__alloc(self->fd, 2, &caps[2], NULL));
-	EXPECT_EQ(-EDQUOT, exo_frame__alloc(self->fd, 1, caps, NULL));
+	EXPECT_EQ(0, exo_frame_alloc(self->fd, 2, &caps[2], NULL));
+	EXPECT_EQ(-EDQUOT, exo_frame_alloc(self->fd, 1, caps, NULL));
 
 	/* A quota below use takes nothing away; it stops new allocations. */
 	ASSERT_EQ(0, exo_set_quota(self->fd, 0, EXO_KIND_FRAME, 1));
 	EXPECT_EQ(4, self->envp->frames_used);
 	EXPECT_EQ(1, self->envp->frame_quota);
-	ASSERT_EQ(3, exo_frame__free(self->fd, caps, 3));
-	EXPECT_EQ(-EDQUOT, exo_frame__alloc(self->fd, 1, caps, NULL));
-	ASSERT_EQ(1, exo_frame__free(self->fd, &caps[3], 1));
-	EXPECT_EQ(0, exo_frame__alloc(self->fd, 1, caps, NULL));
+	ASSERT_EQ(3, exo_caps_close(self->fd, caps, 3));
+	EXPECT_EQ(-EDQUOT, exo_frame_alloc(self->fd, 1, caps, NULL));
+	ASSERT_EQ(1, exo_caps_close(self->fd, &caps[3], 1));
+	EXPECT_EQ(0, exo_frame_alloc(self->fd, 1, caps, NULL));
 }
 
 /*
@@ -225,21 +225,21 @@ TEST_F(ferr, empty_pool_enomem_all_or_nothing)
 	self->many = calloc(left, sizeof(*self->many));
 	ASSERT_NE(NULL, self->many);
 	/* More than is free: nothing taken. */
-	EXPECT_EQ(-ENOMEM, exo_frame__alloc(fd, left + 1, self->many, NULL));
+	EXPECT_EQ(-ENOMEM, exo_frame_alloc(fd, left + 1, self->many, NULL));
 	EXPECT_EQ(left, self->pool->frames_free);
 	/* Exactly what is free: the pool is empty. */
-	ASSERT_EQ(0, exo_frame__alloc(fd, left, self->many, NULL));
+	ASSERT_EQ(0, exo_frame_alloc(fd, left, self->many, NULL));
 	EXPECT_EQ(0, self->pool->frames_free);
 	errno = 0;
-	EXPECT_EQ(-ENOMEM, exo_frame__alloc(self->fd, 1, &one, NULL));
+	EXPECT_EQ(-ENOMEM, exo_frame_alloc(self->fd, 1, &one, NULL));
 	EXPECT_EQ(ENOMEM, errno);
-	EXPECT_EQ(-ENOMEM, exo_frame__alloc(fd, 1, &one, NULL));
+	EXPECT_EQ(-ENOMEM, exo_frame_alloc(fd, 1, &one, NULL));
 	/* Three back, four asked: still nothing, and the three stay free. */
-	ASSERT_EQ(3, exo_frame__free(fd, self->many, 3));
-	EXPECT_EQ(-ENOMEM, exo_frame__alloc(self->fd, 4, self->many, NULL));
+	ASSERT_EQ(3, exo_caps_close(fd, self->many, 3));
+	EXPECT_EQ(-ENOMEM, exo_frame_alloc(self->fd, 4, self->many, NULL));
 	EXPECT_EQ(3, self->pool->frames_free);
 	EXPECT_EQ(0, self->envp->frames_used);
-	EXPECT_EQ(0, exo_frame__alloc(self->fd, 3, self->many, NULL));
+	EXPECT_EQ(0, exo_frame_alloc(self->fd, 3, self->many, NULL));
 	EXPECT_EQ(0, self->pool->frames_free);
 	EXPECT_EQ(0, exo_close(fd));
 }
@@ -264,20 +264,20 @@ TEST_F(ferr, starved_allocation_asks_largest_holder)
 	/* A small holder and a big one, which takes the rest of the pool. */
 	small = exo_open();
 	ASSERT_LE(0, small);
-	ASSERT_EQ(0, exo_frame__alloc(small, 2, caps, NULL));
+	ASSERT_EQ(0, exo_frame_alloc(small, 2, caps, NULL));
 	fd = open_big_env(_metadata, self);
 	ASSERT_LE(0, fd);
 	left = self->pool->frames_free;
 	self->many = calloc(left, sizeof(*self->many));
 	ASSERT_NE(NULL, self->many);
-	ASSERT_EQ(0, exo_frame__alloc(fd, left, self->many, NULL));
+	ASSERT_EQ(0, exo_frame_alloc(fd, left, self->many, NULL));
 
 	/* We are starved: ENOMEM at once, and the big holder is asked for 4. */
 	t0 = exo_now_ns();
-	EXPECT_EQ(-ENOMEM, exo_frame__alloc(self->fd, 4, caps, NULL));
+	EXPECT_EQ(-ENOMEM, exo_frame_alloc(self->fd, 4, caps, NULL));
 	t1 = exo_now_ns();
 	EXPECT_EQ(revocations + 1, self->pool->revocations);
-	ASSERT_EQ(1, exo_events__read(fd, &ev, 1, 5000));
+	ASSERT_EQ(1, exo_events_read(fd, &ev, 1, 5000));
 	EXPECT_EQ(EXO_EV_REVOKE, ev.type);
 	EXPECT_EQ(4, ev.count);
 	/* With the starved-allocation deadline, revoke_deadline_ms. */
@@ -290,10 +290,10 @@ TEST_F(ferr, starved_allocation_asks_largest_holder)
 	EXPECT_EQ(0, poll(&p, 1, 0));
 
 	/* The big one pays; we retry and get them. */
-	ASSERT_EQ(4, exo_frame__free(fd, self->many, 4));
-	ASSERT_EQ(1, exo_events__read(fd, &ev, 1, 5000));
+	ASSERT_EQ(4, exo_caps_close(fd, self->many, 4));
+	ASSERT_EQ(1, exo_events_read(fd, &ev, 1, 5000));
 	EXPECT_EQ(EXO_EV_REVOKE_DONE, ev.type);
-	EXPECT_EQ(0, exo_frame__alloc(self->fd, 4, caps, NULL));
+	EXPECT_EQ(0, exo_frame_alloc(self->fd, 4, caps, NULL));
 	EXPECT_EQ(0, exo_close(fd));
 	EXPECT_EQ(0, exo_close(small));
 }

@@ -43,7 +43,7 @@ FIXTURE_SETUP(frames)
 					  PROT_READ | PROT_WRITE);
 	ASSERT_NE(NULL, self->region) TH_LOG("exo_region__create: %s",
 					     strerror(errno));
-	ASSERT_EQ(0, exo_frame__alloc(self->fd, N, self->caps, self->pfns));
+	ASSERT_EQ(0, exo_frame_alloc(self->fd, N, self->caps, self->pfns));
 	self->allocated = 1;
 }
 
@@ -109,7 +109,7 @@ TEST_F(frames, alloc_gives_frame_caps)
 	}
 	ASSERT_EQ(0, exo_env_info(self->fd, &info));
 	EXPECT_EQ(N, info.used[EXO_KIND_FRAME]);
-	EXPECT_EQ(N, exo_frame__free(self->fd, self->caps, N));
+	EXPECT_EQ(N, exo_caps_close(self->fd, self->caps, N));
 	ASSERT_EQ(0, exo_env_info(self->fd, &info));
 	EXPECT_EQ(0, info.used[EXO_KIND_FRAME]);
 	EXPECT_EQ(0, info.caps);
@@ -128,7 +128,7 @@ TEST_F(frames, map_touch_unmap)
 		ents[i] = entry(self->region + i * self->page, self->caps[i], RW);
 		addrs[i] = ents[i].addr;
 	}
-	ASSERT_EQ(N, exo_frame__map(self->fd, ents, N));
+	ASSERT_EQ(N, exo_frame_map(self->fd, ents, N));
 	for (i = 0; i < N; i++) {
 		/* Frames come zeroed. */
 		EXPECT_EQ(0, self->region[i * self->page]);
@@ -141,16 +141,16 @@ TEST_F(frames, map_touch_unmap)
 	EXPECT_EQ(0, touch(self->region + self->page, 1, 'z'));
 	EXPECT_EQ('z', self->region[self->page]);
 
-	ASSERT_EQ(N, exo_frame__unmap(self->fd, addrs, N));
+	ASSERT_EQ(N, exo_frame_unmap(self->fd, addrs, N));
 	EXPECT_EQ(SIGBUS, touch(self->region, 0, 0));
 	/* Twice: nothing bound there any more. */
 	errno = 0;
-	EXPECT_EQ(0, exo_frame__unmap(self->fd, addrs, 1));
+	EXPECT_EQ(0, exo_frame_unmap(self->fd, addrs, 1));
 	EXPECT_EQ(ENOENT, errno);
 
 	/* Bound again, the frame still holds what was written. */
 	ents[0] = entry(self->region + 2 * self->page, self->caps[0], RW);
-	ASSERT_EQ(1, exo_frame__map(self->fd, ents, 1));
+	ASSERT_EQ(1, exo_frame_map(self->fd, ents, 1));
 	EXPECT_EQ('a', self->region[2 * self->page + 100]);
 }
 
@@ -163,7 +163,7 @@ TEST_F(frames, map_needs_map_right)
 				    EXO_RIGHT_READ | EXO_RIGHT_WRITE, &nomap));
 	e = entry(self->region, nomap, EXO_PROT_READ);
 	errno = 0;
-	EXPECT_EQ(0, exo_frame__map(self->fd, &e, 1));
+	EXPECT_EQ(0, exo_frame_map(self->fd, &e, 1));
 	EXPECT_EQ(EACCES, errno);
 
 	/* Writable binding needs WRITE. */
@@ -171,7 +171,7 @@ TEST_F(frames, map_needs_map_right)
 				    EXO_RIGHT_READ | EXO_RIGHT_MAP, &ro));
 	e = entry(self->region, ro, RW);
 	errno = 0;
-	EXPECT_EQ(0, exo_frame__map(self->fd, &e, 1));
+	EXPECT_EQ(0, exo_frame_map(self->fd, &e, 1));
 	EXPECT_EQ(EACCES, errno);
 	EXPECT_EQ(SIGBUS, touch(self->region, 0, 0));
 }
@@ -185,16 +185,16 @@ TEST_F(frames, read_only_binding_stays_read_only)
 
 	/* Write a pattern through a writable binding, then drop it. */
 	e = entry(self->region, self->caps[0], RW);
-	ASSERT_EQ(1, exo_frame__map(self->fd, &e, 1));
+	ASSERT_EQ(1, exo_frame_map(self->fd, &e, 1));
 	memset(self->region, 'x', self->page);
 	addr = e.addr;
-	ASSERT_EQ(1, exo_frame__unmap(self->fd, &addr, 1));
+	ASSERT_EQ(1, exo_frame_unmap(self->fd, &addr, 1));
 
 	/* Bind a READ|MAP child read-only into the (PROT_WRITE) region. */
 	ASSERT_EQ(0, exo_cap_derive(self->fd, self->caps[0],
 				    EXO_RIGHT_READ | EXO_RIGHT_MAP, &ro));
 	e = entry(self->region + self->page, ro, EXO_PROT_READ);
-	ASSERT_EQ(1, exo_frame__map(self->fd, &e, 1));
+	ASSERT_EQ(1, exo_frame_map(self->fd, &e, 1));
 	EXPECT_EQ('x', self->region[self->page + 5]);
 	sig = touch(self->region + self->page, 1, 'w');
 	EXPECT_TRUE(sig == SIGSEGV || sig == SIGBUS) TH_LOG("write survived (%d)", sig);
@@ -216,7 +216,7 @@ TEST_F(frames, revoke_unmaps)
 				    EXO_RIGHT_READ | EXO_RIGHT_WRITE | EXO_RIGHT_MAP,
 				    &child));
 	e = entry(self->region, child, RW);
-	ASSERT_EQ(1, exo_frame__map(self->fd, &e, 1));
+	ASSERT_EQ(1, exo_frame_map(self->fd, &e, 1));
 	self->region[0] = 'r';
 	ASSERT_EQ(0, exo_cap_revoke(self->fd, self->caps[1], 0, &count));
 	EXPECT_EQ(1, count);
@@ -225,7 +225,7 @@ TEST_F(frames, revoke_unmaps)
 	EXPECT_EQ(EXO_CAP_REVOKED, ci.state);
 	/* The root still names the frame, with what was written. */
 	e = entry(self->region + self->page, self->caps[1], RW);
-	ASSERT_EQ(1, exo_frame__map(self->fd, &e, 1));
+	ASSERT_EQ(1, exo_frame_map(self->fd, &e, 1));
 	EXPECT_EQ('r', self->region[self->page]);
 }
 
@@ -242,7 +242,7 @@ TEST_F(frames, shared_with_another_env_and_revoked)
 	pid_t pid;
 
 	e = entry(self->region, self->caps[2], RW);
-	ASSERT_EQ(1, exo_frame__map(self->fd, &e, 1));
+	ASSERT_EQ(1, exo_frame_map(self->fd, &e, 1));
 	strcpy(self->region, "hello from A");
 	ASSERT_EQ(0, exo_cap_export(self->fd, self->caps[2],
 				    EXO_RIGHT_READ | EXO_RIGHT_MAP, 0, &key));
@@ -268,7 +268,7 @@ TEST_F(frames, shared_with_another_env_and_revoked)
 		if (!r)
 			_exit(11);
 		e = entry(r, cap, EXO_PROT_READ);
-		if (exo_frame__map(fd, &e, 1) != 1)
+		if (exo_frame_map(fd, &e, 1) != 1)
 			_exit(12);
 		if (write(from[1], &r[6], 1) != 1 || read(to[0], buf, 1) != 1)
 			_exit(13);
@@ -296,10 +296,10 @@ TEST_F(frames, alloc_by_pfn)
 	struct exo_cap_info ci;
 
 	/* Give two frames back, then ask for exactly those. */
-	ASSERT_EQ(2, exo_frame__free(self->fd, self->caps, 2));
+	ASSERT_EQ(2, exo_caps_close(self->fd, self->caps, 2));
 	pfns[0] = self->pfns[0];
 	pfns[1] = self->pfns[1];
-	ASSERT_EQ(0, exo_frame__alloc_at(self->fd, 2, pfns, caps));
+	ASSERT_EQ(0, exo_frame_alloc_at(self->fd, 2, pfns, caps));
 	EXPECT_EQ(self->pfns[0], pfns[0]);
 	EXPECT_EQ(self->pfns[1], pfns[1]);
 	ASSERT_EQ(0, exo_cap_info(self->fd, caps[1], &ci));
@@ -307,14 +307,14 @@ TEST_F(frames, alloc_by_pfn)
 
 	/* Taken now: EBUSY, all or nothing. */
 	pfns[0] = self->pfns[0];
-	EXPECT_EQ(-EBUSY, exo_frame__alloc_at(self->fd, 1, pfns, caps));
+	EXPECT_EQ(-EBUSY, exo_frame_alloc_at(self->fd, 1, pfns, caps));
 	/* Repeated: EINVAL. */
-	ASSERT_EQ(1, exo_frame__free(self->fd, &caps[0], 1));
+	ASSERT_EQ(1, exo_caps_close(self->fd, &caps[0], 1));
 	pfns[0] = pfns[1] = self->pfns[0];
-	EXPECT_EQ(-EINVAL, exo_frame__alloc_at(self->fd, 2, pfns, caps));
+	EXPECT_EQ(-EINVAL, exo_frame_alloc_at(self->fd, 2, pfns, caps));
 	/* Not in the pool: EINVAL. */
 	pfns[0] = 0;
-	EXPECT_EQ(-EINVAL, exo_frame__alloc_at(self->fd, 1, pfns, caps));
+	EXPECT_EQ(-EINVAL, exo_frame_alloc_at(self->fd, 1, pfns, caps));
 }
 
 TEST_F(frames, info_pages)
@@ -350,7 +350,7 @@ TEST_F(frames, info_pages)
 	EXPECT_EQ(info.quota[EXO_KIND_FRAME], envp->frame_quota);
 
 	free_before = pool->frames_free;
-	ASSERT_EQ(N, exo_frame__free(self->fd, self->caps, N));
+	ASSERT_EQ(N, exo_caps_close(self->fd, self->caps, N));
 	EXPECT_EQ(free_before + N, pool->frames_free);
 	EXPECT_EQ(0, envp->frames_used);
 	/* Read-only for the libOS. */
@@ -380,9 +380,9 @@ TEST_F(frames, set_quota_limits_frames)
 	ASSERT_EQ(0, exo_set_quota(self->fd, 0, EXO_KIND_FRAME, N + 1));
 	ASSERT_EQ(0, exo_env_info(self->fd, &info));
 	EXPECT_EQ(N + 1, info.quota[EXO_KIND_FRAME]);
-	EXPECT_EQ(-EDQUOT, exo_frame__alloc(self->fd, 2, more, NULL));
-	EXPECT_EQ(0, exo_frame__alloc(self->fd, 1, more, NULL));
-	EXPECT_EQ(-EDQUOT, exo_frame__alloc(self->fd, 1, more, NULL));
+	EXPECT_EQ(-EDQUOT, exo_frame_alloc(self->fd, 2, more, NULL));
+	EXPECT_EQ(0, exo_frame_alloc(self->fd, 1, more, NULL));
+	EXPECT_EQ(-EDQUOT, exo_frame_alloc(self->fd, 1, more, NULL));
 	/* Another env, by id; and an env that does not exist. */
 	fd2 = exo_open();
 	ASSERT_LE(0, fd2);
@@ -405,7 +405,7 @@ TEST_F(frames, revoke_reaches_forked_child)
 	pid_t pid;
 
 	e = entry(self->region, self->caps[0], RW);
-	ASSERT_EQ(1, exo_frame__map(self->fd, &e, 1));
+	ASSERT_EQ(1, exo_frame_map(self->fd, &e, 1));
 	self->region[0] = 'p';
 	ASSERT_EQ(0, pipe(to));
 	ASSERT_EQ(0, pipe(from));
@@ -441,21 +441,21 @@ TEST_F(frames, frames_come_back_zeroed)
 
 	/* Env A scribbles on a frame and frees it... */
 	e = entry(self->region, self->caps[3], RW);
-	ASSERT_EQ(1, exo_frame__map(self->fd, &e, 1));
+	ASSERT_EQ(1, exo_frame_map(self->fd, &e, 1));
 	memset(self->region, 0xa5, self->page);
 	addr = e.addr;
-	ASSERT_EQ(1, exo_frame__unmap(self->fd, &addr, 1));
-	ASSERT_EQ(1, exo_frame__free(self->fd, &self->caps[3], 1));
+	ASSERT_EQ(1, exo_frame_unmap(self->fd, &addr, 1));
+	ASSERT_EQ(1, exo_caps_close(self->fd, &self->caps[3], 1));
 
 	/* ... env B asks for exactly that frame and must see zeroes. */
 	fd2 = exo_open();
 	ASSERT_LE(0, fd2);
 	pfn = self->pfns[3];
-	ASSERT_EQ(0, exo_frame__alloc_at(fd2, 1, &pfn, &cap));
+	ASSERT_EQ(0, exo_frame_alloc_at(fd2, 1, &pfn, &cap));
 	r2 = exo_region__create(fd2, NULL, self->page, PROT_READ);
 	ASSERT_NE(NULL, r2);
 	e = entry(r2, cap, EXO_PROT_READ);
-	ASSERT_EQ(1, exo_frame__map(fd2, &e, 1));
+	ASSERT_EQ(1, exo_frame_map(fd2, &e, 1));
 	for (i = 0; i < self->page; i++)
 		dirty |= r2[i];
 	EXPECT_EQ(0, dirty);
@@ -476,7 +476,7 @@ TEST_F(frames, map_outside_own_region_einval)
 	ASSERT_NE(NULL, other);
 	e = entry(other, self->caps[0], RW);
 	errno = 0;
-	EXPECT_EQ(0, exo_frame__map(self->fd, &e, 1));
+	EXPECT_EQ(0, exo_frame_map(self->fd, &e, 1));
 	EXPECT_EQ(EINVAL, errno);
 	EXPECT_EQ(SIGBUS, touch(other, 0, 0));
 
@@ -486,17 +486,17 @@ TEST_F(frames, map_outside_own_region_einval)
 	ASSERT_NE(MAP_FAILED, anon);
 	e = entry(anon, self->caps[0], RW);
 	errno = 0;
-	EXPECT_EQ(0, exo_frame__map(self->fd, &e, 1));
+	EXPECT_EQ(0, exo_frame_map(self->fd, &e, 1));
 	EXPECT_EQ(EINVAL, errno);
 
 	/* Nothing mapped at all, and a misaligned address. */
 	ASSERT_EQ(0, munmap(anon, self->page));
 	errno = 0;
-	EXPECT_EQ(0, exo_frame__map(self->fd, &e, 1));
+	EXPECT_EQ(0, exo_frame_map(self->fd, &e, 1));
 	EXPECT_EQ(EINVAL, errno);
 	e = entry(self->region + 1, self->caps[0], RW);
 	errno = 0;
-	EXPECT_EQ(0, exo_frame__map(self->fd, &e, 1));
+	EXPECT_EQ(0, exo_frame_map(self->fd, &e, 1));
 	EXPECT_EQ(EINVAL, errno);
 
 	exo_region__destroy(other, self->page);
@@ -510,12 +510,12 @@ TEST_F(frames, page_already_bound_eexist)
 	e[0] = entry(self->region, self->caps[0], RW);
 	e[1] = entry(self->region, self->caps[1], RW);
 	errno = 0;
-	EXPECT_EQ(1, exo_frame__map(self->fd, e, 2));
+	EXPECT_EQ(1, exo_frame_map(self->fd, e, 2));
 	EXPECT_EQ(EEXIST, errno);
 	self->region[0] = 'k';
 	e[1] = entry(self->region + self->page, self->caps[0], RW);
 	/* The same frame at a second page is fine: both show it. */
-	ASSERT_EQ(1, exo_frame__map(self->fd, &e[1], 1));
+	ASSERT_EQ(1, exo_frame_map(self->fd, &e[1], 1));
 	EXPECT_EQ('k', self->region[self->page]);
 }
 
@@ -546,7 +546,7 @@ TEST_F(frames, pages_cannot_be_pinned)
 	int p[2];
 
 	e = entry(self->region, self->caps[0], RW);
-	ASSERT_EQ(1, exo_frame__map(self->fd, &e, 1));
+	ASSERT_EQ(1, exo_frame_map(self->fd, &e, 1));
 	self->region[0] = 'v';
 	ASSERT_EQ(0, pipe(p));
 	iov.iov_base = self->region;
@@ -572,9 +572,9 @@ TEST_F(frames, region_gone_then_env_closed)
 	ASSERT_LE(0, fd2);
 	r = exo_region__create(fd2, NULL, self->page, PROT_READ | PROT_WRITE);
 	ASSERT_NE(NULL, r);
-	ASSERT_EQ(0, exo_frame__alloc(fd2, 1, &e.cap, NULL));
+	ASSERT_EQ(0, exo_frame_alloc(fd2, 1, &e.cap, NULL));
 	e = entry(r, e.cap, RW);
-	ASSERT_EQ(1, exo_frame__map(fd2, &e, 1));
+	ASSERT_EQ(1, exo_frame_map(fd2, &e, 1));
 	r[0] = 1;
 	/* munmap with the frame still bound, then close the env. */
 	ASSERT_EQ(0, exo_region__destroy(r, self->page));
@@ -587,16 +587,16 @@ TEST_F(frames, map_one_and_unmap_one)
 {
 	exo_cap_t nomap;
 
-	EXPECT_EQ(0, exo_frame__map_one(self->fd, self->region, self->caps[0], RW));
+	EXPECT_EQ(0, exo_frame_map_one(self->fd, self->region, self->caps[0], RW));
 	self->region[1] = 'o';
-	EXPECT_EQ(-EEXIST, exo_frame__map_one(self->fd, self->region, self->caps[1], RW));
-	EXPECT_EQ(0, exo_frame__unmap_one(self->fd, self->region));
+	EXPECT_EQ(-EEXIST, exo_frame_map_one(self->fd, self->region, self->caps[1], RW));
+	EXPECT_EQ(0, exo_frame_unmap_one(self->fd, self->region));
 	errno = 0;
-	EXPECT_EQ(-ENOENT, exo_frame__unmap_one(self->fd, self->region));
+	EXPECT_EQ(-ENOENT, exo_frame_unmap_one(self->fd, self->region));
 	EXPECT_EQ(ENOENT, errno);
 	ASSERT_EQ(0, exo_cap_derive(self->fd, self->caps[0], EXO_RIGHT_READ, &nomap));
-	EXPECT_EQ(-EACCES, exo_frame__map_one(self->fd, self->region, nomap,
-					      EXO_PROT_READ));
+	EXPECT_EQ(-EACCES, exo_frame_map_one(self->fd, self->region, nomap,
+					     EXO_PROT_READ));
 }
 
 /*

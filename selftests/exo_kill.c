@@ -176,7 +176,7 @@ TEST(sigkill_with_bound_frames)
 		fd = exo_open();
 		r = fd < 0 ? NULL : exo_region__create(fd, NULL, 16 * page,
 						       PROT_READ | PROT_WRITE);
-		if (!r || exo_frame__alloc(fd, 16, caps, NULL))
+		if (!r || exo_frame_alloc(fd, 16, caps, NULL))
 			_exit(10);
 		for (i = 0; i < 16; i++)
 			e[i] = (struct exo_map_entry){
@@ -184,7 +184,7 @@ TEST(sigkill_with_bound_frames)
 				.cap = caps[i],
 				.prot = EXO_PROT_READ | EXO_PROT_WRITE,
 			};
-		if (exo_frame__map(fd, e, 16) != 16)
+		if (exo_frame_map(fd, e, 16) != 16)
 			_exit(11);
 		for (i = 0; i < 16; i++)
 			r[i * page] = i;

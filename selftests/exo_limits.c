@@ -210,7 +210,7 @@ static int alloc_growing(int fd, exo_cap_t *caps, __u32 from, __u32 q)
 	while (done < q) {
 		if (n > q - done)
 			n = q - done;
-		ret = exo_frame__alloc(fd, n, caps + done, NULL);
+		ret = exo_frame_alloc(fd, n, caps + done, NULL);
 		if (ret)
 			return ret;
 		done += n;
@@ -260,17 +260,17 @@ TEST_F(limits, frames_to_quota_edquot)
 	ASSERT_NE(NULL, region);
 
 	/* One frame and a child of it, while the table is at its smallest. */
-	ASSERT_EQ(0, exo_frame__alloc(fd, 1, caps, NULL));
+	ASSERT_EQ(0, exo_frame_alloc(fd, 1, caps, NULL));
 	ASSERT_EQ(0, exo_cap_derive(fd, caps[0], EXO_RIGHT_READ | EXO_RIGHT_MAP,
 				    &child));
-	ASSERT_EQ(0, exo_frame__map_one(fd, region, caps[0], PROT_RW));
+	ASSERT_EQ(0, exo_frame_map_one(fd, region, caps[0], PROT_RW));
 	strcpy(region, "made before the table grew");
 
 	ASSERT_EQ(0, alloc_growing(fd, caps, 1, q)) TH_LOG("quota %u", q);
 	errno = 0;
-	EXPECT_EQ(-EDQUOT, exo_frame__alloc(fd, 1, &extra, NULL));
+	EXPECT_EQ(-EDQUOT, exo_frame_alloc(fd, 1, &extra, NULL));
 	EXPECT_EQ(EDQUOT, errno);
-	EXPECT_EQ(-EDQUOT, exo_frame__alloc(fd, 64, caps, NULL));
+	EXPECT_EQ(-EDQUOT, exo_frame_alloc(fd, 64, caps, NULL));
 	ASSERT_EQ(0, exo_env_info(fd, &info));
 	EXPECT_EQ(q, info.used[EXO_KIND_FRAME]);
 	EXPECT_EQ(q + 1, info.caps);
@@ -284,9 +284,9 @@ TEST_F(limits, frames_to_quota_edquot)
 	EXPECT_EQ(1, ci.depth);
 	ASSERT_EQ(0, exo_cap_info(fd, caps[0], &ci));
 	EXPECT_EQ(1, ci.children);
-	EXPECT_EQ(0, exo_frame__map_one(fd, region + page, child, EXO_PROT_READ));
+	EXPECT_EQ(0, exo_frame_map_one(fd, region + page, child, EXO_PROT_READ));
 	EXPECT_STREQ("made before the table grew", region + page);
-	EXPECT_EQ(0, exo_frame__unmap_one(fd, region));
+	EXPECT_EQ(0, exo_frame_unmap_one(fd, region));
 	EXPECT_EQ(0, exo_cap_revoke(fd, caps[0], 0, &killed));
 	EXPECT_EQ(1, killed);
 	ASSERT_EQ(0, exo_cap_info(fd, child, &ci));
@@ -296,8 +296,8 @@ TEST_F(limits, frames_to_quota_edquot)
 
 	/* A slot freed near the top is reused; the quota still holds. */
 	ASSERT_EQ(0, exo_cap_close(fd, caps[q - 1]));
-	EXPECT_EQ(0, exo_frame__alloc(fd, 1, &caps[q - 1], NULL));
-	EXPECT_EQ(-EDQUOT, exo_frame__alloc(fd, 1, &extra, NULL));
+	EXPECT_EQ(0, exo_frame_alloc(fd, 1, &caps[q - 1], NULL));
+	EXPECT_EQ(-EDQUOT, exo_frame_alloc(fd, 1, &extra, NULL));
 	expect_check_ok(_metadata);
 
 	EXPECT_EQ(0, exo_region__destroy(region, 2 * page));
@@ -342,7 +342,7 @@ TEST_F(limits, database_pool_default_quota)
 	ASSERT_EQ(0, alloc_growing(fd, caps, 0, total));
 	EXPECT_EQ(0, pool->frames_free);
 	errno = 0;
-	EXPECT_EQ(-EDQUOT, exo_frame__alloc(fd, 1, &extra, NULL));
+	EXPECT_EQ(-EDQUOT, exo_frame_alloc(fd, 1, &extra, NULL));
 	EXPECT_EQ(EDQUOT, errno);
 	ASSERT_EQ(0, exo_env_info(fd, &info));
 	EXPECT_EQ(total, info.used[EXO_KIND_FRAME]);
@@ -381,8 +381,8 @@ TEST_F(limits, table_follows_quotas)
 	for (i = 0; i < 4; i++)
 		ASSERT_EQ(0, exo_null_alloc(fd, &null[i], NULL));
 	EXPECT_EQ(-EDQUOT, exo_null_alloc(fd, &null[4], NULL));
-	ASSERT_EQ(0, exo_frame__alloc(fd, 2, frame, NULL));
-	EXPECT_EQ(-EDQUOT, exo_frame__alloc(fd, 1, &frame[2], NULL));
+	ASSERT_EQ(0, exo_frame_alloc(fd, 2, frame, NULL));
+	EXPECT_EQ(-EDQUOT, exo_frame_alloc(fd, 1, &frame[2], NULL));
 
 	/* Eight derived capabilities fill the headroom; the ninth is ENOSPC. */
 	for (i = 0; i < 8; i++)
@@ -430,17 +430,17 @@ static void *look(void *arg)
 	int r;
 
 	while (!l->stop) {
-		r = exo_frame__map_one(l->fd, l->page, l->cap, PROT_RW);
+		r = exo_frame_map_one(l->fd, l->page, l->cap, PROT_RW);
 		if (!r)
 			r = strcmp(l->page, "held") ? -EIO : 0;
 		if (!r)
-			r = exo_frame__unmap_one(l->fd, l->page);
+			r = exo_frame_unmap_one(l->fd, l->page);
 		if (!r)
 			r = exo_cap_info(l->fd, l->cap, &ci);
 		if (r) {
 			if (!l->errors++)
 				l->first_error = -r;
-			exo_frame__unmap_one(l->fd, l->page);
+			exo_frame_unmap_one(l->fd, l->page);
 		}
 		l->rounds++;
 	}
@@ -467,10 +467,10 @@ TEST_F(limits, growth_with_concurrent_lookups)
 	l.fd = fd;
 	l.page = exo_region__create(fd, NULL, page, PROT_READ | PROT_WRITE);
 	ASSERT_NE(NULL, l.page);
-	ASSERT_EQ(0, exo_frame__alloc(fd, 1, &l.cap, NULL));
-	ASSERT_EQ(0, exo_frame__map_one(fd, l.page, l.cap, PROT_RW));
+	ASSERT_EQ(0, exo_frame_alloc(fd, 1, &l.cap, NULL));
+	ASSERT_EQ(0, exo_frame_map_one(fd, l.page, l.cap, PROT_RW));
 	strcpy(l.page, "held");
-	ASSERT_EQ(0, exo_frame__unmap_one(fd, l.page));
+	ASSERT_EQ(0, exo_frame_unmap_one(fd, l.page));
 	ASSERT_EQ(0, exo_null_alloc(fd, &root, NULL));
 
 	ASSERT_EQ(0, pthread_create(&th, NULL, look, &l));
@@ -480,7 +480,7 @@ TEST_F(limits, growth_with_concurrent_lookups)
 		ASSERT_EQ(0, exo_cap_derive(fd, root, EXO_RIGHT_READ, &c))
 			TH_LOG("derive %d", i);
 		if (i < 512)
-			ASSERT_EQ(0, exo_frame__alloc(fd, 1, &frames[i], NULL));
+			ASSERT_EQ(0, exo_frame_alloc(fd, 1, &frames[i], NULL));
 	}
 	l.stop = 1;
 	pthread_join(th, NULL);
@@ -527,7 +527,7 @@ TEST_F(limits, failed_frame_alloc_leaves_stale_handles)
 		EXPECT_EQ(-ESTALE, exo_cap_info(self->fd, caps[i], &ci));
 	}
 	/* The same slots come back with a new generation. */
-	ASSERT_EQ(0, exo_frame__alloc(self->fd, 4, again, NULL));
+	ASSERT_EQ(0, exo_frame_alloc(self->fd, 4, again, NULL));
 	for (i = 0; i < 4; i++) {
 		EXPECT_NE(caps[i], again[i]);
 		EXPECT_EQ(-ESTALE, exo_cap_info(self->fd, caps[i], &ci));
@@ -546,31 +546,31 @@ TEST_F(limits, frame_unmap_unbound_enoent)
 	region = exo_region__create(self->fd, NULL, 2 * page,
 				    PROT_READ | PROT_WRITE);
 	ASSERT_NE(NULL, region);
-	ASSERT_EQ(0, exo_frame__alloc(self->fd, 1, &cap, NULL));
-	ASSERT_EQ(0, exo_frame__map_one(self->fd, region, cap, PROT_RW));
+	ASSERT_EQ(0, exo_frame_alloc(self->fd, 1, &cap, NULL));
+	ASSERT_EQ(0, exo_frame_map_one(self->fd, region, cap, PROT_RW));
 
 	/* A region page never bound. */
 	errno = 0;
-	EXPECT_EQ(-ENOENT, exo_frame__unmap_one(self->fd, region + page));
+	EXPECT_EQ(-ENOENT, exo_frame_unmap_one(self->fd, region + page));
 	EXPECT_EQ(ENOENT, errno);
 	/* Batched: the first element takes effect, the second is ENOENT. */
 	addrs[0] = (unsigned long)region;
 	addrs[1] = (unsigned long)(region + page);
 	errno = 0;
-	EXPECT_EQ(1, exo_frame__unmap(self->fd, addrs, 2));
+	EXPECT_EQ(1, exo_frame_unmap(self->fd, addrs, 2));
 	EXPECT_EQ(ENOENT, errno);
 	/* Unbound already. */
-	EXPECT_EQ(-ENOENT, exo_frame__unmap_one(self->fd, region));
+	EXPECT_EQ(-ENOENT, exo_frame_unmap_one(self->fd, region));
 	/* Bound, then the capability died: the binding went with it. */
-	ASSERT_EQ(0, exo_frame__map_one(self->fd, region, cap, PROT_RW));
+	ASSERT_EQ(0, exo_frame_map_one(self->fd, region, cap, PROT_RW));
 	ASSERT_EQ(0, exo_cap_close(self->fd, cap));
-	EXPECT_EQ(-ENOENT, exo_frame__unmap_one(self->fd, region));
+	EXPECT_EQ(-ENOENT, exo_frame_unmap_one(self->fd, region));
 	/* An address in no mapping at all. */
 	anon = mmap(NULL, page, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, anon);
-	EXPECT_EQ(-EINVAL, exo_frame__unmap_one(self->fd, anon));
+	EXPECT_EQ(-EINVAL, exo_frame_unmap_one(self->fd, anon));
 	ASSERT_EQ(0, munmap(anon, page));
-	EXPECT_EQ(-ENOENT, exo_frame__unmap_one(self->fd, anon));
+	EXPECT_EQ(-ENOENT, exo_frame_unmap_one(self->fd, anon));
 	EXPECT_EQ(0, exo_region__destroy(region, 2 * page));
 }
 
@@ -590,7 +590,7 @@ TEST_F(limits, fork_child_is_same_env)
 	region = exo_region__create(self->fd, NULL, 2 * page,
 				    PROT_READ | PROT_WRITE);
 	ASSERT_NE(NULL, region);
-	ASSERT_EQ(0, exo_frame__alloc(self->fd, 2, cap, NULL));
+	ASSERT_EQ(0, exo_frame_alloc(self->fd, 2, cap, NULL));
 	ASSERT_EQ(0, exo_env_info(self->fd, &mine));
 
 	/* The child binds a frame and writes through it. */
@@ -600,7 +600,7 @@ TEST_F(limits, fork_child_is_same_env)
 	if (!pid) {
 		if (exo_env_info(self->fd, &info) || info.env_id != mine.env_id)
 			_exit(1);
-		if (exo_frame__map_one(self->fd, region, cap[0], PROT_RW))
+		if (exo_frame_map_one(self->fd, region, cap[0], PROT_RW))
 			_exit(2);
 		strcpy(region, "bound by the child");
 		_exit(0);
@@ -616,9 +616,9 @@ TEST_F(limits, fork_child_is_same_env)
 	if (!pid) {
 		exo_cap_t c;
 
-		if (exo_frame__unmap_one(self->fd, region))
+		if (exo_frame_unmap_one(self->fd, region))
 			_exit(1);
-		if (exo_frame__alloc(self->fd, 1, &c, NULL))
+		if (exo_frame_alloc(self->fd, 1, &c, NULL))
 			_exit(2);
 		_exit(0);
 	}
@@ -626,7 +626,7 @@ TEST_F(limits, fork_child_is_same_env)
 	ASSERT_TRUE(WIFEXITED(status));
 	ASSERT_EQ(0, WEXITSTATUS(status)) TH_LOG("1: unmap failed, 2: alloc failed");
 	EXPECT_EQ(SIGBUS, exo_touch_read(region));
-	EXPECT_EQ(-ENOENT, exo_frame__unmap_one(self->fd, region));
+	EXPECT_EQ(-ENOENT, exo_frame_unmap_one(self->fd, region));
 	ASSERT_EQ(0, exo_env_info(self->fd, &info));
 	EXPECT_EQ(3, info.used[EXO_KIND_FRAME]);
 	EXPECT_EQ(3, info.caps);

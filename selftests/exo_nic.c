@@ -51,7 +51,7 @@ FIXTURE_SETUP(nic)
 	ASSERT_EQ(0, netenv_setup(&self->ne));
 	self->fd = exo_open();
 	ASSERT_LE(0, self->fd);
-	ASSERT_EQ(0, exo_nic__attach(self->fd, NETENV_DEV));
+	ASSERT_EQ(0, exo_nic_attach(self->fd, NETENV_DEV));
 	self->peer = netenv_udp_socket(&self->ne, 1, NETENV_PEER_ADDR,
 				       PEER_PORT);
 	ASSERT_LE(0, self->peer);
@@ -212,8 +212,8 @@ NIC_TEST(filter_drop_ebpf)
 	nic = nictest_bind(self->fd, IPPROTO_UDP, 5010, 4, 1, &flow);
 	ASSERT_NE(NULL, nic) TH_LOG("bind: %s", strerror(errno));
 	memcpy(&magic, "DROP", 4);
-	prog = exo_bpf__filter_drop(magic);
-	ASSERT_LE(0, prog) TH_LOG("exo_bpf__filter_drop: %s", strerror(-prog));
+	prog = exo_bpf_filter_drop(magic);
+	ASSERT_LE(0, prog) TH_LOG("exo_bpf_filter_drop: %s", strerror(-prog));
 	ASSERT_EQ(0, exo_nic__filter_ebpf(nic, prog));
 
 	ASSERT_EQ(0, peer_send(self->peer, 5010, "DROP-1"));
@@ -291,9 +291,9 @@ NIC_TEST(filter_replace_ebpf)
 	nic = nictest_bind(self->fd, IPPROTO_UDP, 5011, 4, 1, &flow);
 	ASSERT_NE(NULL, nic) TH_LOG("bind: %s", strerror(errno));
 	memcpy(&magic, "DROP", 4);
-	a = exo_bpf__filter_drop(magic);
+	a = exo_bpf_filter_drop(magic);
 	memcpy(&magic, "KEEP", 4);
-	b = exo_bpf__filter_drop(magic);
+	b = exo_bpf_filter_drop(magic);
 	ASSERT_LE(0, a);
 	ASSERT_LE(0, b);
 	id_a = prog_id(a);
@@ -378,8 +378,8 @@ static int ag_rx(int fd, const char *arg, char *out, size_t len)
 /* Load filter_drop; then ash_echo. */
 static int ag_load_ebpf(int fd, const char *arg, char *out, size_t len)
 {
-	int a = exo_bpf__filter_drop(0x12345678);
-	int b = exo_bpf__ash_echo();
+	int a = exo_bpf_filter_drop(0x12345678);
+	int b = exo_bpf_ash_echo();
 
 	snprintf(out, len, "%d", b);
 	if (a >= 0)
@@ -464,8 +464,8 @@ NIC_TEST(ash_echo_icmp_without_wakeup)
 	c = nictest_stat(nic);
 	EXPECT_EQ(1, c.rx_packets);
 
-	prog = exo_bpf__ash_echo();
-	ASSERT_LE(0, prog) TH_LOG("exo_bpf__ash_echo: %s", strerror(-prog));
+	prog = exo_bpf_ash_echo();
+	ASSERT_LE(0, prog) TH_LOG("exo_bpf_ash_echo: %s", strerror(-prog));
 	ASSERT_EQ(0, exo_nic__filter_ebpf(nic, prog));
 
 	/* A task of the libOS sleeps on any event of this env. */
@@ -516,8 +516,8 @@ NIC_TEST(ash_echo_udp)
 
 	nic = nictest_bind(self->fd, IPPROTO_UDP, 5030, 2, 1, &flow);
 	ASSERT_NE(NULL, nic) TH_LOG("bind: %s", strerror(errno));
-	prog = exo_bpf__ash_echo();
-	ASSERT_LE(0, prog) TH_LOG("exo_bpf__ash_echo: %s", strerror(-prog));
+	prog = exo_bpf_ash_echo();
+	ASSERT_LE(0, prog) TH_LOG("exo_bpf_ash_echo: %s", strerror(-prog));
 	ASSERT_EQ(0, exo_nic__filter_ebpf(nic, prog));
 
 	ASSERT_EQ(0, peer_send(self->peer, 5030, "ECHO hello"));
@@ -621,9 +621,9 @@ NIC_TEST(tx_connected_flow_checks)
 	int peer2;
 
 	/* A flow that talks only to 10.99.0.2:6000. */
-	ASSERT_EQ(0, exo_flow__alloc(self->fd, NETENV_DEV, IPPROTO_UDP,
-				     NETENV_ADDR, 5050, NETENV_PEER_ADDR,
-				     PEER_PORT, &flow));
+	ASSERT_EQ(0, exo_flow_alloc(self->fd, NETENV_DEV, IPPROTO_UDP,
+				    NETENV_ADDR, 5050, NETENV_PEER_ADDR,
+				    PEER_PORT, &flow));
 	nic = exo_nic__bind(self->fd, flow, 1, 1);
 	ASSERT_NE(NULL, nic) TH_LOG("bind: %s", strerror(errno));
 	EXPECT_EQ(self->ne.peer_addr, exo_nic__ring(nic)->raddr);

@@ -58,7 +58,7 @@ FIXTURE_SETUP(pol)
 	ASSERT_EQ(0, netenv_setup(&self->ne));
 	self->fd = exo_open();
 	ASSERT_LE(0, self->fd);
-	ASSERT_EQ(0, exo_nic__attach(self->fd, NETENV_DEV));
+	ASSERT_EQ(0, exo_nic_attach(self->fd, NETENV_DEV));
 }
 
 FIXTURE_TEARDOWN(pol)
@@ -84,8 +84,8 @@ static int ag_flow(int fd, const char *arg, char *out, size_t len)
 
 	if (sscanf(arg, "%u %31s %u", &proto, addr, &port) != 3)
 		return -EINVAL;
-	ret = exo_flow__alloc(fd, NETENV_DEV, proto, addr, port, NULL, 0,
-			      &cap);
+	ret = exo_flow_alloc(fd, NETENV_DEV, proto, addr, port, NULL, 0,
+			     &cap);
 	snprintf(out, len, "%llx", (unsigned long long)cap);
 	return ret;
 }
@@ -116,12 +116,12 @@ static int ag_bind(int fd, const char *arg, char *out, size_t len)
 
 static int ag_attach(int fd, const char *arg, char *out, size_t len)
 {
-	return exo_nic__attach(fd, arg);
+	return exo_nic_attach(fd, arg);
 }
 
 static int ag_detach(int fd, const char *arg, char *out, size_t len)
 {
-	return exo_nic__detach(fd, arg);
+	return exo_nic_detach(fd, arg);
 }
 
 static int agent_flow(struct exo_agent *a, int proto, const char *addr,
@@ -191,13 +191,13 @@ POL_TEST(mint_unprivileged)
 	EXPECT_EQ(0, agent_flow(&self->a, IPPROTO_UDP, NETENV_ADDR, 5403));
 	EXPECT_EQ(-EADDRINUSE, agent_flow(&self->a, IPPROTO_UDP, NETENV_ADDR,
 					  5403));
-	EXPECT_EQ(-EADDRINUSE, exo_flow__alloc(self->fd, NETENV_DEV,
-					       IPPROTO_UDP, NETENV_ADDR, 5403,
-					       NULL, 0, &(exo_cap_t){ 0 }));
-	EXPECT_EQ(-EADDRINUSE, exo_flow__alloc(self->fd, NETENV_DEV,
-					       IPPROTO_UDP, NETENV_ADDR, 5403,
-					       NETENV_PEER_ADDR, PEER_PORT,
-					       &(exo_cap_t){ 0 }));
+	EXPECT_EQ(-EADDRINUSE, exo_flow_alloc(self->fd, NETENV_DEV,
+					      IPPROTO_UDP, NETENV_ADDR, 5403,
+					      NULL, 0, &(exo_cap_t){ 0 }));
+	EXPECT_EQ(-EADDRINUSE, exo_flow_alloc(self->fd, NETENV_DEV,
+					      IPPROTO_UDP, NETENV_ADDR, 5403,
+					      NETENV_PEER_ADDR, PEER_PORT,
+					      &(exo_cap_t){ 0 }));
 	/* ... and Linux cannot take it either. */
 	fd = netenv_udp_socket(&self->ne, 0, NETENV_ADDR, 5403);
 	EXPECT_EQ(-EADDRINUSE, fd);
@@ -237,32 +237,32 @@ POL_TEST(mint_root)
 	int fd;
 
 	/* Root: privileged ports and ICMP. */
-	ASSERT_EQ(0, exo_flow__alloc(self->fd, NETENV_DEV, IPPROTO_UDP,
-				     NETENV_ADDR, 80, NULL, 0, &udp80));
-	ASSERT_EQ(0, exo_flow__alloc(self->fd, NETENV_DEV, IPPROTO_ICMP,
-				     NETENV_ADDR, 0, NULL, 0, &icmp));
-	EXPECT_EQ(-EADDRINUSE, exo_flow__alloc(self->fd, NETENV_DEV,
-					       IPPROTO_ICMP, NETENV_ADDR, 0,
-					       NULL, 0, &(exo_cap_t){ 0 }));
+	ASSERT_EQ(0, exo_flow_alloc(self->fd, NETENV_DEV, IPPROTO_UDP,
+				    NETENV_ADDR, 80, NULL, 0, &udp80));
+	ASSERT_EQ(0, exo_flow_alloc(self->fd, NETENV_DEV, IPPROTO_ICMP,
+				    NETENV_ADDR, 0, NULL, 0, &icmp));
+	EXPECT_EQ(-EADDRINUSE, exo_flow_alloc(self->fd, NETENV_DEV,
+					      IPPROTO_ICMP, NETENV_ADDR, 0,
+					      NULL, 0, &(exo_cap_t){ 0 }));
 	/* The port is reserved against Linux while the flow lives. */
 	fd = netenv_udp_socket(&self->ne, 0, NETENV_ADDR, 80);
 	EXPECT_EQ(-EADDRINUSE, fd);
 	if (fd >= 0)
 		close(fd);
 	/* Still: no address off the device, no port a Linux socket holds. */
-	EXPECT_EQ(-EADDRNOTAVAIL, exo_flow__alloc(self->fd, NETENV_DEV,
-						  IPPROTO_UDP,
-						  NETENV_OTHER_ADDR, 80, NULL,
-						  0, &(exo_cap_t){ 0 }));
+	EXPECT_EQ(-EADDRNOTAVAIL, exo_flow_alloc(self->fd, NETENV_DEV,
+						 IPPROTO_UDP,
+						 NETENV_OTHER_ADDR, 80, NULL,
+						 0, &(exo_cap_t){ 0 }));
 	fd = tcp_listen(NETENV_ADDR, 81);
 	ASSERT_LE(0, fd);
-	EXPECT_EQ(-EADDRINUSE, exo_flow__alloc(self->fd, NETENV_DEV,
-					       IPPROTO_TCP, NETENV_ADDR, 81,
-					       NULL, 0, &tcp));
+	EXPECT_EQ(-EADDRINUSE, exo_flow_alloc(self->fd, NETENV_DEV,
+					      IPPROTO_TCP, NETENV_ADDR, 81,
+					      NULL, 0, &tcp));
 	close(fd);
 	/* A device that is not attached. */
-	EXPECT_EQ(-ENODEV, exo_flow__alloc(self->fd, "lo", IPPROTO_UDP,
-					   "127.0.0.1", 5000, NULL, 0, &tcp));
+	EXPECT_EQ(-ENODEV, exo_flow_alloc(self->fd, "lo", IPPROTO_UDP,
+					  "127.0.0.1", 5000, NULL, 0, &tcp));
 
 	/* Closing the flow gives the port back to Linux. */
 	ASSERT_EQ(0, exo_cap_close(self->fd, udp80));
@@ -463,9 +463,9 @@ POL_TEST(kill9_unbinds_and_frees)
 	EXPECT_EQ(flows0 + 1, total("objects.flow"));
 	EXPECT_EQ(binds0 + 1, total("nic_binds"));
 	EXPECT_EQ(free0 - 3, total("frames_free"));
-	EXPECT_EQ(-EADDRINUSE, exo_flow__alloc(self->fd, NETENV_DEV,
-					       IPPROTO_UDP, NETENV_ADDR, 5500,
-					       NULL, 0, &flow));
+	EXPECT_EQ(-EADDRINUSE, exo_flow_alloc(self->fd, NETENV_DEV,
+					      IPPROTO_UDP, NETENV_ADDR, 5500,
+					      NULL, 0, &flow));
 
 	status = exo_agent_kill(&self->a);
 	ASSERT_TRUE(WIFSIGNALED(status));
@@ -481,8 +481,8 @@ POL_TEST(kill9_unbinds_and_frees)
 		       binds0, total("frames_free"), free0);
 
 	/* The port can be minted again, and then given to Linux. */
-	ASSERT_EQ(0, exo_flow__alloc(self->fd, NETENV_DEV, IPPROTO_UDP,
-				     NETENV_ADDR, 5500, NULL, 0, &flow));
+	ASSERT_EQ(0, exo_flow_alloc(self->fd, NETENV_DEV, IPPROTO_UDP,
+				    NETENV_ADDR, 5500, NULL, 0, &flow));
 	ASSERT_EQ(0, exo_cap_close(self->fd, flow));
 	lin = netenv_udp_socket(&self->ne, 0, NETENV_ADDR, 5500);
 	ASSERT_LE(0, lin);
@@ -519,9 +519,9 @@ POL_TEST(ring_frame_death_unbinds)
 	__u64 count;
 
 	ASSERT_LE(0, binds0);
-	ASSERT_EQ(0, exo_flow__alloc(self->fd, NETENV_DEV, IPPROTO_UDP,
-				     NETENV_ADDR, 5520, NULL, 0, &flow));
-	ASSERT_EQ(0, exo_frame__alloc(self->fd, 5, f, NULL));
+	ASSERT_EQ(0, exo_flow_alloc(self->fd, NETENV_DEV, IPPROTO_UDP,
+				    NETENV_ADDR, 5520, NULL, 0, &flow));
+	ASSERT_EQ(0, exo_frame_alloc(self->fd, 5, f, NULL));
 	nb.flow = st.flow = flow;
 	nb.frames = (uintptr_t)f;
 	nb.rx_frames = 1;
@@ -577,14 +577,14 @@ static void expect_enodev(struct __test_metadata *_metadata, int fd,
 	EXPECT_EQ(ENODEV, errno);
 
 	/* The other flow of that device cannot be bound. */
-	ASSERT_EQ(0, exo_frame__alloc(fd, 3, frames, NULL));
+	ASSERT_EQ(0, exo_frame_alloc(fd, 3, frames, NULL));
 	nb.flow = spare;
 	nb.frames = (uintptr_t)frames;
 	nb.rx_frames = 1;
 	nb.tx_frames = 1;
 	EXPECT_EQ(-1, ioctl(fd, EXO_IOC_NIC_BIND, &nb));
 	EXPECT_EQ(ENODEV, errno);
-	EXPECT_EQ(3, exo_frame__free(fd, frames, 3));
+	EXPECT_EQ(3, exo_caps_close(fd, frames, 3));
 
 	/* No new flows on it, nothing to detach. */
 	fa.ifindex = ifindex;
@@ -608,8 +608,8 @@ POL_TEST(device_deleted_while_bound)
 	ASSERT_LE(1, devs0);
 	nic = nictest_bind(self->fd, IPPROTO_UDP, 5600, 1, 1, &flow);
 	ASSERT_NE(NULL, nic) TH_LOG("bind: %s", strerror(errno));
-	ASSERT_EQ(0, exo_flow__alloc(self->fd, NETENV_DEV, IPPROTO_UDP,
-				     NETENV_ADDR, 5601, NULL, 0, &spare));
+	ASSERT_EQ(0, exo_flow_alloc(self->fd, NETENV_DEV, IPPROTO_UDP,
+				    NETENV_ADDR, 5601, NULL, 0, &spare));
 
 	ASSERT_EQ(0, netenv_link_del(&self->ne));
 	EXPECT_EQ(devs0 - 1, total("nic_devs"));
@@ -634,16 +634,16 @@ POL_TEST(detach_while_bound)
 
 	nic = nictest_bind(self->fd, IPPROTO_UDP, 5610, 1, 1, &flow);
 	ASSERT_NE(NULL, nic) TH_LOG("bind: %s", strerror(errno));
-	ASSERT_EQ(0, exo_flow__alloc(self->fd, NETENV_DEV, IPPROTO_UDP,
-				     NETENV_ADDR, 5611, NULL, 0, &spare));
-	ASSERT_EQ(0, exo_nic__detach(self->fd, NETENV_DEV));
+	ASSERT_EQ(0, exo_flow_alloc(self->fd, NETENV_DEV, IPPROTO_UDP,
+				    NETENV_ADDR, 5611, NULL, 0, &spare));
+	ASSERT_EQ(0, exo_nic_detach(self->fd, NETENV_DEV));
 	expect_enodev(_metadata, self->fd, nic, spare, self->ne.ifindex);
 
 	/* Linux has the device to itself again: pings are answered. */
 	EXPECT_EQ(0, netenv_ping(&self->ne, NETENV_ADDR, 9, 1, 32, WAIT_MS));
 
 	/* Attached again, it works as new. */
-	ASSERT_EQ(0, exo_nic__attach(self->fd, NETENV_DEV));
+	ASSERT_EQ(0, exo_nic_attach(self->fd, NETENV_DEV));
 	nic2 = nictest_bind(self->fd, IPPROTO_UDP, 5612, 1, 1, &flow2);
 	ASSERT_NE(NULL, nic2) TH_LOG("bind: %s", strerror(errno));
 	peer = netenv_udp_socket(&self->ne, 1, NETENV_PEER_ADDR, PEER_PORT);
@@ -741,7 +741,7 @@ POL_TEST(call_errors)
 	EXPECT_EQ(ENOTCONN, errno);
 
 	/* Bind geometry. */
-	ASSERT_EQ(0, exo_frame__alloc(self->fd, 6, frames, NULL));
+	ASSERT_EQ(0, exo_frame_alloc(self->fd, 6, frames, NULL));
 	nb.flow = flow;
 	nb.frames = (uintptr_t)frames;
 	nb.rx_frames = 3;
@@ -834,7 +834,7 @@ POL_TEST(call_errors)
 	ub.flow = fa.cap;
 	EXPECT_EQ(0, ioctl(self->fd, EXO_IOC_NIC_UNBIND, &ub));
 	close(sf);
-	EXPECT_EQ(6, exo_frame__free(self->fd, frames, 6));
+	EXPECT_EQ(6, exo_caps_close(self->fd, frames, 6));
 }
 
 TEST_HARNESS_MAIN

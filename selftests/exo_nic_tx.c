@@ -61,7 +61,7 @@ FIXTURE_SETUP(tx)
 	ASSERT_EQ(0, netenv_setup(&self->ne));
 	self->fd = exo_open();
 	ASSERT_LE(0, self->fd);
-	ASSERT_EQ(0, exo_nic__attach(self->fd, NETENV_DEV));
+	ASSERT_EQ(0, exo_nic_attach(self->fd, NETENV_DEV));
 	self->peer = netenv_udp_socket(&self->ne, 1, NETENV_PEER_ADDR,
 				       PEER_PORT);
 	ASSERT_LE(0, self->peer);
@@ -91,7 +91,7 @@ static int frames_get(int fd, int n, struct frames *f)
 
 	memset(f, 0, sizeof(*f));
 	memset(ents, 0, sizeof(ents));
-	ret = exo_frame__alloc(fd, n, f->cap, f->pfn);
+	ret = exo_frame_alloc(fd, n, f->cap, f->pfn);
 	if (ret)
 		return ret;
 	f->n = n;
@@ -104,7 +104,7 @@ static int frames_get(int fd, int n, struct frames *f)
 		ents[i].cap = f->cap[i];
 		ents[i].prot = EXO_PROT_READ | EXO_PROT_WRITE;
 	}
-	ret = exo_frame__map(fd, ents, n);
+	ret = exo_frame_map(fd, ents, n);
 	return ret == n ? 0 : ret < 0 ? ret : -EIO;
 }
 
@@ -223,8 +223,8 @@ static int send_one(struct exo_nic *nic, __u16 len, __u16 flags, __u16 mss,
 static struct exo_nic *bind_offload(int fd, int proto, __u16 port,
 				    exo_cap_t *flow)
 {
-	int ret = exo_flow__alloc(fd, NETENV_DEV, proto, NETENV_ADDR, port,
-				  NULL, 0, flow);
+	int ret = exo_flow_alloc(fd, NETENV_DEV, proto, NETENV_ADDR, port,
+				 NULL, 0, flow);
 
 	if (ret) {
 		errno = -ret;
@@ -653,11 +653,11 @@ TX_TEST(in_flight_frame_is_held_until_the_packet_is_gone)
 
 	/* Unmapped and closed: the env lets go, the kernel does not. */
 	ASSERT_EQ(0, exo_region__destroy(f.va, PAGE));
-	ASSERT_EQ(1, exo_frame__free(self->fd, f.cap, 1));
+	ASSERT_EQ(1, exo_caps_close(self->fd, f.cap, 1));
 	ASSERT_EQ(0, exo_env_info(self->fd, &info));
 	used = info.used[EXO_KIND_FRAME];
 	/* Another env cannot have it, by name, while it is in flight. */
-	ASSERT_EQ(-EBUSY, exo_frame__alloc_at(fd2, 1, &pfn, &other));
+	ASSERT_EQ(-EBUSY, exo_frame_alloc_at(fd2, 1, &pfn, &other));
 
 	/* The bytes arrive as they were; then the frame is free. */
 	ASSERT_EQ(0, peer_recv_pat(self->peer, 1200, 9, WAIT_MS + HOLD_MS));
@@ -665,7 +665,7 @@ TX_TEST(in_flight_frame_is_held_until_the_packet_is_gone)
 	ASSERT_EQ(0, zc_inflight());
 	ASSERT_EQ(0, exo_env_info(self->fd, &info));
 	ASSERT_EQ(used - 1, info.used[EXO_KIND_FRAME]);
-	ASSERT_EQ(0, exo_frame__alloc_at(fd2, 1, &pfn, &other));
+	ASSERT_EQ(0, exo_frame_alloc_at(fd2, 1, &pfn, &other));
 	ASSERT_EQ(1, nictest_stat(nic).tx_zc_done);
 	ASSERT_EQ(0, hold_tx(&self->ne, 0));
 	exo_close(fd2);
@@ -705,7 +705,7 @@ TX_TEST(repossession_of_in_flight_frame_completes_after_the_packet)
 	ASSERT_TRUE(NETENV_WAIT_FOR(!exo_cap_info(self->fd, f.cap[0], &ci) &&
 				    ci.state == EXO_CAP_REVOKED, WAIT_MS));
 	/* Taken from the env, yet not back in the pool: still charged. */
-	ASSERT_EQ(-EBUSY, exo_frame__alloc_at(fd2, 1, &pfn, &other));
+	ASSERT_EQ(-EBUSY, exo_frame_alloc_at(fd2, 1, &pfn, &other));
 	ASSERT_EQ(0, exo_env_info(self->fd, &info));
 	ASSERT_EQ(used, info.used[EXO_KIND_FRAME]);
 
@@ -713,7 +713,7 @@ TX_TEST(repossession_of_in_flight_frame_completes_after_the_packet)
 	ASSERT_TRUE(NETENV_WAIT_FOR(exo_nic__tx_complete(nic, idx), WAIT_MS));
 	ASSERT_EQ(0, exo_env_info(self->fd, &info));
 	ASSERT_EQ(used - 1, info.used[EXO_KIND_FRAME]);
-	ASSERT_EQ(0, exo_frame__alloc_at(fd2, 1, &pfn, &other));
+	ASSERT_EQ(0, exo_frame_alloc_at(fd2, 1, &pfn, &other));
 	ASSERT_EQ(0, hold_tx(&self->ne, 0));
 	exo_close(fd2);
 	exo_nic__free(nic);

@@ -47,14 +47,14 @@ FIXTURE_SETUP(reclaim)
 	self->region = exo_region__create(self->fd, NULL, N * self->page,
 					  PROT_READ | PROT_WRITE);
 	ASSERT_NE(NULL, self->region);
-	ASSERT_EQ(0, exo_frame__alloc(self->fd, N, self->caps, self->pfns));
+	ASSERT_EQ(0, exo_frame_alloc(self->fd, N, self->caps, self->pfns));
 	for (i = 0; i < N; i++)
 		e[i] = (struct exo_map_entry){
 			.addr = (__u64)(unsigned long)(self->region + i * self->page),
 			.cap = self->caps[i],
 			.prot = EXO_PROT_READ | EXO_PROT_WRITE,
 		};
-	ASSERT_EQ(N, exo_frame__map(self->fd, e, N));
+	ASSERT_EQ(N, exo_frame_map(self->fd, e, N));
 	for (i = 0; i < N; i++)
 		self->region[i * self->page] = 'A' + i;
 }
@@ -76,7 +76,7 @@ TEST_F(reclaim, cooperative_revocation)
 	int n;
 
 	ASSERT_EQ(0, exo_request_revoke(NULL, self->info.env_id, 3, 10000));
-	n = exo_events__read(self->fd, &ev, 1, 5000);
+	n = exo_events_read(self->fd, &ev, 1, 5000);
 	ASSERT_EQ(1, n);
 	EXPECT_EQ(EXO_EV_REVOKE, ev.type);
 	EXPECT_EQ(3, ev.count);
@@ -85,8 +85,8 @@ TEST_F(reclaim, cooperative_revocation)
 	EXPECT_EQ(ev.deadline_ns, self->envp->revoke_deadline_ns);
 
 	/* The libOS chooses: the last three frames. */
-	ASSERT_EQ(3, exo_frame__free(self->fd, &self->caps[N - 3], 3));
-	n = exo_events__read(self->fd, &ev, 1, 5000);
+	ASSERT_EQ(3, exo_caps_close(self->fd, &self->caps[N - 3], 3));
+	n = exo_events_read(self->fd, &ev, 1, 5000);
 	ASSERT_EQ(1, n);
 	EXPECT_EQ(EXO_EV_REVOKE_DONE, ev.type);
 	EXPECT_EQ(self->envp->revoke_seq, ev.seq);
@@ -108,7 +108,7 @@ TEST_F(reclaim, abort_repossesses)
 	ASSERT_EQ(0, exo_request_revoke(NULL, self->info.env_id, 2, 100));
 	/* An uncooperative libOS: reads, gives nothing back. */
 	while (!aborted_seen) {
-		n = exo_events__read(self->fd, ev, 16, 5000);
+		n = exo_events_read(self->fd, ev, 16, 5000);
 		ASSERT_LT(0, n) TH_LOG("no event within 5 s (%d repossessed)", got);
 		for (i = 0; i < n; i++) {
 			if (ev[i].type == EXO_EV_REVOKE) {
@@ -144,7 +144,7 @@ TEST_F(reclaim, abort_repossesses)
 	EXPECT_EQ(N - 2, self->envp->frames_used);
 	EXPECT_EQ(aborted + 1, self->pool->revocations_aborted);
 	/* Tombstones close like any other. */
-	EXPECT_EQ(N, exo_frame__free(self->fd, self->caps, N));
+	EXPECT_EQ(N, exo_caps_close(self->fd, self->caps, N));
 }
 
 TEST_F(reclaim, request_is_capped_at_holdings)
@@ -152,11 +152,11 @@ TEST_F(reclaim, request_is_capped_at_holdings)
 	struct exo_event ev;
 
 	ASSERT_EQ(0, exo_request_revoke(NULL, self->info.env_id, 1000, 10000));
-	ASSERT_EQ(1, exo_events__read(self->fd, &ev, 1, 5000));
+	ASSERT_EQ(1, exo_events_read(self->fd, &ev, 1, 5000));
 	EXPECT_EQ(EXO_EV_REVOKE, ev.type);
 	EXPECT_EQ(N, ev.count);
-	ASSERT_EQ(N, exo_frame__free(self->fd, self->caps, N));
-	ASSERT_EQ(1, exo_events__read(self->fd, &ev, 1, 5000));
+	ASSERT_EQ(N, exo_caps_close(self->fd, self->caps, N));
+	ASSERT_EQ(1, exo_events_read(self->fd, &ev, 1, 5000));
 	EXPECT_EQ(EXO_EV_REVOKE_DONE, ev.type);
 }
 

@@ -53,12 +53,12 @@ FIXTURE_TEARDOWN(recycle)
 /* Fill frame @cap of env @fd with @val through region page @at. */
 static int fill(int fd, char *at, exo_cap_t cap, int val, long page)
 {
-	int ret = exo_frame__map_one(fd, at, cap, RW);
+	int ret = exo_frame_map_one(fd, at, cap, RW);
 
 	if (ret)
 		return ret;
 	memset(at, val, page);
-	return exo_frame__unmap_one(fd, at);
+	return exo_frame_unmap_one(fd, at);
 }
 
 /*
@@ -71,13 +71,13 @@ static int contents(int fd, char *at, exo_cap_t cap, int val, long page)
 	int all_val = 1, all_zero = 1;
 	long i;
 
-	if (exo_frame__map_one(fd, at, cap, EXO_PROT_READ))
+	if (exo_frame_map_one(fd, at, cap, EXO_PROT_READ))
 		return -2;
 	for (i = 0; i < page; i++) {
 		all_val &= at[i] == (char)val;
 		all_zero &= at[i] == 0;
 	}
-	if (exo_frame__unmap_one(fd, at))
+	if (exo_frame_unmap_one(fd, at))
 		return -2;
 	return all_val ? val : all_zero ? 0 : -1;
 }
@@ -102,7 +102,7 @@ static int alloc_pfn(int fd, __u32 flags, __u64 pfn, exo_cap_t *cap)
 /* Free frame @pfn of env @fd (cap @cap), then ask for it again with @flags. */
 static int realloc_pfn(int fd, exo_cap_t *cap, __u64 pfn, __u32 flags)
 {
-	if (exo_frame__free(fd, cap, 1) != 1)
+	if (exo_caps_close(fd, cap, 1) != 1)
 		return -errno;
 	return alloc_pfn(fd, flags, pfn, cap);
 }
@@ -112,7 +112,7 @@ TEST_F(recycle, own_frame_keeps_contents_with_flag)
 	exo_cap_t cap;
 	__u64 pfn;
 
-	ASSERT_EQ(0, exo_frame__alloc(self->fd, 1, &cap, &pfn));
+	ASSERT_EQ(0, exo_frame_alloc(self->fd, 1, &cap, &pfn));
 	ASSERT_EQ(0, fill(self->fd, self->region, cap, 0x5a, self->page));
 	ASSERT_EQ(0, realloc_pfn(self->fd, &cap, pfn, EXO_FRAME_RECYCLE));
 	EXPECT_EQ(0x5a, contents(self->fd, self->region, cap, 0x5a, self->page))
@@ -121,7 +121,7 @@ TEST_F(recycle, own_frame_keeps_contents_with_flag)
 	/* Twice in a row: still ours, still untouched. */
 	ASSERT_EQ(0, realloc_pfn(self->fd, &cap, pfn, EXO_FRAME_RECYCLE));
 	EXPECT_EQ(0x5a, contents(self->fd, self->region, cap, 0x5a, self->page));
-	EXPECT_EQ(1, exo_frame__free(self->fd, &cap, 1));
+	EXPECT_EQ(1, exo_caps_close(self->fd, &cap, 1));
 }
 
 TEST_F(recycle, own_frame_zeroed_without_flag)
@@ -130,27 +130,27 @@ TEST_F(recycle, own_frame_zeroed_without_flag)
 	__u64 pfn, pfns[N];
 	int i;
 
-	ASSERT_EQ(0, exo_frame__alloc(self->fd, 1, &cap, &pfn));
+	ASSERT_EQ(0, exo_frame_alloc(self->fd, 1, &cap, &pfn));
 	ASSERT_EQ(0, fill(self->fd, self->region, cap, 0x77, self->page));
 	/* By name, no flag. */
 	ASSERT_EQ(0, realloc_pfn(self->fd, &cap, pfn, 0));
 	EXPECT_EQ(0, contents(self->fd, self->region, cap, 0x77, self->page));
 
 	/* By count, no flag: whatever frames come, they are zeroed. */
-	ASSERT_EQ(0, exo_frame__alloc(self->fd, N - 1, caps, pfns));
+	ASSERT_EQ(0, exo_frame_alloc(self->fd, N - 1, caps, pfns));
 	caps[N - 1] = cap;
 	for (i = 0; i < N; i++)
 		ASSERT_EQ(0, fill(self->fd, self->region, caps[i], 0x31 + i,
 				  self->page));
-	ASSERT_EQ(N, exo_frame__free(self->fd, caps, N));
-	ASSERT_EQ(0, exo_frame__alloc(self->fd, N, caps, pfns));
+	ASSERT_EQ(N, exo_caps_close(self->fd, caps, N));
+	ASSERT_EQ(0, exo_frame_alloc(self->fd, N, caps, pfns));
 	for (i = 0; i < N; i++) {
 		EXPECT_EQ(0, contents(self->fd, self->region + i * self->page,
 				      caps[i], 0x31 + i, self->page))
 			TH_LOG("frame %d (pfn %llu) not zeroed", i,
 			       (unsigned long long)pfns[i]);
 	}
-	EXPECT_EQ(N, exo_frame__free(self->fd, caps, N));
+	EXPECT_EQ(N, exo_caps_close(self->fd, caps, N));
 }
 
 TEST_F(recycle, recycle_by_count_only_returns_own_or_zeroed)
@@ -164,13 +164,13 @@ TEST_F(recycle, recycle_by_count_only_returns_own_or_zeroed)
 	__u64 pfns[N], old[N];
 	int i, j, ours = 0;
 
-	ASSERT_EQ(0, exo_frame__alloc(self->fd, N, caps, old));
+	ASSERT_EQ(0, exo_frame_alloc(self->fd, N, caps, old));
 	for (i = 0; i < N; i++)
 		ASSERT_EQ(0, fill(self->fd, self->region, caps[i], 0x41 + i,
 				  self->page));
-	ASSERT_EQ(N, exo_frame__free(self->fd, caps, N));
-	ASSERT_EQ(0, exo_frame__alloc_flags(self->fd, EXO_FRAME_RECYCLE, N,
-					    caps, pfns));
+	ASSERT_EQ(N, exo_caps_close(self->fd, caps, N));
+	ASSERT_EQ(0, exo_frame_alloc_flags(self->fd, EXO_FRAME_RECYCLE, N,
+					   caps, pfns));
 	for (i = 0; i < N; i++) {
 		int want = 0;
 
@@ -183,7 +183,7 @@ TEST_F(recycle, recycle_by_count_only_returns_own_or_zeroed)
 			TH_LOG("frame %d pfn %llu", i, (unsigned long long)pfns[i]);
 	}
 	TH_LOG("%d of %d frames came back recycled", ours, N);
-	EXPECT_EQ(N, exo_frame__free(self->fd, caps, N));
+	EXPECT_EQ(N, exo_caps_close(self->fd, caps, N));
 }
 
 TEST_F(recycle, other_envs_frame_zeroed_even_with_flag)
@@ -194,9 +194,9 @@ TEST_F(recycle, other_envs_frame_zeroed_even_with_flag)
 	int fd2;
 
 	/* Env A writes a frame and frees it. */
-	ASSERT_EQ(0, exo_frame__alloc(self->fd, 1, &cap, &pfn));
+	ASSERT_EQ(0, exo_frame_alloc(self->fd, 1, &cap, &pfn));
 	ASSERT_EQ(0, fill(self->fd, self->region, cap, 0xa5, self->page));
-	ASSERT_EQ(1, exo_frame__free(self->fd, &cap, 1));
+	ASSERT_EQ(1, exo_caps_close(self->fd, &cap, 1));
 
 	/* Env B asks for exactly that frame, recycling: zeroes. */
 	fd2 = exo_open();
@@ -210,14 +210,14 @@ TEST_F(recycle, other_envs_frame_zeroed_even_with_flag)
 
 	/* B writes its own bytes and frees; now B held it last. */
 	ASSERT_EQ(0, fill(fd2, r2, cap2, 0xb6, self->page));
-	ASSERT_EQ(1, exo_frame__free(fd2, &cap2, 1));
+	ASSERT_EQ(1, exo_caps_close(fd2, &cap2, 1));
 
 	/* A held it before B, but not last: zeroes, neither A's nor B's. */
 	ASSERT_EQ(0, alloc_pfn(self->fd, EXO_FRAME_RECYCLE, pfn, &cap));
 	EXPECT_EQ(0, contents(self->fd, self->region, cap, 0xb6, self->page))
 		TH_LOG("env A saw env B's bytes in pfn %llu",
 		       (unsigned long long)pfn);
-	EXPECT_EQ(1, exo_frame__free(self->fd, &cap, 1));
+	EXPECT_EQ(1, exo_caps_close(self->fd, &cap, 1));
 	exo_region__destroy(r2, self->page);
 	EXPECT_EQ(0, exo_close(fd2));
 }
@@ -237,7 +237,7 @@ TEST_F(recycle, closed_env_frames_zeroed_for_new_env)
 	ASSERT_LE(0, fd2);
 	r2 = exo_region__create(fd2, NULL, self->page, PROT_READ | PROT_WRITE);
 	ASSERT_NE(NULL, r2);
-	ASSERT_EQ(0, exo_frame__alloc(fd2, 1, &cap, &pfn));
+	ASSERT_EQ(0, exo_frame_alloc(fd2, 1, &cap, &pfn));
 	ASSERT_EQ(0, fill(fd2, r2, cap, 0xc3, self->page));
 	exo_region__destroy(r2, self->page);
 	ASSERT_EQ(0, exo_close(fd2));
@@ -273,7 +273,7 @@ TEST_F(recycle, frame_shared_then_recycled_by_owner)
 	char *r2;
 	int fd2;
 
-	ASSERT_EQ(0, exo_frame__alloc(self->fd, 1, &cap, &pfn));
+	ASSERT_EQ(0, exo_frame_alloc(self->fd, 1, &cap, &pfn));
 	ASSERT_EQ(0, exo_cap_export(self->fd, cap, EXO_RIGHT_READ |
 				    EXO_RIGHT_WRITE | EXO_RIGHT_MAP, 0, &key));
 	fd2 = exo_open();
@@ -285,8 +285,8 @@ TEST_F(recycle, frame_shared_then_recycled_by_owner)
 	ASSERT_EQ(0, realloc_pfn(self->fd, &cap, pfn, EXO_FRAME_RECYCLE));
 	EXPECT_EQ(0x6b, contents(self->fd, self->region, cap, 0x6b, self->page));
 	/* B's capability died with A's first one. */
-	EXPECT_EQ(-EKEYREVOKED, exo_frame__map_one(fd2, r2, bcap, EXO_PROT_READ));
-	EXPECT_EQ(1, exo_frame__free(self->fd, &cap, 1));
+	EXPECT_EQ(-EKEYREVOKED, exo_frame_map_one(fd2, r2, bcap, EXO_PROT_READ));
+	EXPECT_EQ(1, exo_caps_close(self->fd, &cap, 1));
 	exo_region__destroy(r2, self->page);
 	EXPECT_EQ(0, exo_close(fd2));
 }
@@ -317,8 +317,8 @@ TEST_F(recycle, unknown_flags_einval)
 	EXPECT_EQ(-1, ioctl(self->fd, EXO_IOC_FRAME_ALLOC, &fa));
 	EXPECT_EQ(EINVAL, errno);
 	/* libexo passes unknown bits to the kernel unchanged. */
-	EXPECT_EQ(-EINVAL, exo_frame__alloc_flags(self->fd, 1U << 5, 1, &cap,
-						  &pfn));
+	EXPECT_EQ(-EINVAL, exo_frame_alloc_flags(self->fd, 1U << 5, 1, &cap,
+						 &pfn));
 	/* Nothing was allocated by any of them. */
 	ASSERT_EQ(0, exo_env_info(self->fd, &after));
 	EXPECT_EQ(before.used[EXO_KIND_FRAME], after.used[EXO_KIND_FRAME]);
@@ -326,7 +326,7 @@ TEST_F(recycle, unknown_flags_einval)
 	/* And the flag alone is fine. */
 	fa.__reserved = 0;
 	EXPECT_EQ(0, ioctl(self->fd, EXO_IOC_FRAME_ALLOC, &fa));
-	EXPECT_EQ(1, exo_frame__free(self->fd, &cap, 1));
+	EXPECT_EQ(1, exo_caps_close(self->fd, &cap, 1));
 }
 
 TEST_HARNESS_MAIN

@@ -183,8 +183,8 @@ static void *mapper(void *arg)
 			continue;
 		g = LOAD(&rc->gen);
 		page = rc->region + (1 + cycle++ % NPAGES) * rc->page;
-		ret = exo_frame__map_one(rc->fd, page, rc->cap,
-					 EXO_PROT_READ | EXO_PROT_WRITE);
+		ret = exo_frame_map_one(rc->fd, page, rc->cap,
+					EXO_PROT_READ | EXO_PROT_WRITE);
 		if (ret == -EKEYREVOKED) {
 			if (LOAD(&rc->req) < g)
 				violation("gen %u: EKEYREVOKED before anyone revoked it", g);
@@ -228,7 +228,7 @@ static void *mapper(void *arg)
 		}
 
 		rv = LOAD(&rc->revoked);
-		ret = exo_frame__unmap_one(rc->fd, page);
+		ret = exo_frame_unmap_one(rc->fd, page);
 		if (ret == 0 && rv >= g)
 			violation("gen %u: binding still there to unbind after the revoke returned",
 				  g);
@@ -337,7 +337,7 @@ TEST_F_TIMEOUT(race, revoke_while_mapping, 180)
 	rc->page = sysconf(_SC_PAGESIZE);
 	rc->fd = exo_open();
 	ASSERT_LE(0, rc->fd);
-	ASSERT_EQ(0, exo_frame__alloc(rc->fd, 1, &root, NULL));
+	ASSERT_EQ(0, exo_frame_alloc(rc->fd, 1, &root, NULL));
 	ASSERT_EQ(0, exo_cap_export(rc->fd, root, EXO_RIGHTS_ALL, 0, &key));
 
 	fflush(stdout);
@@ -353,8 +353,8 @@ TEST_F_TIMEOUT(race, revoke_while_mapping, 180)
 	rc->region = exo_region__create(rc->fd, NULL, (1 + NPAGES) * rc->page,
 					PROT_READ | PROT_WRITE);
 	ASSERT_NE(NULL, rc->region);
-	ASSERT_EQ(0, exo_frame__map_one(rc->fd, rc->region, root,
-					EXO_PROT_READ | EXO_PROT_WRITE));
+	ASSERT_EQ(0, exo_frame_map_one(rc->fd, rc->region, root,
+				       EXO_PROT_READ | EXO_PROT_WRITE));
 	word = (volatile __u64 *)rc->region;
 
 	ASSERT_EQ(0, pthread_create(&th, NULL, mapper, NULL));

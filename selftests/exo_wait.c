@@ -63,7 +63,7 @@ FIXTURE_SETUP(wait)
 	ASSERT_EQ(0, netenv_setup(&self->ne));
 	self->fd = exo_open();
 	ASSERT_LE(0, self->fd);
-	ASSERT_EQ(0, exo_nic__attach(self->fd, NETENV_DEV));
+	ASSERT_EQ(0, exo_nic_attach(self->fd, NETENV_DEV));
 	self->nic = nictest_bind(self->fd, IPPROTO_UDP, PORT, 4, 1,
 				 &self->flow);
 	ASSERT_NE(NULL, self->nic) TH_LOG("bind: %s", strerror(errno));
@@ -71,13 +71,13 @@ FIXTURE_SETUP(wait)
 				       PEER_PORT);
 	ASSERT_LE(0, self->peer);
 
-	ASSERT_EQ(0, exo_frame__alloc(self->fd, 1, &self->win_cap, NULL));
+	ASSERT_EQ(0, exo_frame_alloc(self->fd, 1, &self->win_cap, NULL));
 	self->win_page = exo_region__create(self->fd, NULL, self->page,
 					    PROT_READ | PROT_WRITE);
 	ASSERT_NE(NULL, self->win_page);
-	ASSERT_EQ(0, exo_frame__map_one(self->fd, self->win_page,
-					self->win_cap,
-					EXO_PROT_READ | EXO_PROT_WRITE));
+	ASSERT_EQ(0, exo_frame_map_one(self->fd, self->win_page,
+				       self->win_cap,
+				       EXO_PROT_READ | EXO_PROT_WRITE));
 	self->win = (volatile __u64 *)(self->win_page + WIN_OFF);
 	*self->win = 0;
 }
@@ -188,8 +188,8 @@ WAIT_TEST(window_false_events_then_true_wakes_once)
 	char p[8];
 	int prog, i;
 
-	prog = exo_bpf__pred_window(5);
-	ASSERT_LE(0, prog) TH_LOG("exo_bpf__pred_window: %s", strerror(-prog));
+	prog = exo_bpf_pred_window(5);
+	ASSERT_LE(0, prog) TH_LOG("exo_bpf_pred_window: %s", strerror(-prog));
 	w.opts = (struct exo_wait_opts){
 		.prog_fd = prog, .nic = self->nic, .window = self->win_cap,
 		.window_off = WIN_OFF, .window_len = sizeof(__u64),
@@ -238,8 +238,8 @@ WAIT_TEST(batch_k_wakes_after_k_packets)
 	char p[8];
 	int prog, i;
 
-	prog = exo_bpf__pred_batch(n + 1, 3600 * SEC_NS);
-	ASSERT_LE(0, prog) TH_LOG("exo_bpf__pred_batch: %s", strerror(-prog));
+	prog = exo_bpf_pred_batch(n + 1, 3600 * SEC_NS);
+	ASSERT_LE(0, prog) TH_LOG("exo_bpf_pred_batch: %s", strerror(-prog));
 	w.opts = (struct exo_wait_opts){
 		.prog_fd = prog, .nic = self->nic, .timeout_ns = 60 * SEC_NS,
 	};
@@ -280,8 +280,8 @@ WAIT_TEST(timeout_etime)
 	EXPECT_EQ(-ETIME, exo_wait(self->fd, &o, NULL, NULL));
 
 	/* A predicate that stays false. */
-	prog = exo_bpf__pred_window(5);
-	ASSERT_LE(0, prog) TH_LOG("exo_bpf__pred_window: %s", strerror(-prog));
+	prog = exo_bpf_pred_window(5);
+	ASSERT_LE(0, prog) TH_LOG("exo_bpf_pred_window: %s", strerror(-prog));
 	o = (struct exo_wait_opts){
 		.prog_fd = prog, .window = self->win_cap,
 		.window_off = WIN_OFF, .window_len = sizeof(__u64),
@@ -322,8 +322,8 @@ WAIT_TEST(window_seen_on_tick)
 	struct nictest_waiter w = { .fd = self->fd };
 	int prog;
 
-	prog = exo_bpf__pred_window(7);
-	ASSERT_LE(0, prog) TH_LOG("exo_bpf__pred_window: %s", strerror(-prog));
+	prog = exo_bpf_pred_window(7);
+	ASSERT_LE(0, prog) TH_LOG("exo_bpf_pred_window: %s", strerror(-prog));
 	w.opts = (struct exo_wait_opts){
 		.prog_fd = prog, .window = self->win_cap,
 		.window_off = WIN_OFF, .window_len = sizeof(__u64),
@@ -384,8 +384,8 @@ WAIT_TEST(revocation_event_wakes)
 	int prog;
 
 	/* pred_batch wakes for queued events and owed frames, not k = 100. */
-	prog = exo_bpf__pred_batch(100, 3600 * SEC_NS);
-	ASSERT_LE(0, prog) TH_LOG("exo_bpf__pred_batch: %s", strerror(-prog));
+	prog = exo_bpf_pred_batch(100, 3600 * SEC_NS);
+	ASSERT_LE(0, prog) TH_LOG("exo_bpf_pred_batch: %s", strerror(-prog));
 	ASSERT_EQ(0, exo_env_info(self->fd, &info));
 	w.opts = (struct exo_wait_opts){
 		.prog_fd = prog, .nic = self->nic, .timeout_ns = 60 * SEC_NS,
@@ -428,8 +428,8 @@ WAIT_TEST(bad_arguments)
 	exo_cap_t wo;
 	int sf, pw;
 
-	pw = exo_bpf__pred_window(1);
-	ASSERT_LE(0, pw) TH_LOG("exo_bpf__pred_window: %s", strerror(-pw));
+	pw = exo_bpf_pred_window(1);
+	ASSERT_LE(0, pw) TH_LOG("exo_bpf_pred_window: %s", strerror(-pw));
 #define RESET(prog) (wt = (struct exo_wait){ .size = sizeof(wt),	\
 					     .prog_fd = (prog),		\
 					     .timeout_ns = SEC_NS / 100 })

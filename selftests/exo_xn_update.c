@@ -61,9 +61,9 @@ static int xn_root(int fd, __u64 *block, __u32 type, __u32 flags)
 	};
 
 	if (!flags)
-		return exo_xn__root(fd, *block, type, block);
+		return exo_xn_root(fd, *block, type, block);
 	if (flags == EXO_XN_ROOT_REMOVE && !type)
-		return exo_xn__root_remove(fd, *block);
+		return exo_xn_root_remove(fd, *block);
 	if (ioctl(fd, EXO_IOC_XN_ROOT, &r))
 		return -errno;
 	*block = r.block;
@@ -74,13 +74,13 @@ static int xn_update(int fd, __u64 block, exo_cap_t frame,
 		     const struct exo_xn_ref *add, __u32 nadd,
 		     const struct exo_xn_ref *rel, __u32 nrel)
 {
-	return exo_xn__update(fd, block, frame, add, nadd, rel, nrel);
+	return exo_xn_update(fd, block, frame, add, nadd, rel, nrel);
 }
 
 /* Read XN block @block into @frame; its type, or -errno. */
 static int xn_read(int fd, __u64 block, exo_cap_t frame, __u32 *root)
 {
-	int is_root = 0, ret = exo_xn__read(fd, block, frame, &is_root);
+	int is_root = 0, ret = exo_xn_read(fd, block, frame, &is_root);
 
 	if (ret >= 0 && root)
 		*root = (__u32)is_root;
@@ -139,24 +139,24 @@ FIXTURE_SETUP(xu)
 		return;
 	self->fd = exo_open();
 	ASSERT_LE(0, self->fd);
-	exo_extent__detach(self->fd);
-	ASSERT_EQ(0, exo_extent__attach(self->fd, self->disk,
-					EXO_ATTACH_FORMAT, &self->st));
+	exo_extent_detach(self->fd);
+	ASSERT_EQ(0, exo_extent_attach(self->fd, self->disk,
+				       EXO_ATTACH_FORMAT, &self->st));
 	self->buf = exo_region__create(self->fd, NULL, 2 * BLK,
 				       PROT_READ | PROT_WRITE);
 	ASSERT_NE(NULL, self->buf);
 	self->rd = self->buf + BLK;
-	ASSERT_EQ(0, exo_frame__alloc(self->fd, 1, &self->f, NULL));
-	ASSERT_EQ(0, exo_frame__alloc(self->fd, 1, &self->r, NULL));
-	ASSERT_EQ(0, exo_frame__map_one(self->fd, self->buf, self->f,
-					EXO_PROT_READ | EXO_PROT_WRITE));
-	ASSERT_EQ(0, exo_frame__map_one(self->fd, self->rd, self->r,
-					EXO_PROT_READ | EXO_PROT_WRITE));
+	ASSERT_EQ(0, exo_frame_alloc(self->fd, 1, &self->f, NULL));
+	ASSERT_EQ(0, exo_frame_alloc(self->fd, 1, &self->r, NULL));
+	ASSERT_EQ(0, exo_frame_map_one(self->fd, self->buf, self->f,
+				       EXO_PROT_READ | EXO_PROT_WRITE));
+	ASSERT_EQ(0, exo_frame_map_one(self->fd, self->rd, self->r,
+				       EXO_PROT_READ | EXO_PROT_WRITE));
 	/* An extent makes the env a principal. */
-	ASSERT_EQ(0, exo_extent__alloc(self->fd, 1, &self->x, NULL, NULL,
-				       NULL));
-	ASSERT_EQ(0, exo_xn__template_set(self->fd, 1, list_prog, LIST_LEN));
-	ASSERT_EQ(0, exo_xn__template_set(self->fd, 2, list_prog, LIST_LEN));
+	ASSERT_EQ(0, exo_extent_alloc(self->fd, 1, &self->x, NULL, NULL,
+				      NULL));
+	ASSERT_EQ(0, exo_xn_template_set(self->fd, 1, list_prog, LIST_LEN));
+	ASSERT_EQ(0, exo_xn_template_set(self->fd, 2, list_prog, LIST_LEN));
 	self->root = 0;
 	ASSERT_EQ(0, xn_root(self->fd, &self->root, 1, 0));
 	for (i = 0; i < 8; i++)
@@ -195,7 +195,7 @@ static void table_same(FIXTURE_DATA(xu) *self,
 	ASSERT_EQ(0, exo_raw_read(self->disk, 0, now, self->st.data_start));
 	EXPECT_EQ(0, memcmp(now, self->table, self->st.data_start * BLK));
 	free(now);
-	ASSERT_EQ(0, exo_extent__stat(self->fd, &st));
+	ASSERT_EQ(0, exo_extent_stat(self->fd, &st));
 	ASSERT_EQ(0, exo_extents_value("xn_blocks", &n));
 	EXPECT_EQ(xn_blocks, n);
 	ASSERT_EQ(0, exo_extents_value("generation", &n));
@@ -236,7 +236,7 @@ TEST_F(xu, good_update_and_its_effect)
 	EXPECT_EQ(1, xn_read(self->fd, self->root, self->r, &root));
 	EXPECT_EQ(1, root);
 	EXPECT_TRUE(is_zero(self->rd));
-	ASSERT_EQ(0, exo_extent__stat(self->fd, &before));
+	ASSERT_EQ(0, exo_extent_stat(self->fd, &before));
 	/* Claims in any order. */
 	put_list(self->buf, 2, top);
 	memcpy(want, self->buf, BLK);
@@ -246,7 +246,7 @@ TEST_F(xu, good_update_and_its_effect)
 		ASSERT_EQ(0, xn_update(self->fd, self->root, self->f, rev, 2,
 				       NULL, 0));
 	}
-	ASSERT_EQ(0, exo_extent__stat(self->fd, &after));
+	ASSERT_EQ(0, exo_extent_stat(self->fd, &after));
 	EXPECT_EQ(before.free - 2, after.free);
 	EXPECT_LT(before.generation, after.generation);
 	ASSERT_EQ(0, exo_extents_value("xn_blocks", &n));
@@ -269,8 +269,8 @@ TEST_F(xu, good_update_and_its_effect)
 	/* Taken from the device: nobody else can allocate them. */
 	fd2 = exo_open();
 	ASSERT_LE(0, fd2);
-	EXPECT_EQ(-EBUSY, exo_extent__alloc_at(fd2, self->b[0], 1, &x2,
-					       NULL, NULL));
+	EXPECT_EQ(-EBUSY, exo_extent_alloc_at(fd2, self->b[0], 1, &x2,
+					      NULL, NULL));
 	/* Nor read them: reads are what one's roots reach. */
 	EXPECT_EQ(-ENOKEY, xn_read(fd2, self->b[0], self->r, NULL));
 
@@ -288,7 +288,7 @@ TEST_F(xu, good_update_and_its_effect)
 			       top, 2));
 	ASSERT_EQ(0, exo_extents_value("xn_blocks", &n));
 	EXPECT_EQ(1, n);
-	ASSERT_EQ(0, exo_extent__stat(self->fd, &after));
+	ASSERT_EQ(0, exo_extent_stat(self->fd, &after));
 	EXPECT_EQ(before.free, after.free);
 	EXPECT_EQ(-EACCES, xn_read(self->fd, self->b[0], self->r, NULL));
 
@@ -298,15 +298,15 @@ TEST_F(xu, good_update_and_its_effect)
 	 */
 	b2 = exo_region__create(fd2, NULL, BLK, PROT_READ | PROT_WRITE);
 	ASSERT_NE(NULL, b2);
-	ASSERT_EQ(0, exo_frame__alloc(fd2, 1, &f2, NULL));
-	ASSERT_EQ(0, exo_frame__map_one(fd2, b2, f2,
-					EXO_PROT_READ | EXO_PROT_WRITE));
-	ASSERT_EQ(0, exo_extent__alloc_at(fd2, self->b[2], 3, &x2, NULL,
-					  NULL));
+	ASSERT_EQ(0, exo_frame_alloc(fd2, 1, &f2, NULL));
+	ASSERT_EQ(0, exo_frame_map_one(fd2, b2, f2,
+				       EXO_PROT_READ | EXO_PROT_WRITE));
+	ASSERT_EQ(0, exo_extent_alloc_at(fd2, self->b[2], 3, &x2, NULL,
+					 NULL));
 	memset(b2, 0x5a, BLK);
-	ASSERT_EQ(0, exo_extent__read(fd2, x2, 2, f2));
+	ASSERT_EQ(0, exo_extent_read(fd2, x2, 2, f2));
 	EXPECT_TRUE(is_zero(b2));
-	ASSERT_EQ(0, exo_extent__free(fd2, x2));
+	ASSERT_EQ(0, exo_extent_free(fd2, x2));
 	exo_region__destroy(b2, BLK);
 	exo_close(fd2);
 }
@@ -321,8 +321,8 @@ TEST_F(xu, another_principals_block_refused)
 	NEED_DISK();
 	fd2 = exo_open();
 	ASSERT_LE(0, fd2);
-	ASSERT_EQ(0, exo_extent__alloc(fd2, 1, &x2, &start2, NULL, NULL));
-	ASSERT_EQ(0, exo_xn__template_set(fd2, 1, list_prog, LIST_LEN));
+	ASSERT_EQ(0, exo_extent_alloc(fd2, 1, &x2, &start2, NULL, NULL));
+	ASSERT_EQ(0, exo_xn_template_set(fd2, 1, list_prog, LIST_LEN));
 	ASSERT_EQ(0, xn_root(fd2, &root2, 1, 0));
 	table_save(self, _metadata);
 
@@ -356,10 +356,10 @@ TEST_F(xu, another_principals_block_refused)
 		b2 = exo_region__create(fd2, NULL, BLK,
 					PROT_READ | PROT_WRITE);
 		ASSERT_NE(NULL, b2);
-		ASSERT_EQ(0, exo_frame__alloc(fd2, 1, &f2, NULL));
-		ASSERT_EQ(0, exo_frame__map_one(fd2, b2, f2,
-						EXO_PROT_READ |
-						EXO_PROT_WRITE));
+		ASSERT_EQ(0, exo_frame_alloc(fd2, 1, &f2, NULL));
+		ASSERT_EQ(0, exo_frame_map_one(fd2, b2, f2,
+					       EXO_PROT_READ |
+					       EXO_PROT_WRITE));
 		memset(b2, 0, BLK);
 		EXPECT_EQ(-EACCES, xn_update(fd2, self->root, f2, NULL, 0,
 					     NULL, 0));
@@ -478,9 +478,9 @@ TEST_F(xu, freeing_a_referenced_block_refused)
 					      EXO_XN_ROOT_REMOVE));
 	}
 	/* A template replaced or removed while blocks of its type exist. */
-	EXPECT_EQ(-EBUSY, exo_xn__template_set(self->fd, 2, list_prog,
-					       LIST_LEN));
-	EXPECT_EQ(-EBUSY, exo_xn__template_remove(self->fd, 1));
+	EXPECT_EQ(-EBUSY, exo_xn_template_set(self->fd, 2, list_prog,
+					      LIST_LEN));
+	EXPECT_EQ(-EBUSY, exo_xn_template_remove(self->fd, 1));
 	table_same(self, _metadata, 4);
 }
 
@@ -574,7 +574,7 @@ TEST_F(xu, bad_calls_refused)
 	a = ref(self->b[0], 3);
 	put_list(self->buf, 1, &a);
 	table_same(self, _metadata, 1);
-	ASSERT_EQ(0, exo_xn__template_set(self->fd, 3, one_ref, 4));
+	ASSERT_EQ(0, exo_xn_template_set(self->fd, 3, one_ref, 4));
 	table_save(self, _metadata);
 	EXPECT_EQ(-ENOTEMPTY, xn_update(self->fd, self->root, self->f, &a, 1,
 					NULL, 0));
@@ -586,7 +586,7 @@ TEST_F(xu, bad_calls_refused)
 	r = self->st.nblocks;
 	EXPECT_EQ(-ERANGE, xn_root(self->fd, &r, 1, 0));
 	table_same(self, _metadata, 1);
-	ASSERT_EQ(0, exo_xn__template_remove(self->fd, 3));
+	ASSERT_EQ(0, exo_xn_template_remove(self->fd, 3));
 	/* No principal. */
 	fd2 = exo_open();
 	ASSERT_LE(0, fd2);
@@ -603,7 +603,7 @@ TEST_F(xu, roots_declared_and_removed)
 	long long n;
 
 	NEED_DISK();
-	ASSERT_EQ(0, exo_extent__stat(self->fd, &a));
+	ASSERT_EQ(0, exo_extent_stat(self->fd, &a));
 	ASSERT_EQ(0, xn_root(self->fd, &r2, 2, 0));
 	EXPECT_EQ(self->b[7], r2);
 	EXPECT_EQ(2, xn_read(self->fd, r2, self->r, &root));
@@ -612,12 +612,12 @@ TEST_F(xu, roots_declared_and_removed)
 	EXPECT_EQ(2, n);
 	/* A root dies only empty; then its block is free again. */
 	ASSERT_EQ(0, xn_root(self->fd, &r2, 0, EXO_XN_ROOT_REMOVE));
-	ASSERT_EQ(0, exo_extent__stat(self->fd, &b));
+	ASSERT_EQ(0, exo_extent_stat(self->fd, &b));
 	EXPECT_EQ(a.free, b.free);
 	EXPECT_EQ(-EACCES, xn_read(self->fd, r2, self->r, NULL));
 	EXPECT_EQ(-ENOENT, xn_root(self->fd, &r2, 0, EXO_XN_ROOT_REMOVE));
 	/* Roots keep a principal with no extent alive; the last one ends it. */
-	ASSERT_EQ(0, exo_extent__free(self->fd, self->x));
+	ASSERT_EQ(0, exo_extent_free(self->fd, self->x));
 	ASSERT_EQ(0, exo_extents_value("xn_templates", &n));
 	EXPECT_EQ(2, n);
 	ASSERT_EQ(0, xn_root(self->fd, &r3, 1, 0));
@@ -646,19 +646,19 @@ TEST_F(xu, data_blocks_written_directly)
 	build_tree(self, _metadata);
 	for (i = 0; i < BLK; i++)
 		self->buf[i] = (char)(i * 13 + 1);
-	ASSERT_EQ(0, exo_xn__write(self->fd, self->b[1], self->f, EXO_IO_FUA));
-	ASSERT_EQ(0, exo_xn__write(self->fd, self->b[2], self->f, 0));
+	ASSERT_EQ(0, exo_xn_write(self->fd, self->b[1], self->f, EXO_IO_FUA));
+	ASSERT_EQ(0, exo_xn_write(self->fd, self->b[2], self->f, 0));
 	memset(self->rd, 0, BLK);
 	EXPECT_EQ(0, xn_read(self->fd, self->b[1], self->r, NULL));
 	EXPECT_EQ(0, memcmp(self->buf, self->rd, BLK));
 	/* Not data, not ours, bad flags. */
-	EXPECT_EQ(-EPERM, exo_xn__write(self->fd, self->b[0], self->f, 0));
-	EXPECT_EQ(-EPERM, exo_xn__write(self->fd, self->root, self->f, 0));
-	EXPECT_EQ(-EACCES, exo_xn__write(self->fd, self->b[6], self->f, 0));
-	EXPECT_EQ(-EINVAL, exo_xn__write(self->fd, self->b[1], self->f, 4));
+	EXPECT_EQ(-EPERM, exo_xn_write(self->fd, self->b[0], self->f, 0));
+	EXPECT_EQ(-EPERM, exo_xn_write(self->fd, self->root, self->f, 0));
+	EXPECT_EQ(-EACCES, exo_xn_write(self->fd, self->b[6], self->f, 0));
+	EXPECT_EQ(-EINVAL, exo_xn_write(self->fd, self->b[1], self->f, 4));
 	fd2 = exo_open();
 	ASSERT_LE(0, fd2);
-	EXPECT_EQ(-ENOKEY, exo_xn__write(fd2, self->b[1], self->f, 0));
+	EXPECT_EQ(-ENOKEY, exo_xn_write(fd2, self->b[1], self->f, 0));
 
 	/* FUA: durable, and readable after a re-attach. */
 	ASSERT_EQ(0, exo_extent__detach(self->fd));
@@ -698,9 +698,9 @@ TEST_F(xu, survives_reattach)
 	memset(self->rd, 0, BLK);
 	ASSERT_EQ(2, xn_read(self->fd, self->b[0], self->r, NULL));
 	memcpy(want, self->rd, BLK);
-	ASSERT_EQ(0, exo_extent__detach(self->fd));
+	ASSERT_EQ(0, exo_extent_detach(self->fd));
 	EXPECT_EQ(-ENODEV, xn_read(self->fd, self->b[0], self->r, NULL));
-	ASSERT_EQ(0, exo_extent__attach(self->fd, self->disk, 0, NULL));
+	ASSERT_EQ(0, exo_extent_attach(self->fd, self->disk, 0, NULL));
 	ASSERT_EQ(0, exo_extents_value("xn_templates", &n));
 	EXPECT_EQ(2, n);
 	ASSERT_EQ(0, exo_extents_value("xn_roots", &n));
@@ -788,12 +788,12 @@ static void phase_torture(int fd, const struct exo_extent_stat *st,
 	int n = 0, i, ret;
 	exo_cap_t x;
 
-	if (exo_extent__alloc(fd, 1, &x, NULL, &key, NULL) ||
-	    exo_xn__template_set(fd, 1, list_prog, LIST_LEN) ||
-	    exo_xn__template_set(fd, 2, list_prog, LIST_LEN) ||
+	if (exo_extent_alloc(fd, 1, &x, NULL, &key, NULL) ||
+	    exo_xn_template_set(fd, 1, list_prog, LIST_LEN) ||
+	    exo_xn_template_set(fd, 2, list_prog, LIST_LEN) ||
 	    xn_root(fd, &root, 1, 0))
 		PHASE_FAIL("torture setup: %s\n", strerror(errno));
-	if (exo_extent__key_save(state, &key))
+	if (exo_extent_key_save(state, &key))
 		PHASE_FAIL("key_save: %s\n", strerror(errno));
 	srandom(getpid());
 	for (round = 0;; round++) {
@@ -849,7 +849,7 @@ static void phase_crashcheck(int fd, const struct exo_extent_stat *st,
 	exo_cap_t x, f2;
 	char *b2;
 
-	if (exo_extent__reclaim(fd, key, NULL, 0) != 1)
+	if (exo_extent_reclaim(fd, key, NULL, 0) != 1)
 		PHASE_FAIL("reclaim: %s\n", strerror(errno));
 	if (xn_read(fd, root, r, NULL) != 1)
 		PHASE_FAIL("root unreadable: %s\n", strerror(errno));
@@ -865,22 +865,22 @@ static void phase_crashcheck(int fd, const struct exo_extent_stat *st,
 	/* Every other block of the span: free, and zeroes to a newcomer. */
 	fd2 = exo_open();
 	b2 = exo_region__create(fd2, NULL, BLK, PROT_READ | PROT_WRITE);
-	if (fd2 < 0 || !b2 || exo_frame__alloc(fd2, 1, &f2, NULL) ||
-	    exo_frame__map_one(fd2, b2, f2, EXO_PROT_READ | EXO_PROT_WRITE))
+	if (fd2 < 0 || !b2 || exo_frame_alloc(fd2, 1, &f2, NULL) ||
+	    exo_frame_map_one(fd2, b2, f2, EXO_PROT_READ | EXO_PROT_WRITE))
 		PHASE_FAIL("crashcheck: frame setup failed\n");
 	for (b = lo; b < st->nblocks; b++) {
 		for (i = 0; i < n && kids[i] != b; i++)
 			;
 		if (i < n)
 			continue;
-		if (exo_extent__alloc_at(fd2, b, 1, &x, NULL, NULL))
+		if (exo_extent_alloc_at(fd2, b, 1, &x, NULL, NULL))
 			PHASE_FAIL("free block %llu: %s\n",
 				   (unsigned long long)b, strerror(errno));
 		memset(b2, 0x77, BLK);
-		if (exo_extent__read(fd2, x, 0, f2) || !is_zero(b2))
+		if (exo_extent_read(fd2, x, 0, f2) || !is_zero(b2))
 			PHASE_FAIL("released block %llu held data\n",
 				   (unsigned long long)b);
-		if (exo_extent__free(fd2, x))
+		if (exo_extent_free(fd2, x))
 			PHASE_FAIL("free: %s\n", strerror(errno));
 		zero++;
 	}
@@ -904,16 +904,16 @@ static void phase_run(const char *phase, const char *state, const char *disk)
 		PHASE_FAIL("exo_open: %d\n", fd);
 	buf = exo_region__create(fd, NULL, 2 * BLK, PROT_READ | PROT_WRITE);
 	rd = buf + BLK;
-	if (!buf || exo_frame__alloc(fd, 1, &f, NULL) ||
-	    exo_frame__alloc(fd, 1, &r, NULL) ||
-	    exo_frame__map_one(fd, buf, f, EXO_PROT_READ | EXO_PROT_WRITE) ||
-	    exo_frame__map_one(fd, rd, r, EXO_PROT_READ | EXO_PROT_WRITE))
+	if (!buf || exo_frame_alloc(fd, 1, &f, NULL) ||
+	    exo_frame_alloc(fd, 1, &r, NULL) ||
+	    exo_frame_map_one(fd, buf, f, EXO_PROT_READ | EXO_PROT_WRITE) ||
+	    exo_frame_map_one(fd, rd, r, EXO_PROT_READ | EXO_PROT_WRITE))
 		PHASE_FAIL("frame setup failed\n");
 	if (!strcmp(phase, "save") || !strcmp(phase, "torture")) {
-		exo_extent__detach(fd);
-		if (exo_extent__attach(fd, disk, EXO_ATTACH_FORMAT, &st))
+		exo_extent_detach(fd);
+		if (exo_extent_attach(fd, disk, EXO_ATTACH_FORMAT, &st))
 			PHASE_FAIL("attach %s: %s\n", disk, strerror(errno));
-	} else if (exo_extent__stat(fd, &st)) {
+	} else if (exo_extent_stat(fd, &st)) {
 		PHASE_FAIL("not attached at load: %s\n", strerror(errno));
 	}
 	last = st.nblocks - 1;
@@ -922,9 +922,9 @@ static void phase_run(const char *phase, const char *state, const char *disk)
 	mid[0] = ref(last - 2, 0);
 	more[0] = ref(last - 3, 0);
 	if (!strcmp(phase, "save")) {
-		if (exo_extent__alloc(fd, 1, &x, NULL, &key, NULL) ||
-		    exo_xn__template_set(fd, 1, list_prog, LIST_LEN) ||
-		    exo_xn__template_set(fd, 2, list_prog, LIST_LEN) ||
+		if (exo_extent_alloc(fd, 1, &x, NULL, &key, NULL) ||
+		    exo_xn_template_set(fd, 1, list_prog, LIST_LEN) ||
+		    exo_xn_template_set(fd, 2, list_prog, LIST_LEN) ||
 		    xn_root(fd, &root, 1, 0))
 			PHASE_FAIL("setup: %s\n", strerror(errno));
 		if (root != st.data_start + 1)
@@ -935,13 +935,13 @@ static void phase_run(const char *phase, const char *state, const char *disk)
 		put_list(buf, 1, mid);
 		if (xn_update(fd, last, f, mid, 1, NULL, 0))
 			PHASE_FAIL("update list: %s\n", strerror(errno));
-		if (exo_extent__key_save(state, &key))
+		if (exo_extent_key_save(state, &key))
 			PHASE_FAIL("key_save %s: %s\n", state, strerror(errno));
 		_exit(0);
 	}
 	if (!strcmp(phase, "torture"))
 		phase_torture(fd, &st, state, buf, f);
-	if (exo_extent__key_load(state, &key))
+	if (exo_extent_key_load(state, &key))
 		PHASE_FAIL("key_load %s: %s\n", state, strerror(errno));
 	root = st.data_start + 1;
 	if (!strcmp(phase, "crashcheck"))
@@ -949,7 +949,7 @@ static void phase_run(const char *phase, const char *state, const char *disk)
 	/* Before the key: not this env's. */
 	if (xn_read(fd, root, r, NULL) != -ENOKEY)
 		PHASE_FAIL("read without the key\n");
-	if (exo_extent__reclaim(fd, &key, NULL, 0) != 1)
+	if (exo_extent_reclaim(fd, &key, NULL, 0) != 1)
 		PHASE_FAIL("reclaim: %s\n", strerror(errno));
 	put_list(want, 2, top);
 	if (xn_read(fd, root, r, NULL) != 1 || memcmp(want, rd, BLK))

@@ -646,7 +646,7 @@ int netenv_parse_udp(const void *frame, size_t len, struct netenv_udp *u)
 void nictest_teardown(struct netenv *ne, int fd, int peer)
 {
 	if (fd >= 0) {
-		exo_nic__detach(fd, NETENV_DEV);
+		exo_nic_detach(fd, NETENV_DEV);
 		exo_close(fd);
 	}
 	if (peer >= 0)
@@ -661,8 +661,8 @@ struct exo_nic *nictest_bind(int fd, int proto, __u16 port, unsigned int rx,
 	int ret;
 
 	*flow = 0;
-	ret = exo_flow__alloc(fd, NETENV_DEV, proto, NETENV_ADDR, port, NULL,
-			      0, flow);
+	ret = exo_flow_alloc(fd, NETENV_DEV, proto, NETENV_ADDR, port, NULL,
+			     0, flow);
 	if (ret) {
 		*flow = 0;
 		errno = -ret;

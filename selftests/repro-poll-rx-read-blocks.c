@@ -8,7 +8,7 @@
  * path wakes pollers with EPOLLIN.  But read() on the fd returns events
  * only; with packets waiting and no event queued it sleeps.  So the usual
  * poll()-then-read() loop blocks for ever as soon as a packet arrives --
- * libexo's exo_events__read()/exo_events__dispatch() do exactly that and
+ * libexo's exo_events_read()/exo_events_dispatch() do exactly that and
  * then ignore their timeout_ms.  POLLIN promises that read() will not block.
  *
  * Fixed (ring readiness is EPOLLRDBAND only); kept as a test (TAP, three

@@ -110,15 +110,15 @@ static void objects(void)
 	ok(libexo_bpf_open("no_such_prog") == NULL && errno == ENOENT,
 	   "an unknown built-in: ENOENT");
 
-	CHECK_ERR(EINVAL, exo_bpf__load(NULL, "filter_drop"));
-	CHECK_ERR(ENOENT, exo_bpf__load(EXO_BPF_DIR "/no_such.bpf.o",
-					"filter_drop"));
-	CHECK_ERR(ENOENT, exo_bpf__load(EXO_BPF_DIR "/filter_drop.bpf.o",
-					"no_such_prog"));
+	CHECK_ERR(EINVAL, exo_bpf_load(NULL, "filter_drop"));
+	CHECK_ERR(ENOENT, exo_bpf_load(EXO_BPF_DIR "/no_such.bpf.o",
+				       "filter_drop"));
+	CHECK_ERR(ENOENT, exo_bpf_load(EXO_BPF_DIR "/filter_drop.bpf.o",
+				       "no_such_prog"));
 
 	/* The application's own libbpf print hook survives our calls. */
 	prev = libbpf_set_print(app_print);
-	exo_bpf__load(EXO_BPF_DIR "/no_such.bpf.o", "x");
+	exo_bpf_load(EXO_BPF_DIR "/no_such.bpf.o", "x");
 	is(0, app_prints, "libbpf's messages do not reach the app's hook");
 	ok(libbpf_set_print(prev) == app_print,
 	   "the app's libbpf print hook is restored");
@@ -155,12 +155,12 @@ static long stderr_of(int (*call)(void), int *ret, int *err)
 
 static int load_builtin(void)
 {
-	return exo_bpf__filter_drop(0x12345678);
+	return exo_bpf_filter_drop(0x12345678);
 }
 
 static int load_path(void)
 {
-	return exo_bpf__load(EXO_BPF_DIR "/filter_drop.bpf.o", "filter_drop");
+	return exo_bpf_load(EXO_BPF_DIR "/filter_drop.bpf.o", "filter_drop");
 }
 
 static void unprivileged(void)
@@ -200,9 +200,9 @@ static void unprivileged(void)
 	}
 	close(p[0]);
 	waitpid(pid, &status, 0);
-	is(-EPERM, r.ret_builtin, "unprivileged exo_bpf__filter_drop: -EPERM");
+	is(-EPERM, r.ret_builtin, "unprivileged exo_bpf_filter_drop: -EPERM");
 	is(EPERM, r.errno_builtin, "... and errno EPERM");
-	is(-EPERM, r.ret_path, "unprivileged exo_bpf__load: -EPERM");
+	is(-EPERM, r.ret_path, "unprivileged exo_bpf_load: -EPERM");
 	is(EPERM, r.errno_path, "... and errno EPERM");
 	is(0, r.quiet_bytes, "libbpf prints nothing without EXO_BPF_DEBUG");
 	ok(r.debug_bytes > 0, "libbpf's warnings with EXO_BPF_DEBUG=1 (%ld bytes)",
@@ -389,8 +389,8 @@ static void filter_drop(void)
 	int fd, fd2;
 
 	errno = EXDEV;
-	fd = exo_bpf__filter_drop(magic);
-	if (!ok(fd >= 0, "exo_bpf__filter_drop loads (%d)", fd))
+	fd = exo_bpf_filter_drop(magic);
+	if (!ok(fd >= 0, "exo_bpf_filter_drop loads (%d)", fd))
 		return;
 	is(EXDEV, errno, "a successful load leaves errno alone");
 	prog_fd_ok(fd, "filter_drop");
@@ -427,7 +427,7 @@ static void filter_drop(void)
 	is(XDP_PASS, run(fd, p.b, 20, NULL), "a truncated frame: pass");
 
 	/* The configuration is per load. */
-	fd2 = exo_bpf__filter_drop(other);
+	fd2 = exo_bpf_filter_drop(other);
 	build_udp(&p, payload, sizeof(payload), 1);
 	is(XDP_PASS, run(fd2, p.b, p.len, NULL),
 	   "a second filter, other magic: pass");
@@ -437,9 +437,9 @@ static void filter_drop(void)
 
 	/* By path: the object's own .rodata, magic 0. */
 	errno = EXDEV;
-	fd = exo_bpf__load(EXO_BPF_DIR "/filter_drop.bpf.o", "filter_drop");
-	if (ok(fd >= 0, "exo_bpf__load(filter_drop.bpf.o) loads (%d)", fd)) {
-		is(EXDEV, errno, "exo_bpf__load leaves errno alone");
+	fd = exo_bpf_load(EXO_BPF_DIR "/filter_drop.bpf.o", "filter_drop");
+	if (ok(fd >= 0, "exo_bpf_load(filter_drop.bpf.o) loads (%d)", fd)) {
+		is(EXDEV, errno, "exo_bpf_load leaves errno alone");
 		prog_fd_ok(fd, "filter_drop");
 		memset(payload, 0, 4);
 		build_udp(&p, payload, 8, 0);
@@ -447,8 +447,8 @@ static void filter_drop(void)
 		   "by path: magic 0 drops zeroes");
 		close(fd);
 	}
-	fd = exo_bpf__load(EXO_BPF_DIR "/ash_echo.bpf.o", NULL);
-	ok(fd >= 0, "exo_bpf__load(ash_echo.bpf.o, NULL): the first program");
+	fd = exo_bpf_load(EXO_BPF_DIR "/ash_echo.bpf.o", NULL);
+	ok(fd >= 0, "exo_bpf_load(ash_echo.bpf.o, NULL): the first program");
 	if (fd >= 0)
 		prog_fd_ok(fd, "ash_echo");
 	close(fd);
@@ -482,8 +482,8 @@ static void ash_echo(void)
 	int fd, all = 1;
 	unsigned int i;
 
-	fd = exo_bpf__ash_echo();
-	if (!ok(fd >= 0, "exo_bpf__ash_echo loads (%d)", fd))
+	fd = exo_bpf_ash_echo();
+	if (!ok(fd >= 0, "exo_bpf_ash_echo loads (%d)", fd))
 		return;
 	prog_fd_ok(fd, "ash_echo");
 
@@ -558,8 +558,8 @@ static void predicates(void)
 	__u64 w;
 	int fd;
 
-	fd = exo_bpf__pred_batch(4, 1000);
-	if (ok(fd >= 0, "exo_bpf__pred_batch loads (%d)", fd)) {
+	fd = exo_bpf_pred_batch(4, 1000);
+	if (ok(fd >= 0, "exo_bpf_pred_batch loads (%d)", fd)) {
 		prog_fd_ok(fd, "pred_batch");
 		memset(&c, 0, sizeof(c));
 		c.now_ns = 1000000;
@@ -586,8 +586,8 @@ static void predicates(void)
 		close(fd);
 	}
 
-	fd = exo_bpf__pred_window(100);
-	if (ok(fd >= 0, "exo_bpf__pred_window loads (%d)", fd)) {
+	fd = exo_bpf_pred_window(100);
+	if (ok(fd >= 0, "exo_bpf_pred_window loads (%d)", fd)) {
 		prog_fd_ok(fd, "pred_window");
 		memset(&c, 0, sizeof(c));
 		c.revoke_owed = 5;	/* not its business */
@@ -609,7 +609,7 @@ int main(void)
 	objects();
 	unprivileged();
 
-	fd = exo_bpf__ash_echo();
+	fd = exo_bpf_ash_echo();
 	if (fd == -EPERM) {
 		skip("programs run (BPF_PROG_TEST_RUN)",
 		     "needs CAP_BPF and CAP_NET_ADMIN");

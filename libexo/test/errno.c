@@ -47,19 +47,19 @@ static void bad_fd(void)
 	CHECK_ERR(EBADF, exo_cap_import(-1, &key, &cap, &rights));
 	CHECK_ERR(EBADF, exo_cap_import(-1, &key, &cap, NULL));
 	CHECK_ERR(EBADF, exo_key_drop(-1, &key));
-	CHECK_ERR(EBADF, exo_frame__alloc(-1, 1, &cap, NULL));
-	CHECK_ERR(EBADF, exo_frame__alloc(-1, 1, &cap, &id));
-	CHECK_ERR(EBADF, exo_frame__alloc_at(-1, 1, &id, &cap));
-	CHECK_ERR(EBADF, exo_frame__map(-1, &ent, 1));
-	CHECK_ERR(EBADF, exo_frame__unmap(-1, &id, 1));
-	CHECK_ERR(EBADF, exo_frame__map_one(-1, NULL, cap, EXO_PROT_READ));
-	CHECK_ERR(EBADF, exo_frame__unmap_one(-1, NULL));
-	CHECK_ERR(EBADF, exo_frame__free(-1, &cap, 1));
+	CHECK_ERR(EBADF, exo_frame_alloc(-1, 1, &cap, NULL));
+	CHECK_ERR(EBADF, exo_frame_alloc(-1, 1, &cap, &id));
+	CHECK_ERR(EBADF, exo_frame_alloc_at(-1, 1, &id, &cap));
+	CHECK_ERR(EBADF, exo_frame_map(-1, &ent, 1));
+	CHECK_ERR(EBADF, exo_frame_unmap(-1, &id, 1));
+	CHECK_ERR(EBADF, exo_frame_map_one(-1, NULL, cap, EXO_PROT_READ));
+	CHECK_ERR(EBADF, exo_frame_unmap_one(-1, NULL));
+	CHECK_ERR(EBADF, exo_caps_close(-1, &cap, 1));
 	CHECK_ERR(EBADF, exo_caps_close(-1, &cap, 1));
 	CHECK_ERR(EBADF, exo_set_quota(-1, 0, EXO_KIND_NULL, 1));
 	CHECK_ERR(EBADF, exo_info__map(-1, &pool, NULL));
-	CHECK_ERR(EBADF, exo_events__read(-1, &ev, 1, 0));
-	CHECK_ERR(EBADF, exo_events__dispatch(-1, &ops, NULL, 0));
+	CHECK_ERR(EBADF, exo_events_read(-1, &ev, 1, 0));
+	CHECK_ERR(EBADF, exo_events_dispatch(-1, &ops, NULL, 0));
 	errno = 0;
 	ok(exo_region__create(-1, NULL, sysconf(_SC_PAGESIZE),
 			      PROT_READ | PROT_WRITE) == NULL,
@@ -82,18 +82,18 @@ static void null_pointers(void)
 	CHECK_ERR(EINVAL, exo_cap_import(-1, NULL, &cap, NULL));
 	CHECK_ERR(EINVAL, exo_cap_import(-1, &key, NULL, NULL));
 	CHECK_ERR(EINVAL, exo_key_drop(-1, NULL));
-	CHECK_ERR(EINVAL, exo_frame__alloc(-1, 1, NULL, NULL));
-	CHECK_ERR(EINVAL, exo_frame__alloc(-1, 0, &cap, NULL));
-	CHECK_ERR(EINVAL, exo_frame__alloc_at(-1, 1, NULL, &cap));
-	CHECK_ERR(EINVAL, exo_frame__map(-1, NULL, 1));
-	CHECK_ERR(EINVAL, exo_frame__map(-1, &ent, EXO_BATCH_MAX + 1));
-	CHECK_ERR(EINVAL, exo_frame__unmap(-1, NULL, 1));
+	CHECK_ERR(EINVAL, exo_frame_alloc(-1, 1, NULL, NULL));
+	CHECK_ERR(EINVAL, exo_frame_alloc(-1, 0, &cap, NULL));
+	CHECK_ERR(EINVAL, exo_frame_alloc_at(-1, 1, NULL, &cap));
+	CHECK_ERR(EINVAL, exo_frame_map(-1, NULL, 1));
+	CHECK_ERR(EINVAL, exo_frame_map(-1, &ent, EXO_BATCH_MAX + 1));
+	CHECK_ERR(EINVAL, exo_frame_unmap(-1, NULL, 1));
 	CHECK_ERR(EINVAL, exo_caps_close(-1, NULL, 1));
 	CHECK_ERR(EINVAL, exo_caps_close(-1, &cap, 0));
 	CHECK_ERR(EINVAL, exo_info__map(-1, NULL, NULL));
 	CHECK_ERR(EINVAL, exo_info__unmap(NULL));
-	CHECK_ERR(EINVAL, exo_events__read(-1, NULL, 1, 0));
-	CHECK_ERR(EINVAL, exo_events__dispatch(-1, NULL, NULL, 0));
+	CHECK_ERR(EINVAL, exo_events_read(-1, NULL, 1, 0));
+	CHECK_ERR(EINVAL, exo_events_dispatch(-1, NULL, NULL, 0));
 	CHECK_ERR(EINVAL, exo_region__destroy(NULL, 4096));
 	errno = 0;
 	ok(exo_region__create(-1, NULL, 1, PROT_READ) == NULL && errno == EINVAL,

@@ -58,22 +58,22 @@ static void bad_args(void)
 	CHECK_ERRNO(EBADF, ok(!exo_nic__bind(-1, FLOW, 1, 512),
 			      "bind with 1 and 512 frames reaches the kernel"));
 
-	CHECK_ERR(EINVAL, exo_nic__attach(-1, NULL));
-	CHECK_ERR(ENODEV, exo_nic__attach(-1, "exo-no-such0"));
-	CHECK_ERR(EBADF, exo_nic__attach(-1, "lo"));
-	CHECK_ERR(EBADF, exo_nic__detach(-1, "lo"));
-	CHECK_ERR(EINVAL, exo_flow__alloc(-1, "lo", IPPROTO_UDP, "10.0.0.300",
-					  5000, NULL, 0, &cap));
-	CHECK_ERR(EINVAL, exo_flow__alloc(-1, "lo", IPPROTO_UDP, "127.0.0.1",
-					  5000, "nowhere", 0, &cap));
-	CHECK_ERR(EINVAL, exo_flow__alloc(-1, "lo", IPPROTO_UDP, NULL, 5000,
-					  NULL, 0, &cap));
-	CHECK_ERR(EINVAL, exo_flow__alloc(-1, "lo", IPPROTO_UDP, "127.0.0.1",
-					  5000, NULL, 0, NULL));
-	CHECK_ERR(ENODEV, exo_flow__alloc(-1, "exo-no-such0", IPPROTO_UDP,
-					  "127.0.0.1", 5000, NULL, 0, &cap));
-	CHECK_ERR(EBADF, exo_flow__alloc(-1, "lo", IPPROTO_UDP, "127.0.0.1",
-					 5000, "127.0.0.2", 6000, &cap));
+	CHECK_ERR(EINVAL, exo_nic_attach(-1, NULL));
+	CHECK_ERR(ENODEV, exo_nic_attach(-1, "exo-no-such0"));
+	CHECK_ERR(EBADF, exo_nic_attach(-1, "lo"));
+	CHECK_ERR(EBADF, exo_nic_detach(-1, "lo"));
+	CHECK_ERR(EINVAL, exo_flow_alloc(-1, "lo", IPPROTO_UDP, "10.0.0.300",
+					 5000, NULL, 0, &cap));
+	CHECK_ERR(EINVAL, exo_flow_alloc(-1, "lo", IPPROTO_UDP, "127.0.0.1",
+					 5000, "nowhere", 0, &cap));
+	CHECK_ERR(EINVAL, exo_flow_alloc(-1, "lo", IPPROTO_UDP, NULL, 5000,
+					 NULL, 0, &cap));
+	CHECK_ERR(EINVAL, exo_flow_alloc(-1, "lo", IPPROTO_UDP, "127.0.0.1",
+					 5000, NULL, 0, NULL));
+	CHECK_ERR(ENODEV, exo_flow_alloc(-1, "exo-no-such0", IPPROTO_UDP,
+					 "127.0.0.1", 5000, NULL, 0, &cap));
+	CHECK_ERR(EBADF, exo_flow_alloc(-1, "lo", IPPROTO_UDP, "127.0.0.1",
+					5000, "127.0.0.2", 6000, &cap));
 
 	/* A NULL binding. */
 	exo_nic__free(NULL);

@@ -25,6 +25,10 @@ check() {	# description list-of-offenders
 # line after EXO_API's return type).
 decls=$(sed -n '/^EXO_API/{:a;/(/!{N;ba};s/([^(]*$//;s/^.*[ *]//;p}' exo.h |
 	grep -E '^[a-z_0-9]+$' | sort -u)
+# The deprecated names (LIBEXO_DEPRECATED_NAMES: X(old, new)) are
+# exported too, each at its new name's address.
+aliases=$(sed -nE 's/^[[:space:]]*X\((exo_[a-z_0-9]+), (exo_[a-z_0-9]+)\).*/\1 \2/p' exo.h)
+decls=$( (echo "$decls"; awk '{ print $1 }' <<<"$aliases") | sort -u)
 map=$(sed -nE 's/^[[:space:]]+(exo_[a-z_0-9]+);/\1/p' libexo.map | sort -u)
 exports=$(nm -D --defined-only libexo.so | awk '$2 == "T" { sub(/@.*/, "", $3); print $3 }' | sort -u)
 versioned=$(objdump -T libexo.so | awk '$NF ~ /^exo_/ && $(NF-1) ~ /^LIBEXO_/ { print $NF }' | sort -u)
@@ -36,6 +40,9 @@ check "libexo.map lists only exo.h functions" "$(comm -13 <(echo "$decls") <(ech
 check "libexo.so exports every exo.h function" "$(comm -23 <(echo "$decls") <(echo "$exports"))"
 check "libexo.so exports nothing else" "$(comm -13 <(echo "$decls") <(echo "$exports"))"
 check "every export carries a LIBEXO_* version" "$(comm -23 <(echo "$exports") <(echo "$versioned"))"
+addr() { nm -D --defined-only libexo.so | awk -v n="$1" '{ s = $3; sub(/@.*/, "", s) } s == n { print $1 }'; }
+check "every deprecated name ($(wc -l <<<"$aliases")) is its new name's address" \
+	"$(while read -r o n; do [ -n "$(addr "$o")" ] && [ "$(addr "$o")" = "$(addr "$n")" ] || echo "$o -> $n"; done <<<"$aliases")"
 check "every exported function has a man page (man/NAME.3)" "$(comm -23 <(echo "$exports") <(echo "$pages"))"
 check "every man page names an exported function" "$(comm -13 <(echo "$exports") <(echo "$pages"))"
 v=$(sed -nE 's/^#define LIBEXO_VERSION[[:space:]]+"(.*)"/\1/p' exo.h)
