@@ -200,10 +200,10 @@ static int intruder(const char *ifname, const char *addr, int port)
 
 	if (fd < 0)
 		return 2;
-	ret = exo_flow__alloc(fd, ifname, IPPROTO_TCP, addr, (uint16_t)port, NULL, 0, &flow);
+	ret = exo_flow_alloc(fd, ifname, IPPROTO_TCP, addr, (uint16_t)port, NULL, 0, &flow);
 	printf("intruder: minting the server's flow: %s\n", ret ? strerror(-ret) : "ALLOWED");
 	ok &= ret == -EADDRINUSE;
-	ret = exo_flow__alloc(fd, ifname, IPPROTO_TCP, addr, (uint16_t)(port + 1), NULL, 0, &flow);
+	ret = exo_flow_alloc(fd, ifname, IPPROTO_TCP, addr, (uint16_t)(port + 1), NULL, 0, &flow);
 	if (ret)
 		return 2;
 	nic = exo_nic__bind(fd, flow, 1, 1);

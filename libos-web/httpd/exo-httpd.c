@@ -411,8 +411,8 @@ static int attach_only(bool attach)
 		logmsg(1, "/dev/exo: %s", strerror(-fd));
 		return 1;
 	}
-	ret = attach ? exo_nic__attach(fd, cfg.ifname) :
-		       exo_nic__detach(fd, cfg.ifname);
+	ret = attach ? exo_nic_attach(fd, cfg.ifname) :
+		       exo_nic_detach(fd, cfg.ifname);
 	exo_close(fd);
 	if (attach && ret && ret != -EEXIST && ret != -EBUSY) {
 		logmsg(1, "attach %s: %s", cfg.ifname, strerror(-ret));

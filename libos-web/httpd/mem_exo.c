@@ -56,11 +56,11 @@ static void *mem_exo_alloc(void *ctx, size_t len)
 
 	if (n == 0 || n > (m->len - m->used) / PAGE || n > EXO_BATCH_MAX)
 		return NULL;
-	if (exo_frame__alloc(m->fd, (__u32)n, m->caps + first, m->pfns + first))
+	if (exo_frame_alloc(m->fd, (__u32)n, m->caps + first, m->pfns + first))
 		return NULL;
 	ents = calloc(n, sizeof(*ents));
 	if (!ents) {
-		exo_frame__free(m->fd, m->caps + first, (__u32)n);
+		exo_caps_close(m->fd, m->caps + first, (__u32)n);
 		return NULL;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -68,7 +68,7 @@ static void *mem_exo_alloc(void *ctx, size_t len)
 		ents[i].cap = m->caps[first + i];
 		ents[i].prot = EXO_PROT_READ | EXO_PROT_WRITE;
 	}
-	ret = exo_frame__map(m->fd, ents, (__u32)n);
+	ret = exo_frame_map(m->fd, ents, (__u32)n);
 	free(ents);
 	if (ret != (int)n) {
 		if (ret > 0) {
@@ -77,10 +77,10 @@ static void *mem_exo_alloc(void *ctx, size_t len)
 			for (int i = 0; addrs && i < ret; i++)
 				addrs[i] = (uintptr_t)(m->base + (first + (size_t)i) * PAGE);
 			if (addrs)
-				exo_frame__unmap(m->fd, addrs, (__u32)ret);
+				exo_frame_unmap(m->fd, addrs, (__u32)ret);
 			free(addrs);
 		}
-		exo_frame__free(m->fd, m->caps + first, (__u32)n);
+		exo_caps_close(m->fd, m->caps + first, (__u32)n);
 		memset(m->caps + first, 0, n * sizeof(*m->caps));
 		return NULL;
 	}
@@ -121,7 +121,7 @@ void mem_exo_fini(struct mem_exo *m)
 	for (size_t i = 0; i < n; i += EXO_BATCH_MAX) {
 		size_t k = n - i < EXO_BATCH_MAX ? n - i : EXO_BATCH_MAX;
 
-		exo_frame__free(m->fd, m->caps + i, (__u32)k);
+		exo_caps_close(m->fd, m->caps + i, (__u32)k);
 	}
 	free(m->caps);
 	free(m->pfns);

@@ -239,7 +239,7 @@ static struct exonet *make(struct exo_dev *d, uint32_t addr, uint16_t port,
 	dev.mtu = r->mtu ? r->mtu : 1500;
 	if (!d->nic[1]) {
 		/* one ring: the predicate watches it (needs CAP_BPF) */
-		d->pred = exo_bpf__pred_batch(1, 0);
+		d->pred = exo_bpf_pred_batch(1, 0);
 		if (d->pred < 0)
 			d->pred = -1;
 	}
@@ -315,12 +315,12 @@ struct exonet *exonet_open(const char *ifname, const char *addr, uint16_t port,
 		d->own_fd = true;
 	}
 	if (!(c.flags & EXONET_CFG_NO_ATTACH)) {
-		ret = exo_nic__attach(d->fd, ifname);
+		ret = exo_nic_attach(d->fd, ifname);
 		/* EBUSY: attached already; EPERM: not root, rely on root's */
 		if (ret && ret != -EBUSY && ret != -EPERM)
 			goto fail;
 	}
-	ret = exo_flow__alloc(d->fd, ifname, IPPROTO_TCP, addr, port, NULL, 0, &flow);
+	ret = exo_flow_alloc(d->fd, ifname, IPPROTO_TCP, addr, port, NULL, 0, &flow);
 	if (ret)
 		goto fail;
 	/*
@@ -347,7 +347,7 @@ struct exonet *exonet_open(const char *ifname, const char *addr, uint16_t port,
 		goto fail;
 	}
 	if (c.icmp) {
-		ret = exo_flow__alloc(d->fd, ifname, IPPROTO_ICMP, addr, 0, NULL, 0, &flow);
+		ret = exo_flow_alloc(d->fd, ifname, IPPROTO_ICMP, addr, 0, NULL, 0, &flow);
 		if (ret)
 			goto fail;
 		d->owned[1] = d->nic[1] = exo_nic__bind(d->fd, flow, 4, 4);
