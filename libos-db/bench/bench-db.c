@@ -226,8 +226,8 @@ int main(int argc, char **argv)
 			return 2;
 		}
 		if (attach) {
-			err = exo_extent__attach(c.exo_fd, attach,
-						 EXO_ATTACH_FORMAT, NULL);
+			err = exo_extent_attach(c.exo_fd, attach,
+						EXO_ATTACH_FORMAT, NULL);
 			if (err && err != -EBUSY) {
 				fprintf(stderr, "bench-db: attach %s: %s\n",
 					attach, strerror(-err));

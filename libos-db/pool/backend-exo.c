@@ -8,7 +8,7 @@
  *
  * Ownership.  The database is a principal of exo: its first extent made
  * it one, and exo showed its key once.  That key is kept in KEYFILE (the
- * URI is "exo:KEYFILE"), mode 0600, written by exo_extent__key_save; a
+ * URI is "exo:KEYFILE"), mode 0600, written by exo_extent_key_save; a
  * user supplies it by giving the path of that file (copy it to move the
  * database to another machine with the disk, or to back it up).  Opening
  * presents the key (EXTENT_RECLAIM), gets every extent back, finds the
@@ -71,11 +71,11 @@ static int xe_get(struct backend *b, uint32_t n, uint64_t *frames)
 
 	for (uint32_t i = 0; i < n; i += 64) {
 		uint32_t k = MIN(64, n - i);
-		int ret = exo_frame__alloc_flags(X(b)->fd, EXO_FRAME_RECYCLE, k,
-						 (exo_cap_t *)frames + i, pfns);
+		int ret = exo_frame_alloc_flags(X(b)->fd, EXO_FRAME_RECYCLE, k,
+						(exo_cap_t *)frames + i, pfns);
 		if (ret < 0) {
 			if (i)
-				exo_frame__free(X(b)->fd, (exo_cap_t *)frames, i);
+				exo_caps_close(X(b)->fd, (exo_cap_t *)frames, i);
 			return ret;
 		}
 	}
@@ -84,7 +84,7 @@ static int xe_get(struct backend *b, uint32_t n, uint64_t *frames)
 
 static int xe_put(struct backend *b, const uint64_t *frames, uint32_t n)
 {
-	int ret = exo_frame__free(X(b)->fd, (const exo_cap_t *)frames, n);
+	int ret = exo_caps_close(X(b)->fd, (const exo_cap_t *)frames, n);
 
 	return ret < 0 ? ret : 0;
 }
@@ -102,7 +102,7 @@ static int xe_map(struct backend *b, const struct be_vec *v, uint32_t n)
 				.addr = (uintptr_t)v[i + j].addr,
 				.cap = v[i + j].frame,
 				.prot = EXO_PROT_READ | EXO_PROT_WRITE };
-		ret = exo_frame__map(X(b)->fd, e, k);
+		ret = exo_frame_map(X(b)->fd, e, k);
 		if (ret < 0)
 			return ret;
 		if ((uint32_t)ret < k)
@@ -122,7 +122,7 @@ static int xe_unmap(struct backend *b, const struct be_vec *v, uint32_t n)
 
 		for (uint32_t j = 0; j < k; j++)
 			a[j] = (uintptr_t)v[i + j].addr;
-		ret = exo_frame__unmap(X(b)->fd, a, k);
+		ret = exo_frame_unmap(X(b)->fd, a, k);
 		/* a repossessed frame's binding is gone already: ENOENT */
 		if (ret < 0 && errno != ENOENT)
 			return ret;
@@ -180,9 +180,9 @@ static int xe_io(struct backend *b, enum be_area a, const struct be_vec *v,
 				return ret;
 			}
 		}
-		ret = exo_extent__io(x->fd, io, k,
-				     durable && i + k == n ?
-				     EXO_IO_FUA | EXO_IO_FLUSH : 0);
+		ret = exo_extent_io(x->fd, io, k,
+				    durable && i + k == n ?
+				    EXO_IO_FUA | EXO_IO_FLUSH : 0);
 		if (ret < 0)
 			return ret;
 		if ((uint32_t)ret < k)
@@ -244,7 +244,7 @@ static int add_extent(struct be_exo *x, uint64_t count, struct exo_key *key,
 
 	if (x->be.nextents == LOG_MAX_EXTENTS)
 		return -ENOSPC;
-	ret = exo_extent__alloc(x->fd, count, &cap, &start, key, new_key);
+	ret = exo_extent_alloc(x->fd, count, &cap, &start, key, new_key);
 	if (ret)
 		return ret;
 	x->ext_cap[x->be.nextents] = cap;
@@ -297,14 +297,14 @@ static int xe_replace(struct backend *b, enum be_area a, uint64_t block,
 	struct be_exo *x = X(b);
 	exo_cap_t fr;
 	__u64 pfn;
-	int ret = exo_frame__alloc_flags(x->fd, 0, 1, &fr, &pfn);
+	int ret = exo_frame_alloc_flags(x->fd, 0, 1, &fr, &pfn);
 
 	if (ret)
 		return ret;
-	ret = exo_frame__map_one(x->fd, addr, fr,
-				 EXO_PROT_READ | EXO_PROT_WRITE);
+	ret = exo_frame_map_one(x->fd, addr, fr,
+				EXO_PROT_READ | EXO_PROT_WRITE);
 	if (ret) {
-		exo_frame__free(x->fd, &fr, 1);
+		exo_caps_close(x->fd, &fr, 1);
 		return ret;
 	}
 	if (a == BE_DATA && block < x->ext_first[x->be.nextents]) {
@@ -342,7 +342,7 @@ static int xe_poll(struct backend *b, struct exodb *db, int timeout_ms)
 	}
 	/* every event there is: an abort posts one per frame taken */
 again:
-	n = exo_events__read(x->fd, ev, 16, total ? 0 : timeout_ms);
+	n = exo_events_read(x->fd, ev, 16, total ? 0 : timeout_ms);
 	total += n > 0 ? n : 0;
 	for (int i = 0; i < n; i++) {
 		switch (ev[i].type) {
@@ -411,19 +411,19 @@ static int read_log_header(struct be_exo *x, exo_cap_t cap,
 	uint8_t *page;
 	int ret, found = 0;
 
-	ret = exo_frame__alloc_flags(x->fd, 0, 1, &fr, &pfn);
+	ret = exo_frame_alloc_flags(x->fd, 0, 1, &fr, &pfn);
 	if (ret)
 		return ret;
 	page = exo_region__create(x->fd, NULL, PAGE, PROT_READ);
 	if (!page) {
-		exo_frame__free(x->fd, &fr, 1);
+		exo_caps_close(x->fd, &fr, 1);
 		return -errno;
 	}
-	ret = exo_frame__map_one(x->fd, page, fr, EXO_PROT_READ);
+	ret = exo_frame_map_one(x->fd, page, fr, EXO_PROT_READ);
 	for (int i = 0; !ret && i < 2; i++) {
 		struct log_header h;
 
-		ret = exo_extent__read(x->fd, cap, (uint64_t)i, fr);
+		ret = exo_extent_read(x->fd, cap, (uint64_t)i, fr);
 		if (ret)
 			break;
 		memcpy(&h, page, sizeof(h));
@@ -435,7 +435,7 @@ static int read_log_header(struct be_exo *x, exo_cap_t cap,
 		}
 	}
 	exo_region__destroy(page, PAGE);
-	exo_frame__free(x->fd, &fr, 1);
+	exo_caps_close(x->fd, &fr, 1);
 	if (ret)
 		return ret == -ERANGE ? 0 : ret;	/* a one-block extent */
 	return found;
@@ -447,7 +447,7 @@ static int reopen(struct be_exo *x, const struct exo_key *key)
 	struct log_header h = { 0 };
 	int n, log = -1, ret;
 
-	n = exo_extent__reclaim(x->fd, key, d, ARRAY_SIZE(d));
+	n = exo_extent_reclaim(x->fd, key, d, ARRAY_SIZE(d));
 	if (n < 0)
 		return n;
 	if (n > (int)ARRAY_SIZE(d))
@@ -485,7 +485,7 @@ static int reopen(struct be_exo *x, const struct exo_key *key)
 		for (uint32_t e = 0; e < h.nextents && !used; e++)
 			used = d[k].cap == x->ext_cap[e];
 		if (!used)
-			exo_extent__free(x->fd, d[k].cap);
+			exo_extent_free(x->fd, d[k].cap);
 	}
 	index_extents(x);
 	return 0;
@@ -524,19 +524,19 @@ int be_exo_open(const char *keyfile, const struct exodb_opts *o,
 		goto fail;
 	x->quota_seen = x->env->frame_quota;
 	if (stat(keyfile, &st) == 0) {
-		ret = exo_extent__key_load(keyfile, &key);
+		ret = exo_extent_key_load(keyfile, &key);
 		if (!ret)
 			ret = reopen(x, &key);
 	} else if (errno == ENOENT && o->create) {
 		/* a new principal: the log extent first, its key saved */
 		uint64_t lb = LOG_HDR_BLOCKS + (o->log_blocks ? o->log_blocks : 4096);
 
-		ret = exo_extent__alloc(x->fd, lb, &x->log_ext, &x->log_start,
-					&key, &new_key);
+		ret = exo_extent_alloc(x->fd, lb, &x->log_ext, &x->log_start,
+				       &key, &new_key);
 		if (!ret && !new_key)
 			ret = -EEXIST;	/* this env is a principal already */
 		if (!ret)
-			ret = exo_extent__key_save(keyfile, &key);
+			ret = exo_extent_key_save(keyfile, &key);
 		x->be.log_blocks = lb;
 		if (!ret)
 			ret = add_extent(x, FIRST_EXTENT, NULL, NULL);

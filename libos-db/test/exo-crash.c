@@ -264,7 +264,7 @@ int main(int argc, char **argv)
 
 	o.exo_fd = exo_open();
 	if (first) {
-		err = exo_extent__attach(o.exo_fd, disk, EXO_ATTACH_FORMAT, NULL);
+		err = exo_extent_attach(o.exo_fd, disk, EXO_ATTACH_FORMAT, NULL);
 		result(!err, "the disk is attached and formatted: %s",
 		       strerror(-err));
 		unlink(keyfile);
@@ -299,10 +299,10 @@ int main(int argc, char **argv)
 		int n;
 
 		result(exodb_close(db) == 0, "close");
-		if (!exo_extent__key_load(keyfile, &key) &&
-		    (n = exo_extent__reclaim(o.exo_fd, &key, d, 256)) > 0)
+		if (!exo_extent_key_load(keyfile, &key) &&
+		    (n = exo_extent_reclaim(o.exo_fd, &key, d, 256)) > 0)
 			for (int i = 0; i < n && i < 256; i++)
-				exo_extent__free(o.exo_fd, d[i].cap);
+				exo_extent_free(o.exo_fd, d[i].cap);
 		printf("%d results, %d failed\n", nres, nfail);
 		return nfail ? 1 : 0;
 	}

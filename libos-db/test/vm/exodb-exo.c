@@ -257,7 +257,7 @@ int main(void)
 	snprintf(uri, sizeof(uri), "exo:%s", keyfile);
 	unlink(keyfile);
 	fd = exo_open();
-	err = exo_extent__attach(fd, disk, EXO_ATTACH_FORMAT, NULL);
+	err = exo_extent_attach(fd, disk, EXO_ATTACH_FORMAT, NULL);
 	if (err == 0)
 		attached = 1;
 	tap_ok(err == 0 || err == -EBUSY, "the scratch disk is attached (%s)",
@@ -406,15 +406,15 @@ out:
 		struct exo_extent_desc d[256];
 		int fd3 = exo_open(), n;
 
-		if (!exo_extent__key_load(keyfile, &key) &&
-		    (n = exo_extent__reclaim(fd3, &key, d, 256)) > 0)
+		if (!exo_extent_key_load(keyfile, &key) &&
+		    (n = exo_extent_reclaim(fd3, &key, d, 256)) > 0)
 			for (int i = 0; i < n && i < 256; i++)
-				exo_extent__free(fd3, d[i].cap);
+				exo_extent_free(fd3, d[i].cap);
 		exo_close(fd3);
 	}
 	unlink(keyfile);
 	if (attached)
-		exo_extent__detach(fd);
+		exo_extent_detach(fd);
 	exo_close(fd);
 	for (int j = 0; j < KEYS; j++)
 		free(model[j]);
