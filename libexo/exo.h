@@ -744,7 +744,7 @@ EXO_API int exo_bpf_load(const char *path, const char *name);
  * The names of libexo 0.1 that broke the naming rule (top of this file):
  * X(old name, new name).  The old names stay exported (symbol version
  * LIBEXO_0.1) as aliases of the new ones for one release, 0.2; using one
- * will warn (-Wdeprecated-declarations) once the libOSes use the new names.
+ * warns (-Wdeprecated-declarations) with the name to use.
  */
 #define LIBEXO_DEPRECATED_NAMES(X)					\
 	X(exo_frame__alloc, exo_frame_alloc)				\
@@ -789,7 +789,8 @@ EXO_API int exo_bpf_load(const char *path, const char *name);
 	X(exo_bpf__load, exo_bpf_load)
 
 #define LIBEXO_DEPRECATED_DECL(old, new)				\
-	EXO_API extern __typeof__(new) old;
+	EXO_API extern __typeof__(new) old				\
+	__attribute__((deprecated("renamed " #new " in libexo 0.2")));
 LIBEXO_DEPRECATED_NAMES(LIBEXO_DEPRECATED_DECL)
 #undef LIBEXO_DEPRECATED_DECL
 

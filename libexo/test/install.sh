@@ -61,6 +61,28 @@ check "and runs against the installed libexo.so.0" \
 	env LD_LIBRARY_PATH="$d/root/usr/lib" "$d/prog"
 check "it links LIBEXO_* versioned symbols" \
 	bash -c "objdump -T '$d/prog' | grep -Eq 'LIBEXO_[0-9.]+\)? +exo_key_to_string'"
+# A program of libexo 0.1 (a deprecated name) still builds, warned with
+# the new name, and binds the 0.1 symbol version.
+cat >"$d/old.c" <<'PROG'
+#include <exo.h>
+
+int main(int argc, char **argv)
+{
+	struct exo_key k = { .lo = 1, .hi = 2 }, back = { 0 };
+
+	(void)argc;
+	if (exo_extent__key_save(argv[1], &k) ||
+	    exo_extent__key_load(argv[1], &back))
+		return 1;
+	return back.lo != 1 || back.hi != 2;
+}
+PROG
+check "a 0.1 name builds with a warning naming the new one" \
+	bash -c "cc -Wall $cflags -o '$d/old' '$d/old.c' $libs 2>&1 |
+		 grep -q 'renamed exo_extent_key_save'"
+check "and runs, bound to LIBEXO_0.1" \
+	bash -c "objdump -T '$d/old' | grep -Eq 'LIBEXO_0\.1\)? +exo_extent__key_save' &&
+		 LD_LIBRARY_PATH='$d/root/usr/lib' '$d/old' '$d/key'"
 missing=
 for m in man/*.3; do
 	[ -e "$d/root/usr/share/man/man3/${m##*/}" ] || missing+=" ${m##*/}"
