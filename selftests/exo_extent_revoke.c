@@ -124,16 +124,16 @@ TEST_F(xrev, allocations_after_the_request_do_not_count)
 	ASSERT_EQ(1, next_event(self->fd, &ev));
 	EXPECT_EQ(EXO_EV_REVOKE, ev.type);
 	EXPECT_EQ(2, ev.count);
-	ASSERT_EQ(0, exo_extent__alloc(self->fd, 2, &extra, &start, &key, &nk));
-	ASSERT_EQ(0, exo_extent__free(self->fd, extra));
-	ASSERT_EQ(0, exo_extent__free(self->fd, self->x[0]));
+	ASSERT_EQ(0, exo_extent_alloc(self->fd, 2, &extra, &start, &key, &nk));
+	ASSERT_EQ(0, exo_extent_free(self->fd, extra));
+	ASSERT_EQ(0, exo_extent_free(self->fd, self->x[0]));
 	/* Two freed, but it still owns two of the three it may keep one of. */
-	EXPECT_EQ(0, exo_events__read(self->fd, &ev, 1, 300));
-	ASSERT_EQ(0, exo_extent__free(self->fd, self->x[1]));
+	EXPECT_EQ(0, exo_events_read(self->fd, &ev, 1, 300));
+	ASSERT_EQ(0, exo_extent_free(self->fd, self->x[1]));
 	ASSERT_EQ(1, next_event(self->fd, &ev));
 	EXPECT_EQ(EXO_EV_REVOKE_DONE, ev.type);
 	EXPECT_EQ(EXO_EVF_EXTENT, ev.flags & EXO_EVF_EXTENT);
-	EXPECT_EQ(0, exo_events__read(self->fd, &ev, 1, 300));
+	EXPECT_EQ(0, exo_events_read(self->fd, &ev, 1, 300));
 }
 
 TEST_F(xrev, abort_frees_newest_and_tells)

@@ -625,12 +625,12 @@ static int spread_setup(struct spread *sp)
 		return sp->fd;
 	sp->region = exo_region__create(sp->fd, NULL, SPREAD * sp->page,
 					PROT_READ | PROT_WRITE);
-	if (!sp->region || exo_frame__alloc(sp->fd, SPREAD, sp->caps,
+	if (!sp->region || exo_frame_alloc(sp->fd, SPREAD, sp->caps,
 					    sp->pfns))
 		return -1;
 	for (int i = 0; i < SPREAD; i++)
 		e[i] = entry(sp->region + i * sp->page, sp->caps[i], RW);
-	if (exo_frame__map(sp->fd, e, SPREAD) != SPREAD)
+	if (exo_frame_map(sp->fd, e, SPREAD) != SPREAD)
 		return -1;
 	for (int i = 0; i < SPREAD; i++)
 		memset(sp->region + i * sp->page, 'A' + i, sp->page);
@@ -644,7 +644,7 @@ static int spread_unmap_evens(struct spread *sp)
 
 	for (int i = 0; i < SPREAD / 2; i++)
 		a[i] = (__u64)(unsigned long)(sp->region + 2 * i * sp->page);
-	return exo_frame__unmap(sp->fd, a, SPREAD / 2);
+	return exo_frame_unmap(sp->fd, a, SPREAD / 2);
 }
 
 static __thread sigjmp_buf spread_jb;

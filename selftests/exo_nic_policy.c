@@ -376,13 +376,13 @@ POL_TEST(timewait_port)
 	 */
 	ASSERT_EQ(0, tcp_timewait(NETENV_ADDR, 5600, 1, 0));
 	EXPECT_EQ(-EADDRINUSE, tcp_sock(NETENV_ADDR, 5600, 0, 0));
-	ASSERT_EQ(0, exo_flow__alloc(self->fd, NETENV_DEV, IPPROTO_TCP,
+	ASSERT_EQ(0, exo_flow_alloc(self->fd, NETENV_DEV, IPPROTO_TCP,
 				     NETENV_ADDR, 5600, NULL, 0, &flow));
 	/* Then it is the flow's alone: no Linux bind, reuse or not. */
 	EXPECT_EQ(-EADDRINUSE, tcp_sock(NETENV_ADDR, 5600, 1, 1));
 	EXPECT_EQ(-EADDRINUSE, tcp_sock(NETENV_ADDR, 5600, 1, 0));
 	EXPECT_EQ(-EADDRINUSE, tcp_sock("0.0.0.0", 5600, 1, 1));
-	EXPECT_EQ(-EADDRINUSE, exo_flow__alloc(self->fd, NETENV_DEV,
+	EXPECT_EQ(-EADDRINUSE, exo_flow_alloc(self->fd, NETENV_DEV,
 					       IPPROTO_TCP, NETENV_ADDR, 5600,
 					       NULL, 0, &(exo_cap_t){ 0 }));
 	/* Closing the flow gives it back (SO_REUSEADDR: the TIME_WAIT). */
@@ -393,41 +393,41 @@ POL_TEST(timewait_port)
 		close(fd);
 
 	ASSERT_EQ(0, tcp_timewait(NETENV_ADDR, 5601, 0, 0));
-	EXPECT_EQ(0, exo_flow__alloc(self->fd, NETENV_DEV, IPPROTO_TCP,
+	EXPECT_EQ(0, exo_flow_alloc(self->fd, NETENV_DEV, IPPROTO_TCP,
 				     NETENV_ADDR, 5601, NULL, 0, &flow));
 	EXPECT_EQ(0, exo_cap_close(self->fd, flow));
 
 	/* A SO_REUSEADDR listener keeps its port, on its address or any. */
 	fd = tcp_sock(NETENV_ADDR, 5602, 1, 1);
 	ASSERT_LE(0, fd);
-	EXPECT_EQ(-EADDRINUSE, exo_flow__alloc(self->fd, NETENV_DEV,
+	EXPECT_EQ(-EADDRINUSE, exo_flow_alloc(self->fd, NETENV_DEV,
 					       IPPROTO_TCP, NETENV_ADDR, 5602,
 					       NULL, 0, &flow));
 	close(fd);
 	fd = tcp_sock("0.0.0.0", 5604, 1, 1);
 	ASSERT_LE(0, fd);
-	EXPECT_EQ(-EADDRINUSE, exo_flow__alloc(self->fd, NETENV_DEV,
+	EXPECT_EQ(-EADDRINUSE, exo_flow_alloc(self->fd, NETENV_DEV,
 					       IPPROTO_TCP, NETENV_ADDR, 5604,
 					       NULL, 0, &flow));
 	close(fd);
 	/* So does a bound SO_REUSEADDR socket that does not listen. */
 	fd = tcp_sock(NETENV_ADDR, 5605, 1, 0);
 	ASSERT_LE(0, fd);
-	EXPECT_EQ(-EADDRINUSE, exo_flow__alloc(self->fd, NETENV_DEV,
+	EXPECT_EQ(-EADDRINUSE, exo_flow_alloc(self->fd, NETENV_DEV,
 					       IPPROTO_TCP, NETENV_ADDR, 5605,
 					       NULL, 0, &flow));
 	close(fd);
 	/* TIME_WAIT beside a live connection of the port: the port stays. */
 	conn = tcp_timewait(NETENV_ADDR, 5603, 1, 1);
 	ASSERT_LE(0, conn);
-	EXPECT_EQ(-EADDRINUSE, exo_flow__alloc(self->fd, NETENV_DEV,
+	EXPECT_EQ(-EADDRINUSE, exo_flow_alloc(self->fd, NETENV_DEV,
 					       IPPROTO_TCP, NETENV_ADDR, 5603,
 					       NULL, 0, &flow));
 	close(conn);
 	/* A holder on another address of the host does not share it. */
 	fd = tcp_sock("127.0.0.1", 5606, 1, 1);
 	ASSERT_LE(0, fd);
-	EXPECT_EQ(0, exo_flow__alloc(self->fd, NETENV_DEV, IPPROTO_TCP,
+	EXPECT_EQ(0, exo_flow_alloc(self->fd, NETENV_DEV, IPPROTO_TCP,
 				     NETENV_ADDR, 5606, NULL, 0, &flow));
 	EXPECT_EQ(0, exo_cap_close(self->fd, flow));
 	close(fd);

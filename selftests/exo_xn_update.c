@@ -661,8 +661,8 @@ TEST_F(xu, data_blocks_written_directly)
 	EXPECT_EQ(-ENOKEY, exo_xn_write(fd2, self->b[1], self->f, 0));
 
 	/* FUA: durable, and readable after a re-attach. */
-	ASSERT_EQ(0, exo_extent__detach(self->fd));
-	ASSERT_EQ(0, exo_extent__attach(self->fd, self->disk, 0, NULL));
+	ASSERT_EQ(0, exo_extent_detach(self->fd));
+	ASSERT_EQ(0, exo_extent_attach(self->fd, self->disk, 0, NULL));
 	memset(self->rd, 0, BLK);
 	EXPECT_EQ(0, xn_read(self->fd, self->b[1], self->r, NULL));
 	EXPECT_EQ(0, memcmp(self->buf, self->rd, BLK));
@@ -673,15 +673,15 @@ TEST_F(xu, data_blocks_written_directly)
 			       &top[1], 1));
 	b2 = exo_region__create(fd2, NULL, BLK, PROT_READ | PROT_WRITE);
 	ASSERT_NE(NULL, b2);
-	ASSERT_EQ(0, exo_frame__alloc(fd2, 1, &f2, NULL));
-	ASSERT_EQ(0, exo_frame__map_one(fd2, b2, f2,
+	ASSERT_EQ(0, exo_frame_alloc(fd2, 1, &f2, NULL));
+	ASSERT_EQ(0, exo_frame_map_one(fd2, b2, f2,
 					EXO_PROT_READ | EXO_PROT_WRITE));
-	ASSERT_EQ(0, exo_extent__alloc_at(fd2, self->b[1], 1, &x2, NULL,
+	ASSERT_EQ(0, exo_extent_alloc_at(fd2, self->b[1], 1, &x2, NULL,
 					  NULL));
 	memset(b2, 0x5a, BLK);
-	ASSERT_EQ(0, exo_extent__read(fd2, x2, 0, f2));
+	ASSERT_EQ(0, exo_extent_read(fd2, x2, 0, f2));
 	EXPECT_TRUE(is_zero(b2));
-	ASSERT_EQ(0, exo_extent__free(fd2, x2));
+	ASSERT_EQ(0, exo_extent_free(fd2, x2));
 	exo_region__destroy(b2, BLK);
 	exo_close(fd2);
 }
