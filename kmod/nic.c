@@ -1096,8 +1096,10 @@ static void exo_txc_advance(struct exo_txc *txc)
 	while (txc->done != txc->tail &&
 	       !test_bit(txc->done & (txc->slots - 1), txc->pending))
 		txc->done++;
-	if (txc->b)
+	if (txc->b) {
+		/* The slots before tx_done are the env's again. */
 		smp_store_release(&txc->b->ring->tx_done, txc->done);
+	}
 }
 
 static void exo_txzc_callback(struct sk_buff *skb, struct ubuf_info *uarg,
@@ -1158,7 +1160,7 @@ struct exo_tx_hdr {
 /*
  * Check the headers of an offload slot, copied into @skb (linear, the
  * inline bytes only), against @b's flow and the descriptor @d; @total is
- * the packet's length with its fragments.  0, or a positive errno.
+ * the packet's length with its fragments.  0, or a negative errno.
  */
 static int exo_tx_check_ext(struct exo_nbind *b, struct sk_buff *skb,
 			    const struct exo_nic_txdesc *d, u32 total,
@@ -1183,24 +1185,24 @@ static int exo_tx_check_ext(struct exo_nbind *b, struct sk_buff *skb,
 	    h->ihl < sizeof(*iph) || iph->protocol != fl->proto ||
 	    iph->saddr != fl->laddr || (fl->raddr && iph->daddr != fl->raddr) ||
 	    ip_is_fragment(iph))
-		return EPERM;
+		return -EPERM;
 	*why = EXO_WHY_OFFLOAD;
 	if ((csum && fl->proto == IPPROTO_ICMP) ||
 	    (tso && fl->proto != IPPROTO_TCP))
-		return EINVAL;
+		return -EINVAL;
 	/* The headers the kernel checks or derives from must be in the slot. */
 	if (h->l4off + (fl->proto == IPPROTO_ICMP ? 0 : 4) > lin)
-		return EINVAL;
+		return -EINVAL;
 	*why = EXO_WHY_LEN;
 	if (h->tot < h->ihl || ETH_HLEN + h->tot > total ||
 	    (ETH_HLEN + h->tot < total && d->nr_frags))
-		return EPROTO;
+		return -EPROTO;
 	if (fl->proto != IPPROTO_ICMP) {
 		const __be16 *ports = (void *)iph + h->ihl;
 
 		*why = EXO_WHY_SPOOF;
 		if (ports[0] != fl->lport || (fl->rport && ports[1] != fl->rport))
-			return EPERM;
+			return -EPERM;
 	}
 	*why = EXO_WHY_OFFLOAD;
 	if (fl->proto == IPPROTO_TCP && csum) {
@@ -1208,32 +1210,32 @@ static int exo_tx_check_ext(struct exo_nbind *b, struct sk_buff *skb,
 
 		h->thlen = th->doff * 4;
 		if (h->thlen < sizeof(*th) || h->l4off + h->thlen > lin)
-			return EINVAL;
+			return -EINVAL;
 		if (tso && (th->syn || th->rst || th->urg))
-			return EINVAL;
+			return -EINVAL;
 	} else if (fl->proto == IPPROTO_UDP && csum) {
 		h->thlen = sizeof(struct udphdr);
 		if (h->l4off + h->thlen > lin)
-			return EINVAL;
+			return -EINVAL;
 	}
 	*why = EXO_WHY_LEN;
 	if (h->tot < h->ihl + h->thlen)
-		return EPROTO;
+		return -EPROTO;
 	h->payload = h->tot - h->ihl - h->thlen;
 	if (tso && h->payload > d->mss) {
 		/* Every segment must fit the device; the whole, the IP length. */
 		if (h->l4off + h->thlen + d->mss > mtu)
-			return EMSGSIZE;
+			return -EMSGSIZE;
 		h->gso = true;
 	} else if (ETH_HLEN + h->tot > mtu) {
-		return EMSGSIZE;
+		return -EMSGSIZE;
 	}
 	return 0;
 }
 
 /*
  * Send one slot of an offload binding: descriptor @slot, index @idx.
- * exo_lock and tx_mutex held.  0, or a positive errno (*@why says which
+ * exo_lock and tx_mutex held.  0, or a negative errno (*@why says which
  * counter).  *@bytes: the packet's length when sent.
  */
 static int exo_tx_ext(struct exo_nbind *b, void *slot, u32 idx,
@@ -1257,33 +1259,33 @@ static int exo_tx_ext(struct exo_nbind *b, void *slot, u32 idx,
 	memcpy(&d, slot, sizeof(d));
 	*why = EXO_WHY_OFFLOAD;
 	if ((d.flags & ~EXO_NIC_TX_FLAGS) || d.__reserved0 || d.__reserved1)
-		return EINVAL;
+		return -EINVAL;
 	if ((d.mss && !(d.flags & EXO_NIC_TX_TSO)) ||
 	    ((d.flags & EXO_NIC_TX_TSO) && d.mss < EXO_NIC_TX_MIN_MSS))
-		return EINVAL;
+		return -EINVAL;
 	if (d.nr_frags > EXO_NIC_TX_MAX_FRAGS)
-		return E2BIG;
+		return -E2BIG;
 	if (d.nr_frags && d.len > EXO_NIC_TX_FRAG_OFF - EXO_NIC_DATA_OFF)
-		return EINVAL;
+		return -EINVAL;
 	*why = EXO_WHY_LEN;
 	if (d.len < EXO_NIC_MIN_LEN || d.len > EXO_NIC_MAX_LEN)
-		return EMSGSIZE;
+		return -EMSGSIZE;
 	copy = d.flags & EXO_NIC_TX_COPY;
 	memcpy(fr, slot + EXO_NIC_TX_FRAG_OFF, d.nr_frags * sizeof(*fr));
 	total = d.len;
 	*why = EXO_WHY_OFFLOAD;
 	for (i = 0; i < d.nr_frags; i++) {
 		if (!fr[i].len)
-			return EINVAL;
+			return -EINVAL;
 		if (fr[i].off >= PAGE_SIZE || fr[i].len > PAGE_SIZE - fr[i].off)
-			return EOVERFLOW;
+			return -EOVERFLOW;
 		total += fr[i].len;	/* at most 16 pages: no overflow */
 	}
 
 	*why = EXO_WHY_ERR;
 	skb = alloc_skb(LL_RESERVED_SPACE(dev) + d.len, GFP_KERNEL);
 	if (!skb)
-		return ENOMEM;
+		return -ENOMEM;
 	skb_reserve(skb, LL_RESERVED_SPACE(dev));
 	memcpy(skb_put(skb, d.len), slot + EXO_NIC_DATA_OFF, d.len);
 	err = exo_tx_check_ext(b, skb, &d, total, &h, why);
@@ -1292,8 +1294,8 @@ static int exo_tx_ext(struct exo_nbind *b, void *slot, u32 idx,
 
 	/* Each fragment: a readable frame of this env, no two overlapping. */
 	for (i = 0; i < d.nr_frags; i++) {
-		err = -exo_frame_get(b->env, fr[i].frame, EXO_RIGHT_READ,
-				     &obj[i], &pfn[i]);
+		err = exo_frame_get(b->env, fr[i].frame, EXO_RIGHT_READ,
+				    &obj[i], &pfn[i]);
 		if (err) {
 			*why = EXO_WHY_FRAG;
 			goto put;
@@ -1303,14 +1305,14 @@ static int exo_tx_ext(struct exo_nbind *b, void *slot, u32 idx,
 			    fr[j].off < fr[i].off + fr[i].len &&
 			    fr[i].off < fr[j].off + fr[j].len) {
 				*why = EXO_WHY_OFFLOAD;
-				err = EINVAL;
+				err = -EINVAL;
 				i++;
 				goto put;
 			}
 	}
 	if (d.nr_frags && !copy) {
 		*why = EXO_WHY_ERR;
-		err = ENOMEM;
+		err = -ENOMEM;
 		zc = kmalloc(sizeof(*zc), GFP_KERNEL_ACCOUNT);
 		if (!zc)
 			goto put;
@@ -1323,7 +1325,7 @@ static int exo_tx_ext(struct exo_nbind *b, void *slot, u32 idx,
 
 			if (!p) {
 				*why = EXO_WHY_ERR;
-				err = ENOMEM;
+				err = -ENOMEM;
 				i = d.nr_frags;
 				goto put;
 			}
@@ -1400,7 +1402,7 @@ static int exo_tx_ext(struct exo_nbind *b, void *slot, u32 idx,
 	*bytes = skb->len;
 	if (dev_queue_xmit(skb) != NET_XMIT_SUCCESS) {
 		*why = EXO_WHY_ERR;
-		return ENOBUFS;
+		return -ENOBUFS;
 	}
 	return 0;
 
@@ -1475,13 +1477,13 @@ static void exo_tx_ring(struct exo_nbind *b, struct exo_tx_res *res)
 				why = xerr ? EXO_WHY_ERR :
 				      v == EXO_TX_SPOOFED ? EXO_WHY_SPOOF :
 				      EXO_WHY_LEN;
-				err = xerr ? ENOBUFS :
-				      v == EXO_TX_SPOOFED ? EPERM : EMSGSIZE;
+				err = xerr ? -ENOBUFS :
+				      v == EXO_TX_SPOOFED ? -EPERM : -EMSGSIZE;
 			}
 		}
 		if (err) {
 			if (!bad++) {
-				res->error = err;
+				res->error = -err;	/* the ring's errno is positive */
 				res->error_index = b->tx_tail;
 			}
 			exo_tx_count(b, why);
@@ -1498,6 +1500,7 @@ static void exo_tx_ring(struct exo_nbind *b, struct exo_tx_res *res)
 		WRITE_ONCE(r->c.tx_bytes, b->c.tx_bytes);
 		atomic64_add(sent, &b->env->nic_tx);
 	}
+	/* The slots before tx_tail were read, their results are written. */
 	smp_store_release(&r->tx_tail, b->tx_tail);
 	if (b->offload) {
 		spin_lock(&b->txc->lock);
@@ -1505,6 +1508,7 @@ static void exo_tx_ring(struct exo_nbind *b, struct exo_tx_res *res)
 		exo_txc_advance(b->txc);
 		spin_unlock(&b->txc->lock);
 	} else {
+		/* Copied into skbs: the slots are the env's again. */
 		smp_store_release(&r->tx_done, b->tx_tail);
 	}
 	res->sent = sent;
@@ -1679,6 +1683,7 @@ static void exo_nic_deliver(struct exo_nbind *b, struct sk_buff *skb)
 	WRITE_ONCE(r->c.rx_bytes, b->c.rx_bytes);
 	EXO_BUMP(b, rx_packets, 1);
 	b->rx_head++;
+	/* The slot's bytes and descriptor before the head that shows them. */
 	smp_store_release(&r->rx_head, b->rx_head);
 	if (!list_empty(&b->rx_cmds))
 		exo_rxcmds_complete(b, min(b->rx_head - tail, b->rx_slots));
