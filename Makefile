@@ -113,7 +113,7 @@ bench-db: all
 	pid=$$!; trap 'kill $$pid 2>/dev/null; rm -f $$f $$f.tmp' EXIT; \
 	echo "# host load before: $$(cat /proc/loadavg)"; \
 	EXO_BENCH_DB_HOSTLOAD=$$f $(TOP)/scripts/vm --disk 2G --disk 2G \
-		--timeout 1500 -- scripts/bench db; st=$$?; \
+		--timeout 2700 -- scripts/bench db; st=$$?; \
 	echo "# host load after: $$(cat /proc/loadavg)"; exit $$st
 
 # EXO_BENCH_NIC_ARGS passes options to examples/bench-nic (-w, -r, -S, -L, -t).

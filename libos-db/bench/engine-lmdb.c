@@ -14,7 +14,7 @@
 
 struct ldb {
 	MDB_env *env;
-	MDB_dbi dbi;
+	MDB_dbi dbi[BENCH_TABLES];
 };
 
 struct lthr {
@@ -40,11 +40,18 @@ static int l_open(const struct bench_cfg *c, void **h)
 	if ((rc = mdb_env_create(&l->env)) ||
 	    (rc = mdb_env_set_mapsize(l->env, 16ull << 30)) ||
 	    (rc = mdb_env_set_maxreaders(l->env, 256)) ||
+	    (rc = mdb_env_set_maxdbs(l->env, BENCH_TABLES)) ||
 	    (rc = mdb_env_open(l->env, c->path, flags, 0644)))
 		goto fail;
 	if ((rc = mdb_txn_begin(l->env, NULL, 0, &t)))
 		goto fail;
-	if ((rc = mdb_dbi_open(t, NULL, 0, &l->dbi)) || (rc = mdb_txn_commit(t)))
+	/* "bench" is the main database, other tables named ones */
+	for (int i = 0; !rc && i < BENCH_TABLES; i++)
+		if (c->table[i])
+			rc = mdb_dbi_open(t, strcmp(c->table[i], "bench") ?
+					  c->table[i] : NULL,
+					  c->create ? MDB_CREATE : 0, &l->dbi[i]);
+	if (rc || (rc = mdb_txn_commit(t)))
 		goto fail;
 	*h = l;
 	return 0;
@@ -54,7 +61,7 @@ fail:
 	return l_err("open", rc);
 }
 
-static int l_load(void *h, uint64_t first, uint64_t n)
+static int l_load(void *h, int tb, uint64_t first, uint64_t n)
 {
 	struct ldb *l = h;
 	uint8_t k[BENCH_KEY], v[BENCH_VAL];
@@ -66,7 +73,7 @@ static int l_load(void *h, uint64_t first, uint64_t n)
 
 		bench_key(i, k);
 		bench_val(i, v);
-		rc = mdb_put(t, l->dbi, &mk, &mv, MDB_APPEND);
+		rc = mdb_put(t, l->dbi[tb], &mk, &mv, MDB_APPEND);
 	}
 	if (rc) {
 		mdb_txn_abort(t);
@@ -91,7 +98,8 @@ static void *l_thread_init(void *h)
 	return t;
 }
 
-static int l_get(void *tp, const uint8_t *key, uint8_t *val, size_t *vlen)
+static int l_get(void *tp, int tb, const uint8_t *key, uint8_t *val,
+		 size_t *vlen)
 {
 	struct lthr *t = tp;
 	MDB_val mk = { BENCH_KEY, (void *)key }, mv;
@@ -99,7 +107,7 @@ static int l_get(void *tp, const uint8_t *key, uint8_t *val, size_t *vlen)
 
 	if (rc)
 		return l_err("renew", rc);
-	rc = mdb_get(t->txn, t->l->dbi, &mk, &mv);
+	rc = mdb_get(t->txn, t->l->dbi[tb], &mk, &mv);
 	if (!rc) {
 		*vlen = mv.mv_size;
 		if (mv.mv_size <= BENCH_VAL)
@@ -111,8 +119,29 @@ static int l_get(void *tp, const uint8_t *key, uint8_t *val, size_t *vlen)
 	return rc ? l_err("get", rc) : 0;
 }
 
-static long long l_scan(void *h, int (*check)(const uint8_t *, size_t,
-					      const uint8_t *, size_t))
+/* A write transaction of one put; mdb_txn_commit syncs (default flags). */
+static int l_update(void *tp, int tb, const uint8_t *key, const uint8_t *val)
+{
+	struct lthr *t = tp;
+	MDB_val mk = { BENCH_KEY, (void *)key }, mv = { BENCH_VAL, (void *)val };
+	MDB_txn *w;
+	int rc = mdb_txn_begin(t->l->env, NULL, 0, &w);
+
+	if (rc)
+		return l_err("begin", rc);
+	rc = mdb_put(w, t->l->dbi[tb], &mk, &mv, 0);
+	if (rc) {
+		mdb_txn_abort(w);
+		return l_err("put", rc);
+	}
+	rc = mdb_txn_commit(w);
+	return rc ? l_err("commit", rc) : 0;
+}
+
+/* LMDB has no scan hint: @sweep is unused. */
+static long long l_scan(void *h, int tb, int sweep,
+			int (*check)(void *, const uint8_t *, size_t,
+				     const uint8_t *, size_t), void *arg)
 {
 	struct ldb *l = h;
 	MDB_txn *t;
@@ -123,13 +152,14 @@ static long long l_scan(void *h, int (*check)(const uint8_t *, size_t,
 
 	if (rc)
 		return l_err("begin", rc);
-	if ((rc = mdb_cursor_open(t, l->dbi, &c))) {
+	(void)sweep;
+	if ((rc = mdb_cursor_open(t, l->dbi[tb], &c))) {
 		mdb_txn_abort(t);
 		return l_err("cursor", rc);
 	}
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); !rc;
 	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		if (check(k.mv_data, k.mv_size, v.mv_data, v.mv_size)) {
+		if (check(arg, k.mv_data, k.mv_size, v.mv_data, v.mv_size)) {
 			rc = EILSEQ;
 			break;
 		}
@@ -137,6 +167,8 @@ static long long l_scan(void *h, int (*check)(const uint8_t *, size_t,
 	}
 	mdb_cursor_close(c);
 	mdb_txn_abort(t);
+	if (rc == EILSEQ)	/* @check said stop */
+		return -EILSEQ;
 	return rc == MDB_NOTFOUND ? n : l_err("scan", rc);
 }
 
@@ -148,6 +180,21 @@ static void l_thread_fini(void *tp)
 	free(t);
 }
 
+static int l_depth(void *h, int tb)
+{
+	struct ldb *l = h;
+	MDB_stat st;
+	MDB_txn *t;
+	int d = 0;
+
+	if (mdb_txn_begin(l->env, NULL, MDB_RDONLY, &t))
+		return 0;
+	if (!mdb_stat(t, l->dbi[tb], &st))
+		d = st.ms_depth;
+	mdb_txn_abort(t);
+	return d;
+}
+
 static void l_stats(void *h, FILE *out)
 {
 	struct ldb *l = h;
@@ -156,7 +203,7 @@ static void l_stats(void *h, FILE *out)
 
 	if (mdb_txn_begin(l->env, NULL, MDB_RDONLY, &t))
 		return;
-	if (!mdb_stat(t, l->dbi, &st))
+	if (!mdb_stat(t, l->dbi[0], &st))
 		fprintf(out, "entries=%zu depth=%u leaf_pages=%zu branch_pages=%zu",
 			st.ms_entries, st.ms_depth, st.ms_leaf_pages,
 			st.ms_branch_pages);
@@ -179,7 +226,9 @@ const struct engine engine_lmdb = {
 	.load = l_load,
 	.thread_init = l_thread_init,
 	.get = l_get,
+	.update = l_update,
 	.scan = l_scan,
+	.depth = l_depth,
 	.thread_fini = l_thread_fini,
 	.stats = l_stats,
 	.close = l_close,

@@ -14,8 +14,13 @@
 #define BENCH_KEY	16
 #define BENCH_VAL	100
 
+/* Tables of a database: BENCH_T0 (default "bench"), optionally BENCH_T1. */
+enum { BENCH_T0, BENCH_T1, BENCH_TABLES };
+
 struct bench_cfg {
-	const char *path;	/* engine-specific: exodb URI, LMDB directory */
+	const char *path;	/* engine-specific: exodb URI, LMDB file, RocksDB dir */
+	const char *table[BENCH_TABLES];	/* names; [1] may be NULL */
+	unsigned int budget_mib;	/* RocksDB: block cache + memtables */
 	unsigned int pool_pages;	/* exodb: pool frames */
 	int exo_fd;		/* exodb on exo: /dev/exo with the quota set */
 	int nordahead;		/* LMDB: MDB_NORDAHEAD */
@@ -25,21 +30,40 @@ struct bench_cfg {
 struct engine {
 	const char *name;
 	int (*open)(const struct bench_cfg *c, void **h);
-	/* Put rows [first, first + n) in one durable transaction. */
-	int (*load)(void *h, uint64_t first, uint64_t n);
+	/* Put rows [first, first + n) of table @tb in one durable transaction. */
+	int (*load)(void *h, int tb, uint64_t first, uint64_t n);
 	void *(*thread_init)(void *h);
 	/* Copy row @key's value to @val (BENCH_VAL bytes max): 0, 1 if absent,
 	 * or -errno. */
-	int (*get)(void *t, const uint8_t *key, uint8_t *val, size_t *vlen);
-	/* Count the rows in key order, checking each: the count, or -errno. */
-	long long (*scan)(void *h, int (*check)(const uint8_t *k, size_t kl,
-						 const uint8_t *v, size_t vl));
+	int (*get)(void *t, int tb, const uint8_t *key, uint8_t *val,
+		   size_t *vlen);
+	/* Write @val as @key's value in one durable transaction: 0 or -errno. */
+	int (*update)(void *t, int tb, const uint8_t *key, const uint8_t *val);
+	/* Count the rows in key order, checking each (@check's @arg): the
+	 * count, or -errno.  @sweep: the caller sweeps the table again and
+	 * again (the engine's scan hint, if it has one). */
+	long long (*scan)(void *h, int tb, int sweep,
+			  int (*check)(void *arg, const uint8_t *k, size_t kl,
+				       const uint8_t *v, size_t vl), void *arg);
 	void (*thread_fini)(void *t);
+	/* Page accesses and misses of table @tb so far (0), or -EOPNOTSUPP
+	 * (a memory-mapped engine: the caller counts major faults). */
+	int (*tbl_io)(void *h, int tb, unsigned long long *acc,
+		      unsigned long long *miss);
+	/* Levels of table @tb's tree (pages a lookup touches), or 0. */
+	int (*depth)(void *h, int tb);
+	/* Ask the engine, as its resource manager would, to give back @frac
+	 * of its memory within @deadline_ms: 0, or -EOPNOTSUPP (a peer: its
+	 * cgroup's memory.max is lowered instead).  shrink_met: 1 once
+	 * what was asked was given back in time, 0 if it was taken (the
+	 * deadline missed), -1 while neither. */
+	int (*shrink)(void *h, double frac, int deadline_ms);
+	int (*shrink_met)(void *h);
 	void (*stats)(void *h, FILE *out);
 	int (*close)(void *h);
 };
 
-extern const struct engine engine_exodb, engine_lmdb;
+extern const struct engine engine_exodb, engine_lmdb, engine_rocksdb;
 
 /* Row i's key: 2i in 16 hex digits (odd numbers are absent keys). */
 static inline void bench_key_of(uint64_t x, uint8_t *k)
