@@ -462,8 +462,8 @@ static double mean(const double *r, int from, int to)
  * its cgroup's memory.max set to @memmax) and @after s more.  The rate of
  * each second goes to @series ("SECONDS RATE" lines, for gnuplot).
  * Before: the mean of the 10 s before the request; after: of the last 10 s;
- * settled: from the first second after which every rate is within 15% of
- * "after"; during: the mean from the request to then.
+ * settled: from the first second after which every 3 s mean of the rate is
+ * within 15% of "after"; during: the mean from the request to then.
  */
 static int run_revoke(const char *label, int before, int after, int deadline,
 		      const char *memmax, const char *series)
@@ -516,9 +516,12 @@ static int run_revoke(const char *label, int before, int after, int deadline,
 	if (atomic_load(&failed))
 		return 1;
 	a = mean(r, secs - 10, secs);
-	for (settle = secs; settle > before; settle--)
-		if (r[settle - 1] < 0.85 * a || r[settle - 1] > 1.15 * a)
+	for (settle = secs; settle > before + 2; settle--) {
+		double m = mean(r, settle - 3, settle);	/* 3 s: 1 s is noisy */
+
+		if (m < 0.85 * a || m > 1.15 * a)
 			break;
+	}
 	printf("RESULT %s revoke rate=%.0f before=%.0f during=%.0f after=%.0f "
 	       "settle_s=%d deadline_ms=%d deadline=%s answered_s=%.2f "
 	       "guestload=%.2f ", label, a, mean(r, before - 10, before),
