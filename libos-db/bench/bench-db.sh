@@ -129,25 +129,41 @@ rocks() {	# NAME ROW DIR ARGS...
 	run "$name" "$row" -e rocksdb -p "$f" -M $M -D "$PEER_DEV" -t $T "$@"
 }
 
-# --- EXO_BENCH_PROFILE=1: where exodb's time goes (perf, software cpu-clock
-# under TCG, every CPU), in the fit and rand4x lookups; into .prof/ of the tree
+# --- EXO_BENCH_PROFILE=1 (or a list of rows: fit r4 yc ya s2): where
+# exodb's time goes (perf, software cpu-clock under TCG, every CPU) in those
+# rows' runs (default fit and r4); into .prof/ of the tree
 if [ -n "${EXO_BENCH_PROFILE:-}" ]; then
 	PROF=$(cd ../.. && pwd)/.prof
 	mkdir -p "$PROF"
-	exo exodb load /root/fit.key -w load -n $FIT_ROWS
-	exo exodb load4x /root/r4.key -w load -n $R4_ROWS
-	for row in fit r4; do
-		key=/root/$row.key rows=$FIT_ROWS extra="-S -W 5 -d 10"
-		[ $row = r4 ] && rows=$R4_ROWS extra="-W $WARM4 -d $SECS4"
+	rowsel=$EXO_BENCH_PROFILE
+	[ "$rowsel" = 1 ] && rowsel="fit r4"
+	for row in $rowsel; do
+		case $row in
+		fit)	key=fit args="-w point -n $FIT_ROWS -S -W 5 -d 10" ;;
+		r4)	key=r4 args="-w point -n $R4_ROWS -W $WARM4 -d $SECS4" ;;
+		yc)	key=r4 args="-w point -z 0.99 -n $R4_ROWS -W $WARM4 -d $SECS4" ;;
+		ya)	key=fit args="-w ycsba -n $FIT_ROWS -W 3 -d 10 -t 8" ;;
+		s2)	key=s2 args="-w scan2x -T scan -U hot -H $HOT0:$HOTN -n $S2_ROWS -W $WARM4 -d $SECS4" ;;
+		*)	echo "bench-db: no row $row to profile" >&2; exit 2 ;;
+		esac
+		if [ ! -e /root/$key.key ]; then
+			case $key in
+			fit) exo exodb load /root/fit.key -w load -n $FIT_ROWS ;;
+			r4) exo exodb load4x /root/r4.key -w load -n $R4_ROWS ;;
+			s2) exo exodb load-scan /root/s2.key -w load -T scan -n $S2_ROWS
+			    exo exodb load-hot /root/s2.key -w load -T hot -n $HOT_ROWS ;;
+			esac
+		fi
 		f=$PROF/db-exodb-$row
 		cold
+		# shellcheck disable=SC2086
 		perf record -q -a -g -o "$f.data" -- $B -L exodb -e exodb \
-			-p exo:$key -Q $QUOTA -P $POOL -D "$EXO_DEV" -t $T \
-			-w point -n $rows $extra | grep '^RESULT'
+			-p exo:/root/$key.key -Q $QUOTA -P $POOL -D "$EXO_DEV" \
+			-t $T $args | grep '^RESULT'
 		perf report -i "$f.data" --kallsyms=/proc/kallsyms --no-children \
 			--sort dso,sym --percent-limit 0.7 --stdio -g none \
 			2>/dev/null | grep -v '^$' >"$f.txt"
-		echo "# profile of exodb $row lookups: $f.txt"
+		echo "# profile of exodb's $row run: $f.txt"
 		grep -E '^ +[0-9.]+%' "$f.txt" | head -25
 	done
 	exit 0
