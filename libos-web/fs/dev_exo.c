@@ -24,6 +24,10 @@ struct exo_dev {
 	exo_cap_t ext;		/* the principal's one-block extent */
 	exo_cap_t frame;
 	void *buf;		/* the frame, mapped */
+	int own_fd;
+	uint64_t super;		/* what the home block says, 0: nothing yet */
+	exo_cap_t (*cap_of)(void *ctx, const void *page);	/* read_page */
+	void *cap_ctx;
 };
 
 static struct exo_dev *X(struct exofs_dev *d)
@@ -38,6 +42,17 @@ static int x_read(struct exofs_dev *d, uint64_t block, void *buf)
 	if (ret >= 0)
 		memcpy(buf, X(d)->buf, EXOFS_BLOCK);
 	return ret;
+}
+
+static int x_read_page(struct exofs_dev *d, uint64_t block, void *page)
+{
+	exo_cap_t cap = X(d)->cap_of ? X(d)->cap_of(X(d)->cap_ctx, page) : 0;
+	int ret;
+
+	if (!cap)
+		return 1;
+	ret = exo_xn__read(X(d)->fd, block, cap, NULL);
+	return ret > 0 ? -EBADMSG : ret;	/* a data block is type 0 */
 }
 
 static int x_update(struct exofs_dev *d, uint64_t block, const void *buf,
@@ -92,28 +107,36 @@ int exofs_exo_super(struct exofs_dev *d, uint64_t *super)
 	if (ret)
 		return ret;
 	memcpy(super, &w[2], sizeof(*super));
-	if (w[0] != HOME_MAGIC || w[1] != exofs_crc32c(0, &w[2], sizeof(*super)))
+	if (w[0] != HOME_MAGIC || w[1] != exofs_crc32c(0, &w[2], sizeof(*super)) ||
+	    !*super)
 		return -ENOENT;
+	X(d)->super = *super;
 	return 0;
 }
 
 int exofs_exo_set_super(struct exofs_dev *d, uint64_t super)
 {
+	X(d)->super = super;
 	return home_write(X(d), super, 1);
 }
 
+/* The home block again, with a flush before it (in mkfs: no super yet). */
 static int x_sync(struct exofs_dev *d)
 {
-	uint64_t super;
-	int ret = exofs_exo_super(d, &super);
-
-	return ret ? ret : home_write(X(d), super, 1);
+	return home_write(X(d), X(d)->super, 1);
 }
 
 static const struct exofs_dev_ops exo_ops = {
 	.read = x_read, .update = x_update, .write = x_write,
-	.root = x_root, .sync = x_sync,
+	.root = x_root, .sync = x_sync, .read_page = x_read_page,
 };
+
+void exofs_exo_frames(struct exofs_dev *d,
+		      exo_cap_t (*cap_of)(void *ctx, const void *page), void *ctx)
+{
+	X(d)->cap_of = cap_of;
+	X(d)->cap_ctx = ctx;
+}
 
 int exofs_exo_fd(struct exofs_dev *d)
 {
@@ -157,6 +180,12 @@ static int principal(struct exo_dev *x, const char *keyfile, int create)
 
 int exofs_exo_open(const char *keyfile, int create, struct exofs_dev **devp)
 {
+	return exofs_exo_open_fd(-1, keyfile, create, devp);
+}
+
+int exofs_exo_open_fd(int fd, const char *keyfile, int create,
+		      struct exofs_dev **devp)
+{
 	struct exo_dev *x = calloc(1, sizeof(*x));
 	struct exo_extent_stat st;
 	int ret;
@@ -164,7 +193,8 @@ int exofs_exo_open(const char *keyfile, int create, struct exofs_dev **devp)
 	if (!x)
 		return -ENOMEM;
 	x->dev.ops = &exo_ops;
-	x->fd = exo_open();
+	x->own_fd = fd < 0;
+	x->fd = fd < 0 ? exo_open() : fd;
 	if (x->fd < 0) {
 		ret = x->fd;
 		free(x);
@@ -195,6 +225,7 @@ void exofs_exo_close(struct exofs_dev *d)
 
 	if (x->buf)
 		exo_region__destroy(x->buf, EXOFS_BLOCK);
-	exo_close(x->fd);
+	if (x->own_fd)
+		exo_close(x->fd);
 	free(x);
 }

@@ -9,9 +9,11 @@
  *   exofs -k KEY mkfs [scatter]   a new principal, its file system
  *   exofs -k KEY cp -r HOSTDIR PATH   copy a tree in (PATH: a new directory)
  *   exofs -k KEY cp HOSTFILE PATH
+ *   exofs -k KEY get PATH HOSTDIR copy a tree out (HOSTDIR: made, must not exist)
  *   exofs -k KEY mkdir PATH
  *   exofs -k KEY ls PATH          one line per entry: kind size name
  *   exofs -k KEY cat PATH         the file's bytes to stdout
+ *   exofs -k KEY stat PATH        kind, size, and the blocks it references
  *   exofs -k KEY fsck             walk and check everything (exit 1 if not clean)
  *   exofs -k KEY readdir-all PATH read every file of a directory: reads, time
  */
@@ -160,6 +162,57 @@ static int put_tree(const struct exofs_ino *parent, const char *name, const char
 	return ret;
 }
 
+struct get_ctx {
+	char host[4096];
+	int err;
+};
+
+static int get_tree(const struct exofs_ino *dir, const char *host);
+
+static int get_one(void *ctx, const char *name, const struct exofs_ino *ino)
+{
+	struct get_ctx *g = ctx;
+	char path[sizeof(g->host) + EXOFS_NAME_MAX + 2];
+	void *buf;
+	FILE *f;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", g->host, name) >= sizeof(g->host))
+		return g->err = -ENAMETOOLONG;
+	if (ino->kind == EXOFS_E_DIR) {
+		struct exofs_ino sub = *ino;
+
+		return get_tree(&sub, path);
+	}
+	buf = malloc(ino->size ? ino->size : 1);
+	g->err = buf ? exofs_read(&fs, ino, buf) : -ENOMEM;
+	if (!g->err) {
+		f = fopen(path, "wx");
+		if (!f || fwrite(buf, 1, ino->size, f) != ino->size)
+			g->err = -errno ? -errno : -EIO;
+		if (f && fclose(f) && !g->err)
+			g->err = -errno;
+	}
+	if (g->err)
+		fprintf(stderr, "exofs: %s: %s\n", path, strerror(-g->err));
+	free(buf);
+	return g->err;
+}
+
+static int get_tree(const struct exofs_ino *dir, const char *host)
+{
+	struct get_ctx *g = malloc(sizeof(*g));
+	int ret;
+
+	if (!g)
+		return -ENOMEM;
+	snprintf(g->host, sizeof(g->host), "%s", host);
+	g->err = 0;
+	ret = mkdir(host, 0755) ? -errno :
+	      exofs_dir_each(&fs, EXOFS_REF_BLOCK(dir->refs[0]), get_one, g);
+	free(g);
+	return ret;
+}
+
 static const char *kind_name(uint8_t kind)
 {
 	switch (kind) {
@@ -226,6 +279,25 @@ static int cmd(int argc, char **argv)
 		if (!ret && fwrite(buf, 1, ino.size, stdout) != ino.size)
 			ret = -EIO;
 		free(buf);
+		return ret ? die(argv[1], ret) : 0;
+	}
+	if (!strcmp(argv[0], "stat") && argc == 2) {
+		ret = exofs_lookup(&fs, argv[1], &ino);
+		if (ret)
+			return die(argv[1], ret);
+		printf("%s %llu in %llu:", kind_name(ino.kind),
+		       (unsigned long long)ino.size, (unsigned long long)ino.dir);
+		for (uint32_t i = 0; i < ino.nref; i++)
+			printf(" %u", EXOFS_REF_BLOCK(ino.refs[i]));
+		printf("\n");
+		return 0;
+	}
+	if (!strcmp(argv[0], "get") && argc == 3) {
+		ret = exofs_lookup(&fs, argv[1], &ino);
+		if (!ret && ino.kind != EXOFS_E_DIR)
+			ret = -ENOTDIR;
+		if (!ret)
+			ret = get_tree(&ino, argv[2]);
 		return ret ? die(argv[1], ret) : 0;
 	}
 	if (!strcmp(argv[0], "mkdir") && argc == 2) {

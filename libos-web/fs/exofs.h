@@ -34,6 +34,12 @@ struct exofs_dev_ops {
 	int (*root)(struct exofs_dev *, uint32_t type, uint64_t *block);
 	/* Make every write so far durable: 0 or -errno. */
 	int (*sync)(struct exofs_dev *);
+	/*
+	 * Optional: read data block @block straight into the page @page
+	 * (no copy: dev_exo.c reads into the frame bound there).  0, 1 if
+	 * @page cannot be read into (then exofs reads and copies), or -errno.
+	 */
+	int (*read_page)(struct exofs_dev *, uint64_t block, void *page);
 };
 
 struct exofs_dev {
@@ -51,6 +57,7 @@ struct exofs {
 	uint32_t flags;		/* EXOFS_SCATTER */
 	uint8_t *map;		/* a bit per block: ours, or found taken */
 	uint64_t rand;		/* the scatter policy's state */
+	uint64_t mkfs_time;	/* the superblock's, in seconds */
 };
 
 /* An inode, as its directory entry holds it. */
@@ -135,6 +142,13 @@ int exofs_create(struct exofs *fs, const struct exofs_ino *parent,
  * 0, or -errno (-EILSEQ: the bytes do not match the CRC).
  */
 int exofs_read(struct exofs *fs, const struct exofs_ino *ino, void *buf);
+
+/*
+ * exofs_read() into @pages: page-aligned, with room for the size rounded
+ * up to whole blocks; data blocks go straight into them where the device
+ * can (read_page), so a file is read without a copy.
+ */
+int exofs_read_pages(struct exofs *fs, const struct exofs_ino *ino, void *pages);
 
 /* ---- fsck (fsck.c) ---- */
 

@@ -81,6 +81,7 @@ int exofs_open(struct exofs *fs, struct exofs_dev *dev, uint64_t super)
 	if (ret)
 		goto fail;
 	fs->flags = ((struct exofs_super *)((char *)blk + EXOFS_BODY_OFF))->flags;
+	fs->mkfs_time = ((struct exofs_super *)((char *)blk + EXOFS_BODY_OFF))->mkfs_time;
 	fs->root = EXOFS_REF_BLOCK(exofs_ref(blk, 0));
 	free(blk);
 	/* every block of the tree marked, so allocation avoids them */
@@ -256,7 +257,48 @@ static void copy_out(uint8_t *buf, uint64_t size, uint64_t blkno, const void *bl
 		memcpy(buf + off, blk, size - off < EXOFS_BLOCK ? size - off : EXOFS_BLOCK);
 }
 
+/*
+ * Data block @ref, the @blkno-th of the file: straight into @buf's page
+ * when @pages and the device can, else through @blk.  @chk: its CRC-32C
+ * must be *@chk.  0 or -errno.
+ */
+static int get_block(struct exofs *fs, uint32_t ref, uint8_t *buf, uint64_t size,
+		     uint64_t blkno, int pages, void *blk, const uint32_t *chk)
+{
+	uint8_t *at = buf + blkno * EXOFS_BLOCK;
+	int ret = 1;
+
+	if (blkno * EXOFS_BLOCK >= size)
+		return 0;	/* past the size: nothing of it is kept */
+	if (pages && fs->dev->ops->read_page) {
+		ret = fs->dev->ops->read_page(fs->dev, EXOFS_REF_BLOCK(ref), at);
+		fs->dev->reads += ret == 0;
+		if (!ret && chk && exofs_crc32c(0, at, EXOFS_BLOCK) != *chk)
+			return -EILSEQ;
+	}
+	if (ret <= 0)
+		return ret;
+	ret = read_data(fs, ref, blk);
+	if (!ret && chk && exofs_crc32c(0, blk, EXOFS_BLOCK) != *chk)
+		ret = -EILSEQ;
+	if (!ret)
+		copy_out(buf, size, blkno, blk);
+	return ret;
+}
+
+static int read_file(struct exofs *fs, const struct exofs_ino *ino, void *buf, int pages);
+
 int exofs_read(struct exofs *fs, const struct exofs_ino *ino, void *buf)
+{
+	return read_file(fs, ino, buf, 0);
+}
+
+int exofs_read_pages(struct exofs *fs, const struct exofs_ino *ino, void *pages)
+{
+	return read_file(fs, ino, pages, 1);
+}
+
+static int read_file(struct exofs *fs, const struct exofs_ino *ino, void *buf, int pages)
 {
 	void *blk, *ind;
 	uint64_t n = 0;
@@ -280,9 +322,8 @@ int exofs_read(struct exofs *fs, const struct exofs_ino *ino, void *buf)
 		uint32_t cnt;
 
 		if (ino->kind == EXOFS_E_FILE) {
-			ret = read_data(fs, ino->refs[i], blk);
-			if (!ret)
-				copy_out(buf, ino->size, n++, blk);
+			ret = get_block(fs, ino->refs[i], buf, ino->size, n++,
+					pages, blk, NULL);
 			continue;
 		}
 		ret = exofs_read_meta(fs, EXOFS_REF_BLOCK(ino->refs[i]), EXOFS_T_IND, ind);
@@ -290,11 +331,8 @@ int exofs_read(struct exofs *fs, const struct exofs_ino *ino, void *buf)
 		for (uint32_t j = 0; !ret && j < cnt; j++) {
 			const uint32_t *crcs = (const uint32_t *)((char *)ind + EXOFS_BODY_OFF);
 
-			ret = read_data(fs, exofs_ref(ind, j), blk);
-			if (!ret && exofs_crc32c(0, blk, EXOFS_BLOCK) != crcs[j])
-				ret = -EILSEQ;
-			if (!ret)
-				copy_out(buf, ino->size, n++, blk);
+			ret = get_block(fs, exofs_ref(ind, j), buf, ino->size,
+					n++, pages, blk, &crcs[j]);
 		}
 	}
 	if (!ret && n * EXOFS_BLOCK < ino->size)
