@@ -37,7 +37,7 @@ static struct exo_dev *X(struct exofs_dev *d)
 
 static int x_read(struct exofs_dev *d, uint64_t block, void *buf)
 {
-	int ret = exo_xn__read(X(d)->fd, block, X(d)->frame, NULL);
+	int ret = exo_xn_read(X(d)->fd, block, X(d)->frame, NULL);
 
 	if (ret >= 0)
 		memcpy(buf, X(d)->buf, EXOFS_BLOCK);
@@ -51,7 +51,7 @@ static int x_read_page(struct exofs_dev *d, uint64_t block, void *page)
 
 	if (!cap)
 		return 1;
-	ret = exo_xn__read(X(d)->fd, block, cap, NULL);
+	ret = exo_xn_read(X(d)->fd, block, cap, NULL);
 	return ret > 0 ? -EBADMSG : ret;	/* a data block is type 0 */
 }
 
@@ -68,19 +68,19 @@ static int x_update(struct exofs_dev *d, uint64_t block, const void *buf,
 	for (uint32_t i = 0; i < nrel; i++)
 		r[i] = (struct exo_xn_ref){ .block = rel[i].block, .type = rel[i].type };
 	memcpy(X(d)->buf, buf, EXOFS_BLOCK);
-	return exo_xn__update(X(d)->fd, block, X(d)->frame, a, nadd, r, nrel);
+	return exo_xn_update(X(d)->fd, block, X(d)->frame, a, nadd, r, nrel);
 }
 
 static int x_write(struct exofs_dev *d, uint64_t block, const void *buf)
 {
 	memcpy(X(d)->buf, buf, EXOFS_BLOCK);
-	return exo_xn__write(X(d)->fd, block, X(d)->frame, 0);
+	return exo_xn_write(X(d)->fd, block, X(d)->frame, 0);
 }
 
 static int x_root(struct exofs_dev *d, uint32_t type, uint64_t *block)
 {
 	__u64 b = 0;
-	int ret = exo_xn__root(X(d)->fd, 0, type, &b);
+	int ret = exo_xn_root(X(d)->fd, 0, type, &b);
 
 	*block = b;
 	return ret;
@@ -95,14 +95,14 @@ static int home_write(struct exo_dev *x, uint64_t super, int flush)
 	w[0] = HOME_MAGIC;
 	memcpy(&w[2], &super, sizeof(super));
 	w[1] = exofs_crc32c(0, &w[2], sizeof(super));
-	return exo_extent__write(x->fd, x->ext, 0, x->frame,
+	return exo_extent_write(x->fd, x->ext, 0, x->frame,
 				 EXO_IO_FUA | (flush ? EXO_IO_FLUSH : 0));
 }
 
 int exofs_exo_super(struct exofs_dev *d, uint64_t *super)
 {
 	uint32_t *w = X(d)->buf;
-	int ret = exo_extent__read(X(d)->fd, X(d)->ext, 0, X(d)->frame);
+	int ret = exo_extent_read(X(d)->fd, X(d)->ext, 0, X(d)->frame);
 
 	if (ret)
 		return ret;
@@ -154,10 +154,10 @@ static int principal(struct exo_dev *x, const char *keyfile, int create)
 	int ret, new_key = 0;
 
 	if (stat(keyfile, &st) == 0) {
-		ret = exo_extent__key_load(keyfile, &key);
+		ret = exo_extent_key_load(keyfile, &key);
 		if (ret)
 			return ret;
-		ret = exo_extent__reclaim(x->fd, &key, desc, 4);
+		ret = exo_extent_reclaim(x->fd, &key, desc, 4);
 		if (ret < 0)
 			return ret;
 		if (ret != 1 || desc[0].count != 1)
@@ -167,14 +167,14 @@ static int principal(struct exo_dev *x, const char *keyfile, int create)
 	}
 	if (errno != ENOENT || !create)
 		return -errno;
-	ret = exo_extent__alloc(x->fd, 1, &x->ext, NULL, &key, &new_key);
+	ret = exo_extent_alloc(x->fd, 1, &x->ext, NULL, &key, &new_key);
 	if (!ret && !new_key)
 		ret = -EEXIST;
 	if (!ret)
-		ret = exo_extent__key_save(keyfile, &key);
+		ret = exo_extent_key_save(keyfile, &key);
 	prog = exofs_template(&len);
 	for (uint32_t t = EXOFS_T_SUPER; !ret && t < EXOFS_NTYPES; t++)
-		ret = exo_xn__template_set(x->fd, t, prog, len);
+		ret = exo_xn_template_set(x->fd, t, prog, len);
 	return ret;
 }
 
@@ -201,12 +201,12 @@ int exofs_exo_open_fd(int fd, const char *keyfile, int create,
 		return ret;
 	}
 	x->buf = exo_region__create(x->fd, NULL, EXOFS_BLOCK, PROT_READ | PROT_WRITE);
-	ret = x->buf ? exo_frame__alloc(x->fd, 1, &x->frame, NULL) : -errno;
+	ret = x->buf ? exo_frame_alloc(x->fd, 1, &x->frame, NULL) : -errno;
 	if (!ret)
-		ret = exo_frame__map_one(x->fd, x->buf, x->frame,
+		ret = exo_frame_map_one(x->fd, x->buf, x->frame,
 					 EXO_PROT_READ | EXO_PROT_WRITE);
 	if (!ret)
-		ret = exo_extent__stat(x->fd, &st);
+		ret = exo_extent_stat(x->fd, &st);
 	if (!ret)
 		ret = principal(x, keyfile, create);
 	if (ret) {

@@ -358,9 +358,9 @@ static int device_cmd(int argc, char **argv)
 	if (fd < 0)
 		return die("/dev/exo", fd);
 	if (!strcmp(argv[0], "detach"))
-		ret = exo_extent__detach(fd);
+		ret = exo_extent_detach(fd);
 	else if (argc >= 2)
-		ret = exo_extent__attach(fd, argv[1],
+		ret = exo_extent_attach(fd, argv[1],
 					 argc == 3 && !strcmp(argv[2], "format") ?
 					 EXO_ATTACH_FORMAT : 0, &st);
 	else
