@@ -23,13 +23,20 @@
  * Am, the main part, itself managed by CLOCK.  A sweep over a table twice
  * the pool's size passes through A1in and never displaces Am: the hot set
  * stays resident.  Hinted scan pages never enter Am and leave no ghost.
+ *
+ * Hinted scan pages (2Q) have a list of their own, SC, and go first, the
+ * newest first (MRU; after A1in's excess): a table swept again and again
+ * that does not fit keeps the part of it that does resident, and each
+ * sweep re-reads only the rest, where FIFO or LRU re-read all of it
+ * (issue 18's db.scan2x; the unit test "scan" counts the misses).  SC
+ * takes whatever A1in and Am leave, and gives it back first.
  */
 #include <stdlib.h>
 #include <sys/mman.h>
 
 #include "../internal.h"
 
-enum { NOWHERE = 0, IN_A1 = 1, IN_AM = 2, GHOST = 3 };
+enum { NOWHERE = 0, IN_A1 = 1, IN_AM = 2, GHOST = 3, IN_SC = 4 };
 #define NIL UINT32_MAX
 
 struct list { uint32_t head, tail, n; };
@@ -42,7 +49,7 @@ struct policy {
 	uint8_t *where;
 	uint8_t *scan;
 	_Atomic uint8_t *ref;
-	struct list a1, am;	/* CLOCK uses am only */
+	struct list a1, am, sc;	/* CLOCK uses am only */
 	uint32_t *ghost;	/* ring of kout ids, stored + 1 (0: empty) */
 	uint32_t gpos;
 };
@@ -109,7 +116,7 @@ struct policy *policy_new(enum exodb_policy kind, uint64_t npages,
 		policy_free(p);
 		return NULL;
 	}
-	p->a1 = p->am = (struct list){ NIL, NIL, 0 };
+	p->a1 = p->am = p->sc = (struct list){ NIL, NIL, 0 };
 	policy_set_capacity(p, capacity);
 	return p;
 }
@@ -161,7 +168,10 @@ void policy_insert(struct policy *p, uint64_t pid, enum pol_hint h)
 	if (p->kind == EXODB_POLICY_CLOCK) {
 		p->where[x] = IN_AM;
 		l_push(p, &p->am, x);
-	} else if (p->where[x] == GHOST && h != POL_SCAN) {
+	} else if (h == POL_SCAN) {
+		p->where[x] = IN_SC;
+		l_push(p, &p->sc, x);
+	} else if (p->where[x] == GHOST) {
 		p->where[x] = IN_AM;	/* seen again after leaving A1in */
 		l_push(p, &p->am, x);
 	} else {
@@ -196,6 +206,10 @@ void policy_remove(struct policy *p, uint64_t pid)
 		l_del(p, &p->am, x);
 		p->where[x] = NOWHERE;
 		break;
+	case IN_SC:
+		l_del(p, &p->sc, x);
+		p->where[x] = NOWHERE;
+		break;
 	}
 }
 
@@ -211,21 +225,26 @@ static uint32_t rotate(struct policy *p, struct list *l)
 
 uint32_t policy_victims(struct policy *p, uint64_t *out, uint32_t max)
 {
-	uint32_t n = 0, spins = 0, budget, from_a1 = 0;
+	uint32_t n = 0, spins = 0, budget, from_a1 = 0, sx = p->sc.tail;
 
 	budget = 2 * (p->a1.n + p->am.n) + 2 * max;
 	while (n < max && spins++ < budget) {
 		struct list *l;
 		uint32_t x;
 
-		if (p->a1.n > from_a1 && (p->a1.n - from_a1 > p->kin ||
-					       !p->am.n)) {
+		if (p->a1.n > from_a1 && p->a1.n - from_a1 > p->kin) {
 			l = &p->a1;
-		}
-		else if (p->am.n)
+		} else if (sx != NIL) {
+			out[n++] = sx;	/* SC: the newest first, in place */
+			sx = p->prev[sx];
+			continue;
+		} else if (p->am.n) {
 			l = &p->am;
-		else
+		} else if (p->a1.n > from_a1) {
+			l = &p->a1;
+		} else {
 			break;
+		}
 		x = rotate(p, l);
 		if (l == &p->am &&
 		    atomic_exchange_explicit(&p->ref[x], 0,
