@@ -338,6 +338,7 @@ extern const struct exo_kind_ops exo_null_kind;
 extern const struct exo_kind_ops exo_frame_kind;
 extern const struct exo_kind_ops exo_extent_kind;
 extern const struct exo_kind_ops exo_flow_kind;
+extern const struct exo_kind_ops exo_xn_kind;
 
 /* lease.c */
 int exo_lease_request(struct exo_env *env, u32 kind, u64 count,
@@ -395,6 +396,10 @@ int exo_ioc_xn_root(struct exo_env *env, void *arg);
 int exo_ioc_xn_update(struct exo_env *env, void *arg);
 int exo_ioc_xn_read(struct exo_env *env, void *arg);
 int exo_ioc_xn_write(struct exo_env *env, void *arg);
+
+/* xn_share.c: XN subtree capabilities */
+extern unsigned int exo_xn_quota;
+int exo_ioc_xn_subtree(struct exo_env *env, void *arg);
 struct io_uring_cmd;
 int exo_extent_uring_cmd(struct io_uring_cmd *ioucmd,
 			 unsigned int issue_flags);

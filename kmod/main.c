@@ -30,6 +30,7 @@ const struct exo_kind_ops *const exo_kinds[EXO_KIND_MAX] = {
 	[EXO_KIND_FRAME]	= &exo_frame_kind,
 	[EXO_KIND_EXTENT]	= &exo_extent_kind,
 	[EXO_KIND_FLOW]		= &exo_flow_kind,
+	[EXO_KIND_XN]		= &exo_xn_kind,
 };
 
 unsigned int exo_max_caps;
@@ -105,6 +106,7 @@ static int exo_open(struct inode *inode, struct file *file)
 	env->max_keys = min(exo_max_keys, EXO_MAX_KEYS_LIMIT);
 	env->quota[EXO_KIND_NULL] = exo_null_quota;
 	env->quota[EXO_KIND_EXTENT] = exo_extent_quota;
+	env->quota[EXO_KIND_XN] = exo_xn_quota;
 	exo_env_leases_init(env);
 	exo_env_nic_init(env);
 	env->id = ++next_env_id;
@@ -283,6 +285,7 @@ union exo_ioctl_buf {
 	struct exo_xn_update xn_update;
 	struct exo_xn_read xn_read;
 	struct exo_xn_write xn_write;
+	struct exo_xn_subtree xn_subtree;
 	struct exo_nic_attach nic_attach;
 	struct exo_flow_alloc flow_alloc;
 	struct exo_nic_bind nic_bind;
@@ -309,6 +312,11 @@ struct exo_ioctl_op {
 static void exo_undo_null_alloc(struct exo_env *env, void *arg)
 {
 	exo_undo_cap_out(env, ((struct exo_null_alloc *)arg)->cap);
+}
+
+static void exo_undo_xn_subtree(struct exo_env *env, void *arg)
+{
+	exo_undo_cap_out(env, ((struct exo_xn_subtree *)arg)->cap);
 }
 
 static void exo_undo_derive(struct exo_env *env, void *arg)
@@ -394,6 +402,8 @@ static const struct exo_ioctl_op exo_ops[EXO_NR_MAX] = {
 	       NULL),
 	EXO_OP(XN_READ, struct exo_xn_read, __pad, exo_ioc_xn_read, NULL),
 	EXO_OP_IN(XN_WRITE, struct exo_xn_write, frame, exo_ioc_xn_write),
+	EXO_OP(XN_SUBTREE, struct exo_xn_subtree, __reserved,
+	       exo_ioc_xn_subtree, exo_undo_xn_subtree),
 	EXO_OP_IN(NIC_ATTACH, struct exo_nic_attach, __reserved,
 		  exo_ioc_nic_attach),
 	EXO_OP_IN(NIC_DETACH, struct exo_nic_attach, __reserved,

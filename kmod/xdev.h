@@ -179,5 +179,11 @@ int exo_xn_check_image(struct exo_xdev *d, unsigned long *seen);
 bool exo_xn_principal_holds(struct exo_xdev *d, __le64 id);
 u64 exo_xn_walk_check(struct exo_xdev *d, struct seq_file *m);
 void exo_xn_show(struct exo_xdev *d, struct seq_file *m);
+int exo_xn_owned_type(struct exo_xdev *d, u64 p, u64 b);
+
+/* xn_share.c: subtree capabilities */
+void exo_xn_subtree_gone(struct exo_xdev *d, u64 b);
+int exo_xn_subtree_get(struct exo_env *env, exo_cap_t h, u32 need,
+		       struct exo_xdev *d, u64 *principal, u64 *top);
 
 #endif /* _EXO_XDEV_H */

@@ -75,6 +75,8 @@ struct exo_xn_table {
 	 * is a root), as xarray value entries.
 	 */
 	struct xarray owned;
+	/* Every reached block but the roots: block -> its parent block. */
+	struct xarray parent;
 };
 
 #define EXO_XN_OWN(p, type, root) \
@@ -91,6 +93,7 @@ int exo_xn_table_init(struct exo_xdev *d)
 		return -ENOMEM;
 	mutex_init(&tab->lock);
 	xa_init(&tab->owned);
+	xa_init(&tab->parent);
 	d->xn = tab;
 	return 0;
 }
@@ -112,6 +115,7 @@ void exo_xn_table_free(struct exo_xn_table *tab)
 	for (i = 0; i < EXO_XN_TEMPLATES_MAX; i++)
 		exo_xn_entry_clear(&tab->t[i]);
 	xa_destroy(&tab->owned);
+	xa_destroy(&tab->parent);
 	mutex_destroy(&tab->lock);
 	kvfree(tab);
 }
@@ -522,19 +526,20 @@ static int exo_xn_write_pending(struct exo_xdev *d)
 struct exo_xn_walk_item {
 	u64 block;
 	u64 principal;
+	u64 parent;
 	u32 type;
 	bool root;
 };
 
 /*
  * Reach every block from the roots with the templates, filling @owned
- * (empty).  A block reached twice, a reference to a block XN did not
+ * and, unless NULL, @parent (both empty).  A block reached twice, a reference to a block XN did not
  * allocate, a function that fails, or an XN block no root reaches is a
  * broken tree: *@why says which and *@where names the block.  Returns 0,
  * -EUCLEAN (broken), -ENOMEM or -EIO.
  */
 static int exo_xn_walk(struct exo_xdev *d, struct xarray *owned,
-		       const char **why, u64 *where)
+		       struct xarray *parent, const char **why, u64 *where)
 {
 	unsigned int bits = d->bitmap_blocks * EXO_XBLK * 8;
 	struct exo_xn_walk_item *stack, it;
@@ -580,6 +585,10 @@ static int exo_xn_walk(struct exo_xdev *d, struct xarray *owned,
 					      EXO_XN_OWN(it.principal, it.type,
 							 it.root),
 					      GFP_KERNEL));
+			if (!ret && parent && !it.root)
+				ret = xa_err(xa_store(parent, it.block,
+						      xa_mk_value(it.parent),
+						      GFP_KERNEL));
 			if (ret || !it.type)
 				continue;
 			ret = exo_xn_read_block(d, it.block, page);
@@ -604,6 +613,7 @@ static int exo_xn_walk(struct exo_xdev *d, struct xarray *owned,
 				stack[depth++] = (struct exo_xn_walk_item){
 					.block = refs[n].block,
 					.principal = it.principal,
+					.parent = it.block,
 					.type = refs[n].type,
 				};
 		}
@@ -638,7 +648,8 @@ int exo_xn_attach(struct exo_xdev *d)
 	if (!ret)
 		ret = exo_xn_write_pending(d);
 	if (!ret)
-		ret = exo_xn_walk(d, &d->xn->owned, &why, &where);
+		ret = exo_xn_walk(d, &d->xn->owned, &d->xn->parent, &why,
+				  &where);
 	if (ret == -EUCLEAN && why)
 		pr_warn("exo: %s: XN block %llu is %s\n", d->path, where, why);
 	return ret;
@@ -650,7 +661,7 @@ int exo_xn_attach(struct exo_xdev *d)
  */
 u64 exo_xn_walk_check(struct exo_xdev *d, struct seq_file *m)
 {
-	struct xarray fresh;
+	struct xarray fresh, parent;
 	const char *why = NULL;
 	unsigned long b;
 	u64 where = 0, bad = 0;
@@ -658,7 +669,8 @@ u64 exo_xn_walk_check(struct exo_xdev *d, struct seq_file *m)
 	int ret;
 
 	xa_init(&fresh);
-	ret = exo_xn_walk(d, &fresh, &why, &where);
+	xa_init(&parent);
+	ret = exo_xn_walk(d, &fresh, &parent, &why, &where);
 	if (ret == -EUCLEAN) {
 		seq_printf(m, "bad: xn: block %llu is %s\n", where, why);
 		bad++;
@@ -678,7 +690,21 @@ u64 exo_xn_walk_check(struct exo_xdev *d, struct seq_file *m)
 				   b);
 			bad++;
 		}
+	/* The parent links subtree capabilities follow. */
+	xa_for_each(&d->xn->parent, b, v)
+		if (!ret && xa_load(&parent, b) != v) {
+			seq_printf(m, "bad: xn: block %lu has parent %lu in memory, not so from the roots\n",
+				   b, xa_to_value(v));
+			bad++;
+		}
+	xa_for_each(&parent, b, v)
+		if (!ret && !xa_load(&d->xn->parent, b)) {
+			seq_printf(m, "bad: xn: block %lu has no parent in memory\n",
+				   b);
+			bad++;
+		}
 	xa_destroy(&fresh);
+	xa_destroy(&parent);
 	return bad;
 }
 
@@ -697,6 +723,67 @@ void exo_xn_show(struct exo_xdev *d, struct seq_file *m)
 	seq_printf(m, "xn_roots %u\n", roots);
 	seq_printf(m, "xn_blocks %llu\n", blocks);
 	seq_printf(m, "xn_pending %llu\n", le64_to_cpu(d->sb->xn_pending));
+}
+
+/* ---- who may act on a block ------------------------------------------------ */
+
+/* Does block @b belong to the subtree of @top (@b reached from it)? */
+static bool exo_xn_reaches(struct exo_xdev *d, u64 top, u64 b)
+{
+	u64 steps;
+
+	/* The blocks form trees (attach and every update keep it so). */
+	for (steps = 0; steps < d->nblocks; steps++) {
+		void *v = xa_load(&d->xn->parent, b);
+
+		if (b == top)
+			return true;
+		if (!v)
+			return false;
+		b = xa_to_value(v);
+	}
+	return false;
+}
+
+/*
+ * Who acts on XN block @b for @env, and may it?  Without @tree, the env's
+ * principal, on a block it owns; with @tree, the principal of that
+ * subtree capability (with the rights @need), on a block of the subtree.
+ * The acting principal to *@idp, @b's entry to *@vp.  0, -ENOKEY, -EACCES,
+ * or an error of the capability (exo_xn_subtree_get).  exo_xsem held.
+ */
+static int exo_xn_access(struct exo_env *env, struct exo_xdev *d,
+			 exo_cap_t tree, u32 need, u64 b, u64 *idp, void **vp)
+{
+	struct exo_xprinc *p;
+	u64 id, top = 0;
+	void *v;
+	int ret;
+
+	if (tree) {
+		ret = exo_xn_subtree_get(env, tree, need, d, &id, &top);
+		if (ret)
+			return ret;
+	} else {
+		p = exo_xenv_principal(env, d);
+		if (!p)
+			return -ENOKEY;
+		id = le64_to_cpu(p->id);
+	}
+	v = b < d->nblocks ? xa_load(&d->xn->owned, b) : NULL;
+	if (!v || EXO_XN_OWNER(v) != id || (tree && !exo_xn_reaches(d, top, b)))
+		return -EACCES;
+	*idp = id;
+	*vp = v;
+	return 0;
+}
+
+/* The type of XN block @b if principal @p owns it, else -EACCES. */
+int exo_xn_owned_type(struct exo_xdev *d, u64 p, u64 b)
+{
+	void *v = b < d->nblocks ? xa_load(&d->xn->owned, b) : NULL;
+
+	return v && EXO_XN_OWNER(v) == p ? EXO_XN_TYPE(v) : -EACCES;
 }
 
 /* ---- the calls ------------------------------------------------------------- */
@@ -863,6 +950,7 @@ static int exo_xn_root_remove(struct exo_xdev *d, u64 p,
 		return ret;
 	xa_erase(&d->xn->owned, xr->block);
 	clear_bit_le(xr->block, d->wlive);
+	exo_xn_subtree_gone(d, xr->block);
 	xr->type = type;
 	return 0;
 }
@@ -1061,16 +1149,25 @@ static int exo_xn_claim_allowed(struct exo_xdev *d, u64 p,
 static int exo_xn_apply(struct exo_xdev *d, u64 p, u64 b, const void *buf,
 			const struct exo_xn_claim *c)
 {
-	struct xarray *owned = &d->xn->owned;
+	struct xarray *owned = &d->xn->owned, *parent = &d->xn->parent;
 	bool was_written;
 	u32 i;
 	int ret = 0;
 
-	for (i = 0; i < c->nadd && !ret; i++)
+	for (i = 0; i < c->nadd && !ret; i++) {
 		ret = xa_reserve(owned, c->add[i].block, GFP_KERNEL);
+		if (!ret) {
+			ret = xa_reserve(parent, c->add[i].block, GFP_KERNEL);
+			if (ret)
+				xa_release(owned, c->add[i].block);
+		}
+	}
 	if (ret) {
-		while (i--)
+		i--;
+		while (i--) {
 			xa_release(owned, c->add[i].block);
+			xa_release(parent, c->add[i].block);
+		}
 		return ret;
 	}
 	for (i = 0; i < c->nadd; i++)
@@ -1085,16 +1182,22 @@ static int exo_xn_apply(struct exo_xdev *d, u64 p, u64 b, const void *buf,
 	if (ret) {
 		if (!was_written)
 			clear_bit_le(b, d->wlive);
-		for (i = 0; i < c->nadd; i++)
+		for (i = 0; i < c->nadd; i++) {
 			xa_release(owned, c->add[i].block);
+			xa_release(parent, c->add[i].block);
+		}
 		return ret;
 	}
-	for (i = 0; i < c->nadd; i++)
+	for (i = 0; i < c->nadd; i++) {
 		xa_store(owned, c->add[i].block,
 			 EXO_XN_OWN(p, c->add[i].type, false), GFP_KERNEL);
+		xa_store(parent, c->add[i].block, xa_mk_value(b), GFP_KERNEL);
+	}
 	for (i = 0; i < c->nrel; i++) {
 		xa_erase(owned, c->rel[i].block);
+		xa_erase(parent, c->rel[i].block);
 		clear_bit_le(c->rel[i].block, d->wlive);
+		exo_xn_subtree_gone(d, c->rel[i].block);
 	}
 	return exo_xn_write_pending(d);
 }
@@ -1143,7 +1246,6 @@ int exo_ioc_xn_update(struct exo_env *env, void *arg)
 	struct page *newp = NULL, *oldp = NULL;
 	struct exo_xn_claim c = {};
 	struct exo_xn_ref *buf = NULL;
-	struct exo_xprinc *p;
 	struct exo_xdev *d;
 	u64 id;
 	void *v;
@@ -1182,15 +1284,12 @@ int exo_ioc_xn_update(struct exo_env *env, void *arg)
 	ret = -ENODEV;
 	if (!d)
 		goto out;
-	p = exo_xenv_principal(env, d);
-	ret = -ENOKEY;
-	if (!p)
-		goto out;
-	id = le64_to_cpu(p->id);
-	/* A metadata block of this principal's trees. */
-	v = xu->block < d->nblocks ? xa_load(&d->xn->owned, xu->block) : NULL;
-	ret = -EACCES;
-	if (!v || EXO_XN_OWNER(v) != id || !EXO_XN_TYPE(v))
+	/* A metadata block of this principal's trees (or of the subtree). */
+	ret = exo_xn_access(env, d, xu->tree, EXO_RIGHT_WRITE, xu->block,
+			    &id, &v);
+	if (!ret && !EXO_XN_TYPE(v))
+		ret = -EACCES;
+	if (ret)
 		goto out;
 	type = EXO_XN_TYPE(v);
 	ret = exo_xn_write_pending(d);
@@ -1229,9 +1328,8 @@ int exo_ioc_xn_read(struct exo_env *env, void *arg)
 {
 	struct exo_xn_read *xr = arg;
 	struct exo_obj *frame = NULL;
-	struct exo_xprinc *p;
 	struct exo_xdev *d;
-	u64 pfn = 0;
+	u64 pfn = 0, id;
 	void *v;
 	int ret;
 
@@ -1242,14 +1340,10 @@ int exo_ioc_xn_read(struct exo_env *env, void *arg)
 	ret = -ENODEV;
 	if (!d)
 		goto out;
-	p = exo_xenv_principal(env, d);
-	ret = -ENOKEY;
-	if (!p)
-		goto out;
-	/* What the principal's roots reach, and nothing else. */
-	v = xr->block < d->nblocks ? xa_load(&d->xn->owned, xr->block) : NULL;
-	ret = -EACCES;
-	if (!v || EXO_XN_OWNER(v) != le64_to_cpu(p->id))
+	/* What the principal's roots (or the subtree) reach, nothing else. */
+	ret = exo_xn_access(env, d, xr->tree, EXO_RIGHT_READ, xr->block, &id,
+			    &v);
+	if (ret)
 		goto out;
 	mutex_lock(&exo_lock);
 	ret = exo_frame_get(env, xr->frame, EXO_RIGHT_WRITE, &frame, &pfn);
@@ -1271,10 +1365,9 @@ int exo_ioc_xn_write(struct exo_env *env, void *arg)
 {
 	struct exo_xn_write *xw = arg;
 	struct exo_obj *frame = NULL;
-	struct exo_xprinc *p;
 	struct exo_xdev *d;
 	struct bio *bio;
-	u64 pfn = 0;
+	u64 pfn = 0, id;
 	void *v;
 	int ret;
 
@@ -1285,13 +1378,9 @@ int exo_ioc_xn_write(struct exo_env *env, void *arg)
 	ret = -ENODEV;
 	if (!d)
 		goto out;
-	p = exo_xenv_principal(env, d);
-	ret = -ENOKEY;
-	if (!p)
-		goto out;
-	v = xw->block < d->nblocks ? xa_load(&d->xn->owned, xw->block) : NULL;
-	ret = -EACCES;
-	if (!v || EXO_XN_OWNER(v) != le64_to_cpu(p->id))
+	ret = exo_xn_access(env, d, xw->tree, EXO_RIGHT_WRITE, xw->block, &id,
+			    &v);
+	if (ret)
 		goto out;
 	ret = -EPERM;
 	if (EXO_XN_TYPE(v))

@@ -111,6 +111,7 @@
  *                                 16384)
  *  quota[EXO_KIND_EXTENT]         extent_quota, 1024    EDQUOT
  *  quota[EXO_KIND_FLOW]           flow_quota, 2048      EDQUOT
+ *  quota[EXO_KIND_XN]             xn_quota, 1024        EDQUOT
  *  capability table               see below             ENOSPC
  *  outstanding grant keys         max_keys, 256         ENOSPC (EXPORT)
  *  frame bindings                 max_bindings, 65536   ENOSPC (FRAME_MAP)
@@ -183,6 +184,7 @@ enum exo_kind {
 	EXO_KIND_FRAME	= 2,	/* a physical page frame from exo's pool */
 	EXO_KIND_EXTENT	= 3,	/* a run of blocks of the attached disk */
 	EXO_KIND_FLOW	= 4,	/* a network flow on an attached device */
+	EXO_KIND_XN	= 5,	/* an XN subtree: a block and what it reaches */
 	EXO_KIND_MAX,
 };
 
@@ -994,6 +996,13 @@ struct exo_xn_root {
  *             the in-place write failed after the table took the update
  *             (the block reads as the new version; exo writes it again
  *             before the next XN call and at attach)
+ *
+ * With @tree, a subtree capability (WRITE; EXO_IOC_XN_SUBTREE), @block
+ * must be a metadata block of that subtree (EACCES otherwise), checked
+ * after ENODEV in place of ENOKEY, and the update is made as the
+ * subtree's principal (EIDRM: the subtree is gone; the errors of the
+ * capability: EBADF, ESTALE, EKEYREVOKED, EACCES for a missing right,
+ * EINVAL for a kind other than EXO_KIND_XN).
  */
 struct exo_xn_update {
 	__u32 size;
@@ -1007,13 +1016,16 @@ struct exo_xn_update {
 	__u32 __reserved;	/* must be 0 */
 	__u32 __pad;		/* must be 0 */
 	__aligned_u64 generation; /* out: the table's, after the call */
+	exo_cap_t tree;		/* in: subtree capability (WRITE), 0: none */
 };
 
 /*
  * EXO_IOC_XN_READ — read block @block, which this env's principal owns
  * through XN (what its roots reach, and nothing else: EACCES), into the
- * frame @frame (WRITE).  Errors: ENODEV, ENOKEY, EACCES, those of the
- * frame capability, EIO.
+ * frame @frame (WRITE).  With @tree, a subtree capability (READ), the
+ * block must be in that subtree instead (EXO_IOC_XN_SUBTREE).  Errors:
+ * ENODEV, ENOKEY, EACCES, those of the frame and tree capabilities,
+ * EIDRM (the subtree is gone), EIO.
  */
 struct exo_xn_read {
 	__u32 size;
@@ -1024,6 +1036,7 @@ struct exo_xn_read {
 	__u32 root;		/* out: 1 if the block is a root */
 	__u32 __reserved;	/* must be 0 */
 	__u32 __pad;		/* must be 0 */
+	exo_cap_t tree;		/* in: subtree capability (READ), 0: none */
 };
 
 /*
@@ -1033,16 +1046,53 @@ struct exo_xn_read {
  * writes.  EXO_IO_FUA in @flags makes the write (and the record that the
  * block was written) durable before the call returns; otherwise the
  * written-block rule of extents applies (a crash before the next table
- * update may leave the block reading as zeroes).  Errors: ENODEV, ENOKEY,
- * EACCES (not a block of the principal), EPERM (a metadata block: those
- * change only through XN_UPDATE), EINVAL (an unknown flag), those of the
- * frame capability, EIO.
+ * update may leave the block reading as zeroes).  With @tree, a subtree
+ * capability (WRITE), the block must be in that subtree instead.  Errors:
+ * ENODEV, ENOKEY, EACCES (not a block of the principal, or of the
+ * subtree), EPERM (a metadata block: those change only through
+ * XN_UPDATE), EINVAL (an unknown flag), those of the frame and tree
+ * capabilities, EIDRM (the subtree is gone), EIO.
  */
 struct exo_xn_write {
 	__u32 size;
 	__u32 flags;		/* EXO_IO_FUA, or 0 */
 	__aligned_u64 block;	/* in: device block */
 	exo_cap_t frame;	/* in */
+	exo_cap_t tree;		/* in: subtree capability (WRITE), 0: none */
+};
+
+/*
+ * XN subtrees: sharing a file system between principals.  A principal
+ * makes a capability (EXO_KIND_XN) for a block it owns through XN: the
+ * *subtree* of that block, the block and every block it reaches.  It is
+ * derived, exported, imported and revoked like any capability, so a
+ * libOS hands another (another principal, or an env with none) a part
+ * of its file system, read-only (READ) or read-write (READ | WRITE).
+ * XN_READ, XN_UPDATE and XN_WRITE given @tree act on the blocks of the
+ * subtree as its principal would, whoever calls: READ for XN_READ, WRITE
+ * for XN_UPDATE and XN_WRITE (EACCES otherwise), a block outside the
+ * subtree EACCES.  Blocks an update adds through the capability become
+ * the subtree principal's, and so part of the subtree.  Revoking the
+ * capability (or closing it) ends access at once: the next call answers
+ * EKEYREVOKED (ESTALE, EBADF once the slot is closed).  A subtree lives
+ * as long as its top block: once the principal releases it (XN_UPDATE,
+ * XN_ROOT_REMOVE) every capability for it answers EIDRM, even if the
+ * block comes back; once the device is detached, ENODEV.
+ *
+ * EXO_IOC_XN_SUBTREE — a root capability (EXO_RIGHTS_ALL) for the subtree
+ * of block @block, which this env's principal owns through XN; @type
+ * returns the block's type (0: data, a subtree of one block).  Charged
+ * to the env's EXO_KIND_XN quota (module parameter xn_quota, default
+ * 1024).  Errors: EINVAL (a flag, a reserved field), ENODEV, ENOKEY,
+ * EACCES (@block is not the principal's), EDQUOT, ENOSPC, ENOMEM.
+ */
+struct exo_xn_subtree {
+	__u32 size;
+	__u32 flags;		/* must be 0 */
+	__aligned_u64 block;	/* in: the subtree's top block */
+	exo_cap_t cap;		/* out */
+	__u32 type;		/* out: the block's type */
+	__u32 __reserved;	/* must be 0 */
 };
 
 /* ---- NIC queues, packet filters and wakeup predicates --------------------- */
@@ -1538,6 +1588,7 @@ enum exo_ioctl_nr {
 	EXO_NR_XN_UPDATE	= 0x1a,
 	EXO_NR_XN_READ		= 0x1b,
 	EXO_NR_XN_WRITE		= 0x1c,
+	EXO_NR_XN_SUBTREE	= 0x1d,
 	EXO_NR_NIC_ATTACH	= 0x20,
 	EXO_NR_NIC_DETACH	= 0x21,
 	EXO_NR_FLOW_ALLOC	= 0x22,
@@ -1578,6 +1629,7 @@ enum exo_ioctl_nr {
 #define EXO_IOC_XN_UPDATE	_IO(EXO_IOC_TYPE, EXO_NR_XN_UPDATE)
 #define EXO_IOC_XN_READ		_IO(EXO_IOC_TYPE, EXO_NR_XN_READ)
 #define EXO_IOC_XN_WRITE	_IO(EXO_IOC_TYPE, EXO_NR_XN_WRITE)
+#define EXO_IOC_XN_SUBTREE	_IO(EXO_IOC_TYPE, EXO_NR_XN_SUBTREE)
 #define EXO_IOC_NIC_ATTACH	_IO(EXO_IOC_TYPE, EXO_NR_NIC_ATTACH)
 #define EXO_IOC_NIC_DETACH	_IO(EXO_IOC_TYPE, EXO_NR_NIC_DETACH)
 #define EXO_IOC_FLOW_ALLOC	_IO(EXO_IOC_TYPE, EXO_NR_FLOW_ALLOC)
