@@ -239,6 +239,7 @@ int exo_agent_fill(struct exo_agent *a, int ncaps, int nkeys);
 	EXO_IOCTL_BIT(XN_UPDATE) | \
 	EXO_IOCTL_BIT(XN_READ) | \
 	EXO_IOCTL_BIT(XN_WRITE) | \
+	EXO_IOCTL_BIT(XN_SUBTREE) | \
 	EXO_IOCTL_BIT(NIC_ATTACH) | \
 	EXO_IOCTL_BIT(NIC_DETACH) | \
 	EXO_IOCTL_BIT(FLOW_ALLOC) | \

@@ -175,6 +175,7 @@ extern exo_cap_t caps[MAX_CAPS];
 extern int ncaps;
 extern int cur;				/* fds[] index of the current op's env */
 extern exo_cap_t frame_caps[TYPED], extent_caps[TYPED];	/* recent, any env */
+extern exo_cap_t xn_caps[TYPED];			/* XN subtrees */
 extern struct exo_key own_keys[16];	/* keys this process exported */
 extern __u64 pfns[MAX_PFNS];
 extern int npfns;
@@ -247,7 +248,7 @@ struct op {
 	int extent;		/* 1: extent op, 2: NIC op */
 	int lweight;		/* long profile: the weight, if not @weight */
 };
-#define NOPS		55	/* ops[]; index NOPS of the per-op counters is "fork" */
+#define NOPS		56	/* ops[]; index NOPS of the per-op counters is "fork" */
 extern const struct op ops[NOPS];
 
 int op_index(op_fn fn);
@@ -287,6 +288,7 @@ void op_xn_root(void);
 void op_xn_update(void);
 void op_xn_read(void);
 void op_xn_write(void);
+void op_xn_subtree(void);
 void op_mmap_region(void);
 void op_munmap_region(void);
 void op_mprotect_region(void);

@@ -530,6 +530,12 @@ static __u64 pick_xn_block(void)
 	}
 }
 
+/* No subtree (the plain call), mostly; else a recent one, or any handle. */
+static exo_cap_t pick_xn_tree(void)
+{
+	return one_in(2) ? 0 : pick_typed(xn_caps);
+}
+
 void op_xn_root(void)
 {
 	static const struct field rf[] = {
@@ -578,6 +584,7 @@ void op_xn_update(void)
 	a->release = pick_ptr(r + rn(4), sizeof(*r) * (size_t)a->nrelease);
 	if (one_in(20))
 		a->__reserved = 1;
+	a->tree = pick_xn_tree();
 	do_ioctl(pick_fd(), EXO_IOC_XN_UPDATE, sizeof(*a), rf, 5);
 }
 
@@ -592,6 +599,7 @@ void op_xn_read(void)
 	a->flags = pick_flags(0);
 	a->block = pick_xn_block();
 	a->frame = pick_typed(frame_caps);
+	a->tree = pick_xn_tree();
 	if (one_in(20))
 		a->__pad = 1;
 	do_ioctl(pick_fd(), EXO_IOC_XN_READ, sizeof(*a), rf, 2);
@@ -609,7 +617,26 @@ void op_xn_write(void)
 	a->flags = pick_flags(EXO_IO_FUA);
 	a->block = pick_xn_block();
 	a->frame = pick_typed(frame_caps);
+	a->tree = pick_xn_tree();
 	do_ioctl(pick_fd(), EXO_IOC_XN_WRITE, sizeof(*a), rf, 3);
+}
+
+void op_xn_subtree(void)
+{
+	static const struct field rf[] = {
+		F(struct exo_xn_subtree, block),
+	};
+	struct exo_xn_subtree *a = (void *)argpage;
+
+	memset(a, 0, sizeof(*a));
+	a->flags = pick_flags(0);
+	a->block = pick_xn_block();
+	if (one_in(20))
+		a->__reserved = 1;
+	if (do_ioctl(pick_fd(), EXO_IOC_XN_SUBTREE, sizeof(*a), rf, 1) == 0) {
+		add_cap(a->cap);
+		add_typed(xn_caps, a->cap);
+	}
 }
 
 /* ---- memory: regions and info pages ------------------------------------------------ */

@@ -67,6 +67,7 @@ static signed char cap_env[MAX_CAPS];	/* index in fds[] of the env it came from 
 int ncaps;
 int cur;				/* fds[] index of the current op's env */
 exo_cap_t frame_caps[TYPED], extent_caps[TYPED];	/* recent, any env */
+exo_cap_t xn_caps[TYPED];			/* XN subtrees */
 struct exo_key own_keys[16];			/* keys this process exported */
 __u64 pfns[MAX_PFNS];
 int npfns;
@@ -657,6 +658,7 @@ const struct op ops[] = {
 	{ op_xn_update, "xn_update", 3, 1 },
 	{ op_xn_read, "xn_read", 2, 1 },
 	{ op_xn_write, "xn_write", 2, 1 },
+	{ op_xn_subtree, "xn_subtree", 2, 1 },
 	{ op_mmap_region, "mmap_region", 6, 0, 3 },	/* mmap + munmap: 10+ ms under the debug kernel */
 	{ op_munmap_region, "munmap_region", 3, 0, 1 },	/* 10 ms */
 	{ op_mprotect_region, "mprotect_region", 2, 0 },
