@@ -548,6 +548,32 @@ static int call_xn_write(struct st *s)
 	return io(s->fd, EXO_IOC_XN_WRITE, &a);
 }
 
+/* XN_SUBTREE of the root; then XN_UPDATE through that capability. */
+static int call_xn_subtree(struct st *s)
+{
+	struct exo_xn_subtree a = { .size = sizeof(a), .block = s->root };
+	int r = io(s->fd, EXO_IOC_XN_SUBTREE, &a);
+
+	s->cap = a.cap;
+	return r;
+}
+
+static int setup_xn_tree(struct st *s)
+{
+	return setup_xn(s) ?: call_xn_subtree(s);
+}
+
+static int call_xn_update_tree(struct st *s)
+{
+	struct exo_xn_ref add = { .block = s->nblocks - 1 };
+	struct exo_xn_update a = {
+		.size = sizeof(a), .block = s->root, .frame = s->frames[0],
+		.add = (unsigned long)&add, .nadd = 1, .tree = s->cap,
+	};
+
+	return io(s->fd, EXO_IOC_XN_UPDATE, &a);
+}
+
 static const struct scen {
 	const char *name;
 	int (*setup)(struct st *);
@@ -586,6 +612,8 @@ static const struct scen {
 	{ "XN_UPDATE", setup_xn, call_xn_update, 0, 1, 1 },
 	{ "XN_READ", setup_xn, call_xn_read, 0, 1, 1 },
 	{ "XN_WRITE", setup_xn_data, call_xn_write, 0, 1, 1 },
+	{ "XN_SUBTREE", setup_xn, call_xn_subtree, 0, 1, 1 },
+	{ "XN_UPDATE through a subtree", setup_xn_tree, call_xn_update_tree, 0, 1, 1 },
 };
 #define NSCENS (sizeof(scens) / sizeof(scens[0]))
 

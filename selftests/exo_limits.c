@@ -375,6 +375,7 @@ TEST_F(limits, table_follows_quotas)
 	ASSERT_EQ(0, exo_set_quota(fd, 0, EXO_KIND_FRAME, 2));
 	ASSERT_EQ(0, exo_set_quota(fd, 0, EXO_KIND_EXTENT, 0));
 	ASSERT_EQ(0, exo_set_quota(fd, 0, EXO_KIND_FLOW, 0));
+	ASSERT_EQ(0, exo_set_quota(fd, 0, EXO_KIND_XN, 0));
 	ASSERT_EQ(0, exo_get_features(fd, &f));
 	EXPECT_EQ(4 + 2 + 8, f.max_caps);
 
