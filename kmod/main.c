@@ -14,6 +14,7 @@
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <asm/unaligned.h>
 
 #include "exo_priv.h"
 
@@ -492,9 +493,47 @@ static long exo_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
  * treats it as a failure and may never complete the request): a request
  * is refused with -errno or queued (-EIOCBQUEUED).
  */
+/*
+ * An ioctl through io_uring (the XN calls): its struct in the command
+ * area, checked as the ioctl checks it, run now.  0 or -errno.
+ */
+static_assert(sizeof(struct exo_xn_update) <= EXO_URING_CMD_BYTES);
+static_assert(sizeof(struct exo_xn_read) <= EXO_URING_CMD_BYTES);
+static_assert(sizeof(struct exo_xn_write) <= EXO_URING_CMD_BYTES);
+
+static int exo_uring_ioctl(struct io_uring_cmd *ioucmd,
+			   unsigned int issue_flags, unsigned int nr)
+{
+	struct exo_env *env = ioucmd->file->private_data;
+	const struct exo_ioctl_op *op = &exo_ops[nr];
+	union exo_ioctl_buf buf;
+	u8 cmd[EXO_URING_CMD_BYTES];
+	u32 usize;
+
+	if (!(issue_flags & IO_URING_F_SQE128))
+		return -EINVAL;
+	/* The SQE lives in the ring: one copy, now. */
+	memcpy(cmd, ioucmd->cmd, sizeof(cmd));
+	usize = get_unaligned((u32 *)cmd);
+	if (usize < op->min_size || usize > sizeof(cmd))
+		return -EINVAL;
+	if (usize > op->size &&
+	    memchr_inv(cmd + op->size, 0, usize - op->size))
+		return -E2BIG;
+	memset(&buf, 0, op->size);
+	memcpy(&buf, cmd, min_t(u32, usize, op->size));
+	return op->fn(env, &buf);
+}
+
 static int exo_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags)
 {
 	switch (ioucmd->cmd_op) {
+	case EXO_URING_XN_UPDATE:
+		return exo_uring_ioctl(ioucmd, issue_flags, EXO_NR_XN_UPDATE);
+	case EXO_URING_XN_READ:
+		return exo_uring_ioctl(ioucmd, issue_flags, EXO_NR_XN_READ);
+	case EXO_URING_XN_WRITE:
+		return exo_uring_ioctl(ioucmd, issue_flags, EXO_NR_XN_WRITE);
 	case EXO_URING_EXTENT_IO:
 	case EXO_URING_EXTENT_FLUSH:
 		return exo_extent_uring_cmd(ioucmd, issue_flags);

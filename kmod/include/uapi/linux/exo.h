@@ -1095,6 +1095,32 @@ struct exo_xn_subtree {
 	__u32 __reserved;	/* must be 0 */
 };
 
+/*
+ * XN calls through io_uring: IORING_OP_URING_CMD on the /dev/exo fd, on a
+ * ring set up with IORING_SETUP_SQE128 (EINVAL without), as for extents.
+ * The SQE's command area (80 bytes) holds the call's struct exactly as
+ * the ioctl takes it, @size first (EINVAL below the first version or
+ * above the command area; E2BIG with non-zero bytes the kernel does not
+ * know):
+ *
+ *   cmd_op EXO_URING_XN_UPDATE   struct exo_xn_update (XN_UPDATE)
+ *   cmd_op EXO_URING_XN_READ     struct exo_xn_read (XN_READ)
+ *   cmd_op EXO_URING_XN_WRITE    struct exo_xn_write (XN_WRITE)
+ *
+ * The call runs when the SQE is issued, in the submitting task, with the
+ * ioctl's checks, effects and ordering (an update's table commit, then
+ * its in-place write); the user arrays of an update are read then.  One
+ * CQE per SQE: res is 0 or the ioctl's -errno.  Nothing is written back
+ * (no @generation, @type or @root): use the ioctl for those.  SQEs of a
+ * batch run one after another, in submission order unless linked
+ * otherwise; one io_uring_enter() carries many checked updates.
+ */
+#define EXO_URING_XN_UPDATE	5
+#define EXO_URING_XN_READ	6
+#define EXO_URING_XN_WRITE	7
+#define EXO_URING_CMD_BYTES	80	/* the command area of an SQE128 */
+
+
 /* ---- NIC queues, packet filters and wakeup predicates --------------------- */
 
 /*
