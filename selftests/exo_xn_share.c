@@ -11,7 +11,8 @@
  * read-write grantee writes data and makes checked updates whose new
  * blocks are A's and in the subtree; revoking (or A releasing the top
  * block, or a re-attach) ends access with its errno; the errno table of
- * XN_SUBTREE and of a bad @tree; the quota of the kind.
+ * XN_SUBTREE and of a bad @tree; the quota of the kind; the three calls
+ * through io_uring (EXO_URING_XN_*), with and without a subtree.
  *
  * The list format and template are exo_xn_update's: a big-endian count,
  * then EXO_XN_REF words.
@@ -25,6 +26,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <linux/filter.h>
+#include <liburing.h>
 
 #include "kselftest_harness.h"
 #include "exo_test.h"
@@ -451,6 +453,136 @@ TEST_F(xs, errno_table)
 	EXPECT_EQ(-ENODEV, xn_read(self->a.fd, self->tree, self->m,
 				   self->a.fr));
 	EXPECT_EQ(2, xn_read(self->a.fd, 0, self->m, self->a.fr));
+}
+
+/* An SQE carrying the XN call @op with its struct @arg of @len bytes. */
+static void prep_xn(struct io_uring *ring, int fd, __u32 op, const void *arg,
+		    size_t len, __u64 tag)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+
+	io_uring_prep_rw(IORING_OP_URING_CMD, sqe, fd, NULL, 0, 0);
+	sqe->cmd_op = op;
+	memset(sqe->cmd, 0, EXO_URING_CMD_BYTES);
+	memcpy(sqe->cmd, arg, len);
+	sqe->user_data = tag;
+}
+
+/* Submit, then collect @n completions into res[user_data]. */
+static int reap(struct io_uring *ring, int n, int *res)
+{
+	struct io_uring_cqe *cqe;
+	int i, ret = io_uring_submit_and_wait(ring, n);
+
+	if (ret < 0)
+		return ret;
+	for (i = 0; i < n; i++) {
+		ret = io_uring_wait_cqe(ring, &cqe);
+		if (ret)
+			return ret;
+		res[cqe->user_data] = cqe->res;
+		io_uring_cqe_seen(ring, cqe);
+	}
+	return 0;
+}
+
+TEST_F(xs, through_io_uring)
+{
+	__u64 e = self->st.nblocks - 4;
+	struct exo_xn_ref mid[2] = { ref(self->d, 0), ref(e, 0) };
+	struct exo_xn_ref add[1] = { ref(e, 0) };
+	struct exo_xn_update xu = {
+		.size = sizeof(xu), .block = self->m, .frame = self->a.fw,
+		.add = (__u64)(unsigned long)add, .nadd = 1,
+	};
+	struct exo_xn_write xw = {
+		.size = sizeof(xw), .flags = EXO_IO_FUA, .block = e,
+		.frame = self->b.fw,
+	};
+	struct exo_xn_read xr = {
+		.size = sizeof(xr), .block = e, .frame = self->a.fr,
+	};
+	struct io_uring ra, rb;
+	exo_cap_t t, ro;
+	int res[8];
+	char big[EXO_URING_CMD_BYTES];
+
+	NEED_DISK();
+	ASSERT_EQ(0, io_uring_queue_init(8, &ra, IORING_SETUP_SQE128));
+	ASSERT_EQ(0, io_uring_queue_init(8, &rb, IORING_SETUP_SQE128));
+	ASSERT_EQ(0, grant(self->a.fd, self->tree,
+			   EXO_RIGHT_READ | EXO_RIGHT_WRITE, self->b.fd, &t));
+	ASSERT_EQ(0, grant(self->a.fd, self->tree, EXO_RIGHT_READ,
+			   self->b.fd, &ro));
+	/* A: a checked update adding e to m, then a read of e. */
+	put_list(self->a.w, 2, mid, 0x12);
+	memset(self->a.r, 0x7f, BLK);
+	prep_xn(&ra, self->a.fd, EXO_URING_XN_UPDATE, &xu, sizeof(xu), 0);
+	prep_xn(&ra, self->a.fd, EXO_URING_XN_READ, &xr, sizeof(xr), 1);
+	ASSERT_EQ(0, reap(&ra, 2, res));
+	EXPECT_EQ(0, res[0]);
+	EXPECT_EQ(0, res[1]);
+	EXPECT_TRUE(all(self->a.r, 0));
+	EXPECT_EQ(0x12, raw_byte(self->disk, self->m, BLK - 1));
+	/* The same claim again is refused: e is A's already. */
+	prep_xn(&ra, self->a.fd, EXO_URING_XN_UPDATE, &xu, sizeof(xu), 0);
+	ASSERT_EQ(0, reap(&ra, 1, res));
+	EXPECT_EQ(-EPROTO, res[0]);
+	/* B: writes e through the read-write subtree; not the read-only. */
+	memset(self->b.w, 0x5e, BLK);
+	xw.tree = t;
+	prep_xn(&rb, self->b.fd, EXO_URING_XN_WRITE, &xw, sizeof(xw), 0);
+	xw.tree = ro;
+	prep_xn(&rb, self->b.fd, EXO_URING_XN_WRITE, &xw, sizeof(xw), 1);
+	xw.tree = 0;
+	prep_xn(&rb, self->b.fd, EXO_URING_XN_WRITE, &xw, sizeof(xw), 2);
+	xr.frame = self->b.fr;
+	xr.tree = ro;
+	prep_xn(&rb, self->b.fd, EXO_URING_XN_READ, &xr, sizeof(xr), 3);
+	xu.frame = self->b.fw;
+	xu.tree = ro;
+	xu.nadd = 0;
+	prep_xn(&rb, self->b.fd, EXO_URING_XN_UPDATE, &xu, sizeof(xu), 4);
+	ASSERT_EQ(0, reap(&rb, 5, res));
+	EXPECT_EQ(0, res[0]);
+	EXPECT_EQ(-EACCES, res[1]);
+	EXPECT_EQ(-EACCES, res[2]);
+	EXPECT_EQ(0, res[3]);
+	EXPECT_TRUE(all(self->b.r, 0x5e));
+	EXPECT_EQ(-EACCES, res[4]);
+	EXPECT_EQ(0x5e, raw_byte(self->disk, e, 0));
+	EXPECT_EQ(0x12, raw_byte(self->disk, self->m, BLK - 1));
+	/* The struct's checks: a short size, unknown bytes, a flag. */
+	xr.size = 8;
+	prep_xn(&rb, self->b.fd, EXO_URING_XN_READ, &xr, sizeof(xr), 0);
+	memset(big, 0, sizeof(big));
+	xr.size = sizeof(big);
+	memcpy(big, &xr, sizeof(xr));
+	big[sizeof(big) - 1] = 1;
+	prep_xn(&rb, self->b.fd, EXO_URING_XN_READ, big, sizeof(big), 1);
+	xr.size = sizeof(xr);
+	xr.flags = 1;
+	prep_xn(&rb, self->b.fd, EXO_URING_XN_READ, &xr, sizeof(xr), 2);
+	ASSERT_EQ(0, reap(&rb, 3, res));
+	EXPECT_EQ(-EINVAL, res[0]);
+	EXPECT_EQ(-E2BIG, res[1]);
+	EXPECT_EQ(-EINVAL, res[2]);
+	io_uring_queue_exit(&ra);
+	io_uring_queue_exit(&rb);
+	/* A ring without SQE128 cannot carry them. */
+	ASSERT_EQ(0, io_uring_queue_init(2, &ra, 0));
+	xr.flags = 0;
+	{
+		struct io_uring_sqe *sqe = io_uring_get_sqe(&ra);
+
+		io_uring_prep_rw(IORING_OP_URING_CMD, sqe, self->b.fd, NULL,
+				 0, 0);
+		sqe->cmd_op = EXO_URING_XN_READ;
+		sqe->user_data = 0;
+	}
+	ASSERT_EQ(0, reap(&ra, 1, res));
+	EXPECT_EQ(-EINVAL, res[0]);
+	io_uring_queue_exit(&ra);
 }
 
 TEST_HARNESS_MAIN
