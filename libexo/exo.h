@@ -515,6 +515,46 @@ EXO_API int exo_xn_read(int fd, __u64 block, exo_cap_t frame, int *is_root);
  */
 EXO_API int exo_xn_write(int fd, __u64 block, exo_cap_t frame, __u32 flags);
 
+/* ---- XN subtrees: sharing (EXO_IOC_XN_SUBTREE) ------------------------------ */
+
+/*
+ * A capability for the subtree of block @block (the block and all it
+ * reaches), which this env's principal owns through XN, into *@cap; the
+ * block's type into *@type (may be NULL).  Derive, export and revoke it
+ * like any capability to share part of a file system.  Returns 0, or
+ * -errno on error (-EACCES: not the principal's block).
+ */
+EXO_API int exo_xn_subtree(int fd, __u64 block, exo_cap_t *cap,
+			   __u32 *type);
+
+/*
+ * exo_xn_update(), exo_xn_read() and exo_xn_write() through the subtree
+ * capability @tree: as its principal, on blocks of the subtree only
+ * (-EACCES outside it or without WRITE (update, write) or READ (read);
+ * -EIDRM: its top block was released).
+ */
+EXO_API int exo_xn_update_tree(int fd, exo_cap_t tree, __u64 block,
+			       exo_cap_t frame, const struct exo_xn_ref *add,
+			       __u32 nadd, const struct exo_xn_ref *release,
+			       __u32 nrelease);
+EXO_API int exo_xn_read_tree(int fd, exo_cap_t tree, __u64 block,
+			     exo_cap_t frame, int *is_root);
+EXO_API int exo_xn_write_tree(int fd, exo_cap_t tree, __u64 block,
+			      exo_cap_t frame, __u32 flags);
+
+/*
+ * The XN calls through io_uring: fill @sqe, an SQE of a ring set up with
+ * IORING_SETUP_SQE128, with the call's struct @arg (size set; see
+ * EXO_URING_XN_UPDATE in <linux/exo.h>).  The call runs when the SQE is
+ * issued; the CQE's res is 0 or -errno.  Returns 0, or -errno on error.
+ */
+EXO_API int exo_xn_prep_update(struct io_uring_sqe *sqe, int fd,
+			       const struct exo_xn_update *arg);
+EXO_API int exo_xn_prep_read(struct io_uring_sqe *sqe, int fd,
+			     const struct exo_xn_read *arg);
+EXO_API int exo_xn_prep_write(struct io_uring_sqe *sqe, int fd,
+			      const struct exo_xn_write *arg);
+
 /* ---- NIC bindings, packet filters, wakeup predicates ----------------------- */
 
 /*

@@ -327,9 +327,11 @@ EXO_API int exo_xn_root_remove(int fd, __u64 root)
 	return 0;
 }
 
-EXO_API int exo_xn_update(int fd, __u64 block, exo_cap_t frame,
-			   const struct exo_xn_ref *add, __u32 nadd,
-			   const struct exo_xn_ref *release, __u32 nrelease)
+/* The plain calls are the subtree calls with no subtree (@tree 0). */
+EXO_API int exo_xn_update_tree(int fd, exo_cap_t tree, __u64 block,
+			       exo_cap_t frame, const struct exo_xn_ref *add,
+			       __u32 nadd, const struct exo_xn_ref *release,
+			       __u32 nrelease)
 {
 	struct exo_xn_update arg = {
 		.size = sizeof(arg),
@@ -339,6 +341,7 @@ EXO_API int exo_xn_update(int fd, __u64 block, exo_cap_t frame,
 		.nadd = nadd,
 		.release = (uintptr_t)release,
 		.nrelease = nrelease,
+		.tree = tree,
 	};
 
 	if ((nadd && !add) || (nrelease && !release))
@@ -348,12 +351,22 @@ EXO_API int exo_xn_update(int fd, __u64 block, exo_cap_t frame,
 	return 0;
 }
 
-EXO_API int exo_xn_read(int fd, __u64 block, exo_cap_t frame, int *is_root)
+EXO_API int exo_xn_update(int fd, __u64 block, exo_cap_t frame,
+			   const struct exo_xn_ref *add, __u32 nadd,
+			   const struct exo_xn_ref *release, __u32 nrelease)
+{
+	return exo_xn_update_tree(fd, 0, block, frame, add, nadd, release,
+				  nrelease);
+}
+
+EXO_API int exo_xn_read_tree(int fd, exo_cap_t tree, __u64 block,
+			     exo_cap_t frame, int *is_root)
 {
 	struct exo_xn_read arg = {
 		.size = sizeof(arg),
 		.block = block,
 		.frame = frame,
+		.tree = tree,
 	};
 
 	if (ioctl(fd, EXO_IOC_XN_READ, &arg))
@@ -363,18 +376,73 @@ EXO_API int exo_xn_read(int fd, __u64 block, exo_cap_t frame, int *is_root)
 	return (int)arg.type;
 }
 
-EXO_API int exo_xn_write(int fd, __u64 block, exo_cap_t frame, __u32 flags)
+EXO_API int exo_xn_read(int fd, __u64 block, exo_cap_t frame, int *is_root)
+{
+	return exo_xn_read_tree(fd, 0, block, frame, is_root);
+}
+
+EXO_API int exo_xn_write_tree(int fd, exo_cap_t tree, __u64 block,
+			      exo_cap_t frame, __u32 flags)
 {
 	struct exo_xn_write arg = {
 		.size = sizeof(arg),
 		.flags = flags,
 		.block = block,
 		.frame = frame,
+		.tree = tree,
 	};
 
 	if (ioctl(fd, EXO_IOC_XN_WRITE, &arg))
 		return libexo_errno();
 	return 0;
+}
+
+EXO_API int exo_xn_write(int fd, __u64 block, exo_cap_t frame, __u32 flags)
+{
+	return exo_xn_write_tree(fd, 0, block, frame, flags);
+}
+
+EXO_API int exo_xn_subtree(int fd, __u64 block, exo_cap_t *cap, __u32 *type)
+{
+	struct exo_xn_subtree arg = {
+		.size = sizeof(arg),
+		.block = block,
+	};
+
+	if (!cap)
+		return libexo_err(-EINVAL);
+	if (ioctl(fd, EXO_IOC_XN_SUBTREE, &arg))
+		return libexo_errno();
+	*cap = arg.cap;
+	if (type)
+		*type = arg.type;
+	return 0;
+}
+
+/* ---- the XN calls through io_uring ----------------------------------------- */
+
+EXO_API int exo_xn_prep_update(struct io_uring_sqe *sqe, int fd,
+			       const struct exo_xn_update *arg)
+{
+	if (!arg)
+		return libexo_err(-EINVAL);
+	return prep(sqe, fd, EXO_URING_XN_UPDATE, arg, sizeof(*arg));
+}
+
+EXO_API int exo_xn_prep_read(struct io_uring_sqe *sqe, int fd,
+			     const struct exo_xn_read *arg)
+{
+	if (!arg)
+		return libexo_err(-EINVAL);
+	return prep(sqe, fd, EXO_URING_XN_READ, arg, sizeof(*arg));
+}
+
+EXO_API int exo_xn_prep_write(struct io_uring_sqe *sqe, int fd,
+			      const struct exo_xn_write *arg)
+{
+	if (!arg)
+		return libexo_err(-EINVAL);
+	return prep(sqe, fd, EXO_URING_XN_WRITE, arg, sizeof(*arg));
 }
 
 /* libexo 0.1 names (exo.h: deprecated names). */

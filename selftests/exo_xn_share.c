@@ -88,15 +88,15 @@ static int side_open(struct side *s, int principal)
 	if (!s->w)
 		return -1;
 	s->r = s->w + BLK;
-	if (exo_frame__alloc(s->fd, 1, &s->fw, NULL) ||
-	    exo_frame__alloc(s->fd, 1, &s->fr, NULL) ||
-	    exo_frame__map_one(s->fd, s->w, s->fw,
+	if (exo_frame_alloc(s->fd, 1, &s->fw, NULL) ||
+	    exo_frame_alloc(s->fd, 1, &s->fr, NULL) ||
+	    exo_frame_map_one(s->fd, s->w, s->fw,
 			       EXO_PROT_READ | EXO_PROT_WRITE) ||
-	    exo_frame__map_one(s->fd, s->r, s->fr,
+	    exo_frame_map_one(s->fd, s->r, s->fr,
 			       EXO_PROT_READ | EXO_PROT_WRITE))
 		return -1;
 	/* An extent makes the env a principal. */
-	if (principal && exo_extent__alloc(s->fd, 1, &x, NULL, NULL, NULL))
+	if (principal && exo_extent_alloc(s->fd, 1, &x, NULL, NULL, NULL))
 		return -1;
 	return 0;
 }
@@ -109,53 +109,28 @@ static void side_close(struct side *s)
 		exo_close(s->fd);
 }
 
-/* The calls with a subtree capability, raw: @tree 0 is the plain call. */
+/* The calls through libexo: @tree 0 is the plain call. */
 static int xn_subtree(int fd, __u64 block, exo_cap_t *cap, __u32 *type)
 {
-	struct exo_xn_subtree xs = { .size = sizeof(xs), .block = block };
-
-	if (ioctl(fd, EXO_IOC_XN_SUBTREE, &xs))
-		return -errno;
-	*cap = xs.cap;
-	if (type)
-		*type = xs.type;
-	return 0;
+	return exo_xn_subtree(fd, block, cap, type);
 }
 
 static int xn_read(int fd, exo_cap_t tree, __u64 block, exo_cap_t frame)
 {
-	struct exo_xn_read xr = {
-		.size = sizeof(xr), .block = block, .frame = frame,
-		.tree = tree,
-	};
-
-	if (ioctl(fd, EXO_IOC_XN_READ, &xr))
-		return -errno;
-	return (int)xr.type;
+	return exo_xn_read_tree(fd, tree, block, frame, NULL);
 }
 
 static int xn_write(int fd, exo_cap_t tree, __u64 block, exo_cap_t frame)
 {
-	struct exo_xn_write xw = {
-		.size = sizeof(xw), .flags = EXO_IO_FUA, .block = block,
-		.frame = frame, .tree = tree,
-	};
-
-	return ioctl(fd, EXO_IOC_XN_WRITE, &xw) ? -errno : 0;
+	return exo_xn_write_tree(fd, tree, block, frame, EXO_IO_FUA);
 }
 
 static int xn_update(int fd, exo_cap_t tree, __u64 block, exo_cap_t frame,
 		     const struct exo_xn_ref *add, __u32 nadd,
 		     const struct exo_xn_ref *rel, __u32 nrel)
 {
-	struct exo_xn_update xu = {
-		.size = sizeof(xu), .block = block, .frame = frame,
-		.add = (__u64)(unsigned long)add, .nadd = nadd,
-		.release = (__u64)(unsigned long)rel, .nrelease = nrel,
-		.tree = tree,
-	};
-
-	return ioctl(fd, EXO_IOC_XN_UPDATE, &xu) ? -errno : 0;
+	return exo_xn_update_tree(fd, tree, block, frame, add, nadd, rel,
+				  nrel);
 }
 
 /* A's subtree of @block into B with @rights (export, import). */
@@ -191,17 +166,17 @@ FIXTURE_SETUP(xs)
 		return;
 	self->a.fd = exo_open();
 	ASSERT_LE(0, self->a.fd);
-	exo_extent__detach(self->a.fd);
-	ASSERT_EQ(0, exo_extent__attach(self->a.fd, self->disk,
+	exo_extent_detach(self->a.fd);
+	ASSERT_EQ(0, exo_extent_attach(self->a.fd, self->disk,
 					EXO_ATTACH_FORMAT, &self->st));
 	ASSERT_EQ(0, side_open(&self->a, 1));
 	ASSERT_EQ(0, side_open(&self->b, 1));
-	ASSERT_EQ(0, exo_xn__template_set(self->a.fd, 1, list_prog,
+	ASSERT_EQ(0, exo_xn_template_set(self->a.fd, 1, list_prog,
 					  LIST_LEN));
-	ASSERT_EQ(0, exo_xn__template_set(self->a.fd, 2, list_prog,
+	ASSERT_EQ(0, exo_xn_template_set(self->a.fd, 2, list_prog,
 					  LIST_LEN));
 	self->root = 0;
-	ASSERT_EQ(0, exo_xn__root(self->a.fd, 0, 1, &self->root));
+	ASSERT_EQ(0, exo_xn_root(self->a.fd, 0, 1, &self->root));
 	self->m = self->st.nblocks - 1;
 	self->d = self->st.nblocks - 2;
 	self->o = self->st.nblocks - 3;
@@ -448,23 +423,35 @@ TEST_F(xs, errno_table)
 	EXPECT_EQ(-EDQUOT, xn_subtree(self->a.fd, self->m, &t, NULL));
 	/* A re-attach: the subtree was made on a device since detached. */
 	side_close(&c);
-	ASSERT_EQ(0, exo_extent__detach(self->a.fd));
-	ASSERT_EQ(0, exo_extent__attach(self->a.fd, self->disk, 0, NULL));
+	ASSERT_EQ(0, exo_extent_detach(self->a.fd));
+	ASSERT_EQ(0, exo_extent_attach(self->a.fd, self->disk, 0, NULL));
 	EXPECT_EQ(-ENODEV, xn_read(self->a.fd, self->tree, self->m,
 				   self->a.fr));
 	EXPECT_EQ(2, xn_read(self->a.fd, 0, self->m, self->a.fr));
 }
 
-/* An SQE carrying the XN call @op with its struct @arg of @len bytes. */
+/*
+ * An SQE carrying the XN call @op with its struct @arg of @len bytes:
+ * through libexo's prep calls, or raw for what libexo never sends.
+ */
 static void prep_xn(struct io_uring *ring, int fd, __u32 op, const void *arg,
 		    size_t len, __u64 tag)
 {
 	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
 
-	io_uring_prep_rw(IORING_OP_URING_CMD, sqe, fd, NULL, 0, 0);
-	sqe->cmd_op = op;
-	memset(sqe->cmd, 0, EXO_URING_CMD_BYTES);
-	memcpy(sqe->cmd, arg, len);
+	if (op == EXO_URING_XN_UPDATE && len == sizeof(struct exo_xn_update))
+		exo_xn_prep_update(sqe, fd, arg);
+	else if (op == EXO_URING_XN_READ && len == sizeof(struct exo_xn_read))
+		exo_xn_prep_read(sqe, fd, arg);
+	else if (op == EXO_URING_XN_WRITE &&
+		 len == sizeof(struct exo_xn_write))
+		exo_xn_prep_write(sqe, fd, arg);
+	else {
+		io_uring_prep_rw(IORING_OP_URING_CMD, sqe, fd, NULL, 0, 0);
+		sqe->cmd_op = op;
+		memset(sqe->cmd, 0, EXO_URING_CMD_BYTES);
+		memcpy(sqe->cmd, arg, len);
+	}
 	sqe->user_data = tag;
 }
 
