@@ -22,26 +22,11 @@
 
 #include "kselftest_harness.h"
 #include "exo_test.h"
+#include "xn_list.h"
 
 EXO_REQUIRE_DEVICE
 
 #define BLK	EXO_EXTENT_BLOCK
-
-/* References of a "count, then refs" block: A = ref[i], or 0 past count. */
-static const struct sock_filter list_prog[] = {
-	BPF_STMT(BPF_LD | BPF_W | BPF_ABS, BLK),	/* A = i */
-	BPF_STMT(BPF_ST, 0),				/* M[0] = i */
-	BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 0),		/* A = count */
-	BPF_STMT(BPF_LDX | BPF_W | BPF_MEM, 0),		/* X = i */
-	BPF_JUMP(BPF_JMP | BPF_JGT | BPF_X, 0, 0, 5),	/* count > i ? */
-	BPF_STMT(BPF_MISC | BPF_TXA, 0),		/* A = i */
-	BPF_STMT(BPF_ALU | BPF_LSH | BPF_K, 2),		/* A = 4i */
-	BPF_STMT(BPF_MISC | BPF_TAX, 0),		/* X = 4i */
-	BPF_STMT(BPF_LD | BPF_W | BPF_IND, 4),		/* A = ref[i] */
-	BPF_STMT(BPF_RET | BPF_A, 0),
-	BPF_STMT(BPF_RET | BPF_K, 0),
-};
-#define LIST_LEN	(sizeof(list_prog) / sizeof(list_prog[0]))
 
 FIXTURE(xn) {
 	const char *disk;
