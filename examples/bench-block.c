@@ -11,6 +11,10 @@
  * The device is formatted for exo (its contents are lost).  Prints a table,
  * then "RATIO <name> <value>" lines: exo's IOPS over the peer's (higher is
  * better, 1.0 = parity), the median of 5 alternating rounds.
+ *
+ * contention.extent_<op>: exo's rate with a noisy neighbour env doing
+ * control calls (noisy.h: frames, capabilities, extent alloc and free)
+ * over its rate alone, the same rounds alternating.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -23,6 +27,7 @@
 #include <liburing.h>
 
 #include "exo.h"
+#include "noisy.h"
 
 #define QD	32
 #define BLK	EXO_EXTENT_BLOCK
@@ -130,6 +135,8 @@ int main(int argc, char **argv)
 	struct target exo = { .exo = 1 }, peer = { .exo = 0 };
 	double e[2][ROUNDS], p[2][ROUNDS];
 	const char *name[2] = { "randread4k", "randwrite4k" };
+	double ca[2][ROUNDS], cn[2][ROUNDS], nrate = 0, rate;
+	struct noisy n = { 0 };
 	unsigned long i;
 	int w, r, ret;
 
@@ -210,6 +217,25 @@ int main(int argc, char **argv)
 		qsort(p[w], ROUNDS, sizeof(double), cmp);
 	}
 
+	/* The same exo runs, alone and with a noisy neighbour. */
+	for (w = 0; w < 2; w++) {
+		exo.write = w;
+		for (r = 0; r < ROUNDS; r++) {
+			ca[w][r] = run(&exo);
+			ret = noisy_start(&n, NOISY_EXTENTS, now());
+			if (ret)
+				die("noisy_start", ret);
+			usleep(20000);	/* let it get going */
+			cn[w][r] = run(&exo);
+			rate = noisy_stop(&n, now());
+			if (rate < 0)
+				die("noisy neighbour", -EIO);
+			nrate += rate;
+		}
+		qsort(ca[w], ROUNDS, sizeof(double), cmp);
+		qsort(cn[w], ROUNDS, sizeof(double), cmp);
+	}
+
 	printf("# %s, %lu blocks of 4 KiB, queue depth %d, %lu ops per round\n",
 	       disk, nblocks, QD, ops);
 	printf("%-44s %14s %14s\n", "benchmark (median of 5, IOPS)", "exo",
@@ -218,8 +244,17 @@ int main(int argc, char **argv)
 		printf("%-44s %12.0f/s %12.0f/s\n", name[w], e[w][ROUNDS / 2],
 		       p[w][ROUNDS / 2]);
 	for (w = 0; w < 2; w++)
+		printf("%-44s %12.0f/s %12.0f/s  (neighbour: %.0f rounds/s)\n",
+		       w ? "contention.extent_randwrite4k: alone, noisy" :
+			   "contention.extent_randread4k: alone, noisy",
+		       ca[w][ROUNDS / 2], cn[w][ROUNDS / 2],
+		       nrate / (2 * ROUNDS));
+	for (w = 0; w < 2; w++)
 		printf("RATIO block.%s %.2f\n", name[w],
 		       e[w][ROUNDS / 2] / p[w][ROUNDS / 2]);
+	for (w = 0; w < 2; w++)
+		printf("RATIO contention.extent_%s %.2f\n", name[w],
+		       cn[w][ROUNDS / 2] / ca[w][ROUNDS / 2]);
 
 	close(peer.fd);
 	exo_extent_detach(exo.fd);

@@ -12,6 +12,9 @@
  *               event read, frames of the libOS's choosing freed, "done"
  *               read back) against munmap() of as many touched pages one by
  *               one; and the abort protocol's latency past the deadline.
+ * contention.frame_map  bind + touch + unbind of 1024 held frames, over
+ *               and over, with a noisy neighbour env doing control calls
+ *               (noisy.h) against the same alone.
  *
  * Prints a table, then "RATIO <name> <value>" lines: exo's throughput over
  * the peer's, higher is better.  Each figure is the median of several runs.
@@ -29,10 +32,14 @@
 
 #include <exo.h>
 
+#include "noisy.h"
+
 #define TOTAL	65536		/* pages per cycle run */
 #define BATCH	1024		/* pages per batch */
 #define RUNS	9
 #define REVOKE_N 256		/* frames per revocation round trip */
+#define CONT_ROUNDS 5		/* contention: alone/neighbour pairs */
+#define CONT_BATCHES 32		/* contention: batches per measurement */
 
 static long page;
 
@@ -100,6 +107,56 @@ static double exo_cycle(int fd, char *region, __u32 flags)
 			die("exo_caps_close", ret < 0 ? ret : -errno);
 	}
 	return now() - t0;
+}
+
+/*
+ * The frame fast path of a libOS that holds its frames (a buffer pool):
+ * bind BATCH frames, touch them, unbind them, CONT_BATCHES times.  Pages
+ * per second; with @noisy, while a neighbour env does control calls (its
+ * rounds per second added to *@nrate).
+ */
+static double map_cycle(int fd, char *region, const exo_cap_t *caps,
+			int noisy, double *nrate)
+{
+	static struct exo_map_entry ents[BATCH];
+	static __u64 addrs[BATCH];
+	struct noisy n = { 0 };
+	double t0, t;
+	int b, i, ret;
+
+	for (i = 0; i < BATCH; i++) {
+		addrs[i] = (uintptr_t)(region + (size_t)i * page);
+		ents[i] = (struct exo_map_entry){
+			.addr = addrs[i], .cap = caps[i],
+			.prot = EXO_PROT_READ | EXO_PROT_WRITE,
+		};
+	}
+	if (noisy) {
+		ret = noisy_start(&n, 0, now());
+		if (ret)
+			die("noisy_start", ret);
+		usleep(20000);	/* let it get going */
+	}
+	t0 = now();
+	for (b = 0; b < CONT_BATCHES; b++) {
+		ret = exo_frame__map(fd, ents, BATCH);
+		if (ret != BATCH)
+			die("exo_frame__map", ret < 0 ? ret : -errno);
+		for (i = 0; i < BATCH; i++)
+			region[(size_t)i * page] = (char)i;
+		ret = exo_frame__unmap(fd, addrs, BATCH);
+		if (ret != BATCH)
+			die("exo_frame__unmap", ret < 0 ? ret : -errno);
+	}
+	t = now();
+	if (noisy) {
+		double r = noisy_stop(&n, t);
+
+		if (r < 0)
+			die("noisy neighbour", EIO);
+		*nrate += r;
+	}
+	return (double)CONT_BATCHES * BATCH / (t - t0);
 }
 
 /* Seconds for TOTAL pages through the Linux VM in batches of BATCH. */
@@ -265,7 +322,8 @@ static double linux_munmaps(void)
 int main(void)
 {
 	double exo_t[RUNS], exz_t[RUNS], lin_t[RUNS], rev_t[RUNS], unm_t[RUNS];
-	double ab_t[RUNS], z;
+	double ab_t[RUNS], z, ca[CONT_ROUNDS], cn[CONT_ROUNDS], nrate = 0;
+	static exo_cap_t held[BATCH];
 	struct exo_env_info info;
 	struct libos l = { 0 };
 	double e, x, r, u, a;
@@ -295,6 +353,17 @@ int main(void)
 		unm_t[i] = linux_munmaps();
 		ab_t[i] = exo_abort_latency(&l, info.env_id, region, 50);
 	}
+	/* Contention: alternate alone and with a neighbour. */
+	ret = exo_frame__alloc(fd, BATCH, held, NULL);
+	if (ret)
+		die("exo_frame__alloc", ret);
+	map_cycle(fd, region, held, 0, &nrate);
+	for (i = 0; i < CONT_ROUNDS; i++) {
+		ca[i] = map_cycle(fd, region, held, 0, &nrate);
+		cn[i] = map_cycle(fd, region, held, 1, &nrate);
+	}
+	if (exo_frame__free(fd, held, BATCH) != BATCH)
+		die("exo_frame__free", errno);
 	e = median(exo_t, RUNS);
 	z = median(exz_t, RUNS);
 	x = median(lin_t, RUNS);
@@ -314,9 +383,15 @@ int main(void)
 	       "pages.revoke: revocation round trip", r * 1e3);
 	printf("%-44s %10.2f ms\n",
 	       "pages.abort: deadline to all repossessed", a * 1e3);
+	printf("%-44s %12.0f/s %12.0f/s  (neighbour: %.0f rounds/s)\n",
+	       "contention.frame_map: alone, with neighbour",
+	       median(ca, CONT_ROUNDS), median(cn, CONT_ROUNDS),
+	       nrate / CONT_ROUNDS);
 	printf("RATIO pages.cycle %.2f\n", x / e);
 	printf("RATIO pages.cycle.zeroed %.2f\n", x / z);
 	printf("RATIO pages.revoke %.2f\n", u / r);
+	printf("RATIO contention.frame_map %.2f\n",
+	       median(cn, CONT_ROUNDS) / median(ca, CONT_ROUNDS));
 	exo_region__destroy(region, (size_t)BATCH * page);
 	exo_close(fd);
 	return 0;
