@@ -70,6 +70,23 @@ static void die(const char *what, int err)
 	exit(1);
 }
 
+/* Bind BATCH frames at @addrs (@ents), touch each page, unbind them. */
+static void map_touch_unmap(int fd, char *region,
+			    const struct exo_map_entry *ents,
+			    const __u64 *addrs)
+{
+	int i, ret;
+
+	ret = exo_frame_map(fd, ents, BATCH);
+	if (ret != BATCH)
+		die("exo_frame_map", ret < 0 ? ret : -errno);
+	for (i = 0; i < BATCH; i++)
+		region[(size_t)i * page] = (char)i;
+	ret = exo_frame_unmap(fd, addrs, BATCH);
+	if (ret != BATCH)
+		die("exo_frame_unmap", ret < 0 ? ret : -errno);
+}
+
 /*
  * Seconds for TOTAL pages through exo in batches of BATCH.  With
  * EXO_FRAME_RECYCLE the libOS takes back its own frames unzeroed: it
@@ -94,14 +111,7 @@ static double exo_cycle(int fd, char *region, __u32 flags)
 				.addr = addrs[i], .cap = caps[i],
 				.prot = EXO_PROT_READ | EXO_PROT_WRITE,
 			};
-		ret = exo_frame_map(fd, ents, BATCH);
-		if (ret != BATCH)
-			die("exo_frame_map", ret < 0 ? ret : -errno);
-		for (i = 0; i < BATCH; i++)
-			region[(size_t)i * page] = (char)i;
-		ret = exo_frame_unmap(fd, addrs, BATCH);
-		if (ret != BATCH)
-			die("exo_frame_unmap", ret < 0 ? ret : -errno);
+		map_touch_unmap(fd, region, ents, addrs);
 		ret = exo_caps_close(fd, caps, BATCH);
 		if (ret != BATCH)
 			die("exo_caps_close", ret < 0 ? ret : -errno);
@@ -139,14 +149,7 @@ static double map_cycle(int fd, char *region, const exo_cap_t *caps,
 	}
 	t0 = now();
 	for (b = 0; b < CONT_BATCHES; b++) {
-		ret = exo_frame__map(fd, ents, BATCH);
-		if (ret != BATCH)
-			die("exo_frame__map", ret < 0 ? ret : -errno);
-		for (i = 0; i < BATCH; i++)
-			region[(size_t)i * page] = (char)i;
-		ret = exo_frame__unmap(fd, addrs, BATCH);
-		if (ret != BATCH)
-			die("exo_frame__unmap", ret < 0 ? ret : -errno);
+		map_touch_unmap(fd, region, ents, addrs);
 	}
 	t = now();
 	if (noisy) {
@@ -354,16 +357,16 @@ int main(void)
 		ab_t[i] = exo_abort_latency(&l, info.env_id, region, 50);
 	}
 	/* Contention: alternate alone and with a neighbour. */
-	ret = exo_frame__alloc(fd, BATCH, held, NULL);
+	ret = exo_frame_alloc(fd, BATCH, held, NULL);
 	if (ret)
-		die("exo_frame__alloc", ret);
+		die("exo_frame_alloc", ret);
 	map_cycle(fd, region, held, 0, &nrate);
 	for (i = 0; i < CONT_ROUNDS; i++) {
 		ca[i] = map_cycle(fd, region, held, 0, &nrate);
 		cn[i] = map_cycle(fd, region, held, 1, &nrate);
 	}
-	if (exo_frame__free(fd, held, BATCH) != BATCH)
-		die("exo_frame__free", errno);
+	if (exo_caps_close(fd, held, BATCH) != BATCH)
+		die("exo_caps_close", errno);
 	e = median(exo_t, RUNS);
 	z = median(exz_t, RUNS);
 	x = median(lin_t, RUNS);

@@ -49,17 +49,17 @@ static void noisy_child(int out, int flags)
 	if (fd < 0)
 		_exit(1);
 	while (!noisy_stop_flag) {
-		if (exo_frame__alloc(fd, 16, caps, NULL))
+		if (exo_frame_alloc(fd, 16, caps, NULL))
 			_exit(2);
 		if (exo_cap_derive(fd, caps[0], EXO_RIGHT_READ, &child) ||
 		    exo_cap_revoke(fd, caps[0], 0, NULL) ||
 		    exo_cap_close(fd, child))
 			_exit(3);
-		if (exo_frame__free(fd, caps, 16) != 16)
+		if (exo_caps_close(fd, caps, 16) != 16)
 			_exit(4);
 		if (flags & NOISY_EXTENTS) {
-			if (exo_extent__alloc(fd, 1, &ext, NULL, NULL, NULL) ||
-			    exo_extent__free(fd, ext))
+			if (exo_extent_alloc(fd, 1, &ext, NULL, NULL, NULL) ||
+			    exo_extent_free(fd, ext))
 				_exit(5);
 		}
 		rounds++;

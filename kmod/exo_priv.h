@@ -249,11 +249,12 @@ struct exo_env {
 
 	/*
 	 * Frame bindings (page.c): region page offset -> struct exo_bind.
-	 * Changed only with exo_lock held (batches keep an xarray cursor
-	 * across xa_lock drops on the strength of that).
+	 * Changed only with exo_lock and binds_lock held (batches keep an
+	 * xarray cursor across xa_lock drops on the strength of that).
 	 */
 	struct address_space mapping;	/* every mmap of this env's fd */
 	struct xarray binds;
+	struct mutex binds_lock;	/* changes of binds, and faults */
 	u32 frames_mapped;
 	struct exo_env_page *page;	/* read-only info page */
 
@@ -267,6 +268,8 @@ struct exo_env {
 
 	/* NIC bindings (nic.c, RCU list) and what predicates see. */
 	struct list_head nic_binds;
+	/* Flow capability slot -> its binding, for lookups without exo_lock. */
+	struct xarray nic_fast;
 	spinlock_t pred_lock;		/* pred_waiters; evaluations, bh off */
 	struct list_head pred_waiters;
 	atomic64_t nic_rx;

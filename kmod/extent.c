@@ -36,12 +36,18 @@
  * made durable also reads back after a crash.
  *
  * Locking: exo_xsem guards the attached device and its table.  Table
- * updates (attach, detach, alloc, free, reclaim) take it for writing;
- * synchronous I/O takes it for reading across submission and completion,
- * so a free or a detach waits for the I/O in flight.  Order:
- * exo_xsem -> exo_lock.  Extent objects point at their device (a
- * reference); the device's bdev is released at detach, the struct when the
- * last extent object dies.
+ * updates (attach, detach, alloc, free, reclaim, XN) take exo_xtab and
+ * then exo_xsem for writing (exo_xwrite_lock()); synchronous I/O takes
+ * exo_xsem for reading across submission and completion, so a detach
+ * waits for the I/O in flight.  An extent alloc or free does not keep the
+ * other envs' I/O out while its commit writes the table and flushes
+ * (exo_xcommit_shared(): exo_xsem downgraded to reading, exo_xtab keeping
+ * every other writer out), and a free waits only for the asynchronous I/O
+ * on its own extent (d->rec_inflight[], its record's count), after
+ * refusing new I/O on it (d->freeing).  Order: exo_xtab -> exo_xsem ->
+ * exo_lock.  Extent objects point at their device (a reference); the
+ * device's bdev is released at detach, the struct when the last extent
+ * object dies.
  */
 #include <crypto/algapi.h>
 #include <crypto/sha2.h>
@@ -74,8 +80,10 @@ struct exo_extent {
 	struct exo_xdev *dev;
 	u64 start;
 	u64 len;
+	u32 rec;		/* index of its record in dev->rec[] */
 };
 
+DEFINE_MUTEX(exo_xtab);
 DECLARE_RWSEM(exo_xsem);
 struct exo_xdev *exo_xdev;
 
@@ -198,16 +206,13 @@ static u64 exo_xcount_free(struct exo_xdev *d)
 }
 
 /*
- * Write the image to the older copy as generation + 1.  On failure the
- * image goes back to the last committed table and nothing changed.
+ * Fill the header and the checksums of the image for the older copy, as
+ * generation + 1.  exo_xsem held for writing.
  */
-int exo_xcommit(struct exo_xdev *d)
+static void exo_xcommit_prepare(struct exo_xdev *d, u32 copy)
 {
 	size_t size = (size_t)d->meta_blocks * EXO_XBLK;
-	u32 copy = d->active ^ 1;
-	u64 block = exo_xcopy_block(d, copy);
 	struct exo_xsb *sb = d->sb;
-	int ret;
 
 	sb->magic = cpu_to_le32(EXO_XMAGIC);
 	sb->version = cpu_to_le32(EXO_XVERSION);
@@ -231,12 +236,30 @@ int exo_xcommit(struct exo_xdev *d)
 					    size - EXO_XBLK));
 	sb->sb_crc = 0;
 	sb->sb_crc = cpu_to_le32(exo_xcrc(sb, sizeof(*sb)));
+}
+
+/* Write the prepared image: the body, then the header with a flush. */
+static int exo_xcommit_write(struct exo_xdev *d, u32 copy)
+{
+	u64 block = exo_xcopy_block(d, copy);
+	int ret;
 
 	ret = exo_xrw(d->bdev, block + 1, d->meta + EXO_XBLK,
 		      d->meta_blocks - 1, REQ_OP_WRITE);
 	if (!ret)
 		ret = exo_xrw(d->bdev, block, d->meta, 1,
 			      REQ_OP_WRITE | REQ_PREFLUSH | REQ_FUA);
+	return ret;
+}
+
+/*
+ * After the writes (@ret): the new generation, or on failure the image
+ * back to the last committed table.  exo_xsem held for writing.
+ */
+static int exo_xcommit_finish(struct exo_xdev *d, u32 copy, int ret)
+{
+	size_t size = (size_t)d->meta_blocks * EXO_XBLK;
+
 	if (ret) {
 		memcpy(d->meta, d->shadow, size);
 		d->free = exo_xcount_free(d);
@@ -249,6 +272,45 @@ int exo_xcommit(struct exo_xdev *d)
 	d->active = copy;
 	d->commits++;
 	return 0;
+}
+
+/*
+ * Write the image to the older copy as generation + 1.  On failure the
+ * image goes back to the last committed table and nothing changed.
+ * exo_xsem held for writing throughout.
+ */
+int exo_xcommit(struct exo_xdev *d)
+{
+	u32 copy = d->active ^ 1;
+
+	lockdep_assert_held_write(&exo_xsem);
+	exo_xcommit_prepare(d, copy);
+	return exo_xcommit_finish(d, copy, exo_xcommit_write(d, copy));
+}
+
+/*
+ * exo_xcommit() that lets readers in while it writes and flushes: I/O of
+ * other extents goes on meanwhile.  Called with exo_xwrite_lock(), which it
+ * holds again on return.  While exo_xsem is only read-held, exo_xtab keeps
+ * every other table writer out (they take it first), so the image stays
+ * as prepared and the device attached; readers see the table being
+ * committed (a free's extent refuses I/O: d->freeing).  Lockdep: exo_xsem
+ * is downgraded, then released and taken again for writing with only
+ * exo_xtab held, the order every writer uses.
+ */
+static int exo_xcommit_shared(struct exo_xdev *d)
+{
+	u32 copy = d->active ^ 1;
+	int ret;
+
+	lockdep_assert_held(&exo_xtab);
+	lockdep_assert_held_write(&exo_xsem);
+	exo_xcommit_prepare(d, copy);
+	downgrade_write(&exo_xsem);
+	ret = exo_xcommit_write(d, copy);
+	up_read(&exo_xsem);
+	down_write(&exo_xsem);
+	return exo_xcommit_finish(d, copy, ret);
 }
 
 /* Does the image in d->meta hold a consistent table?  0 or -EUCLEAN. */
@@ -644,7 +706,7 @@ static void exo_extent_release(struct exo_obj *obj)
 
 /* Make an extent object and its root capability.  exo_lock held. */
 static int exo_extent_install(struct exo_env *env, struct exo_xdev *d,
-			      u64 start, u64 len, exo_cap_t *h)
+			      const struct exo_xrec *rec, exo_cap_t *h)
 {
 	struct exo_extent *x;
 	int ret;
@@ -659,10 +721,11 @@ static int exo_extent_install(struct exo_env *env, struct exo_xdev *d,
 	}
 	kref_get(&d->ref);
 	x->dev = d;
-	x->start = start;
-	x->len = len;
+	x->start = le64_to_cpu(rec->start);
+	x->len = le64_to_cpu(rec->len);
+	x->rec = rec - d->rec;
 	exo_obj_init(&x->obj, env, EXO_KIND_EXTENT);
-	x->obj.id = start;		/* an extent's name is its first block */
+	x->obj.id = x->start;		/* an extent's name is its first block */
 	ret = exo_cap_install_root(env, &x->obj, h);
 	exo_obj_put(&x->obj);
 	exo_lease_update(env, EXO_KIND_EXTENT);	/* one extent more */
@@ -725,9 +788,9 @@ int exo_ioc_extent_attach(struct exo_env *env, void *arg)
 	path = strndup_user(u64_to_user_ptr(xa->path), PATH_MAX);
 	if (IS_ERR(path))
 		return PTR_ERR(path) == -EINVAL ? -ENAMETOOLONG : PTR_ERR(path);
-	down_write(&exo_xsem);
+	exo_xwrite_lock();
 	ret = exo_xattach(path, xa->flags & EXO_ATTACH_FORMAT, &st);
-	up_write(&exo_xsem);
+	exo_xwrite_unlock();
 	kfree(path);
 	if (ret)
 		return ret;
@@ -747,12 +810,12 @@ int exo_ioc_extent_detach(struct exo_env *env, void *arg)
 		return -EINVAL;
 	if (!capable(CAP_SYS_ADMIN))
 		return -EPERM;
-	down_write(&exo_xsem);
+	exo_xwrite_lock();
 	if (exo_xdev)
 		exo_xdetach();
 	else
 		ret = -ENODEV;
-	up_write(&exo_xsem);
+	exo_xwrite_unlock();
 	return ret;
 }
 
@@ -788,7 +851,7 @@ int exo_ioc_extent_alloc(struct exo_env *env, void *arg)
 	if (at && check_add_overflow(xa->start, xa->count, &end))
 		return -EOVERFLOW;
 
-	down_write(&exo_xsem);
+	exo_xwrite_lock();
 	d = exo_xdev;
 	ret = -ENODEV;
 	if (!d)
@@ -829,19 +892,19 @@ int exo_ioc_extent_alloc(struct exo_env *env, void *arg)
 	rec->len = cpu_to_le64(xa->count);
 	rec->principal = p->id;
 	exo_xset(d, start, xa->count, true);
-	ret = exo_xcommit(d);
+	ret = exo_xcommit_shared(d);
 	if (ret)
 		goto out_key;
 
 	mutex_lock(&exo_lock);
-	ret = exo_extent_install(env, d, start, xa->count, &xa->cap);
+	ret = exo_extent_install(env, d, rec, &xa->cap);
 	mutex_unlock(&exo_lock);
 	if (ret) {
 		/* No capability, no extent: give the blocks back. */
 		memset(rec, 0, sizeof(*rec));
 		exo_xset(d, start, xa->count, false);
 		exo_xprinc_gc(d);
-		exo_xcommit(d);
+		exo_xcommit_shared(d);
 		goto out_key;
 	}
 	xa->start = start;
@@ -850,41 +913,54 @@ int exo_ioc_extent_alloc(struct exo_env *env, void *arg)
 		xa->key = env->xkey;
 	else
 		memset(&xa->key, 0, sizeof(xa->key));
-	up_write(&exo_xsem);
+	exo_xwrite_unlock();
 	return 0;
 
 out_key:
 	exo_xprinc_leave(env, new_key);
 out:
-	up_write(&exo_xsem);
+	exo_xwrite_unlock();
 	return ret;
 }
 
-/* Free the extent @start of @d on disk and kill its capabilities. */
+/*
+ * Free the extent @start of @d on disk and kill its capabilities.
+ * exo_xwrite_lock() held (exo_xsem only read-held during the commit).
+ */
 static int exo_xfree(struct exo_xdev *d, u64 start)
 {
 	struct exo_xrec *rec = exo_xrec_find(d, start);
+	u32 idx;
 	u64 len, b;
 	int ret;
 
 	if (!rec)
 		return -ENOENT;
-	/* No new I/O can start (exo_xsem); let what is in flight finish. */
-	wait_event(d->wq, !atomic_read(&d->inflight));
+	idx = rec - d->rec;
+	/*
+	 * No new I/O on it from here, not even while the commit lets
+	 * readers in (exo_xio_check(), under exo_lock, sees d->freeing).
+	 * Synchronous I/O holds exo_xsem, so none is in flight; wait for
+	 * the asynchronous I/O on this extent only.
+	 */
+	mutex_lock(&exo_lock);
+	d->freeing = start;
+	mutex_unlock(&exo_lock);
+	wait_event(d->wq, !atomic_read(&d->rec_inflight[idx]));
 	len = le64_to_cpu(rec->len);
 	exo_xset(d, start, len, false);
 	memset(rec, 0, sizeof(*rec));
 	exo_xprinc_gc(d);
-	ret = exo_xcommit(d);
-	if (ret)
-		return ret;
+	ret = exo_xcommit_shared(d);
 	/* Free on disk (and so unwritten there): unwritten here too. */
-	for (b = start; b < start + len; b++)
+	for (b = start; !ret && b < start + len; b++)
 		clear_bit_le(b, d->wlive);
 	mutex_lock(&exo_lock);
-	exo_extent_kill_all(d, start);
+	if (!ret)
+		exo_extent_kill_all(d, start);
+	d->freeing = 0;
 	mutex_unlock(&exo_lock);
-	return 0;
+	return ret;
 }
 
 /* ---- leases: visible revocation (lease.c) ------------------------------------ */
@@ -905,19 +981,19 @@ static u64 exo_xowned(struct exo_env *env)
 
 static void exo_xlease_lock(void)
 {
-	down_write(&exo_xsem);
+	exo_xwrite_lock();
 }
 
 static void exo_xlease_unlock(void)
 {
-	up_write(&exo_xsem);
+	exo_xwrite_unlock();
 }
 
 /*
  * The abort frees @env's newest extent on the attached device below
- * *@pos.  exo_xfree() waits for the I/O in flight on the device, so a
+ * *@pos.  exo_xfree() waits for the I/O in flight on the extent, so a
  * write to a repossessed extent either completed before or fails with
- * EKEYREVOKED.  exo_xsem held for writing (exo_xlease_lock()): no extent
+ * EKEYREVOKED.  exo_xwrite_lock() held (exo_xlease_lock()): no extent
  * can be made meanwhile, so the slots above *@pos stay as they were.
  */
 static int exo_extent_take_newest(struct exo_env *env, u32 *pos,
@@ -964,7 +1040,7 @@ int exo_ioc_extent_free(struct exo_env *env, void *arg)
 
 	if (xf->flags)
 		return -EINVAL;
-	down_write(&exo_xsem);
+	exo_xwrite_lock();
 	mutex_lock(&exo_lock);
 	ret = exo_cap_get(env, xf->cap, EXO_KIND_EXTENT,
 			  EXO_RIGHT_WRITE | EXO_RIGHT_REVOKE, &cap);
@@ -977,7 +1053,7 @@ int exo_ioc_extent_free(struct exo_env *env, void *arg)
 	mutex_unlock(&exo_lock);
 	if (!ret)
 		ret = exo_xfree(exo_xdev, start);
-	up_write(&exo_xsem);
+	exo_xwrite_unlock();
 	return ret;
 }
 
@@ -992,7 +1068,7 @@ void exo_undo_extent_alloc(struct exo_env *env, void *arg)
 	 * the allocation: free only if the capability still names an extent
 	 * of the attached one.
 	 */
-	down_write(&exo_xsem);
+	exo_xwrite_lock();
 	mutex_lock(&exo_lock);
 	same = !exo_cap_get(env, xa->cap, EXO_KIND_EXTENT, 0, &cap) &&
 	       exo_xdev &&
@@ -1003,7 +1079,7 @@ void exo_undo_extent_alloc(struct exo_env *env, void *arg)
 	mutex_lock(&exo_lock);
 	exo_cap_close_handle(env, xa->cap);
 	mutex_unlock(&exo_lock);
-	up_write(&exo_xsem);
+	exo_xwrite_unlock();
 }
 
 int exo_ioc_extent_reclaim(struct exo_env *env, void *arg)
@@ -1017,7 +1093,7 @@ int exo_ioc_extent_reclaim(struct exo_env *env, void *arg)
 
 	if (xr->flags || xr->__reserved)
 		return -EINVAL;
-	down_write(&exo_xsem);
+	exo_xwrite_lock();
 	d = exo_xdev;
 	ret = -ENODEV;
 	if (!d)
@@ -1049,8 +1125,7 @@ int exo_ioc_extent_reclaim(struct exo_env *env, void *arg)
 			continue;
 		descs[made].start = le64_to_cpu(r->start);
 		descs[made].count = le64_to_cpu(r->len);
-		ret = exo_extent_install(env, d, descs[made].start,
-					 descs[made].count, &descs[made].cap);
+		ret = exo_extent_install(env, d, r, &descs[made].cap);
 		if (!ret)
 			made++;
 	}
@@ -1067,7 +1142,7 @@ int exo_ioc_extent_reclaim(struct exo_env *env, void *arg)
 	}
 	xr->done = n;
 out:
-	up_write(&exo_xsem);
+	exo_xwrite_unlock();
 	kvfree(descs);
 	return ret;
 }
@@ -1124,6 +1199,8 @@ static int exo_xio_check(struct exo_env *env, struct exo_xdev *d,
 	x = container_of(cap->obj, struct exo_extent, obj);
 	if (!d || x->dev != d || x->dev->dead)
 		return -ENODEV;
+	if (x->start == d->freeing)
+		return -EKEYREVOKED;	/* its capabilities die in a moment */
 	if (v->block >= x->len)
 		return -ERANGE;
 	ret = exo_frame_get(env, v->frame,
@@ -1161,10 +1238,10 @@ int exo_xsync_written(struct exo_xdev *d)
 
 	if (!atomic_read(&d->wdirty))
 		return 0;
-	down_write(&exo_xsem);
+	exo_xwrite_lock();
 	if (exo_xdev == d && atomic_read(&d->wdirty))
 		ret = exo_xcommit(d);
-	up_write(&exo_xsem);
+	exo_xwrite_unlock();
 	return ret;
 }
 
@@ -1436,12 +1513,16 @@ static void exo_uring_end_io(struct bio *bio)
 	struct io_uring_cmd *ioucmd = bio->bi_private;
 	struct exo_uio *u = exo_uio(ioucmd);
 	struct exo_xdev *d = u->dev;
+	bool wake;
 
 	u->status = blk_status_to_errno(bio->bi_status);
 	if (u->write && !u->status)
 		exo_xmark_written(d, u->block);
 	bio_put(bio);
-	if (atomic_dec_and_test(&d->inflight))
+	/* A flush has no extent; an extent's object lives until done. */
+	wake = u->ext && atomic_dec_and_test(&d->rec_inflight[container_of(
+			u->ext, struct exo_extent, obj)->rec]);
+	if (atomic_dec_and_test(&d->inflight) || wake)
 		wake_up(&d->wq);
 	io_uring_cmd_complete_in_task(ioucmd, exo_uring_done);
 }
@@ -1524,6 +1605,9 @@ int exo_extent_uring_cmd(struct io_uring_cmd *ioucmd,
 		return -EIOCBQUEUED;
 	}
 	atomic_inc(&d->inflight);
+	if (io.ext)
+		atomic_inc(&d->rec_inflight[container_of(io.ext,
+					struct exo_extent, obj)->rec]);
 	atomic64_inc(&d->async);
 	bio = bio_alloc(d->bdev, io.ext ? 1 : 0, opf, GFP_NOIO);
 	if (io.ext) {
@@ -1543,8 +1627,10 @@ int exo_extent_uring_cmd(struct io_uring_cmd *ioucmd,
  * debugfs check: the table in memory is one attach would accept (records
  * against the allocation bitmap, written blocks allocated), the free
  * count and the live written bits agree with it, and every live extent
- * object of the device names a record of its exact size.  Takes exo_xsem
- * then exo_lock: called without exo_lock.  Returns the problems found.
+ * object of the device names a record of its exact size.  Takes exo_xtab
+ * (no table update is half done: a commit in progress lets readers in),
+ * exo_xsem, then exo_lock: called without exo_lock.  Returns the problems
+ * found.
  */
 static u64 exo_extents_check(struct seq_file *m)
 {
@@ -1554,6 +1640,7 @@ static u64 exo_extents_check(struct seq_file *m)
 	u64 bad = 0;
 	u32 pos;
 
+	mutex_lock(&exo_xtab);
 	down_read(&exo_xsem);
 	d = exo_xdev;
 	if (!d)
@@ -1593,6 +1680,7 @@ static u64 exo_extents_check(struct seq_file *m)
 	mutex_unlock(&exo_lock);
 out:
 	up_read(&exo_xsem);
+	mutex_unlock(&exo_xtab);
 	return bad;
 }
 
@@ -1663,9 +1751,9 @@ void exo_extent_init(void)
 
 	if (!exo_extent_devpath || !*exo_extent_devpath)
 		return;
-	down_write(&exo_xsem);
+	exo_xwrite_lock();
 	ret = exo_xattach(exo_extent_devpath, false, &st);
-	up_write(&exo_xsem);
+	exo_xwrite_unlock();
 	if (ret)
 		pr_warn("exo: cannot attach %s: %d\n", exo_extent_devpath,
 			ret);
@@ -1673,8 +1761,8 @@ void exo_extent_init(void)
 
 void exo_extent_exit(void)
 {
-	down_write(&exo_xsem);
+	exo_xwrite_lock();
 	if (exo_xdev)
 		exo_xdetach();
-	up_write(&exo_xsem);
+	exo_xwrite_unlock();
 }

@@ -44,6 +44,21 @@
  * Transmit on a binding with offloads takes exo_lock before tx_mutex, for
  * the whole batch: its fragments name frame capabilities.  A completion
  * takes only txc->lock (process context: the exo_nic workqueue).
+ *
+ * Calls on a binding (transmit kick, io_uring NIC commands, stat, filter,
+ * WAIT) find it without exo_lock when they name the flow capability it
+ * was made through, as netmap reads its ring pointers: env->nic_fast maps
+ * that capability's slot to the binding, an RCU-protected xarray; the
+ * binding carries the handle (slot and generation) and the rights, both
+ * fixed while the capability lives, and kref_get_unless_zero() pins it.
+ * Every death of that capability goes through exo_nbind_kill(), which
+ * takes the entry out (exo_lock) before it marks the binding dead; the
+ * binding is freed an RCU grace period after its last reference
+ * (queue_rcu_work), so a reader that found it may still look at it.  A
+ * call that found it just before the kill sees it dead under tx_mutex or
+ * rx_lock, as a call that looked it up under exo_lock would.  No lock is
+ * taken on the way, so lockdep has no new order to learn.  Other handles
+ * of the flow (derived capabilities) take exo_lock as before.
  */
 #include <linux/bpf.h>
 #include <linux/etherdevice.h>
@@ -133,6 +148,9 @@ struct exo_txc {
 struct exo_nbind {
 	struct kref ref;		/* the flow's hook, transmit calls */
 	bool offload;			/* EXO_NIC_BIND_TX_OFFLOAD */
+	/* The flow capability bound through: env->nic_fast's key, rights. */
+	exo_cap_t h;
+	u32 rights;
 	struct exo_txc *txc;		/* referenced */
 	struct exo_env *env;		/* holds a reference */
 	struct exo_flow *flow;		/* the flow object: referenced */
@@ -332,6 +350,8 @@ static void exo_nbind_kill(struct exo_nbind *b, int res)
 	u32 i;
 
 	lockdep_assert_held(&exo_lock);
+	/* No new fast lookup finds it (exo_nbind_get()). */
+	xa_cmpxchg(&b->env->nic_fast, (u32)b->h, b, NULL, 0);
 	RCU_INIT_POINTER(b->flow->bind, NULL);
 	list_del_rcu(&b->env_node);
 	list_del_init(&b->use.node);
@@ -725,6 +745,10 @@ int exo_ioc_nic_bind(struct exo_env *env, void *arg)
 	if (rcu_access_pointer(fl->bind) ||
 	    exo_cap_find_use(fcap, &exo_nbind_flow_use))
 		goto out_unlock;
+	/* Room for the fast lookup's entry, stored when all is checked. */
+	ret = xa_reserve(&env->nic_fast, fcap->slot, GFP_KERNEL);
+	if (ret)
+		goto out_unlock;
 	for (i = 0; i < n; i++) {
 		struct exo_cap *c;
 		u32 j;
@@ -736,8 +760,10 @@ int exo_ioc_nic_bind(struct exo_env *env, void *arg)
 		for (j = 0; !ret && j < i; j++)
 			if (b->frames[j].obj == c->obj)
 				ret = -EINVAL;	/* the same frame twice */
-		if (ret)
+		if (ret) {
+			xa_release(&env->nic_fast, fcap->slot);
 			goto out_unlock;
+		}
 		caps[i] = c;
 		b->frames[i].obj = c->obj;
 	}
@@ -785,6 +811,9 @@ int exo_ioc_nic_bind(struct exo_env *env, void *arg)
 	if (b->txc)
 		b->txc->b = b;
 	rcu_assign_pointer(fl->bind, b);
+	b->h = exo_cap_handle(fcap);
+	b->rights = fcap->rights;
+	xa_store(&env->nic_fast, fcap->slot, b, 0);	/* reserved: no alloc */
 	b = NULL;
 	ret = 0;
 out_unlock:
@@ -813,12 +842,26 @@ int exo_ioc_nic_unbind(struct exo_env *env, void *arg)
 	return ret;
 }
 
-/* Look up and pin @env's binding of @h for a call outside exo_lock. */
+/*
+ * Look up and pin @env's binding of @h for a call outside exo_lock:
+ * without any lock if @h is the capability it was made through (see the
+ * top of the file), else under exo_lock.
+ */
 int exo_nbind_get(struct exo_env *env, exo_cap_t h, u32 need,
 		  struct exo_nbind **bp)
 {
+	struct exo_nbind *b;
 	int ret;
 
+	rcu_read_lock();
+	b = xa_load(&env->nic_fast, (u32)h);
+	if (b && b->h == h && (b->rights & need) == need &&
+	    kref_get_unless_zero(&b->ref)) {
+		rcu_read_unlock();
+		*bp = b;
+		return 0;
+	}
+	rcu_read_unlock();
 	mutex_lock(&exo_lock);
 	ret = exo_nbind_lookup(env, h, need, NULL, bp);
 	if (!ret)
@@ -2083,6 +2126,7 @@ const struct exo_kind_ops exo_flow_kind = {
 void exo_env_nic_init(struct exo_env *env)
 {
 	INIT_LIST_HEAD(&env->nic_binds);
+	xa_init(&env->nic_fast);
 	env->quota[EXO_KIND_FLOW] = exo_flow_quota;
 }
 

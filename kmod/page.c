@@ -15,9 +15,16 @@
  * so unmap_mapping_range() on it reaches every process mapping the region,
  * whatever address it now sits at.  Page-table entries are installed at
  * bind time; the fault handler only repairs entries the kernel dropped
- * (fork, mremap) and answers SIGBUS where no binding is.  Both run under
- * exo_lock, so a revocation (which zaps under exo_lock) can never race
- * with an insertion.  Lock order: mmap_lock -> exo_lock -> i_mmap_rwsem.
+ * (fork, mremap) and answers SIGBUS where no binding is.  Every change of
+ * env->binds and the zap that goes with it (bind, unbind, a capability's
+ * death) holds exo_lock and the env's binds_lock; the fault handler holds
+ * only binds_lock, so a revocation (which zaps under it) can never race
+ * with an insertion, and a fault takes no global lock: one env's faults
+ * never wait for another env's control calls.  A binding's capability
+ * and frame stay while it is in env->binds (a dying capability's uses go
+ * first), so the fault may read them under binds_lock alone.  Lock order:
+ * mmap_lock -> exo_lock -> env->binds_lock -> i_mmap_rwsem; one env's
+ * binds_lock at a time.
  */
 #include <linux/bitmap.h>
 #include <linux/highmem.h>
@@ -522,7 +529,9 @@ static void exo_bind_dies(struct exo_cap_use *use)
 	struct exo_bind *b = container_of(use, struct exo_bind, use);
 	struct exo_env *env = b->cap->env;
 
+	mutex_lock(&env->binds_lock);
 	exo_bind_remove(env, b);
+	mutex_unlock(&env->binds_lock);
 	exo_env_page_sync(env);		/* frames_mapped */
 }
 
@@ -726,6 +735,8 @@ int exo_ioc_frame_map(struct exo_env *env, void *arg)
 		goto out_free;
 	}
 	mutex_lock(&exo_lock);
+	/* From the first binding entered to its entry installed. */
+	mutex_lock(&env->binds_lock);
 	for (done = 0; done < fm->count; done++) {
 		ret = exo_bind_one(env, mm, &ents[done], &xas, &vma,
 				   &binds[done]);
@@ -752,6 +763,7 @@ int exo_ioc_frame_map(struct exo_env *env, void *arg)
 		ret = err;
 		break;
 	}
+	mutex_unlock(&env->binds_lock);
 	exo_env_page_sync(env);
 	mutex_unlock(&exo_lock);
 	mmap_read_unlock(mm);
@@ -919,6 +931,8 @@ int exo_ioc_frame_unmap(struct exo_env *env, void *arg)
 		goto out_free;
 	}
 	mutex_lock(&exo_lock);
+	/* From the first binding taken out to the last entry zapped. */
+	mutex_lock(&env->binds_lock);
 	xas_lock(&xas);
 	for (done = 0; done < fu->count; done++) {
 		/*
@@ -939,6 +953,7 @@ int exo_ioc_frame_unmap(struct exo_env *env, void *arg)
 	}
 	xas_unlock(&xas);
 	exo_zap_runs(env, mm, pgoffs, done);
+	mutex_unlock(&env->binds_lock);
 	exo_env_page_sync(env);
 	mutex_unlock(&exo_lock);
 	mmap_read_unlock(mm);
@@ -959,12 +974,12 @@ static vm_fault_t exo_region_fault(struct vm_fault *vmf)
 	vm_fault_t ret = VM_FAULT_SIGBUS;
 	struct exo_bind *b;
 
-	mutex_lock(&exo_lock);
+	mutex_lock(&env->binds_lock);
 	b = xa_load(&env->binds, vmf->pgoff);
 	if (b)
 		ret = vmf_insert_pfn_prot(vma, vmf->address, exo_bind_pfn(b),
 					  exo_bind_prot(vma, b->writable));
-	mutex_unlock(&exo_lock);
+	mutex_unlock(&env->binds_lock);
 	return ret;
 }
 
@@ -978,18 +993,18 @@ static vm_fault_t exo_region_pfn_mkwrite(struct vm_fault *vmf)
 	vm_fault_t ret = VM_FAULT_SIGBUS;
 	struct exo_bind *b;
 
-	mutex_lock(&exo_lock);
+	mutex_lock(&env->binds_lock);
 	b = xa_load(&env->binds, vmf->pgoff);
 	if (b && b->writable)
 		/*
-		 * Upgrade the entry here, under exo_lock: returning 0 would let
+		 * Upgrade the entry here, under binds_lock: returning 0 would let
 		 * the core upgrade it after we unlock, and a revoke plus a
 		 * read-only re-bind of the same frame in between leaves a
 		 * pte_same() entry that would then become writable.
 		 */
 		ret = vmf_insert_mixed_mkwrite(vmf->vma, vmf->address,
 				__pfn_to_pfn_t(exo_bind_pfn(b), PFN_SPECIAL));
-	mutex_unlock(&exo_lock);
+	mutex_unlock(&env->binds_lock);
 	return ret;
 }
 
@@ -1062,6 +1077,7 @@ int exo_env_pages_init(struct exo_env *env, struct file *file)
 	/* Every mmap of this fd, in any process, shares this mapping. */
 	file->f_mapping = &env->mapping;
 	xa_init(&env->binds);
+	mutex_init(&env->binds_lock);
 	env->quota[EXO_KIND_FRAME] = exo_frame_quota ?: exo_pool_size;
 	return 0;
 }

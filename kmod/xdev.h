@@ -142,18 +142,38 @@ struct exo_xdev {
 	atomic64_t errors;
 	atomic64_t flushes;
 	u64 commits;
-	/* Asynchronous I/O in flight (io_uring), waited for by free/detach. */
+	/* Asynchronous I/O in flight (io_uring), waited for by detach... */
 	atomic_t inflight;
+	/* ...and per extent record, by a free of that extent only. */
+	atomic_t rec_inflight[EXO_EXTENT_MAX_RECORDS];
+	/* The first block of the extent being freed, or 0.  exo_lock. */
+	u64 freeing;
 	wait_queue_head_t wq;
 	atomic64_t async;
 };
 
 /*
- * exo_xsem guards the attached device (exo_xdev) and its table; see
- * extent.c.  Order: exo_xsem -> exo_lock.
+ * exo_xsem guards the attached device (exo_xdev) and its table; exo_xtab
+ * orders the table's writers, who take it before exo_xsem (for writing):
+ * exo_xwrite_lock().  A commit may let readers (I/O) in while it writes
+ * (exo_xcommit_shared() in extent.c); no other writer can come in then.
+ * Order: exo_xtab -> exo_xsem -> exo_lock.
  */
+extern struct mutex exo_xtab;
 extern struct rw_semaphore exo_xsem;
 extern struct exo_xdev *exo_xdev;
+
+static inline void exo_xwrite_lock(void)
+{
+	mutex_lock(&exo_xtab);
+	down_write(&exo_xsem);
+}
+
+static inline void exo_xwrite_unlock(void)
+{
+	up_write(&exo_xsem);
+	mutex_unlock(&exo_xtab);
+}
 
 /* extent.c: the table */
 void exo_xdev_put(struct exo_xdev *d);

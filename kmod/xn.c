@@ -805,7 +805,7 @@ int exo_ioc_xn_template(struct exo_env *env, void *arg)
 		if (ret)
 			return ret;
 	}
-	down_write(&exo_xsem);
+	exo_xwrite_lock();
 	ret = -ENODEV;
 	if (!exo_xdev)
 		goto out;
@@ -818,7 +818,7 @@ int exo_ioc_xn_template(struct exo_env *env, void *arg)
 	if (!ret)
 		prog = NULL;
 out:
-	up_write(&exo_xsem);
+	exo_xwrite_unlock();
 	if (prog) {
 		bpf_prog_destroy(prog);
 		kvfree(insns);
@@ -972,7 +972,7 @@ int exo_ioc_xn_root(struct exo_env *env, void *arg)
 		if (!page)
 			return -ENOMEM;
 	}
-	down_write(&exo_xsem);
+	exo_xwrite_lock();
 	d = exo_xdev;
 	ret = -ENODEV;
 	if (!d)
@@ -990,7 +990,7 @@ int exo_ioc_xn_root(struct exo_env *env, void *arg)
 		ret = exo_xn_root_add(d, le64_to_cpu(p->id), xr);
 	xr->generation = d->generation;
 out:
-	up_write(&exo_xsem);
+	exo_xwrite_unlock();
 	if (page)
 		__free_page(page);
 	return ret;
@@ -1279,7 +1279,7 @@ int exo_ioc_xn_update(struct exo_env *env, void *arg)
 	if (ret)
 		goto out_free;
 
-	down_write(&exo_xsem);
+	exo_xwrite_lock();
 	d = exo_xdev;
 	ret = -ENODEV;
 	if (!d)
@@ -1312,7 +1312,7 @@ int exo_ioc_xn_update(struct exo_env *env, void *arg)
 		ret = exo_xn_apply(d, id, xu->block, page_address(newp), &c);
 	xu->generation = d->generation;
 out:
-	up_write(&exo_xsem);
+	exo_xwrite_unlock();
 out_free:
 	kvfree(buf);
 	if (newp)

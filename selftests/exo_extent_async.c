@@ -3,7 +3,9 @@
  * Asynchronous extent I/O through io_uring (IORING_OP_URING_CMD on
  * /dev/exo): 256 requests in flight with exact data, one CQE per request
  * with its own status, errors reported in the CQE, flush, a detach that
- * waits for the I/O in flight, and kill -9 with I/O in flight.
+ * waits for the I/O in flight, kill -9 with I/O in flight, and another
+ * env's extent allocs and frees (each freeing an extent with its own I/O
+ * in flight) while this env's I/O goes on.
  *
  * Scratch disk: $EXO_TEST_DISK, else /dev/vda; every test skips without.
  */
@@ -409,6 +411,102 @@ TEST_F(aio, kill_in_flight)
 	EXPECT_EQ(frames0, totals_field("objects.frame"));
 	EXPECT_EQ(ext0, totals_field("objects.extent"));
 	EXPECT_EQ(envs0, totals_field("envs"));
+}
+
+/*
+ * While this env keeps QD/2 writes and reads in flight on its extent, a
+ * neighbour env allocates extents, writes them through io_uring and frees
+ * each with its writes still in flight: each of its writes completes (0)
+ * or finds the extent already being freed (EKEYREVOKED), each free
+ * succeeds, and this env's I/O all succeeds with its data exact.  The
+ * table checks out afterwards.
+ */
+TEST_F(aio, free_beside_others_io)
+{
+	int res[QD], pfd[2], status, rounds, i, j;
+	char buf[64];
+	pid_t pid;
+
+	NEED_DISK();
+	ASSERT_EQ(0, pipe(pfd));
+	fflush(stdout);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct io_uring ring;
+		struct io_uring_cqe *cqe;
+		struct exo_extent_iovec v;
+		exo_cap_t f[32], x;
+		int fd = exo_open(), k, n;
+
+		close(pfd[0]);
+		if (fd < 0 || exo_frame_alloc(fd, 32, f, NULL) ||
+		    io_uring_queue_init(32, &ring, IORING_SETUP_SQE128))
+			_exit(1);
+		for (n = 0; n < 40; n++) {
+			if (exo_extent_alloc(fd, 32, &x, NULL, NULL, NULL))
+				_exit(2);
+			for (k = 0; k < 32; k++) {
+				v = iov(x, k, f[k], EXO_IO_WRITE);
+				exo_extent_prep_io(io_uring_get_sqe(&ring),
+						    fd, &v);
+			}
+			if (io_uring_submit(&ring) != 32)
+				_exit(3);
+			if (exo_extent_free(fd, x))
+				_exit(4);
+			for (k = 0; k < 32; k++) {
+				if (io_uring_wait_cqe(&ring, &cqe))
+					_exit(5);
+				if (cqe->res && cqe->res != -EKEYREVOKED)
+					_exit(6);
+				io_uring_cqe_seen(&ring, cqe);
+			}
+			if (!n && write(pfd[1], "x", 1) != 1)
+				_exit(7);
+		}
+		_exit(0);
+	}
+	close(pfd[1]);
+	ASSERT_EQ(1, read(pfd[0], buf, 1));	/* it is under way */
+	close(pfd[0]);
+	for (rounds = 0; rounds < 20; rounds++) {
+		struct exo_extent_iovec v;
+
+		for (i = 0; i < QD / 2; i++)
+			memset(self->region + i * BLK, rounds * 7 + i, BLK);
+		for (i = 0; i < QD / 2; i++) {
+			v = iov(self->ext, i, self->frames[i], EXO_IO_WRITE);
+			ASSERT_EQ(0, queue(&self->ring, self->fd, &v, i));
+		}
+		ASSERT_EQ(QD / 2, io_uring_submit(&self->ring));
+		ASSERT_EQ(0, reap(&self->ring, QD / 2, res));
+		for (i = 0; i < QD / 2; i++)
+			ASSERT_EQ(0, res[i]) TH_LOG("round %d write %d", rounds, i);
+		for (i = 0; i < QD / 2; i++) {
+			v = iov(self->ext, i, self->frames[QD / 2 + i],
+				EXO_IO_READ);
+			ASSERT_EQ(0, queue(&self->ring, self->fd, &v, i));
+		}
+		ASSERT_EQ(QD / 2, io_uring_submit(&self->ring));
+		ASSERT_EQ(0, reap(&self->ring, QD / 2, res));
+		for (i = 0; i < QD / 2; i++) {
+			const unsigned char *p = (unsigned char *)self->region +
+						 (QD / 2 + i) * BLK;
+			int bad = 0;
+
+			ASSERT_EQ(0, res[i]) TH_LOG("round %d read %d", rounds, i);
+			for (j = 0; j < BLK; j++)
+				bad += p[j] != (unsigned char)(rounds * 7 + i);
+			ASSERT_EQ(0, bad) TH_LOG("round %d block %d", rounds, i);
+		}
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		TH_LOG("neighbour status %#x", status);
+	ASSERT_LT(0, exo_read_file("/sys/kernel/debug/exo/check", buf,
+				   sizeof(buf)));
+	EXPECT_STREQ("ok\n", buf);
 }
 
 TEST_HARNESS_MAIN

@@ -431,6 +431,87 @@ TEST_F(frames, revoke_reaches_forked_child)
 	EXPECT_EQ(SIGBUS, touch(self->region, 0, 0));
 }
 
+/* A neighbour env doing control calls until *stop (a thread's body). */
+static void *control_calls(void *arg)
+{
+	volatile int *stop = arg;
+	exo_cap_t caps[8], child;
+	int fd = exo_open();
+	long rounds = 0;
+
+	if (fd < 0)
+		return (void *)-1L;
+	while (!*stop) {
+		if (exo_frame_alloc(fd, 8, caps, NULL) ||
+		    exo_cap_derive(fd, caps[0], EXO_RIGHT_READ, &child) ||
+		    exo_cap_revoke(fd, caps[0], 0, NULL) ||
+		    exo_cap_close(fd, child) ||
+		    exo_caps_close(fd, caps, 8) != 8)
+			break;
+		rounds++;
+	}
+	exo_close(fd);
+	return *stop ? (void *)rounds : (void *)-1L;
+}
+
+/*
+ * A second mapping of the region (another process's, made afresh) has no
+ * entries: each access faults, and the fault handler installs the bound
+ * frame, readable and writable as bound, while another env does control
+ * calls all along.  Writes through it land in the frames the first
+ * mapping sees.
+ */
+TEST_F(frames, fault_in_fresh_mapping_beside_control_calls)
+{
+	struct exo_map_entry e[N];
+	volatile int stop = 0;
+	pthread_t th;
+	void *rounds;
+	int i, status;
+	pid_t pid;
+
+	for (i = 0; i < N; i++)
+		e[i] = entry(self->region + i * self->page, self->caps[i], RW);
+	ASSERT_EQ(N, exo_frame_map(self->fd, e, N));
+	for (i = 0; i < N; i++)
+		self->region[i * self->page] = 'a' + i;
+	ASSERT_EQ(0, pthread_create(&th, NULL, control_calls, (void *)&stop));
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		volatile char *p;
+		int round;
+
+		for (round = 0; round < 200; round++) {
+			if (munmap(self->region, N * self->page))
+				_exit(1);
+			p = mmap(self->region, N * self->page,
+				 PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+				 self->fd, (off_t)(unsigned long)self->region);
+			if (p != (volatile char *)self->region)
+				_exit(2);
+			for (i = 0; i < N; i++) {
+				char want = (round ? 'A' : 'a') + i;
+
+				if (p[i * self->page] != want)
+					_exit(3);
+				p[i * self->page] = 'A' + i;
+			}
+		}
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	stop = 1;
+	ASSERT_EQ(0, pthread_join(th, &rounds));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		TH_LOG("child status %#x", status);
+	EXPECT_LT(0, (long)rounds);
+	for (i = 0; i < N; i++)
+		EXPECT_EQ('A' + i, self->region[i * self->page]);
+}
+
 TEST_F(frames, frames_come_back_zeroed)
 {
 	struct exo_map_entry e;

@@ -611,6 +611,74 @@ NIC_TEST(tx_spoofed_rejected)
 	exo_nic__free(nic);
 }
 
+/* NIC_TX on @flow directly: sent, or -errno. */
+static int kick_with(int fd, exo_cap_t flow)
+{
+	struct exo_nic_tx arg = { .size = sizeof(arg), .flow = flow };
+
+	return ioctl(fd, EXO_IOC_NIC_TX, &arg) ? -errno : (int)arg.sent;
+}
+
+/*
+ * A kick names its binding by the flow capability it was bound through
+ * (found without exo_lock) or by another capability of the flow (found
+ * under it): the same answers either way.  A binding made through a
+ * read-only capability cannot transmit through it, but can through a
+ * writable capability of the same flow; once that capability is closed
+ * its handle is stale, also after a new flow's capability may have taken
+ * its slot, whose binding answers to its own handle.
+ */
+NIC_TEST(tx_lookup_by_bound_capability)
+{
+	struct exo_nic_counters c;
+	struct exo_nic *nic, *nic2;
+	exo_cap_t flow, ro, flow2;
+	char buf[256];
+
+	ASSERT_EQ(0, exo_flow_alloc(self->fd, NETENV_DEV, IPPROTO_UDP,
+				     NETENV_ADDR, 5060, NULL, 0, &flow));
+	ASSERT_EQ(0, exo_cap_derive(self->fd, flow, EXO_RIGHT_READ, &ro));
+	nic = exo_nic__bind(self->fd, ro, 1, 2);
+	ASSERT_NE(NULL, nic) TH_LOG("bind: %s", strerror(errno));
+
+	/* Through the read-only capability bound through: EACCES, twice. */
+	ASSERT_EQ(0, queue_udp(nic, &self->ne, self->ne.mac, self->ne.addr,
+			       5060, PEER_PORT, "ro"));
+	EXPECT_EQ(-EACCES, exo_nic__tx_kick(nic, NULL));
+	EXPECT_EQ(-EACCES, kick_with(self->fd, ro));
+	EXPECT_EQ(-EAGAIN, netenv_recv(self->peer, buf, sizeof(buf), 0));
+	/* Its counters need no right. */
+	EXPECT_EQ(0, exo_nic__stat(nic, &c));
+	EXPECT_EQ(0, c.tx_packets);
+	/* The root capability of the flow sends what was queued. */
+	EXPECT_EQ(1, kick_with(self->fd, flow));
+	ASSERT_EQ(2, peer_recv_str(self->peer, buf, sizeof(buf), WAIT_MS));
+	EXPECT_STREQ("ro", buf);
+	/* A handle of another generation, or past the table: nothing. */
+	EXPECT_EQ(-EBADF, kick_with(self->fd, ro + (1ULL << 32)));
+	EXPECT_EQ(-EBADF, kick_with(self->fd, (ro & ~0xffffffffULL) | 0xfffff));
+
+	/* Closing the capability bound through unbinds. */
+	ASSERT_EQ(0, exo_cap_close(self->fd, ro));
+	EXPECT_EQ(-ESTALE, kick_with(self->fd, ro));
+	EXPECT_EQ(-ENOTCONN, kick_with(self->fd, flow));
+	exo_nic__free(nic);
+
+	/* A new flow's capability in the freed slot: only its own handle. */
+	ASSERT_EQ(0, exo_flow_alloc(self->fd, NETENV_DEV, IPPROTO_UDP,
+				     NETENV_ADDR, 5061, NULL, 0, &flow2));
+	nic2 = exo_nic__bind(self->fd, flow2, 1, 2);
+	ASSERT_NE(NULL, nic2) TH_LOG("bind: %s", strerror(errno));
+	EXPECT_EQ(-ESTALE, kick_with(self->fd, ro));
+	ASSERT_EQ(0, queue_udp(nic2, &self->ne, self->ne.mac, self->ne.addr,
+			       5061, PEER_PORT, "new"));
+	EXPECT_EQ(1, exo_nic__tx_kick(nic2, NULL));
+	ASSERT_EQ(3, peer_recv_str(self->peer, buf, sizeof(buf), WAIT_MS));
+	EXPECT_STREQ("new", buf);
+	exo_nic__free(nic2);
+	EXPECT_EQ(-ENOTCONN, kick_with(self->fd, flow2));
+}
+
 NIC_TEST(tx_connected_flow_checks)
 {
 	struct exo_nic_counters c;
