@@ -207,7 +207,8 @@ static u64 exo_xcount_free(struct exo_xdev *d)
 
 /*
  * Fill the header and the checksums of the image for the older copy, as
- * generation + 1.  exo_xsem held for writing.
+ * generation + 1.  exo_xsem held for writing, or for reading under
+ * exo_xtab (exo_xcommit_shared()).
  */
 static void exo_xcommit_prepare(struct exo_xdev *d, u32 copy)
 {
@@ -254,7 +255,8 @@ static int exo_xcommit_write(struct exo_xdev *d, u32 copy)
 
 /*
  * After the writes (@ret): the new generation, or on failure the image
- * back to the last committed table.  exo_xsem held for writing.
+ * back to the last committed table.  exo_xsem held for writing, or for
+ * reading under exo_xtab on success (exo_xcommit_shared()).
  */
 static int exo_xcommit_finish(struct exo_xdev *d, u32 copy, int ret)
 {
@@ -289,14 +291,18 @@ int exo_xcommit(struct exo_xdev *d)
 }
 
 /*
- * exo_xcommit() that lets readers in while it writes and flushes: I/O of
- * other extents goes on meanwhile.  Called with exo_xwrite_lock(), which it
- * holds again on return.  While exo_xsem is only read-held, exo_xtab keeps
- * every other table writer out (they take it first), so the image stays
- * as prepared and the device attached; readers see the table being
- * committed (a free's extent refuses I/O: d->freeing).  Lockdep: exo_xsem
- * is downgraded, then released and taken again for writing with only
- * exo_xtab held, the order every writer uses.
+ * exo_xcommit() that lets readers in while it checksums, writes and
+ * flushes: I/O of other extents goes on meanwhile.  Called with
+ * exo_xwrite_lock(), which it holds again on return.  While exo_xsem is
+ * only read-held, exo_xtab keeps every other table writer out (they take
+ * it first), so the image changes only here and the device stays
+ * attached.  Readers may see the table being committed (a free's extent
+ * refuses I/O meanwhile: d->freeing; debugfs check takes exo_xtab); none
+ * reads the header, the checksums or the shadow, which only table writers
+ * use.  A failed write is undone under exo_xsem for writing, so no reader
+ * sees the image going back.  Lockdep: exo_xsem is downgraded, then
+ * released and taken again for writing with only exo_xtab held, the order
+ * every writer uses.
  */
 static int exo_xcommit_shared(struct exo_xdev *d)
 {
@@ -305,12 +311,14 @@ static int exo_xcommit_shared(struct exo_xdev *d)
 
 	lockdep_assert_held(&exo_xtab);
 	lockdep_assert_held_write(&exo_xsem);
-	exo_xcommit_prepare(d, copy);
 	downgrade_write(&exo_xsem);
+	exo_xcommit_prepare(d, copy);
 	ret = exo_xcommit_write(d, copy);
+	if (!ret)
+		ret = exo_xcommit_finish(d, copy, 0);
 	up_read(&exo_xsem);
 	down_write(&exo_xsem);
-	return exo_xcommit_finish(d, copy, ret);
+	return ret ? exo_xcommit_finish(d, copy, ret) : 0;
 }
 
 /* Does the image in d->meta hold a consistent table?  0 or -EUCLEAN. */
