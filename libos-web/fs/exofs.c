@@ -7,7 +7,8 @@
  *   exofs attach DEV [format]     root: attach a block device to exo
  *   exofs detach                  root: detach it
  *   exofs -k KEY mkfs [scatter]   a new principal, its file system
- *   exofs -k KEY cp -r HOSTDIR PATH   copy a tree in (PATH: a new directory)
+ *   exofs -k KEY cp -r HOSTDIR PATH   copy a tree in (PATH: a new directory,
+ *                                     or / for the root itself)
  *   exofs -k KEY cp HOSTFILE PATH
  *   exofs -k KEY get PATH HOSTDIR copy a tree out (HOSTDIR: made, must not exist)
  *   exofs -k KEY mkdir PATH
@@ -107,17 +108,20 @@ static int name_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Copy host directory @host into the new exofs directory @name of @parent. */
+/*
+ * Copy host directory @host into the new exofs directory @name of @parent
+ * (@name NULL: into @parent itself).
+ */
 static int put_tree(const struct exofs_ino *parent, const char *name, const char *host)
 {
-	struct exofs_ino dir;
+	struct exofs_ino dir = *parent;
 	DIR *d;
 	struct dirent *e;
 	char **names = NULL, path[4096];
 	size_t n = 0;
-	int ret = exofs_mkdir(&fs, parent, name);
+	int ret = name ? exofs_mkdir(&fs, parent, name) : 0;
 
-	if (!ret)
+	if (!ret && name)
 		ret = exofs_dir_lookup(&fs, EXOFS_REF_BLOCK(parent->refs[0]), name, &dir);
 	if (ret)
 		return ret;
@@ -309,8 +313,13 @@ static int cmd(int argc, char **argv)
 	if (!strcmp(argv[0], "cp") && (argc == 3 || (argc == 4 && !strcmp(argv[1], "-r")))) {
 		const char *dst = argv[argc - 1], *src = argv[argc - 2];
 
-		ret = parent_of(dst, &parent, &name);
-		if (!ret)
+		if (argc == 4 && !strcmp(dst, "/")) {	/* into the root */
+			exofs_root_ino(&fs, &parent);
+			ret = put_tree(&parent, NULL, src);
+		} else {
+			ret = parent_of(dst, &parent, &name);
+		}
+		if (!ret && !(argc == 4 && !strcmp(dst, "/")))
 			ret = argc == 4 ? put_tree(&parent, name, src) :
 					  put_file(&parent, name, src);
 		if (!ret)

@@ -185,12 +185,31 @@ uint16_t http_file_csum(const struct http_file *f, size_t off, size_t len)
 	return http_csum_range(f->data, f->csum, off, len);
 }
 
-/* Read regular file @fd of @size bytes into the cache's memory. */
-static int load_data(struct http_cache *c, struct http_file *f, int fd)
+/* Read @size bytes of the file open at *@ctx into @p. */
+static int fill_fd(void *ctx, void *p, uint64_t size)
+{
+	int fd = *(int *)ctx;
+	size_t got = 0;
+
+	while (got < size) {
+		ssize_t n = read(fd, (uint8_t *)p + got, size - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)			/* error, or it shrank */
+			return n < 0 ? -errno : -EIO;
+		got += (size_t)n;
+	}
+	return 0;
+}
+
+/* Fill @f's bytes into the cache's memory with @fill(@ctx, p, size). */
+static int load_data(struct http_cache *c, struct http_file *f,
+		     int (*fill)(void *ctx, void *p, uint64_t size), void *ctx)
 {
 	size_t alloc = (f->size + PAGE - 1) & ~(PAGE - 1);
 	uint8_t *p;
-	size_t got = 0;
+	int err;
 
 	if (f->size == 0)
 		return 0;
@@ -199,16 +218,10 @@ static int load_data(struct http_cache *c, struct http_file *f, int fd)
 	p = c->mem.alloc(c->mem.ctx, alloc);
 	if (!p)
 		return -ENOMEM;
-	while (got < f->size) {
-		ssize_t n = read(fd, p + got, f->size - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {			/* error, or it shrank */
-			c->mem.free(c->mem.ctx, p, alloc);
-			return n < 0 ? -errno : -EIO;
-		}
-		got += (size_t)n;
+	err = fill(ctx, p, f->size);
+	if (err) {
+		c->mem.free(c->mem.ctx, p, alloc);
+		return err;
 	}
 	f->data = p;
 	f->alloc = alloc;
@@ -222,11 +235,24 @@ static int load_data(struct http_cache *c, struct http_file *f, int fd)
 	return 0;
 }
 
+/* A file's bytes are in: its validators and prebuilt heads. */
+static void file_done(struct http_cache *c, struct http_file *f)
+{
+	char date[HTTP_DATE_LEN + 1];
+
+	http_date_format(f->mtime, f->last_modified);
+	snprintf(f->etag, sizeof(f->etag), "\"%llx-%llx\"",
+		 (unsigned long long)f->mtime, (unsigned long long)f->size);
+	http_date_format(0, date);
+	f->prebuilt_date = 0;
+	if (c->opts & HTTP_OPT_PREBUILT)
+		build_prebuilt(f, date);
+}
+
 static int load_file(struct http_cache *c, int dirfd, const char *name,
 		     const char *path, size_t len, const struct stat *st)
 {
 	struct http_file *f;
-	char date[HTTP_DATE_LEN + 1];
 	int err = 0, fd;
 
 	f = add_entry(c, path, len, &err);
@@ -243,18 +269,11 @@ static int load_file(struct http_cache *c, int dirfd, const char *name,
 	f->kind = HTTP_E_FILE;
 	f->size = (uint64_t)st->st_size;
 	f->type = http_mime_type(f->path);
-	err = load_data(c, f, fd);
+	err = load_data(c, f, fill_fd, &fd);
 	close(fd);
-	if (err)
-		return err;
-	http_date_format(f->mtime, f->last_modified);
-	snprintf(f->etag, sizeof(f->etag), "\"%llx-%llx\"",
-		 (unsigned long long)f->mtime, (unsigned long long)f->size);
-	http_date_format(0, date);
-	f->prebuilt_date = 0;
-	if (c->opts & HTTP_OPT_PREBUILT)
-		build_prebuilt(f, date);
-	return 0;
+	if (!err)
+		file_done(c, f);
+	return err;
 }
 
 /* Load directory @fd, whose path is @path[0, len) ("" for the root). */
@@ -318,19 +337,15 @@ static int load_dir(struct http_cache *c, int fd, char *path, size_t len,
 	return err;
 }
 
-int http_cache_load(struct http_cache *c, const char *root, uint32_t opts,
-		    const struct http_mem *mem,
-		    const struct http_cache_limits *lim)
+static void cache_init(struct http_cache *c, uint32_t opts,
+		       const struct http_mem *mem,
+		       const struct http_cache_limits *lim)
 {
 	static const struct http_cache_limits deflim = {
 		.max_bytes = UINT64_C(1) << 30,
 		.max_files = 65536,
 		.max_depth = 32,
 	};
-	char *path;
-	struct http_file *f;
-	struct stat st;
-	int fd, err = 0;
 
 	memset(c, 0, sizeof(*c));
 	c->opts = opts;
@@ -341,6 +356,18 @@ int http_cache_load(struct http_cache *c, const char *root, uint32_t opts,
 		c->mem.alloc = anon_alloc;
 		c->mem.free = anon_free;
 	}
+}
+
+int http_cache_load(struct http_cache *c, const char *root, uint32_t opts,
+		    const struct http_mem *mem,
+		    const struct http_cache_limits *lim)
+{
+	char *path;
+	struct http_file *f;
+	struct stat st;
+	int fd, err = 0;
+
+	cache_init(c, opts, mem, lim);
 	fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
@@ -361,6 +388,89 @@ int http_cache_load(struct http_cache *c, const char *root, uint32_t opts,
 	f->mtime = st.st_mtime;
 	err = load_dir(c, fd, path, 0, 0);
 	free(path);
+	if (err)
+		http_cache_free(c);
+	return err;
+}
+
+/* ---- a tree from a http_docsrc (exo-httpd --exofs) ---- */
+
+struct src_walk {
+	struct http_cache *c;
+	const struct http_docsrc *src;
+	char *path;
+	size_t len;
+	unsigned depth;
+};
+
+struct src_file {
+	const struct http_docsrc *src;
+	const char *path;
+};
+
+static int fill_src(void *ctx, void *p, uint64_t size)
+{
+	struct src_file *sf = ctx;
+
+	return sf->src->read(sf->src->ctx, sf->path, p, size);
+}
+
+static int src_entry(void *arg, const char *name, bool is_dir, uint64_t size,
+		     time_t mtime)
+{
+	struct src_walk *w = arg;
+	size_t nl = strlen(name), len = w->len;
+	struct http_file *f;
+	int err = 0;
+
+	if (len + 1 + nl >= HTTP_PATH_MAX)
+		return 0;			/* no request could name it */
+	w->path[len] = '/';
+	memcpy(w->path + len + 1, name, nl + 1);
+	f = add_entry(w->c, w->path, len + 1 + nl, &err);
+	if (!f)
+		return err;
+	f->mtime = mtime;
+	if (is_dir) {
+		f->kind = HTTP_E_DIR;
+		if (w->depth + 1 > w->c->lim.max_depth)
+			return -ELOOP;
+		w->len = len + 1 + nl;
+		w->depth++;
+		err = w->src->list(w->src->ctx, w->path, src_entry, w);
+		w->depth--;
+		w->len = len;
+		return err;
+	}
+	f->kind = HTTP_E_FILE;
+	f->size = size;
+	f->type = http_mime_type(f->path);
+	err = load_data(w->c, f, fill_src,
+			&(struct src_file){ .src = w->src, .path = f->path });
+	if (!err)
+		file_done(w->c, f);
+	return err;
+}
+
+int http_cache_load_src(struct http_cache *c, const struct http_docsrc *src,
+			uint32_t opts, const struct http_mem *mem,
+			const struct http_cache_limits *lim)
+{
+	struct src_walk w = { .c = c, .src = src };
+	struct http_file *f;
+	int err = 0;
+
+	cache_init(c, opts, mem, lim);
+	w.path = malloc(HTTP_PATH_MAX);
+	f = w.path ? add_entry(c, "", 0, &err) : NULL;
+	if (f) {
+		f->kind = HTTP_E_DIR;
+		w.path[0] = 0;
+		err = src->list(src->ctx, "", src_entry, &w);
+	} else if (!w.path) {
+		err = -ENOMEM;
+	}
+	free(w.path);
 	if (err)
 		http_cache_free(c);
 	return err;

@@ -260,6 +260,28 @@ int http_cache_load(struct http_cache *c, const char *root, uint32_t opts,
 		    const struct http_cache_limits *lim);
 void http_cache_free(struct http_cache *c);
 
+/*
+ * A document tree that is not a host directory (exo-httpd --exofs: an
+ * exofs on exo's disk).  @list calls @fn for each entry of directory
+ * @path ("" for the root, else "/a/b"), stopping at its first non-zero
+ * return (returned); @read fills @dst (page aligned, room for the size
+ * rounded up to whole pages) with the @size bytes of file @path.  Both
+ * return 0 or -errno.
+ */
+struct http_docsrc {
+	void *ctx;
+	int (*list)(void *ctx, const char *path,
+		    int (*fn)(void *arg, const char *name, bool is_dir,
+			      uint64_t size, time_t mtime),
+		    void *arg);
+	int (*read)(void *ctx, const char *path, void *dst, uint64_t size);
+};
+
+/* http_cache_load() from @src.  Returns 0, or -errno with @c empty. */
+int http_cache_load_src(struct http_cache *c, const struct http_docsrc *src,
+			uint32_t opts, const struct http_mem *mem,
+			const struct http_cache_limits *lim);
+
 /* The entry for a normalised path ("/a/b", no trailing '/'), or NULL. */
 struct http_file *http_cache_lookup(const struct http_cache *c,
 					  const char *path, size_t len);

@@ -36,14 +36,16 @@ http-all: $(HTTP_LIB) $(HTTP_TESTS) $(WEB)/build/http-hostd
 # order in which the two .mk files are included does not matter.
 ifneq ($(wildcard $(WEB)/net/net.mk),)
 HTTPD := $(WEB)/build/exo-httpd
-HTTPD_SRCS := $(WEB)/httpd/exo-httpd.c $(WEB)/httpd/mem_exo.c
+HTTPD_SRCS := $(WEB)/httpd/exo-httpd.c $(WEB)/httpd/mem_exo.c \
+	$(WEB)/httpd/docroot_exofs.c
 
-$(HTTPD): $(HTTPD_SRCS) $(WEB)/httpd/mem_exo.h $(HTTP_LIB) \
-		$(WEB)/build/libexonet.a
+# (libexofs.a: fs/fs.mk, included after this file; recipes expand late)
+$(HTTPD): $(HTTPD_SRCS) $(WEB)/httpd/mem_exo.h $(WEB)/httpd/docroot_exofs.h \
+		$(HTTP_LIB) $(WEB)/build/libexonet.a $(WEB)/build/libexofs.a
 	@mkdir -p $(@D)
-	$(CC) $(HTTP_CFLAGS) -I$(WEB)/httpd -I$(TOP)/libexo \
+	$(CC) $(HTTP_CFLAGS) -I$(WEB)/httpd -I$(WEB)/fs -I$(TOP)/libexo \
 		-I$(TOP)/kmod/include/uapi -o $@ $(HTTPD_SRCS) $(HTTP_LIB) \
-		$(EXONET_LIBS)
+		$(WEB)/build/libexofs.a $(EXONET_LIBS)
 
 http-all: $(HTTPD)
 endif

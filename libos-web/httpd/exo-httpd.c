@@ -33,6 +33,7 @@
 #include <exonet.h>
 
 #include "http.h"
+#include "docroot_exofs.h"
 #include "mem_exo.h"
 
 /* ---- Options ---------------------------------------------------------------- */
@@ -45,6 +46,7 @@
 
 static struct {
 	const char *ifname, *addr, *root;
+	const char *exofs;		/* key file of an exofs to serve */
 	unsigned int port;
 	int log;			/* 0 quiet, 1 errors, 2 info, 3 requests */
 	uint32_t opts;			/* HTTP_OPT_* | OPT_* */
@@ -85,12 +87,16 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "usage: exo-httpd -i IFACE -a ADDR [-p PORT] -r DOCROOT [options]\n"
+"       exo-httpd -i IFACE -a ADDR [-p PORT] --exofs KEYFILE [options]\n"
 "       exo-httpd --attach -i IFACE        (root: attach the device, exit)\n"
 "       exo-httpd --detach -i IFACE        (root: detach it, exit)\n"
 "  -i, --interface IFACE    network device attached to exo\n"
 "  -a, --address ADDR       local IPv4 address (one of the device's)\n"
 "  -p, --port PORT          TCP port (default 80; >= 1024 unless root)\n"
 "  -r, --root DIR           document root, loaded into memory at start\n"
+"      --exofs KEYFILE      serve the exofs of the principal whose key is in\n"
+"                           KEYFILE (libos-web/fs), its data blocks read from\n"
+"                           the disk straight into the cache's frames\n"
 "  -l, --log-level N        0 quiet, 1 errors, 2 info (default), 3 each request\n"
 "  -c, --max-conns N        connections at once (default 1024)\n"
 "      --cache-max BYTES    memory for documents (default 48 MiB)\n"
@@ -117,7 +123,7 @@ static int parse_args(int argc, char **argv)
 {
 	enum { O_CACHE_MAX = 256, O_CACHE_MEM, O_KA, O_HDR, O_NO_PRE, O_NO_CSUM,
 	       O_NO_ZC, O_NO_ACK, O_NO_FIN, O_ATTACH, O_DETACH, O_NO_ZCTX,
-	       O_NO_TSO, O_NO_CSUMOFF };
+	       O_NO_TSO, O_NO_CSUMOFF, O_EXOFS };
 	static const struct option lopts[] = {
 		{ "interface", required_argument, NULL, 'i' },
 		{ "address", required_argument, NULL, 'a' },
@@ -138,6 +144,7 @@ static int parse_args(int argc, char **argv)
 		{ "no-zc-tx", no_argument, NULL, O_NO_ZCTX },
 		{ "no-tso", no_argument, NULL, O_NO_TSO },
 		{ "no-csum-offload", no_argument, NULL, O_NO_CSUMOFF },
+		{ "exofs", required_argument, NULL, O_EXOFS },
 		{ "attach", no_argument, NULL, O_ATTACH },
 		{ "detach", no_argument, NULL, O_DETACH },
 		{ NULL, 0, NULL, 0 },
@@ -170,6 +177,7 @@ static int parse_args(int argc, char **argv)
 		case O_NO_ZCTX: cfg.opts &= ~OPT_ZC_TX; break;
 		case O_NO_TSO: cfg.opts &= ~OPT_TSO; break;
 		case O_NO_CSUMOFF: cfg.opts &= ~OPT_CSUM_OFF; break;
+		case O_EXOFS: cfg.exofs = optarg; break;
 		case O_ATTACH: cfg.attach_only = true; break;
 		case O_DETACH: cfg.detach_only = true; break;
 		default: return -1;
@@ -181,7 +189,8 @@ static int parse_args(int argc, char **argv)
 		return -1;
 	if (cfg.attach_only || cfg.detach_only)
 		return 0;
-	if (!cfg.addr || !cfg.root || cfg.port == 0 || cfg.port > 65535 ||
+	if (!cfg.addr || !cfg.root == !cfg.exofs || cfg.port == 0 ||
+	    cfg.port > 65535 ||
 	    cfg.max_conns == 0 || cfg.log < 0 || cfg.log > 3)
 		return -1;
 	return 0;
@@ -427,6 +436,31 @@ static int attach_only(bool attach)
 	return 0;
 }
 
+/* The documents into the cache: a host directory, or an exofs. */
+static int load_cache(struct http_cache *cache, const struct mem_exo *mem,
+		      const struct http_mem *hmem)
+{
+	const struct http_cache_limits lim = {
+		.max_bytes = cfg.cache_max, .max_files = 65536, .max_depth = 32,
+	};
+	struct docroot_exofs d;
+	struct http_docsrc src;
+	uint64_t reads;
+	int ret;
+
+	if (cfg.root)
+		return http_cache_load(cache, cfg.root, cfg.opts & HTTP_OPT_ALL,
+				       hmem, &lim);
+	ret = docroot_exofs_open(&d, cfg.exofs, hmem ? mem : NULL, &src);
+	if (ret)
+		return ret;
+	reads = d.dev->reads;
+	ret = http_cache_load_src(cache, &src, cfg.opts & HTTP_OPT_ALL, hmem, &lim);
+	logmsg(2, "exofs: %llu block reads", (unsigned long long)(d.dev->reads - reads));
+	docroot_exofs_close(&d);
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	struct exonet_config ncfg;
@@ -456,13 +490,10 @@ int main(int argc, char **argv)
 		}
 		mem_exo_provider(&mem, &hmem);
 	}
-	ret = http_cache_load(&cache, cfg.root, cfg.opts & HTTP_OPT_ALL,
-			      cfg.anon_mem ? NULL : &hmem,
-			      &(struct http_cache_limits){
-				      .max_bytes = cfg.cache_max,
-				      .max_files = 65536, .max_depth = 32 });
+	ret = load_cache(&cache, &mem, cfg.anon_mem ? NULL : &hmem);
 	if (ret) {
-		logmsg(1, "loading %s: %s", cfg.root, strerror(-ret));
+		logmsg(1, "loading %s: %s", cfg.root ? cfg.root : cfg.exofs,
+		       strerror(-ret));
 		mem_exo_fini(&mem);
 		return 1;
 	}

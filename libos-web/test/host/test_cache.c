@@ -183,10 +183,76 @@ static void test_forbidden(const char *root)
 	       WIFEXITED(st) ? WEXITSTATUS(st) : -1);
 }
 
+/*
+ * A document source other than a directory (http_cache_load_src): the
+ * root holds "a.html" (5 bytes) and "d/", which holds "b.txt" (5000
+ * bytes); @fail_read makes every read fail.
+ */
+static int fail_read;
+static uint8_t big[5000];
+
+static int src_list(void *ctx, const char *path,
+		    int (*fn)(void *, const char *, bool, uint64_t, time_t),
+		    void *arg)
+{
+	int ret;
+
+	(void)ctx;
+	if (!strcmp(path, ""))
+		return (ret = fn(arg, "a.html", false, 5, 1000)) ? ret :
+		       fn(arg, "d", true, 0, 1000);
+	if (!strcmp(path, "/d"))
+		return fn(arg, "b.txt", false, sizeof(big), 2000);
+	return -ENOENT;
+}
+
+static int src_read(void *ctx, const char *path, void *dst, uint64_t size)
+{
+	(void)ctx;
+	if (fail_read)
+		return -EILSEQ;
+	if (!strcmp(path, "/a.html") && size == 5)
+		memcpy(dst, "hello", 5);
+	else if (!strcmp(path, "/d/b.txt") && size == sizeof(big))
+		memcpy(dst, big, sizeof(big));
+	else
+		return -ENOENT;
+	return 0;
+}
+
+static void test_src(void)
+{
+	const struct http_docsrc src = { .list = src_list, .read = src_read };
+	struct http_cache c;
+	struct http_file *f;
+
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (uint8_t)(i * 7);
+	tap_eq(http_cache_load_src(&c, &src, HTTP_OPT_ALL, NULL, NULL), 0,
+	       "load from a document source");
+	tap_eq(c.nfiles, 4, "four entries: the root, a.html, d, d/b.txt");
+	f = http_cache_lookup(&c, "/a.html", 7);
+	tap_ok(f && f->kind == HTTP_E_FILE && f->size == 5 &&
+	       !memcmp(f->data, "hello", 5), "/a.html: its bytes");
+	tap_ok(f && f->mtime == 1000 && f->pre[0].len, "/a.html: mtime, a prebuilt head");
+	f = http_cache_lookup(&c, "/d", 2);
+	tap_ok(f && f->kind == HTTP_E_DIR, "/d: a directory");
+	f = http_cache_lookup(&c, "/d/b.txt", 8);
+	tap_ok(f && f->size == sizeof(big) && !memcmp(f->data, big, sizeof(big)) &&
+	       f->csum, "/d/b.txt: its bytes and checksum table");
+	http_cache_free(&c);
+	fail_read = 1;
+	tap_eq(http_cache_load_src(&c, &src, HTTP_OPT_ALL, NULL, NULL), -EILSEQ,
+	       "a read that fails fails the load");
+	tap_eq(c.nfiles, 0, "and leaves the cache empty");
+	fail_read = 0;
+}
+
 int main(void)
 {
 	const char *root = doc_make();
 
+	test_src();
 	test_tree(root);
 	test_limits(root);
 	test_forbidden(root);

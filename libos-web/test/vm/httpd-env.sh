@@ -68,10 +68,12 @@ ip netns exec "$NS_S" ethtool -K "$IF_S" gro off >/dev/null 2>&1
 [ "${HTTPD_SERVER_OFFLOADS:-on}" = off ] &&
 	ip netns exec "$NS_S" ethtool -K "$IF_S" tso off gso off tx off >/dev/null 2>&1
 
+# The documents' source (a test may serve another: httpd_exofs).
+ROOT_ARGS=(-r "$DOC")
 start_server() {	# extra options...
 	ip netns exec "$NS_S" setpriv --reuid=65534 --regid=65534 \
 		--clear-groups "$HTTPD" -i "$IF_S" -a $IP_S -p $PORT \
-		-r "$DOC" -l 1 "$@" 2>>"$OUT/server.log" &
+		"${ROOT_ARGS[@]}" -l 1 "$@" 2>>"$OUT/server.log" &
 	pid=$!
 	for _ in $(seq 100); do
 		C curl -s -o /dev/null --max-time 2 "$URL/index.html" && return 0
