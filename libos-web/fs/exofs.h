@@ -47,6 +47,7 @@ struct exofs_dev {
 	uint64_t nblocks;	/* blocks on the device */
 	uint64_t first;		/* first block XN may hand out */
 	uint64_t reads, updates, writes;	/* calls made */
+	uint64_t direct;	/* reads of them straight into the caller's pages */
 };
 
 /* A file system opened on a device at its superblock. */

@@ -273,6 +273,7 @@ static int get_block(struct exofs *fs, uint32_t ref, uint8_t *buf, uint64_t size
 	if (pages && fs->dev->ops->read_page) {
 		ret = fs->dev->ops->read_page(fs->dev, EXOFS_REF_BLOCK(ref), at);
 		fs->dev->reads += ret == 0;
+		fs->dev->direct += ret == 0;
 		if (!ret && chk && exofs_crc32c(0, at, EXOFS_BLOCK) != *chk)
 			return -EILSEQ;
 	}

@@ -445,7 +445,7 @@ static int load_cache(struct http_cache *cache, const struct mem_exo *mem,
 	};
 	struct docroot_exofs d;
 	struct http_docsrc src;
-	uint64_t reads;
+	uint64_t reads, direct;
 	int ret;
 
 	if (cfg.root)
@@ -455,8 +455,11 @@ static int load_cache(struct http_cache *cache, const struct mem_exo *mem,
 	if (ret)
 		return ret;
 	reads = d.dev->reads;
+	direct = d.dev->direct;
 	ret = http_cache_load_src(cache, &src, cfg.opts & HTTP_OPT_ALL, hmem, &lim);
-	logmsg(2, "exofs: %llu block reads", (unsigned long long)(d.dev->reads - reads));
+	logmsg(2, "exofs: %llu block reads, %llu straight into the cache's frames",
+	       (unsigned long long)(d.dev->reads - reads),
+	       (unsigned long long)(d.dev->direct - direct));
 	docroot_exofs_close(&d);
 	return ret;
 }
