@@ -217,7 +217,7 @@ echo "## db.revoke (the fit table; at 20 s half the memory asked back; 40 s more
 RV="-w point -n $FIT_ROWS -S -V 20:40:1000"
 exo exodb revoke /root/fit.key $RV -o "$OUT/revoke.exodb"
 lmdb lmdb revoke $PEER/fit.mdb $RV -x $(((M / 2 + ALLOW) << 20)) -o "$OUT/revoke.lmdb"
-PNG=$(pwd)/db-revoke.png
+PNG=$(cd ../.. && pwd)/doc/db-revoke.png	# beside doc/bench-web.png
 if command -v gnuplot >/dev/null; then
 	gnuplot <<-EOF && echo "# db.revoke plot: $PNG"
 	set terminal png size 900,480
