@@ -397,6 +397,9 @@ int bt_del(struct exodb *db, struct tree_ctx *tc, uint32_t tbl,
 	   uint64_t root, const void *k, size_t kl);
 int bt_create(struct exodb *db, struct tree_ctx *tc, uint32_t tbl,
 	      uint64_t *root);
+/* free about @budget pages of the tree at @root; *@done: all of it */
+int bt_drop_step(struct exodb *db, struct tree_ctx *tc, uint32_t tbl,
+		 uint64_t root, long budget, bool *done);
 
 /* A position in a tree: the entry's key and value copied out. */
 struct bt_cursor {
@@ -513,13 +516,16 @@ struct exodb {
 	pthread_mutex_t txn_lock;	/* free_txns: shells no thread keeps */
 	struct exodb_txn *free_txns;
 	/*
-	 * The catalogue in memory.  Tables are never dropped and their roots
-	 * never move (btree.c), so a root, once published (release, after
-	 * the name, under cat_lock), is read without the lock: table_root().
+	 * The catalogue in memory.  A table's root never moves (btree.c), so
+	 * a root, once published (release, after the name, under cat_lock),
+	 * is read without the lock: table_root().  A dropped table's root
+	 * reads 0 from the drop's first commit on; its tree (drop_root) is
+	 * freed by later commits, and only then is its id made again.  A
+	 * reader that loaded the root before sees those commits and retries.
 	 */
 	pthread_mutex_t cat_lock;
 	struct { char name[EXODB_MAX_NAME + 1]; _Atomic uint64_t root;
-		 bool used; } tables[EXODB_MAX_TABLES + 1];
+		 uint64_t drop_root; bool used; } tables[EXODB_MAX_TABLES + 1];
 	uint64_t txid;
 	_Atomic uint64_t commits, checkpoints, conflicts;
 	_Atomic uint64_t revoke_requests, revoked_frames, repossessed;
@@ -542,6 +548,8 @@ static inline uint64_t table_root(struct exodb *db, uint32_t tbl)
 
 int db_checkpoint_locked(struct exodb *db);
 int db_load_catalog(struct exodb *db);
+int db_drop_resume(struct exodb *db);
+int db_table_drop(struct exodb *db, const char *name, unsigned int max_steps);
 struct meta_page *db_meta_peek(struct exodb *db);
 
 #endif /* EXODB_INTERNAL_H */

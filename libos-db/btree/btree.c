@@ -15,7 +15,9 @@
  * then the insert is tried again.  A leaf split at its right end (keys
  * arriving in order) leaves the left leaf full: bulk loads pack pages.
  * Nodes are not merged when they empty: a deleted range leaves underfull
- * leaves behind, which later inserts fill.
+ * leaves behind, which later inserts fill.  A dropped table's tree is
+ * taken apart from the left, a bounded number of pages per commit
+ * (bt_drop_step), its pages going to the free list.
  *
  * Everything read from a page that came from disk was checked by its
  * checksum; the tree also checks what it follows (child levels, table
@@ -574,6 +576,119 @@ int bt_create(struct exodb *db, struct tree_ctx *tc, uint32_t tbl,
 	node_init(n, *root, tbl, 0);
 	tc_unfix(db, tc, *root);
 	return 0;
+}
+
+/* ---- dropping a table ------------------------------------------------- */
+
+/*
+ * Free the leftmost part of the subtree at @anc[@depth] (its ancestors,
+ * latched, in @anc[0..@depth)), about *@budget pages at most: a leaf's
+ * overflow chains, then each child of an inner node once it holds
+ * nothing, taken out of its parent.  *@empty: the node holds nothing now
+ * and the caller frees it.  What remains is a tree reachable once from
+ * the root, so a crash between two steps leaves each page free or in it.
+ */
+static int drop_node(struct exodb *db, struct tree_ctx *tc, uint32_t tbl,
+		     uint64_t *anc, int depth, long *budget, bool *empty)
+{
+	uint64_t pid = anc[depth];
+	int err = 0;
+	struct node *n = tc_fix(db, tc, pid, tbl, &err);
+
+	*empty = false;
+	if (!n)
+		return err;
+	if (n->h.table != tbl || n->h.pid != pid ||
+	    (n->h.type == PT_LEAF) != !n->h.level ||
+	    (n->h.type != PT_LEAF && n->h.type != PT_INNER) ||
+	    n->nslots > PAGE / 6) {
+		tc_unfix(db, tc, pid);
+		return -EUCLEAN;
+	}
+	if (!n->h.level) {
+		/* values inline go with the page; chains first, from the end */
+		for (int i = n->nslots; i-- > 0 && *budget > 0 && !err;) {
+			size_t vl;
+			bool ovf;
+			const uint8_t *v = leaf_val(n, i, &vl, &ovf);
+			struct ovf_ref r;
+
+			if (!ovf)
+				continue;
+			if (vl != sizeof(r)) {
+				err = -EUCLEAN;
+				break;
+			}
+			memcpy(&r, v, sizeof(r));
+			err = free_chain(db, tc, tbl, r.pid, r.len);
+			if (err)
+				break;
+			*budget -= (r.len + OVF_CAP - 1) / OVF_CAP;
+			node_remove(n, i);
+		}
+		if (!err) {
+			*empty = true;
+			for (int i = 0; i < n->nslots && *empty; i++) {
+				size_t vl;
+				bool ovf;
+
+				leaf_val(n, i, &vl, &ovf);
+				*empty = !ovf;
+			}
+		}
+		tc_unfix(db, tc, pid);
+		return err;
+	}
+	while (*budget > 0 && !err) {
+		uint64_t c = n->nslots ? inner_child(n, 0) : n->upper;
+		bool c_empty;
+
+		if (!c) {
+			*empty = true;
+			break;
+		}
+		/* a child one of our ancestors (or us) is a cycle */
+		for (int i = 0; i <= depth && !err; i++)
+			if (anc[i] == c)
+				err = -EUCLEAN;
+		if (err || depth + 1 >= MAX_DEPTH) {
+			err = -EUCLEAN;
+			break;
+		}
+		anc[depth + 1] = c;
+		err = drop_node(db, tc, tbl, anc, depth + 1, budget, &c_empty);
+		if (err || !c_empty)
+			break;
+		err = space_free(db, tc, c);
+		(*budget)--;
+		if (err)
+			break;
+		if (n->nslots)
+			node_remove(n, 0);
+		else
+			n->upper = 0;
+	}
+	if (!err && !n->nslots && !n->upper)
+		*empty = true;
+	tc_unfix(db, tc, pid);
+	return err;
+}
+
+int bt_drop_step(struct exodb *db, struct tree_ctx *tc, uint32_t tbl,
+		 uint64_t root, long budget, bool *done)
+{
+	uint64_t anc[MAX_DEPTH];
+	bool empty;
+	int err;
+
+	anc[0] = root;
+	*done = false;
+	err = drop_node(db, tc, tbl, anc, 0, &budget, &empty);
+	if (err || !empty)
+		return err;
+	err = space_free(db, tc, root);
+	*done = !err;
+	return err;
 }
 
 /* ---- cursors ----------------------------------------------------------- */

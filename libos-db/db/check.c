@@ -9,6 +9,8 @@
  *   - leaf sibling links: each leaf's next and prev are its neighbours in
  *     key order, the ends are 0,
  *   - overflow chains: types and lengths add up,
+ *   - a table being dropped: what is left of its tree (levels, table ids,
+ *     chains; not fences or links, since it is taken apart from the left),
  *   - free-space accounting: the free list's length is the meta page's
  *     count, and every page below the high-water mark is used exactly
  *     once (a tree, a chain, the free list, or the meta page).
@@ -27,6 +29,7 @@ struct ck {
 	uint8_t *seen;
 	uint64_t *leaves;
 	size_t nleaves, capleaves;
+	bool dropping;		/* walking a dropped table's remains */
 };
 
 static void report(struct ck *ck, const char *fmt, ...)
@@ -106,6 +109,22 @@ static void check_chain(struct ck *ck, uint32_t tbl, struct ovf_ref r)
 		       (unsigned long long)got, r.len, (unsigned long long)pid);
 }
 
+static void check_chains(struct ck *ck, uint32_t tbl, const struct node *n)
+{
+	for (int i = 0; i < n->nslots; i++) {
+		size_t vl;
+		bool ovf;
+		const uint8_t *v = leaf_val(n, i, &vl, &ovf);
+
+		if (ovf) {
+			struct ovf_ref r;
+
+			memcpy(&r, v, sizeof(r));
+			check_chain(ck, tbl, r);
+		}
+	}
+}
+
 static bool same_fence(const uint8_t *a, size_t al, const uint8_t *b,
 		       size_t bl)
 {
@@ -140,6 +159,16 @@ static void walk(struct ck *ck, uint32_t tbl, uint64_t pid, int level,
 	}
 	nlo = node_lo(n, &l1);
 	nhi = node_hi(n, &h1);
+	if (ck->dropping) {
+		if (n->h.level)
+			for (int i = 0; i <= n->nslots; i++)
+				if (i < n->nslots || n->upper)
+					walk(ck, tbl, inner_child(n, i),
+					     n->h.level - 1, NULL, 0, NULL, 0);
+		if (!n->h.level)
+			check_chains(ck, tbl, n);
+		goto out;
+	}
 	if (!same_fence(nlo, l1, lo, lol) || !same_fence(nhi, h1, hi, hil))
 		report(ck, "table %u page %llu: fences differ from the "
 		       "parent's separators", tbl, (unsigned long long)pid);
@@ -151,18 +180,7 @@ static void walk(struct ck *ck, uint32_t tbl, uint64_t pid, int level,
 		}
 		if (ck->leaves)
 			ck->leaves[ck->nleaves++] = pid;
-		for (int i = 0; i < n->nslots; i++) {
-			size_t vl;
-			bool ovf;
-			const uint8_t *v = leaf_val(n, i, &vl, &ovf);
-
-			if (ovf) {
-				struct ovf_ref r;
-
-				memcpy(&r, v, sizeof(r));
-				check_chain(ck, tbl, r);
-			}
-		}
+		check_chains(ck, tbl, n);
 		goto out;
 	}
 	/* children, with the separators around each as its fences */
@@ -242,6 +260,11 @@ long exodb_check(struct exodb *db, FILE *out)
 		walk(&ck, t, table_root(db, t), -1, NULL, 0, NULL, 0);
 		check_links(&ck, t);
 	}
+	ck.dropping = true;
+	for (uint32_t t = 1; t <= EXODB_MAX_TABLES; t++)
+		if (db->tables[t].drop_root)
+			walk(&ck, t, db->tables[t].drop_root, -1, NULL, 0,
+			     NULL, 0);
 	/* the free list */
 	for (uint64_t pid = head; pid && count <= ck.npages; count++) {
 		struct free_page *f;

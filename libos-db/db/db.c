@@ -8,6 +8,7 @@
  * table name to (id, root page).  Table roots never move, so the
  * catalogue changes only when a table is made.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -114,6 +115,21 @@ static int init_pages(struct exodb *db, struct tree_ctx *tc, void *arg)
 	return 0;
 }
 
+/*
+ * A table being dropped is kept in the catalogue under a key no name can
+ * have (names hold no NUL): 0, then its id big-endian.
+ */
+#define DROP_KEY	5
+
+static void drop_key(uint8_t *k, uint32_t id)
+{
+	k[0] = 0;
+	k[1] = (uint8_t)(id >> 24);
+	k[2] = (uint8_t)(id >> 16);
+	k[3] = (uint8_t)(id >> 8);
+	k[4] = (uint8_t)id;
+}
+
 int db_load_catalog(struct exodb *db)
 {
 	struct bt_cursor c = { .db = db, .tbl = CATALOG_TABLE,
@@ -135,9 +151,22 @@ int db_load_catalog(struct exodb *db)
 		}
 		memcpy(&v, c.val, sizeof(v));
 		if (!v.id || v.id > EXODB_MAX_TABLES || !v.root ||
-		    v.root >= db->pool.npages) {
+		    v.root >= db->pool.npages ||
+		    db->tables[v.id].used || db->tables[v.id].drop_root) {
 			err = -EUCLEAN;
 			break;
+		}
+		if (!c.key[0]) {
+			/* a table being dropped: its tree is freed at open */
+			uint8_t k[DROP_KEY];
+
+			drop_key(k, v.id);
+			if (c.klen != DROP_KEY || memcmp(c.key, k, DROP_KEY)) {
+				err = -EUCLEAN;
+				break;
+			}
+			db->tables[v.id].drop_root = v.root;
+			continue;
 		}
 		db->tables[v.id].used = true;
 		memcpy(db->tables[v.id].name, c.key, c.klen);
@@ -266,6 +295,8 @@ int exodb_open(const char *uri, const struct exodb_opts *uo,
 		err = db_load_catalog(db);
 	if (err)
 		goto fail;
+	/* a dropped tree that cannot be freed stays (check reports it) */
+	(void)db_drop_resume(db);
 	if (strcmp(db->be->ops->name, "file")) {
 		if (pthread_create(&db->ev_thread, NULL, event_thread, db) == 0)
 			db->ev_running = true;
@@ -307,15 +338,16 @@ static int make_table(struct exodb *db, struct tree_ctx *tc, void *arg)
 	struct meta_page *m;
 	int err;
 
+	/* the lowest id no table has or is giving back (writer held) */
+	for (mt->id = 1; mt->id <= EXODB_MAX_TABLES; mt->id++)
+		if (!db->tables[mt->id].used && !db->tables[mt->id].drop_root)
+			break;
+	if (mt->id > EXODB_MAX_TABLES)
+		return -ENOSPC;
 	m = tc_fix(db, tc, 0, 0, &err);
 	if (!m)
 		return err;
-	mt->id = m->next_table;
-	if (mt->id > EXODB_MAX_TABLES) {
-		tc_unfix(db, tc, 0);
-		return -ENOSPC;
-	}
-	m->next_table++;
+	m->next_table = MAX(m->next_table, mt->id + 1);
 	tc_unfix(db, tc, 0);
 	err = bt_create(db, tc, mt->id, &mt->root);
 	if (err)
@@ -370,6 +402,145 @@ int exodb_table(struct exodb *db, const char *name, int create,
 		err = wal_flush_to(&db->wal, lsn);
 	if (!err)
 		*id = mt.id;
+	return err;
+}
+
+/* ---- dropping tables ---------------------------------------------------------- */
+
+struct drop { uint32_t id; uint64_t root; const char *name; size_t len;
+	      long budget; bool done; };
+
+/* The first commit: the name goes, the tree is noted as being dropped. */
+static int drop_begin(struct exodb *db, struct tree_ctx *tc, void *arg)
+{
+	struct drop *d = arg;
+	struct catalog_val v = { .id = d->id, .root = d->root };
+	uint8_t k[DROP_KEY];
+	int err = bt_del(db, tc, CATALOG_TABLE, CATALOG_ROOT, d->name, d->len);
+
+	if (err)
+		return err == -ENOENT ? -EUCLEAN : err;
+	drop_key(k, d->id);
+	return bt_put(db, tc, CATALOG_TABLE, CATALOG_ROOT, k, DROP_KEY, &v,
+		      sizeof(v));
+}
+
+/* Each later one frees a part; the last also forgets the table. */
+static int drop_step(struct exodb *db, struct tree_ctx *tc, void *arg)
+{
+	struct drop *d = arg;
+	uint8_t k[DROP_KEY];
+	int err = bt_drop_step(db, tc, d->id, d->root, d->budget, &d->done);
+
+	if (err || !d->done)
+		return err;
+	drop_key(k, d->id);
+	err = bt_del(db, tc, CATALOG_TABLE, CATALOG_ROOT, k, DROP_KEY);
+	return err == -ENOENT ? -EUCLEAN : err;
+}
+
+/* Room in the log for a commit as large as the pool allows, else checkpoint. */
+static int log_room(struct exodb *db)
+{
+	if (db->wal.tail - db->wal.ckpt_lsn > db->wal.ring_bytes / 2)
+		return db_checkpoint_locked(db);
+	return 0;
+}
+
+/*
+ * Free the tree of table @id, being dropped, commit by commit (each
+ * freeing a bounded number of pages, so a table larger than the pool
+ * goes too), with the writer lock let go between commits.
+ */
+static int drop_finish(struct exodb *db, uint32_t id, uint64_t *lsn,
+		       unsigned int max_steps)
+{
+	/* a freed page is logged whole: keep a commit well inside the log */
+	long budget = MIN(db->pool.capacity / 4,
+			  db->wal.ring_bytes / PAGE / 16);
+	struct drop d = { .id = id, .budget = MAX(4, budget) };
+	int err = 0;
+
+	while (!err && !d.done) {
+		if (!max_steps--)
+			return -EINTR;
+		pthread_mutex_lock(&db->writer);
+		d.root = db->tables[id].drop_root;
+		err = log_room(db);
+		if (!err)
+			err = txn_apply_internal(db, drop_step, &d, lsn);
+		if (!err && d.done) {
+			pthread_mutex_lock(&db->cat_lock);
+			db->tables[id].drop_root = 0;
+			pthread_mutex_unlock(&db->cat_lock);
+		}
+		pthread_mutex_unlock(&db->writer);
+	}
+	return err;
+}
+
+/* Tests stop a drop after @max_steps commits freeing pages (-EINTR). */
+int db_table_drop(struct exodb *db, const char *name, unsigned int max_steps)
+{
+	struct drop d = { .name = name };
+	uint64_t lsn = 0;
+	int err;
+
+	if (!db || !name)
+		return -EINVAL;
+	if (db->magic != DB_MAGIC || db->closed)
+		return -EBADF;
+	d.len = strlen(name);
+	if (!d.len || d.len > EXODB_MAX_NAME)
+		return -EINVAL;
+	pthread_mutex_lock(&db->writer);
+	for (uint32_t i = 1; i <= EXODB_MAX_TABLES && !d.id; i++)
+		if (db->tables[i].used && !strcmp(db->tables[i].name, name))
+			d.id = i;
+	if (!d.id) {
+		pthread_mutex_unlock(&db->writer);
+		return -ENOENT;
+	}
+	d.root = table_root(db, d.id);
+	err = log_room(db);
+	if (!err)
+		err = txn_apply_internal(db, drop_begin, &d, &lsn);
+	if (!err) {
+		pthread_mutex_lock(&db->cat_lock);
+		atomic_store_explicit(&db->tables[d.id].root, 0,
+				      memory_order_release);
+		db->tables[d.id].used = false;
+		db->tables[d.id].name[0] = 0;
+		db->tables[d.id].drop_root = d.root;
+		pthread_mutex_unlock(&db->cat_lock);
+	}
+	pthread_mutex_unlock(&db->writer);
+	if (!err)
+		err = drop_finish(db, d.id, &lsn, max_steps);
+	if (!err || err == -EINTR) {
+		int e2 = wal_flush_to(&db->wal, lsn);
+
+		err = err ? err : e2;
+	}
+	return err;
+}
+
+int exodb_table_drop(struct exodb *db, const char *name)
+{
+	return db_table_drop(db, name, UINT_MAX);
+}
+
+/* At open: go on with drops a crash or a close cut short. */
+int db_drop_resume(struct exodb *db)
+{
+	uint64_t lsn = 0;
+	int err = 0;
+
+	for (uint32_t i = 1; i <= EXODB_MAX_TABLES && !err; i++)
+		if (db->tables[i].drop_root)
+			err = drop_finish(db, i, &lsn, UINT_MAX);
+	if (!err && lsn)
+		err = wal_flush_to(&db->wal, lsn);
 	return err;
 }
 

@@ -89,6 +89,16 @@ EXODB_API int exodb_close(exodb *db);
 EXODB_API int exodb_table(exodb *db, const char *name, int create,
 			  unsigned int *id);
 
+/*
+ * Drop the table @name: its name goes at once (its id reads as no table;
+ * a transaction that wrote to it gets -ENOENT at commit), then its pages
+ * go to the free list, a bounded number per commit, so a table larger
+ * than the pool can be dropped.  A drop cut short by a crash goes on at
+ * the next open.  The id is made again once every page is free.  Returns
+ * 0 once durable, or -errno (-ENOENT: no such table).
+ */
+EXODB_API int exodb_table_drop(exodb *db, const char *name);
+
 /* Transactions.  EXODB_RDONLY: a read-only one (never blocks). */
 #define EXODB_RDONLY	1u
 EXODB_API int exodb_begin(exodb *db, unsigned int flags, exodb_txn **txnp);

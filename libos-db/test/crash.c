@@ -13,7 +13,9 @@
  * order; check is clean.  For some states the recovery itself is cut at
  * each of its sync points and run again (a crash during recovery).  A
  * damaged log record with later durable records is reported (-EUCLEAN),
- * not followed.
+ * not followed.  Then the same for dropping a table many times the pool:
+ * at every sync point the table is whole or gone (gone once the drop was
+ * acknowledged) and, once open has finished the drop, check is clean.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -217,6 +219,156 @@ static int acked_before(const struct oplog *l, size_t cut)
 	return a;
 }
 
+/* ---- a drop cut by a crash ------------------------------------------------ */
+
+#define BIG_ROWS	150
+
+static size_t big_len(int i) { return i % 4 ? 100 + i % 300 : 5000; }
+
+/*
+ * The state at @dp: the big table whole (drop not acknowledged and its
+ * first commit lost) or gone; once the drop was acknowledged, gone; "t"
+ * with its rows; after open, check clean (the drop finished by then, so
+ * every page of the big table is free or still the whole table).
+ */
+static int verify_drop(const char *dp, int acked, char *why, size_t wl)
+{
+	struct exodb_opts o = { .sz = sizeof(o), .pool_pages = 24,
+				.no_sync = 1, .exo_fd = -1 };
+	static uint8_t buf[8192];
+	exodb *db;
+	exodb_txn *t;
+	unsigned tb, big;
+	int err, ret = 0, rows = 0, have;
+	const void *v;
+	size_t vl;
+
+	err = exodb_open(dp, &o, &db);
+	if (err) {
+		snprintf(why, wl, "open: %s", exodb_strerror(err));
+		return -1;
+	}
+	have = exodb_table(db, "big", 0, &big) == 0;
+	if (have && acked >= 1)
+		ret = -1, snprintf(why, wl, "the drop was acknowledged, the "
+				   "table is there");
+	if (!ret && exodb_table(db, "t", 0, &tb))
+		ret = -1, snprintf(why, wl, "table t gone");
+	if (!ret && exodb_begin(db, EXODB_RDONLY, &t))
+		ret = -1, snprintf(why, wl, "begin");
+	if (ret) {
+		exodb_close(db);
+		return ret;
+	}
+	for (int i = 0; have && i < BIG_ROWS; i++) {
+		char k[32];
+
+		sprintf(k, "big%04d", i);
+		value(buf, i, 9, big_len(i));
+		rows += exodb_get(t, big, k, strlen(k), &v, &vl) == 0 &&
+			vl == big_len(i) && !memcmp(v, buf, vl);
+	}
+	if (have && rows != BIG_ROWS)
+		ret = -1, snprintf(why, wl, "the big table is half there (%d of "
+				   "%d rows)", rows, BIG_ROWS);
+	err = exodb_get(t, tb, "after", 5, &v, &vl);
+	if (!ret && acked >= 2 && (err || vl != 2 || memcmp(v, "ok", 2)))
+		ret = -1, snprintf(why, wl, "the commit after the drop lost");
+	exodb_commit(t);
+	if (!ret && exodb_check(db, NULL) != 0)
+		ret = -1, snprintf(why, wl, "check not clean");
+	exodb_close(db);
+	return ret;
+}
+
+static void drop_crash(void)
+{
+	struct exodb_opts o = { .sz = sizeof(o), .create = 1, .pool_pages = 24,
+				.log_blocks = 300, .no_sync = 1, .exo_fd = -1 };
+	static uint8_t buf[8192];
+	struct oplog log = { 0 };
+	int err, states = 0, bad = 0, syncs = 0;
+	char why[200] = "";
+	uint64_t seed = 4242;
+	unsigned tb, big;
+	exodb_txn *t = NULL;
+	exodb *db;
+
+	unlink(base);
+	unlink(basewal);
+	err = exodb_open(base, &o, &db);
+	if (!err)
+		err = exodb_table(db, "t", 1, &tb);
+	if (!err)
+		err = exodb_table(db, "big", 1, &big);
+	for (int i = 0; !err && i < BIG_ROWS; i++) {
+		char k[32];
+
+		if (i % 8 == 0 && (err = exodb_begin(db, 0, &t)))
+			break;
+		sprintf(k, "big%04d", i);
+		value(buf, i, 9, big_len(i));
+		err = exodb_put(t, big, k, strlen(k), buf, big_len(i));
+		if (!err && (i % 8 == 7 || i == BIG_ROWS - 1))
+			err = exodb_commit(t);
+	}
+	struct exodb_stats st;
+	exodb_stats(db, &st);
+	if (!err)
+		err = exodb_close(db);
+	free(img[0]);
+	free(img[1]);
+	img[0] = slurp(base, &imglen[0]);
+	img[1] = slurp(basewal, &imglen[1]);
+	if (!tap_ok(!err && img[0] && img[1], "drop: a database with a table of "
+		    "%llu pages (the pool has 24)", st.pages))
+		return;
+
+	o.create = 0;
+	exodb_file_hook = hook;
+	exodb_file_hook_ctx = &log;
+	err = exodb_open(base, &o, &db);
+	if (!err)
+		err = exodb_table_drop(db, "big");
+	if (!err)
+		push(&log, (struct op){ OP_ACK, 0, 0, NULL });
+	if (!err)
+		err = exodb_begin(db, 0, &t);
+	if (!err)
+		err = exodb_put(t, tb, "after", 5, "ok", 2);
+	if (!err)
+		err = exodb_commit(t);
+	if (!err)
+		push(&log, (struct op){ OP_ACK, 0, 0, NULL });
+	exodb_file_hook = NULL;
+	for (size_t i = 0; i < log.n; i++)
+		syncs += log.ops[i].type == OP_S;
+	tap_ok(!err, "drop: dropped, then a commit: %zu writes and syncs "
+	       "recorded", log.n);
+	for (size_t cut = 0; cut <= log.n; cut++) {
+		if (cut < log.n && log.ops[cut].type != OP_S)
+			continue;
+		for (int lossy = 0; lossy < 2; lossy++) {
+			int acked = acked_before(&log, cut);
+
+			materialise(&log, cut, lossy, seed++, scratch, scratchwal);
+			states++;
+			if (verify_drop(scratch, acked, why, sizeof(why)) &&
+			    bad++ < 5)
+				tap_diag("drop state at op %zu (%s, %d acked): %s",
+					 cut, lossy ? "lossy" : "exact", acked, why);
+		}
+	}
+	tap_ok(bad == 0 && syncs > 4, "drop: a crash at each of its %d sync "
+	       "points, exact and lossy: %d states, the table whole or gone, "
+	       "gone once acknowledged, its pages free after open, check clean "
+	       "(%d failed)", syncs, states, bad);
+	for (size_t i = 0; i < log.n; i++)
+		free(log.ops[i].data);
+	free(log.ops);
+	exodb_close(db);
+}
+
 int main(void)
 {
 	const char *tmp = getenv("EXODB_TMP");
@@ -381,6 +533,7 @@ int main(void)
 	}
 	for (size_t i = 0; i < log.n; i++)
 		free(log.ops[i].data);
+	drop_crash();
 	unlink(scratch);
 	unlink(scratchwal);
 	tap_plan(tap_n);

@@ -24,6 +24,13 @@ t "get of a deleted key fails" sh -c "! $exodb '$db' get fruit banana"
 t "del of a missing key fails" sh -c "! $exodb '$db' del fruit banana"
 t "stats names the table" sh -c "$exodb '$db' stats | grep -q '^table 1 fruit'"
 t "check says ok" sh -c "[ \"\$($exodb '$db' check)\" = ok ]"
+t "put to a second table" $exodb "$db" put veg leek green
+t "drop a table" $exodb "$db" drop fruit
+t "a dropped table is gone" sh -c "! $exodb '$db' get fruit apple"
+t "the other table stays" sh -c "[ \"\$($exodb '$db' get veg leek)\" = green ]"
+t "dropping a missing table fails" sh -c "! $exodb '$db' drop fruit"
+t "check says ok after the drop" sh -c "[ \"\$($exodb '$db' check)\" = ok ]"
+t "stats: the freed pages are free" sh -c "$exodb '$db' stats | grep -q '^free_pages [1-9]'"
 t "a missing database is an error" sh -c "! $exodb '$d/none.db' get fruit apple"
 rm -rf "$d"
 echo "1..$n"

@@ -13,10 +13,14 @@
  *  misuse      commit without begin, a finished transaction, a read-only
  *              write, a closed database, a dead cursor
  *  corrupt     a damaged page is reported by its checksum, never followed
+ *  drop        a table ten times the pool dropped under a reader of it and
+ *              a writer of another: its pages free, its id made again, a
+ *              drop cut short finished at the next open
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -833,6 +837,198 @@ static void test_corrupt(void)
 	exodb_close(db);
 }
 
+/* ---- dropping tables -------------------------------------------------------- */
+
+int db_table_drop(exodb *db, const char *name, unsigned int max_steps);
+
+#define DROP_ROWS	1500
+
+/* Fill @name with DROP_ROWS rows, every fifth a two-page overflow value. */
+static int fill_table(exodb *db, const char *name, unsigned *id)
+{
+	static uint8_t buf[9000];
+	exodb_txn *t = NULL;
+	int err = exodb_table(db, name, 1, id);
+
+	for (int i = 0; !err && i < DROP_ROWS; i++) {
+		char k[32];
+		size_t len = i % 5 ? 60 + i % 200 : 6000;
+
+		if (i % 10 == 0 && (err = exodb_begin(db, 0, &t)))
+			break;
+		sprintf(k, "row%05d", i);
+		len = make_value(buf, k, (uint64_t)i, len);
+		err = exodb_put(t, *id, k, strlen(k), buf, len);
+		if (!err && i % 10 == 9)
+			err = exodb_commit(t);
+	}
+	if (err)
+		tap_diag("fill %s: %s", name, exodb_strerror(err));
+	return err;
+}
+
+static exodb *drop_db;
+static int drop_writes;
+static _Atomic int drop_phase;	/* 0 before the drop, 1 during, 2 after */
+static _Atomic long drop_odd, drop_reads;
+
+/* Reads the table being dropped: a value, -ENOENT or -EAGAIN, never worse. */
+static void *drop_reader(void *arg)
+{
+	exodb *db = drop_db;
+	unsigned id = (unsigned)(intptr_t)arg;
+	uint64_t s = 7;
+
+	while (atomic_load(&drop_phase) < 2) {
+		exodb_txn *t;
+		const void *v;
+		size_t vl;
+		char k[32];
+		int err;
+
+		if (exodb_begin(db, EXODB_RDONLY, &t))
+			break;
+		sprintf(k, "row%05d", (int)(rnd(&s) % DROP_ROWS));
+		err = exodb_get(t, id, k, strlen(k), &v, &vl);
+		if (!err && !value_ok(v, vl, k, strlen(k)))
+			atomic_fetch_add(&drop_odd, 1);
+		else if (err && err != -ENOENT && err != -EAGAIN)
+			atomic_fetch_add(&drop_odd, 1);
+		atomic_fetch_add(&drop_reads, 1);
+		exodb_commit(t);
+	}
+	return NULL;
+}
+
+/* Commits to another table while the drop runs, between its commits. */
+static void *drop_writer(void *arg)
+{
+	exodb *db = drop_db;
+	unsigned id = (unsigned)(intptr_t)arg;
+	int n = 0;
+
+	while (atomic_load(&drop_phase) < 2 || n < 50) {
+		exodb_txn *t;
+		char k[32];
+
+		sprintf(k, "w%05d", n);
+		if (exodb_begin(db, 0, &t) ||
+		    exodb_put(t, id, k, strlen(k), &n, sizeof(n)) ||
+		    exodb_commit(t)) {
+			atomic_fetch_add(&drop_odd, 1);
+			break;
+		}
+		n++;
+	}
+	drop_writes = n;
+	return NULL;
+}
+
+static unsigned long long used_pages(exodb *db)
+{
+	struct exodb_stats st;
+
+	exodb_stats(db, &st);
+	return st.pages - st.free_pages;
+}
+
+static void test_drop(void)
+{
+	const char *p = path("drop.db");
+	unsigned keep, gone, again, id;
+	pthread_t rd, wr;
+	struct exodb_stats st;
+	unsigned long long used0, used1, hw1;
+	exodb_txn *t;
+	const void *v;
+	size_t vl;
+	int err, n;
+
+	rm_db(p);
+	drop_db = open_db(p, 32, EXODB_POLICY_2Q, 1);
+	if (!tap_ok(drop_db != NULL, "drop: open with a 32-frame pool"))
+		return;
+	err = exodb_table(drop_db, "keep", 1, &keep);
+	used0 = used_pages(drop_db);
+	if (!err)
+		err = fill_table(drop_db, "gone", &gone);
+	exodb_stats(drop_db, &st);
+	used1 = st.pages - st.free_pages;
+	hw1 = st.pages;
+	tap_ok(!err && used1 - used0 > 10 * 32, "drop: a table of %llu pages, "
+	       "more than ten times the pool", used1 - used0);
+
+	/* drop it under a reader of it and a writer of another table */
+	pthread_create(&rd, NULL, drop_reader, (void *)(intptr_t)gone);
+	pthread_create(&wr, NULL, drop_writer, (void *)(intptr_t)keep);
+	atomic_store(&drop_phase, 1);
+	err = exodb_table_drop(drop_db, "gone");
+	atomic_store(&drop_phase, 2);
+	pthread_join(rd, NULL);
+	pthread_join(wr, NULL);
+	tap_ok(!err, "drop: exodb_table_drop (%s) while %ld reads of it and %d "
+	       "commits to another table ran", exodb_strerror(err),
+	       (long)drop_reads, drop_writes);
+	tap_ok(drop_odd == 0, "drop: readers of the dropped table saw values "
+	       "intact, -ENOENT or -EAGAIN; the writer never failed (%ld odd)",
+	       (long)drop_odd);
+	tap_ok(exodb_table(drop_db, "gone", 0, &id) == -ENOENT &&
+	       exodb_table_drop(drop_db, "gone") == -ENOENT,
+	       "drop: the name is gone (-ENOENT), dropping it again -ENOENT");
+	err = exodb_begin(drop_db, EXODB_RDONLY, &t);
+	tap_ok(!err && exodb_get(t, gone, "row00001", 8, &v, &vl) == -ENOENT,
+	       "drop: a get through the old id -ENOENT");
+	if (!err)
+		exodb_commit(t);
+	err = exodb_begin(drop_db, 0, &t);
+	tap_ok(!err && exodb_put(t, gone, "x", 1, "y", 1) == -ENOENT,
+	       "drop: a put through the old id -ENOENT");
+	if (!err)
+		exodb_abort(t);
+	tap_ok(used_pages(drop_db) <= used0 + 4, "drop: its pages are free "
+	       "(%llu in use, %llu before it was filled; the writer's rows "
+	       "take a few)", used_pages(drop_db), used0);
+	tap_ok(exodb_check(drop_db, stdout) == 0, "drop: check clean");
+
+	/* the id is made again; the same rows fit in the freed pages */
+	err = fill_table(drop_db, "again", &again);
+	exodb_stats(drop_db, &st);
+	tap_ok(!err && again == gone && st.pages <= hw1 + 4,
+	       "drop: a new table gets the id back (%u, was %u) and its pages "
+	       "from the free list (%llu pages, %llu before)", again, gone,
+	       st.pages, hw1);
+	n = 0;
+	err = exodb_begin(drop_db, EXODB_RDONLY, &t);
+	for (int i = 0; !err && i < drop_writes; i++) {
+		char k[32];
+
+		sprintf(k, "w%05d", i);
+		n += exodb_get(t, keep, k, strlen(k), &v, &vl) == 0 &&
+		     vl == sizeof(int) && !memcmp(v, &i, sizeof(int));
+	}
+	if (!err)
+		exodb_commit(t);
+	tap_ok(n == drop_writes, "drop: the other table holds all %d rows "
+	       "committed during the drop (%d)", drop_writes, n);
+
+	/* a drop cut short goes on at the next open */
+	err = db_table_drop(drop_db, "again", 3);
+	tap_ok(err == -EINTR && exodb_table(drop_db, "again", 0, &id) == -ENOENT,
+	       "drop: cut after three steps, the name is gone already");
+	tap_ok(exodb_check(drop_db, stdout) == 0, "drop: check clean with the "
+	       "drop half done (the rest of the tree walked)");
+	tap_ok(exodb_close(drop_db) == 0, "drop: close with the drop half done");
+	drop_db = open_db(p, 32, EXODB_POLICY_2Q, 0);
+	if (!tap_ok(drop_db != NULL, "drop: reopen"))
+		return;
+	tap_ok(used_pages(drop_db) <= used0 + 4 &&
+	       exodb_check(drop_db, stdout) == 0, "drop: reopening finished it: "
+	       "%llu pages in use, check clean", used_pages(drop_db));
+	err = exodb_table(drop_db, "third", 1, &id);
+	tap_ok(!err && id == gone, "drop: and gave the id back (%u)", id);
+	exodb_close(drop_db);
+}
+
 int main(void)
 {
 	const char *t = getenv("EXODB_TMP");
@@ -844,6 +1040,7 @@ int main(void)
 	test_larger();
 	test_scan();
 	test_random();
+	test_drop();
 	tap_plan(tap_n);
 	return tap_done();
 }

@@ -32,6 +32,7 @@ static void usage(void)
 "  del TABLE KEY\n"
 "  scan TABLE [FROM [TO]]      keys in [FROM, TO) in order (-r: descending)\n"
 "  load TABLE FILE             key<TAB>value lines ('-': stdin)\n"
+"  drop TABLE                  drop the table, its pages to the free list\n"
 "  stats                       pool, log and per-table counters\n"
 "  check                       verify every table and the free list\n");
 	exit(2);
@@ -219,6 +220,11 @@ int main(int argc, char **argv)
 		for (int i = 0; i < n; i++)
 			printf("table %u %s hits %llu misses %llu\n", ts[i].id,
 			       ts[i].name, ts[i].hits, ts[i].misses);
+	} else if (!strcmp(cmd, "drop")) {
+		if (argc != 1)
+			usage();
+		if ((err = exodb_table_drop(db, argv[0])))
+			rc = die(argv[0], err);
 	} else if (!strcmp(cmd, "check")) {
 		long p = exodb_check(db, stdout);
 

@@ -324,12 +324,21 @@ int tc_commit(struct exodb *db, struct tree_ctx *tc, uint64_t *lsnp,
 			db->pool.pm[recs[i].pid].dirty = 1;
 		}
 	}
-	for (size_t i = 0; i < nr; i++)
-		free(recs[i].data);
-	free(recs);
 	if (!err)
 		err = wal_append(&db->wal, REC_COMMIT, ++db->txid, NULL, 0,
 				 NULL, 0, &lsn);
+	/*
+	 * Still pinned: each page says the commit record's LSN, so that
+	 * writing it back first makes the commit durable, not just its own
+	 * record (another thread's flush may have taken that one already).
+	 */
+	for (size_t i = 0; i < nr; i++) {
+		if (!err)
+			((struct page_hdr *)pool_addr(&db->pool,
+						      recs[i].pid))->lsn = lsn;
+		free(recs[i].data);
+	}
+	free(recs);
 	if (err)
 		return err;	/* the caller rolls back: no commit record */
 	for (size_t i = 0; i < tc->n; i++)
@@ -770,9 +779,13 @@ static int get_fn(void *arg, bool again)
 	struct get_args *a = arg;
 	struct exodb_txn *t = a->t;
 
+	uint64_t root = table_root(t->db, a->tbl);
+
 	(void)again;
-	return bt_get(t->db, a->tbl, table_root(t->db, a->tbl), a->k, a->kl,
-		      &t->vbuf, &t->vcap, a->vl, 0);
+	if (!root)
+		return -ENOENT;		/* dropped since the check */
+	return bt_get(t->db, a->tbl, root, a->k, a->kl, &t->vbuf, &t->vcap,
+		      a->vl, 0);
 }
 
 int exodb_get(struct exodb_txn *t, unsigned int tbl, const void *k,
