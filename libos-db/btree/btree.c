@@ -14,8 +14,10 @@
  * lowest full one whose parent has room for a separator, or the root),
  * then the insert is tried again.  A leaf split at its right end (keys
  * arriving in order) leaves the left leaf full: bulk loads pack pages.
- * Nodes are not merged when they empty: a deleted range leaves underfull
- * leaves behind, which later inserts fill.  A dropped table's tree is
+ * A delete that leaves a leaf less than half full runs a merge pass: the whole path latched, the leaf merged with a sibling under
+ * the same parent if both fit in one page, the parent with one of its own
+ * if that left it underfull, and so up; a root left with one child takes
+ * the child's contents (the root's page never changes).  A dropped table's tree is
  * taken apart from the left, a bounded number of pages per commit
  * (bt_drop_step), its pages going to the free list.
  *
@@ -272,20 +274,30 @@ static int path_lock(struct exodb *db, struct tree_ctx *tc, uint32_t tbl,
 	}
 }
 
-/* Move slots [from, n) of @l to the empty node @r. */
-static int move_tail(struct node *l, struct node *r, int from)
+/* Append slots [from, n) of @src to @dst. */
+static int copy_slots(struct node *dst, const struct node *src, int from)
 {
-	for (int i = from; i < l->nslots; i++) {
+	for (int i = from; i < src->nslots; i++) {
 		size_t kl, vl;
 		bool ovf;
-		const uint8_t *k = node_key(l, i, &kl);
-		const uint8_t *v = leaf_val(l, i, &vl, &ovf);
+		const uint8_t *k = node_key(src, i, &kl);
+		const uint8_t *v = leaf_val(src, i, &vl, &ovf);
 		uint16_t vi = (uint16_t)vl | (ovf ? V_OVERFLOW : 0);
-		int err = node_insert(r, r->nslots, k, kl, v, vl, vi);
+		int err = node_insert(dst, dst->nslots, k, kl, v, vl, vi);
 
 		if (err)
 			return err;
 	}
+	return 0;
+}
+
+/* Move slots [from, n) of @l to the empty node @r. */
+static int move_tail(struct node *l, struct node *r, int from)
+{
+	int err = copy_slots(r, l, from);
+
+	if (err)
+		return err;
 	while (l->nslots > from)
 		node_remove(l, l->nslots - 1);
 	node_compact(l);
@@ -451,6 +463,192 @@ static int split_pass(struct exodb *db, struct tree_ctx *tc, uint32_t tbl,
 	return err;
 }
 
+/* ---- merging ------------------------------------------------------------ */
+
+/*
+ * Less than half used: try to merge it with a sibling.  (Two adjacent
+ * nodes less than half full fit in one, so a tree that only shrinks keeps
+ * its nodes about half full or more.)
+ */
+static bool underfull(const struct node *n)
+{
+	return node_free_space(n) > (PAGE - NODE_HDR) / 2;
+}
+
+/*
+ * Build in @out the node holding @l's entries, then (inner nodes) the
+ * parent's separator @sep pointing at @l's upper child, then @r's, with
+ * @l's low fence and @r's high one.  -ENOSPC: they do not fit in a page.
+ */
+static int build_merged(struct node *out, const struct node *l,
+			const struct node *r, const uint8_t *sep, size_t sepl)
+{
+	size_t lol = 0, hil = 0;
+	const uint8_t *lo = node_lo(l, &lol), *hi = node_hi(r, &hil);
+	int err;
+
+	node_init(out, l->h.pid, l->h.table, l->h.level);
+	err = node_set_fences(out, lo, lol, !lo, hi, hil, !hi);
+	if (!err)
+		err = copy_slots(out, l, 0);
+	if (!err && l->h.level)
+		err = node_insert(out, out->nslots, sep, sepl, &l->upper, 8, 8);
+	if (!err)
+		err = copy_slots(out, r, 0);
+	out->prev = l->prev;
+	out->next = r->next;
+	out->upper = r->upper;
+	out->h.crc = l->h.crc;
+	out->h.lsn = l->h.lsn;
+	return err;
+}
+
+/*
+ * Merge children @li and @li + 1 of @par (latched exclusively, as the
+ * path above it), if their entries fit in one page: the right one's go
+ * into the left one, which takes its place in @par; the right one is
+ * freed.  Siblings are latched left to right, the order in which readers
+ * move along leaf links, so a reader between them cannot deadlock us.
+ * *@merged says whether it happened.
+ */
+static int merge_children(struct exodb *db, struct tree_ctx *tc,
+			  uint32_t tbl, struct node *par, int li,
+			  bool *merged)
+{
+	uint64_t lp = inner_child(par, li), rp = inner_child(par, li + 1);
+	uint8_t sep[EXODB_MAX_KEY];
+	size_t sepl;
+	const uint8_t *s = node_key(par, li, &sepl);
+	struct node *l, *r;
+	uint64_t tmp[PAGE / 8];
+	int err = 0;
+
+	*merged = false;
+	if (sepl > sizeof(sep))
+		return -EUCLEAN;
+	memcpy(sep, s, sepl);
+	if (lp == rp)
+		return -EUCLEAN;
+	l = tc_fix(db, tc, lp, tbl, &err);
+	if (!l)
+		return err;
+	r = tc_fix(db, tc, rp, tbl, &err);
+	if (!r) {
+		tc_unfix(db, tc, lp);
+		return err;
+	}
+	if (check_child(par, l, tbl) || check_child(par, r, tbl) ||
+	    (!l->h.level && (l->next != rp || r->prev != lp)))
+		err = -EUCLEAN;
+	if (!err)
+		err = build_merged((struct node *)tmp, l, r, sep, sepl);
+	if (err == -ENOSPC) {
+		err = 0;		/* stays as it is */
+		goto out;
+	}
+	if (!err && !l->h.level && r->next) {
+		struct node *nx = tc_fix(db, tc, r->next, tbl, &err);
+
+		if (nx) {
+			if (nx->h.type != PT_LEAF || nx->prev != rp)
+				err = -EUCLEAN;
+			else
+				nx->prev = lp;
+			tc_unfix(db, tc, r->next);
+		}
+	}
+	if (err)
+		goto out;
+	memcpy(l, tmp, PAGE);
+	/* the parent: (sep -> l) goes, the pointer to r now points to l */
+	node_remove(par, li);
+	if (li == par->nslots) {
+		par->upper = lp;
+	} else {
+		size_t vl;
+		bool ovf;
+
+		memcpy((uint8_t *)leaf_val(par, li, &vl, &ovf), &lp, 8);
+	}
+	tc_unfix(db, tc, rp);
+	tc_unfix(db, tc, lp);
+	*merged = true;
+	return space_free(db, tc, rp);
+out:
+	tc_unfix(db, tc, rp);
+	tc_unfix(db, tc, lp);
+	return err;
+}
+
+/* A root left with one child takes the child's place (its page stays). */
+static int collapse_root(struct exodb *db, struct tree_ctx *tc, uint32_t tbl,
+			 struct node *root)
+{
+	while (root->h.level && !root->nslots) {
+		uint64_t rp = root->h.pid, cp = root->upper, lsn = root->h.lsn;
+		uint32_t crc = root->h.crc;
+		int err = 0;
+		struct node *c = tc_fix(db, tc, cp, tbl, &err);
+
+		if (!c)
+			return err;
+		if (check_child(root, c, tbl) || (!c->h.level &&
+						 (c->next || c->prev))) {
+			tc_unfix(db, tc, cp);
+			return -EUCLEAN;
+		}
+		memcpy(root, c, PAGE);
+		root->h.pid = rp;
+		root->h.lsn = lsn;
+		root->h.crc = crc;
+		tc_unfix(db, tc, cp);
+		err = space_free(db, tc, cp);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/*
+ * After a delete left @k's leaf underfull: merge it with a sibling under
+ * the same parent, then the parent with one of its own if that left it
+ * underfull, and so up; a root left with one child collapses into it.
+ */
+static int merge_pass(struct exodb *db, struct tree_ctx *tc, uint32_t tbl,
+		      uint64_t root, const void *k, size_t kl)
+{
+	struct path p;
+	int d, err = path_lock(db, tc, tbl, root, k, kl, &p);
+
+	if (err)
+		return err;
+	for (d = p.depth - 1; d > 0 && !err; d--) {
+		struct node *par = p.n[d - 1];
+		int i = child_index(par, k, kl, false);
+		bool merged;
+
+		if (!underfull(p.n[d]))
+			break;
+		if (inner_child(par, i) != p.pid[d]) {
+			err = -EUCLEAN;
+			break;
+		}
+		tc_unfix(db, tc, p.pid[d]);
+		p.depth = d;
+		if (!par->nslots)
+			continue;	/* an only child: the parent merges */
+		/* with the right sibling, or the left one for the last child */
+		err = merge_children(db, tc, tbl, par,
+				     i < par->nslots ? i : i - 1, &merged);
+		if (!merged)
+			break;
+	}
+	if (!err)
+		err = collapse_root(db, tc, tbl, p.n[0]);
+	path_release(db, tc, &p);
+	return err;
+}
+
 /* Descend exclusively, coupled, to @k's leaf. */
 static struct node *descend_x(struct exodb *db, struct tree_ctx *tc,
 			      uint32_t tbl, uint64_t root, const void *k,
@@ -539,7 +737,7 @@ int bt_del(struct exodb *db, struct tree_ctx *tc, uint32_t tbl,
 	uint64_t leaf, old = 0;
 	uint32_t oldlen = 0;
 	int err, i;
-	bool eq;
+	bool eq, merge = false;
 	struct node *n = descend_x(db, tc, tbl, root, k, kl, &leaf, &err);
 
 	if (!n)
@@ -558,11 +756,15 @@ int bt_del(struct exodb *db, struct tree_ctx *tc, uint32_t tbl,
 			oldlen = r.len;
 		}
 		node_remove(n, i);
+		merge = leaf != root && underfull(n);
 	}
 	tc_unfix(db, tc, leaf);
 	if (!eq)
 		return -ENOENT;
-	return old ? free_chain(db, tc, tbl, old, oldlen) : 0;
+	err = old ? free_chain(db, tc, tbl, old, oldlen) : 0;
+	if (!err && merge)
+		err = merge_pass(db, tc, tbl, root, k, kl);
+	return err;
 }
 
 int bt_create(struct exodb *db, struct tree_ctx *tc, uint32_t tbl,

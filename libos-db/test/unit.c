@@ -16,6 +16,8 @@
  *  drop        a table ten times the pool dropped under a reader of it and
  *              a writer of another: its pages free, its id made again, a
  *              drop cut short finished at the next open
+ *  merge       random deletes from a four-level tree merge it back down
+ *              to its root leaf; check clean and scans exact on the way
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -1029,6 +1031,225 @@ static void test_drop(void)
 	exodb_close(drop_db);
 }
 
+/* ---- merging on delete ------------------------------------------------------ */
+
+#define MERGE_ROWS	3000
+
+/* The first live row after @i (key order is row order), or -1. */
+static int next_live(const uint8_t *live, int i)
+{
+	while (++i < MERGE_ROWS)
+		if (live[i])
+			return i;
+	return -1;
+}
+
+static void merge_key(char *k, int i)
+{
+	char num[16];
+
+	/* 300-byte keys in row order: a dozen per leaf, four levels */
+	memset(k, 'a' + i % 26, 300);
+	sprintf(num, "%08d", i);
+	memcpy(k, num, 8);
+}
+
+static int merge_scan(exodb *db, unsigned id, const uint8_t *live, int *n)
+{
+	exodb_cursor *c;
+	exodb_txn *t;
+	int err = exodb_begin(db, EXODB_RDONLY, &t), bad = 0, want = -1;
+
+	*n = 0;
+	if (err)
+		return -1;
+	err = exodb_cursor_open(t, id, &c);
+	for (err = err ? err : exodb_cursor_seek(c, EXODB_FIRST, NULL, 0); !err;
+	     err = exodb_cursor_next(c)) {
+		const void *k, *v;
+		size_t kl, vl;
+		char want_k[300];
+
+		exodb_cursor_get(c, &k, &kl, &v, &vl);
+		want = next_live(live, want);
+		if (want < 0) {
+			bad++;
+			break;
+		}
+		merge_key(want_k, want);
+		if (kl != 300 || memcmp(k, want_k, 300) || vl != 4 ||
+		    memcmp(v, &want, 4))
+			bad++;
+		(*n)++;
+	}
+	exodb_cursor_close(c);
+	exodb_commit(t);
+	return err == -ENOENT && next_live(live, want) < 0 ? bad : bad + 1;
+}
+
+static exodb *merge_db;
+static unsigned merge_id;
+static _Atomic int merge_stop;
+static _Atomic long merge_scans, merge_odd;
+
+/* Scans both ways while the tree merges: rows in order, each intact. */
+static void *merge_scanner(void *arg)
+{
+	(void)arg;
+	for (int back = 0; !atomic_load(&merge_stop); back ^= 1) {
+		exodb_txn *t;
+		exodb_cursor *c;
+		int err, last = back ? MERGE_ROWS : -1;
+
+		if (exodb_begin(merge_db, EXODB_RDONLY, &t))
+			break;
+		err = exodb_cursor_open(t, merge_id, &c);
+		if (!err)
+			err = exodb_cursor_seek(c, back ? EXODB_LAST : EXODB_FIRST,
+						NULL, 0);
+		while (!err) {
+			const void *k, *v;
+			size_t kl, vl;
+			char want[300];
+			int row;
+
+			exodb_cursor_get(c, &k, &kl, &v, &vl);
+			if (vl != 4) {
+				atomic_fetch_add(&merge_odd, 1);
+				break;
+			}
+			memcpy(&row, v, 4);
+			merge_key(want, row);
+			if (kl != 300 || memcmp(k, want, 300) ||
+			    (back ? row >= last : row <= last)) {
+				atomic_fetch_add(&merge_odd, 1);
+				break;
+			}
+			last = row;
+			err = back ? exodb_cursor_prev(c) : exodb_cursor_next(c);
+		}
+		exodb_cursor_close(c);
+		if (err != -ENOENT && err != -EAGAIN && err)
+			atomic_fetch_add(&merge_odd, 1);
+		exodb_commit(t);
+		atomic_fetch_add(&merge_scans, 1);
+	}
+	return NULL;
+}
+
+static void test_merge(void)
+{
+	const char *p = path("merge.db");
+	static uint8_t live[MERGE_ROWS];
+	static int order[MERGE_ROWS];
+	unsigned long long full, used;
+	uint64_t s = 99;
+	exodb *db;
+	exodb_txn *t = NULL;
+	unsigned id;
+	int err, n, bad = 0, checks = 0;
+
+	rm_db(p);
+	db = open_db(p, 64, EXODB_POLICY_2Q, 1);
+	if (!tap_ok(db != NULL, "merge: open with a 64-frame pool"))
+		return;
+	err = exodb_table(db, "m", 1, &id);
+	for (int i = 0; !err && i < MERGE_ROWS; i++) {
+		char k[300];
+
+		if (i % 10 == 0 && (err = exodb_begin(db, 0, &t)))
+			break;
+		merge_key(k, i);
+		err = exodb_put(t, id, k, 300, &i, 4);
+		live[i] = 1;
+		if (!err && i % 10 == 9)
+			err = exodb_commit(t);
+		else if (err)
+			exodb_abort(t);
+	}
+	if (err)
+		tap_diag("fill: %s", exodb_strerror(err));
+	full = used_pages(db);
+	tap_ok(!err && full > 250, "merge: %d rows of 300-byte keys in %llu "
+	       "pages", MERGE_ROWS, full);
+	for (int i = 0; i < MERGE_ROWS; i++)
+		order[i] = i;
+	for (int i = MERGE_ROWS - 1; i > 0; i--) {
+		int j = (int)(rnd(&s) % (uint64_t)(i + 1)), x = order[i];
+
+		order[i] = order[j];
+		order[j] = x;
+	}
+	/* delete all but 30 in random order, checking, scanned meanwhile */
+	pthread_t th;
+	merge_db = db;
+	merge_id = id;
+	pthread_create(&th, NULL, merge_scanner, NULL);
+	for (int i = 0; !err && i < MERGE_ROWS - 30; i++) {
+		char k[300];
+
+		if (i % 5 == 0 && (err = exodb_begin(db, 0, &t)))
+			break;
+		merge_key(k, order[i]);
+		err = exodb_del(t, id, k, 300);
+		live[order[i]] = 0;
+		if (!err && (i % 5 == 4 || i == MERGE_ROWS - 31))
+			err = exodb_commit(t);
+		else if (err)
+			exodb_abort(t);
+		if (!err && i % 600 == 599) {
+			checks++;
+			if (exodb_check(db, stdout) || merge_scan(db, id, live, &n))
+				bad++;
+		}
+	}
+	atomic_store(&merge_stop, 1);
+	pthread_join(th, NULL);
+	tap_ok(merge_odd == 0 && merge_scans > 0, "merge: %ld cursor scans "
+	       "both ways meanwhile saw rows in order and intact (%ld odd)",
+	       (long)merge_scans, (long)merge_odd);
+	used = used_pages(db);
+	tap_ok(!err && bad == 0 && checks == 4, "merge: %d random deletes, "
+	       "check clean and a scan equal to the model at %d points (%d "
+	       "not)", MERGE_ROWS - 30, checks, bad);
+	bad = merge_scan(db, id, live, &n);
+	tap_ok(bad == 0 && n == 30, "merge: the 30 rows left scan in order "
+	       "(%d)", n);
+	/* 30 rows need 3 leaves; half-full nodes at most twice that, a root */
+	tap_ok(used <= 3 + 6 + 1, "merge: %llu pages in use after the deletes, "
+	       "%llu before: the tree merged down (at most 10)", used, full);
+	/* the rest: the root is a leaf again, the table one page */
+	err = exodb_begin(db, 0, &t);
+	for (int i = MERGE_ROWS - 30; !err && i < MERGE_ROWS; i++) {
+		char k[300];
+
+		merge_key(k, order[i]);
+		err = exodb_del(t, id, k, 300);
+		live[order[i]] = 0;
+	}
+	err = err ? (exodb_abort(t), err) : exodb_commit(t);
+	bad = merge_scan(db, id, live, &n);
+	tap_ok(!err && used_pages(db) == 3 && exodb_check(db, stdout) == 0 &&
+	       bad == 0 && n == 0,
+	       "merge: every row deleted: the table is its root leaf (%llu "
+	       "pages in use: meta, catalogue, root), check clean",
+	       used_pages(db));
+	/* and it grows again from there */
+	err = exodb_begin(db, 0, &t);
+	for (int i = 0; !err && i < 200; i++) {
+		char k[300];
+
+		merge_key(k, i);
+		err = exodb_put(t, id, k, 300, &i, 4);
+		live[i] = 1;
+	}
+	err = err ? (exodb_abort(t), err) : exodb_commit(t);
+	bad = merge_scan(db, id, live, &n);
+	tap_ok(!err && exodb_check(db, stdout) == 0 && bad == 0 && n == 200,
+	       "merge: 200 rows put back, check clean, scan exact (%d)", n);
+	exodb_close(db);
+}
+
 int main(void)
 {
 	const char *t = getenv("EXODB_TMP");
@@ -1041,6 +1262,7 @@ int main(void)
 	test_scan();
 	test_random();
 	test_drop();
+	test_merge();
 	tap_plan(tap_n);
 	return tap_done();
 }
