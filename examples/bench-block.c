@@ -15,6 +15,16 @@
  * contention.extent_<op>: exo's rate with a noisy neighbour env doing
  * control calls (noisy.h: frames, capabilities, extent alloc and free)
  * over its rate alone, the same rounds alternating.
+ *
+ * xn.update: XN's checked metadata updates per second over unchecked
+ * writes of as many blocks with the same durability (one at a time, each
+ * FUA, on the extent).  Each update rewrites one of 16 list blocks under
+ * a root (the selftests' format: a count, then references), swapping one
+ * of its 32 data references for a free block: exo runs the template over
+ * the old and the new contents, checks the claim, commits its table and
+ * writes the block in place.  xn.update.table: the same with a claim
+ * that adds and releases nothing (a block whose references stay the
+ * same: the check and the writes without the ownership change).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -26,8 +36,12 @@
 #include <unistd.h>
 #include <liburing.h>
 
+#include <arpa/inet.h>
+#include <sys/mman.h>
+
 #include "exo.h"
 #include "noisy.h"
+#include "../selftests/xn_list.h"
 
 #define QD	32
 #define BLK	EXO_EXTENT_BLOCK
@@ -121,6 +135,146 @@ static double run(const struct target *t)
 	return ops / t0;
 }
 
+/* ---- xn.update ----------------------------------------------------------- */
+
+#define XN_META		16	/* list blocks under the root */
+#define XN_REFS		32	/* data references in each */
+#define XN_SPARE	64	/* free blocks the swaps rotate through */
+
+struct xn_bench {
+	int fd;
+	exo_cap_t frame, ext;	/* the frame written; the peer's extent */
+	char *buf;		/* mapped at the frame */
+	__u64 root;
+	__u64 meta[XN_META];
+	__u64 refs[XN_META][XN_REFS];
+	__u64 spare[XN_SPARE];	/* a ring of free blocks */
+	unsigned int head;	/* next spare to claim */
+	unsigned int tail;	/* next slot for a released block */
+	unsigned long op;
+};
+
+static void xn_list(char *buf, const __u64 *blocks, __u32 n, __u32 type)
+{
+	__u32 *w = (__u32 *)buf;
+
+	memset(buf, 0, BLK);
+	w[0] = htonl(n);
+	for (__u32 i = 0; i < n; i++)
+		w[1 + i] = htonl(EXO_XN_REF(type, blocks[i]));
+}
+
+/* One checked update: swap a reference (@swap) or only rewrite a block. */
+static int xn_one(struct xn_bench *x, int swap)
+{
+	unsigned int m = x->op % XN_META, k = (x->op / XN_META) % XN_REFS;
+	struct exo_xn_ref add = { .type = 0 }, rel = { .type = 0 };
+	int ret;
+
+	x->op++;
+	if (swap) {
+		rel.block = x->refs[m][k];
+		add.block = x->spare[x->head % XN_SPARE];
+		x->refs[m][k] = add.block;
+	}
+	xn_list(x->buf, x->refs[m], XN_REFS, 0);
+	/* a field that changes every time, past the references */
+	memcpy(x->buf + BLK - 8, &x->op, 8);
+	ret = exo_xn_update(x->fd, x->meta[m], x->frame, swap ? &add : NULL,
+			    swap, swap ? &rel : NULL, swap);
+	if (!ret && swap) {
+		x->head++;
+		x->spare[x->tail++ % XN_SPARE] = rel.block;
+	}
+	return ret;
+}
+
+/* XN updates per second (@swap: with an ownership change), @n of them. */
+static double xn_run(struct xn_bench *x, int swap, unsigned long n)
+{
+	double t0 = now();
+
+	for (unsigned long i = 0; i < n; i++) {
+		int ret = xn_one(x, swap);
+
+		if (ret)
+			die("exo_xn_update", ret);
+	}
+	return n / (now() - t0);
+}
+
+/* The peer: @n single-block FUA writes on the extent, one at a time. */
+static double fua_run(struct xn_bench *x, unsigned long n)
+{
+	double t0 = now();
+
+	for (unsigned long i = 0; i < n; i++) {
+		struct exo_extent_iovec v = {
+			.extent = x->ext, .block = i % (XN_META * 4),
+			.frame = x->frame, .op = EXO_IO_WRITE,
+			.flags = EXO_IO_FUA,
+		};
+
+		if (exo_extent_io(x->fd, &v, 1, 0) != 1)
+			die("FUA write", -errno);
+	}
+	return n / (now() - t0);
+}
+
+/* Templates, a root, 16 lists of 32 data blocks, from the device's end. */
+static void xn_setup(struct xn_bench *x, const struct exo_extent_stat *st,
+		     exo_cap_t ext)
+{
+	__u64 b = st->nblocks - 1;
+	int ret;
+
+	x->ext = ext;
+	x->buf = exo_region__create(x->fd, NULL, BLK, PROT_READ | PROT_WRITE);
+	if (!x->buf)
+		die("exo_region__create", -ENOMEM);
+	ret = exo_frame_alloc(x->fd, 1, &x->frame, NULL);
+	if (!ret)
+		ret = exo_frame_map_one(x->fd, x->buf, x->frame,
+					EXO_PROT_READ | EXO_PROT_WRITE);
+	if (!ret)
+		ret = exo_xn_template_set(x->fd, 1, list_prog, LIST_LEN);
+	if (!ret)
+		ret = exo_xn_template_set(x->fd, 2, list_prog, LIST_LEN);
+	if (!ret)
+		ret = exo_xn_root(x->fd, 0, 1, &x->root);
+	if (ret)
+		die("XN set-up", ret);
+	for (int m = 0; m < XN_META; m++) {
+		x->meta[m] = b--;
+		for (int k = 0; k < XN_REFS; k++)
+			x->refs[m][k] = b--;
+	}
+	for (int i = 0; i < XN_SPARE; i++)
+		x->spare[i] = b--;
+	x->tail = XN_SPARE;
+	/* the root lists the 16 blocks (type 2); each lists its 32 */
+	{
+		struct exo_xn_ref add[XN_REFS];
+
+		for (int m = 0; m < XN_META; m++)
+			add[m] = (struct exo_xn_ref){ .block = x->meta[m],
+						      .type = 2 };
+		xn_list(x->buf, x->meta, XN_META, 2);
+		ret = exo_xn_update(x->fd, x->root, x->frame, add, XN_META,
+				    NULL, 0);
+		for (int m = 0; m < XN_META && !ret; m++) {
+			for (int k = 0; k < XN_REFS; k++)
+				add[k] = (struct exo_xn_ref){
+					.block = x->refs[m][k] };
+			xn_list(x->buf, x->refs[m], XN_REFS, 0);
+			ret = exo_xn_update(x->fd, x->meta[m], x->frame, add,
+					    XN_REFS, NULL, 0);
+		}
+		if (ret)
+			die("XN tree", ret);
+	}
+}
+
 static int cmp(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -203,6 +357,10 @@ int main(int argc, char **argv)
 			die("prefill flush", -errno);
 	}
 
+	/* EXO_BENCH_XN_ONLY: only the XN rows (to profile them) */
+	if (getenv("EXO_BENCH_XN_ONLY"))
+		goto xn;
+
 	/* Warm up both paths once, then alternate so drift hits both. */
 	exo.write = peer.write = 0;
 	run(&exo);
@@ -236,6 +394,31 @@ int main(int argc, char **argv)
 		qsort(cn[w], ROUNDS, sizeof(double), cmp);
 	}
 
+	/* XN: checked updates against FUA writes, alternating */
+xn:;
+	struct xn_bench x = { .fd = exo.fd };
+	double xu[ROUNDS], xt[ROUNDS], xf[ROUNDS];
+	unsigned long xops = ops / 8 ? ops / 8 : 1;
+
+	if (nblocks + 2 * (1 + XN_META * (1 + XN_REFS) + XN_SPARE) > st.free)
+		die("XN: no room at the device's end", -ENOSPC);
+	xn_setup(&x, &st, exo.ext);
+	xn_run(&x, 1, xops / 4);
+	fua_run(&x, xops / 4);
+	for (r = 0; r < ROUNDS; r++) {
+		xu[r] = xn_run(&x, 1, xops);
+		xt[r] = xn_run(&x, 0, xops);
+		xf[r] = fua_run(&x, xops);
+	}
+	qsort(xu, ROUNDS, sizeof(double), cmp);
+	qsort(xt, ROUNDS, sizeof(double), cmp);
+	qsort(xf, ROUNDS, sizeof(double), cmp);
+
+	if (getenv("EXO_BENCH_XN_ONLY")) {
+		printf("xn.update %.0f/s, xn.update.table %.0f/s, FUA %.0f/s\n",
+		       xu[ROUNDS / 2], xt[ROUNDS / 2], xf[ROUNDS / 2]);
+		return 0;
+	}
 	printf("# %s, %lu blocks of 4 KiB, queue depth %d, %lu ops per round\n",
 	       disk, nblocks, QD, ops);
 	printf("%-44s %14s %14s\n", "benchmark (median of 5, IOPS)", "exo",
@@ -249,12 +432,20 @@ int main(int argc, char **argv)
 			   "contention.extent_randread4k: alone, noisy",
 		       ca[w][ROUNDS / 2], cn[w][ROUNDS / 2],
 		       nrate / (2 * ROUNDS));
+	printf("%-44s %12.0f/s %12.0f/s  (%lu per round)\n",
+	       "xn.update: swap a reference; FUA writes", xu[ROUNDS / 2],
+	       xf[ROUNDS / 2], xops);
+	printf("%-44s %12.0f/s %12.0f/s\n",
+	       "xn.update.table: same references; FUA", xt[ROUNDS / 2],
+	       xf[ROUNDS / 2]);
 	for (w = 0; w < 2; w++)
 		printf("RATIO block.%s %.2f\n", name[w],
 		       e[w][ROUNDS / 2] / p[w][ROUNDS / 2]);
 	for (w = 0; w < 2; w++)
 		printf("RATIO contention.extent_%s %.2f\n", name[w],
 		       cn[w][ROUNDS / 2] / ca[w][ROUNDS / 2]);
+	printf("RATIO xn.update %.2f\n", xu[ROUNDS / 2] / xf[ROUNDS / 2]);
+	printf("RATIO xn.update.table %.2f\n", xt[ROUNDS / 2] / xf[ROUNDS / 2]);
 
 	close(peer.fd);
 	exo_extent_detach(exo.fd);

@@ -6,12 +6,14 @@
  * One device at a time.  Its table (see the drawing in uapi/linux/exo.h)
  * is kept in memory exactly as it sits on disk: one vmalloc()ed image of a
  * copy (header, bitmap, principals, extent records), so an update edits the
- * image and writes it whole to the older copy: body, then the header with
- * REQ_PREFLUSH | REQ_FUA, so the header of the new generation can only be
- * durable after its body.  A failed write restores the image from a shadow
- * of the last committed one; the copy on disk that was being written is
- * then invalid (its body checksum no longer holds) and the other one,
- * untouched, still carries the table.
+ * image and writes it to the older copy: the body blocks that differ from
+ * what that copy holds (an image of it is kept: d->older; all of them when
+ * it is unknown), then the header with REQ_PREFLUSH | REQ_FUA, so the
+ * header of the new generation can only be durable after its body.  A
+ * failed write restores the image from a shadow of the last committed one;
+ * the copy on disk that was being written is then invalid (its body
+ * checksum no longer holds) and the other one, untouched, still carries
+ * the table.
  *
  * Checksums are CRC32C (Castagnoli) computed with __crc32c_le() from
  * vmlinux rather than crc32c() from libcrc32c: the same function, but the
@@ -101,6 +103,7 @@ static void exo_xdev_free(struct kref *ref)
 	WARN_ON_ONCE(d->bdev);
 	vfree(d->meta);
 	vfree(d->shadow);
+	vfree(d->older);
 	vfree(d->wlive);
 	exo_xn_table_free(d->xn);
 	kfree(d->path);
@@ -129,8 +132,10 @@ static int exo_xdev_layout(struct exo_xdev *d, u64 nblocks)
 	size = (size_t)d->meta_blocks * EXO_XBLK;
 	d->meta = vzalloc(size);
 	d->shadow = vzalloc(size);
+	d->older = vzalloc(size);
 	d->wlive = vzalloc((size_t)d->bitmap_blocks * EXO_XBLK);
-	if (!d->meta || !d->shadow || !d->wlive || exo_xn_table_init(d))
+	if (!d->meta || !d->shadow || !d->older || !d->wlive ||
+	    exo_xn_table_init(d))
 		return -ENOMEM;
 	d->sb = d->meta;
 	d->bitmap = d->meta + EXO_XBLK;
@@ -239,14 +244,36 @@ static void exo_xcommit_prepare(struct exo_xdev *d, u32 copy)
 	sb->sb_crc = cpu_to_le32(exo_xcrc(sb, sizeof(*sb)));
 }
 
-/* Write the prepared image: the body, then the header with a flush. */
+/* Does body block @i of the image differ from the older copy's? */
+static bool exo_xblock_changed(struct exo_xdev *d, u32 i)
+{
+	size_t off = (size_t)i * EXO_XBLK;
+
+	return !d->older_ok || memcmp(d->meta + off, d->older + off, EXO_XBLK);
+}
+
+/*
+ * Write the prepared image: the body blocks that changed since the copy
+ * was last written, in runs, then the header with a flush.
+ */
 static int exo_xcommit_write(struct exo_xdev *d, u32 copy)
 {
 	u64 block = exo_xcopy_block(d, copy);
-	int ret;
+	u32 i = 1, n;
+	int ret = 0;
 
-	ret = exo_xrw(d->bdev, block + 1, d->meta + EXO_XBLK,
-		      d->meta_blocks - 1, REQ_OP_WRITE);
+	while (!ret && i < d->meta_blocks) {
+		if (!exo_xblock_changed(d, i)) {
+			i++;
+			continue;
+		}
+		for (n = 1; i + n < d->meta_blocks &&
+			    exo_xblock_changed(d, i + n); n++)
+			;
+		ret = exo_xrw(d->bdev, block + i, d->meta + (size_t)i * EXO_XBLK,
+			      n, REQ_OP_WRITE);
+		i += n;
+	}
 	if (!ret)
 		ret = exo_xrw(d->bdev, block, d->meta, 1,
 			      REQ_OP_WRITE | REQ_PREFLUSH | REQ_FUA);
@@ -264,12 +291,17 @@ static int exo_xcommit_finish(struct exo_xdev *d, u32 copy, int ret)
 
 	if (ret) {
 		memcpy(d->meta, d->shadow, size);
+		d->older_ok = false;	/* written in part */
 		d->free = exo_xcount_free(d);
 		atomic_set(&d->wdirty, 1);
 		atomic64_inc(&d->errors);
 		return -EIO;
 	}
+	/* the copy written last is the older one now: the shadow has it */
+	swap(d->older, d->shadow);
+	d->older_ok = d->active_ok;
 	memcpy(d->shadow, d->meta, size);
+	d->active_ok = true;
 	d->generation++;
 	d->active = copy;
 	d->commits++;
@@ -436,6 +468,8 @@ static int exo_xload(struct exo_xdev *d)
 	else
 		memcpy(d->shadow, d->meta, size);
 	d->active = best;
+	d->active_ok = true;
+	d->older_ok = false;
 	d->generation = gen[best];
 	d->free = exo_xcount_free(d);
 	memcpy(d->wlive, d->written, (size_t)d->bitmap_blocks * EXO_XBLK);
@@ -449,6 +483,9 @@ static int exo_xformat(struct exo_xdev *d)
 	int ret;
 
 	memset(d->meta, 0, (size_t)d->meta_blocks * EXO_XBLK);
+	/* neither copy on disk is known: both are written whole */
+	d->older_ok = false;
+	d->active_ok = false;
 	/* Kill any older table's copy 1 first: it might carry a higher gen. */
 	ret = exo_xrw(d->bdev, exo_xcopy_block(d, 1), d->meta, 1,
 		      REQ_OP_WRITE | REQ_FUA);

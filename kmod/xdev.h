@@ -120,6 +120,9 @@ struct exo_xdev {
 	u32 active;		/* copy holding @generation */
 	void *meta;		/* image of one copy */
 	void *shadow;		/* the last committed image */
+	void *older;		/* the other copy as on disk, if older_ok */
+	bool older_ok;
+	bool active_ok;		/* the active copy on disk is the shadow */
 	struct exo_xsb *sb;
 	void *bitmap;		/* little-endian bit order */
 	void *written;		/* the written bitmap in the image */

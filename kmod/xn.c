@@ -35,9 +35,10 @@
  * template on the old and the new contents, requires the difference to be
  * exactly the claim, the added blocks free, the released ones empty of
  * references, then commits the table with the new contents in its
- * *pending* block and only then writes the block in place.  A crash
- * before the commit leaves the old table and the old block; after it,
- * attach finds the pending block and writes it again (a redo), so the
+ * *pending* block and only then writes the block in place (without FUA:
+ * the next commit's flush makes it durable before the table forgets it).
+ * A crash before the commit leaves the old table and the old block; after
+ * it, attach finds the pending block and writes it again (a redo), so the
  * new table always comes with the new block.
  *
  * extent.c owns the device, the table and its commit; this file keeps
@@ -498,10 +499,13 @@ static int exo_xn_read_block(struct exo_xdev *d, u64 b, struct page *page)
 }
 
 /*
- * Write the pending metadata block in place (FUA) and forget it.  The
- * table that carries it is committed; a failure leaves it pending (the
- * next XN call, or attach, writes it again).  0 or -EIO.  exo_xsem held
- * for writing.
+ * Write the pending metadata block in place and forget it.  The table
+ * that carries it is committed; a failure leaves it pending (the next XN
+ * call, or attach, writes it again).  No FUA: the table on disk names the
+ * block pending until a later commit, whose header write flushes first
+ * (REQ_PREFLUSH), so this write is durable before the table forgets it,
+ * and a crash before then redoes it at attach.  0 or -EIO.  exo_xsem
+ * held for writing.
  */
 static int exo_xn_write_pending(struct exo_xdev *d)
 {
@@ -510,7 +514,7 @@ static int exo_xn_write_pending(struct exo_xdev *d)
 
 	if (!b)
 		return 0;
-	if (exo_xrw(d->bdev, b, d->pending, 1, EXO_XWRITE | REQ_FUA)) {
+	if (exo_xrw(d->bdev, b, d->pending, 1, EXO_XWRITE)) {
 		atomic64_inc(&d->errors);
 		return -EIO;
 	}
