@@ -104,6 +104,9 @@ static void exo_xdev_free(struct kref *ref)
 	vfree(d->meta);
 	vfree(d->shadow);
 	vfree(d->older);
+	kvfree(d->bcrc);
+	bitmap_free(d->chg);
+	bitmap_free(d->prev);
 	vfree(d->wlive);
 	exo_xn_table_free(d->xn);
 	kfree(d->path);
@@ -133,9 +136,12 @@ static int exo_xdev_layout(struct exo_xdev *d, u64 nblocks)
 	d->meta = vzalloc(size);
 	d->shadow = vzalloc(size);
 	d->older = vzalloc(size);
+	d->bcrc = kvcalloc(d->meta_blocks, sizeof(*d->bcrc), GFP_KERNEL);
+	d->chg = bitmap_zalloc(d->meta_blocks, GFP_KERNEL);
+	d->prev = bitmap_zalloc(d->meta_blocks, GFP_KERNEL);
 	d->wlive = vzalloc((size_t)d->bitmap_blocks * EXO_XBLK);
-	if (!d->meta || !d->shadow || !d->older || !d->wlive ||
-	    exo_xn_table_init(d))
+	if (!d->meta || !d->shadow || !d->older || !d->bcrc || !d->chg ||
+	    !d->prev || !d->wlive || exo_xn_table_init(d))
 		return -ENOMEM;
 	d->sb = d->meta;
 	d->bitmap = d->meta + EXO_XBLK;
@@ -210,6 +216,35 @@ static u64 exo_xcount_free(struct exo_xdev *d)
 	return d->nblocks - used;
 }
 
+static void *exo_xblk(void *image, u32 i)
+{
+	return image + (size_t)i * EXO_XBLK;
+}
+
+/*
+ * The body's checksum, from one per block: the blocks the commit changes
+ * (those that differ from the shadow, into d->chg) are checksummed again,
+ * the others keep theirs, and the checksums are combined.  The cost of a
+ * commit then follows what it changes, not the size of the table.
+ */
+static u32 exo_xbody_crc(struct exo_xdev *d)
+{
+	u32 crc = ~0U, i;
+
+	bitmap_zero(d->chg, d->meta_blocks);
+	for (i = 1; i < d->meta_blocks; i++) {
+		if (memcmp(exo_xblk(d->meta, i), exo_xblk(d->shadow, i),
+			   EXO_XBLK))
+			__set_bit(i, d->chg);
+		if (test_bit(i, d->chg) || !d->bcrc_ok)
+			d->bcrc[i] = __crc32c_le(0, exo_xblk(d->meta, i),
+						 EXO_XBLK);
+		crc = __crc32c_le_shift(crc, EXO_XBLK) ^ d->bcrc[i];
+	}
+	d->bcrc_ok = true;
+	return crc ^ ~0U;
+}
+
 /*
  * Fill the header and the checksums of the image for the older copy, as
  * generation + 1.  exo_xsem held for writing, or for reading under
@@ -217,7 +252,6 @@ static u64 exo_xcount_free(struct exo_xdev *d)
  */
 static void exo_xcommit_prepare(struct exo_xdev *d, u32 copy)
 {
-	size_t size = (size_t)d->meta_blocks * EXO_XBLK;
 	struct exo_xsb *sb = d->sb;
 
 	sb->magic = cpu_to_le32(EXO_XMAGIC);
@@ -238,18 +272,19 @@ static void exo_xcommit_prepare(struct exo_xdev *d, u32 copy)
 	atomic_set(&d->wdirty, 0);
 	bitmap_and(d->written, d->wlive, d->bitmap, exo_xbits(d));
 	exo_xn_table_store(d);
-	sb->body_crc = cpu_to_le32(exo_xcrc(d->meta + EXO_XBLK,
-					    size - EXO_XBLK));
+	sb->body_crc = cpu_to_le32(exo_xbody_crc(d));
 	sb->sb_crc = 0;
 	sb->sb_crc = cpu_to_le32(exo_xcrc(sb, sizeof(*sb)));
 }
 
-/* Does body block @i of the image differ from the older copy's? */
+/*
+ * Does body block @i of the image differ from the older copy's?  That
+ * copy is the shadow as it was before the last commit: it differs in what
+ * this commit changes and in what the last one did.
+ */
 static bool exo_xblock_changed(struct exo_xdev *d, u32 i)
 {
-	size_t off = (size_t)i * EXO_XBLK;
-
-	return !d->older_ok || memcmp(d->meta + off, d->older + off, EXO_XBLK);
+	return !d->older_ok || test_bit(i, d->chg) || test_bit(i, d->prev);
 }
 
 /*
@@ -289,18 +324,35 @@ static int exo_xcommit_finish(struct exo_xdev *d, u32 copy, int ret)
 {
 	size_t size = (size_t)d->meta_blocks * EXO_XBLK;
 
+	u32 i;
+
 	if (ret) {
 		memcpy(d->meta, d->shadow, size);
+		d->bcrc_ok = false;
 		d->older_ok = false;	/* written in part */
+		exo_xn_table_touch(d);
 		d->free = exo_xcount_free(d);
 		atomic_set(&d->wdirty, 1);
 		atomic64_inc(&d->errors);
 		return -EIO;
 	}
-	/* the copy written last is the older one now: the shadow has it */
-	swap(d->older, d->shadow);
+	/*
+	 * The copy written last is the older one now: the shadow has it (it
+	 * differs from the older image in what the last commit changed).
+	 * The shadow then takes what this commit changed.
+	 */
+	if (!d->older_ok) {
+		memcpy(d->older, d->shadow, size);
+	} else {
+		for_each_set_bit(i, d->prev, d->meta_blocks)
+			memcpy(exo_xblk(d->older, i), exo_xblk(d->shadow, i),
+			       EXO_XBLK);
+	}
 	d->older_ok = d->active_ok;
-	memcpy(d->shadow, d->meta, size);
+	memcpy(d->shadow, d->meta, EXO_XBLK);
+	for_each_set_bit(i, d->chg, d->meta_blocks)
+		memcpy(exo_xblk(d->shadow, i), exo_xblk(d->meta, i), EXO_XBLK);
+	bitmap_copy(d->prev, d->chg, d->meta_blocks);
 	d->active_ok = true;
 	d->generation++;
 	d->active = copy;
@@ -470,6 +522,7 @@ static int exo_xload(struct exo_xdev *d)
 	d->active = best;
 	d->active_ok = true;
 	d->older_ok = false;
+	d->bcrc_ok = false;
 	d->generation = gen[best];
 	d->free = exo_xcount_free(d);
 	memcpy(d->wlive, d->written, (size_t)d->bitmap_blocks * EXO_XBLK);
@@ -486,6 +539,7 @@ static int exo_xformat(struct exo_xdev *d)
 	/* neither copy on disk is known: both are written whole */
 	d->older_ok = false;
 	d->active_ok = false;
+	d->bcrc_ok = false;
 	/* Kill any older table's copy 1 first: it might carry a higher gen. */
 	ret = exo_xrw(d->bdev, exo_xcopy_block(d, 1), d->meta, 1,
 		      REQ_OP_WRITE | REQ_FUA);

@@ -123,6 +123,10 @@ struct exo_xdev {
 	void *older;		/* the other copy as on disk, if older_ok */
 	bool older_ok;
 	bool active_ok;		/* the active copy on disk is the shadow */
+	bool bcrc_ok;		/* bcrc holds the image's block checksums */
+	u32 *bcrc;		/* CRC32C (seed 0) of each block of the image */
+	unsigned long *chg;	/* blocks the commit being made changes */
+	unsigned long *prev;	/* blocks the last commit changed */
 	struct exo_xsb *sb;
 	void *bitmap;		/* little-endian bit order */
 	void *written;		/* the written bitmap in the image */
@@ -197,6 +201,7 @@ void exo_xprinc_gc(struct exo_xdev *d);
 /* xn.c: XN state of a device, kept with the table */
 int exo_xn_table_init(struct exo_xdev *d);
 void exo_xn_table_store(struct exo_xdev *d);
+void exo_xn_table_touch(struct exo_xdev *d);
 int exo_xn_attach(struct exo_xdev *d);
 int exo_xn_check_image(struct exo_xdev *d, unsigned long *seen);
 bool exo_xn_principal_holds(struct exo_xdev *d, __le64 id);

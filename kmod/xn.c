@@ -70,6 +70,7 @@ struct exo_xn_table {
 	struct mutex lock;	/* entries; held across a run */
 	u32 count;
 	u32 insns;		/* instructions of all the entries */
+	bool stale;		/* the image's template areas may differ */
 	struct exo_xn_entry t[EXO_XN_TEMPLATES_MAX];
 	/*
 	 * Every block a root reaches: block -> EXO_XN_OWN(principal, type,
@@ -95,8 +96,15 @@ int exo_xn_table_init(struct exo_xdev *d)
 	mutex_init(&tab->lock);
 	xa_init(&tab->owned);
 	xa_init(&tab->parent);
+	tab->stale = true;
 	d->xn = tab;
 	return 0;
+}
+
+/* The templates changed, or the image went back: store them again. */
+void exo_xn_table_touch(struct exo_xdev *d)
+{
+	d->xn->stale = true;
 }
 
 static void exo_xn_entry_clear(struct exo_xn_entry *t)
@@ -236,6 +244,7 @@ static int exo_xn_template_set(struct exo_xdev *d, u64 principal, u32 type,
 
 	saved = *t;
 	mutex_lock(&tab->lock);
+	tab->stale = true;
 	if (prog) {
 		*t = (struct exo_xn_entry){
 			.principal = principal, .type = type, .len = len,
@@ -273,6 +282,7 @@ void exo_xn_table_forget(struct exo_xn_table *tab, u64 principal)
 	u32 i;
 
 	mutex_lock(&tab->lock);
+	tab->stale = true;
 	for (i = 0; i < EXO_XN_TEMPLATES_MAX; i++) {
 		if (!tab->t[i].prog || tab->t[i].principal != principal)
 			continue;
@@ -290,6 +300,10 @@ void exo_xn_table_store(struct exo_xdev *d)
 	struct exo_xinsn *out = d->progs;
 	u32 i, j, n = 0;
 
+	/* the image keeps what was stored until the templates change */
+	if (!tab->stale)
+		return;
+	tab->stale = false;
 	memset(d->tmpl, 0, EXO_XTMPL_BLOCKS * EXO_XBLK);
 	memset(d->progs, 0, EXO_XPROG_BLOCKS * EXO_XBLK);
 	for (i = 0; i < EXO_XN_TEMPLATES_MAX; i++) {
