@@ -9,7 +9,8 @@
  * written blocks, determinism, per-principal templates, replace and
  * remove; and every refusal: an ancillary load (nondeterministic), a
  * program that would loop or jump out, no final return, bad sizes and
- * types, no principal, no device, too many or malformed references.
+ * types (each leaving exo's table on disk byte for byte as it was), no
+ * principal, no device, too many or malformed references.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -226,10 +227,16 @@ TEST_F(xn, nondeterministic_and_malformed_programs_refused)
 	static const struct sock_filter ret0[] = {
 		BPF_STMT(BPF_RET | BPF_K, 0),
 	};
+	size_t tlen = self->st.data_start * BLK;
 	struct sock_filter *big;
+	char *table, *now;
 	long long n;
 
 	NEED_DISK();
+	/* exo's table area (both copies), to find it unchanged. */
+	ASSERT_EQ(0, posix_memalign((void **)&table, BLK, tlen));
+	ASSERT_EQ(0, posix_memalign((void **)&now, BLK, tlen));
+	ASSERT_EQ(0, exo_raw_read(self->disk, 0, table, self->st.data_start));
 	EXPECT_EQ(-ENOEXEC, exo_xn_template_set(self->fd, 1, rnd, 2));
 	EXPECT_EQ(-ENOEXEC, exo_xn_template_set(self->fd, 1, cpu, 2));
 	EXPECT_EQ(-ENOEXEC, exo_xn_template_set(self->fd, 1, ll, 2));
@@ -248,9 +255,19 @@ TEST_F(xn, nondeterministic_and_malformed_programs_refused)
 	big[EXO_XN_MAX_INSNS] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0);
 	EXPECT_EQ(-EINVAL, exo_xn_template_set(self->fd, 1, big,
 					       EXO_XN_MAX_INSNS + 1));
+	/* Every refusal left the table on disk as it was. */
+	ASSERT_EQ(0, exo_extents_value("xn_templates", &n));
+	EXPECT_EQ(0, n);
+	ASSERT_EQ(0, exo_raw_read(self->disk, 0, now, self->st.data_start));
+	EXPECT_EQ(0, memcmp(table, now, tlen));
+	/* ... and an accepted template changes it. */
 	big[EXO_XN_MAX_INSNS - 1] = big[EXO_XN_MAX_INSNS];
 	EXPECT_EQ(0, exo_xn_template_set(self->fd, 1, big, EXO_XN_MAX_INSNS));
 	free(big);
+	ASSERT_EQ(0, exo_raw_read(self->disk, 0, now, self->st.data_start));
+	EXPECT_NE(0, memcmp(table, now, tlen));
+	free(table);
+	free(now);
 	ASSERT_EQ(0, exo_extents_value("xn_templates", &n));
 	EXPECT_EQ(1, n);
 }

@@ -14,8 +14,11 @@
  * referenced, a lie about the difference, an update of a block the
  * principal does not own, a template replaced while in use), each
  * leaving the table and the disk exactly as they were (exo's table area
- * and the block compared byte for byte); roots declared and removed;
- * roots, templates and ownership surviving a detach and re-attach.
+ * and the blocks compared byte for byte); roots declared and removed;
+ * roots, templates and ownership surviving a detach and re-attach; a
+ * tree broken on the device behind exo's back reported by debugfs check
+ * (a block owned twice, a block owned and unreachable) and refused by
+ * attach.
  * run.sh reloads the module between two phases of this binary
  * (EXO_XN_PHASE=save/check, below).
  */
@@ -110,6 +113,7 @@ FIXTURE(xu) {
 	__u64 b[8];		/* free blocks at the end of the device */
 	struct exo_extent_stat st;
 	char *table;		/* exo's table area on disk, as it was */
+	char *blocks;		/* the root and b[0..7] on disk, as they were */
 };
 
 FIXTURE_SETUP(xu)
@@ -119,6 +123,7 @@ FIXTURE_SETUP(xu)
 	self->fd = -1;
 	self->buf = NULL;
 	self->table = NULL;
+	self->blocks = NULL;
 	self->disk = exo_test_disk();
 	if (!self->disk)
 		return;
@@ -148,26 +153,47 @@ FIXTURE_SETUP(xu)
 		self->b[i] = self->st.nblocks - 1 - i;
 	ASSERT_EQ(0, posix_memalign((void **)&self->table, BLK,
 				    self->st.data_start * BLK));
+	ASSERT_EQ(0, posix_memalign((void **)&self->blocks, BLK, 9 * BLK));
 }
 
 FIXTURE_TEARDOWN(xu)
 {
 	free(self->table);
+	free(self->blocks);
 	if (self->buf)
 		exo_region__destroy(self->buf, 2 * BLK);
 	if (self->fd >= 0)
 		exo_close(self->fd);
 }
 
-/* Remember exo's table area (both copies) as it is on disk now. */
+/* The root and b[0..7] as the device holds them, into @out (9 blocks). */
+static void blocks_read(FIXTURE_DATA(xu) *self,
+			struct __test_metadata *_metadata, char *out)
+{
+	int i;
+
+	ASSERT_EQ(0, exo_raw_read(self->disk, self->root, out, 1));
+	for (i = 0; i < 8; i++)
+		ASSERT_EQ(0, exo_raw_read(self->disk, self->b[i],
+					  out + (i + 1) * BLK, 1));
+}
+
+/*
+ * Remember exo's table area (both copies) as it is on disk now, and the
+ * blocks the tests update or claim (the root, b[0..7]).
+ */
 static void table_save(FIXTURE_DATA(xu) *self,
 		       struct __test_metadata *_metadata)
 {
 	ASSERT_EQ(0, exo_raw_read(self->disk, 0, self->table,
 				  self->st.data_start));
+	blocks_read(self, _metadata, self->blocks);
 }
 
-/* ... and find it unchanged, with the generation, free count, XN blocks. */
+/*
+ * ... and find it unchanged, and the blocks, with the generation, free
+ * count, XN blocks.
+ */
 static void table_same(FIXTURE_DATA(xu) *self,
 		       struct __test_metadata *_metadata, long long xn_blocks)
 {
@@ -179,6 +205,11 @@ static void table_same(FIXTURE_DATA(xu) *self,
 				    self->st.data_start * BLK));
 	ASSERT_EQ(0, exo_raw_read(self->disk, 0, now, self->st.data_start));
 	EXPECT_EQ(0, memcmp(now, self->table, self->st.data_start * BLK));
+	free(now);
+	ASSERT_EQ(0, posix_memalign((void **)&now, BLK, 9 * BLK));
+	blocks_read(self, _metadata, now);
+	EXPECT_EQ(0, memcmp(now, self->blocks, 9 * BLK))
+		TH_LOG("the root or a block b[0..7] changed on the device");
 	free(now);
 	ASSERT_EQ(0, exo_extent_stat(self->fd, &st));
 	ASSERT_EQ(0, exo_extents_value("xn_blocks", &n));
@@ -711,6 +742,75 @@ TEST_F(xu, survives_reattach)
 	}
 	ASSERT_EQ(0, exo_extents_value("xn_blocks", &n));
 	EXPECT_EQ(5, n);
+}
+
+/* debugfs check's report, into @buf; its length, or -errno. */
+static int check_report(char *buf, size_t len)
+{
+	int n = exo_read_file(EXO_DEBUGFS "/check", buf, len);
+
+	if (n >= 0)
+		buf[(size_t)n < len ? (size_t)n : len - 1] = '\0';
+	return n;
+}
+
+/*
+ * A tree broken behind exo's back (the root rewritten on the device):
+ * debugfs check, walking from the roots again, names a block reached
+ * twice and a block owned and reached from no root, and attach refuses
+ * the device (EUCLEAN) until the tree is whole again.
+ */
+TEST_F(xu, broken_tree_reported_and_refused)
+{
+	struct exo_xn_ref twice[3] = {
+		ref(self->b[0], 2), ref(self->b[1], 0), ref(self->b[2], 0),
+	};
+	struct exo_xn_ref lost[1] = { ref(self->b[0], 2) };
+	char report[4096], want[128], *good, *bad;
+	long long n;
+
+	NEED_DISK();
+	build_tree(self, _metadata);
+	ASSERT_LT(0, check_report(report, sizeof(report)));
+	EXPECT_STREQ("ok\n", report);
+	ASSERT_EQ(0, posix_memalign((void **)&good, BLK, BLK));
+	ASSERT_EQ(0, posix_memalign((void **)&bad, BLK, BLK));
+	ASSERT_EQ(0, exo_raw_read(self->disk, self->root, good, 1));
+
+	/* The root forgets b1, which exo handed out: owned, unreachable. */
+	put_list(bad, 1, lost);
+	ASSERT_EQ(0, exo_raw_write(self->disk, self->root, bad, 1));
+	ASSERT_LT(0, check_report(report, sizeof(report)));
+	snprintf(want, sizeof(want),
+		 "bad: xn: block %llu is owned and unreachable from the roots\n",
+		 (unsigned long long)self->b[1]);
+	EXPECT_NE(NULL, strstr(report, want)) TH_LOG("%s", report);
+
+	/* The root names b2 too, which b0 holds: b2 owned twice. */
+	put_list(bad, 3, twice);
+	ASSERT_EQ(0, exo_raw_write(self->disk, self->root, bad, 1));
+	ASSERT_LT(0, check_report(report, sizeof(report)));
+	snprintf(want, sizeof(want),
+		 "bad: xn: block %llu is owned twice (reached twice from the roots)\n",
+		 (unsigned long long)self->b[2]);
+	EXPECT_NE(NULL, strstr(report, want)) TH_LOG("%s", report);
+
+	/* Attach walks from the roots: a broken tree is refused. */
+	ASSERT_EQ(0, exo_extent_detach(self->fd));
+	EXPECT_EQ(-EUCLEAN, exo_extent_attach(self->fd, self->disk, 0, NULL));
+	put_list(bad, 1, lost);
+	ASSERT_EQ(0, exo_raw_write(self->disk, self->root, bad, 1));
+	EXPECT_EQ(-EUCLEAN, exo_extent_attach(self->fd, self->disk, 0, NULL));
+
+	/* Whole again: attached, the owned set rebuilt, check clean. */
+	ASSERT_EQ(0, exo_raw_write(self->disk, self->root, good, 1));
+	ASSERT_EQ(0, exo_extent_attach(self->fd, self->disk, 0, NULL));
+	ASSERT_EQ(0, exo_extents_value("xn_blocks", &n));
+	EXPECT_EQ(4, n);
+	ASSERT_LT(0, check_report(report, sizeof(report)));
+	EXPECT_STREQ("ok\n", report);
+	free(good);
+	free(bad);
 }
 
 /*
