@@ -123,7 +123,7 @@ bench-nic: all
 # exo-httpd (libos-web) against nginx over a veth pair: scripts/bench-web
 # (EXO_BENCH_WEB_SECS=, _ROUNDS=, _ROWS=, _EXO_ARGS=, _PERF=1).
 bench-web: all
-	$(TOP)/scripts/vm --timeout 1200 -- scripts/bench web
+	$(TOP)/scripts/vm --timeout 1200 --disk 64M -- scripts/bench web
 
 # The extent table survives guests killed from the host mid-update.
 check-extent-crash: all
