@@ -183,6 +183,7 @@ struct pool {
 	uint32_t nfree;
 	struct tcount tstat[EXODB_MAX_TABLES + 1];
 	_Atomic uint64_t hits, misses, evictions, writebacks;
+	_Atomic uint64_t readahead;	/* misses read ahead of a sweep */
 	_Atomic uint64_t lost_seq;	/* bumped by every frame replaced */
 	_Atomic uint32_t lost_pages;	/* pages lost, not rebuilt yet */
 	/* WAL rule: called before a page with this LSN is written */

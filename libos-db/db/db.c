@@ -581,6 +581,7 @@ int exodb_stats(struct exodb *db, struct exodb_stats *st)
 	st->repossessed = db->repossessed;
 	st->backend = db->be->ops->name;
 	st->policy = policy_name(db->pool.pol);
+	st->readahead = db->pool.readahead;
 	return 0;
 }
 

@@ -148,6 +148,7 @@ struct exodb_stats {
 	unsigned long long conflicts;	/* read-only transactions told to retry */
 	unsigned long long revoke_requests, revoked_frames, repossessed;
 	const char *backend, *policy;
+	unsigned long long readahead;	/* of the misses, read ahead of a scan */
 };
 EXODB_API int exodb_stats(exodb *db, struct exodb_stats *st);
 /* Per-table counters of up to @max tables.  Returns the number of tables. */

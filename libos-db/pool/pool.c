@@ -306,6 +306,97 @@ static void drop_dead(struct pool *p)
 	pthread_mutex_unlock(&p->lock);
 }
 
+/*
+ * Read-ahead for sweeps: a miss of a page a hinted scan wants reads the
+ * next pages too, in the same batch, so that one round trip to the device
+ * serves READAHEAD pages of a table laid out in key order (a bulk load
+ * leaves its leaves in page order).  Only pages nobody has (evicted) are
+ * taken, each latched exclusively while it is read; they go in as scanned
+ * pages (POL_SCAN), so they do not push out the hot ones.  Anything that
+ * goes wrong puts them back as they were and the miss is served alone.
+ */
+#define READAHEAD	16
+
+static void ra_undo(struct pool *p, struct be_vec *v, const uint64_t *w,
+		    uint32_t n, bool mapped)
+{
+	if (mapped && n)
+		p->be->ops->unmap(p->be, v, n);
+	pthread_mutex_lock(&p->lock);
+	for (uint32_t i = 0; i < n; i++)
+		p->free_frames[p->nfree++] = v[i].frame;
+	pthread_mutex_unlock(&p->lock);
+	for (uint32_t i = 0; i < n; i++)
+		atomic_store(&p->pm[v[i].block].state,
+			     PS_MAKE(PS_VERSION(w[i]), PS_EVICTED));
+}
+
+/* Read @pid's copy at @v->addr with up to READAHEAD - 1 pages after it. */
+static int fault_ahead(struct pool *p, struct be_vec *v0, uint32_t tbl)
+{
+	struct be_vec v[READAHEAD];
+	uint64_t w[READAHEAD];
+	uint32_t n = 0;
+	int ret = 0;
+
+	v[0] = *v0;
+	for (uint64_t q = v0->block + 1; q < v0->block + READAHEAD &&
+	     q < p->npages && q < p->be->data_pages; q++) {
+		struct pmeta *m = &p->pm[q];
+		uint64_t x = atomic_load(&m->state);
+
+		if (PS_STATE(x) != PS_EVICTED || m->lost || m->replaced ||
+		    !atomic_compare_exchange_strong(&m->state, &x,
+				PS_MAKE(PS_VERSION(x), PS_LOCKED)))
+			continue;
+		w[n] = x;
+		v[1 + n] = (struct be_vec){ q, pool_addr(p, q), 0 };
+		ret = get_frame(p, &v[1 + n].frame);
+		if (ret) {
+			atomic_store(&m->state, PS_MAKE(PS_VERSION(x),
+							PS_EVICTED));
+			break;
+		}
+		n++;
+	}
+	if (!n)
+		return -EAGAIN;
+	ret = p->be->ops->map(p->be, v + 1, n);
+	if (ret) {
+		ra_undo(p, v + 1, w, n, false);
+		return -EAGAIN;
+	}
+	ret = p->be->ops->read(p->be, BE_DATA, v, 1 + n);
+	if (ret) {
+		ra_undo(p, v + 1, w, n, true);
+		return -EAGAIN;
+	}
+	/* the pages after: in if intact, else back out one by one */
+	for (uint32_t i = 0; i < n; i++) {
+		struct be_vec *e = &v[1 + i];
+		struct pmeta *m = &p->pm[e->block];
+
+		if (page_verify(e->addr, e->block)) {
+			ra_undo(p, e, &w[i], 1, true);
+			continue;
+		}
+		pthread_mutex_lock(&p->lock);
+		if (e->block >= p->hw)
+			p->hw = e->block + 1;
+		__atomic_store_n(&m->frame, e->frame, __ATOMIC_RELEASE);
+		m->dirty = 0;
+		m->table = tbl;
+		p->resident++;
+		policy_insert(p->pol, e->block, POL_SCAN);
+		pthread_mutex_unlock(&p->lock);
+		atomic_fetch_add(&p->misses, 1);
+		atomic_fetch_add(&p->tstat[tidx(tbl)].misses, 1);
+		atomic_fetch_add(&p->readahead, 1);
+		atomic_store(&m->state, PS_MAKE(PS_VERSION(w[i]), PS_UNLOCKED));
+	}
+	return 0;
+}
+
 /* Load page @pid, latched exclusively by the caller, into a frame. */
 static int fault(struct pool *p, uint64_t pid, uint32_t tbl, unsigned fl)
 {
@@ -329,7 +420,12 @@ static int fault(struct pool *p, uint64_t pid, uint32_t tbl, unsigned fl)
 			if (fl & FIX_NEW) {
 				memset(v.addr, 0, PAGE);
 			} else {
-				ret = p->be->ops->read(p->be, BE_DATA, &v, 1);
+				ret = -EAGAIN;
+				if ((fl & FIX_SCAN) && !tries)
+					ret = fault_ahead(p, &v, tbl);
+				if (ret == -EAGAIN)
+					ret = p->be->ops->read(p->be, BE_DATA,
+							       &v, 1);
 				if (!ret && !(fl & FIX_NOVERIFY))
 					ret = page_verify(v.addr, pid);
 			}

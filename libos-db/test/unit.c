@@ -553,6 +553,8 @@ static long hot_misses(exodb *db, unsigned hot)
 
 /* Hot-table misses in sweeps 2-5; the big table's misses there in *@bmiss,
  * in its first (cold) sweep in *@bcold. */
+static long scan_readahead, scan_misses;
+
 static long scan_run(int policy, int hint, long *lookups, long *bmiss,
 		     long *bcold)
 {
@@ -630,6 +632,13 @@ static long scan_run(int policy, int hint, long *lookups, long *bmiss,
 	}
 	after = hot_misses(db, hot);
 	*bmiss = hot_misses(db, big) - b0;
+	{
+		struct exodb_stats st;
+
+		exodb_stats(db, &st);
+		scan_readahead = (long)st.readahead;
+		scan_misses = (long)st.misses;
+	}
 	exodb_close(db);
 	return after - before;
 }
@@ -639,6 +648,7 @@ static void test_scan(void)
 	long l2, lc, lh, b2, bc, bh, cold, m2;
 	long mc = scan_run(EXODB_POLICY_CLOCK, 0, &lc, &bc, &cold);
 	long mh = scan_run(EXODB_POLICY_2Q, 1, &lh, &bh, &cold);
+	long ra_h = scan_readahead, miss_h = scan_misses;
 
 	m2 = scan_run(EXODB_POLICY_2Q, 0, &l2, &b2, &cold);
 
@@ -659,6 +669,10 @@ static void test_scan(void)
 	       "scan: a hinted sweep keeps what fits (MRU: %ld misses in 4 "
 	       "sweeps of %ld pages) and the hot set (%ld of %ld)", bh, cold,
 	       mh, lh);
+	tap_ok(ra_h * 2 > miss_h && scan_readahead == 0,
+	       "scan: a hinted sweep's misses are read ahead in batches (%ld "
+	       "of %ld pages read); an unhinted one reads none ahead (%ld)",
+	       ra_h, miss_h, scan_readahead);
 }
 
 /* ---- limits -------------------------------------------------------------------- */
