@@ -61,13 +61,20 @@ static int ff_read(struct backend *b, enum be_area a, const struct be_vec *v,
 {
 	struct be_file *f = (struct be_file *)b;
 
-	for (uint32_t i = 0; i < n; i++) {
-		ssize_t r = pread(f->fd[a], v[i].addr, PAGE,
-				  (off_t)(v[i].block * PAGE));
+	/* a run of blocks at consecutive addresses (read-ahead): one pread */
+	for (uint32_t i = 0, k; i < n; i += k) {
+		size_t len;
+		ssize_t r;
+
+		for (k = 1; i + k < n && v[i + k].block == v[i].block + k &&
+		     (char *)v[i + k].addr == (char *)v[i].addr + k * PAGE; k++)
+			;
+		len = (size_t)k * PAGE;
+		r = pread(f->fd[a], v[i].addr, len, (off_t)(v[i].block * PAGE));
 		if (r < 0)
 			return -errno;
-		if (r < PAGE)	/* past the end: never written */
-			memset((char *)v[i].addr + r, 0, PAGE - r);
+		if ((size_t)r < len)	/* past the end: never written */
+			memset((char *)v[i].addr + r, 0, len - r);
 	}
 	return 0;
 }
