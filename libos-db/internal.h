@@ -75,6 +75,12 @@ enum be_area { BE_DATA, BE_LOG };
 struct backend;
 struct be_ops {
 	const char *name;
+	/*
+	 * The pool reads ahead of hinted scans (exo: reads land straight in
+	 * frames); the file backend leaves that to the page cache, whose own
+	 * read-ahead a second layer would only double within one budget.
+	 */
+	bool read_ahead;
 	/* frames: get @n (exo: allocate) / give back */
 	int (*frames_get)(struct backend *, uint32_t n, uint64_t *frames);
 	int (*frames_put)(struct backend *, const uint64_t *frames, uint32_t n);
@@ -116,6 +122,7 @@ struct backend {
 	uint64_t log_blocks;	/* blocks of the log area (2 header blocks + ring) */
 	bool created;		/* this open made the database */
 	bool no_sync;
+	bool read_ahead;	/* the pool reads ahead of hinted scans */
 };
 
 int be_file_open(const char *path, const struct exodb_opts *o,

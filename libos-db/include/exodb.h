@@ -65,6 +65,8 @@ struct exodb_opts {
 	unsigned int log_blocks;	/* circular log size in 4 KiB blocks (default 4096) */
 	unsigned int no_sync;		/* tests only: skip fdatasync/flushes */
 	int exo_fd;			/* exo backend: an open /dev/exo, or -1 to open one */
+	unsigned int read_ahead;	/* read ahead of hinted scans on the file
+					   backend too (exo: always) */
 };
 
 /*

@@ -395,7 +395,7 @@ static void xe_close(struct backend *b)
 }
 
 static const struct be_ops exo_ops = {
-	.name = "exo", .frames_get = xe_get, .frames_put = xe_put,
+	.name = "exo", .read_ahead = true, .frames_get = xe_get, .frames_put = xe_put,
 	.map = xe_map, .unmap = xe_unmap, .read = xe_read, .write = xe_write,
 	.sync = xe_sync, .grow = xe_grow, .reserve = xe_reserve,
 	.release = xe_release, .poll_events = xe_poll, .close = xe_close,
@@ -504,6 +504,7 @@ int be_exo_open(const char *keyfile, const struct exodb_opts *o,
 	pthread_mutex_init(&x->lock, NULL);
 	x->be.ops = &exo_ops;
 	x->be.no_sync = o->no_sync;
+	x->be.read_ahead = true;
 	x->fd = o->exo_fd;
 	if (x->fd < 0) {
 		x->fd = exo_open();

@@ -190,6 +190,7 @@ int be_file_open(const char *path, const struct exodb_opts *o,
 	f->be.ops = &file_ops;
 	f->be.log_blocks = LOG_HDR_BLOCKS + (o->log_blocks ? o->log_blocks : 4096);
 	f->be.no_sync = o->no_sync;
+	f->be.read_ahead = o->read_ahead;
 	*bep = &f->be;
 	return 0;
 }

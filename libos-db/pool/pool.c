@@ -421,7 +421,8 @@ static int fault(struct pool *p, uint64_t pid, uint32_t tbl, unsigned fl)
 				memset(v.addr, 0, PAGE);
 			} else {
 				ret = -EAGAIN;
-				if ((fl & FIX_SCAN) && !tries)
+				if ((fl & FIX_SCAN) && !tries &&
+				    p->be->read_ahead)
 					ret = fault_ahead(p, &v, tbl);
 				if (ret == -EAGAIN)
 					ret = p->be->ops->read(p->be, BE_DATA,
