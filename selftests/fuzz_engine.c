@@ -184,13 +184,25 @@ static void *racer(void *arg)
 
 static void fault_handler(int sig, siginfo_t *si, void *uc)
 {
-	(void)si;
+	char msg[160];
+	int n;
+
 	(void)uc;
 	if (in_touch) {
 		in_touch = 0;
 		siglongjmp(touch_jmp, 1);
 	}
-	/* Not ours: die of it, so the parent counts a crash. */
+	/*
+	 * Not ours: say where (an unexpected fault is a fuzzer or kernel
+	 * bug, and the op is the first clue), then die of it, so the
+	 * parent counts a crash.
+	 */
+	n = snprintf(msg, sizeof(msg),
+		     "# pid %d (worker %d, depth %d): signal %d code %d at %p in op %s\n",
+		     (int)getpid(), worker_idx, fork_depth, sig, si->si_code,
+		     si->si_addr, cur_op < (int)NOPS ? ops[cur_op].name : "fork");
+	if (n > 0)
+		(void)!write(2, msg, (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1);
 	signal(sig, SIG_DFL);
 	raise(sig);
 }
