@@ -188,7 +188,7 @@ extern int worker_idx;
 /* Pointer targets. */
 extern unsigned char *argpage;		/* RW, never unmapped: ioctl structs */
 extern unsigned char *scratch;		/* RW arrays */
-extern unsigned char *edge_page;	/* RW page followed by an unmapped one */
+extern unsigned char *edge_page;	/* RW page followed by a guard page */
 
 /* The racer (see fuzz_engine.c): an extra target for the next do_ioctl(). */
 extern unsigned char *race_extra;

@@ -82,7 +82,15 @@ unsigned char *argpage;		/* RW, never unmapped: ioctl structs */
 unsigned char *scratch;		/* RW arrays */
 static unsigned char *ro_page;		/* PROT_READ */
 static unsigned char *none_page;	/* PROT_NONE */
-unsigned char *edge_page;	/* RW page followed by an unmapped one */
+unsigned char *edge_page;	/* RW page followed by a guard page */
+/*
+ * A page no access reaches (EFAULT in the kernel, SIGSEGV in user space):
+ * PROT_NONE, not a hole.  A hole was the first free page of the address
+ * space, and the next mapping of a page or less took it, an io_uring ring
+ * as a rule: the pointers that should fault then had the kernel read and
+ * write the ring's header (session 10, issue 12's "child of worker 1 died
+ * by signal 11").  worker() checks that no new mapping can land on it.
+ */
 static unsigned long unmapped_addr;
 
 /* ---- the racer thread ------------------------------------------------------ */
@@ -845,6 +853,26 @@ static void *map_anon(int prot)
 	return p;
 }
 
+/*
+ * The guard page stays ours: a one-page mapping (what an io_uring ring of
+ * 8 entries takes) must land elsewhere.  With the guard a hole, it landed
+ * on it every time.
+ */
+static void check_guard(void)
+{
+	void *p = mmap(NULL, PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED) {
+		perror("mmap");
+		exit(1);
+	}
+	if ((unsigned long)p == unmapped_addr) {
+		fprintf(stderr, "# a new mapping took the guard page at %p\n", p);
+		exit(1);
+	}
+	munmap(p, PAGE);
+}
+
 /* Worker @idx: ops until the workers have made @calls calls in all. */
 void worker(int idx, long calls)
 {
@@ -869,9 +897,11 @@ void worker(int idx, long calls)
 	none_page = map_anon(PROT_NONE);
 	two = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	munmap(two + PAGE, PAGE);
+	if (two == MAP_FAILED || mprotect(two + PAGE, PAGE, PROT_NONE))
+		exit(1);
 	edge_page = two;
 	unmapped_addr = (unsigned long)two + PAGE;
+	check_guard();
 
 	for (i = 0; i <= MAX_FDS; i++)
 		fds[i] = -1;
