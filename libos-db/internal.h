@@ -170,6 +170,8 @@ struct pmeta {
 	uint8_t lost;		/* frame repossessed: rebuild (pool/lost.c) */
 	uint8_t replaced;	/* @frame is the SIGBUS handler's */
 	uint32_t table;		/* for the per-table counters */
+	/* commit_seq (odd) of the last apply that touched the page (txn.c) */
+	_Atomic uint64_t wseq;
 };
 
 struct tcount { _Atomic uint64_t hits, misses; };
@@ -196,6 +198,14 @@ struct pool {
 	/* WAL rule: called before a page with this LSN is written */
 	int (*flush_log)(struct exodb *db, uint64_t lsn);
 };
+
+/*
+ * A read-only transaction's snapshot for this thread's shared latches:
+ * a page whose wseq is >= pool_ro_limit changed after the snapshot, and
+ * pool_ro_stale is set (0: no snapshot, nothing checked).
+ */
+extern __thread uint64_t pool_ro_limit;
+extern __thread bool pool_ro_stale;
 
 int pool_init(struct pool *p, struct exodb *db, struct backend *be,
 	      uint64_t npages, uint32_t capacity, enum exodb_policy pol);
@@ -520,6 +530,7 @@ struct exodb {
 	struct wal wal;
 	pthread_mutex_t writer;		/* one writer at a time */
 	_Atomic uint64_t commit_seq;	/* odd while a commit is applied */
+	_Atomic uint64_t cat_seq;	/* above commit_seq: a table dropped */
 	_Atomic uint64_t last_commit_lsn;
 	pthread_mutex_t txn_lock;	/* free_txns: shells no thread keeps */
 	struct exodb_txn *free_txns;

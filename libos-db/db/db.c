@@ -507,6 +507,8 @@ int db_table_drop(struct exodb *db, const char *name, unsigned int max_steps)
 		err = txn_apply_internal(db, drop_begin, &d, &lsn);
 	if (!err) {
 		pthread_mutex_lock(&db->cat_lock);
+		/* readers whose snapshot saw the table: stale */
+		atomic_store(&db->cat_seq, atomic_load(&db->commit_seq) + 1);
 		atomic_store_explicit(&db->tables[d.id].root, 0,
 				      memory_order_release);
 		db->tables[d.id].used = false;

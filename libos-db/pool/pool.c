@@ -540,6 +540,22 @@ int pool_reload(struct pool *p, uint64_t pid)
 
 /* ---- latches --------------------------------------------------------------- */
 
+__thread uint64_t pool_ro_limit;
+__thread bool pool_ro_stale;
+
+/*
+ * Under a shared latch: did a commit applied after this thread's
+ * read-only snapshot touch the page?  The writer sets wseq under the
+ * exclusive latch before it changes the page, so a page that reads an
+ * older wseq here holds what it held at the snapshot.
+ */
+static inline void ro_check(struct pmeta *m)
+{
+	if (pool_ro_limit && atomic_load_explicit(&m->wseq,
+			memory_order_relaxed) >= pool_ro_limit)
+		pool_ro_stale = true;
+}
+
 void *pool_fix_x(struct pool *p, uint64_t pid, uint32_t tbl, unsigned fl,
 		 int *err)
 {
@@ -610,6 +626,7 @@ void *pool_fix_s(struct pool *p, uint64_t pid, uint32_t tbl, unsigned fl,
 			/* downgrade: the page was never visible unlocked */
 			atomic_store(&m->state, PS_MAKE(PS_VERSION(w),
 							PS_UNLOCKED + 1));
+			ro_check(m);
 			lost_held(pid, false);
 			lost_escape_pending();
 			return pool_addr(p, pid);
@@ -620,6 +637,7 @@ void *pool_fix_s(struct pool *p, uint64_t pid, uint32_t tbl, unsigned fl,
 
 			if (atomic_compare_exchange_weak(&m->state, &w,
 					PS_MAKE(PS_VERSION(w), ns))) {
+				ro_check(m);
 				lost_held(pid, false);
 				hit(p, pid, tbl, fl);
 				return pool_addr(p, pid);
@@ -639,6 +657,7 @@ bool pool_tryfix_s(struct pool *p, uint64_t pid)
 	if ((s == PS_UNLOCKED || (s > PS_UNLOCKED && s < PS_MAX_SHARED)) &&
 	    atomic_compare_exchange_strong(&m->state, &w,
 					   PS_MAKE(PS_VERSION(w), s + 1))) {
+		ro_check(m);
 		lost_held(pid, false);
 		return true;
 	}

@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -1279,6 +1280,188 @@ static void test_merge(void)
 	exodb_close(db);
 }
 
+/*
+ * Read-only transactions validate the pages they read, not every commit:
+ * a scan of 2,000 rows stops half way until a writer has committed five
+ * more times (to another table, and every 50th commit moves 7 from the
+ * first row to the last of the half read, pages the scan has read
+ * already), then goes on.  The old rule (retry on any commit) never
+ * completes such a scan; per-page validation does in a few attempts,
+ * and every scan sees the sum of one committed state.
+ */
+#define SNAP_ROWS 2000
+
+static _Atomic long snap_commits;
+static _Atomic int snap_stop;
+static unsigned snap_tbl, snap_hot;
+static exodb *snap_db;
+
+static int snap_bal(exodb_txn *t, int row, int64_t *b)
+{
+	char k[16];
+	const void *v;
+	size_t vl;
+	int err;
+
+	snprintf(k, sizeof(k), "s%05d", row);
+	err = exodb_get(t, snap_tbl, k, 6, &v, &vl);
+	if (!err)
+		memcpy(b, v, 8);
+	return err;
+}
+
+static int snap_set(exodb_txn *t, int row, int64_t b)
+{
+	char k[16];
+	uint8_t v[100] = { 0 };
+
+	snprintf(k, sizeof(k), "s%05d", row);
+	memcpy(v, &b, 8);
+	return exodb_put(t, snap_tbl, k, 6, v, sizeof(v));
+}
+
+static void *snap_writer(void *arg)
+{
+	uint64_t s = 99;
+	long n = 0;
+
+	(void)arg;
+	while (!atomic_load(&snap_stop)) {
+		exodb_txn *t;
+		char k[16];
+		int64_t a, b;
+		int err = exodb_begin(snap_db, 0, &t);
+
+		if (err) {
+			note_error("snap writer begin", err);
+			break;
+		}
+		snprintf(k, sizeof(k), "h%03d", (int)(rnd(&s) % 500));
+		err = exodb_put(t, snap_hot, k, strlen(k), &n, sizeof(n));
+		if (!err && ++n % 50 == 0) {
+			err = snap_bal(t, 0, &a);
+			if (!err)
+				err = snap_bal(t, SNAP_ROWS / 2 - 1, &b);
+			if (!err)
+				err = snap_set(t, 0, a - 7);
+			if (!err)
+				err = snap_set(t, SNAP_ROWS / 2 - 1, b + 7);
+		}
+		if (!err)
+			err = exodb_commit(t);
+		else
+			exodb_abort(t);
+		if (err) {
+			note_error("snap writer", err);
+			break;
+		}
+		atomic_fetch_add(&snap_commits, 1);
+	}
+	return NULL;
+}
+
+/* One scan attempt: 0 with @sum and @rows, or -EAGAIN. */
+static int snap_scan(int64_t *sum, int *rows, long *during)
+{
+	exodb_txn *t;
+	exodb_cursor *c;
+	long c0 = atomic_load(&snap_commits);
+	int err = exodb_begin(snap_db, EXODB_RDONLY, &t);
+
+	*sum = 0;
+	*rows = 0;
+	if (err)
+		return err;
+	err = exodb_cursor_open(t, snap_tbl, &c);
+	for (err = err ? err : exodb_cursor_seek(c, EXODB_FIRST, NULL, 0);
+	     !err; err = exodb_cursor_next(c)) {
+		const void *v;
+		size_t vl;
+		int64_t b;
+
+		exodb_cursor_get(c, NULL, NULL, &v, &vl);
+		memcpy(&b, v, 8);
+		*sum += b;
+		if (++*rows == SNAP_ROWS / 2) {
+			long w = atomic_load(&snap_commits);
+
+			while (atomic_load(&snap_commits) < w + 5 &&
+			       !atomic_load(&snap_stop))
+				sched_yield();
+		}
+	}
+	exodb_cursor_close(c);
+	if (err == -ENOENT)
+		err = 0;
+	if (!err)
+		err = exodb_commit(t);
+	else
+		exodb_abort(t);
+	*during = atomic_load(&snap_commits) - c0;
+	return err;
+}
+
+static void test_snapshot(void)
+{
+	const char *p = path("snap.db");
+	pthread_t w;
+	int scans = 0, worst = 0, bad = 0, other = 0;
+	long during = 0;
+
+	rm_db(p);
+	snap_db = open_db(p, 48, EXODB_POLICY_2Q, 1);
+	if (!tap_ok(snap_db != NULL, "snapshot: open"))
+		return;
+	exodb_table(snap_db, "scan", 1, &snap_tbl);
+	exodb_table(snap_db, "hot", 1, &snap_hot);
+	for (int i = 0; i < SNAP_ROWS; i += 100) {
+		exodb_txn *t;
+		int err = exodb_begin(snap_db, 0, &t);
+
+		for (int j = i; j < i + 100 && !err; j++)
+			err = snap_set(t, j, 1000);
+		err = err ? err : exodb_commit(t);
+		if (err)
+			tap_diag("snapshot fill: %s", exodb_strerror(err));
+	}
+	atomic_store(&snap_stop, 0);
+	pthread_create(&w, NULL, snap_writer, NULL);
+	for (int i = 0; i < 10; i++) {
+		int attempts = 0, rows, err;
+		int64_t sum;
+		long d = 0;
+
+		do {
+			err = snap_scan(&sum, &rows, &d);
+		} while (err == -EAGAIN && ++attempts < 100);
+		if (err) {
+			tap_diag("snapshot scan %d: %s after %d attempts", i,
+				 exodb_strerror(err), attempts);
+			other++;
+			continue;
+		}
+		scans++;
+		during += d;
+		worst = attempts + 1 > worst ? attempts + 1 : worst;
+		if (sum != (int64_t)SNAP_ROWS * 1000 || rows != SNAP_ROWS)
+			bad++;
+	}
+	atomic_store(&snap_stop, 1);
+	pthread_join(w, NULL);
+	tap_ok(scans == 10 && !other, "snapshot: 10 scans completed (%d, %d failed)",
+	       scans, other);
+	tap_ok(worst <= 30, "snapshot: at most %d attempts per scan", worst);
+	tap_ok(during >= 5 * scans, "snapshot: %ld commits during the %d scans",
+	       during, scans);
+	tap_ok(!bad, "snapshot: every scan saw one committed state (%d bad)",
+	       bad);
+	tap_ok(atomic_load(&snap_commits) >= 50, "snapshot: writer ran (%ld commits)",
+	       atomic_load(&snap_commits));
+	tap_ok(exodb_check(snap_db, NULL) == 0, "snapshot: check clean");
+	exodb_close(snap_db);
+	rm_db(p);
+}
+
 int main(void)
 {
 	const char *t = getenv("EXODB_TMP");
@@ -1292,6 +1475,7 @@ int main(void)
 	test_random();
 	test_drop();
 	test_merge();
+	test_snapshot();
 	tap_plan(tap_n);
 	return tap_done();
 }

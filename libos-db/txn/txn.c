@@ -16,13 +16,19 @@
  * the pre-images go back and nothing happened.
  *
  * Readers never take the writer lock.  db->commit_seq is odd while a
- * commit is being applied; a read-only transaction notes it at its first
- * read and checks it after each: if a commit happened in between, the
- * transaction gets -EAGAIN and must retry (optimistic concurrency: every
- * read-only transaction that completes read one committed state, so the
- * schedule is serializable).  A read that has returned nothing yet is
- * retried internally.  Reads wait for nothing but page latches.  A read
- * transaction's commit waits until the commits it saw are durable.
+ * commit is being applied, and every page an apply touches gets that odd
+ * value (its wseq) under its exclusive latch before it changes.  A
+ * read-only transaction's snapshot is an even commit_seq S, taken at its
+ * first read; every page it then latches must have wseq < S, i.e. be as
+ * every commit before S left it and no later one touched it (pool.c
+ * checks under the shared latch).  A page touched since, or a table
+ * dropped since (cat_seq), gives -EAGAIN and the transaction must retry:
+ * every read-only transaction that completes read the committed state at
+ * S, so the schedule is serializable, and commits to pages it does not
+ * read (or has read already) do not disturb it.  A read that has returned
+ * nothing yet is retried internally with a new snapshot.  Reads wait for
+ * nothing but page latches.  A read transaction's commit waits until the
+ * commits it saw are durable.
  */
 #include <sched.h>
 #include <stdlib.h>
@@ -73,6 +79,7 @@ struct exodb_cursor {
 struct touched {
 	uint64_t pid;
 	uint8_t *pre;		/* pre-image */
+	uint64_t was_wseq;	/* back if the page ends unchanged */
 	bool was_dirty;
 };
 
@@ -147,6 +154,9 @@ static int tc_add(struct exodb *db, struct tree_ctx *tc, uint64_t pid,
 		s = (s + 1) & (tc->hcap - 1);
 	tc->hash[s] = (uint32_t)++tc->n;
 	db->pool.pm[pid].pinned = 1;
+	t->was_wseq = atomic_load(&db->pool.pm[pid].wseq);
+	/* before any change, under the exclusive latch: readers see it */
+	atomic_store(&db->pool.pm[pid].wseq, atomic_load(&db->commit_seq));
 	return 0;
 }
 
@@ -218,6 +228,8 @@ void tc_rollback(struct exodb *db, struct tree_ctx *tc)
 			memcpy(p, t->pre, PAGE);
 			db->pool.pm[t->pid].dirty = t->was_dirty;
 			db->pool.pm[t->pid].pinned = 0;
+			/* as before: a reader of the change saw the new wseq */
+			atomic_store(&db->pool.pm[t->pid].wseq, t->was_wseq);
 			pool_unfix_x(&db->pool, t->pid);
 		}
 	}
@@ -306,7 +318,9 @@ int tc_commit(struct exodb *db, struct tree_ctx *tc, uint64_t *lsnp,
 			if (recs[nr].data)
 				memcpy(recs[nr].data, h, PAGE);
 		} else {
-			continue;	/* fixed but unchanged */
+			/* fixed but unchanged: readers need not retry */
+			atomic_store(&db->pool.pm[t->pid].wseq, t->was_wseq);
+			continue;
 		}
 		err = recs[nr++].data ? 0 : -ENOMEM;
 	}
@@ -704,8 +718,11 @@ static void ro_enter(struct exodb_txn *t)
 {
 	struct exodb *db = t->db;
 
-	if (t->read_any)
+	if (t->read_any) {
+		pool_ro_limit = t->snap + 1;
+		pool_ro_stale = false;
 		return;
+	}
 	for (;;) {
 		uint64_t s = atomic_load(&db->commit_seq);
 
@@ -713,17 +730,24 @@ static void ro_enter(struct exodb_txn *t)
 			t->snap = s;
 			t->snap_lsn = atomic_load(&db->last_commit_lsn);
 			if (atomic_load(&db->commit_seq) == s)
-				return;
+				break;
 		}
 		sched_yield();
 	}
+	pool_ro_limit = t->snap + 1;
+	pool_ro_stale = false;
 }
 
 /* After it: still the same committed state?  (0, or -EAGAIN) */
 static int ro_leave(struct exodb_txn *t, bool *retry)
 {
+	bool stale = pool_ro_stale ||
+		     atomic_load(&t->db->cat_seq) > t->snap;
+
 	*retry = false;
-	if (atomic_load(&t->db->commit_seq) == t->snap) {
+	pool_ro_limit = 0;
+	pool_ro_stale = false;
+	if (!stale) {
 		t->read_any = true;
 		return 0;
 	}
