@@ -303,6 +303,9 @@ int tc_commit(struct exodb *db, struct tree_ctx *tc, uint64_t *lsnp,
 		const struct page_hdr *ph = (const struct page_hdr *)t->pre;
 		size_t dl = 0;
 
+		/* unchanged (if logged, for the checkpoint): readers need not retry */
+		if (!memcmp(h + 4, t->pre + 4, PAGE - 4))
+			atomic_store(&db->pool.pm[t->pid].wseq, t->was_wseq);
 		/* a full image the first time after a checkpoint (torn pages) */
 		if (ph->lsn >= db->wal.ckpt_lsn && ph->type != PT_ZERO)
 			dl = diff(t->pre, h, d);
@@ -318,9 +321,7 @@ int tc_commit(struct exodb *db, struct tree_ctx *tc, uint64_t *lsnp,
 			if (recs[nr].data)
 				memcpy(recs[nr].data, h, PAGE);
 		} else {
-			/* fixed but unchanged: readers need not retry */
-			atomic_store(&db->pool.pm[t->pid].wseq, t->was_wseq);
-			continue;
+			continue;	/* fixed but unchanged */
 		}
 		err = recs[nr++].data ? 0 : -ENOMEM;
 	}
