@@ -43,6 +43,7 @@
 #define OPT_ZC_TX	(1U << 10)	/* cache frames attached to packets */
 #define OPT_TSO		(1U << 11)	/* TSO descriptors of up to 64 KiB */
 #define OPT_CSUM_OFF	(1U << 12)	/* checksums finished by the device */
+#define OPT_BATCH_WAKE	(1U << 13)	/* a wakeup per batch of frames */
 
 static struct {
 	const char *ifname, *addr, *root;
@@ -57,7 +58,7 @@ static struct {
 } cfg = {
 	.log = 2,
 	.opts = HTTP_OPT_ALL | OPT_ACK_MERGE | OPT_FIN_MERGE | OPT_ZC_TX |
-		OPT_TSO | OPT_CSUM_OFF,
+		OPT_TSO | OPT_CSUM_OFF | OPT_BATCH_WAKE,
 	.max_conns = 1024,
 	.cache_max = 48u << 20,
 	.to = { .header_ms = 60000, .idle_ms = 75000, .send_ms = 60000,
@@ -107,10 +108,15 @@ static void usage(FILE *f)
 "      --no-prebuilt        format every response head instead of copying\n"
 "                           the one prebuilt with the file\n"
 "      --no-csum            no per-file checksum tables\n"
-"      --no-zerocopy        copy file bytes into the send buffer instead of\n"
-"                           sending them by reference to the cache\n"
+"      --no-zerocopy        copy file bytes into the connection's send buffer\n"
+"                           (and retransmit from it) instead of sending them\n"
+"                           by reference to the cache (no merged file cache\n"
+"                           and retransmission pool)\n"
 "      --no-ack-merge       send a request's ACK at once, not on its response\n"
 "      --no-fin-merge       send FIN in a segment of its own\n"
+"      --no-batch-wakeup    one received frame per step and a kernel entry\n"
+"                           (exo_wait, the predicate) for each, instead of\n"
+"                           one wakeup per batch\n"
 "  The NIC's transmit offloads (exo), each on by default where exo has them:\n"
 "      --no-zc-tx           copy cached bytes into the transmit ring instead of\n"
 "                           attaching the cache's frames to the packets\n"
@@ -123,7 +129,7 @@ static int parse_args(int argc, char **argv)
 {
 	enum { O_CACHE_MAX = 256, O_CACHE_MEM, O_KA, O_HDR, O_NO_PRE, O_NO_CSUM,
 	       O_NO_ZC, O_NO_ACK, O_NO_FIN, O_ATTACH, O_DETACH, O_NO_ZCTX,
-	       O_NO_TSO, O_NO_CSUMOFF, O_EXOFS };
+	       O_NO_TSO, O_NO_CSUMOFF, O_EXOFS, O_NO_BATCH };
 	static const struct option lopts[] = {
 		{ "interface", required_argument, NULL, 'i' },
 		{ "address", required_argument, NULL, 'a' },
@@ -144,6 +150,7 @@ static int parse_args(int argc, char **argv)
 		{ "no-zc-tx", no_argument, NULL, O_NO_ZCTX },
 		{ "no-tso", no_argument, NULL, O_NO_TSO },
 		{ "no-csum-offload", no_argument, NULL, O_NO_CSUMOFF },
+		{ "no-batch-wakeup", no_argument, NULL, O_NO_BATCH },
 		{ "exofs", required_argument, NULL, O_EXOFS },
 		{ "attach", no_argument, NULL, O_ATTACH },
 		{ "detach", no_argument, NULL, O_DETACH },
@@ -177,6 +184,7 @@ static int parse_args(int argc, char **argv)
 		case O_NO_ZCTX: cfg.opts &= ~OPT_ZC_TX; break;
 		case O_NO_TSO: cfg.opts &= ~OPT_TSO; break;
 		case O_NO_CSUMOFF: cfg.opts &= ~OPT_CSUM_OFF; break;
+		case O_NO_BATCH: cfg.opts &= ~OPT_BATCH_WAKE; break;
 		case O_EXOFS: cfg.exofs = optarg; break;
 		case O_ATTACH: cfg.attach_only = true; break;
 		case O_DETACH: cfg.detach_only = true; break;
@@ -514,6 +522,8 @@ int main(int argc, char **argv)
 		ncfg.flags |= EXONET_CFG_NO_TSO;
 	if (!(cfg.opts & OPT_CSUM_OFF))
 		ncfg.flags |= EXONET_CFG_NO_CSUM_OFFLOAD;
+	if (!(cfg.opts & OPT_BATCH_WAKE))
+		ncfg.flags |= EXONET_CFG_WAKE_PER_PACKET;
 	if (!cfg.anon_mem) {
 		/*
 		 * The binding in the cache's env: a packet's fragments name

@@ -123,6 +123,11 @@ struct exonet_config {
 #define EXONET_CFG_NO_ZC_TX	(1U << 8)	/* copy every payload byte into
 						 * the transmit slot */
 #define EXONET_CFG_EXO_FD	(1U << 9)	/* exonet_open: use @exo_fd */
+#define EXONET_CFG_WAKE_PER_PACKET (1U << 10)	/* no batching of received
+						 * frames: one frame per step,
+						 * and the device's wait (a
+						 * kernel entry on exo) before
+						 * each; a measurement mode */
 
 void exonet_config_init(struct exonet_config *cfg);
 

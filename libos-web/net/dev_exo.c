@@ -32,6 +32,7 @@ struct exo_dev {
 	unsigned int peeked[2];
 	bool offload[2];		/* bound with EXO_NIC_BIND_TX_OFFLOAD */
 	int pred;			/* predicate program fd, or -1 */
+	bool per_pkt;			/* EXONET_CFG_WAKE_PER_PACKET */
 	bool attached;
 	char ifname[32];
 };
@@ -184,8 +185,14 @@ static int exo_dev_wait(void *ctx, uint64_t deadline)
 	uint64_t now = exo_now_ns(ctx), t;
 	int ret;
 
-	if (exo_nic__rx_pending(d->nic[0]) ||
-	    (d->nic[1] && exo_nic__rx_pending(d->nic[1])))
+	/*
+	 * Frames already waiting: no sleep, and no kernel entry either,
+	 * unless every frame is to cost one (then exo_wait() returns at
+	 * once: the predicate sees the waiting frame).
+	 */
+	if (!(d->per_pkt && d->pred >= 0) &&
+	    (exo_nic__rx_pending(d->nic[0]) ||
+	     (d->nic[1] && exo_nic__rx_pending(d->nic[1]))))
 		return 0;
 	if (deadline <= now)
 		return -ETIME;
@@ -234,6 +241,7 @@ static struct exonet *make(struct exo_dev *d, uint32_t addr, uint16_t port,
 	};
 
 	memcpy(dev.mac, r->mac, 6);
+	d->per_pkt = cfg && (cfg->flags & EXONET_CFG_WAKE_PER_PACKET);
 	if (d->offload[0])
 		dev.features = EXONET_DEV_CSUM | EXONET_DEV_TSO | EXONET_DEV_ZC;
 	dev.mtu = r->mtu ? r->mtu : 1500;

@@ -24,7 +24,7 @@ $(EXONET_LIB): $(EXONET_OBJS)
 	rm -f $@ && $(AR) rcs $@ $^
 
 # Host tests: a virtual wire and a virtual clock (test/host/vdev.c).
-NET_TESTS := $(addprefix $(WEB)/build/test/,tcp_script net_parse tcp_fuzz)
+NET_TESTS := $(addprefix $(WEB)/build/test/,tcp_script net_parse tcp_fuzz wake_batch)
 NET_VDEV  := $(WEB)/test/host/vdev.c $(WEB)/test/host/vdev.h
 
 $(NET_TESTS): $(WEB)/build/test/%: $(WEB)/test/host/%.c $(NET_VDEV) $(EXONET_LIB)
@@ -49,7 +49,8 @@ net-check: net-all
 	  echo "# tcp_script --offload (checksum, TSO, zero-copy)"; \
 	  $(WEB)/build/test/tcp_script --offload scripts/*.tcp || fail=1; \
 	  echo "# tcp_fuzz"; $(WEB)/build/test/tcp_fuzz || fail=1; \
-	  echo "# tcp_fuzz --offload"; $(WEB)/build/test/tcp_fuzz --offload || fail=1; }; exit $$fail
+	  echo "# tcp_fuzz --offload"; $(WEB)/build/test/tcp_fuzz --offload || fail=1; \
+	  echo "# wake_batch"; $(WEB)/build/test/wake_batch || fail=1; }; exit $$fail
 
 -include $(EXONET_OBJS:.o=.d) $(NET_TESTS:=.d) $(NET_APPS:=.d)
 

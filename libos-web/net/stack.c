@@ -13,6 +13,10 @@
  * the start of the next step, after the application has had its events:
  * the response it writes carries the ACK (Cheetah's "ACK on the
  * response"); exonet_poll() never sleeps with one owed.
+ *
+ * EXONET_CFG_WAKE_PER_PACKET turns the batching off for measurement: one
+ * frame per step and the device's wait after each step, as a server woken
+ * once per packet would run.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -369,7 +373,8 @@ static unsigned int rx_step(struct exonet *st)
 	struct exonet_rxpkt pkts[EN_RX_BURST];
 	unsigned int n, i;
 
-	n = st->dev.rx_burst(st->dev.ctx, pkts, EN_RX_BURST);
+	n = st->dev.rx_burst(st->dev.ctx, pkts,
+			     st->cfg.flags & EXONET_CFG_WAKE_PER_PACKET ? 1 : EN_RX_BURST);
 	for (i = 0; i < n; i++)
 		en_eth_input(st, pkts[i].data, pkts[i].len);
 	if (n)
@@ -429,8 +434,12 @@ int exonet_poll(struct exonet *st, struct exonet_event *evs, int max,
 			return n;
 		if (st->now_ns >= limit)
 			return 0;
-		if (got)
-			continue;	/* more may be waiting: no sleep yet */
+		/*
+		 * more may be waiting: no sleep yet (unless each frame is to
+		 * cost a wakeup, EXONET_CFG_WAKE_PER_PACKET)
+		 */
+		if (got && !(st->cfg.flags & EXONET_CFG_WAKE_PER_PACKET))
+			continue;
 		{
 			uint64_t next = en_timer_next(st), dl = limit;
 
