@@ -121,7 +121,7 @@ bench-nic: all
 	$(TOP)/scripts/vm -- scripts/bench nic
 
 # exo-httpd (libos-web) against nginx over a veth pair: scripts/bench-web
-# (EXO_BENCH_WEB_SECS=, _ROUNDS=, _ROWS=, _EXO_ARGS=, _PERF=1).
+# (EXO_BENCH_WEB_SECS=, _ROUNDS=, _ROWS=, _EXO_ARGS=, _PERF="ROW...").
 bench-web: all
 	$(TOP)/scripts/vm --timeout 1200 --disk 64M -- scripts/bench web
 
