@@ -7,9 +7,9 @@
  * is kept in memory exactly as it sits on disk: one vmalloc()ed image of a
  * copy (header, bitmap, principals, extent records), so an update edits the
  * image and writes it to the older copy: the body blocks that differ from
- * what that copy holds (an image of it is kept: d->older; all of them when
- * it is unknown), then the header with REQ_PREFLUSH | REQ_FUA, so the
- * header of the new generation can only be durable after its body.  A
+ * what that copy holds (what this commit and the last one changed; all of
+ * them when it is unknown), then the header with REQ_PREFLUSH | REQ_FUA,
+ * so the header of the new generation can only be durable after its body.  A
  * failed write restores the image from a shadow of the last committed one;
  * the copy on disk that was being written is then invalid (its body
  * checksum no longer holds) and the other one, untouched, still carries
@@ -103,7 +103,6 @@ static void exo_xdev_free(struct kref *ref)
 	WARN_ON_ONCE(d->bdev);
 	vfree(d->meta);
 	vfree(d->shadow);
-	vfree(d->older);
 	kvfree(d->bcrc);
 	bitmap_free(d->chg);
 	bitmap_free(d->prev);
@@ -135,12 +134,11 @@ static int exo_xdev_layout(struct exo_xdev *d, u64 nblocks)
 	size = (size_t)d->meta_blocks * EXO_XBLK;
 	d->meta = vzalloc(size);
 	d->shadow = vzalloc(size);
-	d->older = vzalloc(size);
 	d->bcrc = kvcalloc(d->meta_blocks, sizeof(*d->bcrc), GFP_KERNEL);
 	d->chg = bitmap_zalloc(d->meta_blocks, GFP_KERNEL);
 	d->prev = bitmap_zalloc(d->meta_blocks, GFP_KERNEL);
 	d->wlive = vzalloc((size_t)d->bitmap_blocks * EXO_XBLK);
-	if (!d->meta || !d->shadow || !d->older || !d->bcrc || !d->chg ||
+	if (!d->meta || !d->shadow || !d->bcrc || !d->chg ||
 	    !d->prev || !d->wlive || exo_xn_table_init(d))
 		return -ENOMEM;
 	d->sb = d->meta;
@@ -305,8 +303,8 @@ static int exo_xcommit_write(struct exo_xdev *d, u32 copy)
 		for (n = 1; i + n < d->meta_blocks &&
 			    exo_xblock_changed(d, i + n); n++)
 			;
-		ret = exo_xrw(d->bdev, block + i, d->meta + (size_t)i * EXO_XBLK,
-			      n, REQ_OP_WRITE);
+		ret = exo_xrw(d->bdev, block + i, exo_xblk(d->meta, i), n,
+			      REQ_OP_WRITE);
 		i += n;
 	}
 	if (!ret)
@@ -323,7 +321,6 @@ static int exo_xcommit_write(struct exo_xdev *d, u32 copy)
 static int exo_xcommit_finish(struct exo_xdev *d, u32 copy, int ret)
 {
 	size_t size = (size_t)d->meta_blocks * EXO_XBLK;
-
 	u32 i;
 
 	if (ret) {
@@ -337,17 +334,10 @@ static int exo_xcommit_finish(struct exo_xdev *d, u32 copy, int ret)
 		return -EIO;
 	}
 	/*
-	 * The copy written last is the older one now: the shadow has it (it
-	 * differs from the older image in what the last commit changed).
-	 * The shadow then takes what this commit changed.
+	 * The copy written last is the older one now, holding the shadow as
+	 * it is before this commit: known if the shadow was on disk.  The
+	 * shadow then takes what this commit changed.
 	 */
-	if (!d->older_ok) {
-		memcpy(d->older, d->shadow, size);
-	} else {
-		for_each_set_bit(i, d->prev, d->meta_blocks)
-			memcpy(exo_xblk(d->older, i), exo_xblk(d->shadow, i),
-			       EXO_XBLK);
-	}
 	d->older_ok = d->active_ok;
 	memcpy(d->shadow, d->meta, EXO_XBLK);
 	for_each_set_bit(i, d->chg, d->meta_blocks)

@@ -120,8 +120,7 @@ struct exo_xdev {
 	u32 active;		/* copy holding @generation */
 	void *meta;		/* image of one copy */
 	void *shadow;		/* the last committed image */
-	void *older;		/* the other copy as on disk, if older_ok */
-	bool older_ok;
+	bool older_ok;		/* the other copy: shadow but for prev */
 	bool active_ok;		/* the active copy on disk is the shadow */
 	bool bcrc_ok;		/* bcrc holds the image's block checksums */
 	u32 *bcrc;		/* CRC32C (seed 0) of each block of the image */
