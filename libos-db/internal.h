@@ -566,6 +566,7 @@ static inline uint64_t table_root(struct exodb *db, uint32_t tbl)
 }
 
 int db_checkpoint_locked(struct exodb *db);
+int db_log_room(struct exodb *db);
 int db_load_catalog(struct exodb *db);
 int db_drop_resume(struct exodb *db);
 int db_table_drop(struct exodb *db, const char *name, unsigned int max_steps);

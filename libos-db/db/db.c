@@ -439,8 +439,11 @@ static int drop_step(struct exodb *db, struct tree_ctx *tc, void *arg)
 	return err == -ENOENT ? -EUCLEAN : err;
 }
 
-/* Room in the log for a commit as large as the pool allows, else checkpoint. */
-static int log_room(struct exodb *db)
+/*
+ * Room in the log for a commit as large as the pool allows, else a
+ * checkpoint first.  The writer lock held.
+ */
+int db_log_room(struct exodb *db)
 {
 	if (db->wal.tail - db->wal.ckpt_lsn > db->wal.ring_bytes / 2)
 		return db_checkpoint_locked(db);
@@ -466,7 +469,7 @@ static int drop_finish(struct exodb *db, uint32_t id, uint64_t *lsn,
 			return -EINTR;
 		pthread_mutex_lock(&db->writer);
 		d.root = db->tables[id].drop_root;
-		err = log_room(db);
+		err = db_log_room(db);
 		if (!err)
 			err = txn_apply_internal(db, drop_step, &d, lsn);
 		if (!err && d.done) {
@@ -502,7 +505,7 @@ int db_table_drop(struct exodb *db, const char *name, unsigned int max_steps)
 		return -ENOENT;
 	}
 	d.root = table_root(db, d.id);
-	err = log_room(db);
+	err = db_log_room(db);
 	if (!err)
 		err = txn_apply_internal(db, drop_begin, &d, &lsn);
 	if (!err) {

@@ -547,12 +547,9 @@ static int apply_locked(struct exodb *db, struct exodb_txn *t, uint64_t *lsn)
 	sigjmp_buf jb;
 	int err;
 
-	/* room in the log for the worst case, else checkpoint first */
-	if (db->wal.tail - db->wal.ckpt_lsn > db->wal.ring_bytes / 2) {
-		err = db_checkpoint_locked(db);
-		if (err)
-			return err;
-	}
+	err = db_log_room(db);
+	if (err)
+		return err;
 	atomic_fetch_add(&db->commit_seq, 1);	/* odd: applying */
 	for (;;) {
 		struct tree_ctx *c;
