@@ -219,6 +219,53 @@ static int acked_before(const struct oplog *l, size_t cut)
 	return a;
 }
 
+static int count_syncs(const struct oplog *l)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < l->n; i++)
+		n += l->ops[i].type == OP_S;
+	return n;
+}
+
+static void oplog_free(struct oplog *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->ops[i].data);
+	free(l->ops);
+	*l = (struct oplog){ 0 };
+}
+
+typedef int verify_fn(const char *dp, int acked, char *why, size_t wl);
+
+/*
+ * At every sync point of @l, exact and lossy, the disk as a crash there
+ * leaves it, checked by @check (the first failures named, @what first).
+ * Returns how many failed; *@states counts the states.
+ */
+static int sweep(const struct oplog *l, verify_fn *check, const char *what,
+		 uint64_t *seed, int *states)
+{
+	char why[200] = "";
+	int bad = 0;
+
+	for (size_t cut = 0; cut <= l->n; cut++) {
+		if (cut < l->n && l->ops[cut].type != OP_S)
+			continue;
+		for (int lossy = 0; lossy < 2; lossy++) {
+			int acked = acked_before(l, cut);
+
+			materialise(l, cut, lossy, (*seed)++, scratch, scratchwal);
+			(*states)++;
+			if (check(scratch, acked, why, sizeof(why)) && bad++ < 5)
+				tap_diag("%sstate at op %zu (%s, %d acked): %s",
+					 what, cut, lossy ? "lossy" : "exact",
+					 acked, why);
+		}
+	}
+	return bad;
+}
+
 /* ---- a drop cut by a crash ------------------------------------------------ */
 
 #define BIG_ROWS	150
@@ -288,7 +335,6 @@ static void drop_crash(void)
 	static uint8_t buf[8192];
 	struct oplog log = { 0 };
 	int err, states = 0, bad = 0, syncs = 0;
-	char why[200] = "";
 	uint64_t seed = 4242;
 	unsigned tb, big;
 	exodb_txn *t = NULL;
@@ -341,31 +387,15 @@ static void drop_crash(void)
 	if (!err)
 		push(&log, (struct op){ OP_ACK, 0, 0, NULL });
 	exodb_file_hook = NULL;
-	for (size_t i = 0; i < log.n; i++)
-		syncs += log.ops[i].type == OP_S;
+	syncs = count_syncs(&log);
 	tap_ok(!err, "drop: dropped, then a commit: %zu writes and syncs "
 	       "recorded", log.n);
-	for (size_t cut = 0; cut <= log.n; cut++) {
-		if (cut < log.n && log.ops[cut].type != OP_S)
-			continue;
-		for (int lossy = 0; lossy < 2; lossy++) {
-			int acked = acked_before(&log, cut);
-
-			materialise(&log, cut, lossy, seed++, scratch, scratchwal);
-			states++;
-			if (verify_drop(scratch, acked, why, sizeof(why)) &&
-			    bad++ < 5)
-				tap_diag("drop state at op %zu (%s, %d acked): %s",
-					 cut, lossy ? "lossy" : "exact", acked, why);
-		}
-	}
+	bad = sweep(&log, verify_drop, "drop ", &seed, &states);
 	tap_ok(bad == 0 && syncs > 4, "drop: a crash at each of its %d sync "
 	       "points, exact and lossy: %d states, the table whole or gone, "
 	       "gone once acknowledged, its pages free after open, check clean "
 	       "(%d failed)", syncs, states, bad);
-	for (size_t i = 0; i < log.n; i++)
-		free(log.ops[i].data);
-	free(log.ops);
+	oplog_free(&log);
 	exodb_close(db);
 }
 
@@ -423,8 +453,7 @@ int main(void)
 	}
 	exodb_file_hook = NULL;
 	/* the process dies here: no close, nothing more written */
-	for (size_t i = 0; i < log.n; i++)
-		syncs += log.ops[i].type == OP_S;
+	syncs = count_syncs(&log);
 	struct exodb_stats st;
 	exodb_stats(db, &st);
 	tap_ok(!err && st.checkpoints > 1, "workload: %d commits, %zu writes and "
@@ -432,22 +461,7 @@ int main(void)
 	       st.checkpoints);
 
 	/* every sync point, exact and lossy */
-	for (size_t cut = 0; cut <= log.n; cut++) {
-		if (cut < log.n && log.ops[cut].type != OP_S)
-			continue;
-		for (int lossy = 0; lossy < 2; lossy++) {
-			int acked = acked_before(&log, cut);
-
-			materialise(&log, cut, lossy, seed++, scratch, scratchwal);
-			states++;
-			if (verify(scratch, acked, why, sizeof(why))) {
-				if (bad++ < 5)
-					tap_diag("state at op %zu (%s, %d acked): %s",
-						 cut, lossy ? "lossy" : "exact",
-						 acked, why);
-			}
-		}
-	}
+	bad = sweep(&log, verify, "", &seed, &states);
 	tap_ok(bad == 0, "crash at each of %d sync points, exact and with "
 	       "unsynced writes lost or torn: %d states, every acknowledged "
 	       "commit there, no transaction half there (%d failed)", syncs,
@@ -491,9 +505,7 @@ int main(void)
 		free(img[1]);
 		img[0] = save[0], img[1] = save[1];
 		imglen[0] = savelen[0], imglen[1] = savelen[1];
-		for (size_t i = 0; i < rlog.n; i++)
-			free(rlog.ops[i].data);
-		free(rlog.ops);
+		oplog_free(&rlog);
 	}
 	tap_ok(rstates > 5 && rbad == 0, "crash during recovery, at each of its "
 	       "sync points: %d states recover again (%d failed)", rstates, rbad);
@@ -531,8 +543,7 @@ int main(void)
 		if (!err)
 			exodb_close(d2);
 	}
-	for (size_t i = 0; i < log.n; i++)
-		free(log.ops[i].data);
+	oplog_free(&log);
 	drop_crash();
 	unlink(scratch);
 	unlink(scratchwal);
