@@ -306,6 +306,29 @@ static void drop_dead(struct pool *p)
 	pthread_mutex_unlock(&p->lock);
 }
 
+/* Page @pid, loaded into @frame (from the disk if @read), is resident. */
+static void make_resident(struct pool *p, uint64_t pid, uint64_t frame,
+			  uint32_t tbl, enum pol_hint hint, bool read)
+{
+	struct pmeta *m = &p->pm[pid];
+
+	pthread_mutex_lock(&p->lock);
+	if (pid >= p->hw)
+		p->hw = pid + 1;
+	/* the SIGBUS handler may have bound its own frame meanwhile */
+	if (!__atomic_load_n(&m->replaced, __ATOMIC_ACQUIRE))
+		__atomic_store_n(&m->frame, frame, __ATOMIC_RELEASE);
+	m->dirty = 0;
+	m->table = tbl;
+	p->resident++;
+	policy_insert(p->pol, pid, hint);
+	pthread_mutex_unlock(&p->lock);
+	if (read) {
+		atomic_fetch_add(&p->misses, 1);
+		atomic_fetch_add(&p->tstat[tidx(tbl)].misses, 1);
+	}
+}
+
 /*
  * Read-ahead for sweeps: a miss of a page a hinted scan wants reads the
  * next pages too, in the same batch, so that one round trip to the device
@@ -380,17 +403,7 @@ static int fault_ahead(struct pool *p, struct be_vec *v0, uint32_t tbl)
 			ra_undo(p, e, &w[i], 1, true);
 			continue;
 		}
-		pthread_mutex_lock(&p->lock);
-		if (e->block >= p->hw)
-			p->hw = e->block + 1;
-		__atomic_store_n(&m->frame, e->frame, __ATOMIC_RELEASE);
-		m->dirty = 0;
-		m->table = tbl;
-		p->resident++;
-		policy_insert(p->pol, e->block, POL_SCAN);
-		pthread_mutex_unlock(&p->lock);
-		atomic_fetch_add(&p->misses, 1);
-		atomic_fetch_add(&p->tstat[tidx(tbl)].misses, 1);
+		make_resident(p, e->block, e->frame, tbl, POL_SCAN, true);
 		atomic_fetch_add(&p->readahead, 1);
 		atomic_store(&m->state, PS_MAKE(PS_VERSION(w[i]), PS_UNLOCKED));
 	}
@@ -460,21 +473,8 @@ static int fault(struct pool *p, uint64_t pid, uint32_t tbl, unsigned fl)
 	}
 	if (ret)
 		return ret;
-	pthread_mutex_lock(&p->lock);
-	if (pid >= p->hw)
-		p->hw = pid + 1;
-	/* the SIGBUS handler may have bound its own frame meanwhile */
-	if (!__atomic_load_n(&m->replaced, __ATOMIC_ACQUIRE))
-		__atomic_store_n(&m->frame, v.frame, __ATOMIC_RELEASE);
-	m->dirty = 0;
-	m->table = tbl;
-	p->resident++;
-	policy_insert(p->pol, pid, fl & FIX_SCAN ? POL_SCAN : POL_NORMAL);
-	pthread_mutex_unlock(&p->lock);
-	if (!(fl & FIX_NEW)) {
-		atomic_fetch_add(&p->misses, 1);
-		atomic_fetch_add(&p->tstat[tidx(tbl)].misses, 1);
-	}
+	make_resident(p, pid, v.frame, tbl,
+		      fl & FIX_SCAN ? POL_SCAN : POL_NORMAL, !(fl & FIX_NEW));
 	return 0;
 }
 
