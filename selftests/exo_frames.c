@@ -681,6 +681,133 @@ TEST_F(frames, map_one_and_unmap_one)
 }
 
 /*
+ * A run of consecutive entries whose pages lie in two vmas of one region
+ * (mprotect() split it): each page gets its own vma's protection, not the
+ * first page's (page.c, exo_ioc_frame_map installs a run per vma).
+ */
+TEST_F(frames, map_run_across_mprotect_split)
+{
+	struct exo_map_entry ents[N];
+	int i;
+
+	/* Second half read-only: a write there must fault, however bound. */
+	ASSERT_EQ(0, mprotect(self->region + 2 * self->page, 2 * self->page,
+			      PROT_READ));
+	for (i = 0; i < N; i++)
+		ents[i] = entry(self->region + i * self->page, self->caps[i], RW);
+	ASSERT_EQ(N, exo_frame_map(self->fd, ents, N));
+	for (i = 0; i < 2; i++) {
+		EXPECT_EQ(0, touch(self->region + i * self->page, 1, 'p'))
+			TH_LOG("page %d", i);
+		EXPECT_EQ('p', self->region[i * self->page]);
+	}
+	for (i = 2; i < N; i++) {
+		EXPECT_EQ(0, touch(self->region + i * self->page, 0, 0));
+		EXPECT_EQ(SIGSEGV, touch(self->region + i * self->page, 1, 'q'))
+			TH_LOG("page %d", i);
+		EXPECT_EQ(0, self->region[i * self->page]);
+	}
+	/* Made writable again, the (writable) bindings take writes. */
+	ASSERT_EQ(0, mprotect(self->region, N * self->page,
+			      PROT_READ | PROT_WRITE));
+	for (i = 0; i < N; i++) {
+		EXPECT_EQ(0, touch(self->region + i * self->page, 1, 'r'));
+		EXPECT_EQ('r', self->region[i * self->page]);
+	}
+}
+
+/* The other way round, and a PROT_NONE part: first page none, then RO, RW. */
+TEST_F(frames, map_run_across_three_protections)
+{
+	struct exo_map_entry ents[N];
+	int i;
+
+	ASSERT_EQ(0, mprotect(self->region, self->page, PROT_NONE));
+	ASSERT_EQ(0, mprotect(self->region + self->page, self->page,
+			      PROT_READ));
+	for (i = 0; i < N; i++)
+		ents[i] = entry(self->region + i * self->page, self->caps[i], RW);
+	ASSERT_EQ(N, exo_frame_map(self->fd, ents, N));
+	EXPECT_EQ(SIGSEGV, touch(self->region, 0, 0));
+	EXPECT_EQ(0, touch(self->region + self->page, 0, 0));
+	EXPECT_EQ(SIGSEGV, touch(self->region + self->page, 1, 'q'));
+	for (i = 2; i < N; i++) {
+		EXPECT_EQ(0, touch(self->region + i * self->page, 1, 'w'))
+			TH_LOG("page %d", i);
+		EXPECT_EQ('w', self->region[i * self->page]);
+	}
+	/* Readable again, the PROT_NONE page shows its (zeroed) frame. */
+	ASSERT_EQ(0, mprotect(self->region, self->page, PROT_READ | PROT_WRITE));
+	EXPECT_EQ(0, self->region[7]);
+	self->region[7] = 's';
+	EXPECT_EQ('s', self->region[7]);
+	EXPECT_EQ(SIGSEGV, touch(self->region + self->page, 1, 'q'));
+}
+
+/*
+ * A read-only binding in a run beside writable ones, all in a read-only
+ * vma: making the vma writable widens only the writable bindings.
+ */
+TEST_F(frames, read_only_binding_in_run_stays_read_only)
+{
+	struct exo_map_entry ents[N];
+	exo_cap_t ro;
+	int i, sig;
+
+	ASSERT_EQ(0, exo_cap_derive(self->fd, self->caps[1],
+				    EXO_RIGHT_READ | EXO_RIGHT_MAP, &ro));
+	ASSERT_EQ(0, mprotect(self->region, N * self->page, PROT_READ));
+	for (i = 0; i < N; i++)
+		ents[i] = entry(self->region + i * self->page,
+				i == 1 ? ro : self->caps[i],
+				i == 1 ? EXO_PROT_READ : RW);
+	ASSERT_EQ(N, exo_frame_map(self->fd, ents, N));
+	ASSERT_EQ(0, mprotect(self->region, N * self->page,
+			      PROT_READ | PROT_WRITE));
+	for (i = 0; i < N; i++) {
+		sig = touch(self->region + i * self->page, 1, 't');
+		if (i == 1) {
+			EXPECT_TRUE(sig == SIGSEGV || sig == SIGBUS)
+				TH_LOG("write survived (%d)", sig);
+		} else {
+			EXPECT_EQ(0, sig) TH_LOG("page %d", i);
+		}
+		EXPECT_EQ(i == 1 ? 0 : 't', self->region[i * self->page]);
+	}
+}
+
+/*
+ * A page munmap()ed from the middle of a region: a run over it stops at
+ * the hole (EINVAL, nothing bound there), the rest of the region works.
+ */
+TEST_F(frames, map_run_across_munmapped_page)
+{
+	struct exo_map_entry ents[N];
+	__u64 addr;
+	int i;
+
+	ASSERT_EQ(0, munmap(self->region + self->page, self->page));
+	for (i = 0; i < N; i++)
+		ents[i] = entry(self->region + i * self->page, self->caps[i], RW);
+	errno = 0;
+	EXPECT_EQ(1, exo_frame_map(self->fd, ents, N));
+	EXPECT_EQ(EINVAL, errno);
+	/* The first entry is bound; the pages after the hole are not yet. */
+	EXPECT_EQ(0, touch(self->region, 1, 'a'));
+	EXPECT_EQ(SIGBUS, touch(self->region + 2 * self->page, 0, 0));
+	ASSERT_EQ(2, exo_frame_map(self->fd, ents + 2, 2));
+	for (i = 2; i < N; i++) {
+		EXPECT_EQ(0, touch(self->region + i * self->page, 1, 'b' + i));
+		EXPECT_EQ('b' + i, self->region[i * self->page]);
+	}
+	/* Nothing is bound in the hole. */
+	addr = ents[1].addr;
+	errno = 0;
+	EXPECT_EQ(0, exo_frame_unmap(self->fd, &addr, 1));
+	EXPECT_EQ(ENOENT, errno);
+}
+
+/*
  * A batch of scattered pages (one run each) unmapped by one FRAME_UNMAP.
  * The kernel flushes the TLB once for such a batch, not once per run
  * (page.c, exo_zap_runs): whoever had the pages in its TLB must fault on
