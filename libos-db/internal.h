@@ -368,6 +368,12 @@ size_t node_free_space(const struct node *n);	/* after compaction */
 const uint8_t *node_key(const struct node *n, int i, size_t *klen);
 const uint8_t *leaf_val(const struct node *n, int i, size_t *vlen,
 			bool *ovf);
+/*
+ * Slot @i of leaf @n: 1 with the reference in *@r if its value is on an
+ * overflow chain, 0 if inline, -EUCLEAN if an overflow cell is not one
+ * reference long.
+ */
+int leaf_ovf(const struct node *n, int i, struct ovf_ref *r);
 uint64_t inner_child(const struct node *n, int i);	/* i == nslots: upper */
 /* first slot whose key >= key (@eq set if equal) */
 int node_lower_bound(const struct node *n, const void *key, size_t klen,

@@ -114,22 +114,24 @@ static struct node *descend_s(struct exodb *db, uint32_t tbl, uint64_t root,
 static int copy_value(struct exodb *db, const struct node *n, int i,
 		      uint8_t **buf, size_t *cap, size_t *vl)
 {
-	bool ovf;
-	size_t len;
-	const uint8_t *v = leaf_val(n, i, &len, &ovf);
 	struct ovf_ref r;
 	uint64_t pid;
 	size_t got = 0;
-	int err = 0;
+	int err = leaf_ovf(n, i, &r);
 
-	if (!ovf) {
+	if (err < 0)
+		return err;
+	if (!err) {
+		bool ovf;
+		size_t len;
+		const uint8_t *v = leaf_val(n, i, &len, &ovf);
+
 		if (grow_buf(buf, cap, len))
 			return -ENOMEM;
 		memcpy(*buf, v, len);
 		*vl = len;
 		return 0;
 	}
-	memcpy(&r, v, sizeof(r));
 	if (r.len > EXODB_MAX_VALUE)
 		return -EUCLEAN;
 	if (grow_buf(buf, cap, r.len))
@@ -695,14 +697,14 @@ int bt_put(struct exodb *db, struct tree_ctx *tc, uint32_t tbl,
 			return err;
 		i = node_lower_bound(n, k, kl, &eq);
 		if (eq) {
-			size_t ol;
-			bool oo;
-			const uint8_t *ov = leaf_val(n, i, &ol, &oo);
+			struct ovf_ref r;
+			int o = leaf_ovf(n, i, &r);
 
-			if (oo) {
-				struct ovf_ref r;
-
-				memcpy(&r, ov, sizeof(r));
+			if (o < 0) {
+				tc_unfix(db, tc, leaf);
+				return o;
+			}
+			if (o) {
 				old = r.pid;
 				oldlen = r.len;
 			}
@@ -744,14 +746,14 @@ int bt_del(struct exodb *db, struct tree_ctx *tc, uint32_t tbl,
 		return err;
 	i = node_lower_bound(n, k, kl, &eq);
 	if (eq) {
-		size_t ol;
-		bool oo;
-		const uint8_t *ov = leaf_val(n, i, &ol, &oo);
+		struct ovf_ref r;
+		int o = leaf_ovf(n, i, &r);
 
-		if (oo) {
-			struct ovf_ref r;
-
-			memcpy(&r, ov, sizeof(r));
+		if (o < 0) {
+			tc_unfix(db, tc, leaf);
+			return o;
+		}
+		if (o) {
 			old = r.pid;
 			oldlen = r.len;
 		}
@@ -810,18 +812,13 @@ static int drop_node(struct exodb *db, struct tree_ctx *tc, uint32_t tbl,
 	if (!n->h.level) {
 		/* values inline go with the page; chains first, from the end */
 		for (int i = n->nslots; i-- > 0 && *budget > 0 && !err;) {
-			size_t vl;
-			bool ovf;
-			const uint8_t *v = leaf_val(n, i, &vl, &ovf);
 			struct ovf_ref r;
+			int o = leaf_ovf(n, i, &r);
 
-			if (!ovf)
+			if (o <= 0) {
+				err = o;
 				continue;
-			if (vl != sizeof(r)) {
-				err = -EUCLEAN;
-				break;
 			}
-			memcpy(&r, v, sizeof(r));
 			err = free_chain(db, tc, tbl, r.pid, r.len);
 			if (err)
 				break;
@@ -831,11 +828,9 @@ static int drop_node(struct exodb *db, struct tree_ctx *tc, uint32_t tbl,
 		if (!err) {
 			*empty = true;
 			for (int i = 0; i < n->nslots && *empty; i++) {
-				size_t vl;
-				bool ovf;
+				struct ovf_ref r;
 
-				leaf_val(n, i, &vl, &ovf);
-				*empty = !ovf;
+				*empty = !leaf_ovf(n, i, &r);
 			}
 		}
 		tc_unfix(db, tc, pid);

@@ -133,6 +133,20 @@ const uint8_t *leaf_val(const struct node *n, int i, size_t *vlen, bool *ovf)
 	return c + 4 + kl;
 }
 
+int leaf_ovf(const struct node *n, int i, struct ovf_ref *r)
+{
+	size_t vl;
+	bool ovf;
+	const uint8_t *v = leaf_val(n, i, &vl, &ovf);
+
+	if (!ovf)
+		return 0;
+	if (vl != sizeof(*r))
+		return -EUCLEAN;
+	memcpy(r, v, sizeof(*r));
+	return 1;
+}
+
 uint64_t inner_child(const struct node *n, int i)
 {
 	size_t vl;

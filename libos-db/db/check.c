@@ -112,16 +112,10 @@ static void check_chain(struct ck *ck, uint32_t tbl, struct ovf_ref r)
 static void check_chains(struct ck *ck, uint32_t tbl, const struct node *n)
 {
 	for (int i = 0; i < n->nslots; i++) {
-		size_t vl;
-		bool ovf;
-		const uint8_t *v = leaf_val(n, i, &vl, &ovf);
+		struct ovf_ref r;
 
-		if (ovf) {
-			struct ovf_ref r;
-
-			memcpy(&r, v, sizeof(r));
+		if (leaf_ovf(n, i, &r) > 0)
 			check_chain(ck, tbl, r);
-		}
 	}
 }
 
