@@ -650,7 +650,9 @@ EXO_API void exo_nic__tx_commit(struct exo_nic *nic, __u16 len);
 /*
  * Publish the committed slots and send them (EXO_IOC_NIC_TX).  Returns the
  * number sent, or -errno on error; *@dropped (may be NULL) gets the number
- * refused (counted by reason in the binding's counters).
+ * refused (counted by reason in the binding's counters).  With nothing
+ * committed that the kernel has not read yet, returns 0 without entering
+ * the kernel.
  */
 EXO_API int exo_nic__tx_kick(struct exo_nic *nic, unsigned int *dropped);
 

@@ -567,7 +567,15 @@ static void expect_enodev(struct __test_metadata *_metadata, int fd,
 				    .timeout_ns = 1000000000ULL };
 	struct exo_nic_counters c;
 	exo_cap_t frames[3];
+	void *slot;
 
+	/* Nothing to send: the kick does not enter the kernel. */
+	EXPECT_EQ(0, exo_nic__tx_kick(nic, NULL));
+	/* A frame to send: the kernel refuses the kick. */
+	slot = exo_nic__tx_slot(nic);
+	ASSERT_NE(NULL, slot);
+	memset(slot, 0, 64);
+	exo_nic__tx_commit(nic, 64);
 	EXPECT_EQ(-ENODEV, exo_nic__tx_kick(nic, NULL));
 	EXPECT_EQ(-ENODEV, exo_nic__stat(nic, &c));
 	EXPECT_EQ(-ENODEV, exo_nic__filter_clear(nic));

@@ -239,7 +239,8 @@ struct exonet_dev {
 	uint32_t (*tx_done)(void *ctx);
 	/*
 	 * Sleep until a frame is received or CLOCK_MONOTONIC reaches
-	 * @deadline_ns (UINT64_MAX: no deadline).  Returns 0, -ETIME, -EINTR.
+	 * @deadline_ns (UINT64_MAX: no deadline).  Returns 0, -ETIME, -EINTR,
+	 * or another -errno (the device is gone): exonet_poll() returns it.
 	 */
 	int (*wait)(void *ctx, uint64_t deadline_ns);
 	/* CLOCK_MONOTONIC, nanoseconds (the tests' clock is virtual). */

@@ -463,7 +463,8 @@ int exonet_poll(struct exonet *st, struct exonet_event *evs, int max,
 				continue;
 			}
 			ret = st->dev.wait(st->dev.ctx, dl);
-			if (ret == -EINTR)
+			/* a signal, or the device gone (ENODEV): the caller's */
+			if (ret < 0 && ret != -ETIME)
 				return ret;
 			clock_tick(st);
 		}
