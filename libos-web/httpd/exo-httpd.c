@@ -237,10 +237,15 @@ static void on_signal(int sig)
 
 static void log_totals(const char *what)
 {
-	logmsg(2, "%s: %llu connections, %llu requests, %llu refused", what,
+	uint64_t waits = 0, kicks = 0;
+
+	exonet_exo_entries(srv.st, &waits, &kicks);
+	logmsg(2, "%s: %llu connections, %llu requests, %llu refused; "
+	       "kernel entries: %llu waits, %llu kicks", what,
 	       (unsigned long long)srv.accepted,
 	       (unsigned long long)srv.requests,
-	       (unsigned long long)srv.refused);
+	       (unsigned long long)srv.refused,
+	       (unsigned long long)waits, (unsigned long long)kicks);
 }
 
 static long io_write(void *ctx, const void *p, size_t len, bool more)

@@ -155,6 +155,14 @@ struct exonet *exonet_new_exo(int exo_fd, struct exo_nic *tcp, struct exo_nic *i
 			      const struct exonet_config *cfg);
 
 /*
+ * The kernel entries a stack on exo (exonet_open, exonet_new_exo) has made
+ * so far: sleeps (exo_wait) and transmit kicks (EXO_IOC_NIC_TX), the only
+ * system calls of its poll loop.  Returns 0, or -EINVAL for a stack on
+ * another device.
+ */
+int exonet_exo_entries(const struct exonet *st, uint64_t *waits, uint64_t *kicks);
+
+/*
  * The device layer, swappable: the exo binding is one implementation,
  * the host tests' virtual wire (frames injected and captured, a virtual
  * clock) another.  All of a device's calls come from the stack's thread.

@@ -33,6 +33,7 @@ struct exo_dev {
 	bool offload[2];		/* bound with EXO_NIC_BIND_TX_OFFLOAD */
 	int pred;			/* predicate program fd, or -1 */
 	bool per_pkt;			/* EXONET_CFG_WAKE_PER_PACKET */
+	uint64_t waits, kicks;		/* kernel entries made */
 	bool attached;
 	char ifname[32];
 };
@@ -161,6 +162,10 @@ static int exo_xmit_flush(void *ctx)
 	for (k = 0; k < 2; k++) {
 		if (!d->nic[k])
 			continue;
+		/* the kick enters the kernel only with slots it has not read */
+		if (__atomic_load_n(&exo_nic__ring(d->nic[k])->tx_tail, __ATOMIC_ACQUIRE) !=
+		    exo_nic__tx_index(d->nic[k]))
+			d->kicks++;
 		ret = exo_nic__tx_kick(d->nic[k], NULL);
 		if (ret < 0)
 			return ret;
@@ -207,6 +212,7 @@ static int exo_dev_wait(void *ctx, uint64_t deadline)
 	if (t > EXO_WAIT_MAX_NS)
 		t = EXO_WAIT_MAX_NS;
 	wo.timeout_ns = t;
+	d->waits++;
 	ret = exo_wait(d->fd, &wo, NULL, NULL);
 	return ret == -ETIME ? -ETIME : ret;
 }
@@ -252,6 +258,17 @@ static struct exonet *make(struct exo_dev *d, uint32_t addr, uint16_t port,
 			d->pred = -1;
 	}
 	return exonet_new(&dev, addr, port, cfg);
+}
+
+int exonet_exo_entries(const struct exonet *st, uint64_t *waits, uint64_t *kicks)
+{
+	const struct exo_dev *d = st->dev.ctx;
+
+	if (st->dev.wait != exo_dev_wait)
+		return -EINVAL;
+	*waits = d->waits;
+	*kicks = d->kicks;
+	return 0;
 }
 
 struct exonet *exonet_new_exo(int exo_fd, struct exo_nic *tcp, struct exo_nic *icmp,
