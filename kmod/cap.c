@@ -398,6 +398,105 @@ struct exo_cap_use *exo_cap_find_use(struct exo_cap *cap,
 	return NULL;
 }
 
+/* ---- objects pinned for I/O without exo_lock ------------------------- */
+
+/*
+ * I/O calls (EXTENT_IO, the io_uring extent command) name an extent and a
+ * frame per request; looking both up under exo_lock made one env's I/O
+ * wait for every other env's control calls.  The first such lookup of a
+ * capability (under exo_lock) enters it in its holder's env->cap_fast,
+ * slot -> struct exo_cap_fast, a use of the capability; later lookups find
+ * it there under that xarray's own spinlock, one per env, and take an
+ * object reference: exo_lock is not taken.  The capability's death erases
+ * the entry (the use's dies(), under the same spinlock) before it drops
+ * its object reference, so an entry found under the spinlock names a live
+ * capability, with its rights, and a live object.  Not RCU, as the NIC
+ * bindings are: an object goes as soon as its last capability dies (its
+ * quota is free again, a frame is back in the pool), so a lockless reader
+ * would have nothing that keeps it there while it takes its reference.
+ * Order: exo_lock -> env->cap_fast's lock.
+ */
+struct exo_cap_fast {
+	struct exo_cap_use use;		/* on cap; cap->env holds the entry */
+	struct exo_cap *cap;
+	exo_cap_t h;			/* the handle entered (its generation) */
+};
+
+static void exo_cap_fast_dies(struct exo_cap_use *use)
+{
+	struct exo_cap_fast *f = container_of(use, struct exo_cap_fast, use);
+
+	xa_erase(&f->cap->env->cap_fast, f->cap->slot);
+	kfree(f);
+}
+
+static const struct exo_use_ops exo_cap_fast_use = {
+	.dies = exo_cap_fast_dies,
+};
+
+/* Enter @cap, named by @h, in env->cap_fast; silently not if no memory. */
+static void exo_cap_fast_add(struct exo_env *env, struct exo_cap *cap,
+			     exo_cap_t h)
+{
+	struct exo_cap_fast *f;
+
+	lockdep_assert_held(&exo_lock);
+	if (exo_cap_find_use(cap, &exo_cap_fast_use))
+		return;
+	f = kmalloc(sizeof(*f), GFP_KERNEL_ACCOUNT);
+	if (!f)
+		return;
+	f->cap = cap;
+	f->h = h;
+	if (xa_insert(&env->cap_fast, cap->slot, f, GFP_KERNEL_ACCOUNT)) {
+		kfree(f);
+		return;
+	}
+	exo_cap_use_add(cap, &f->use, &exo_cap_fast_use);
+}
+
+/*
+ * The typed lookup for I/O: a reference on the @kind object that @h names
+ * in @env through a live capability holding @need, or exo_cap_get()'s
+ * errors.  Called without exo_lock, which it takes only the first time @h
+ * is used (or after an error).  Put the reference with
+ * exo_obj_put_unlocked().
+ */
+int exo_cap_pin(struct exo_env *env, exo_cap_t h, u32 kind, u32 need,
+		struct exo_obj **objp)
+{
+	struct exo_cap_fast *f;
+	struct exo_cap *cap;
+	int ret;
+
+	xa_lock(&env->cap_fast);
+	f = xa_load(&env->cap_fast, EXO_CAP_SLOT(h));
+	if (f && f->h == h && f->cap->obj->kind == kind &&
+	    (f->cap->rights & need) == need) {
+		*objp = f->cap->obj;
+		kref_get(&(*objp)->ref);
+		xa_unlock(&env->cap_fast);
+		return 0;
+	}
+	xa_unlock(&env->cap_fast);
+
+	mutex_lock(&exo_lock);
+	ret = exo_cap_get(env, h, kind, need, &cap);
+	if (!ret) {
+		*objp = cap->obj;
+		kref_get(&(*objp)->ref);
+		exo_cap_fast_add(env, cap, h);
+	}
+	mutex_unlock(&exo_lock);
+	return ret;
+}
+
+void exo_env_caps_init(struct exo_env *env)
+{
+	env->free_head = EXO_SLOT_NONE;
+	xa_init(&env->cap_fast);
+}
+
 /* ---- capabilities ----------------------------------------------------- */
 
 static struct kmem_cache *exo_cap_cache;
@@ -589,7 +688,8 @@ void exo_env_close_all(struct exo_env *env)
 	for (i = 0; i < env->nslots; i++)
 		if (env->slots[i].cap)
 			exo_cap_destroy(env, env->slots[i].cap);
-	WARN_ON_ONCE(env->nkeys || env->used_slots);
+	WARN_ON_ONCE(env->nkeys || env->used_slots ||
+		     !xa_empty(&env->cap_fast));
 	kvfree(env->slots);
 	env->slots = NULL;
 	env->nslots = 0;
@@ -883,8 +983,10 @@ void exo_keys_show(struct seq_file *m)
 u64 exo_caps_check(struct seq_file *m)
 {
 	u64 bad = 0, caps = 0, tombs = 0, keys = 0;
+	struct exo_cap_fast *f;
 	struct exo_env *env;
 	struct exo_gkey *gk;
+	unsigned long idx;
 	unsigned int bkt;
 	u32 i;
 
@@ -951,6 +1053,13 @@ u64 exo_caps_check(struct seq_file *m)
 		if (nkeys != env->nkeys)
 			EXO_BAD("env %llu: %u keys, counted %u", env->id,
 				env->nkeys, nkeys);
+		xa_for_each(&env->cap_fast, idx, f)
+			if (idx >= env->nslots || f->cap != env->slots[idx].cap ||
+			    !f->cap->obj ||
+			    f->h != exo_handle(idx, env->slots[idx].gen) ||
+			    exo_cap_find_use(f->cap, &exo_cap_fast_use) != &f->use)
+				EXO_BAD("env %llu slot %lu: I/O lookup entry for another or a dead capability",
+					env->id, idx);
 	}
 	if (caps != exo_stats.caps || tombs != exo_stats.tombstones)
 		EXO_BAD("caps %llu/%llu tombstones %llu/%llu (stats/counted)",

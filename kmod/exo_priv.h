@@ -241,6 +241,12 @@ struct exo_env {
 	u32 used_slots;
 	u32 free_head;
 
+	/*
+	 * Capabilities used for I/O, found without exo_lock: slot -> struct
+	 * exo_cap_fast (cap.c, exo_cap_pin()), under the xarray's lock.
+	 */
+	struct xarray cap_fast;
+
 	u32 nkeys;
 	u32 max_keys;
 
@@ -300,6 +306,10 @@ __poll_t exo_poll(struct file *file, struct poll_table_struct *wait);
 /* cap.c */
 int exo_caps_init(void);
 void exo_caps_exit(void);
+void exo_env_caps_init(struct exo_env *env);
+/* cap.c: without exo_lock (takes it on a first use); see its comment. */
+int exo_cap_pin(struct exo_env *env, exo_cap_t h, u32 kind, u32 need,
+		struct exo_obj **objp);
 /* cap.c: everything below is called with exo_lock held. */
 int exo_cap_lookup(struct exo_env *env, exo_cap_t h, u32 need,
 		   struct exo_cap **capp);

@@ -1023,18 +1023,18 @@ static int exo_xfree(struct exo_xdev *d, u64 start)
 	u64 len, b;
 	int ret;
 
+	lockdep_assert_held_write(&exo_xsem);
 	if (!rec)
 		return -ENOENT;
 	idx = rec - d->rec;
 	/*
 	 * No new I/O on it from here, not even while the commit lets
-	 * readers in (exo_xio_check(), under exo_lock, sees d->freeing).
+	 * readers in (exo_xio_check(), under exo_xsem for reading, sees
+	 * d->freeing, set and cleared with it held for writing).
 	 * Synchronous I/O holds exo_xsem, so none is in flight; wait for
 	 * the asynchronous I/O on this extent only.
 	 */
-	mutex_lock(&exo_lock);
 	d->freeing = start;
-	mutex_unlock(&exo_lock);
 	wait_event(d->wq, !atomic_read(&d->rec_inflight[idx]));
 	len = le64_to_cpu(rec->len);
 	exo_xset(d, start, len, false);
@@ -1270,40 +1270,53 @@ static void exo_xio_end(struct bio *bio)
 		complete(&b->done);
 }
 
-/* Check element @v and take its references.  exo_lock held. */
+/*
+ * Check element @v and take its references (put them with
+ * exo_obj_put_unlocked()).  exo_xsem held for reading, which keeps
+ * d->freeing and d->dead as they are (set with it held for writing);
+ * exo_lock not held: the capabilities are found by exo_cap_pin(), so one
+ * env's I/O does not wait for another's control calls.  An extent's
+ * start, length and device are fixed for its life.
+ */
 static int exo_xio_check(struct exo_env *env, struct exo_xdev *d,
 			 const struct exo_extent_iovec *v, struct exo_xio *io)
 {
-	struct exo_extent *x;
-	struct exo_cap *cap;
 	bool write = v->op == EXO_IO_WRITE;
+	struct exo_extent *x;
+	struct exo_obj *obj;
 	int ret;
 
 	if ((v->op != EXO_IO_READ && !write) || (v->flags & ~EXO_IO_FUA))
 		return -EINVAL;
-	ret = exo_cap_get(env, v->extent, EXO_KIND_EXTENT,
-			  write ? EXO_RIGHT_WRITE : EXO_RIGHT_READ, &cap);
+	ret = exo_cap_pin(env, v->extent, EXO_KIND_EXTENT,
+			  write ? EXO_RIGHT_WRITE : EXO_RIGHT_READ, &obj);
 	if (ret)
 		return ret;
-	x = container_of(cap->obj, struct exo_extent, obj);
-	if (!d || x->dev != d || x->dev->dead)
-		return -ENODEV;
+	x = container_of(obj, struct exo_extent, obj);
+	ret = -ENODEV;
+	if (!d || x->dev != d || d->dead)
+		goto out_put;
+	ret = -EKEYREVOKED;	/* its capabilities die in a moment */
 	if (x->start == d->freeing)
-		return -EKEYREVOKED;	/* its capabilities die in a moment */
+		goto out_put;
+	ret = -ERANGE;
 	if (v->block >= x->len)
-		return -ERANGE;
-	ret = exo_frame_get(env, v->frame,
-			    write ? EXO_RIGHT_READ : EXO_RIGHT_WRITE,
-			    &io->frame, &io->pfn);
+		goto out_put;
+	ret = exo_cap_pin(env, v->frame, EXO_KIND_FRAME,
+			  write ? EXO_RIGHT_READ : EXO_RIGHT_WRITE, &io->frame);
 	if (ret)
-		return ret;
-	kref_get(&x->obj.ref);
-	io->ext = &x->obj;
+		goto out_put;
+	io->pfn = exo_frame_pfn(io->frame);
+	io->ext = obj;
 	io->block = x->start + v->block;
 	io->write = write;
 	io->fua = write && (v->flags & EXO_IO_FUA);
 	io->unwritten = !write && !exo_xwritten(d, io->block);
 	return 0;
+
+out_put:
+	exo_obj_put_unlocked(obj);
+	return ret;
 }
 
 /*
@@ -1363,13 +1376,11 @@ int exo_ioc_extent_io(struct exo_env *env, void *arg)
 
 	down_read(&exo_xsem);
 	d = exo_xdev;
-	mutex_lock(&exo_lock);
 	for (n = 0; n < xi->count; n++) {
 		err = exo_xio_check(env, d, &vecs[n], &ios[n]);
 		if (err)
 			break;
 	}
-	mutex_unlock(&exo_lock);
 
 	atomic_set(&batch.pending, 1);
 	init_completion(&batch.done);
@@ -1439,12 +1450,10 @@ int exo_ioc_extent_io(struct exo_env *env, void *arg)
 		xi->done = n - 1;
 	}
 
-	mutex_lock(&exo_lock);
 	for (i = 0; i < n; i++) {
-		exo_obj_put(ios[i].frame);
-		exo_obj_put(ios[i].ext);
+		exo_obj_put_unlocked(ios[i].frame);
+		exo_obj_put_unlocked(ios[i].ext);
 	}
-	mutex_unlock(&exo_lock);
 	xi->error = -err;
 	err = 0;
 out_free:
@@ -1626,7 +1635,8 @@ int exo_extent_uring_cmd(struct io_uring_cmd *ioucmd,
 {
 	/*
 	 * IO_URING_F_NONBLOCK is not honoured by punting with -EAGAIN: the
-	 * checks only sleep on exo_xsem and exo_lock, held briefly, and the
+	 * checks only sleep on exo_xsem, and on exo_lock for a capability's
+	 * first I/O (exo_cap_pin()), held briefly, and the
 	 * io-wq path of this kernel is the fragile one (KERNEL-NOTES).
 	 */
 	struct exo_env *env = ioucmd->file->private_data;
@@ -1668,9 +1678,7 @@ int exo_extent_uring_cmd(struct io_uring_cmd *ioucmd,
 		      d ? 0 : -ENODEV;
 		opf = REQ_OP_WRITE | REQ_PREFLUSH;
 	} else {
-		mutex_lock(&exo_lock);
 		ret = exo_xio_check(env, d, &v, &io);
-		mutex_unlock(&exo_lock);
 		opf = io.write ? EXO_XWRITE : REQ_OP_READ;
 		if (io.fua)
 			opf |= REQ_FUA;

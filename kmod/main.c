@@ -99,7 +99,7 @@ static int exo_open(struct inode *inode, struct file *file)
 	INIT_LIST_HEAD(&env->pred_waiters);
 	env->pid = task_tgid_vnr(current);
 	get_task_comm(env->comm, current);
-	env->free_head = EXO_SLOT_NONE;
+	exo_env_caps_init(env);
 
 	mutex_lock(&exo_lock);
 	env->max_caps = min(exo_max_caps, EXO_MAX_CAPS_LIMIT);

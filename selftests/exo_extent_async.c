@@ -5,13 +5,19 @@
  * with its own status, errors reported in the CQE, flush, a detach that
  * waits for the I/O in flight, kill -9 with I/O in flight, and another
  * env's extent allocs and frees (each freeing an extent with its own I/O
- * in flight) while this env's I/O goes on.
+ * in flight) while this env's I/O goes on; the errno of I/O through a
+ * capability revoked, closed, of too few rights or of another kind, once
+ * it has been used (the kernel then finds it without exo_lock), and I/O
+ * racing with the revocation, close and free of its capabilities.
  *
  * Scratch disk: $EXO_TEST_DISK, else /dev/vda; every test skips without.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -504,6 +510,246 @@ TEST_F(aio, free_beside_others_io)
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		TH_LOG("neighbour status %#x", status);
+	ASSERT_LT(0, exo_read_file("/sys/kernel/debug/exo/check", buf,
+				   sizeof(buf)));
+	EXPECT_STREQ("ok\n", buf);
+}
+
+/* One synchronous EXTENT_IO element: 0 or -errno. */
+static int sync1(int fd, exo_cap_t x, __u64 block, exo_cap_t f, __u32 op)
+{
+	struct exo_extent_iovec v = iov(x, block, f, op);
+
+	errno = 0;
+	if (exo_extent_io(fd, &v, 1, 0) == 1)
+		return 0;
+	return errno ? -errno : -EIO;
+}
+
+/*
+ * A capability used once for I/O is found without exo_lock afterwards
+ * (cap.c, exo_cap_pin()); every change of it must still answer exactly as
+ * the lookup under exo_lock does, through io_uring and EXTENT_IO alike.
+ */
+TEST_F(aio, used_caps_answer_precisely)
+{
+	exo_cap_t xc, xc2, xr, fc, fw, x2, f2;
+	struct exo_extent_iovec v;
+	struct exo_key key;
+	int fd2;
+
+	NEED_DISK();
+	ASSERT_EQ(0, exo_cap_derive(self->fd, self->ext, EXO_RIGHT_READ |
+				    EXO_RIGHT_WRITE | EXO_RIGHT_REVOKE, &xc));
+	ASSERT_EQ(0, exo_cap_derive(self->fd, self->frames[0], EXO_RIGHT_READ |
+				    EXO_RIGHT_WRITE, &fc));
+	v = iov(xc, 1, fc, EXO_IO_WRITE);
+	ASSERT_EQ(0, one(&self->ring, self->fd, &v));
+	ASSERT_EQ(0, sync1(self->fd, xc, 1, fc, EXO_IO_READ));
+
+	/* Revoked: a tombstone.  Closed: a stale handle, slot reused or not. */
+	ASSERT_EQ(0, exo_cap_revoke(self->fd, xc, EXO_REVOKE_SELF, NULL));
+	EXPECT_EQ(-EKEYREVOKED, one(&self->ring, self->fd, &v));
+	EXPECT_EQ(-EKEYREVOKED, sync1(self->fd, xc, 1, fc, EXO_IO_READ));
+	ASSERT_EQ(0, exo_cap_close(self->fd, xc));
+	EXPECT_EQ(-ESTALE, one(&self->ring, self->fd, &v));
+	ASSERT_EQ(0, exo_cap_derive(self->fd, self->ext, EXO_RIGHT_READ |
+				    EXO_RIGHT_WRITE, &xc2));
+	EXPECT_EQ(-ESTALE, one(&self->ring, self->fd, &v));
+	EXPECT_EQ(-ESTALE, sync1(self->fd, xc, 1, fc, EXO_IO_WRITE));
+	v = iov(xc2, 1, fc, EXO_IO_WRITE);
+	EXPECT_EQ(0, one(&self->ring, self->fd, &v));
+
+	/* Used for reading, a read-only capability still cannot write. */
+	ASSERT_EQ(0, exo_cap_derive(self->fd, self->ext, EXO_RIGHT_READ, &xr));
+	EXPECT_EQ(0, sync1(self->fd, xr, 2, fc, EXO_IO_READ));
+	v = iov(xr, 2, fc, EXO_IO_WRITE);
+	EXPECT_EQ(-EACCES, one(&self->ring, self->fd, &v));
+	EXPECT_EQ(-EACCES, sync1(self->fd, xr, 2, fc, EXO_IO_WRITE));
+	/* A frame used as a frame is no extent, and the reverse. */
+	v = iov(fc, 0, fc, EXO_IO_READ);
+	EXPECT_EQ(-EINVAL, one(&self->ring, self->fd, &v));
+	v = iov(xc2, 0, xc2, EXO_IO_READ);
+	EXPECT_EQ(-EINVAL, one(&self->ring, self->fd, &v));
+	/* A write-only frame capability, used to receive, cannot be read. */
+	ASSERT_EQ(0, exo_cap_derive(self->fd, self->frames[1], EXO_RIGHT_WRITE,
+				    &fw));
+	EXPECT_EQ(0, sync1(self->fd, xc2, 1, fw, EXO_IO_READ));
+	EXPECT_EQ(-EACCES, sync1(self->fd, xc2, 1, fw, EXO_IO_WRITE));
+
+	/* The frame's capability dies with the frame's root closed. */
+	ASSERT_EQ(0, exo_cap_close(self->fd, self->frames[1]));
+	EXPECT_EQ(-EKEYREVOKED, sync1(self->fd, xc2, 1, fw, EXO_IO_READ));
+	v = iov(xc2, 1, fw, EXO_IO_READ);
+	EXPECT_EQ(-EKEYREVOKED, one(&self->ring, self->fd, &v));
+
+	/* Another env's capability dies with the revocation here. */
+	ASSERT_EQ(0, exo_cap_export(self->fd, self->ext, EXO_RIGHT_READ |
+				    EXO_RIGHT_WRITE, 0, &key));
+	fd2 = exo_open();
+	ASSERT_LE(0, fd2);
+	ASSERT_EQ(0, exo_cap_import(fd2, &key, &x2, NULL));
+	ASSERT_EQ(0, exo_frame_alloc(fd2, 1, &f2, NULL));
+	EXPECT_EQ(0, sync1(fd2, x2, 3, f2, EXO_IO_WRITE));
+	ASSERT_EQ(0, exo_cap_revoke(self->fd, self->ext, 0, NULL));
+	EXPECT_EQ(-EKEYREVOKED, sync1(fd2, x2, 3, f2, EXO_IO_WRITE));
+	EXPECT_EQ(-EKEYREVOKED, sync1(self->fd, xc2, 3, fc, EXO_IO_WRITE));
+	EXPECT_EQ(-EKEYREVOKED, sync1(self->fd, xr, 3, fc, EXO_IO_READ));
+	/* The root itself is untouched. */
+	EXPECT_EQ(0, sync1(self->fd, self->ext, 3, fc, EXO_IO_READ));
+	EXPECT_EQ(0, exo_close(fd2));
+
+	/* Freed: every capability of the extent dies. */
+	ASSERT_EQ(0, exo_extent_free(self->fd, self->ext));
+	EXPECT_EQ(-EKEYREVOKED, sync1(self->fd, self->ext, 3, fc, EXO_IO_READ));
+	v = iov(self->ext, 3, fc, EXO_IO_WRITE);
+	EXPECT_EQ(-EKEYREVOKED, one(&self->ring, self->fd, &v));
+}
+
+/*
+ * I/O through capabilities that another thread revokes, closes and frees
+ * as it goes: extents and frames made, used and given back round after
+ * round, through roots and children.  Each request completes or answers
+ * one of the errors of a capability that died or was closed, nothing
+ * else; objects all come back, debugfs check is clean (and the debug
+ * kernel sees no use after free).
+ */
+#define RACE_ROUNDS	200
+#define RACE_BATCH	16
+
+struct race {
+	int fd;
+	_Atomic exo_cap_t x, f;	/* what the I/O thread uses now */
+	atomic_int stop;
+	atomic_long ops, ok, bad, last_bad;
+};
+
+static void race_res(struct race *r, int res)
+{
+	atomic_fetch_add(&r->ops, 1);
+	if (!res)
+		atomic_fetch_add(&r->ok, 1);
+	else if (res != -EKEYREVOKED && res != -ESTALE) {
+		atomic_fetch_add(&r->bad, 1);
+		atomic_store(&r->last_bad, res);
+	}
+}
+
+static void *race_io(void *arg)
+{
+	struct race *r = arg;
+	struct io_uring_cqe *cqe;
+	struct io_uring ring;
+	unsigned int n = 0;
+	int i, done;
+
+	if (io_uring_queue_init(RACE_BATCH, &ring, IORING_SETUP_SQE128)) {
+		atomic_fetch_add(&r->bad, 1);
+		return NULL;
+	}
+	while (!atomic_load(&r->stop)) {
+		exo_cap_t x = atomic_load(&r->x), f = atomic_load(&r->f);
+		__u32 op = n++ & 1 ? EXO_IO_READ : EXO_IO_WRITE;
+
+		if (n % 4 == 0) {
+			race_res(r, sync1(r->fd, x, n % 4, f, op));
+			continue;
+		}
+		for (i = 0; i < RACE_BATCH; i++) {
+			struct exo_extent_iovec v = iov(x, i % 4, f, op);
+
+			exo_extent_prep_io(io_uring_get_sqe(&ring), r->fd, &v);
+		}
+		if (io_uring_submit(&ring) != RACE_BATCH) {
+			atomic_fetch_add(&r->bad, 1);
+			break;
+		}
+		for (i = 0, done = 0; i < RACE_BATCH; i++) {
+			if (io_uring_wait_cqe(&ring, &cqe)) {
+				atomic_fetch_add(&r->bad, 1);
+				break;
+			}
+			done += !cqe->res;
+			race_res(r, cqe->res);
+			io_uring_cqe_seen(&ring, cqe);
+		}
+		if (!done)	/* both dead: leave the CPU to their maker */
+			sched_yield();
+	}
+	io_uring_queue_exit(&ring);
+	return NULL;
+}
+
+TEST_F(aio, io_races_revoke_close_and_free)
+{
+	long long frames0, ext0;
+	struct race r = { .fd = self->fd };
+	pthread_t th;
+	int round;
+	char buf[64];
+
+	NEED_DISK();
+	frames0 = totals_field("objects.frame");
+	ext0 = totals_field("objects.extent");
+	atomic_store(&r.x, self->ext);
+	atomic_store(&r.f, self->frames[0]);
+	ASSERT_EQ(0, pthread_create(&th, NULL, race_io, &r));
+	for (round = 0; round < RACE_ROUNDS; round++) {
+		exo_cap_t x, f, xc, fc;
+		long ok;
+		int spin;
+
+		ASSERT_EQ(0, exo_extent_alloc(self->fd, 4, &x, NULL, NULL,
+					      NULL));
+		ASSERT_EQ(0, exo_frame_alloc(self->fd, 1, &f, NULL));
+		ASSERT_EQ(0, exo_cap_derive(self->fd, x, EXO_RIGHT_READ |
+					    EXO_RIGHT_WRITE, &xc));
+		ASSERT_EQ(0, exo_cap_derive(self->fd, f, EXO_RIGHT_READ |
+					    EXO_RIGHT_WRITE, &fc));
+		atomic_store(&r.x, round & 1 ? xc : x);
+		atomic_store(&r.f, round & 2 ? fc : f);
+		/* Let a few requests through these before they go. */
+		ok = atomic_load(&r.ok);
+		for (spin = 0; spin < 100000 && atomic_load(&r.ok) < ok + 4;
+		     spin++)
+			sched_yield();
+		switch (round % 4) {
+		case 0:
+			EXPECT_EQ(0, exo_cap_revoke(self->fd, x, 0, NULL));
+			break;
+		case 1:
+			EXPECT_EQ(0, exo_extent_free(self->fd, x));
+			break;
+		case 2:
+			EXPECT_EQ(0, exo_cap_close(self->fd, f));
+			f = 0;
+			break;
+		case 3:
+			EXPECT_EQ(0, exo_cap_close(self->fd, xc));
+			EXPECT_EQ(0, exo_cap_close(self->fd, fc));
+			xc = fc = 0;
+			break;
+		}
+		sched_yield();
+		if (round % 4 != 1)
+			EXPECT_EQ(0, exo_extent_free(self->fd, x));
+		EXPECT_EQ(0, exo_cap_close(self->fd, x));
+		if (f)
+			EXPECT_EQ(0, exo_cap_close(self->fd, f));
+		if (xc)
+			EXPECT_EQ(0, exo_cap_close(self->fd, xc));
+		if (fc)
+			EXPECT_EQ(0, exo_cap_close(self->fd, fc));
+	}
+	atomic_store(&r.stop, 1);
+	ASSERT_EQ(0, pthread_join(th, NULL));
+	TH_LOG("%ld requests, %ld completed", atomic_load(&r.ops),
+	       atomic_load(&r.ok));
+	EXPECT_EQ(0, atomic_load(&r.bad))
+		TH_LOG("last unexpected result %ld", atomic_load(&r.last_bad));
+	EXPECT_LT(0, atomic_load(&r.ok));
+	EXPECT_EQ(frames0, totals_field("objects.frame"));
+	EXPECT_EQ(ext0, totals_field("objects.extent"));
 	ASSERT_LT(0, exo_read_file("/sys/kernel/debug/exo/check", buf,
 				   sizeof(buf)));
 	EXPECT_STREQ("ok\n", buf);
