@@ -442,6 +442,7 @@ int exo_ioc_nic_bind(struct exo_env *env, void *arg);
 int exo_ioc_nic_unbind(struct exo_env *env, void *arg);
 int exo_ioc_nic_filter(struct exo_env *env, void *arg);
 int exo_ioc_nic_tx(struct exo_env *env, void *arg);
+int exo_nic_tx_flow(struct exo_env *env, exo_cap_t flow);
 int exo_ioc_nic_stat(struct exo_env *env, void *arg);
 int exo_nic_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags);
 

@@ -1583,6 +1583,14 @@ static int exo_nic_tx(struct exo_env *env, exo_cap_t h, struct exo_tx_res *res)
 	return ret;
 }
 
+/* WAIT's EXO_WAIT_TX: send what the flow's ring holds, results aside. */
+int exo_nic_tx_flow(struct exo_env *env, exo_cap_t flow)
+{
+	struct exo_tx_res res;
+
+	return exo_nic_tx(env, flow, &res);
+}
+
 int exo_ioc_nic_tx(struct exo_env *env, void *arg)
 {
 	struct exo_nic_tx *nt = arg;

@@ -268,7 +268,9 @@ int exo_ioc_wait(struct exo_env *env, void *arg)
 	u64 pfn;
 	int ret;
 
-	if (wt->flags || wt->__reserved || wt->prog_fd < -1)
+	if ((wt->flags & ~EXO_WAIT_TX) || wt->__reserved || wt->prog_fd < -1)
+		return -EINVAL;
+	if ((wt->flags & EXO_WAIT_TX) && !wt->flow)
 		return -EINVAL;
 	if (wt->window_len > EXO_WAIT_WINDOW_MAX ||
 	    (u64)wt->window_off + wt->window_len > PAGE_SIZE ||
@@ -279,6 +281,11 @@ int exo_ioc_wait(struct exo_env *env, void *arg)
 	if (wt->timeout_ns > EXO_WAIT_MAX_NS || wt->tick_ns > EXO_WAIT_MAX_NS ||
 	    (wt->tick_ns && wt->tick_ns < EXO_WAIT_MIN_TICK_NS))
 		return -EINVAL;
+	if (wt->flags & EXO_WAIT_TX) {
+		ret = exo_nic_tx_flow(env, wt->flow);
+		if (ret)
+			return ret;
+	}
 	w.buf = kzalloc(EXO_PRED_HEADROOM + sizeof(struct exo_wait_ctx) +
 			wt->window_len + EXO_PRED_TAILROOM, GFP_KERNEL);
 	if (!w.buf)

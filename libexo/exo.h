@@ -734,9 +734,12 @@ EXO_API int exo_nic__prep_rx(struct io_uring_sqe *sqe, struct exo_nic *nic,
  * set it explicitly); @nic (may be NULL, else a binding of @fd):
  * the binding whose ring fills rx_pending/rx_oldest_ns; @window,
  * @window_off, @window_len: the frame window the program sees (0, 0, 0:
- * none); @timeout_ns (0: none), @tick_ns (0: no timer).  Returns 0 when
- * the predicate held (*@reason, may be NULL, gets its EXO_WAKE_* bits),
- * -ETIME on timeout, -EINTR on a signal, or another -errno.
+ * none); @timeout_ns (0: none), @tick_ns (0: no timer); @flags
+ * EXO_WAIT_TX: first send @nic's committed transmit slots, as
+ * exo_nic__tx_kick() would, in the same kernel entry (with nothing to
+ * send, the flag is dropped; errors of the send are the call's).  Returns
+ * 0 when the predicate held (*@reason, may be NULL, gets its EXO_WAKE_*
+ * bits), -ETIME on timeout, -EINTR on a signal, or another -errno.
  */
 struct exo_wait_opts {
 	int prog_fd;
@@ -746,6 +749,7 @@ struct exo_wait_opts {
 	__u32 window_len;
 	__u64 timeout_ns;
 	__u64 tick_ns;
+	__u32 flags;
 };
 EXO_API int exo_wait(int fd, const struct exo_wait_opts *opts,
 		     __u32 *reason, __u32 *evals);

@@ -644,8 +644,16 @@ EXO_API int exo_wait(int fd, const struct exo_wait_opts *opts,
 		if (opts->nic && opts->nic->fd != fd)
 			return libexo_err(-EINVAL);
 		if (opts->window_len > EXO_WAIT_WINDOW_MAX ||
-		    (opts->window_len && !opts->window))
+		    (opts->window_len && !opts->window) ||
+		    (opts->flags & ~EXO_WAIT_TX) ||
+		    ((opts->flags & EXO_WAIT_TX) && !opts->nic))
 			return libexo_err(-EINVAL);
+		/* the kick of exo_nic__tx_kick(), only if there is something */
+		if ((opts->flags & EXO_WAIT_TX) &&
+		    kernel_tx_tail(opts->nic) != opts->nic->tx_head) {
+			tx_publish(opts->nic);
+			arg.flags = EXO_WAIT_TX;
+		}
 		arg.prog_fd = opts->prog_fd;
 		arg.window = opts->window;
 		arg.window_off = opts->window_off;

@@ -377,6 +377,66 @@ WAIT_TEST(no_program_any_event)
 	EXPECT_EQ(1, nictest_stat(self->nic).wakeups);
 }
 
+/* EXO_WAIT_TX: the committed slot goes out, then the wait sleeps. */
+WAIT_TEST(send_then_wait)
+{
+	struct exo_wait_opts o = { .prog_fd = -1, .nic = self->nic,
+				   .timeout_ns = SEC_NS / 20,
+				   .flags = EXO_WAIT_TX };
+	struct exo_wait wt = { .size = sizeof(wt), .prog_fd = -1,
+			       .flags = EXO_WAIT_TX, .flow = self->flow,
+			       .timeout_ns = SEC_NS / 100 };
+	__u64 tx0 = nictest_stat(self->nic).tx_packets;
+	char buf[16];
+	exo_cap_t ro;
+	void *slot;
+	int len, prog;
+
+	prog = exo_bpf_pred_batch(100, 3600 * SEC_NS);
+	ASSERT_LE(0, prog) TH_LOG("exo_bpf_pred_batch: %s", strerror(-prog));
+	o.prog_fd = prog;
+	slot = exo_nic__tx_slot(self->nic);
+	ASSERT_NE(NULL, slot);
+	len = netenv_udp_frame(slot, EXO_NIC_MAX_LEN, self->ne.mac,
+			       self->ne.peer_mac, self->ne.addr,
+			       self->ne.peer_addr, PORT, PEER_PORT, "wtx", 3);
+	ASSERT_LT(0, len);
+	exo_nic__tx_commit(self->nic, len);
+	/* sent by the wait (no kick), which then times out: nothing came */
+	EXPECT_EQ(-ETIME, exo_wait(self->fd, &o, NULL, NULL));
+	EXPECT_EQ(3, netenv_recv(self->peer, buf, sizeof(buf), WAIT_MS));
+	EXPECT_EQ(0, memcmp(buf, "wtx", 3));
+	EXPECT_EQ(tx0 + 1, nictest_stat(self->nic).tx_packets);
+	EXPECT_EQ(exo_nic__tx_index(self->nic),
+		  __atomic_load_n(&exo_nic__ring(self->nic)->tx_tail,
+				  __ATOMIC_ACQUIRE));
+	/* nothing left to send: an ordinary wait */
+	EXPECT_EQ(-ETIME, exo_wait(self->fd, &o, NULL, NULL));
+	EXPECT_EQ(tx0 + 1, nictest_stat(self->nic).tx_packets);
+	EXPECT_EQ(-EAGAIN, netenv_recv(self->peer, buf, sizeof(buf), 0));
+
+	/* the send's errors are the call's; bad flags are refused */
+	wt.prog_fd = prog;
+	ASSERT_EQ(0, exo_cap_derive(self->fd, self->flow, EXO_RIGHT_READ, &ro));
+	wt.flow = ro;
+	EXPECT_EQ(-1, ioctl(self->fd, EXO_IOC_WAIT, &wt));
+	EXPECT_EQ(EACCES, errno);
+	wt.flow = 0;
+	EXPECT_EQ(-1, ioctl(self->fd, EXO_IOC_WAIT, &wt));
+	EXPECT_EQ(EINVAL, errno);
+	wt.flow = self->flow;
+	wt.flags = EXO_WAIT_TX << 1;
+	EXPECT_EQ(-1, ioctl(self->fd, EXO_IOC_WAIT, &wt));
+	EXPECT_EQ(EINVAL, errno);
+	wt.flags = EXO_WAIT_TX;
+	EXPECT_EQ(-1, ioctl(self->fd, EXO_IOC_WAIT, &wt));
+	EXPECT_EQ(ETIME, errno);
+	o.nic = NULL;
+	EXPECT_EQ(-EINVAL, exo_wait(self->fd, &o, NULL, NULL));
+	EXPECT_EQ(0, exo_cap_close(self->fd, ro));
+	close(prog);
+}
+
 WAIT_TEST(revocation_event_wakes)
 {
 	struct nictest_waiter w = { .fd = self->fd };

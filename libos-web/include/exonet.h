@@ -195,6 +195,8 @@ struct exonet_rxpkt {
 #define EXONET_DEV_TSO		(1U << 1)	/* cuts a TSO descriptor at @mss */
 #define EXONET_DEV_ZC		(1U << 2)	/* attaches fragments with a frame
 						 * by reference (needs tx_done) */
+#define EXONET_DEV_WAIT_TX	(1U << 3)	/* wait() first sends what xmit()
+						 * queued: no xmit_flush() before it */
 
 /* One transmit descriptor: a frame, or with EXONET_TX_TSO a TCP segment of
  * up to EXONET_TSO_MAX bytes the device cuts into frames. */

@@ -6,7 +6,9 @@
  * copy) and the slots given back after the burst.  Transmit: each frame
  * is written straight into the next transmit slot (headers, then the
  * payload fragments: the one copy), committed, and all of a step's frames
- * go with one kick (EXO_IOC_NIC_TX).  Sleeping: exo_wait() with a
+ * go with one kick (EXO_IOC_NIC_TX), or, when the step ends in a sleep,
+ * with the sleep itself (EXO_WAIT_TX: one kernel entry for both, and none
+ * for a kick with nothing to send).  Sleeping: exo_wait() with a
  * predicate that wakes on the first packet (bpf/pred_batch with k = 1; it
  * also sees packets that arrived before the call, so no wakeup is lost),
  * or, when the caller may not load BPF, with no predicate and a bounded
@@ -154,6 +156,13 @@ static uint32_t exo_tx_done(void *ctx)
 	return exo_nic__tx_done(d->nic[0]);
 }
 
+/* Committed transmit slots the kernel has not read yet. */
+static bool tx_unread(struct exo_nic *nic)
+{
+	return __atomic_load_n(&exo_nic__ring(nic)->tx_tail, __ATOMIC_ACQUIRE) !=
+	       exo_nic__tx_index(nic);
+}
+
 static int exo_xmit_flush(void *ctx)
 {
 	struct exo_dev *d = ctx;
@@ -163,8 +172,7 @@ static int exo_xmit_flush(void *ctx)
 		if (!d->nic[k])
 			continue;
 		/* the kick enters the kernel only with slots it has not read */
-		if (__atomic_load_n(&exo_nic__ring(d->nic[k])->tx_tail, __ATOMIC_ACQUIRE) !=
-		    exo_nic__tx_index(d->nic[k]))
+		if (tx_unread(d->nic[k]))
 			d->kicks++;
 		ret = exo_nic__tx_kick(d->nic[k], NULL);
 		if (ret < 0)
@@ -191,16 +199,29 @@ static int exo_dev_wait(void *ctx, uint64_t deadline)
 	int ret;
 
 	/*
-	 * Frames already waiting: no sleep, and no kernel entry either,
-	 * unless every frame is to cost one (then exo_wait() returns at
-	 * once: the predicate sees the waiting frame).
+	 * Frames already waiting: no sleep, and no kernel entry either
+	 * beyond the kick of what the step queued (EXONET_DEV_WAIT_TX: the
+	 * stack did not flush), unless every frame is to cost one (then
+	 * exo_wait() returns at once: the predicate sees the waiting frame).
 	 */
 	if (!(d->per_pkt && d->pred >= 0) &&
 	    (exo_nic__rx_pending(d->nic[0]) ||
-	     (d->nic[1] && exo_nic__rx_pending(d->nic[1]))))
-		return 0;
-	if (deadline <= now)
-		return -ETIME;
+	     (d->nic[1] && exo_nic__rx_pending(d->nic[1])))) {
+		ret = exo_xmit_flush(ctx);
+		return ret < 0 && ret != -ENOBUFS ? ret : 0;
+	}
+	if (deadline <= now) {
+		ret = exo_xmit_flush(ctx);
+		return ret < 0 && ret != -ENOBUFS ? ret : -ETIME;
+	}
+	/* the ICMP ring's frames by a kick, the TCP ring's with the sleep */
+	if (d->nic[1] && tx_unread(d->nic[1])) {
+		d->kicks++;
+		ret = exo_nic__tx_kick(d->nic[1], NULL);
+		if (ret < 0 && ret != -ENOBUFS)
+			return ret;
+	}
+	wo.flags = EXO_WAIT_TX;
 	t = deadline - now;
 	/*
 	 * Without a predicate (or with a second ring it does not watch),
@@ -212,7 +233,7 @@ static int exo_dev_wait(void *ctx, uint64_t deadline)
 	if (t > EXO_WAIT_MAX_NS)
 		t = EXO_WAIT_MAX_NS;
 	wo.timeout_ns = t;
-	d->waits++;
+	d->waits++;		/* with or without a send */
 	ret = exo_wait(d->fd, &wo, NULL, NULL);
 	return ret == -ETIME ? -ETIME : ret;
 }
@@ -248,8 +269,9 @@ static struct exonet *make(struct exo_dev *d, uint32_t addr, uint16_t port,
 
 	memcpy(dev.mac, r->mac, 6);
 	d->per_pkt = cfg && (cfg->flags & EXONET_CFG_WAKE_PER_PACKET);
+	dev.features = EXONET_DEV_WAIT_TX;
 	if (d->offload[0])
-		dev.features = EXONET_DEV_CSUM | EXONET_DEV_TSO | EXONET_DEV_ZC;
+		dev.features |= EXONET_DEV_CSUM | EXONET_DEV_TSO | EXONET_DEV_ZC;
 	dev.mtu = r->mtu ? r->mtu : 1500;
 	if (!d->nic[1]) {
 		/* one ring: the predicate watches it (needs CAP_BPF) */

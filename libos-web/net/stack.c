@@ -417,6 +417,7 @@ int exonet_poll(struct exonet *st, struct exonet_event *evs, int max,
 	limit = timeout_ms < 0 ? UINT64_MAX : st->now_ns + (uint64_t)timeout_ms * 1000000;
 	for (;;) {
 		unsigned int got;
+		bool sleep;
 
 		/* what the application wrote since the last step, ACKs on it */
 		output_all(st, true);
@@ -426,18 +427,25 @@ int exonet_poll(struct exonet *st, struct exonet_event *evs, int max,
 		clock_tick(st);
 		en_timer_run(st);
 		output_all(st, false);
-		ret = st->dev.xmit_flush(st->dev.ctx);
-		if (ret < 0 && ret != -ENOBUFS)
-			return ret;
 		n = take_events(st, evs, max);
+		/*
+		 * The step ends in a sleep when there is nothing to hand back,
+		 * time left, and no frame read (more may be waiting: no sleep
+		 * yet, unless each frame is to cost a wakeup,
+		 * EXONET_CFG_WAKE_PER_PACKET).  A device whose wait sends
+		 * first (EXONET_DEV_WAIT_TX) is then not kicked separately.
+		 */
+		sleep = !n && st->now_ns < limit && st->dev.wait &&
+			(!got || (st->cfg.flags & EXONET_CFG_WAKE_PER_PACKET));
+		if (!sleep || !(st->dev.features & EXONET_DEV_WAIT_TX)) {
+			ret = st->dev.xmit_flush(st->dev.ctx);
+			if (ret < 0 && ret != -ENOBUFS)
+				return ret;
+		}
 		if (n)
 			return n;
 		if (st->now_ns >= limit)
 			return 0;
-		/*
-		 * more may be waiting: no sleep yet (unless each frame is to
-		 * cost a wakeup, EXONET_CFG_WAKE_PER_PACKET)
-		 */
 		if (got && !(st->cfg.flags & EXONET_CFG_WAKE_PER_PACKET))
 			continue;
 		{
@@ -445,7 +453,8 @@ int exonet_poll(struct exonet *st, struct exonet_event *evs, int max,
 
 			if (st->out_head) {
 				output_all(st, true);
-				st->dev.xmit_flush(st->dev.ctx);
+				if (!(st->dev.features & EXONET_DEV_WAIT_TX))
+					st->dev.xmit_flush(st->dev.ctx);
 			}
 			if (next != UINT64_MAX && next * 1000000 < dl)
 				dl = next * 1000000;

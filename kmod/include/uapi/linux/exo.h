@@ -1525,7 +1525,14 @@ struct exo_nic_ring {
  * @tick_ns are at most EXO_WAIT_MAX_NS; @tick_ns, if set, at least
  * EXO_WAIT_MIN_TICK_NS.  The program runs with bottom halves off, in
  * the context of whoever caused the event (often the receive softirq).
+ *
+ * @flags EXO_WAIT_TX: first send @flow's committed transmit slots, as
+ * NIC_TX does (WRITE on the flow; its errors: ENOTCONN, EACCES, ...), then
+ * wait: a poll loop's last kick and its sleep in one kernel entry.  What
+ * NIC_TX would report (sent, dropped) is not: the binding's counters
+ * count refused frames by reason (NIC_STAT).
  */
+#define EXO_WAIT_TX		(1U << 0)
 #define EXO_WAIT_MAX_NS		(1ULL << 61)
 #define EXO_WAIT_MIN_TICK_NS	10000ULL
 #define EXO_WAIT_WINDOW_MAX	1024
@@ -1554,7 +1561,7 @@ struct exo_wait_ctx {
 
 struct exo_wait {
 	__u32 size;
-	__u32 flags;		/* must be 0 */
+	__u32 flags;		/* in: EXO_WAIT_TX, or 0 */
 	__s32 prog_fd;		/* in: XDP program, or -1 */
 	__u32 window_off;	/* in */
 	__u32 window_len;	/* in */
