@@ -91,6 +91,7 @@ static u64 *exo_last_env;		/* pool index -> env that held it last */
 static unsigned long *exo_used_map;	/* pool index -> taken */
 static u32 exo_pool_size;
 static u32 exo_pool_free;
+static u32 exo_pool_reserved;		/* off the stack, being zeroed */
 /*
  * Free frames also sit on a stack, so allocation by count is O(1) and
  * hands out the most recently freed frame first: warm in the caches, and
@@ -323,31 +324,51 @@ static void exo_frame_release(struct exo_obj *obj)
 	exo_env_page_sync(env);		/* frames_used, frames_free */
 }
 
-/* Take pool frame @idx for @env and give it a root capability. */
-static int exo_frame_take(struct exo_env *env, u32 idx, bool recycle,
-			  exo_cap_t *h)
+/*
+ * An allocation takes its frames in three steps: off the free stack under
+ * exo_lock (reserved: no other allocation takes them, nothing names them),
+ * zeroed without it, then objects and capabilities under exo_lock again.
+ * Zeroing is most of an allocation's cost, and under exo_lock it held up
+ * every other env's control calls and frame maps (contention.frame_map).
+ */
+static void exo_frame_reserve(u32 idx)
 {
-	struct exo_frame *f;
 	u32 top;
-	int ret;
 
-	/* Frame objects live in an array beside the pool: no allocation. */
-	f = &exo_frames[idx];
-	ret = exo_obj_charge(env, EXO_KIND_FRAME);
-	if (ret)
-		return ret;
-	/*
-	 * Nothing of the previous holder may leak to the next.  A libOS that
-	 * asked to recycle gets its own old contents back without the cost
-	 * of zeroing; env ids are never reused, so only it can match.
-	 */
-	if (!recycle || exo_last_env[idx] != env->id)
-		clear_highpage(pfn_to_page(exo_pfn_of[idx]));
+	lockdep_assert_held(&exo_lock);
 	__set_bit(idx, exo_used_map);
 	/* Off the free stack: the top frame moves into its place. */
 	top = exo_free_stack[--exo_pool_free];
 	exo_free_stack[exo_free_pos[idx]] = top;
 	exo_free_pos[top] = exo_free_pos[idx];
+	exo_pool_reserved++;
+}
+
+static void exo_frame_unreserve(u32 idx)
+{
+	lockdep_assert_held(&exo_lock);
+	__clear_bit(idx, exo_used_map);
+	exo_free_pos[idx] = exo_pool_free;
+	exo_free_stack[exo_pool_free++] = idx;
+	exo_pool_reserved--;
+}
+
+/*
+ * Give reserved (and zeroed) frame @idx to @env with a root capability.
+ * On failure the frame is back in the pool.  exo_lock held.
+ */
+static int exo_frame_give(struct exo_env *env, u32 idx, exo_cap_t *h)
+{
+	/* Frame objects live in an array beside the pool: no allocation. */
+	struct exo_frame *f = &exo_frames[idx];
+	int ret;
+
+	ret = exo_obj_charge(env, EXO_KIND_FRAME);
+	if (ret) {
+		exo_frame_unreserve(idx);
+		return ret;
+	}
+	exo_pool_reserved--;
 	exo_lease_update(env, EXO_KIND_FRAME);	/* one frame more */
 	f->pfn = exo_pfn_of[idx];
 	f->idx = idx;
@@ -380,7 +401,7 @@ int exo_ioc_frame_alloc(struct exo_env *env, void *arg)
 	u32 n = fa->count, i, done = 0;
 	exo_cap_t *caps;
 	u64 *pfns;
-	int ret;
+	int ret = 0;
 
 	if ((fa->flags & ~(EXO_FRAME_BY_PFN | EXO_FRAME_RECYCLE)) ||
 	    fa->__reserved ||
@@ -433,34 +454,51 @@ int exo_ioc_frame_alloc(struct exo_env *env, void *arg)
 			else
 				pfns[i] = idx;
 		}
-		/* Unmark what this loop marked: pfns[0 .. last good]. */
-		n = ret ? i - 1 : n;
-		for (i = 0; i < n; i++)
-			__clear_bit(pfns[i], exo_used_map);
-		n = fa->count;
-		if (ret)
+		if (ret) {
+			/* Unmark what this loop marked: pfns[0 .. last good]. */
+			for (n = i - 1, i = 0; i < n; i++)
+				__clear_bit(pfns[i], exo_used_map);
 			goto out_unlock;
-		for (; done < n; done++) {
-			u32 idx = pfns[done];
-
-			ret = exo_frame_take(env, idx, recycle, &caps[done]);
-			if (ret)
-				break;
-			pfns[done] = exo_pfn_of[idx];
 		}
+		for (i = 0; i < n; i++)
+			exo_frame_reserve(pfns[i]);
 	} else {
-		ret = 0;
-		for (; done < n; done++) {
-			u32 idx = exo_free_stack[exo_pool_free - 1];
-
-			ret = exo_frame_take(env, idx, recycle, &caps[done]);
-			if (ret)
-				break;
-			pfns[done] = exo_pfn_of[idx];
+		for (i = 0; i < n; i++) {
+			pfns[i] = exo_free_stack[exo_pool_free - 1];
+			exo_frame_reserve(pfns[i]);
 		}
 	}
-	if (ret)
+	/*
+	 * Nothing of the previous holder may leak to the next.  A libOS that
+	 * asked to recycle gets its own old contents back without the cost
+	 * of zeroing; env ids are never reused, so only it can match.
+	 * caps[i] says whether frame i needs zeroing until it is given.
+	 */
+	for (i = 0; i < n; i++)
+		caps[i] = !recycle || exo_last_env[pfns[i]] != env->id;
+	mutex_unlock(&exo_lock);
+
+	for (i = 0; i < n; i++) {
+		if (caps[i])
+			clear_highpage(pfn_to_page(exo_pfn_of[pfns[i]]));
+		if (!((i + 1) % 256))
+			cond_resched();
+	}
+
+	mutex_lock(&exo_lock);
+	for (; done < n; done++) {
+		u32 idx = pfns[done];
+
+		ret = exo_frame_give(env, idx, &caps[done]);
+		if (ret)
+			break;
+		pfns[done] = exo_pfn_of[idx];
+	}
+	if (ret) {
+		for (i = done + 1; i < n; i++)
+			exo_frame_unreserve(pfns[i]);
 		goto out_undo;
+	}
 	exo_env_page_sync(env);
 	mutex_unlock(&exo_lock);
 
@@ -1237,12 +1275,13 @@ static u64 exo_frames_check(struct seq_file *m)
 			   exo_stats.frames_mapped, mapped);
 	}
 	/* Frames whose owner closed may live on only while I/O holds them. */
-	if (exo_pool_free + used > exo_pool_size ||
-	    exo_stats.objects[EXO_KIND_FRAME] != exo_pool_size - exo_pool_free) {
+	if (exo_pool_free + exo_pool_reserved + used > exo_pool_size ||
+	    exo_stats.objects[EXO_KIND_FRAME] + exo_pool_reserved !=
+	    exo_pool_size - exo_pool_free) {
 		bad++;
-		seq_printf(m, "bad: pool %u free + %llu held by envs, %llu frame objects, of %u\n",
-			   exo_pool_free, used, exo_stats.objects[EXO_KIND_FRAME],
-			   exo_pool_size);
+		seq_printf(m, "bad: pool %u free + %u being allocated + %llu held by envs, %llu frame objects, of %u\n",
+			   exo_pool_free, exo_pool_reserved, used,
+			   exo_stats.objects[EXO_KIND_FRAME], exo_pool_size);
 	}
 	mutex_unlock(&exo_lock);
 	return bad;

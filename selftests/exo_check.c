@@ -3,9 +3,13 @@
  * debugfs/exo/check walks every capability tree, key, binding and the
  * frame pool under exo's lock; it must say "ok" in every state the ABI can
  * reach: deep derivations across envs, keys outstanding, tombstones,
- * bindings shared through derived capabilities, a revocation pending.
+ * bindings shared through derived capabilities, a revocation pending, and
+ * frame allocations in progress (their frames are zeroed outside the lock,
+ * off the free stack and not yet anyone's), by count and by PFN.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
@@ -86,6 +90,64 @@ TEST(check_holds_through_a_busy_life)
 	expect_ok(_metadata);
 	exo_region__destroy(ra, 8 * 4096);
 	exo_close(a);
+	expect_ok(_metadata);
+}
+
+#define BIG	2048
+
+struct churn {
+	atomic_int stop;
+	atomic_long rounds;
+	int err;
+};
+
+/* Allocate and free big batches (by count, then the same PFNs by name). */
+static void *churn(void *arg)
+{
+	static exo_cap_t caps[BIG];
+	static __u64 pfns[BIG];
+	struct churn *c = arg;
+	int fd = exo_open();
+
+	if (fd < 0) {
+		c->err = fd;
+		return NULL;
+	}
+	while (!atomic_load(&c->stop) && !c->err) {
+		if (exo_frame_alloc(fd, BIG, caps, pfns) ||
+		    exo_caps_close(fd, caps, BIG) != BIG ||
+		    exo_frame_alloc_at(fd, BIG, pfns, caps) ||
+		    exo_caps_close(fd, caps, BIG) != BIG)
+			c->err = -errno ?: -EIO;
+		atomic_fetch_add(&c->rounds, 1);
+	}
+	exo_close(fd);
+	return NULL;
+}
+
+TEST(check_holds_while_frames_are_allocated)
+{
+	struct churn c = { 0 };
+	pthread_t th;
+	char buf[4096];
+	int i, n;
+
+	ASSERT_EQ(0, pthread_create(&th, NULL, churn, &c));
+	for (i = 0; i < 200 || atomic_load(&c.rounds) < 3; i++) {
+		n = exo_read_file(EXO_DEBUGFS "/check", buf, sizeof(buf));
+		ASSERT_LT(0, n);
+		buf[n < (int)sizeof(buf) ? n : (int)sizeof(buf) - 1] = '\0';
+		if (strcmp(buf, "ok\n"))
+			break;
+		if (i > 100000)
+			break;
+	}
+	atomic_store(&c.stop, 1);
+	ASSERT_EQ(0, pthread_join(th, NULL));
+	EXPECT_STREQ("ok\n", buf);
+	EXPECT_EQ(0, c.err);
+	TH_LOG("%d checks beside %ld rounds of %d frames", i,
+	       atomic_load(&c.rounds), BIG);
 	expect_ok(_metadata);
 }
 
