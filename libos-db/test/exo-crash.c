@@ -5,10 +5,10 @@
  *
  *   exo-crash STATE_DIR first|again|last
  *
- * The workload is a pure function of the commit number: commit i puts
- * and deletes a few of KEYS keys (values of 20 bytes to 6 KiB, so some
- * overflow onto their own pages; each value's bytes a function of i and
- * the key) and puts "last" = i.  Each commit is acknowledged, once
+ * The workload (test/workload.h, one writer) is a pure function of the
+ * commit number: commit i puts and deletes a few of KEYS keys (values of
+ * 20 bytes to 6 KiB, so some overflow onto their own pages) and puts
+ * "last0" = i.  Each commit is acknowledged, once
  * exodb_commit has returned, by appending i to STATE_DIR/acks: a file on
  * the host (9p, written through), so what the guest acknowledged is
  * known after the guest is gone.
@@ -45,18 +45,15 @@
 #include <exo.h>
 
 #include "include/exodb.h"
+#include "test/workload.h"
 
-#define KEYS		3000
-#define MAX_VAL		6000
 #define MAX_COMMITS	1000000
 
 static char dir[256];
 static FILE *res;
 static int nres, nfail;
 
-static void result(int ok, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void result(int ok, const char *fmt, ...)
+static void wl_result(int ok, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -69,135 +66,25 @@ static void result(int ok, const char *fmt, ...)
 	fsync(fileno(res));
 	nfail += !ok;
 }
+#define result wl_result
 
-static uint64_t mix(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ULL;
-	x ^= x >> 33;
-	return x;
-}
-
-/* The value commit @i gives key @j: its length, and its bytes into @v. */
-static size_t value_of(uint64_t i, int j, uint8_t *v)
-{
-	uint64_t h = mix(i * KEYS + (uint64_t)j + 1);
-	size_t len = h % 20 == 0 ? 1000 + h % (MAX_VAL - 1000) : 20 + h % 400;
-
-	if (v)
-		for (size_t b = 0; b < len; b += 8) {
-			uint64_t w = mix(h + b);
-
-			memcpy(v + b, &w, len - b < 8 ? len - b : 8);
-		}
-	return len;
-}
-
-/* Commit @i's operations: up to 12 (key, put?) pairs. */
-static int ops_of(uint64_t i, int *keys, int *put)
-{
-	uint64_t s = mix(i ^ 0x5eed);
-	int n = 1 + (int)(s % 12);
-
-	for (int o = 0; o < n; o++) {
-		s = mix(s + (uint64_t)o);
-		keys[o] = (int)(s % KEYS);
-		put[o] = s % 6 != 0;
-	}
-	return n;
-}
-
-/* The model after commits 0..k: per key, the commit that last put it, or -1. */
-static int64_t model[KEYS];
-
-static void model_to(int64_t k)
-{
-	int keys[12], put[12];
-
-	for (int j = 0; j < KEYS; j++)
-		model[j] = -1;
-	for (int64_t i = 0; i <= k; i++) {
-		int n = ops_of((uint64_t)i, keys, put);
-
-		for (int o = 0; o < n; o++)
-			model[keys[o]] = put[o] ? i : -1;
-	}
-}
-
-static int commit(exodb *db, unsigned tb, uint64_t i, uint8_t *buf)
-{
-	int keys[12], put[12], n = ops_of(i, keys, put), err;
-	exodb_txn *t;
-	char k[16];
-
-	if ((err = exodb_begin(db, 0, &t)))
-		return err;
-	for (int o = 0; o < n && !err; o++) {
-		snprintf(k, sizeof(k), "k%05d", keys[o]);
-		if (put[o])
-			err = exodb_put(t, tb, k, strlen(k), buf,
-					value_of(i, keys[o], buf));
-		else if ((err = exodb_del(t, tb, k, strlen(k))) == -ENOENT)
-			err = 0;
-	}
-	if (!err)
-		err = exodb_put(t, tb, "last", 4, &i, sizeof(i));
-	if (err) {
-		exodb_abort(t);
-		return err;
-	}
-	return exodb_commit(t);
-}
-
-/* The database equals the model at its "last"; returns that, or -1. */
+/* The database equals the model at its "last"; returns that (-1: no
+ * commit yet), or -2. */
 static int64_t verify(exodb *db, unsigned tb, int64_t acked)
 {
-	uint8_t want[MAX_VAL];
 	exodb_txn *t;
-	exodb_cursor *c;
-	const void *v;
-	size_t vl;
-	int64_t k = -1;
-	int bad = 0, seen = 0, present = 0, err;
+	long want = 0, seen;
+	int64_t k;
 
 	if (exodb_begin(db, EXODB_RDONLY, &t))
 		return -1;
-	if (!exodb_get(t, tb, "last", 4, &v, &vl) && vl == sizeof(k))
-		memcpy(&k, v, sizeof(k));
-	result(k >= acked && k <= acked + 1, "commit %lld is the database's "
-	       "last; %lld was the last acknowledged", (long long)k,
-	       (long long)acked);
-	model_to(k);
-	for (int j = 0; j < KEYS; j++) {
-		char key[16];
-
-		snprintf(key, sizeof(key), "k%05d", j);
-		err = exodb_get(t, tb, key, strlen(key), &v, &vl);
-		if (model[j] < 0) {
-			bad += err != -ENOENT;
-			continue;
-		}
-		present++;
-		if (err || vl != value_of((uint64_t)model[j], j, want) ||
-		    memcmp(v, want, vl))
-			bad++;
-	}
-	result(bad == 0, "every key holds the value of commit %lld (%d of "
-	       "%d keys differ)", (long long)k, bad, KEYS);
-	/* and nothing else: the scan sees exactly the model's keys */
-	if (!exodb_cursor_open(t, tb, &c)) {
-		for (err = exodb_cursor_seek(c, EXODB_FIRST, NULL, 0); !err;
-		     err = exodb_cursor_next(c))
-			seen++;
-		exodb_cursor_close(c);
-	}
-	result(seen == present + 1, "a scan sees %d keys, the model %d and "
-	       "\"last\"", seen, present);
+	k = wl_verify(t, tb, 0, acked, acked + 1, "", &want);
+	seen = wl_count(t, tb);
+	result(seen == want, "the table holds %ld keys, the model %ld", seen,
+	       want);
 	exodb_commit(t);
 	result(exodb_check(db, NULL) == 0, "check clean");
-	return bad ? -1 : k;
+	return k == -2 || seen != want ? -2 : k;
 }
 
 static void *reset_later(void *arg)
@@ -290,7 +177,7 @@ int main(int argc, char **argv)
 		return 1;
 	if (!first) {
 		k = verify(db, tb, acked);
-		if (k < 0)
+		if (k == -2)
 			return 1;
 	}
 	if (last) {
@@ -322,7 +209,7 @@ int main(int argc, char **argv)
 	if (!early)
 		pthread_create(&th, NULL, reset_later, (void *)ms);
 	for (int64_t i = k + 1; i < MAX_COMMITS; i++) {
-		err = commit(db, tb, (uint64_t)i, buf);
+		err = wl_commit(db, tb, 0, (uint64_t)i, buf);
 		if (err) {
 			result(0, "commit %lld: %s", (long long)i,
 			       exodb_strerror(err));
