@@ -16,9 +16,14 @@
  * not followed.  Then the same for dropping a table many times the pool:
  * at every sync point the table is whole or gone (gone once the drop was
  * acknowledged) and, once open has finished the drop, check is clean.
+ * Then group commit: four writers commit durably at once (a sync takes
+ * 2 ms, so commits queue behind it): fewer log flushes than commits, and
+ * at every sync point, exact and lossy, each writer is at its last
+ * acknowledged commit or the one after (test/workload.h's workload).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +32,7 @@
 
 #include "include/exodb.h"
 #include "test/tap.h"
+#include "test/workload.h"
 
 extern void (*exodb_file_hook)(void *ctx, int area, uint64_t block,
 			       const void *data);
@@ -45,10 +51,14 @@ static void push(struct oplog *l, struct op o)
 	l->ops[l->n++] = o;
 }
 
+static pthread_mutex_t hook_lock = PTHREAD_MUTEX_INITIALIZER;
+static useconds_t sync_us;	/* a sync takes this long (group commit) */
+
 static void hook(void *ctx, int area, uint64_t block, const void *data)
 {
 	struct oplog *l = ctx;
 
+	pthread_mutex_lock(&hook_lock);
 	if (data) {
 		uint8_t *c = malloc(4096);
 
@@ -57,6 +67,9 @@ static void hook(void *ctx, int area, uint64_t block, const void *data)
 	} else {
 		push(l, (struct op){ OP_S, area, 0, NULL });
 	}
+	pthread_mutex_unlock(&hook_lock);
+	if (!data && sync_us)
+		usleep(sync_us);
 }
 
 static char dir[512], base[600], basewal[700], scratch[600], scratchwal[700];
@@ -238,6 +251,10 @@ static void oplog_free(struct oplog *l)
 
 typedef int verify_fn(const char *dp, int acked, char *why, size_t wl);
 
+/* the log and the cut sweep() is checking (for per-writer acks) */
+static const struct oplog *sweep_log;
+static size_t sweep_cut;
+
 /*
  * At every sync point of @l, exact and lossy, the disk as a crash there
  * leaves it, checked by @check (the first failures named, @what first).
@@ -257,6 +274,8 @@ static int sweep(const struct oplog *l, verify_fn *check, const char *what,
 
 			materialise(l, cut, lossy, (*seed)++, scratch, scratchwal);
 			(*states)++;
+			sweep_log = l;
+			sweep_cut = cut;
 			if (check(scratch, acked, why, sizeof(why)) && bad++ < 5)
 				tap_diag("%sstate at op %zu (%s, %d acked): %s",
 					 what, cut, lossy ? "lossy" : "exact",
@@ -397,6 +416,154 @@ static void drop_crash(void)
 	       "(%d failed)", syncs, states, bad);
 	oplog_free(&log);
 	exodb_close(db);
+}
+
+/* ---- group commit: several writers committing durably at once ----------- */
+
+#define WRITERS		4
+#define WCOMMITS	15
+
+static char wl_why[200];
+static int wl_bad;
+
+static void wl_result(int ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (ok || wl_bad++)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(wl_why, sizeof(wl_why), fmt, ap);
+	va_end(ap);
+}
+
+struct gw {
+	pthread_t th;
+	exodb *db;
+	unsigned tb;
+	int w, err;
+	struct oplog *log;
+};
+
+static void *group_writer(void *arg)
+{
+	struct gw *g = arg;
+	static __thread uint8_t buf[MAX_VAL];
+
+	for (int i = 0; i < WCOMMITS && !g->err; i++) {
+		g->err = wl_commit(g->db, g->tb, g->w, (uint64_t)i, buf);
+		if (g->err)
+			break;
+		/* acknowledged: writer and commit number */
+		pthread_mutex_lock(&hook_lock);
+		push(g->log, (struct op){ OP_ACK, g->w, (uint64_t)i, NULL });
+		pthread_mutex_unlock(&hook_lock);
+	}
+	return NULL;
+}
+
+/* Each writer at its last acknowledged commit before the cut, or the one
+ * after; keys exact, no other key, check clean. */
+static int verify_group(const char *dp, int acked, char *why, size_t wl)
+{
+	struct exodb_opts o = { .sz = sizeof(o), .pool_pages = 24,
+				.no_sync = 1, .exo_fd = -1 };
+	int64_t a[WRITERS];
+	long want = 0, seen;
+	exodb_txn *t;
+	exodb *db;
+	unsigned tb;
+	int err;
+
+	(void)acked;
+	for (int w = 0; w < WRITERS; w++)
+		a[w] = -1;
+	for (size_t i = 0; i < sweep_cut; i++)
+		if (sweep_log->ops[i].type == OP_ACK)
+			a[sweep_log->ops[i].area] = (int64_t)sweep_log->ops[i].block;
+	wl_bad = 0;
+	err = exodb_open(dp, &o, &db);
+	if (err) {
+		snprintf(why, wl, "open: %s", exodb_strerror(err));
+		return -1;
+	}
+	if (exodb_table(db, "t", 0, &tb) || exodb_begin(db, EXODB_RDONLY, &t)) {
+		snprintf(why, wl, "no table");
+		exodb_close(db);
+		return -1;
+	}
+	for (int w = 0; w < WRITERS; w++)
+		wl_verify(t, tb, w, a[w], a[w] + 1, "", &want);
+	seen = wl_count(t, tb);
+	wl_result(seen == want, "the table holds %ld keys, the model %ld", seen,
+		  want);
+	exodb_commit(t);
+	wl_result(exodb_check(db, NULL) == 0, "check not clean");
+	exodb_close(db);
+	if (wl_bad)
+		snprintf(why, wl, "%s", wl_why);
+	return wl_bad ? -1 : 0;
+}
+
+static void group_crash(void)
+{
+	struct exodb_opts o = { .sz = sizeof(o), .create = 1, .pool_pages = 48,
+				.log_blocks = 300, .no_sync = 1, .exo_fd = -1 };
+	struct oplog log = { 0 };
+	struct gw g[WRITERS];
+	struct exodb_stats st;
+	uint64_t seed = 777;
+	int err, states = 0, bad = 0, syncs, acks = 0;
+	unsigned tb;
+	exodb *db;
+
+	unlink(base);
+	unlink(basewal);
+	err = exodb_open(base, &o, &db);
+	if (!err)
+		err = exodb_table(db, "t", 1, &tb);
+	if (!err)
+		err = exodb_close(db);
+	free(img[0]);
+	free(img[1]);
+	img[0] = slurp(base, &imglen[0]);
+	img[1] = slurp(basewal, &imglen[1]);
+	if (!tap_ok(!err && img[0] && img[1], "group: a database with one table"))
+		return;
+
+	o.create = 0;
+	sync_us = 2000;		/* a flush the other writers can wait on */
+	exodb_file_hook = hook;
+	exodb_file_hook_ctx = &log;
+	err = exodb_open(base, &o, &db);
+	if (!err)
+		err = exodb_table(db, "t", 0, &tb);
+	for (int w = 0; w < WRITERS && !err; w++) {
+		g[w] = (struct gw){ .db = db, .tb = tb, .w = w, .log = &log };
+		pthread_create(&g[w].th, NULL, group_writer, &g[w]);
+	}
+	for (int w = 0; w < WRITERS && !err; w++) {
+		pthread_join(g[w].th, NULL);
+		err = g[w].err;
+	}
+	exodb_file_hook = NULL;
+	sync_us = 0;
+	/* the process dies here: no close */
+	exodb_stats(db, &st);
+	syncs = count_syncs(&log);
+	for (size_t i = 0; i < log.n; i++)
+		acks += log.ops[i].type == OP_ACK;
+	tap_ok(!err && acks == WRITERS * WCOMMITS &&
+	       st.log_flushes < st.commits, "group: %d writers committed %d "
+	       "durable transactions each at once: %llu commits, %llu log "
+	       "flushes (%s)", WRITERS, WCOMMITS, st.commits, st.log_flushes,
+	       exodb_strerror(err));
+	bad = sweep(&log, verify_group, "group ", &seed, &states);
+	tap_ok(bad == 0 && syncs > 4, "group: a crash at each of its %d sync "
+	       "points, exact and lossy: %d states, each writer at its last "
+	       "acknowledged commit or the next, keys exact, check clean (%d "
+	       "failed)", syncs, states, bad);
+	oplog_free(&log);
 }
 
 int main(void)
@@ -545,6 +712,7 @@ int main(void)
 	}
 	oplog_free(&log);
 	drop_crash();
+	group_crash();
 	unlink(scratch);
 	unlink(scratchwal);
 	tap_plan(tap_n);
