@@ -113,6 +113,29 @@ static void spit(const char *p, const uint8_t *b, size_t len)
 	}
 }
 
+/* A new database at the base path, its table "t" made.  0 or -errno. */
+static int new_base(const struct exodb_opts *o, exodb **db, unsigned *tb)
+{
+	int err;
+
+	unlink(base);
+	unlink(basewal);
+	err = exodb_open(base, o, db);
+	if (!err && (err = exodb_table(*db, "t", 1, tb)))
+		exodb_close(*db);
+	return err;
+}
+
+/* The base files, closed, as the image every state starts from. */
+static int keep_base(void)
+{
+	free(img[0]);
+	free(img[1]);
+	img[0] = slurp(base, &imglen[0]);
+	img[1] = slurp(basewal, &imglen[1]);
+	return img[0] && img[1];
+}
+
 /*
  * Rebuild the disk as a crash after op @cut (exclusive) could leave it;
  * @lossy: writes after their area's last sync survive at random, one torn.
@@ -166,6 +189,25 @@ static void value(uint8_t *b, int i, int j, size_t len)
 		b[k] = (uint8_t)rnd(&s);
 }
 
+/* Open (recover) the state at @dp, its table "t" and a read-only
+ * transaction.  Returns 0, or -1 with the reason in @why. */
+static int open_t(const char *dp, const struct exodb_opts *o, exodb **db,
+		  unsigned *tb, exodb_txn **t, char *why, size_t wl)
+{
+	int err = exodb_open(dp, o, db);
+
+	if (err) {
+		snprintf(why, wl, "open: %s", exodb_strerror(err));
+		return -1;
+	}
+	if (exodb_table(*db, "t", 0, tb) || exodb_begin(*db, EXODB_RDONLY, t)) {
+		snprintf(why, wl, "no table");
+		exodb_close(*db);
+		return -1;
+	}
+	return 0;
+}
+
 /* Open the state at @dp, recover, verify.  Returns 0 if all holds. */
 static int verify(const char *dp, int acked, char *why, size_t wl)
 {
@@ -179,16 +221,8 @@ static int verify(const char *dp, int acked, char *why, size_t wl)
 	size_t vl;
 	static uint8_t buf[4096];
 
-	err = exodb_open(dp, &o, &db);
-	if (err) {
-		snprintf(why, wl, "open: %s", exodb_strerror(err));
+	if (open_t(dp, &o, &db, &tb, &t, why, wl))
 		return -1;
-	}
-	if (exodb_table(db, "t", 0, &tb) || exodb_begin(db, EXODB_RDONLY, &t)) {
-		snprintf(why, wl, "no table");
-		exodb_close(db);
-		return -1;
-	}
 	err = exodb_get(t, tb, "counter", 7, &v, &vl);
 	if (!err && vl == sizeof(int))
 		memcpy(&counter, v, sizeof(int));
@@ -359,11 +393,7 @@ static void drop_crash(void)
 	exodb_txn *t = NULL;
 	exodb *db;
 
-	unlink(base);
-	unlink(basewal);
-	err = exodb_open(base, &o, &db);
-	if (!err)
-		err = exodb_table(db, "t", 1, &tb);
+	err = new_base(&o, &db, &tb);
 	if (!err)
 		err = exodb_table(db, "big", 1, &big);
 	for (int i = 0; !err && i < BIG_ROWS; i++) {
@@ -381,11 +411,7 @@ static void drop_crash(void)
 	exodb_stats(db, &st);
 	if (!err)
 		err = exodb_close(db);
-	free(img[0]);
-	free(img[1]);
-	img[0] = slurp(base, &imglen[0]);
-	img[1] = slurp(basewal, &imglen[1]);
-	if (!tap_ok(!err && img[0] && img[1], "drop: a database with a table of "
+	if (!tap_ok(!err && keep_base(), "drop: a database with a table of "
 		    "%llu pages (the pool has 24)", st.pages))
 		return;
 
@@ -473,7 +499,6 @@ static int verify_group(const char *dp, int acked, char *why, size_t wl)
 	exodb_txn *t;
 	exodb *db;
 	unsigned tb;
-	int err;
 
 	(void)acked;
 	for (int w = 0; w < WRITERS; w++)
@@ -482,16 +507,8 @@ static int verify_group(const char *dp, int acked, char *why, size_t wl)
 		if (sweep_log->ops[i].type == OP_ACK)
 			a[sweep_log->ops[i].area] = (int64_t)sweep_log->ops[i].block;
 	wl_bad = 0;
-	err = exodb_open(dp, &o, &db);
-	if (err) {
-		snprintf(why, wl, "open: %s", exodb_strerror(err));
+	if (open_t(dp, &o, &db, &tb, &t, why, wl))
 		return -1;
-	}
-	if (exodb_table(db, "t", 0, &tb) || exodb_begin(db, EXODB_RDONLY, &t)) {
-		snprintf(why, wl, "no table");
-		exodb_close(db);
-		return -1;
-	}
 	for (int w = 0; w < WRITERS; w++)
 		wl_verify(t, tb, w, a[w], a[w] + 1, "", &want);
 	seen = wl_count(t, tb);
@@ -517,18 +534,10 @@ static void group_crash(void)
 	unsigned tb;
 	exodb *db;
 
-	unlink(base);
-	unlink(basewal);
-	err = exodb_open(base, &o, &db);
-	if (!err)
-		err = exodb_table(db, "t", 1, &tb);
+	err = new_base(&o, &db, &tb);
 	if (!err)
 		err = exodb_close(db);
-	free(img[0]);
-	free(img[1]);
-	img[0] = slurp(base, &imglen[0]);
-	img[1] = slurp(basewal, &imglen[1]);
-	if (!tap_ok(!err && img[0] && img[1], "group: a database with one table"))
+	if (!tap_ok(!err && keep_base(), "group: a database with one table"))
 		return;
 
 	o.create = 0;
@@ -585,16 +594,10 @@ int main(void)
 	snprintf(basewal, sizeof(basewal), "%s-wal", base);
 	snprintf(scratch, sizeof(scratch), "%s/crash-s.db", dir);
 	snprintf(scratchwal, sizeof(scratchwal), "%s-wal", scratch);
-	unlink(base);
-	unlink(basewal);
-	err = exodb_open(base, &o, &db);
-	if (!err)
-		err = exodb_table(db, "t", 1, &tb);
+	err = new_base(&o, &db, &tb);
 	if (!err)
 		err = exodb_close(db);
-	img[0] = slurp(base, &imglen[0]);
-	img[1] = slurp(basewal, &imglen[1]);
-	if (!tap_ok(!err && img[0] && img[1], "a database with one table"))
+	if (!tap_ok(!err && keep_base(), "a database with one table"))
 		return tap_done();
 
 	/* the workload, every write and sync recorded */
