@@ -34,6 +34,8 @@
 #include "ash_echo.skel.h"
 #include "pred_batch.skel.h"
 #include "pred_window.skel.h"
+#include "tcp_wake.h"
+#include "tcp_wake.skel.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
@@ -46,6 +48,7 @@ static const struct {
 	{ "ash_echo", ash_echo_bpf__elf_bytes },
 	{ "pred_batch", pred_batch_bpf__elf_bytes },
 	{ "pred_window", pred_window_bpf__elf_bytes },
+	{ "tcp_wake", tcp_wake_bpf__elf_bytes },
 };
 
 static pthread_mutex_t print_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -226,6 +229,125 @@ EXO_API int exo_bpf_pred_window(__u64 v)
 	struct pred_window_bpf__rodata ro = { .v = v };
 
 	return load_builtin("pred_window", &ro, sizeof(ro));
+}
+
+/* bpf/tcp_wake: its two programs and the state they share with us. */
+struct exo_tcp_wake {
+	int filter_fd, pred_fd;
+	struct exo_tcp_wake_state *st;	/* the object's .bss, mapped */
+	size_t map_len;
+	__u64 snap;			/* st->urgent before the last drain */
+};
+
+static int tcp_wake_load(struct exo_tcp_wake *w, __u32 k, __u64 t_ns)
+{
+	struct tcp_wake_bpf__rodata ro;
+	struct bpf_object *obj;
+	struct bpf_map *ro_map, *bss;
+	void *p;
+	int err;
+
+	obj = open_builtin("tcp_wake");
+	if (!obj)
+		return bpf_null_err();
+	memset(&ro, 0, sizeof(ro));
+	ro.k = k;
+	ro.t_ns = t_ns;
+	ro_map = bpf_object__find_map_by_name(obj, ".rodata");
+	bss = bpf_object__find_map_by_name(obj, ".bss");
+	err = !ro_map || !bss ? -ENOENT :
+	      bpf_err(bpf_map__set_initial_value(ro_map, &ro, sizeof(ro)));
+	if (!err)
+		err = bpf_err(bpf_object__load(obj));
+	if (!err && !(bpf_map__map_flags(bss) & BPF_F_MMAPABLE))
+		err = -EOPNOTSUPP;
+	if (!err) {
+		w->filter_fd = fcntl(bpf_program__fd(bpf_object__find_program_by_name(
+				obj, "tcp_wake_filter")), F_DUPFD_CLOEXEC, 0);
+		w->pred_fd = fcntl(bpf_program__fd(bpf_object__find_program_by_name(
+				obj, "tcp_wake_pred")), F_DUPFD_CLOEXEC, 0);
+		if (w->filter_fd < 0 || w->pred_fd < 0)
+			err = -errno;
+	}
+	if (!err) {
+		/* the mapping holds the map's file: it outlives the object */
+		w->map_len = (size_t)sysconf(_SC_PAGESIZE);
+		p = mmap(NULL, w->map_len, PROT_READ | PROT_WRITE, MAP_SHARED,
+			 bpf_map__fd(bss), 0);
+		if (p == MAP_FAILED)
+			err = -errno;
+		else
+			w->st = p;
+	}
+	bpf_object__close(obj);
+	return err;
+}
+
+EXO_API struct exo_tcp_wake *exo_tcp_wake_load(__u32 k, __u64 t_ns)
+{
+	int saved = errno, err;
+	libbpf_print_fn_t old;
+	struct exo_tcp_wake *w;
+
+	if (!k || !t_ns) {
+		errno = EINVAL;
+		return NULL;
+	}
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return NULL;
+	w->filter_fd = w->pred_fd = -1;
+	old = quiet_begin();
+	err = tcp_wake_load(w, k, t_ns);
+	quiet_end(old);
+	if (err) {
+		exo_tcp_wake_free(w);
+		errno = -err;
+		return NULL;
+	}
+	errno = saved;
+	return w;
+}
+
+EXO_API int exo_tcp_wake_filter(const struct exo_tcp_wake *w)
+{
+	return w->filter_fd;
+}
+
+EXO_API int exo_tcp_wake_pred(const struct exo_tcp_wake *w)
+{
+	return w->pred_fd;
+}
+
+EXO_API void exo_tcp_wake_mark(struct exo_tcp_wake *w)
+{
+	w->snap = __atomic_load_n(&w->st->urgent, __ATOMIC_ACQUIRE);
+}
+
+EXO_API void exo_tcp_wake_arm(struct exo_tcp_wake *w, int eager)
+{
+	__atomic_store_n(&w->st->eager, eager ? 1u : 0u, __ATOMIC_RELAXED);
+	__atomic_store_n(&w->st->seen, w->snap, __ATOMIC_SEQ_CST);
+}
+
+EXO_API void exo_tcp_wake_counts(const struct exo_tcp_wake *w, __u64 *urgent,
+				 __u64 *lazy)
+{
+	*urgent = __atomic_load_n(&w->st->urgent, __ATOMIC_RELAXED);
+	*lazy = __atomic_load_n(&w->st->lazy, __ATOMIC_RELAXED);
+}
+
+EXO_API void exo_tcp_wake_free(struct exo_tcp_wake *w)
+{
+	if (!w)
+		return;
+	if (w->st)
+		munmap(w->st, w->map_len);
+	if (w->filter_fd >= 0)
+		close(w->filter_fd);
+	if (w->pred_fd >= 0)
+		close(w->pred_fd);
+	free(w);
 }
 
 EXO_API int exo_bpf_load(const char *path, const char *name)

@@ -784,6 +784,31 @@ EXO_API int exo_bpf_pred_batch(__u32 k, __u64 t_ns);
 EXO_API int exo_bpf_pred_window(__u64 v);
 EXO_API int exo_bpf_load(const char *path, const char *name);
 
+/*
+ * Lazy wakeups for a TCP libOS (bpf/tcp_wake): a packet filter for its
+ * binding (exo_nic__filter_ebpf(nic, exo_tcp_wake_filter(w))) and a
+ * predicate for exo_wait() (exo_tcp_wake_pred(w), with tick_ns = @t_ns),
+ * sharing counts in memory mapped from the object.  The filter passes
+ * every packet and counts it urgent (SYN, RST, payload, not plain TCP) or
+ * lazy (an ACK or FIN alone, unless the libOS said it is eager); the
+ * predicate wakes when an urgent packet came since the libOS last looked,
+ * when @k packets wait, when one has waited @t_ns, or for an event or
+ * owed frames.  The libOS calls exo_tcp_wake_mark() before it reads the
+ * ring and exo_tcp_wake_arm() before it sleeps (@eager: its own sends
+ * wait on the peer's ACKs, so every packet is urgent).  One thread.
+ * exo_tcp_wake_load() returns NULL with errno set (EPERM: loading eBPF
+ * needs CAP_BPF and CAP_NET_ADMIN; EINVAL: @k or @t_ns 0).
+ */
+struct exo_tcp_wake;
+EXO_API struct exo_tcp_wake *exo_tcp_wake_load(__u32 k, __u64 t_ns);
+EXO_API int exo_tcp_wake_filter(const struct exo_tcp_wake *w);
+EXO_API int exo_tcp_wake_pred(const struct exo_tcp_wake *w);
+EXO_API void exo_tcp_wake_mark(struct exo_tcp_wake *w);
+EXO_API void exo_tcp_wake_arm(struct exo_tcp_wake *w, int eager);
+EXO_API void exo_tcp_wake_counts(const struct exo_tcp_wake *w, __u64 *urgent,
+				 __u64 *lazy);
+EXO_API void exo_tcp_wake_free(struct exo_tcp_wake *w);
+
 /* ---- deprecated names ---------------------------------------------------- */
 
 /*

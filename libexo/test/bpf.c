@@ -86,6 +86,24 @@ static void object(const char *name, __u32 rodata_size)
 	bpf_object__close(obj);
 }
 
+/* tcp_wake: two programs (filter, predicate) and .rodata k, t_ns. */
+static int tcp_wake_objects(void)
+{
+	struct bpf_object *obj = libexo_bpf_open("tcp_wake");
+	struct bpf_map *map;
+	int bad = 0;
+
+	if (!obj)
+		return -1;
+	bad |= !bpf_object__find_program_by_name(obj, "tcp_wake_filter");
+	bad |= !bpf_object__find_program_by_name(obj, "tcp_wake_pred");
+	map = bpf_object__find_map_by_name(obj, ".rodata");
+	bad |= !map || bpf_map__value_size(map) != 16;
+	bad |= !bpf_object__find_map_by_name(obj, ".bss");
+	bpf_object__close(obj);
+	return bad;
+}
+
 static int app_prints;
 
 static int app_print(enum libbpf_print_level level, const char *fmt,
@@ -106,6 +124,7 @@ static void objects(void)
 	object("ash_echo", 0);
 	object("pred_batch", 16);	/* __u32 k, padding, __u64 t_ns */
 	object("pred_window", 8);
+	is(0, tcp_wake_objects(), "tcp_wake: the built-in object holds its two programs");
 	errno = 0;
 	ok(libexo_bpf_open("no_such_prog") == NULL && errno == ENOENT,
 	   "an unknown built-in: ENOENT");
@@ -602,6 +621,101 @@ static void predicates(void)
 	}
 }
 
+/*
+ * tcp_wake: the filter's classification and counts, the predicate's
+ * decisions on the shared state (through the mapping the library made).
+ */
+static void tcp_wake(void)
+{
+	struct exo_tcp_wake *w = exo_tcp_wake_load(8, 5000);
+	__u64 urgent, lazy, u0, l0;
+	struct exo_wait_ctx c;
+	struct tcphdr *tcp;
+	struct pkt p;
+	int f, pr;
+
+	errno = 0;
+	ok(exo_tcp_wake_load(0, 5000) == NULL && errno == EINVAL,
+	   "tcp_wake: k 0: EINVAL");
+	if (!ok(w != NULL, "tcp_wake: loads (%s)", w ? "ok" : strerror(errno)))
+		return;
+	f = exo_tcp_wake_filter(w);
+	pr = exo_tcp_wake_pred(w);
+	prog_fd_ok(f, "tcp_wake_filter");
+	prog_fd_ok(pr, "tcp_wake_pred");
+
+#define CLASSIFY(what, want_urgent) do {					\
+	exo_tcp_wake_counts(w, &u0, &l0);					\
+	is(XDP_PASS, run(f, p.b, p.len, NULL), "tcp_wake: " what ": passed");	\
+	exo_tcp_wake_counts(w, &urgent, &lazy);					\
+	ok(urgent - u0 == (want_urgent) && lazy - l0 == !(want_urgent),		\
+	   "tcp_wake: " what ": counted %s", (want_urgent) ? "urgent" : "lazy"); \
+} while (0)
+	build_tcp(&p, 0, NULL, NULL, 0);
+	CLASSIFY("an ACK alone", 0);
+	tcp = (void *)p.l4;
+	tcp->fin = 1;
+	CLASSIFY("FIN+ACK, no data", 0);
+	build_tcp(&p, 2, "\x01\x01\x08\x0a\0\0\0\x01", NULL, 0);
+	CLASSIFY("an ACK with options", 0);
+	build_tcp(&p, 0, NULL, "GET /", 5);
+	CLASSIFY("data", 1);
+	build_tcp(&p, 0, NULL, NULL, 0);
+	tcp = (void *)p.l4;
+	tcp->syn = 1;
+	tcp->ack = 0;
+	CLASSIFY("a SYN", 1);
+	tcp->syn = 0;
+	tcp->rst = 1;
+	CLASSIFY("a RST", 1);
+	tcp->rst = 0;
+	CLASSIFY("no flags", 1);
+	build_udp(&p, "x", 1, 1);
+	CLASSIFY("UDP", 1);
+	build_tcp(&p, 0, NULL, NULL, 0);
+	p.ip->tot_len = htons(ntohs(p.ip->tot_len) - 4);
+	CLASSIFY("an IP length short of the headers", 1);
+	build_tcp(&p, 0, NULL, NULL, 0);
+	p.ip->frag_off = htons(0x2000);
+	CLASSIFY("a fragment", 1);
+	build_tcp(&p, 0, NULL, NULL, 0);
+	p.len = 14 + 20 + 10;
+	CLASSIFY("a TCP header cut short", 1);
+	build_tcp(&p, 0, NULL, NULL, 0);
+	exo_tcp_wake_arm(w, 1);
+	CLASSIFY("an ACK alone, eager", 1);
+
+	/* the predicate */
+	memset(&c, 0, sizeof(c));
+	c.now_ns = 1000000;
+	is(1, run_ctx(pr, &c, NULL), "tcp_wake: urgent packets not yet seen: wake");
+	exo_tcp_wake_mark(w);
+	exo_tcp_wake_arm(w, 0);
+	is(0, run_ctx(pr, &c, NULL), "tcp_wake: all seen, nothing pending: sleep");
+	c.rx_pending = 7;
+	c.rx_oldest_ns = c.now_ns - 4999;
+	is(0, run_ctx(pr, &c, NULL), "tcp_wake: 7 lazy < k, young: sleep");
+	c.rx_oldest_ns = c.now_ns - 5000;
+	is(1, run_ctx(pr, &c, NULL), "tcp_wake: a lazy packet t old: wake");
+	c.rx_oldest_ns = c.now_ns - 1;
+	c.rx_pending = 8;
+	is(1, run_ctx(pr, &c, NULL), "tcp_wake: k pending: wake");
+	c.rx_pending = 1;
+	build_tcp(&p, 0, NULL, "x", 1);
+	run(f, p.b, p.len, NULL);
+	is(1, run_ctx(pr, &c, NULL), "tcp_wake: an urgent packet after the mark: wake");
+	exo_tcp_wake_mark(w);
+	exo_tcp_wake_arm(w, 0);
+	is(0, run_ctx(pr, &c, NULL), "tcp_wake: marked and armed again: sleep");
+	c.events_pending = 1;
+	is(1, run_ctx(pr, &c, NULL), "tcp_wake: an event queued: wake");
+	c.events_pending = 0;
+	c.revoke_owed = 1;
+	is(1, run_ctx(pr, &c, NULL), "tcp_wake: frames owed: wake");
+	exo_tcp_wake_free(w);
+#undef CLASSIFY
+}
+
 int main(void)
 {
 	int fd;
@@ -618,6 +732,7 @@ int main(void)
 		filter_drop();
 		ash_echo();
 		predicates();
+		tcp_wake();
 	}
 	return done_testing();
 }

@@ -44,6 +44,7 @@
 #define OPT_TSO		(1U << 11)	/* TSO descriptors of up to 64 KiB */
 #define OPT_CSUM_OFF	(1U << 12)	/* checksums finished by the device */
 #define OPT_BATCH_WAKE	(1U << 13)	/* a wakeup per batch of frames */
+#define OPT_LAZY_WAKE	(1U << 14)	/* no wakeup for a lone ACK or FIN */
 
 static struct {
 	const char *ifname, *addr, *root;
@@ -58,7 +59,7 @@ static struct {
 } cfg = {
 	.log = 2,
 	.opts = HTTP_OPT_ALL | OPT_ACK_MERGE | OPT_FIN_MERGE | OPT_ZC_TX |
-		OPT_TSO | OPT_CSUM_OFF | OPT_BATCH_WAKE,
+		OPT_TSO | OPT_CSUM_OFF | OPT_BATCH_WAKE | OPT_LAZY_WAKE,
 	.max_conns = 1024,
 	.cache_max = 48u << 20,
 	.to = { .header_ms = 60000, .idle_ms = 75000, .send_ms = 60000,
@@ -117,6 +118,9 @@ static void usage(FILE *f)
 "      --no-batch-wakeup    one received frame per step and a kernel entry\n"
 "                           (exo_wait, the predicate) for each, instead of\n"
 "                           one wakeup per batch\n"
+"      --no-lazy-wakeup     wake for every received frame, not only for SYNs,\n"
+"                           RSTs and data (a lone ACK or FIN waits for the\n"
+"                           next of those, 10 ms at most)\n"
 "  The NIC's transmit offloads (exo), each on by default where exo has them:\n"
 "      --no-zc-tx           copy cached bytes into the transmit ring instead of\n"
 "                           attaching the cache's frames to the packets\n"
@@ -129,7 +133,7 @@ static int parse_args(int argc, char **argv)
 {
 	enum { O_CACHE_MAX = 256, O_CACHE_MEM, O_KA, O_HDR, O_NO_PRE, O_NO_CSUM,
 	       O_NO_ZC, O_NO_ACK, O_NO_FIN, O_ATTACH, O_DETACH, O_NO_ZCTX,
-	       O_NO_TSO, O_NO_CSUMOFF, O_EXOFS, O_NO_BATCH };
+	       O_NO_TSO, O_NO_CSUMOFF, O_EXOFS, O_NO_BATCH, O_NO_LAZY };
 	static const struct option lopts[] = {
 		{ "interface", required_argument, NULL, 'i' },
 		{ "address", required_argument, NULL, 'a' },
@@ -151,6 +155,7 @@ static int parse_args(int argc, char **argv)
 		{ "no-tso", no_argument, NULL, O_NO_TSO },
 		{ "no-csum-offload", no_argument, NULL, O_NO_CSUMOFF },
 		{ "no-batch-wakeup", no_argument, NULL, O_NO_BATCH },
+		{ "no-lazy-wakeup", no_argument, NULL, O_NO_LAZY },
 		{ "exofs", required_argument, NULL, O_EXOFS },
 		{ "attach", no_argument, NULL, O_ATTACH },
 		{ "detach", no_argument, NULL, O_DETACH },
@@ -185,6 +190,7 @@ static int parse_args(int argc, char **argv)
 		case O_NO_TSO: cfg.opts &= ~OPT_TSO; break;
 		case O_NO_CSUMOFF: cfg.opts &= ~OPT_CSUM_OFF; break;
 		case O_NO_BATCH: cfg.opts &= ~OPT_BATCH_WAKE; break;
+		case O_NO_LAZY: cfg.opts &= ~OPT_LAZY_WAKE; break;
 		case O_EXOFS: cfg.exofs = optarg; break;
 		case O_ATTACH: cfg.attach_only = true; break;
 		case O_DETACH: cfg.detach_only = true; break;
@@ -237,15 +243,19 @@ static void on_signal(int sig)
 
 static void log_totals(const char *what)
 {
-	uint64_t waits = 0, kicks = 0;
+	uint64_t waits = 0, kicks = 0, urgent, lazy;
+	char wakes[64] = "lazy wakeups off";
 
 	exonet_exo_entries(srv.st, &waits, &kicks);
+	if (!exonet_exo_wakes(srv.st, &urgent, &lazy))
+		snprintf(wakes, sizeof(wakes), "frames: %llu urgent, %llu lazy",
+			 (unsigned long long)urgent, (unsigned long long)lazy);
 	logmsg(2, "%s: %llu connections, %llu requests, %llu refused; "
-	       "kernel entries: %llu waits, %llu kicks", what,
+	       "kernel entries: %llu waits, %llu kicks; %s", what,
 	       (unsigned long long)srv.accepted,
 	       (unsigned long long)srv.requests,
 	       (unsigned long long)srv.refused,
-	       (unsigned long long)waits, (unsigned long long)kicks);
+	       (unsigned long long)waits, (unsigned long long)kicks, wakes);
 }
 
 static long io_write(void *ctx, const void *p, size_t len, bool more)
@@ -529,6 +539,8 @@ int main(int argc, char **argv)
 		ncfg.flags |= EXONET_CFG_NO_CSUM_OFFLOAD;
 	if (!(cfg.opts & OPT_BATCH_WAKE))
 		ncfg.flags |= EXONET_CFG_WAKE_PER_PACKET;
+	if (!(cfg.opts & OPT_LAZY_WAKE))
+		ncfg.flags |= EXONET_CFG_NO_LAZY_WAKE;
 	if (!cfg.anon_mem) {
 		/*
 		 * The binding in the cache's env: a packet's fragments name

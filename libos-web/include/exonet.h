@@ -128,6 +128,10 @@ struct exonet_config {
 						 * and the device's wait (a
 						 * kernel entry on exo) before
 						 * each; a measurement mode */
+#define EXONET_CFG_NO_LAZY_WAKE (1U << 11)	/* on exo: wake for every
+						 * received frame, not lazily
+						 * for a lone ACK or FIN
+						 * (bpf/tcp_wake) */
 
 void exonet_config_init(struct exonet_config *cfg);
 
@@ -161,6 +165,14 @@ struct exonet *exonet_new_exo(int exo_fd, struct exo_nic *tcp, struct exo_nic *i
  * another device.
  */
 int exonet_exo_entries(const struct exonet *st, uint64_t *waits, uint64_t *kicks);
+
+/*
+ * The received frames the binding's bpf/tcp_wake filter counted urgent
+ * and lazy (see dev_exo.c).  Returns 0, or -ENOENT when the stack does
+ * not wake lazily (EXONET_CFG_NO_LAZY_WAKE, per-packet mode, a binding
+ * of the caller's, no eBPF), -EINVAL for a stack on another device.
+ */
+int exonet_exo_wakes(const struct exonet *st, uint64_t *urgent, uint64_t *lazy);
 
 /*
  * The device layer, swappable: the exo binding is one implementation,

@@ -9,10 +9,18 @@
  * go with one kick (EXO_IOC_NIC_TX), or, when the step ends in a sleep,
  * with the sleep itself (EXO_WAIT_TX: one kernel entry for both, and none
  * for a kick with nothing to send).  Sleeping: exo_wait() with a
- * predicate that wakes on the first packet (bpf/pred_batch with k = 1; it
- * also sees packets that arrived before the call, so no wakeup is lost),
- * or, when the caller may not load BPF, with no predicate and a bounded
- * timeout.  An optional second binding (an ICMP flow) is drained too.
+ * predicate.  On a binding of its own the stack wakes lazily
+ * (bpf/tcp_wake): its filter counts each packet urgent (SYN, RST, data)
+ * or lazy (an ACK or FIN alone), and the predicate wakes for an urgent
+ * one, for half a ring, or after EN_LAZY_NS, so that the ACK of a
+ * response or a closing FIN is read with the next request instead of
+ * costing a wakeup of its own; while any connection's data waits on the
+ * window (st->nheld) every packet is urgent.  Otherwise (the caller's
+ * binding, EXONET_CFG_NO_LAZY_WAKE, per-packet mode) a predicate that
+ * wakes on the first packet (bpf/pred_batch with k = 1; it also sees
+ * packets that arrived before the call, so no wakeup is lost), or, when
+ * the caller may not load BPF, no predicate and a bounded timeout.  An
+ * optional second binding (an ICMP flow) is drained too.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -26,6 +34,9 @@
 
 #include "stack.h"
 
+/* how long a lone ACK or FIN may wait for the next urgent packet */
+#define EN_LAZY_NS	10000000ull
+
 struct exo_dev {
 	int fd;
 	bool own_fd;
@@ -36,6 +47,9 @@ struct exo_dev {
 	int pred;			/* predicate program fd, or -1 */
 	bool per_pkt;			/* EXONET_CFG_WAKE_PER_PACKET */
 	uint64_t waits, kicks;		/* kernel entries made */
+	struct exo_tcp_wake *wake;	/* lazy wakeups (d->pred is its) */
+	bool zc_queued;			/* frames attached since the last sleep */
+	struct exonet *st;		/* the stack on this device */
 	bool attached;
 	char ifname[32];
 };
@@ -46,6 +60,9 @@ static unsigned int exo_rx_burst(void *ctx, struct exonet_rxpkt *pkts, unsigned 
 	struct exo_nic_pkt p[EN_RX_BURST];
 	unsigned int n = 0, i, k;
 
+	/* the urgent packets counted so far are in the ring, or on their way */
+	if (d->wake)
+		exo_tcp_wake_mark(d->wake);
 	for (k = 0; k < 2; k++) {
 		unsigned int got;
 
@@ -144,6 +161,7 @@ static int exo_xmit(void *ctx, struct exonet_tx *tx)
 	if (tx->flags & EXONET_TX_TSO)
 		flags |= EXO_NIC_TX_TSO;
 	tx->token = exo_nic__tx_index(nic);
+	d->zc_queued |= nfr != 0;
 	return exo_nic__tx_commit_ext(nic, (__u16)len, flags,
 				      (tx->flags & EXONET_TX_TSO) ? tx->mss : 0,
 				      fr, nfr);
@@ -233,6 +251,21 @@ static int exo_dev_wait(void *ctx, uint64_t deadline)
 	if (t > EXO_WAIT_MAX_NS)
 		t = EXO_WAIT_MAX_NS;
 	wo.timeout_ns = t;
+	if (d->wake) {
+		/*
+		 * What was marked is read.  Lazily, unless a send waits on
+		 * the peer's ACKs (the window), or frames attached to packets
+		 * are (or are about to be) in flight: a transmit slot is used
+		 * again only once its frames' packet is gone, and it is the
+		 * ACKs that wake us to send on.
+		 */
+		exo_tcp_wake_arm(d->wake, d->st->nheld || d->zc_queued ||
+				 exo_nic__tx_done(d->nic[0]) !=
+				 __atomic_load_n(&exo_nic__ring(d->nic[0])->tx_tail,
+						 __ATOMIC_ACQUIRE));
+		d->zc_queued = false;
+		wo.tick_ns = EN_LAZY_NS;
+	}
 	d->waits++;		/* with or without a send */
 	ret = exo_wait(d->fd, &wo, NULL, NULL);
 	return ret == -ETIME ? -ETIME : ret;
@@ -244,7 +277,9 @@ static void exo_destroy(void *ctx)
 
 	exo_nic__free(d->owned[1]);
 	exo_nic__free(d->owned[0]);
-	if (d->pred >= 0)
+	if (d->wake)
+		exo_tcp_wake_free(d->wake);
+	else if (d->pred >= 0)
 		close(d->pred);
 	if (d->own_fd)
 		exo_close(d->fd);
@@ -273,13 +308,26 @@ static struct exonet *make(struct exo_dev *d, uint32_t addr, uint16_t port,
 	if (d->offload[0])
 		dev.features |= EXONET_DEV_CSUM | EXONET_DEV_TSO | EXONET_DEV_ZC;
 	dev.mtu = r->mtu ? r->mtu : 1500;
-	if (!d->nic[1]) {
+	if (!d->nic[1] && d->owned[0] && !d->per_pkt &&
+	    !(cfg && (cfg->flags & EXONET_CFG_NO_LAZY_WAKE))) {
+		/* our own binding: its filter and the predicate, lazily */
+		d->wake = exo_tcp_wake_load(EN_MAX(r->rx_slots / 2, 1u), EN_LAZY_NS);
+		if (d->wake && exo_nic__filter_ebpf(d->nic[0],
+						     exo_tcp_wake_filter(d->wake))) {
+			exo_tcp_wake_free(d->wake);
+			d->wake = NULL;
+		}
+		if (d->wake)
+			d->pred = exo_tcp_wake_pred(d->wake);
+	}
+	if (!d->nic[1] && !d->wake) {
 		/* one ring: the predicate watches it (needs CAP_BPF) */
 		d->pred = exo_bpf_pred_batch(1, 0);
 		if (d->pred < 0)
 			d->pred = -1;
 	}
-	return exonet_new(&dev, addr, port, cfg);
+	d->st = exonet_new(&dev, addr, port, cfg);
+	return d->st;
 }
 
 int exonet_exo_entries(const struct exonet *st, uint64_t *waits, uint64_t *kicks)
@@ -290,6 +338,21 @@ int exonet_exo_entries(const struct exonet *st, uint64_t *waits, uint64_t *kicks
 		return -EINVAL;
 	*waits = d->waits;
 	*kicks = d->kicks;
+	return 0;
+}
+
+int exonet_exo_wakes(const struct exonet *st, uint64_t *urgent, uint64_t *lazy)
+{
+	const struct exo_dev *d = st->dev.ctx;
+	__u64 u, l;
+
+	if (st->dev.wait != exo_dev_wait)
+		return -EINVAL;
+	if (!d->wake)
+		return -ENOENT;
+	exo_tcp_wake_counts(d->wake, &u, &l);
+	*urgent = u;
+	*lazy = l;
 	return 0;
 }
 

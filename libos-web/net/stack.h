@@ -130,6 +130,9 @@ enum {
 	CF_PROBE	= 1 << 21,	/* send a zero-window probe now */
 	CF_FORCE	= 1 << 22,	/* flush: send a held sub-MSS tail */
 	CF_TSO		= 1 << 23,	/* TSO descriptors sent: stretch ACKs */
+	CF_HELD		= 1 << 24,	/* data or a FIN waits for the window,
+					 * or fast recovery: the peer's ACKs
+					 * are wanted at once (st->nheld) */
 };
 
 struct exonet_sock {
@@ -225,6 +228,7 @@ struct exonet {
 	uint32_t hash_mask;
 	uint32_t free_head;		/* index+1 free list through hnext */
 	uint32_t nconns, half_open;
+	uint32_t nheld;			/* connections with CF_HELD */
 	uint8_t *bufmem;		/* every connection's buffers */
 	size_t bufmem_len;
 	struct en_sref *sqmem;
@@ -299,6 +303,7 @@ void en_conn_input(struct exonet *st, struct exonet_sock *s, struct en_seg *seg)
 
 /* tcp/output.c */
 void en_tcp_output(struct exonet *st, struct exonet_sock *s);
+void en_note_held(struct exonet *st, struct exonet_sock *s, bool held);
 void en_send_ctl(struct exonet *st, struct exonet_sock *s, uint8_t flags,
 		 uint32_t seq);
 int en_send_ack(struct exonet *st, struct exonet_sock *s);

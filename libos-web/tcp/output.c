@@ -560,6 +560,22 @@ static bool can_send_data(const struct exonet_sock *s)
  * Send what the windows allow: min(cwnd, peer's window) bounds the bytes
  * in flight (RFC 5681 (3.1), RFC 9293 3.8.6), MSS the segment size.
  */
+/*
+ * Whether @s now waits on its peer's ACKs (CF_HELD, counted in st->nheld):
+ * a device that wakes lazily for a lone ACK (bpf/tcp_wake) wakes for every
+ * one while any connection does.
+ */
+void en_note_held(struct exonet *st, struct exonet_sock *s, bool held)
+{
+	if (held == !!(s->flags & CF_HELD))
+		return;
+	s->flags ^= CF_HELD;
+	if (held)
+		st->nheld++;
+	else
+		st->nheld--;
+}
+
 void en_tcp_output(struct exonet *st, struct exonet_sock *s)
 {
 	bool sent_any = false, ring_full = false;
@@ -582,6 +598,7 @@ void en_tcp_output(struct exonet *st, struct exonet_sock *s)
 		    (s->state == EXONET_FIN_WAIT_2 || s->state == EXONET_TIME_WAIT))
 			en_send_ack(st, s);
 		s->flags &= ~(CF_ACKNOW | CF_DELACK);
+		en_note_held(st, s, false);
 		return;
 	}
 	data_end = s->snd_una + s->sq_bytes;
@@ -699,4 +716,7 @@ void en_tcp_output(struct exonet *st, struct exonet_sock *s)
 	 */
 	if (ring_full)
 		en_want_output(st, s);
+	/* data or the FIN not sent yet, or recovering a loss */
+	en_note_held(st, s, seq_lt(s->snd_nxt, data_end + !!(s->flags & CF_FIN_QUEUED)) ||
+			    (s->flags & CF_RECOVERY));
 }

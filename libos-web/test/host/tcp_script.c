@@ -49,6 +49,7 @@
  *   released N            N zero-copy references released so far
  *   stat NAME OP V        exonet_stats field compared (= >= <= > <)
  *   conns N | tw N        live connections, TIME_WAIT entries
+ *   held N                connections whose sends wait on ACKs (nheld)
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -947,8 +948,9 @@ static void run_line(char *line)
 		      (!strcmp(op, "<") && x < w)))
 			fail("stat %s is %llu, expected %s %llu", name,
 			     (unsigned long long)x, op, (unsigned long long)w);
-	} else if (!strcmp(cmd, "conns") || !strcmp(cmd, "tw")) {
-		unsigned int x = cmd[0] == 'c' ? exonet_conn_count(st) : exonet_timewait_count(st);
+	} else if (!strcmp(cmd, "conns") || !strcmp(cmd, "tw") || !strcmp(cmd, "held")) {
+		unsigned int x = cmd[0] == 'c' ? exonet_conn_count(st) :
+				 cmd[0] == 't' ? exonet_timewait_count(st) : st->nheld;
 
 		arg = next_tok(&rest);
 		if (x != (unsigned int)atoi(arg ? arg : "0"))

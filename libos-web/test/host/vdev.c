@@ -462,16 +462,20 @@ const char *vdev_parse(const uint8_t *b, uint32_t len, struct vseg *s)
 
 const char *vdev_invariants(struct exonet *st)
 {
-	uint32_t i, used = 0, half = 0, aq = 0;
+	uint32_t i, used = 0, half = 0, aq = 0, held = 0;
 	struct exonet_sock *a;
 
 	for (i = 0; i < st->cfg.max_conns; i++) {
 		struct exonet_sock *s = &st->conns[i];
 		uint32_t sum = 0, k, copy = 0;
 
-		if (!(s->flags & CF_USED))
+		if (!(s->flags & CF_USED)) {
+			if (s->flags & CF_HELD)
+				return "a free connection still counted held";
 			continue;
+		}
 		used++;
+		held += !!(s->flags & CF_HELD);
 		if (s->state == EXONET_SYN_RCVD)
 			half++;
 		if (s->state == EXONET_CLOSED)
@@ -513,6 +517,8 @@ const char *vdev_invariants(struct exonet *st)
 	}
 	if (used != st->nconns)
 		return "nconns disagrees with the pool";
+	if (held != st->nheld)
+		return "nheld disagrees with the CF_HELD count";
 	if (half != st->half_open)
 		return "half_open disagrees with the SYN_RCVD count";
 	if (st->half_open > st->cfg.max_conns)

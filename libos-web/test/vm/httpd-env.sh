@@ -70,9 +70,12 @@ ip netns exec "$NS_S" ethtool -K "$IF_S" gro off >/dev/null 2>&1
 
 # The documents' source (a test may serve another: httpd_exofs).
 ROOT_ARGS=(-r "$DOC")
+# The server runs as nobody; AS_ROOT=1 runs it as root (eBPF allowed).
 start_server() {	# extra options...
-	ip netns exec "$NS_S" setpriv --reuid=65534 --regid=65534 \
-		--clear-groups "$HTTPD" -i "$IF_S" -a $IP_S -p $PORT \
+	local as=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+
+	[ "${AS_ROOT:-0}" = 1 ] && as=()
+	ip netns exec "$NS_S" "${as[@]}" "$HTTPD" -i "$IF_S" -a $IP_S -p $PORT \
 		"${ROOT_ARGS[@]}" -l 1 "$@" 2>>"$OUT/server.log" &
 	pid=$!
 	for _ in $(seq 100); do
