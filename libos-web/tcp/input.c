@@ -310,10 +310,6 @@ static void conn_input(struct exonet *st, struct exonet_sock *s, struct en_seg *
 		established(st, s);
 	}
 
-	/* RFC 7323 (4.3): remember the timestamp to echo */
-	if ((s->flags & CF_TS) && seg->has_ts && seq_le(seg->seq, s->last_ack_sent))
-		s->ts_recent = seg->tsval;
-
 	/* ---- ACK processing (RFC 9293 3.10.7.4 fifth, RFC 5961 (5.2)) ---- */
 	data_end = s->snd_una + s->sq_bytes;
 	if (seq_gt(seg->ack, s->snd_max)) {
@@ -324,6 +320,15 @@ static void conn_input(struct exonet *st, struct exonet_sock *s, struct en_seg *
 		en_challenge_ack(st, s);	/* RFC 5961 (5.2): too old */
 		return;
 	}
+	/*
+	 * RFC 7323 (4.3): remember the timestamp to echo, from a segment
+	 * that passed every check, its ACK included: a blind injector that
+	 * hit the window but not the ACK range (RFC 5961 5.2) must not set
+	 * TS.Recent far ahead, or every real segment after it would fail
+	 * PAWS (Linux's tcp_replace_ts_recent() waits for tcp_ack() too).
+	 */
+	if ((s->flags & CF_TS) && seg->has_ts && seq_le(seg->seq, s->last_ack_sent))
+		s->ts_recent = seg->tsval;
 	s->unanswered = 0;	/* the peer is there: probes were answered */
 	wnd = seg->wnd << s->snd_ws;
 	if (seq_gt(seg->ack, s->snd_una)) {
