@@ -154,8 +154,18 @@ static bool acceptable(struct exonet *st, struct exonet_sock *s,
 		return seq_le(s->rcv_nxt, seg->seq) &&
 		       seq_lt(seg->seq, s->rcv_nxt + wnd);
 	}
+	/*
+	 * RFC 9293 3.10.7.4: with RCV.WND zero no segment is acceptable,
+	 * "but special allowance should be made to accept valid ACKs, URGs,
+	 * and RSTs": a segment that starts exactly at RCV.NXT (a peer's
+	 * zero-window probe, data sent as the window closed) is taken for
+	 * its ACK, window and RST; its data is trimmed to the window (none)
+	 * below, and so is a FIN (its sequence number needs room).  Otherwise
+	 * a peer that sends data while we send into its window has its
+	 * ACKs of our data thrown away until our application reads.
+	 */
 	if (wnd == 0)
-		return false;
+		return seg->seq == s->rcv_nxt;
 	return (seq_le(s->rcv_nxt, seg->seq) && seq_lt(seg->seq, s->rcv_nxt + wnd)) ||
 	       (seq_le(s->rcv_nxt, seg->seq + seglen - 1) &&
 		seq_lt(seg->seq + seglen - 1, s->rcv_nxt + wnd));
@@ -473,6 +483,11 @@ static void conn_input(struct exonet *st, struct exonet_sock *s, struct en_seg *
 
 		if (s->flags & CF_FIN_RCVD) {
 			s->flags |= CF_ACKNOW;	/* a retransmitted FIN */
+			en_want_output(st, s);
+		} else if (fseq == s->rcv_nxt && !en_rcv_space(st, s)) {
+			/* a full buffer has no room for it: refused as data */
+			st->stats.dup_segments++;
+			s->flags |= CF_ACKNOW;
 			en_want_output(st, s);
 		} else if (fseq == s->rcv_nxt) {
 			if (fin_arrived(st, s, s->state == EXONET_FIN_WAIT_1 &&
