@@ -171,8 +171,14 @@ static bool acceptable(struct exonet *st, struct exonet_sock *s,
 		seq_lt(seg->seq + seglen - 1, s->rcv_nxt + wnd));
 }
 
-/* The peer's FIN is now in sequence: consume it and change state. */
-static bool fin_arrived(struct exonet *st, struct exonet_sock *s, bool fin_acked)
+/*
+ * The peer's FIN is now in sequence: consume it and change state.  In
+ * FIN_WAIT_1 our FIN is not acknowledged (its ACK, even on this very
+ * segment, moved us to FIN_WAIT_2 already) and may not even have left
+ * (a full transmit ring): CLOSING, whose ACK of our FIN leads to
+ * TIME_WAIT (RFC 9293 3.10.7.4, eighth).
+ */
+static bool fin_arrived(struct exonet *st, struct exonet_sock *s)
 {
 	s->rcv_nxt++;
 	s->nooo = 0;		/* nothing follows a FIN: bytes past it are bogus */
@@ -184,12 +190,8 @@ static bool fin_arrived(struct exonet *st, struct exonet_sock *s, bool fin_acked
 		s->state = EXONET_CLOSE_WAIT;
 		break;
 	case EXONET_FIN_WAIT_1:
-		if (!fin_acked) {
-			s->state = EXONET_CLOSING;
-			break;
-		}
-		/* our FIN was acked by this very segment */
-		__attribute__((fallthrough));
+		s->state = EXONET_CLOSING;
+		break;
 	case EXONET_FIN_WAIT_2:
 		en_tw_enter(st, s);
 		return true;
@@ -490,9 +492,7 @@ static void conn_input(struct exonet *st, struct exonet_sock *s, struct en_seg *
 			s->flags |= CF_ACKNOW;
 			en_want_output(st, s);
 		} else if (fseq == s->rcv_nxt) {
-			if (fin_arrived(st, s, s->state == EXONET_FIN_WAIT_1 &&
-					s->snd_una == s->snd_max &&
-					(s->flags & CF_FIN_QUEUED) && !s->sq_bytes))
+			if (fin_arrived(st, s))
 				return;
 			en_want_output(st, s);
 		} else if (seq_gt(fseq, s->rcv_nxt)) {
@@ -509,9 +509,7 @@ static void conn_input(struct exonet *st, struct exonet_sock *s, struct en_seg *
 		}
 	}
 	if ((s->flags & CF_FIN_OOO) && s->fin_seq == s->rcv_nxt && !(s->flags & CF_FIN_RCVD)) {
-		if (fin_arrived(st, s, s->state == EXONET_FIN_WAIT_1 &&
-				s->snd_una == s->snd_max &&
-				(s->flags & CF_FIN_QUEUED) && !s->sq_bytes))
+		if (fin_arrived(st, s))
 			return;
 		en_want_output(st, s);
 	}
