@@ -226,11 +226,24 @@ static void ts_rtt(struct exonet *st, struct exonet_sock *s, const struct en_seg
 
 static void established(struct exonet *st, struct exonet_sock *s)
 {
+	bool synack_lost = s->retries > 0;	/* its timer resent it */
+
 	s->state = EXONET_ESTABLISHED;
 	st->half_open--;
 	s->retries = 0;
 	s->rtx_at = 0;
 	en_cc_init(st, s);
+	if (synack_lost) {
+		/*
+		 * RFC 5681 (3.1): after a lost SYN-ACK the initial window
+		 * MUST be one segment; RFC 6298 (5.7): without an RTT sample
+		 * from the handshake the RTO is 3 s once data flows (the 1 s
+		 * initial RTO just proved too short for this path).
+		 */
+		s->cwnd = s->mss;
+		if (!s->srtt_us)
+			s->rto_ms = EN_MAX(s->rto_ms, 3000u);
+	}
 	en_ka_touch(st, s);
 	en_acceptq_add(st, s);
 }
