@@ -142,6 +142,8 @@ struct exonet_sock {
 	uint8_t nooo;			/* out-of-order ranges */
 	uint8_t ooo_last;		/* the range of the latest segment */
 	uint8_t retries;		/* consecutive RTO/probe expiries */
+	uint8_t backoff;		/* RTO doublings kept until an RTT
+					 * sample (RFC 6298 5.5, Karn) */
 	uint8_t unanswered;		/* probe expiries since the peer's
 					 * last acceptable ACK */
 	uint8_t ka_probes;		/* unanswered keep-alive probes */

@@ -146,9 +146,9 @@ void en_conn_timer_update(struct exonet *st, struct exonet_sock *s)
 void en_rto_arm(struct exonet *st, struct exonet_sock *s)
 {
 	uint64_t rto = s->rto_ms;
-	unsigned int i;
+	unsigned int i, n = EN_MAX(s->retries, s->backoff);
 
-	for (i = 0; i < s->retries && rto < st->cfg.rto_max_ms; i++)
+	for (i = 0; i < n && rto < st->cfg.rto_max_ms; i++)
 		rto *= 2;	/* RFC 6298 (5.5): back off */
 	rto = EN_MIN(rto, st->cfg.rto_max_ms);
 	s->rtx_at = st->now_ms + rto;
@@ -175,6 +175,12 @@ void en_rtt_sample(struct exonet *st, struct exonet_sock *s, uint32_t r)
 		s->rttvar_us = s->rttvar_us - s->rttvar_us / 4 + d / 4;
 		s->srtt_us = s->srtt_us - s->srtt_us / 8 + r / 8;
 	}
+	/*
+	 * RFC 6298 (5): a new measurement is what may collapse a backed-off
+	 * RTO; an ACK alone does not (Karn: without timestamps the ACK of a
+	 * retransmission is no sample, and the doubled RTO stays in force).
+	 */
+	s->backoff = 0;
 	k = EN_MAX(4 * s->rttvar_us, 1000);
 	rto = (s->srtt_us + k + 999) / 1000;
 	rto = EN_MAX(rto, st->cfg.rto_min_ms);
@@ -267,6 +273,7 @@ static void rtx_timeout(struct exonet *st, struct exonet_sock *s)
 		return;
 	}
 	st->stats.rto_expired++;
+	s->backoff = s->retries;
 	/* RFC 6298 (5.4-5.6): retransmit the earliest, back off, restart */
 	en_cc_timeout(st, s);
 	/* Karn: no RTT sample from a retransmitted segment */
