@@ -65,6 +65,15 @@ void en_cc_ack(struct exonet *st, struct exonet_sock *s, uint32_t acked)
 		return;
 	}
 	s->dupacks = 0;
+	/*
+	 * recover marks the last reduction (RFC 6582): once SND.UNA has
+	 * passed it, all that matters is that it stays behind SND.UNA.
+	 * Kept just behind it, or 2 GiB later the modulo-2^32 comparisons
+	 * below and in en_cc_dupack() see a stale value as ahead: no fast
+	 * retransmit, and slow start counting as if after a timeout.
+	 */
+	if (seq_gt(s->snd_una, s->recover))
+		s->recover = s->snd_una - 1;
 	if (s->cwnd < s->ssthresh) {
 		/*
 		 * Slow start, RFC 3465 (2.2, 2.3): an ACK covering two

@@ -320,6 +320,40 @@ static void test_icmp(void)
 	ok(v.tx_count == 0, "icmp: an echo request with a bad checksum gets nothing");
 }
 
+/*
+ * NewReno's recover (RFC 6582) against sequence wrap: it was left at the ISN
+ * until the first loss, and 2 GiB later seq_gt(snd_una, recover) turned
+ * false, so three duplicate ACKs no longer started fast retransmit (and
+ * slow start counted L = 1 SMSS as if after a timeout).
+ */
+static void test_cc_wrap(void)
+{
+	struct exonet_sock s;
+	bool fr = false;
+	int i;
+
+	memset(&s, 0, sizeof(s));
+	s.mss = 1000;
+	s.iss = 12345;
+	s.snd_una = s.snd_nxt = s.snd_max = s.iss + 1;
+	en_cc_init(st, &s);
+	/* 3 GiB sent and acknowledged without a loss, 64 KiB an ACK */
+	for (i = 0; i < 3 * 16384; i++) {
+		s.snd_una += 65536;
+		s.snd_nxt = s.snd_max = s.snd_una;
+		en_cc_ack(st, &s, 65536);
+	}
+	s.cwnd = 10000;
+	en_cc_ack(st, &s, 2000);
+	ok(s.cwnd == 12000, "newreno: slow start 3 GiB on still counts L = 2 SMSS (cwnd %u)",
+	   s.cwnd);
+	s.snd_nxt = s.snd_max = s.snd_una + 20000;
+	for (i = 0; i < 3; i++)
+		fr = en_cc_dupack(st, &s);
+	ok(fr && (s.flags & CF_RECOVERY),
+	   "newreno: 3 GiB on, the third duplicate ACK still starts fast retransmit");
+}
+
 int main(void)
 {
 	test_csum();
@@ -327,6 +361,7 @@ int main(void)
 	test_options_ok();
 	test_isn();
 	test_icmp();
+	test_cc_wrap();
 	exonet_free(st);
 	vdev_fini(&v);
 	printf("1..%d\n", n);
