@@ -139,10 +139,11 @@ check-db-crash: all
 	$(TOP)/scripts/db-crash $(or $(RESETS),10)
 
 # libos-db on exo recovers from every disk state a power cut could leave
-# (dm-log-writes; WRITERS=, COMMITS=, LOSSY= states per flush: 4 20 3).
+# (dm-log-writes; WRITERS=, COMMITS=, LOSSY= states per flush, a recovery
+# cut at each of its flush points every RCUT= states: 4 20 3 20).
 check-db-logwrites: all
 	$(TOP)/scripts/db-logwrites $(or $(WRITERS),4) $(or $(COMMITS),20) \
-		$(or $(LOSSY),3)
+		$(or $(LOSSY),3) $(or $(RCUT),20)
 
 vm-shell: all
 	$(TOP)/scripts/vm --shell --insmod
@@ -190,7 +191,7 @@ help:
 	@echo "  make bench-pages  exo frames vs Linux anonymous memory (RATIO lines)"
 	@echo "  make check-extent-crash  kill guests mid extent-table update, re-attach, reclaim"
 	@echo "  make check-xn-crash  kill guests mid XN metadata update, re-attach, walk the roots"
-	@echo "  make check-db-logwrites  libos-db recovers from every flush point of a dm-log-writes log (WRITERS= COMMITS= LOSSY=)"
+	@echo "  make check-db-logwrites  libos-db recovers from every flush point of a dm-log-writes log (WRITERS= COMMITS= LOSSY= RCUT=)"
 	@echo "  make bench-block  exo extents (uring_cmd) vs io_uring O_DIRECT, 4 KiB random (RATIO lines)"
 	@echo "  make bench-db     libos-db on exo vs LMDB, one memory budget (RATIO lines)"
 	@echo "  make bench-nic    exo NIC binding vs AF_PACKET TPACKET_V3 and AF_XDP, 64-byte UDP over veth (RATIO lines)"

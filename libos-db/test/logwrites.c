@@ -4,7 +4,7 @@
  * guest side of scripts/db-logwrites (root, /dev/exo, dm-log-writes).
  *
  *   logwrites record DEV DMNAME KEYFILE WRITERS COMMITS
- *   logwrites replay LOG TARGET KEYFILE WRITERS LOSSY SEED
+ *   logwrites replay LOG TARGET KEYFILE WRITERS LOSSY SEED [RECLOG RCUT]
  *
  * record: DEV is a dm-log-writes device (named DMNAME) over the data disk:
  * every write that reaches the disk is logged with its data, ordered as
@@ -36,6 +36,11 @@
  * second open (recovery again, over recovery's own writes) the same.
  * Before the "open" mark the database may be absent (attach or open
  * fails cleanly) or empty.  One TAP line per state.
+ *
+ * Crashes during recovery: with RECLOG (a disk) and RCUT, every RCUT-th
+ * state that passed is recovered again through a dm-log-writes device
+ * over TARGET (its log on RECLOG), and the state after each flush and FUA
+ * point of that recovery is checked as above, with the same ranges.
  *
  * EXO_DB_LOGWRITES_NOSYNC=1 records with exodb_opts.no_sync (commits
  * acknowledged before the log is flushed): the replay must then fail,
@@ -271,44 +276,55 @@ struct entry {
 	int64_t mark_i;
 };
 
-static struct entry *ent;
-static long nent;
-static int logfd;
-static uint32_t ssz;
+struct lwlog {
+	struct entry *ent;
+	long n;
+	int fd;
+	uint32_t ssz;
+};
 
-static int read_log(const char *path)
+static struct lwlog L;		/* the workload's log */
+
+static int read_log(struct lwlog *l, const char *path)
 {
 	struct lw_super s;
 	uint8_t *hdr;
 	off_t off;
 
-	logfd = open(path, O_RDONLY);
-	if (logfd < 0 || pread(logfd, &s, sizeof(s), 0) != sizeof(s))
+	free(l->ent);
+	if (l->fd > 0)
+		close(l->fd);
+	l->ent = NULL;
+	l->fd = open(path, O_RDONLY);
+	/* written under a dm device, not through this page cache: drop it */
+	if (l->fd >= 0)
+		ioctl(l->fd, BLKFLSBUF, 0);
+	if (l->fd < 0 || pread(l->fd, &s, sizeof(s), 0) != sizeof(s))
 		return -EIO;
 	if (s.magic != 0x6a736677736872ULL || s.version != 1 ||
 	    s.sectorsize < SECT || s.sectorsize > 65536 ||
 	    (s.sectorsize & (s.sectorsize - 1)) || !s.nr_entries ||
 	    s.nr_entries > 100000000)
 		return -EINVAL;
-	ssz = s.sectorsize;
-	ent = calloc(s.nr_entries, sizeof(*ent));
-	hdr = malloc(ssz);
-	if (!ent || !hdr)
+	l->ssz = s.sectorsize;
+	l->ent = calloc(s.nr_entries, sizeof(*l->ent));
+	hdr = malloc(l->ssz);
+	if (!l->ent || !hdr)
 		return -ENOMEM;
-	off = ssz;
-	for (nent = 0; nent < (long)s.nr_entries; nent++) {
+	off = l->ssz;
+	for (l->n = 0; l->n < (long)s.nr_entries; l->n++) {
 		struct lw_entry e;
-		struct entry *x = &ent[nent];
+		struct entry *x = &l->ent[l->n];
 
-		if (pread(logfd, hdr, ssz, off) != (ssize_t)ssz)
+		if (pread(l->fd, hdr, l->ssz, off) != (ssize_t)l->ssz)
 			return -EIO;
 		memcpy(&e, hdr, sizeof(e));
-		if (e.data_len > ssz - sizeof(e) || e.nr_sectors > (1u << 20))
+		if (e.data_len > l->ssz - sizeof(e) || e.nr_sectors > (1u << 20))
 			return -EINVAL;
 		x->sector = e.sector;
 		x->nr = e.nr_sectors;
 		x->flags = e.flags;
-		x->data = off + ssz;
+		x->data = off + l->ssz;
 		x->mark_w = -1;
 		if (e.flags & LW_MARK) {
 			char m[256] = "";
@@ -327,20 +343,22 @@ static int read_log(const char *path)
 			}
 			x->nr = 0;
 		}
-		off += ssz + ((e.flags & (LW_DISCARD | LW_MARK)) ? 0 :
-			      (off_t)e.nr_sectors * ssz);
+		off += l->ssz + ((e.flags & (LW_DISCARD | LW_MARK)) ? 0 :
+			      (off_t)e.nr_sectors * l->ssz);
 	}
 	free(hdr);
 	return 0;
 }
 
-static uint8_t *img, *st;	/* the replayed image; a state built on it */
+static uint8_t *img, *st, *st2;	/* the replayed image; states built on it */
 static uint64_t dsize;
 
-/* Entry @x's first @nsec sectors onto @to (a discard writes zeroes). */
-static int apply(uint8_t *to, const struct entry *x, uint64_t nsec)
+/* Entry @x of @l: its first @nsec sectors onto @to (a discard writes
+ * zeroes). */
+static int apply_from(const struct lwlog *l, uint8_t *to,
+		      const struct entry *x, uint64_t nsec)
 {
-	uint64_t at = x->sector * ssz, len = nsec * ssz;
+	uint64_t at = x->sector * l->ssz, len = nsec * l->ssz;
 
 	if (x->flags & LW_MARK || !nsec)
 		return 0;
@@ -350,7 +368,12 @@ static int apply(uint8_t *to, const struct entry *x, uint64_t nsec)
 		memset(to + at, 0, len);
 		return 0;
 	}
-	return pread(logfd, to + at, len, x->data) == (ssize_t)len ? 0 : -EIO;
+	return pread(l->fd, to + at, len, x->data) == (ssize_t)len ? 0 : -EIO;
+}
+
+static int apply(uint8_t *to, const struct entry *x, uint64_t nsec)
+{
+	return apply_from(&L, to, x, nsec);
 }
 
 /* ---- checking one state ---------------------------------------------- */
@@ -435,17 +458,64 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Write @image to the target and check it in a child. */
-static void check_state(const uint8_t *image, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void check_state(const uint8_t *image, const char *fmt, ...)
+static const char *kind(uint64_t f)
 {
-	char what[200], out[1 << 16];
+	if ((f & (LW_FLUSH | LW_FUA)) == (LW_FLUSH | LW_FUA))
+		return "flush + FUA write";
+	return f & LW_FLUSH ? "flush" : "FUA write";
+}
+
+/* Run @fn in a child (its stdout into @out); returns its wait status. */
+static int run_child(void (*fn)(void), char *out, size_t outsz)
+{
 	int pfd[2], status = -1;
 	ssize_t n, got = 0;
+	pid_t pid;
+
+	out[0] = 0;
+	if (pipe(pfd))
+		return -1;
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		close(pfd[0]);
+		dup2(pfd[1], 1);
+		alarm(300);
+		fn();
+	}
+	close(pfd[1]);
+	while (got < (ssize_t)outsz - 1 &&
+	       (n = read(pfd[0], out + got, outsz - 1 - got)) > 0)
+		got += n;
+	out[got] = 0;
+	close(pfd[0]);
+	waitpid(pid, &status, 0);
+	/* a detach the child did not reach */
+	if (!WIFEXITED(status)) {
+		int fd = exo_open();
+
+		exo_extent_detach(fd);
+		close(fd);
+	}
+	return status;
+}
+
+static const char *reclog;	/* a disk for the log of recovery's writes */
+static int rcut;		/* every rcut-th state: recovery cut, too */
+static long nstates, nrcut;
+static struct lwlog R;		/* recovery's log */
+
+static void check_state(const uint8_t *image, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void recovery_cuts(const uint8_t *image, const char *what);
+
+/* Write @image to the target and check it in a child. */
+static void check_state(const uint8_t *image, const char *fmt, ...)
+{
+	char what[300], out[1 << 16];
 	double t0 = now();
 	va_list ap;
-	pid_t pid;
+	int status;
 
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
@@ -456,23 +526,7 @@ static void check_state(const uint8_t *image, const char *fmt, ...)
 	}
 	t_write += now() - t0;
 	t0 = now();
-	if (pipe(pfd))
-		return;
-	fflush(stdout);
-	pid = fork();
-	if (pid == 0) {
-		close(pfd[0]);
-		dup2(pfd[1], 1);
-		alarm(300);
-		child();
-	}
-	close(pfd[1]);
-	while (got < (ssize_t)sizeof(out) - 1 &&
-	       (n = read(pfd[0], out + got, sizeof(out) - 1 - got)) > 0)
-		got += n;
-	out[got] = 0;
-	close(pfd[0]);
-	waitpid(pid, &status, 0);
+	status = run_child(child, out, sizeof(out));
 	t_check += now() - t0;
 	{
 		char range[64 * MAX_WRITERS] = "";
@@ -488,13 +542,83 @@ static void check_state(const uint8_t *image, const char *fmt, ...)
 	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status))
 		fputs(out, stdout);
-	/* a detach the child did not reach */
-	if (!WIFEXITED(status)) {
-		int fd = exo_open();
+	else if (rcut && opened && ++nstates % rcut == 0 && image != st2)
+		recovery_cuts(image, what);
+}
 
+/* The recovery child: attach the dm device over the target, open the
+ * database (recovery) and close it, every write logged. */
+static void recover_logged(void)
+{
+	struct exodb_opts o = base_opts;
+	char uri[300];
+	exodb *db;
+	int fd = exo_open(), err;
+
+	snprintf(uri, sizeof(uri), "exo:%s", keyfile);
+	err = exo_extent_attach(fd, "/dev/mapper/exorec", 0, NULL);
+	if (!err) {
+		o.exo_fd = exo_open();
+		err = exodb_open(uri, &o, &db);
+		if (!err)
+			err = exodb_close(db);
 		exo_extent_detach(fd);
-		close(fd);
 	}
+	printf("#   recovery under dm-log-writes: %s\n", exodb_strerror(err));
+	_exit(err ? 1 : 0);
+}
+
+/*
+ * A power cut during the recovery of @image (checked, so whole): its
+ * recovery recorded through dm-log-writes over the target, then the
+ * image after each of recovery's flush and FUA points checked as a state
+ * of its own (the same ranges: recovery adds no commit).
+ */
+static void recovery_cuts(const uint8_t *image, const char *what)
+{
+	char cmd[700], out[4096];
+	long pts = 0;
+	int status, err, changed = 0;
+
+	snprintf(cmd, sizeof(cmd), "dmsetup create exorec --table '0 %llu "
+		 "log-writes %s %s'", (unsigned long long)(dsize / SECT),
+		 target, reclog);
+	if (pwrite(tfd, image, dsize, 0) != (ssize_t)dsize || fdatasync(tfd) ||
+	    system(cmd)) {
+		tap(0, "recovery of (%s): cannot log it", what);
+		return;
+	}
+	status = run_child(recover_logged, out, sizeof(out));
+	if (system("dmsetup remove exorec") ||
+	    !WIFEXITED(status) || WEXITSTATUS(status)) {
+		tap(0, "recovery of (%s) recorded", what);
+		fputs(out, stdout);
+		return;
+	}
+	err = read_log(&R, reclog);
+	if (err) {
+		tap(0, "recovery of (%s): its log: %s", what, strerror(-err));
+		return;
+	}
+	nrcut++;
+	memcpy(st2, image, dsize);
+	for (long e = 0; e < R.n; e++) {
+		const struct entry *x = &R.ent[e];
+
+		if (apply_from(&R, st2, x, x->nr)) {
+			tap(0, "recovery of (%s): entry %ld", what, e);
+			return;
+		}
+		changed |= x->nr != 0;
+		if (!(x->flags & (LW_FLUSH | LW_FUA)) || !changed)
+			continue;
+		changed = 0;
+		pts++;
+		check_state(st2, "recovery cut after its entry %ld (%s) of %ld, "
+			    "from (%s)", e, kind(x->flags), R.n, what);
+	}
+	tap(pts > 0, "recovery of (%s): %ld flush and FUA points, each a "
+	    "state", what, pts);
 }
 
 /* The marks in entries [0, @end): each writer's last acknowledged commit. */
@@ -504,9 +628,9 @@ static void acked_before(long end, int64_t *a, int *op)
 		a[w] = -1;
 	*op = 0;
 	for (long e = 0; e < end; e++) {
-		if (ent[e].mark_w >= 0 && ent[e].mark_i > a[ent[e].mark_w])
-			a[ent[e].mark_w] = ent[e].mark_i;
-		*op |= ent[e].mark_w == -2;
+		if (L.ent[e].mark_w >= 0 && L.ent[e].mark_i > a[L.ent[e].mark_w])
+			a[L.ent[e].mark_w] = L.ent[e].mark_i;
+		*op |= L.ent[e].mark_w == -2;
 	}
 }
 
@@ -534,13 +658,6 @@ static void ranges(long lo_end, long hi_end)
 		hi[w] = op ? hi[w] + 1 : -1;
 }
 
-static const char *kind(uint64_t f)
-{
-	if ((f & (LW_FLUSH | LW_FUA)) == (LW_FLUSH | LW_FUA))
-		return "flush + FUA write";
-	return f & LW_FLUSH ? "flush" : "FUA write";
-}
-
 static int plain(const struct entry *x)
 {
 	return !(x->flags & (LW_FLUSH | LW_FUA | LW_MARK | LW_DISCARD)) &&
@@ -561,7 +678,7 @@ static void lossy_states(long r0, long r1, int lossy, long *n)
 
 		memcpy(st, img, dsize);
 		for (long r = r0; r < r1; r++) {
-			const struct entry *x = &ent[r];
+			const struct entry *x = &L.ent[r];
 
 			if (prefix ? r >= cut : rnd() % 2)
 				continue;
@@ -591,18 +708,18 @@ static int replay(const char *logpath, int lossy, unsigned seed)
 	int err;
 
 	rnd_state = seed;
-	err = read_log(logpath);
-	tap(!err, "read the log: %ld entries, %u-byte sectors: %s", nent, ssz,
+	err = read_log(&L, logpath);
+	tap(!err, "read the log: %ld entries, %u-byte sectors: %s", L.n, L.ssz,
 	    strerror(-err));
 	if (err)
 		return 1;
-	for (long e = 0; e < nent; e++) {
-		writes += plain(&ent[e]);
-		flushes += !!(ent[e].flags & LW_FLUSH);
-		fuas += !!(ent[e].flags & LW_FUA);
-		marks += !!(ent[e].flags & LW_MARK);
+	for (long e = 0; e < L.n; e++) {
+		writes += plain(&L.ent[e]);
+		flushes += !!(L.ent[e].flags & LW_FLUSH);
+		fuas += !!(L.ent[e].flags & LW_FUA);
+		marks += !!(L.ent[e].flags & LW_MARK);
 	}
-	tap(nent > 0 && (ent[nent - 1].flags & LW_MARK) && flushes > 0,
+	tap(L.n > 0 && (L.ent[L.n - 1].flags & LW_MARK) && flushes > 0,
 	    "the log: %ld writes, %ld flushes, %ld FUA writes, %ld marks, "
 	    "ends with a mark", writes, flushes, fuas, marks);
 	tfd = open(target, O_RDWR);
@@ -612,11 +729,12 @@ static int replay(const char *logpath, int lossy, unsigned seed)
 	}
 	img = calloc(1, dsize);
 	st = malloc(dsize);
-	if (!img || !st)
+	st2 = malloc(dsize);
+	if (!img || !st || !st2)
 		return 1;
 
-	for (long e = 0; e <= nent; e++) {
-		const struct entry *x = e < nent ? &ent[e] : NULL;
+	for (long e = 0; e <= L.n; e++) {
+		const struct entry *x = e < L.n ? &L.ent[e] : NULL;
 		int changes = !x || x->nr;
 
 		/*
@@ -628,7 +746,7 @@ static int replay(const char *logpath, int lossy, unsigned seed)
 		if (changes && first_p >= 0) {
 			ranges(e, first_p + 1);
 			check_state(img, "exact: after entry %ld (%s)", first_p,
-				    kind(ent[first_p].flags));
+				    kind(L.ent[first_p].flags));
 			exact++;
 			first_p = -1;
 		}
@@ -647,7 +765,7 @@ static int replay(const char *logpath, int lossy, unsigned seed)
 			uint64_t t = 1 + rnd() % (x->nr - 1);
 
 			for (long r = run0 < 0 ? e : run0; r < e; r++)
-				apply(img, &ent[r], ent[r].nr);
+				apply(img, &L.ent[r], L.ent[r].nr);
 			run0 = -1;
 			memcpy(st, img, dsize);
 			apply(st, x, t);
@@ -659,11 +777,11 @@ static int replay(const char *logpath, int lossy, unsigned seed)
 			nl++;
 		}
 		for (long r = run0 < 0 ? e : run0; r <= e; r++) {
-			err = apply(img, &ent[r], ent[r].nr);
+			err = apply(img, &L.ent[r], L.ent[r].nr);
 			if (err) {
 				tap(0, "entry %ld: sector %llu + %llu: %s", r,
-				    (unsigned long long)ent[r].sector,
-				    (unsigned long long)ent[r].nr,
+				    (unsigned long long)L.ent[r].sector,
+				    (unsigned long long)L.ent[r].nr,
 				    strerror(-err));
 				return 1;
 			}
@@ -674,8 +792,9 @@ static int replay(const char *logpath, int lossy, unsigned seed)
 		if ((x->flags & (LW_FLUSH | LW_FUA)) && first_p < 0)
 			first_p = e;
 	}
-	tap(exact > 0, "%ld exact states and %ld lossy ones checked in %.0f s "
-	    "(%.0f s writing them, %.0f s in the checks)", exact, nl,
+	tap(exact > 0 && (!rcut || nrcut), "%ld exact states and %ld lossy "
+	    "ones, %ld recoveries cut at each flush point, checked in %.0f s "
+	    "(%.0f s writing them, %.0f s in the checks)", exact, nl, nrcut,
 	    now() - t0, t_write, t_check);
 	return tap_fail ? 1 : 0;
 }
@@ -687,7 +806,11 @@ int main(int argc, char **argv)
 		dmname = argv[3];
 		return record(argv[2], argv[4], atoi(argv[5]), atoi(argv[6]));
 	}
-	if (argc == 8 && !strcmp(argv[1], "replay")) {
+	if ((argc == 8 || argc == 10) && !strcmp(argv[1], "replay")) {
+		if (argc == 10) {
+			reclog = argv[8];
+			rcut = atoi(argv[9]);
+		}
 		target = argv[3];
 		keyfile = argv[4];
 		nwriters = atoi(argv[5]);
@@ -698,6 +821,6 @@ int main(int argc, char **argv)
 	}
 	fprintf(stderr, "usage: logwrites record DEV DMNAME KEYFILE WRITERS "
 		"COMMITS\n       logwrites replay LOG TARGET KEYFILE WRITERS "
-		"LOSSY SEED\n");
+		"LOSSY SEED [RECLOG RCUT]\n");
 	return 2;
 }
