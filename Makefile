@@ -140,10 +140,10 @@ check-db-crash: all
 
 # libos-db on exo recovers from every disk state a power cut could leave
 # (dm-log-writes; WRITERS=, COMMITS=, LOSSY= states per flush, a recovery
-# cut at each of its flush points every RCUT= states: 4 20 3 20).
+# cut at each of its flush points every RCUT= states: 4 20 3 19).
 check-db-logwrites: all
 	$(TOP)/scripts/db-logwrites $(or $(WRITERS),4) $(or $(COMMITS),20) \
-		$(or $(LOSSY),3) $(or $(RCUT),20)
+		$(or $(LOSSY),3) $(or $(RCUT),19)
 
 vm-shell: all
 	$(TOP)/scripts/vm --shell --insmod
