@@ -205,6 +205,8 @@ struct en_tw {
 	uint8_t has_ts;
 	uint32_t snd_nxt, rcv_nxt, ts_recent, tsoff;
 	uint32_t hnext;			/* index+1 */
+	uint32_t oow_ms;		/* low 32 bits of the clock before
+					 * which a SYN gets no ACK (0: none) */
 	uint64_t expires;		/* ms */
 	uint8_t rmac[6];
 	uint8_t rcv_ws;

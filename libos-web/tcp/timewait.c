@@ -17,6 +17,7 @@
  * old connection's (RFC 1122 4.2.2.13); our ISN is then chosen above the
  * old connection's snd_nxt (syn.c), so the SYN needs state, not a
  * cookie.  Other SYNs are answered with an ACK (RFC 5961 4 / RFC 9293),
+ * at most one per 500 ms per entry (RFC 5961 7),
  * a retransmitted FIN with an ACK, an RST is ignored (RFC 1337,
  * TIME-WAIT assassination), and the rest dropped.
  */
@@ -25,6 +26,8 @@
 #include <string.h>
 
 #include "stack.h"
+
+_Static_assert(sizeof(struct en_tw) == 48, "a TIME_WAIT entry is 48 bytes (README)");
 
 static uint32_t *bucket(struct exonet *st, uint32_t raddr, uint16_t rport)
 {
@@ -149,6 +152,24 @@ static void tw_ack(struct exonet *st, struct en_tw *tw)
 		    TH_ACK, (uint16_t)EN_MIN(st->cfg.rcvbuf >> tw->rcv_ws, 65535u), o, n);
 }
 
+/*
+ * RFC 5961 (7): the ACK that answers a SYN which may not reuse the pair is
+ * a challenge ACK, limited like a connection's (en_oow_limited()): one per
+ * EN_OOW_GAP_MS per entry, so a spoofer's SYN flood aimed at TIME_WAIT
+ * pairs is not reflected one ACK for one SYN (Linux: tw_last_oow_ack_time).
+ */
+static bool tw_oow_limited(struct exonet *st, struct en_tw *tw)
+{
+	uint32_t now = (uint32_t)st->now_ms;
+
+	if (tw->oow_ms && (int32_t)(now - tw->oow_ms) < 0)
+		return true;
+	tw->oow_ms = now + EN_OOW_GAP_MS;
+	if (!tw->oow_ms)
+		tw->oow_ms = 1;
+	return false;
+}
+
 void en_tw_input(struct exonet *st, struct en_tw *tw, struct en_seg *seg)
 {
 	if (seg->flags & TH_RST)
@@ -174,6 +195,10 @@ void en_tw_input(struct exonet *st, struct en_tw *tw, struct en_seg *seg)
 			tw_unhash(st, tw);
 			st->stats.timewait_reused++;
 			en_listen_input(st, seg, &above);
+			return;
+		}
+		if (tw_oow_limited(st, tw)) {
+			st->stats.challenge_acks_limited++;
 			return;
 		}
 		st->stats.challenge_acks++;
