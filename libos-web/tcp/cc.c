@@ -106,7 +106,8 @@ bool en_cc_dupack(struct exonet *st, struct exonet_sock *s)
 	uint32_t mss = s->mss;
 
 	if (s->flags & CF_RECOVERY) {
-		s->cwnd += mss;		/* RFC 6582 (3.2 step 3): inflate */
+		/* RFC 6582 (3.2 step 3): inflate, bounded as en_cc_ack() */
+		s->cwnd = EN_MIN(s->cwnd + mss, 1u << 30);
 		return false;
 	}
 	if (++s->dupacks < 3)

@@ -352,6 +352,15 @@ static void test_cc_wrap(void)
 		fr = en_cc_dupack(st, &s);
 	ok(fr && (s.flags & CF_RECOVERY),
 	   "newreno: 3 GiB on, the third duplicate ACK still starts fast retransmit");
+	/*
+	 * RFC 6582 (3.2 step 3): each further duplicate ACK inflates cwnd by
+	 * one SMSS.  A peer repeating them (5 million at 1000 bytes) must
+	 * not wrap it to a few bytes.
+	 */
+	for (i = 0; i < 5000000; i++)
+		en_cc_dupack(st, &s);
+	ok(s.cwnd >= (1u << 30), "newreno: duplicate ACKs inflate cwnd without wrapping (cwnd %u)",
+	   s.cwnd);
 }
 
 int main(void)
