@@ -175,9 +175,15 @@ void en_tw_input(struct exonet *st, struct en_tw *tw, struct en_seg *seg)
 	if (seg->flags & TH_RST)
 		return;				/* RFC 1337 R1 */
 	if ((seg->flags & (TH_SYN | TH_ACK)) == TH_SYN) {
+		/*
+		 * RFC 6191 (2): with timestamps, a newer one, or the same
+		 * one and a sequence number beyond the old connection's;
+		 * without, the sequence number alone (RFC 1122 4.2.2.13).
+		 */
 		bool newer = (tw->has_ts && seg->has_ts)
-			? seq_gt(seg->tsval, tw->ts_recent)	/* RFC 6191 (2) */
-			: seq_gt(seg->seq, tw->rcv_nxt);	/* RFC 1122 4.2.2.13 */
+			? seq_gt(seg->tsval, tw->ts_recent) ||
+			  (seg->tsval == tw->ts_recent && seq_gt(seg->seq, tw->rcv_nxt))
+			: seq_gt(seg->seq, tw->rcv_nxt);
 
 		if (newer && st->listening) {
 			uint32_t above = tw->snd_nxt;
