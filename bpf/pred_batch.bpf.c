@@ -13,6 +13,8 @@
 #include <linux/exo.h>
 #include <bpf/bpf_helpers.h>
 
+#include "exo_pred.h"
+
 const volatile __u32 k = 1;
 const volatile __u64 t_ns = 0;
 
@@ -26,15 +28,7 @@ int pred_batch(struct xdp_md *xdp)
 	/* A predicate that cannot read its input wakes: never a lost wakeup. */
 	if ((void *)(c + 1) > data_end)
 		return 1;
-	if (c->events_pending > 0 || c->revoke_owed > 0)
-		return 1;
-	if (c->rx_pending >= k)
-		return 1;
-	if (c->rx_pending > 0 && c->rx_oldest_ns &&
-	    c->now_ns >= c->rx_oldest_ns &&
-	    c->now_ns - c->rx_oldest_ns >= t_ns)
-		return 1;
-	return 0;
+	return exo_pred_batch_due(c, k, t_ns);
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -22,6 +22,7 @@
 #include <linux/exo.h>
 #include <linux/tcp.h>
 
+#include "exo_pred.h"
 #include "tcp_wake.h"
 
 const volatile __u32 k = 64;
@@ -76,17 +77,9 @@ int tcp_wake_pred(struct xdp_md *xdp)
 	/* A predicate that cannot read its input wakes: never a lost wakeup. */
 	if ((void *)(c + 1) > data_end)
 		return 1;
-	if (c->events_pending > 0 || c->revoke_owed > 0)
-		return 1;
 	if (state.urgent != state.seen)
 		return 1;
-	if (c->rx_pending >= k)
-		return 1;
-	if (c->rx_pending > 0 && c->rx_oldest_ns &&
-	    c->now_ns >= c->rx_oldest_ns &&
-	    c->now_ns - c->rx_oldest_ns >= t_ns)
-		return 1;
-	return 0;
+	return exo_pred_batch_due(c, k, t_ns);
 }
 
 char LICENSE[] SEC("license") = "GPL";
