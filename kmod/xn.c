@@ -151,13 +151,20 @@ static int exo_xn_prog_build(struct sock_filter *insns, u32 len,
 {
 	struct sock_fprog_kern fprog = { .len = len, .filter = insns };
 	u32 i;
+	int ret;
 
 	if (!len || len > EXO_XN_MAX_INSNS)
 		return -EINVAL;
 	for (i = 0; i < len; i++)
 		if (exo_xn_load_is_foreign(&insns[i]))
 			return -ENOEXEC;
-	return bpf_prog_create(progp, &fprog);
+	ret = bpf_prog_create(progp, &fprog);
+	/*
+	 * With the JIT always on, a program the classic checker accepted
+	 * answers ENOTSUPP (kernel-internal, 524) only when the JIT could not
+	 * get its memory (exo_failnth XN_TEMPLATE under the debug kernel).
+	 */
+	return ret == -ENOTSUPP ? -ENOMEM : ret;
 }
 
 /*
