@@ -1224,7 +1224,16 @@ static int exo_xn_apply(struct exo_xdev *d, u64 p, u64 b, const void *buf,
 		clear_bit_le(c->rel[i].block, d->wlive);
 		exo_xn_subtree_gone(d, c->rel[i].block);
 	}
-	return exo_xn_write_pending(d);
+	/*
+	 * Committed: the update has taken effect, whatever the in-place write
+	 * does now.  If it fails, the block stays pending in the table (read
+	 * from there, written again by the next XN call or at attach), so
+	 * the call answers 0: an error here made a caller that retried the
+	 * same update find it done and its claim a lie (EPROTO; exo_failnth
+	 * XN_UPDATE under the debug kernel, fault 49).
+	 */
+	exo_xn_write_pending(d);
+	return 0;
 }
 
 /* Copy @n claimed references from user @uptr, checking each once. */
