@@ -313,8 +313,9 @@ TEST_F(limits, frames_to_quota_edquot)
  * A database libOS with a 256 MiB pool (run.sh's second run of this file,
  * pool_pages=65536): with the default quota, the whole pool, one env gets
  * every frame, and one more answers EDQUOT (checked before the empty pool).
+ * 65536 frames take more than kselftest's 30 s under the debug kernel.
  */
-TEST_F(limits, database_pool_default_quota)
+TEST_F_TIMEOUT(limits, database_pool_default_quota, 300)
 {
 	const struct exo_pool_info *pool;
 	struct exo_totals t0, t1;
