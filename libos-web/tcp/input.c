@@ -391,9 +391,16 @@ static void conn_input(struct exonet *st, struct exonet_sock *s, struct en_seg *
 			s->snd_nxt = s->snd_una;	/* fast retransmit */
 		en_want_output(st, s);
 	}
-	/* RFC 9293 3.10.7.4: window update from a newer segment only */
-	if (seq_lt(s->snd_wl1, seg->seq) ||
-	    (s->snd_wl1 == seg->seq && seq_le(s->snd_wl2, seg->ack))) {
+	/*
+	 * RFC 9293 3.10.7.4: window update from a newer segment only, and
+	 * only if SND.UNA =< SEG.ACK: a window is relative to its ACK, and
+	 * an older ACK (RFC 5961 5.2 lets some through) is no one to take
+	 * the window from (a blind injector that hit the sequence window
+	 * could otherwise close ours with any ACK of the last MAX.SND.WND).
+	 */
+	if (seq_ge(seg->ack, s->snd_una) &&
+	    (seq_lt(s->snd_wl1, seg->seq) ||
+	     (s->snd_wl1 == seg->seq && seq_le(s->snd_wl2, seg->ack)))) {
 		bool opened = wnd > s->snd_wnd;
 
 		s->snd_wnd = wnd;
