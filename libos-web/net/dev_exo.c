@@ -181,6 +181,14 @@ static bool tx_unread(struct exo_nic *nic)
 	       exo_nic__tx_index(nic);
 }
 
+/* Kick ring @k; it enters the kernel only with slots it has not read. */
+static int kick(struct exo_dev *d, int k)
+{
+	if (tx_unread(d->nic[k]))
+		d->kicks++;
+	return exo_nic__tx_kick(d->nic[k], NULL);
+}
+
 static int exo_xmit_flush(void *ctx)
 {
 	struct exo_dev *d = ctx;
@@ -189,10 +197,7 @@ static int exo_xmit_flush(void *ctx)
 	for (k = 0; k < 2; k++) {
 		if (!d->nic[k])
 			continue;
-		/* the kick enters the kernel only with slots it has not read */
-		if (tx_unread(d->nic[k]))
-			d->kicks++;
-		ret = exo_nic__tx_kick(d->nic[k], NULL);
+		ret = kick(d, k);
 		if (ret < 0)
 			return ret;
 		total += ret;
@@ -233,9 +238,8 @@ static int exo_dev_wait(void *ctx, uint64_t deadline)
 		return ret < 0 && ret != -ENOBUFS ? ret : -ETIME;
 	}
 	/* the ICMP ring's frames by a kick, the TCP ring's with the sleep */
-	if (d->nic[1] && tx_unread(d->nic[1])) {
-		d->kicks++;
-		ret = exo_nic__tx_kick(d->nic[1], NULL);
+	if (d->nic[1]) {
+		ret = kick(d, 1);
 		if (ret < 0 && ret != -ENOBUFS)
 			return ret;
 	}
