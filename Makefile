@@ -133,8 +133,8 @@ check-extent-crash: all
 check-xn-crash: all
 	EXO_CRASH_TEST=xn $(TOP)/scripts/extent-crash $(or $(ROUNDS),3)
 
-# libos-db on exo keeps every acknowledged commit across machine resets
-# (RESETS=, default 10).
+# libos-db on exo keeps every acknowledged commit across machine crashes
+# (QEMU killed from the host, or the guest reset: RESETS=, default 10).
 check-db-crash: all
 	$(TOP)/scripts/db-crash $(or $(RESETS),10)
 
@@ -191,6 +191,7 @@ help:
 	@echo "  make bench-pages  exo frames vs Linux anonymous memory (RATIO lines)"
 	@echo "  make check-extent-crash  kill guests mid extent-table update, re-attach, reclaim"
 	@echo "  make check-xn-crash  kill guests mid XN metadata update, re-attach, walk the roots"
+	@echo "  make check-db-crash  libos-db: kill (host) or reset (guest) mid-commit, reboot, every acked commit there (RESETS=, EXO_DB_CRASH=kill|reset|mixed)"
 	@echo "  make check-db-logwrites  libos-db recovers from every flush point of a dm-log-writes log (WRITERS= COMMITS= LOSSY= RCUT=)"
 	@echo "  make bench-block  exo extents (uring_cmd) vs io_uring O_DIRECT, 4 KiB random (RATIO lines)"
 	@echo "  make bench-db     libos-db on exo vs LMDB, one memory budget (RATIO lines)"

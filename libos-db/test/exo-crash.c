@@ -3,7 +3,7 @@
  * libexodb on exo across whole-machine crashes (the guest side of
  * scripts/db-crash; root, /dev/exo, the scratch disk).
  *
- *   exo-crash STATE_DIR first|again|last
+ *   exo-crash STATE_DIR first|again|last [reset|host]
  *
  * The workload (test/workload.h, one writer) is a pure function of the
  * commit number: commit i puts and deletes a few of KEYS keys (values of
@@ -23,6 +23,13 @@
  *         every other time the reset is armed before the open, so it may
  *         come in the middle of recovery (or of the verification);
  *  last   reopen, verify, check, close, give the extents back.
+ *
+ * Who ends a boot: "reset" (the default) is the guest's own thread above;
+ * with "host" nothing in the guest arms a reset: it marks where it is by
+ * creating STATE_DIR/opening (before the open) and STATE_DIR/committing
+ * (before its first commit), and scripts/db-crash kills QEMU from the
+ * host (SIGKILL: guest memory, exo's state and I/O in flight gone) a
+ * random time after one of those marks: the guest cannot pick its moment.
  *
  * Verify: the database holds exactly the state after commit k for some k
  * with a <= k <= a + 1, a the last acknowledged commit (the commit after
@@ -99,6 +106,20 @@ static void *reset_later(void *arg)
 	exit(3);
 }
 
+/* A mark for the host (host mode): a file on 9p, created before going on. */
+static void mark(const char *name)
+{
+	char p[300];
+	int fd;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+}
+
 static int64_t last_ack(void)
 {
 	char p[300];
@@ -127,17 +148,21 @@ int main(int argc, char **argv)
 				.log_blocks = 320, .exo_fd = -1 };
 	static uint8_t buf[MAX_VAL];
 	char keyfile[300], uri[310], p[300];
-	int first, last, err, ackfd;
+	int first, last, host, err, ackfd;
 	int64_t k = -1, acked;
 	pthread_t early = 0;
 	unsigned tb;
 	exodb *db;
 
-	if (argc != 3 || (strcmp(argv[2], "first") && strcmp(argv[2], "again") &&
-			  strcmp(argv[2], "last"))) {
-		fprintf(stderr, "usage: exo-crash STATE_DIR first|again|last\n");
+	if ((argc != 3 && argc != 4) ||
+	    (strcmp(argv[2], "first") && strcmp(argv[2], "again") &&
+	     strcmp(argv[2], "last")) ||
+	    (argc == 4 && strcmp(argv[3], "reset") && strcmp(argv[3], "host"))) {
+		fprintf(stderr,
+			"usage: exo-crash STATE_DIR first|again|last [reset|host]\n");
 		return 2;
 	}
+	host = argc == 4 && !strcmp(argv[3], "host");
 	first = !strcmp(argv[2], "first");
 	last = !strcmp(argv[2], "last");
 	snprintf(dir, sizeof(dir), "%s", argv[1]);
@@ -158,8 +183,11 @@ int main(int argc, char **argv)
 		o.create = 1;
 	}
 	acked = last_ack();
-	/* every other later boot: the reset may come during recovery */
-	if (!first && !last && rand() % 2) {
+	/* every other later boot: the reset may come during recovery (with
+	 * "host", the host chooses: this mark is its cue) */
+	if (host)
+		mark("opening");
+	else if (!first && !last && rand() % 2) {
 		uintptr_t ms = (uintptr_t)(rand() % 500);
 
 		fprintf(res, "# early reset: in %lu ms, from before the open\n",
@@ -172,7 +200,7 @@ int main(int argc, char **argv)
 	if (!err)
 		err = exodb_table(db, "t", first, &tb);
 	result(!err, "%s by the key: %s", first ? "made the database" :
-	       "reopened after the reset", exodb_strerror(err));
+	       "reopened after the crash", exodb_strerror(err));
 	if (err)
 		return 1;
 	if (!first) {
@@ -204,9 +232,12 @@ int main(int argc, char **argv)
 	uintptr_t ms = 300 + (uintptr_t)(rand() % 2700);
 
 	fprintf(res, "# committing from %lld%s\n", (long long)k + 1,
+		host ? ", until the host kills the guest" :
 		early ? "" : ", reset in a moment");
 	fflush(res);
-	if (!early)
+	if (host)
+		mark("committing");
+	else if (!early)
 		pthread_create(&th, NULL, reset_later, (void *)ms);
 	for (int64_t i = k + 1; i < MAX_COMMITS; i++) {
 		err = wl_commit(db, tb, 0, (uint64_t)i, buf);
