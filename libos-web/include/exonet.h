@@ -109,6 +109,12 @@ struct exonet_config {
 	int exo_fd;			/* with EXONET_CFG_EXO_FD: the env
 					 * (an open /dev/exo) to bind in,
 					 * not closed by the stack */
+	/* orphans: connections closed with data or a FIN still to deliver;
+	 * over a cap the oldest are reset */
+	uint32_t max_orphans;		/* (max_conns / 2) */
+	uint32_t max_orphan_bytes;	/* their queued bytes (64 MiB) */
+	uint32_t orphan_lifetime_ms;	/* reset this long after the close
+					 * however the peer acks (600000) */
 };
 #define EXONET_CFG_NO_SACK	(1U << 0)	/* do not offer SACK-permitted */
 #define EXONET_CFG_NO_TS	(1U << 1)	/* no RFC 7323 timestamps */
@@ -465,6 +471,9 @@ struct exonet_stats {
 	uint64_t tx_tso;		/* descriptors cut by the device */
 	uint64_t tx_zc_frags;		/* fragments sent by reference */
 	uint64_t tx_releases_deferred;	/* releases that waited for tx_done */
+	uint64_t orphans_reset;		/* closed connections reset by the
+					 * orphan caps, lifetime, FIN_WAIT_2
+					 * timeout or data after the close */
 };
 void exonet_stats(const struct exonet *st, struct exonet_stats *out);
 

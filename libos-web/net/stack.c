@@ -54,6 +54,9 @@ static void defaults(struct exonet_config *c)
 	DEF(challenge_ack_limit, 1000);
 	DEF(rx_frames, 64);
 	DEF(tx_frames, 64);
+	DEF(max_orphans, EN_MAX(c->max_conns / 2, 1u));
+	DEF(max_orphan_bytes, 64u << 20);
+	DEF(orphan_lifetime_ms, 600000);
 #undef DEF
 }
 
@@ -134,6 +137,7 @@ struct exonet *exonet_new(const struct exonet_dev *dev, uint32_t addr,
 	if (!st->hash || !st->conns || !st->sqmem || !st->bufmem || en_tw_init(st) ||
 	    ((st->features & EXONET_DEV_ZC) && !st->defer))
 		goto fail;
+	en_orphan_init(st);
 	for (i = st->cfg.max_conns; i-- > 0; ) {
 		struct exonet_sock *s = &st->conns[i];
 

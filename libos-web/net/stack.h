@@ -17,6 +17,7 @@
  *   tcp/cc.c       congestion control (NewReno, RFC 5681/6582/6928)
  *   tcp/syn.c      listen queue, SYN cookies
  *   tcp/timewait.c compact TIME_WAIT (RFC 6191 reuse)
+ *   tcp/orphan.c   closed connections TCP still finishes: their bounds
  *   tcp/socket.c   the application API (exonet.h)
  */
 #ifndef LIBOS_WEB_STACK_H
@@ -37,7 +38,8 @@
 #define EN_RX_BURST	64
 #define EN_OOW_GAP_MS	500		/* answers to invalid segments,
 					 * per connection (RFC 5961 7) */
-#define EN_ORPHAN_RETRIES 8		/* zero-window probes for an orphan */
+#define EN_ORPHAN_RETRIES 8		/* RTOs and zero-window probes for an
+					 * orphan (Linux's tcp_orphan_retries) */
 
 /* Sequence-number comparisons, modulo 2^32 (RFC 9293 3.4). */
 static inline bool seq_lt(uint32_t a, uint32_t b) { return (int32_t)(a - b) < 0; }
@@ -133,6 +135,7 @@ enum {
 	CF_HELD		= 1 << 24,	/* data or a FIN waits for the window,
 					 * or fast recovery: the peer's ACKs
 					 * are wanted at once (st->nheld) */
+	CF_ORPHAN	= 1 << 25,	/* closed, on the orphan FIFO */
 };
 
 struct exonet_sock {
@@ -178,6 +181,8 @@ struct exonet_sock {
 	uint64_t rtx_at, ka_at, idle_since;
 	uint64_t oow_next_ms;		/* no answer to an invalid segment
 					 * before (challenge, duplicate ACK) */
+	uint64_t orphan_at;		/* exonet_close() (CF_ORPHAN) */
+	uint32_t orph_prev, orph_next;	/* the orphan FIFO: index+1 */
 	struct en_timer timer;
 
 	/* receive buffer (tcp/reasm.c): bytes rd_seq .. rcv_nxt are readable */
@@ -248,6 +253,12 @@ struct exonet {
 	uint32_t tw_head, tw_count, tw_live;
 	uint32_t *tw_hash;
 	struct en_timer tw_timer;
+
+	/* orphans: a FIFO in close order (tcp/orphan.c) */
+	uint32_t orph_head, orph_tail;	/* index+1 */
+	uint32_t norphans;
+	uint64_t orphan_bytes;		/* their send queues */
+	struct en_timer orph_timer;	/* the head's lifetime */
 
 	/* lists */
 	struct exonet_sock *ready_head, *ready_tail;
@@ -364,6 +375,12 @@ bool en_syn_cookie_due(const struct exonet *st);
 void en_acceptq_add(struct exonet *st, struct exonet_sock *s);
 void en_acceptq_del(struct exonet *st, struct exonet_sock *s);
 void en_syn_options(struct exonet_sock *s, const struct en_seg *seg, struct exonet *st);
+
+/* tcp/orphan.c */
+void en_orphan_init(struct exonet *st);
+void en_orphan_add(struct exonet *st, struct exonet_sock *s);
+void en_orphan_del(struct exonet *st, struct exonet_sock *s);
+void en_orphan_reset(struct exonet *st, struct exonet_sock *s);
 
 /* tcp/timewait.c */
 int en_tw_init(struct exonet *st);

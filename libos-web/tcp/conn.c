@@ -144,6 +144,7 @@ void en_conn_free(struct exonet *st, struct exonet_sock *s)
 	if (s->flags & CF_OUTQ)
 		list_del(&st->out_head, s, offsetof(struct exonet_sock, next_out));
 	en_note_held(st, s, false);
+	en_orphan_del(st, s);
 	if (s->state == EXONET_SYN_RCVD)
 		st->half_open--;
 	unhash(st, s);

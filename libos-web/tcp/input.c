@@ -464,6 +464,15 @@ static void conn_input(struct exonet *st, struct exonet_sock *s, struct en_seg *
 		if (!len) {
 			st->stats.dup_segments++;
 			s->flags |= CF_ACKNOW;
+		} else if ((s->flags & CF_RD_SHUT) && !(s->flags & CF_APP)) {
+			/*
+			 * New data for an orphan: nobody will ever read it, and
+			 * a peer that keeps sending would keep it alive.  Reset,
+			 * as Linux does for data after the close in FIN_WAIT_1/2
+			 * (tcp_rcv_state_process, TCPAbortOnData).
+			 */
+			en_orphan_reset(st, s);
+			return;
 		} else if (s->flags & CF_RD_SHUT) {
 			/* shut for reading: acknowledged, then thrown away */
 			en_rcv_data(st, s, seq, d, len);

@@ -510,6 +510,8 @@ void en_sq_release(struct exonet *st, struct exonet_sock *s, uint32_t acked)
 	uint32_t qmask = st->cfg.sndq_refs - 1;
 
 	s->sq_bytes -= acked;
+	if (s->flags & CF_ORPHAN)
+		st->orphan_bytes -= acked;
 	while (acked && s->sq_count) {
 		struct en_sref *e = &s->sq[s->sq_head & qmask];
 		uint32_t take = EN_MIN(acked, e->len - s->sq_off);
@@ -539,6 +541,8 @@ void en_sq_drop(struct exonet *st, struct exonet_sock *s)
 		s->sq_head++;
 		s->sq_count--;
 	}
+	if (s->flags & CF_ORPHAN)
+		st->orphan_bytes -= s->sq_bytes;
 	s->sq_off = s->sq_bytes = 0;
 	s->sb_len = 0;
 }

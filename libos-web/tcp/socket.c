@@ -330,6 +330,7 @@ void exonet_close(struct exonet_sock *s)
 		s->ka_at = st->now_ms + st->cfg.fin_wait2_ms;
 		en_conn_timer_update(st, s);
 	}
+	en_orphan_add(st, s);	/* bounded from now on (orphan.c) */
 }
 
 void exonet_sock_set_user(struct exonet_sock *s, void *user)

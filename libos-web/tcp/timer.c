@@ -268,7 +268,13 @@ static void rtx_timeout(struct exonet *st, struct exonet_sock *s)
 	}
 	if (s->snd_una == s->snd_max)
 		return;			/* everything was acked meanwhile */
-	if (++s->retries > st->cfg.max_retries) {
+	/*
+	 * An orphan gets EN_ORPHAN_RETRIES (Linux's tcp_orphan_retries, 8:
+	 * over 100 s from a 200 ms RTO) rather than max_retries: nobody
+	 * waits for it, and it holds its buffers and references meanwhile.
+	 */
+	if (++s->retries > ((s->flags & CF_APP) ? st->cfg.max_retries :
+			    EN_MIN(st->cfg.max_retries, (uint32_t)EN_ORPHAN_RETRIES))) {
 		give_up(st, s);
 		return;
 	}
@@ -287,9 +293,13 @@ static void ka_timeout(struct exonet *st, struct exonet_sock *s)
 {
 	s->ka_at = 0;
 	if (s->state == EXONET_FIN_WAIT_2) {
-		/* an orphan waiting for the peer's FIN forever: drop it */
+		/*
+		 * An orphan waiting for the peer's FIN forever: reset it, as
+		 * Linux's tcp_keepalive_timer() does when tcp_fin_timeout
+		 * runs out (the peer, in CLOSE_WAIT, learns it is over).
+		 */
 		if (!(s->flags & CF_APP)) {
-			en_conn_close_state(st, s, -ETIMEDOUT);
+			en_orphan_reset(st, s);
 			return;
 		}
 	}

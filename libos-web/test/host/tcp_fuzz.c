@@ -258,6 +258,9 @@ int main(int argc, char **argv)
 	cfg.keepalive_idle_ms = 20000;
 	cfg.keepalive_intvl_ms = 1000;
 	cfg.max_retries = 5;
+	cfg.max_orphans = 3;		/* the caps and lifetime in play */
+	cfg.max_orphan_bytes = 12000;
+	cfg.orphan_lifetime_ms = 30000;
 	cfg.fin_wait2_ms = 10000;
 	vdev_init(&v, &dev);
 	inet_pton(AF_INET, "10.0.0.1", &laddr);
@@ -322,13 +325,14 @@ int main(int argc, char **argv)
 		       (unsigned long long)x.tx_releases_deferred);
 		printf("# frames %llu, conns made %llu, cookies %llu/%llu, resets in %llu, "
 		       "challenge ACKs %llu, out-of-order %llu, TIME_WAIT %llu, retransmits %llu, "
-		       "bad csum %llu, bad tcp %llu, bad ip %llu\n",
+		       "bad csum %llu, bad tcp %llu, bad ip %llu, orphans reset %llu\n",
 		       (unsigned long long)x.rx_frames, (unsigned long long)x.conns_accepted,
 		       (unsigned long long)x.syn_cookies_ok, (unsigned long long)x.syn_cookies_sent,
 		       (unsigned long long)x.rst_recv, (unsigned long long)x.challenge_acks,
 		       (unsigned long long)x.ooo_segments, (unsigned long long)x.timewait,
 		       (unsigned long long)x.retransmits, (unsigned long long)x.rx_bad_csum,
-		       (unsigned long long)x.rx_bad_tcp, (unsigned long long)x.rx_bad_ip);
+		       (unsigned long long)x.rx_bad_tcp, (unsigned long long)x.rx_bad_ip,
+		       (unsigned long long)x.orphans_reset);
 	}
 	printf("%s 1 - %lu random steps: no crash, invariants hold%s%s\n",
 	       inv ? "not ok" : "ok", i, inv ? ": " : "", inv ? inv : "");

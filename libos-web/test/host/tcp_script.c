@@ -674,6 +674,7 @@ static void run_line(char *line)
 			C(sndq_refs) C(mss) C(rto_min_ms) C(rto_max_ms) C(rto_init_ms)
 			C(msl_ms) C(fin_wait2_ms) C(keepalive_idle_ms) C(keepalive_intvl_ms)
 			C(keepalive_probes) C(max_retries) C(challenge_ack_limit)
+			C(max_orphans) C(max_orphan_bytes) C(orphan_lifetime_ms)
 #undef C
 			if (!strcmp(arg, "flags")) {
 				if (strstr(val, "no_sack")) cfg.flags |= EXONET_CFG_NO_SACK;
@@ -938,7 +939,7 @@ static void run_line(char *line)
 		S(fast_retransmits) S(persist_probes) S(keepalive_probes) S(ooo_segments)
 		S(ooo_dropped) S(dup_segments) S(timewait) S(timewait_reused)
 		S(timewait_recycled) S(refs_released) S(tx_tso) S(tx_zc_frags)
-		S(tx_releases_deferred) S(conns_reset) S(conns_timedout)
+		S(tx_releases_deferred) S(conns_reset) S(conns_timedout) S(orphans_reset)
 		S(syn_recv) S(conns_accepted) S(rx_not_ours) S(tx_ring_full)
 		return (void)fail("unknown stat %s", name);
 #undef S

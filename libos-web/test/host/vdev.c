@@ -462,7 +462,8 @@ const char *vdev_parse(const uint8_t *b, uint32_t len, struct vseg *s)
 
 const char *vdev_invariants(struct exonet *st)
 {
-	uint32_t i, used = 0, half = 0, aq = 0, held = 0;
+	uint32_t i, used = 0, half = 0, aq = 0, held = 0, orph = 0, walk = 0;
+	uint64_t orph_bytes = 0;
 	struct exonet_sock *a;
 
 	for (i = 0; i < st->cfg.max_conns; i++) {
@@ -470,11 +471,17 @@ const char *vdev_invariants(struct exonet *st)
 		uint32_t sum = 0, k, copy = 0;
 
 		if (!(s->flags & CF_USED)) {
-			if (s->flags & CF_HELD)
-				return "a free connection still counted held";
+			if (s->flags & (CF_HELD | CF_ORPHAN))
+				return "a free connection still counted held or orphan";
 			continue;
 		}
 		used++;
+		if (s->flags & CF_ORPHAN) {
+			orph++;
+			orph_bytes += s->sq_bytes;
+			if (s->flags & CF_APP)
+				return "an orphan the application holds";
+		}
 		held += !!(s->flags & CF_HELD);
 		if (s->state == EXONET_SYN_RCVD)
 			half++;
@@ -533,5 +540,20 @@ const char *vdev_invariants(struct exonet *st)
 		return "accept queue length wrong or over the backlog";
 	if (st->tw_count > st->cfg.max_timewait || st->tw_live > st->tw_count)
 		return "TIME_WAIT table over its bound";
+	if (orph != st->norphans || orph_bytes != st->orphan_bytes)
+		return "norphans or orphan_bytes disagree with the pool";
+	if (st->norphans > st->cfg.max_orphans || st->orphan_bytes > st->cfg.max_orphan_bytes)
+		return "orphans over their caps";
+	for (i = st->orph_head; i; i = st->conns[i - 1].orph_next) {
+		a = &st->conns[i - 1];
+		if (!(a->flags & CF_ORPHAN) || ++walk > orph)
+			return "orphan FIFO holds a non-orphan or loops";
+		if (a->orph_next && st->conns[a->orph_next - 1].orph_prev != i)
+			return "orphan FIFO links broken";
+		if (a->orph_next && st->conns[a->orph_next - 1].orphan_at < a->orphan_at)
+			return "orphan FIFO out of close order";
+	}
+	if (walk != orph)
+		return "orphan FIFO misses orphans";
 	return NULL;
 }
