@@ -474,6 +474,13 @@ struct exonet_stats {
 	uint64_t orphans_reset;		/* closed connections reset by the
 					 * orphan caps, lifetime, FIN_WAIT_2
 					 * timeout or data after the close */
+	uint64_t ts_missing;		/* segments without the timestamps
+					 * their connection negotiated:
+					 * dropped (RFC 7323 3.2) */
+	uint64_t rx_martian;		/* frames from our own address or
+					 * MAC, or from a source no host
+					 * has (0/8, loopback, multicast,
+					 * broadcast, class E): dropped */
 };
 void exonet_stats(const struct exonet *st, struct exonet_stats *out);
 

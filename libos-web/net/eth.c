@@ -29,9 +29,14 @@ void en_eth_input(struct exonet *st, const uint8_t *frame, uint32_t len)
 		return;
 	}
 	memcpy(&type, frame + 12, 2);
-	if (ntohs(type) != ETH_P_IPV4 || (frame[6] & 1)) {
-		/* not IPv4, or a multicast/broadcast source (never a peer) */
+	if (ntohs(type) != ETH_P_IPV4) {
 		st->stats.rx_bad_eth++;
+		return;
+	}
+	if ((frame[6] & 1) || !memcmp(frame + 6, st->dev.mac, 6)) {
+		/* a multicast/broadcast source or our own: never a peer,
+		 * never a MAC to learn */
+		st->stats.rx_martian++;
 		return;
 	}
 	en_ipv4_input(st, frame + 6, frame + EN_ETH_HLEN, len - EN_ETH_HLEN);

@@ -4,9 +4,9 @@
  *
  * Input trusts nothing: version, header length, total length against the
  * frame, header checksum, fragments (exo hands fragments to Linux, so one
- * here is malformed), destination (ours), source (a unicast host: RFC 1122
- * 3.2.1.3 and RFC 9293 3.10.7: never answer a broadcast or multicast
- * source).  Options are skipped, not interpreted.  Output: no options, DF
+ * here is malformed), destination (ours), source (a unicast host other
+ * than us: RFC 1122 3.2.1.3 and RFC 9293 3.10.7: never answer a broadcast
+ * or multicast source; martians are counted apart).  Options are skipped, not interpreted.  Output: no options, DF
  * set (we never fragment; the MSS keeps us within the MTU), TTL 64.
  */
 #include <arpa/inet.h>
@@ -14,12 +14,18 @@
 
 #include "stack.h"
 
-static bool unicast_host(uint32_t a)
+/*
+ * A source address no peer can have (RFC 1122 3.2.1.3, RFC 1812 5.3.7,
+ * Linux's martians): "this network" 0/8, loopback 127/8, multicast,
+ * limited broadcast and class E 240/4; or our own address (a spoofed or
+ * looped frame: a connection to ourselves through exo is not one we serve).
+ */
+static bool martian(const struct exonet *st, uint32_t a)
 {
 	uint32_t h = ntohl(a);
 
-	return h != 0 && h != 0xffffffff && (h >> 28) != 0xe &&	/* multicast */
-	       (h >> 24) != 0x7f && (h >> 28) != 0xf;		/* loopback, class E */
+	return a == st->laddr || (h >> 24) == 0 || (h >> 24) == 0x7f ||
+	       (h >> 28) == 0xe || (h >> 28) == 0xf;
 }
 
 void en_ipv4_input(struct exonet *st, const uint8_t *smac, const uint8_t *p,
@@ -49,8 +55,10 @@ void en_ipv4_input(struct exonet *st, const uint8_t *smac, const uint8_t *p,
 		st->stats.rx_not_ours++;
 		return;
 	}
-	if (!unicast_host(saddr))
-		goto bad;
+	if (martian(st, saddr)) {
+		st->stats.rx_martian++;
+		return;
+	}
 	if (p[9] == 6) {
 		struct en_seg seg;
 

@@ -38,6 +38,8 @@
 #define EN_RX_BURST	64
 #define EN_OOW_GAP_MS	500		/* answers to invalid segments,
 					 * per connection (RFC 5961 7) */
+#define EN_PAWS_IDLE_MS	(24ull * 86400 * 1000)	/* RFC 7323 5.5: TS.Recent
+					 * is invalid after 24 days idle */
 #define EN_ORPHAN_RETRIES 8		/* RTOs and zero-window probes for an
 					 * orphan (Linux's tcp_orphan_retries) */
 
@@ -170,6 +172,7 @@ struct exonet_sock {
 	/* RFC 7323 */
 	uint32_t ts_recent, tsoff;
 	uint32_t ts_first;		/* no TSval of ours is older */
+	uint64_t ts_recent_ms;		/* when ts_recent was taken */
 	/* RFC 6298 */
 	uint32_t srtt_us, rttvar_us, rto_ms;
 	uint32_t rtt_seq;

@@ -262,11 +262,37 @@ static void conn_input(struct exonet *st, struct exonet_sock *s, struct en_seg *
 		return;
 	}
 	/*
+	 * RFC 7323 (3.2): once timestamps are negotiated every non-RST
+	 * segment carries one, and one without "SHOULD" be dropped silently
+	 * (never the connection: MUST NOT abort).  Linux 6.1 accepts it
+	 * (tcp_validate_incoming() applies PAWS only when saw_tstamp, and
+	 * tcp_replace_ts_recent() leaves TS.Recent alone); FreeBSD drops it
+	 * unless told to tolerate it.  We drop it: every stack that offers
+	 * timestamps sends them on every segment once both sides did (Linux,
+	 * the BSDs, Windows), so such a segment is a forgery or a broken
+	 * middlebox, and accepting it would let a blind injector skip PAWS,
+	 * the one check a forged segment with a timestamp must also pass
+	 * (it cannot know the peer's clock).  A bare RST is still judged by
+	 * its sequence number alone (the RFC asks only that RSTs SHOULD
+	 * carry the option), and nothing is answered: an ACK to a forgery
+	 * helps nobody.
+	 */
+	if ((s->flags & CF_TS) && !seg->has_ts && !(seg->flags & TH_RST)) {
+		st->stats.ts_missing++;
+		return;
+	}
+	/*
 	 * RFC 7323 (5.3) PAWS: a segment whose timestamp is older than
-	 * ts_recent is an old duplicate: ACK (unless RST) and drop.
+	 * ts_recent is an old duplicate: ACK (unless RST) and drop.  (5.5):
+	 * unless TS.Recent is over 24 days old: the peer's clock may have
+	 * wrapped its sign bit since, so "older" means nothing and the idle
+	 * connection would drop every segment forever; the segment is
+	 * judged as if TS.Recent were unset, and its TSval becomes TS.Recent
+	 * if it is acceptable (Linux: TCP_PAWS_24DAYS in tcp_paws_check()).
 	 */
 	if ((s->flags & CF_TS) && seg->has_ts && !(seg->flags & TH_RST) &&
-	    seq_lt(seg->tsval, s->ts_recent)) {
+	    seq_lt(seg->tsval, s->ts_recent) &&
+	    st->now_ms - s->ts_recent_ms < EN_PAWS_IDLE_MS) {
 		st->stats.dup_segments++;
 		en_oow_ack(st, s, seg);
 		return;
@@ -352,8 +378,10 @@ static void conn_input(struct exonet *st, struct exonet_sock *s, struct en_seg *
 	 * TS.Recent far ahead, or every real segment after it would fail
 	 * PAWS (Linux's tcp_replace_ts_recent() waits for tcp_ack() too).
 	 */
-	if ((s->flags & CF_TS) && seg->has_ts && seq_le(seg->seq, s->last_ack_sent))
+	if ((s->flags & CF_TS) && seg->has_ts && seq_le(seg->seq, s->last_ack_sent)) {
 		s->ts_recent = seg->tsval;
+		s->ts_recent_ms = st->now_ms;
+	}
 	s->unanswered = 0;	/* the peer is there: probes were answered */
 	wnd = seg->wnd << s->snd_ws;
 	if (seq_gt(seg->ack, s->snd_una)) {

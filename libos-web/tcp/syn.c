@@ -79,6 +79,7 @@ void en_syn_options(struct exonet_sock *s, const struct en_seg *seg, struct exon
 	if (seg->has_ts && !(st->cfg.flags & EXONET_CFG_NO_TS)) {
 		s->flags |= CF_TS;
 		s->ts_recent = seg->tsval;
+		s->ts_recent_ms = st->now_ms;
 	}
 }
 
@@ -213,6 +214,7 @@ static int cookie_ack(struct exonet *st, struct en_seg *seg,
 
 		s->flags |= CF_TS;
 		s->ts_recent = seg->tsval;
+		s->ts_recent_ms = st->now_ms;
 		/*
 		 * The cookie's SYN-ACK left at most two counter periods ago,
 		 * stamped up to 63 below the clock then.

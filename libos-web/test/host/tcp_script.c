@@ -940,6 +940,7 @@ static void run_line(char *line)
 		S(ooo_dropped) S(dup_segments) S(timewait) S(timewait_reused)
 		S(timewait_recycled) S(refs_released) S(tx_tso) S(tx_zc_frags)
 		S(tx_releases_deferred) S(conns_reset) S(conns_timedout) S(orphans_reset)
+		S(ts_missing) S(rx_martian)
 		S(syn_recv) S(conns_accepted) S(rx_not_ours) S(tx_ring_full)
 		return (void)fail("unknown stat %s", name);
 #undef S
