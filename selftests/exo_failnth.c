@@ -20,6 +20,11 @@
  * that they grow it (its reallocation is a fault site of its own).
  * dmesg is checked by run.sh (KASAN, lockdep, WARN on the error paths).
  *
+ * To chase one failure: EXO_FAILNTH_ONLY=SUBSTRING sweeps only the calls
+ * whose name contains it (the others report SKIP), and EXO_FAILNTH_VERBOSE=1
+ * leaves the fault-injection sites verbose, so dmesg shows the stack of
+ * every injected fault ("FAULT_INJECTION: forcing a failure").
+ *
  * Needs CONFIG_FAULT_INJECTION (and FAILSLAB, FAIL_PAGE_ALLOC,
  * FAULT_INJECTION_USERCOPY with FAULT_INJECTION_DEBUG_FS for the sites to
  * count): Debian's stock kernel has none, so there the binary reports
@@ -46,6 +51,7 @@
 #define REGION		0x300000000000UL
 
 static int nth_fd = -1;
+static int kmsg_fd = -1;	/* EXO_FAILNTH_VERBOSE: marks each fault in dmesg */
 static const char *disk;
 
 static void set_nth(int n)
@@ -707,6 +713,8 @@ static int sweep(const struct scen *sc, int *sites)
 		env_info(s.fd, &before);
 		env_info(s.fd2, &before2);
 
+		if (kmsg_fd >= 0)
+			dprintf(kmsg_fd, "exo_failnth: %s: fault %d\n", sc->name, n);
 		set_nth(n);
 		r = sc->call(&s);
 		err = -r;
@@ -764,6 +772,7 @@ static int sweep(const struct scen *sc, int *sites)
 int main(void)
 {
 	unsigned int i;
+	const char *only, *verbose;
 	struct stat sb;
 	int t = 0;
 
@@ -781,14 +790,20 @@ int main(void)
 	if (!disk && getenv("EXO_VM") && !stat("/dev/vda", &sb) && S_ISBLK(sb.st_mode))
 		disk = "/dev/vda";
 
-	/* Let fail-nth reach every allocation, quietly. */
+	only = getenv("EXO_FAILNTH_ONLY");
+	verbose = getenv("EXO_FAILNTH_VERBOSE") && *getenv("EXO_FAILNTH_VERBOSE") == '1' ?
+		  "1" : "0";
+
+	/* Let fail-nth reach every allocation, quietly (unless told). */
 	debugfs_set("/sys/kernel/debug/failslab/ignore-gfp-wait", "N");
 	debugfs_set("/sys/kernel/debug/fail_page_alloc/ignore-gfp-wait", "N");
 	debugfs_set("/sys/kernel/debug/fail_page_alloc/ignore-gfp-highmem", "N");
 	debugfs_set("/sys/kernel/debug/fail_page_alloc/min-order", "0");
-	debugfs_set("/sys/kernel/debug/failslab/verbose", "0");
-	debugfs_set("/sys/kernel/debug/fail_page_alloc/verbose", "0");
-	debugfs_set("/sys/kernel/debug/fail_usercopy/verbose", "0");
+	debugfs_set("/sys/kernel/debug/failslab/verbose", verbose);
+	debugfs_set("/sys/kernel/debug/fail_page_alloc/verbose", verbose);
+	debugfs_set("/sys/kernel/debug/fail_usercopy/verbose", verbose);
+	if (*verbose == '1')
+		kmsg_fd = open("/dev/kmsg", O_WRONLY);
 
 	/*
 	 * A test binary run before this one may have left the disk attached
@@ -813,6 +828,10 @@ int main(void)
 		t++;
 		if (sc->extent && !disk) {
 			printf("ok %d fail-nth %s # SKIP no scratch disk\n", t, sc->name);
+			continue;
+		}
+		if (only && !strstr(sc->name, only)) {
+			printf("ok %d fail-nth %s # SKIP not in EXO_FAILNTH_ONLY\n", t, sc->name);
 			continue;
 		}
 		bad = sweep(sc, &sites);

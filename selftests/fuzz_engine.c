@@ -190,12 +190,61 @@ static void *racer(void *arg)
 /* ---- expected faults --------------------------------------------------------- */
 
 
+/* The last ioctl do_ioctl() made (for a crash report). */
+static volatile unsigned long last_cmd, last_arg;
+static volatile int last_fd;
+
+/*
+ * Where an unexpected fault happened, from the signal's ucontext: RIP, the
+ * code bytes there (read through process_vm_readv, so an unreadable RIP
+ * costs no second fault), the trap number and error code, the registers.
+ * A SIGSEGV with si_code SI_KERNEL and address 0 is a #GP (a non-canonical
+ * address) or a signal frame the kernel could not write: the registers
+ * tell which pointer it was.
+ */
+static void crash_report(ucontext_t *uc)
+{
+#ifdef __x86_64__
+	const greg_t *g = uc->uc_mcontext.gregs;
+	unsigned char code[16];
+	struct iovec l = { code, sizeof(code) }, r = { (void *)g[REG_RIP], sizeof(code) };
+	char msg[512];
+	int n, i, got;
+
+	got = process_vm_readv(getpid(), &l, 1, &r, 1, 0) == sizeof(code);
+	n = snprintf(msg, sizeof(msg),
+		     "# rip %llx rsp %llx trap %lld err %llx cr2 %llx; last ioctl fd %d cmd %lx arg %lx\n"
+		     "# rax %llx rbx %llx rcx %llx rdx %llx rsi %llx rdi %llx rbp %llx\n"
+		     "# r8 %llx r9 %llx r10 %llx r11 %llx r12 %llx r13 %llx r14 %llx r15 %llx\n"
+		     "# code at rip:",
+		     (unsigned long long)g[REG_RIP], (unsigned long long)g[REG_RSP],
+		     (long long)g[REG_TRAPNO], (unsigned long long)g[REG_ERR],
+		     (unsigned long long)g[REG_CR2], last_fd, last_cmd, last_arg,
+		     (unsigned long long)g[REG_RAX], (unsigned long long)g[REG_RBX],
+		     (unsigned long long)g[REG_RCX], (unsigned long long)g[REG_RDX],
+		     (unsigned long long)g[REG_RSI], (unsigned long long)g[REG_RDI],
+		     (unsigned long long)g[REG_RBP], (unsigned long long)g[REG_R8],
+		     (unsigned long long)g[REG_R9], (unsigned long long)g[REG_R10],
+		     (unsigned long long)g[REG_R11], (unsigned long long)g[REG_R12],
+		     (unsigned long long)g[REG_R13], (unsigned long long)g[REG_R14],
+		     (unsigned long long)g[REG_R15]);
+	for (i = 0; i < (int)sizeof(code) && n > 0 && n < (int)sizeof(msg) - 8; i++)
+		n += got ? snprintf(msg + n, sizeof(msg) - n, " %02x", code[i])
+			 : snprintf(msg + n, sizeof(msg) - n, " ??");
+	if (n > 0 && n < (int)sizeof(msg) - 1)
+		msg[n++] = '\n';
+	if (n > 0)
+		(void)!write(2, msg, (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1);
+#else
+	(void)uc;
+#endif
+}
+
 static void fault_handler(int sig, siginfo_t *si, void *uc)
 {
 	char msg[160];
 	int n;
 
-	(void)uc;
 	if (in_touch) {
 		in_touch = 0;
 		siglongjmp(touch_jmp, 1);
@@ -211,6 +260,7 @@ static void fault_handler(int sig, siginfo_t *si, void *uc)
 		     si->si_addr, cur_op < (int)NOPS ? ops[cur_op].name : "fork");
 	if (n > 0)
 		(void)!write(2, msg, (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1);
+	crash_report(uc);
 	signal(sig, SIG_DFL);
 	raise(sig);
 }
@@ -621,6 +671,9 @@ int do_ioctl(int fd, unsigned long cmd, size_t len,
 	ioctl_plain = !raced && cmd == cmd0 && arg == (unsigned long)argpage &&
 		      *size == len;
 	armed = fail_nth_arm(cmd);
+	last_fd = fd;
+	last_cmd = cmd;
+	last_arg = arg;
 	ret = ioctl(fd, cmd, arg);
 	if (armed) {
 		int e = errno;
