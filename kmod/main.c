@@ -397,7 +397,10 @@ static const struct exo_ioctl_op exo_ops[EXO_NR_MAX] = {
 	EXO_OP_IN(XN_TEMPLATE, struct exo_xn_template, insns,
 		  exo_ioc_xn_template),
 	EXO_OP(XN_OWNS, struct exo_xn_owns, __reserved, exo_ioc_xn_owns, NULL),
-	/* XN_ROOT and XN_UPDATE take effect durably even if the copy fails. */
+	/*
+	 * XN_ROOT and XN_UPDATE take effect durably even if the copy fails
+	 * (EFAULT); the same XN_UPDATE made again answers 0 (xn.c).
+	 */
 	EXO_OP(XN_ROOT, struct exo_xn_root, generation, exo_ioc_xn_root, NULL),
 	EXO_OP(XN_UPDATE, struct exo_xn_update, generation, exo_ioc_xn_update,
 	       NULL),

@@ -48,7 +48,10 @@
 #include <linux/bsearch.h>
 #include <linux/filter.h>
 #include <linux/highmem.h>
+#include <linux/once.h>
+#include <linux/random.h>
 #include <linux/seq_file.h>
+#include <linux/siphash.h>
 #include <linux/skbuff.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
@@ -79,6 +82,12 @@ struct exo_xn_table {
 	struct xarray owned;
 	/* Every reached block but the roots: block -> its parent block. */
 	struct xarray parent;
+	/*
+	 * The last XN_UPDATE applied (exo_xn_update_sum of its principal,
+	 * block, new contents and claim; 0: none), so that a retry of that
+	 * same call answers 0 (exo_xn_update_done).  exo_xsem for writing.
+	 */
+	u64 last_update;
 };
 
 #define EXO_XN_OWN(p, type, root) \
@@ -1123,6 +1132,64 @@ static int exo_xn_claim_matches(const struct exo_xn_claim *c, u64 b)
 }
 
 /*
+ * A checksum of an update: principal @p, metadata block @b, its new
+ * contents @buf and the (sorted) claim.  Keyed (a random key per boot), so
+ * a caller cannot make two different updates sum alike on purpose.
+ */
+static u64 exo_xn_update_sum(u64 p, u64 b, const void *buf,
+			     const struct exo_xn_claim *c)
+{
+	static siphash_key_t key;
+	u64 v[6];
+
+	get_random_once(&key, sizeof(key));
+	v[0] = p;
+	v[1] = b;
+	v[2] = ((u64)c->nadd << 32) | c->nrel;
+	v[3] = siphash(buf, EXO_XBLK, &key);
+	v[4] = siphash(c->add, c->nadd * sizeof(*c->add), &key);
+	v[5] = siphash(c->rel, c->nrel * sizeof(*c->rel), &key);
+	return siphash(v, sizeof(v), &key) | 1;
+}
+
+/*
+ * Is this call a retry of the last update applied (the same principal,
+ * block, new contents and claim: @sum), which still holds: @b's contents
+ * are the new ones (the caller compared them), every added block is @p's,
+ * of its type, under @b, and no released one is @p's under @b?  A call
+ * that failed after its commit (the copy of @generation back: EFAULT, the
+ * effect kept) can then be made again: it answers 0 and changes nothing.
+ * Only the last update: after another one the retry is refused as before
+ * (EPROTO, EEXIST: the claim no longer describes a difference).
+ */
+static bool exo_xn_update_done(struct exo_xdev *d, u64 p, u64 b, u64 sum,
+			       const struct exo_xn_claim *c)
+{
+	u32 i;
+
+	if (sum != d->xn->last_update)
+		return false;
+	for (i = 0; i < c->nadd; i++) {
+		void *v = xa_load(&d->xn->owned, c->add[i].block);
+		void *up = xa_load(&d->xn->parent, c->add[i].block);
+
+		if (!v || EXO_XN_OWNER(v) != p || EXO_XN_IS_ROOT(v) ||
+		    EXO_XN_TYPE(v) != c->add[i].type || !up ||
+		    xa_to_value(up) != b || !exo_xn_has(c->new, c->nnew, &c->add[i]))
+			return false;
+	}
+	for (i = 0; i < c->nrel; i++) {
+		void *v = xa_load(&d->xn->owned, c->rel[i].block);
+		void *up = xa_load(&d->xn->parent, c->rel[i].block);
+
+		if (exo_xn_has_block(c->new, c->nnew, c->rel[i].block) ||
+		    (v && EXO_XN_OWNER(v) == p && up && xa_to_value(up) == b))
+			return false;
+	}
+	return true;
+}
+
+/*
  * May principal @p take the added blocks and give back the released
  * ones?  Added blocks must be free on the device (EBUSY: another's, an
  * extent's or exo's; EEXIST: already @p's), a metadata type needs @p's
@@ -1281,7 +1348,7 @@ int exo_ioc_xn_update(struct exo_env *env, void *arg)
 	struct exo_xn_claim c = {};
 	struct exo_xn_ref *buf = NULL;
 	struct exo_xdev *d;
-	u64 id;
+	u64 id, sum;
 	void *v;
 	u32 type;
 	int ret;
@@ -1339,11 +1406,19 @@ int exo_ioc_xn_update(struct exo_env *env, void *arg)
 		goto out;
 	exo_xn_sort(c.old, c.nold);
 	exo_xn_sort(c.new, c.nnew);
+	sum = exo_xn_update_sum(id, xu->block, page_address(newp), &c);
+	/* A retry of the update that took effect last: nothing left to do. */
+	if (!memcmp(page_address(oldp), page_address(newp), EXO_XBLK) &&
+	    exo_xn_update_done(d, id, xu->block, sum, &c)) {
+		xu->generation = d->generation;
+		goto out;
+	}
 	ret = exo_xn_claim_matches(&c, xu->block);
 	if (!ret)
 		ret = exo_xn_claim_allowed(d, id, &c, oldp);
 	if (!ret)
 		ret = exo_xn_apply(d, id, xu->block, page_address(newp), &c);
+	d->xn->last_update = ret ? 0 : sum;
 	xu->generation = d->generation;
 out:
 	exo_xwrite_unlock();

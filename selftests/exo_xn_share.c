@@ -497,10 +497,19 @@ TEST_F(xs, through_io_uring)
 	EXPECT_EQ(0, res[1]);
 	EXPECT_TRUE(all(self->a.r, 0));
 	EXPECT_EQ(0x12, raw_byte(self->disk, self->m, BLK - 1));
-	/* The same claim again is refused: e is A's already. */
+	/*
+	 * The same call again is a retry of the update just made: 0, and
+	 * nothing changes.  A claim the contents lack is refused.
+	 */
+	prep_xn(&ra, self->a.fd, EXO_URING_XN_UPDATE, &xu, sizeof(xu), 0);
+	ASSERT_EQ(0, reap(&ra, 1, res));
+	EXPECT_EQ(0, res[0]);
+	EXPECT_EQ(0x12, raw_byte(self->disk, self->m, BLK - 1));
+	add[0] = ref(self->st.nblocks - 5, 0);
 	prep_xn(&ra, self->a.fd, EXO_URING_XN_UPDATE, &xu, sizeof(xu), 0);
 	ASSERT_EQ(0, reap(&ra, 1, res));
 	EXPECT_EQ(-EPROTO, res[0]);
+	add[0] = ref(e, 0);
 	/* B: writes e through the read-write subtree; not the read-only. */
 	memset(self->b.w, 0x5e, BLK);
 	xw.tree = t;

@@ -14,7 +14,9 @@
  * referenced, a lie about the difference, an update of a block the
  * principal does not own, a template replaced while in use), each
  * leaving the table and the disk exactly as they were (exo's table area
- * and the blocks compared byte for byte); roots declared and removed;
+ * and the blocks compared byte for byte); an update that took effect but
+ * could not copy its results back answering 0 when made again, and only
+ * then; roots declared and removed;
  * roots, templates and ownership surviving a detach and re-attach; a
  * tree broken on the device behind exo's back reported by debugfs check
  * (a block owned twice, a block owned and unreachable) and refused by
@@ -532,6 +534,67 @@ TEST_F(xu, lying_about_the_difference_refused)
 					     NULL, 0, &wrong, 1));
 	}
 	table_same(self, _metadata, 4);
+}
+
+/*
+ * An update whose results cannot be copied back (the struct on a
+ * read-only page) has taken effect and answers EFAULT; the same call made
+ * again answers 0 and changes nothing (not EPROTO: the claim describes
+ * what the update did).  After another update it is refused again, and a
+ * call with the same contents but part of the claim never counts as done.
+ */
+TEST_F(xu, retry_of_an_update_that_failed_to_copy_back)
+{
+	struct exo_xn_ref top[2] = { ref(self->b[0], 2), ref(self->b[1], 0) };
+	struct exo_xn_ref mid[1] = { ref(self->b[2], 0) };
+	struct exo_xn_ref rev[2] = { top[1], top[0] };
+	struct exo_xn_update *ro, u = {
+		.size = sizeof(u), .block = self->root, .frame = self->f,
+		.add = (unsigned long)top, .nadd = 2,
+	};
+	struct exo_extent_stat st;
+	char want[BLK];
+	long long n;
+
+	NEED_DISK();
+	put_list(self->buf, 2, top);
+	memcpy(want, self->buf, BLK);
+	ro = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, ro);
+	*ro = u;
+	ASSERT_EQ(0, mprotect(ro, 4096, PROT_READ));
+	EXPECT_EQ(-1, ioctl(self->fd, EXO_IOC_XN_UPDATE, ro));
+	EXPECT_EQ(EFAULT, errno);
+	ASSERT_EQ(0, exo_extents_value("xn_blocks", &n));
+	EXPECT_EQ(3, n);	/* it took effect */
+	table_save(self, _metadata);
+
+	/* The retry: 0, with the generation, and nothing changed. */
+	ASSERT_EQ(0, exo_extent_stat(self->fd, &st));
+	u.generation = 0;
+	EXPECT_EQ(0, ioctl(self->fd, EXO_IOC_XN_UPDATE, &u));
+	EXPECT_EQ(st.generation, u.generation);
+	table_same(self, _metadata, 3);
+	memset(self->rd, 0, BLK);
+	EXPECT_EQ(1, xn_read(self->fd, self->root, self->r, NULL));
+	EXPECT_EQ(0, memcmp(want, self->rd, BLK));
+	/* Again, with the claim in another order: the same update. */
+	EXPECT_EQ(0, xn_update(self->fd, self->root, self->f, rev, 2, NULL, 0));
+	/* Part of the claim is not the update that was made. */
+	EXPECT_EQ(-EPROTO, xn_update(self->fd, self->root, self->f, top, 1,
+				     NULL, 0));
+	table_same(self, _metadata, 3);
+
+	/* After another update, the first one's retry is a lie again. */
+	put_list(self->buf, 1, mid);
+	ASSERT_EQ(0, xn_update(self->fd, self->b[0], self->f, mid, 1, NULL, 0));
+	put_list(self->buf, 2, top);
+	EXPECT_EQ(-EPROTO, xn_update(self->fd, self->root, self->f, top, 2,
+				     NULL, 0));
+	ASSERT_EQ(0, exo_extents_value("xn_blocks", &n));
+	EXPECT_EQ(4, n);
+	munmap(ro, 4096);
 }
 
 TEST_F(xu, bad_calls_refused)

@@ -992,10 +992,17 @@ struct exo_xn_root {
  *  ENOENT     an added metadata block's type has no template
  *  ENOTEMPTY  also: a released metadata block still references blocks, or
  *             an added one's template finds references in zeroes
- *  ENOMEM, EIO   the table update failed (nothing changed); EIO also if
- *             the in-place write failed after the table took the update
- *             (the block reads as the new version; exo writes it again
- *             before the next XN call and at attach)
+ *  ENOMEM, EIO   the table update failed (nothing changed)
+ *
+ * Once the table has taken the update the call answers 0, even if the
+ * in-place write then fails (the block reads as the new version; exo
+ * writes it again before the next XN call and at attach).  If the struct
+ * cannot be copied back afterwards (@generation: EFAULT) the update has
+ * taken effect all the same; the same call made again (same @block,
+ * contents and claim, in any order), before any other XN_UPDATE, answers 0
+ * and changes nothing, so a caller may simply retry a failed update.  Any
+ * other call whose claim is already true (an update made twice after
+ * others) is refused as a lie about the difference (EEXIST, EPROTO).
  *
  * With @tree, a subtree capability (WRITE; EXO_IOC_XN_SUBTREE), @block
  * must be a metadata block of that subtree (EACCES otherwise), checked
