@@ -12,7 +12,13 @@
  * On a kernel with fault injection (make check-debug) one core call in 32
  * runs with /proc/thread-self/fail-nth armed (fuzz_engine.c: fail_nth_arm),
  * so allocation and user-copy failures reach every error path the calls
- * have, the capability table's growth among them.
+ * have, the capability table's growth among them.  SIGALRM is blocked while
+ * it is armed: a signal frame written or read back meanwhile meets the
+ * injected fault and the kernel kills the worker (SIGSEGV SI_KERNEL).
+ *
+ * An unexpected fault is reported with its RIP, the code bytes there, the
+ * trap number, the registers and the last ioctl made (fuzz_engine.c:
+ * crash_report), then the worker dies of it and counts as a crash.
  *
  * P worker processes (each with its own env(s) and a racing thread) make
  * calls until N have been made in all (the workers' and their children's:

@@ -562,13 +562,29 @@ static void race_start(void)
  * the capability table's growth, a batch's undo, ...); the checks after the
  * run find what leaked.  Core calls only: the NIC checks count outcomes.
  * The file is per task: each process opens its own.
+ *
+ * fail-nth counts every fault site the task reaches, not only the ioctl's:
+ * a call that returns before its n-th site (EINVAL, ENOTTY) leaves it armed
+ * until fail_nth_disarm().  A SIGALRM (arm_alarm: the raw op's 20 ms timer)
+ * delivered in that window meets the injected fault in the kernel's own
+ * user copies: writing the signal frame (the FPU state's sw_reserved) or,
+ * in rt_sigreturn, reading it back; either way the kernel kills the worker
+ * with SIGSEGV, si_code SI_KERNEL, address 0 ("bad frame in rt_sigreturn"
+ * in dmesg).  That was session 11's one crash of the 10^6-call fuzz under
+ * the debug kernel (op raw): the fuzzer's own injection, not exo.  A probe
+ * (fail-nth 3 or 4, then tgkill SIGALRM to a handler) dies so every time.
+ * So SIGALRM is blocked from before the arming write to after the
+ * disarming one: a timer that fires meanwhile is taken after.  The calls
+ * armed never block (numbers up to SET_QUOTA), so none needs the alarm.
  */
 #define FAIL_NTH_ONE_IN	32
 static int nth_fd = -1;
 static pid_t nth_pid;
+static sigset_t nth_oldmask;
 
 static int fail_nth_arm(unsigned long cmd)
 {
+	sigset_t block;
 	char b[4];
 
 	if (!use_fail_nth || _IOC_TYPE(cmd) != EXO_IOC_TYPE ||
@@ -583,8 +599,13 @@ static int fail_nth_arm(unsigned long cmd)
 	if (nth_fd < 0)
 		return 0;
 	b[0] = '1' + rn(4);
-	if (pwrite(nth_fd, b, 1, 0) != 1)
+	sigemptyset(&block);
+	sigaddset(&block, SIGALRM);
+	pthread_sigmask(SIG_BLOCK, &block, &nth_oldmask);
+	if (pwrite(nth_fd, b, 1, 0) != 1) {
+		pthread_sigmask(SIG_SETMASK, &nth_oldmask, NULL);
 		return 0;
+	}
 	__atomic_fetch_add(&sh->nth_armed, 1, __ATOMIC_RELAXED);
 	return 1;
 }
@@ -604,6 +625,7 @@ static void fail_nth_disarm(void)
 	for (i = 0; i < 100; i++)
 		if (pwrite(nth_fd, "0", 1, 0) == 1)
 			break;
+	pthread_sigmask(SIG_SETMASK, &nth_oldmask, NULL);
 }
 
 int do_ioctl(int fd, unsigned long cmd, size_t len,
