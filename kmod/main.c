@@ -342,6 +342,23 @@ static void exo_undo_derive(struct exo_env *env, void *arg)
 		.in_only = true,					\
 	}
 
+/*
+ * A root whose block number could not be copied back is removed again (it
+ * is empty: nothing could reach it yet), so a failed XN_ROOT leaves no
+ * root behind that its caller cannot name.  A removal stays done.
+ */
+static void exo_undo_xn_root(struct exo_env *env, void *arg)
+{
+	struct exo_xn_root *xr = arg;
+	struct exo_xn_root rm = {
+		.size = sizeof(rm), .flags = EXO_XN_ROOT_REMOVE,
+		.block = xr->block, .type = xr->type,
+	};
+
+	if (!(xr->flags & EXO_XN_ROOT_REMOVE))
+		exo_ioc_xn_root(env, &rm);
+}
+
 static void exo_undo_extent_attach(struct exo_env *env, void *arg)
 {
 	struct exo_extent_detach xd = { .size = sizeof(xd) };
@@ -398,10 +415,12 @@ static const struct exo_ioctl_op exo_ops[EXO_NR_MAX] = {
 		  exo_ioc_xn_template),
 	EXO_OP(XN_OWNS, struct exo_xn_owns, __reserved, exo_ioc_xn_owns, NULL),
 	/*
-	 * XN_ROOT and XN_UPDATE take effect durably even if the copy fails
-	 * (EFAULT); the same XN_UPDATE made again answers 0 (xn.c).
+	 * A new root whose number cannot be copied back is removed again;
+	 * XN_UPDATE and a root's removal take effect durably even if the copy
+	 * fails (EFAULT), and the same XN_UPDATE made again answers 0 (xn.c).
 	 */
-	EXO_OP(XN_ROOT, struct exo_xn_root, generation, exo_ioc_xn_root, NULL),
+	EXO_OP(XN_ROOT, struct exo_xn_root, generation, exo_ioc_xn_root,
+	       exo_undo_xn_root),
 	EXO_OP(XN_UPDATE, struct exo_xn_update, generation, exo_ioc_xn_update,
 	       NULL),
 	EXO_OP(XN_READ, struct exo_xn_read, __pad, exo_ioc_xn_read, NULL),

@@ -16,7 +16,8 @@
  * leaving the table and the disk exactly as they were (exo's table area
  * and the blocks compared byte for byte); an update that took effect but
  * could not copy its results back answering 0 when made again, and only
- * then; roots declared and removed;
+ * then; roots declared and removed (a new root whose number cannot be
+ * copied back removed again);
  * roots, templates and ownership surviving a detach and re-attach; a
  * tree broken on the device behind exo's back reported by debugfs check
  * (a block owned twice, a block owned and unreachable) and refused by
@@ -707,6 +708,35 @@ TEST_F(xu, roots_declared_and_removed)
 	ASSERT_EQ(0, exo_extents_value("xn_roots", &n));
 	EXPECT_EQ(0, n);
 	EXPECT_EQ(-ENOKEY, xn_root(self->fd, &r3, 1, 0));
+}
+
+/*
+ * A root whose number cannot be copied back (the struct on a read-only
+ * page: EFAULT) is removed again: no root its caller cannot name stays.
+ */
+TEST_F(xu, root_not_copied_back_is_undone)
+{
+	struct exo_xn_root *ro;
+	struct exo_extent_stat a, b;
+	long long n;
+
+	NEED_DISK();
+	ASSERT_EQ(0, exo_extent_stat(self->fd, &a));
+	ro = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, ro);
+	ro->size = sizeof(*ro);
+	ro->type = 1;
+	ASSERT_EQ(0, mprotect(ro, 4096, PROT_READ));
+	EXPECT_EQ(-1, ioctl(self->fd, EXO_IOC_XN_ROOT, ro));
+	EXPECT_EQ(EFAULT, errno);
+	ASSERT_EQ(0, exo_extents_value("xn_roots", &n));
+	EXPECT_EQ(1, n);
+	ASSERT_EQ(0, exo_extents_value("xn_blocks", &n));
+	EXPECT_EQ(1, n);
+	ASSERT_EQ(0, exo_extent_stat(self->fd, &b));
+	EXPECT_EQ(a.free, b.free);
+	munmap(ro, 4096);
 }
 
 /*

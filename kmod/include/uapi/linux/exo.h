@@ -938,7 +938,9 @@ struct exo_xn_owns {
  * ENOENT (no template of @type; REMOVE: no such root), ENOTEMPTY (the
  * template finds references in a zeroed block; REMOVE: the root still
  * references blocks), ENOSPC (no free block, or EXO_XN_MAX_ROOTS roots),
- * EIO (the table update failed; nothing changed).
+ * EIO (the table update failed; nothing changed).  EFAULT if the struct
+ * cannot be copied back: a new root is then removed again (no root its
+ * caller cannot name stays); a removal stays done.
  */
 #define EXO_XN_ROOT_REMOVE	(1U << 0)
 struct exo_xn_root {
