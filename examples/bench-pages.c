@@ -19,6 +19,8 @@
  * Prints a table, then "RATIO <name> <value>" lines: exo's throughput over
  * the peer's, higher is better.  Each figure is the median of several runs.
  * Run as root inside the test VM with exo loaded (make bench-pages).
+ * "bench-pages cycle N" runs exo's pages.cycle N times and nothing else
+ * (EXO_BENCH_PROFILE=1 make bench-pages profiles that).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -322,7 +324,7 @@ static double linux_munmaps(void)
 	return now() - t0;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	double exo_t[RUNS], exz_t[RUNS], lin_t[RUNS], rev_t[RUNS], unm_t[RUNS];
 	double ab_t[RUNS], z, ca[CONT_ROUNDS], cn[CONT_ROUNDS], nrate = 0;
@@ -346,6 +348,12 @@ int main(void)
 		die("exo_region__create", errno);
 	l.fd = fd;
 
+	/* "bench-pages cycle N": N runs of exo's cycle alone, for a profile */
+	if (argc == 3 && !strcmp(argv[1], "cycle")) {
+		for (i = atoi(argv[2]); i > 0; i--)
+			exo_cycle(fd, region, EXO_FRAME_RECYCLE);
+		return 0;
+	}
 	exo_cycle(fd, region, 0);	/* warm up both */
 	linux_cycle();
 	for (i = 0; i < RUNS; i++) {
