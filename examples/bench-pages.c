@@ -20,7 +20,8 @@
  * the peer's, higher is better.  Each figure is the median of several runs.
  * Run as root inside the test VM with exo loaded (make bench-pages).
  * "bench-pages cycle N" runs exo's pages.cycle N times and nothing else
- * (EXO_BENCH_PROFILE=1 make bench-pages profiles that).
+ * (EXO_BENCH_PROFILE=1 make bench-pages profiles that; =map profiles
+ * contention.frame_map's path beside its neighbour).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -348,10 +349,23 @@ int main(int argc, char **argv)
 		die("exo_region__create", errno);
 	l.fd = fd;
 
-	/* "bench-pages cycle N": N runs of exo's cycle alone, for a profile */
+	/*
+	 * For a profile: "bench-pages cycle N", N runs of exo's cycle alone;
+	 * "bench-pages map N [noisy]", N rounds of contention.frame_map's
+	 * fast path, alone or beside the neighbour (rates printed).
+	 */
 	if (argc == 3 && !strcmp(argv[1], "cycle")) {
 		for (i = atoi(argv[2]); i > 0; i--)
 			exo_cycle(fd, region, EXO_FRAME_RECYCLE);
+		return 0;
+	}
+	if (argc >= 3 && !strcmp(argv[1], "map")) {
+		ret = exo_frame_alloc(fd, BATCH, held, NULL);
+		if (ret)
+			die("exo_frame_alloc", ret);
+		for (i = atoi(argv[2]); i > 0; i--)
+			printf("%.0f pages/s\n",
+			       map_cycle(fd, region, held, argc > 3, &nrate));
 		return 0;
 	}
 	exo_cycle(fd, region, 0);	/* warm up both */

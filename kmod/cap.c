@@ -93,7 +93,7 @@ void exo_obj_put(struct exo_obj *obj)
 	kref_put(&obj->ref, exo_obj_release);
 }
 
-/* ---- recycled structs (exo_lock) -------------------------------------- */
+/* ---- recycled structs ------------------------------------------------- */
 
 static int exo_recycle_max = -1;
 module_param_named(recycle_max, exo_recycle_max, int, 0444);
@@ -106,9 +106,11 @@ MODULE_PARM_DESC(recycle_max, "Capability and binding structs kept for reuse, pe
  * slab memory; recycle_max= turns it on there too, for a campaign that
  * runs the recycling paths under lockdep and UBSAN.
  */
-void exo_recycle_init(struct exo_recycle *r, struct kmem_cache *cache)
+void exo_recycle_init(struct exo_recycle *r, struct kmem_cache *cache,
+		      struct mutex *lock)
 {
 	r->cache = cache;
+	r->lock = lock;
 	r->head = NULL;
 	r->count = 0;
 	if (exo_recycle_max < 0)
@@ -121,7 +123,7 @@ void *exo_recycle_get(struct exo_recycle *r)
 {
 	void *obj = r->head;
 
-	lockdep_assert_held(&exo_lock);
+	lockdep_assert_held(r->lock);
 	if (!obj)
 		return kmem_cache_alloc(r->cache, GFP_KERNEL);
 	r->head = *(void **)obj;
@@ -131,7 +133,7 @@ void *exo_recycle_get(struct exo_recycle *r)
 
 void exo_recycle_put(struct exo_recycle *r, void *obj)
 {
-	lockdep_assert_held(&exo_lock);
+	lockdep_assert_held(r->lock);
 	if (r->count >= r->max) {
 		kmem_cache_free(r->cache, obj);
 		return;
@@ -141,7 +143,7 @@ void exo_recycle_put(struct exo_recycle *r, void *obj)
 	r->count++;
 }
 
-/* Give every kept struct back to the slab (module exit). */
+/* Give every kept struct back to the slab (module exit, env free). */
 void exo_recycle_drain(struct exo_recycle *r)
 {
 	while (r->head) {
@@ -181,10 +183,10 @@ u32 exo_cap_limit(const struct exo_env *env)
  * (so a run of single allocations costs O(1) copies each, amortised), but
  * never past what the env may fill, nor past EXO_MAX_CAPS_LIMIT.
  *
- * Every reader of env->slots holds exo_lock, as this does, so the array is
- * swapped and the old one freed at once, with no reader to wait for; the
- * slots keep their index and generation, so every handle handed out stays
- * valid.  On failure the table is as it was: -ENOMEM, or -ENOSPC if the
+ * Every reader of env->slots holds exo_lock, as this does, or env->lock,
+ * which the swap takes, so the old array is freed at once, with no reader
+ * to wait for; the slots keep their index and generation, so every handle
+ * handed out stays valid.  On failure the table is as it was: -ENOMEM, or -ENOSPC if the
  * index space is used up (only retired slots can bring that about).
  *
  * The array is charged to the caller's memory cgroup: an env's table is
@@ -206,7 +208,7 @@ static int exo_slots_grow(struct exo_env *env, u32 need)
 	slots = kvmalloc_array(new, sizeof(*slots), GFP_KERNEL_ACCOUNT);
 	if (!slots)
 		return -ENOMEM;
-	if (old)
+	if (old)	/* only exo_lock holders change the slots */
 		memcpy(slots, env->slots, old * sizeof(*slots));
 	/* Push the new slots on the free list, lowest index on top. */
 	for (i = new; i-- > old; ) {
@@ -215,10 +217,12 @@ static int exo_slots_grow(struct exo_env *env, u32 need)
 		slots[i].next_free = env->free_head;
 		env->free_head = i;
 	}
-	kvfree(env->slots);
-	env->slots = slots;
+	mutex_lock(&env->lock);
+	swap(env->slots, slots);
 	env->nslots = new;
 	env->nfree += new - old;
+	mutex_unlock(&env->lock);
+	kvfree(slots);
 	return 0;
 }
 
@@ -255,19 +259,23 @@ static exo_cap_t exo_slot_fill(struct exo_env *env, u32 slot,
 	WARN_ON_ONCE(env->free_head != slot || s->cap || !env->nfree);
 	env->free_head = s->next_free;
 	env->nfree--;
-	s->cap = cap;
 	cap->slot = slot;
 	cap->env = env;
+	mutex_lock(&env->lock);		/* a fast path may look it up now */
+	s->cap = cap;
+	mutex_unlock(&env->lock);
 	env->used_slots++;
 	exo_stats.caps++;
 	exo_stats.caps_created++;
 	return exo_handle(slot, s->gen);
 }
 
+/* env->lock held: no fast path sees the slot or its capability change. */
 static void exo_slot_free(struct exo_env *env, u32 slot)
 {
 	struct exo_slot *s = &env->slots[slot];
 
+	lockdep_assert_held(&env->lock);
 	s->cap = NULL;
 	env->used_slots--;
 	exo_stats.caps--;
@@ -282,6 +290,8 @@ static void exo_slot_free(struct exo_env *env, u32 slot)
 /*
  * Find the capability a handle names in @env and check it holds every right
  * in @need.  Tombstones are returned only when @need is 0 (for info/close).
+ * exo_lock or env->lock held (a fast path): what is found stays as it is
+ * while either is.
  */
 int exo_cap_lookup(struct exo_env *env, exo_cap_t h, u32 need,
 		   struct exo_cap **capp)
@@ -289,7 +299,8 @@ int exo_cap_lookup(struct exo_env *env, exo_cap_t h, u32 need,
 	u32 slot = EXO_CAP_SLOT(h), gen = EXO_CAP_GEN(h);
 	struct exo_slot *s;
 
-	lockdep_assert_held(&exo_lock);
+	lockdep_assert(lockdep_is_held(&exo_lock) ||
+		       lockdep_is_held(&env->lock));
 	if (slot >= env->nslots || gen == 0)
 		return -EBADF;
 	s = &env->slots[slot];
@@ -380,6 +391,21 @@ void exo_cap_use_add(struct exo_cap *cap, struct exo_cap_use *use,
 		list_add_tail(&use->node, &cap->uses);
 	else
 		list_add(&use->node, &cap->uses);
+}
+
+/*
+ * Hang @use, made on a fast path, on the live @cap: it ends when @cap dies,
+ * its dies() called with cap->env->lock held (and exo_lock).  The caller
+ * holds cap->env->lock, under which it found @cap alive (exo_cap_get()):
+ * a death takes that lock to turn the capability into a tombstone.  The
+ * use ends first, under that lock, with list_del(&use->node).
+ */
+void exo_cap_local_use_add(struct exo_cap *cap, struct exo_cap_use *use,
+			   const struct exo_use_ops *ops)
+{
+	lockdep_assert_held(&cap->env->lock);
+	use->ops = ops;
+	list_add_tail(&use->node, &cap->local_uses);
 }
 
 /* @cap's use of the unshared sort @ops, or NULL (exo_lock held). */
@@ -493,6 +519,7 @@ int exo_cap_pin(struct exo_env *env, exo_cap_t h, u32 kind, u32 need,
 
 void exo_env_caps_init(struct exo_env *env)
 {
+	mutex_init(&env->lock);
 	env->free_head = EXO_SLOT_NONE;
 	xa_init(&env->cap_fast);
 }
@@ -507,7 +534,7 @@ int exo_caps_init(void)
 	exo_cap_cache = KMEM_CACHE(exo_cap, SLAB_ACCOUNT);
 	if (!exo_cap_cache)
 		return -ENOMEM;
-	exo_recycle_init(&exo_cap_recycle, exo_cap_cache);
+	exo_recycle_init(&exo_cap_recycle, exo_cap_cache, &exo_lock);
 	return 0;
 }
 
@@ -541,6 +568,7 @@ static struct exo_cap *exo_cap_new(struct exo_obj *obj, u32 rights,
 	INIT_LIST_HEAD(&cap->keys);
 	INIT_LIST_HEAD(&cap->walk);
 	INIT_LIST_HEAD(&cap->uses);
+	INIT_LIST_HEAD(&cap->local_uses);
 	cap->rights = rights;
 	cap->obj = obj;
 	kref_get(&obj->ref);
@@ -602,7 +630,9 @@ static void exo_gkey_free(struct exo_gkey *gk)
 /* Turn a live capability into a tombstone. */
 static void exo_cap_kill(struct exo_cap *cap)
 {
+	struct exo_env *env = cap->env;
 	struct exo_gkey *gk, *tmp;
+	struct exo_obj *obj;
 
 	list_for_each_entry_safe(gk, tmp, &cap->keys, cap_node)
 		exo_gkey_free(gk);
@@ -618,11 +648,27 @@ static void exo_cap_kill(struct exo_cap *cap)
 		list_del_init(&use->node);
 		use->ops->dies(use);
 	}
+	/*
+	 * Then those made on fast paths, and the death itself, under the
+	 * holder's lock: a fast path that finds the capability alive under
+	 * it has its use ended here; one that comes after finds a tombstone.
+	 */
+	mutex_lock(&env->lock);
+	while (!list_empty(&cap->local_uses)) {
+		struct exo_cap_use *use = list_first_entry(&cap->local_uses,
+							   struct exo_cap_use,
+							   node);
+
+		list_del_init(&use->node);
+		use->ops->dies(use);
+	}
+	obj = cap->obj;
+	cap->obj = NULL;
+	mutex_unlock(&env->lock);
 	if (cap->parent)	/* a root has no siblings list to leave */
 		list_del_init(&cap->sibling);
 	cap->parent = NULL;
-	exo_obj_put(cap->obj);
-	cap->obj = NULL;
+	exo_obj_put(obj);
 	exo_stats.tombstones++;
 	exo_stats.caps_revoked++;
 }
@@ -663,7 +709,9 @@ static void exo_cap_destroy(struct exo_env *env, struct exo_cap *cap)
 	if (cap->obj)
 		exo_cap_kill_tree(cap, true);
 	exo_stats.tombstones--;
+	mutex_lock(&env->lock);
 	exo_slot_free(env, cap->slot);
+	mutex_unlock(&env->lock);
 	exo_recycle_put(&exo_cap_recycle, cap);
 }
 
@@ -690,9 +738,11 @@ void exo_env_close_all(struct exo_env *env)
 			exo_cap_destroy(env, env->slots[i].cap);
 	WARN_ON_ONCE(env->nkeys || env->used_slots ||
 		     !xa_empty(&env->cap_fast));
+	mutex_lock(&env->lock);
 	kvfree(env->slots);
 	env->slots = NULL;
 	env->nslots = 0;
+	mutex_unlock(&env->lock);
 	env->nfree = 0;
 	env->free_head = EXO_SLOT_NONE;
 }
@@ -1016,6 +1066,7 @@ u64 exo_caps_check(struct seq_file *m)
 				tombs++;
 				if (!list_empty(&c->children) ||
 				    !list_empty(&c->uses) ||
+				    !list_empty(&c->local_uses) ||
 				    !list_empty(&c->keys))
 					EXO_BAD("env %llu slot %u: tombstone with children, uses or keys",
 						env->id, i);

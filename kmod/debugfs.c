@@ -42,7 +42,8 @@ static int exo_totals_show(struct seq_file *m, void *v)
 	seq_printf(m, "keys_created %llu\n", exo_stats.keys_created);
 	seq_printf(m, "frames_total %llu\n", exo_pool_total());
 	seq_printf(m, "frames_free %llu\n", exo_pool_free_count());
-	seq_printf(m, "frames_mapped %llu\n", exo_stats.frames_mapped);
+	seq_printf(m, "frames_mapped %lld\n",
+		   atomic64_read(&exo_stats.frames_mapped));
 	seq_printf(m, "revocations %llu\n", exo_stats.revocations);
 	seq_printf(m, "revocations_honoured %llu\n",
 		   exo_stats.revocations_honoured);
@@ -68,7 +69,7 @@ static int exo_envs_show(struct seq_file *m, void *v)
 		seq_printf(m, "%llu %d %s %u %u %u %u %u\n", env->id, env->pid,
 			   env->comm, env->used_slots, env->nkeys,
 			   env->used[EXO_KIND_NULL], env->used[EXO_KIND_FRAME],
-			   env->frames_mapped);
+			   READ_ONCE(env->frames_mapped));
 	mutex_unlock(&exo_lock);
 	return 0;
 }

@@ -6,8 +6,11 @@
  * derivation trees that cross them, the grant-key table, the env list and
  * the counters.  All of it is control path (derive, grant, revoke, close);
  * like netmap's NMG_LOCK it keeps the protocol simple to reason about.
- * Fast paths added by later resource kinds do their rights check once, at
- * bind time, and then run without it.
+ * Fast paths run without it: frame map and unmap look capabilities up
+ * under their env's own mutex, env->lock, which every change of that
+ * env's table and every death of a capability in it also takes (see
+ * struct exo_env); I/O resolves its capabilities through env->cap_fast
+ * (cap.c) and a NIC binding through RCU (nic.c).
  */
 #ifndef _EXO_PRIV_H
 #define _EXO_PRIV_H
@@ -53,7 +56,7 @@ struct exo_stats {
 	u64 caps_created;
 	u64 caps_revoked;
 	u64 keys_created;
-	u64 frames_mapped;	/* bindings, all envs */
+	atomic64_t frames_mapped;	/* bindings, all envs (env->lock) */
 	u64 revocations;	/* requests made */
 	u64 revocations_honoured;
 	u64 revocations_aborted;
@@ -66,7 +69,8 @@ extern struct exo_stats exo_stats;
 /*
  * Structs made and freed by the thousand on the frame fast path (a root
  * capability per frame allocated, a binding per frame mapped) are kept on
- * a bounded LIFO under exo_lock when freed and handed out again, as
+ * a bounded LIFO under a lock (exo_lock; an env's bindings: env->lock) when
+ * freed and handed out again, as
  * io_uring keeps its requests: no allocator round trip, no init_on_alloc
  * memset, no slab page freed and re-zeroed between two batches.  Every
  * field is set by the code that takes one.  Off under KASAN unless asked
@@ -79,6 +83,7 @@ extern struct exo_stats exo_stats;
 
 struct exo_recycle {
 	struct kmem_cache *cache;
+	struct mutex *lock;	/* held by every get and put */
 	void *head;		/* singly linked through each object's first word */
 	u32 count;
 	u32 max;
@@ -86,7 +91,8 @@ struct exo_recycle {
 
 void *exo_recycle_get(struct exo_recycle *r);
 void exo_recycle_put(struct exo_recycle *r, void *obj);
-void exo_recycle_init(struct exo_recycle *r, struct kmem_cache *cache);
+void exo_recycle_init(struct exo_recycle *r, struct kmem_cache *cache,
+		      struct mutex *lock);
 void exo_recycle_drain(struct exo_recycle *r);
 
 struct exo_env;
@@ -176,6 +182,11 @@ struct exo_lease {
  * exo_cap_use_add(); when the capability dies, cap.c takes each off the
  * list and calls its dies() (exo_lock held).  A use that ends first takes
  * itself off with list_del_init(&use->node), exo_lock held.
+ *
+ * A use made on a fast path, without exo_lock (a frame binding), hangs on
+ * cap->local_uses instead, with exo_cap_local_use_add() under the holder
+ * env's env->lock, and ends (or is ended by the capability's death, whose
+ * dies() is then called with that lock held, not exo_lock) under it.
  */
 struct exo_cap_use;
 
@@ -203,6 +214,7 @@ struct exo_cap {
 	struct list_head keys;		/* grant keys naming this cap */
 	struct list_head walk;		/* revoke traversal, local */
 	struct list_head uses;		/* struct exo_cap_use: made through it */
+	struct list_head local_uses;	/* the same, made under env->lock */
 	u32 rights;
 	u32 slot;
 	u32 depth;
@@ -228,10 +240,23 @@ struct exo_env {
 	unsigned long scratch_busy;	/* bit 0: a call is using it */
 
 	/*
-	 * The capability table, under exo_lock like every use of it: it is
+	 * The env's own lock, for the fast paths (frame map and unmap, the
+	 * region's faults), which take it and not exo_lock.  Every change of
+	 * the capability table below (the array, a slot's capability and
+	 * generation) and every capability of this table dying (cap->obj
+	 * going NULL) happens with exo_lock and this lock held, so either
+	 * one is enough to look a capability up; the uses made under it alone
+	 * (cap->local_uses: frame bindings, env->binds) end under it when the
+	 * capability dies.  Order: mmap_lock -> exo_lock -> env->lock ->
+	 * i_mmap_rwsem; one env's lock at a time.
+	 */
+	struct mutex lock;
+
+	/*
+	 * The capability table (exo_lock, changes also env->lock): it is
 	 * reallocated when it grows (exo_slots_grow()), so nothing may keep
 	 * a pointer into it, or a slot index it has not looked up again,
-	 * across a drop of exo_lock or a call that may make a capability.
+	 * across a drop of both locks or a call that may make a capability.
 	 */
 	struct exo_slot *slots;
 	u32 nslots;		/* allocated */
@@ -255,13 +280,15 @@ struct exo_env {
 
 	/*
 	 * Frame bindings (page.c): region page offset -> struct exo_bind.
-	 * Changed only with exo_lock and binds_lock held (batches keep an
-	 * xarray cursor across xa_lock drops on the strength of that).
+	 * Changed only with env->lock held (batches keep an xarray cursor
+	 * across xa_lock drops on the strength of that); faults read it under
+	 * env->lock.  Freed bindings are kept for reuse, under env->lock.
 	 */
 	struct address_space mapping;	/* every mmap of this env's fd */
 	struct xarray binds;
-	struct mutex binds_lock;	/* changes of binds, and faults */
+	struct exo_recycle bind_recycle;
 	u32 frames_mapped;
+	u32 frames_mapped_counted;	/* in exo_stats.frames_mapped */
 	struct exo_env_page *page;	/* read-only info page */
 
 	/* Events (event.c: read/poll) and revocations (lease.c). */
@@ -310,11 +337,15 @@ void exo_env_caps_init(struct exo_env *env);
 /* cap.c: without exo_lock (takes it on a first use); see its comment. */
 int exo_cap_pin(struct exo_env *env, exo_cap_t h, u32 kind, u32 need,
 		struct exo_obj **objp);
-/* cap.c: everything below is called with exo_lock held. */
+/* cap.c: with exo_lock or env->lock held (a fast path: env->lock). */
 int exo_cap_lookup(struct exo_env *env, exo_cap_t h, u32 need,
 		   struct exo_cap **capp);
 int exo_cap_get(struct exo_env *env, exo_cap_t h, u32 kind, u32 need,
 		struct exo_cap **capp);
+/* cap.c: with cap->env->lock held. */
+void exo_cap_local_use_add(struct exo_cap *cap, struct exo_cap_use *use,
+			   const struct exo_use_ops *ops);
+/* cap.c: everything below is called with exo_lock held. */
 exo_cap_t exo_cap_handle(const struct exo_cap *cap);
 struct exo_cap *exo_cap_next(struct exo_env *env, u32 *pos);
 struct exo_cap *exo_cap_prev(struct exo_env *env, u32 *pos);

@@ -17,14 +17,16 @@
  * bind time; the fault handler only repairs entries the kernel dropped
  * (fork, mremap) and answers SIGBUS where no binding is.  Every change of
  * env->binds and the zap that goes with it (bind, unbind, a capability's
- * death) holds exo_lock and the env's binds_lock; the fault handler holds
- * only binds_lock, so a revocation (which zaps under it) can never race
- * with an insertion, and a fault takes no global lock: one env's faults
- * never wait for another env's control calls.  A binding's capability
- * and frame stay while it is in env->binds (a dying capability's uses go
- * first), so the fault may read them under binds_lock alone.  Lock order:
- * mmap_lock -> exo_lock -> env->binds_lock -> i_mmap_rwsem; one env's
- * binds_lock at a time.
+ * death) holds the env's own lock, env->lock, and no global lock: map and
+ * unmap look their capabilities up under it (exo_cap_get(): the table
+ * changes and capabilities die only with it held) and hang each binding
+ * on its capability's local uses, which its death ends under the same
+ * lock.  So one env's maps, unmaps and faults never wait for another
+ * env's control calls, and a revocation (which zaps under env->lock) can
+ * never race with an insertion.  A binding's capability and frame stay
+ * while it is in env->binds, so the fault may read them under env->lock.
+ * Lock order: mmap_lock -> exo_lock -> env->lock -> i_mmap_rwsem; one
+ * env's lock at a time.
  */
 #include <linux/bitmap.h>
 #include <linux/highmem.h>
@@ -102,8 +104,7 @@ static u32 *exo_free_stack;
 static u32 *exo_free_pos;
 static struct exo_pool_info *exo_pool_page;
 static struct exo_frame *exo_frames;	/* pool index -> its object */
-static struct kmem_cache *exo_bind_cache;
-static struct exo_recycle exo_bind_recycle;
+static struct kmem_cache *exo_bind_cache;	/* kept per env (bind_recycle) */
 
 static const struct vm_operations_struct exo_region_vm_ops;
 static const struct vm_operations_struct exo_info_vm_ops;
@@ -123,14 +124,17 @@ static void exo_pool_page_sync(void)
 	struct exo_pool_info *p = exo_pool_page;
 
 	WRITE_ONCE(p->frames_free, exo_pool_free);
-	WRITE_ONCE(p->frames_mapped, exo_stats.frames_mapped);
+	WRITE_ONCE(p->frames_mapped, atomic64_read(&exo_stats.frames_mapped));
 	WRITE_ONCE(p->revocations, exo_stats.revocations);
 	WRITE_ONCE(p->revocations_honoured, exo_stats.revocations_honoured);
 	WRITE_ONCE(p->revocations_aborted, exo_stats.revocations_aborted);
 	WRITE_ONCE(p->frames_repossessed, exo_stats.frames_repossessed);
 }
 
-/* Mirror the env's state into its read-only info page. */
+/*
+ * Mirror the env's state into its read-only info page (exo_lock held; the
+ * bindings' count is exo_binds_sync()'s, under env->lock).
+ */
 void exo_env_page_sync(struct exo_env *env)
 {
 	struct exo_env_page *p = env->page;
@@ -139,7 +143,6 @@ void exo_env_page_sync(struct exo_env *env)
 		return;
 	WRITE_ONCE(p->frame_quota, env->quota[EXO_KIND_FRAME]);
 	WRITE_ONCE(p->frames_used, env->used[EXO_KIND_FRAME]);
-	WRITE_ONCE(p->frames_mapped, env->frames_mapped);
 	WRITE_ONCE(p->events_pending, env->ev_count);
 	WRITE_ONCE(p->revoke_seq, env->lease[EXO_KIND_FRAME].seq);
 	WRITE_ONCE(p->revoke_owed, env->lease[EXO_KIND_FRAME].owed);
@@ -166,7 +169,6 @@ int exo_pool_init(void)
 
 	exo_frames = kvcalloc(want, sizeof(*exo_frames), GFP_KERNEL);
 	exo_bind_cache = KMEM_CACHE(exo_bind, 0);
-	exo_recycle_init(&exo_bind_recycle, exo_bind_cache);
 	exo_chunks = kvcalloc(want, sizeof(*exo_chunks), GFP_KERNEL);
 	exo_pfn_of = kvcalloc(want, sizeof(*exo_pfn_of), GFP_KERNEL);
 	exo_last_env = kvcalloc(want, sizeof(*exo_last_env), GFP_KERNEL);
@@ -264,7 +266,6 @@ void exo_pool_exit(void)
 	bitmap_free(exo_used_map);
 	free_page((unsigned long)exo_pool_page);
 	kvfree(exo_frames);
-	exo_recycle_drain(&exo_bind_recycle);
 	kmem_cache_destroy(exo_bind_cache);
 	exo_chunks = NULL;
 	exo_pfn_of = NULL;
@@ -544,13 +545,32 @@ static void exo_zap(struct exo_env *env, unsigned long pgoff, unsigned long n)
 			    (loff_t)n << PAGE_SHIFT, 1);
 }
 
-/* Forget a binding whose entry is gone or will be zapped by the caller. */
+/*
+ * The env's count of bindings into its info page, and its part of the
+ * global count (bindings made and ended since it was last counted).
+ * env->lock held.
+ */
+static void exo_binds_sync(struct exo_env *env)
+{
+	struct exo_env_page *p = env->page;
+	s64 delta = (s64)env->frames_mapped - env->frames_mapped_counted;
+
+	lockdep_assert_held(&env->lock);
+	env->frames_mapped_counted = env->frames_mapped;
+	WRITE_ONCE(p->frames_mapped, env->frames_mapped);
+	WRITE_ONCE(exo_pool_page->frames_mapped,
+		   atomic64_add_return(delta, &exo_stats.frames_mapped));
+}
+
+/*
+ * Forget a binding whose entry is gone or will be zapped by the caller.
+ * env->lock held.
+ */
 static void exo_bind_drop(struct exo_env *env, struct exo_bind *b)
 {
 	list_del(&b->use.node);
 	env->frames_mapped--;
-	exo_stats.frames_mapped--;
-	exo_recycle_put(&exo_bind_recycle, b);
+	exo_recycle_put(&env->bind_recycle, b);
 }
 
 /* Remove a binding entirely: its table entry, its PTEs, the object. */
@@ -561,21 +581,21 @@ static void exo_bind_remove(struct exo_env *env, struct exo_bind *b)
 	exo_bind_drop(env, b);
 }
 
-/* The capability a binding was made through dies: remove the binding. */
+/*
+ * The capability a binding was made through dies: remove the binding.
+ * env->lock held (a local use: exo_cap_kill()).
+ */
 static void exo_bind_dies(struct exo_cap_use *use)
 {
 	struct exo_bind *b = container_of(use, struct exo_bind, use);
 	struct exo_env *env = b->cap->env;
 
-	mutex_lock(&env->binds_lock);
-	exo_bind_remove(env, b);
-	mutex_unlock(&env->binds_lock);
-	exo_env_page_sync(env);		/* frames_mapped */
+	exo_bind_remove(env, b);	/* off cap->local_uses already */
+	exo_binds_sync(env);
 }
 
 static const struct exo_use_ops exo_bind_use = {
 	.dies = exo_bind_dies,
-	.shared = true,
 };
 
 /* Batches walk one region: the previous element's vma, else a lookup. */
@@ -597,14 +617,15 @@ static bool exo_is_region(struct exo_env *env, struct vm_area_struct *vma)
 /*
  * Move @xas to @index and return the binding there: one step on from the
  * previous page of a batch, else a walk from the root (six levels for a
- * region named by its address).  Only exo_lock holders change env->binds,
+ * region named by its address).  Only env->lock holders change env->binds,
  * so the cursor stays valid between the entries of one call.  Called with
- * the xarray's lock held.
+ * env->lock and the xarray's lock held.
  */
 static struct exo_bind *exo_binds_seek(struct xa_state *xas,
 				       unsigned long index)
 {
-	lockdep_assert_held(&exo_lock);
+	lockdep_assert_held(&container_of(xas->xa, struct exo_env,
+					  binds)->lock);
 	if (!xas_invalid(xas) && xas->xa_node && xas->xa_index + 1 == index)
 		return xas_next(xas);
 	xas_set(xas, index);
@@ -655,7 +676,7 @@ static int exo_bind_one(struct exo_env *env, struct mm_struct *mm,
 	 * Per-frame objects are not charged to the memory cgroup: their
 	 * number is bounded by the pool and max_bindings.
 	 */
-	b = exo_recycle_get(&exo_bind_recycle);
+	b = exo_recycle_get(&env->bind_recycle);
 	if (!b)
 		return -ENOMEM;
 	b->cap = cap;
@@ -663,12 +684,11 @@ static int exo_bind_one(struct exo_env *env, struct mm_struct *mm,
 	b->writable = writable;
 	ret = exo_binds_insert(xas, b);
 	if (ret) {
-		exo_recycle_put(&exo_bind_recycle, b);
+		exo_recycle_put(&env->bind_recycle, b);
 		return ret;
 	}
-	exo_cap_use_add(cap, &b->use, &exo_bind_use);
+	exo_cap_local_use_add(cap, &b->use, &exo_bind_use);
 	env->frames_mapped++;
-	exo_stats.frames_mapped++;
 	*vmap = vma;
 	*bp = b;
 	return 0;
@@ -772,9 +792,8 @@ int exo_ioc_frame_map(struct exo_env *env, void *arg)
 		ret = -EINTR;
 		goto out_free;
 	}
-	mutex_lock(&exo_lock);
-	/* From the first binding entered to its entry installed. */
-	mutex_lock(&env->binds_lock);
+	/* The lookups, and from the first binding entered to its entry. */
+	mutex_lock(&env->lock);
 	for (done = 0; done < fm->count; done++) {
 		ret = exo_bind_one(env, mm, &ents[done], &xas, &vma,
 				   &binds[done]);
@@ -801,9 +820,8 @@ int exo_ioc_frame_map(struct exo_env *env, void *arg)
 		ret = err;
 		break;
 	}
-	mutex_unlock(&env->binds_lock);
-	exo_env_page_sync(env);
-	mutex_unlock(&exo_lock);
+	exo_binds_sync(env);
+	mutex_unlock(&env->lock);
 	mmap_read_unlock(mm);
 	fm->done = done;
 	fm->error = -ret;
@@ -881,7 +899,7 @@ static bool exo_threads_running(void)
  * That flush interrupts idle CPUs too (the core treats it as freeing page
  * tables), so it is worth it only when another of our threads is on a CPU
  * now: else a zap per run flushes this CPU alone.  Otherwise, one zap per
- * run.  Called with @mm's mmap_lock (read) and exo_lock held: no fork
+ * run.  Called with @mm's mmap_lock (read) and env->lock held: no fork
  * copies an entry meanwhile, and the bindings are gone, so no fault can
  * put one back.  selftests/exo_frames: unmap_batch_reaches_*.
  */
@@ -968,13 +986,12 @@ int exo_ioc_frame_unmap(struct exo_env *env, void *arg)
 		ret = -EINTR;
 		goto out_free;
 	}
-	mutex_lock(&exo_lock);
 	/* From the first binding taken out to the last entry zapped. */
-	mutex_lock(&env->binds_lock);
+	mutex_lock(&env->lock);
 	xas_lock(&xas);
 	for (done = 0; done < fu->count; done++) {
 		/*
-		 * Nobody else spins on this lock (writers hold exo_lock), but
+		 * Nobody else spins on this lock (writers hold env->lock), but
 		 * a batch of 64 Ki entries should not run with preemption
 		 * off throughout.
 		 */
@@ -991,9 +1008,8 @@ int exo_ioc_frame_unmap(struct exo_env *env, void *arg)
 	}
 	xas_unlock(&xas);
 	exo_zap_runs(env, mm, pgoffs, done);
-	mutex_unlock(&env->binds_lock);
-	exo_env_page_sync(env);
-	mutex_unlock(&exo_lock);
+	exo_binds_sync(env);
+	mutex_unlock(&env->lock);
 	mmap_read_unlock(mm);
 	fu->done = done;
 	fu->error = -ret;
@@ -1012,12 +1028,12 @@ static vm_fault_t exo_region_fault(struct vm_fault *vmf)
 	vm_fault_t ret = VM_FAULT_SIGBUS;
 	struct exo_bind *b;
 
-	mutex_lock(&env->binds_lock);
+	mutex_lock(&env->lock);
 	b = xa_load(&env->binds, vmf->pgoff);
 	if (b)
 		ret = vmf_insert_pfn_prot(vma, vmf->address, exo_bind_pfn(b),
 					  exo_bind_prot(vma, b->writable));
-	mutex_unlock(&env->binds_lock);
+	mutex_unlock(&env->lock);
 	return ret;
 }
 
@@ -1031,18 +1047,18 @@ static vm_fault_t exo_region_pfn_mkwrite(struct vm_fault *vmf)
 	vm_fault_t ret = VM_FAULT_SIGBUS;
 	struct exo_bind *b;
 
-	mutex_lock(&env->binds_lock);
+	mutex_lock(&env->lock);
 	b = xa_load(&env->binds, vmf->pgoff);
 	if (b && b->writable)
 		/*
-		 * Upgrade the entry here, under binds_lock: returning 0 would let
+		 * Upgrade the entry here, under env->lock: returning 0 would let
 		 * the core upgrade it after we unlock, and a revoke plus a
 		 * read-only re-bind of the same frame in between leaves a
 		 * pte_same() entry that would then become writable.
 		 */
 		ret = vmf_insert_mixed_mkwrite(vmf->vma, vmf->address,
 				__pfn_to_pfn_t(exo_bind_pfn(b), PFN_SPECIAL));
-	mutex_unlock(&env->binds_lock);
+	mutex_unlock(&env->lock);
 	return ret;
 }
 
@@ -1115,7 +1131,7 @@ int exo_env_pages_init(struct exo_env *env, struct file *file)
 	/* Every mmap of this fd, in any process, shares this mapping. */
 	file->f_mapping = &env->mapping;
 	xa_init(&env->binds);
-	mutex_init(&env->binds_lock);
+	exo_recycle_init(&env->bind_recycle, exo_bind_cache, &env->lock);
 	env->quota[EXO_KIND_FRAME] = exo_frame_quota ?: exo_pool_size;
 	return 0;
 }
@@ -1124,6 +1140,7 @@ void exo_env_pages_free(struct exo_env *env)
 {
 	WARN_ON_ONCE(!xa_empty(&env->binds));
 	xa_destroy(&env->binds);
+	exo_recycle_drain(&env->bind_recycle);
 	free_page((unsigned long)env->page);
 	env->page = NULL;
 }
@@ -1178,13 +1195,13 @@ static void exo_frames_show(struct seq_file *m)
 	struct exo_env *env;
 
 	mutex_lock(&exo_lock);
-	seq_printf(m, "total %u\nfree %u\nmapped %llu\nchunks %u\n",
-		   exo_pool_size, exo_pool_free, exo_stats.frames_mapped,
-		   exo_nchunks);
+	seq_printf(m, "total %u\nfree %u\nmapped %lld\nchunks %u\n",
+		   exo_pool_size, exo_pool_free,
+		   atomic64_read(&exo_stats.frames_mapped), exo_nchunks);
 	seq_puts(m, "env used mapped quota owed\n");
 	list_for_each_entry(env, &exo_envs, node)
 		seq_printf(m, "%llu %u %u %u %llu\n", env->id,
-			   env->used[EXO_KIND_FRAME], env->frames_mapped,
+			   env->used[EXO_KIND_FRAME], READ_ONCE(env->frames_mapped),
 			   env->quota[EXO_KIND_FRAME],
 			   env->lease[EXO_KIND_FRAME].owed);
 	mutex_unlock(&exo_lock);
@@ -1219,11 +1236,13 @@ u64 exo_frame_pfn(struct exo_obj *obj)
 
 /*
  * debugfs "check": frame invariants, one line per violation.  Returns the
- * number of violations.  Takes exo_lock.
+ * number of violations.  Takes exo_lock, and each env's lock in turn (other
+ * envs bind and unbind meanwhile: the global count of bindings is not
+ * compared with the envs' sum).
  */
 static u64 exo_frames_check(struct seq_file *m)
 {
-	u64 bad = 0, used = 0, mapped = 0;
+	u64 bad = 0, used = 0;
 	struct exo_env *env;
 
 	mutex_lock(&exo_lock);
@@ -1233,6 +1252,7 @@ static u64 exo_frames_check(struct seq_file *m)
 		u32 n = 0;
 
 		used += env->used[EXO_KIND_FRAME];
+		mutex_lock(&env->lock);
 		xa_for_each(&env->binds, idx, b) {
 			struct exo_cap *c = b->cap;
 			u32 need = EXO_RIGHT_MAP | EXO_RIGHT_READ |
@@ -1260,7 +1280,7 @@ static u64 exo_frames_check(struct seq_file *m)
 			seq_printf(m, "bad: env %llu: %u bindings, counted %u\n",
 				   env->id, env->frames_mapped, n);
 		}
-		mapped += n;
+		mutex_unlock(&env->lock);
 		if (env->lease[EXO_KIND_FRAME].owed >
 		    env->used[EXO_KIND_FRAME]) {
 			bad++;
@@ -1268,11 +1288,6 @@ static u64 exo_frames_check(struct seq_file *m)
 				   env->id, env->lease[EXO_KIND_FRAME].owed,
 				   env->used[EXO_KIND_FRAME]);
 		}
-	}
-	if (mapped != exo_stats.frames_mapped) {
-		bad++;
-		seq_printf(m, "bad: %llu frames mapped, counted %llu\n",
-			   exo_stats.frames_mapped, mapped);
 	}
 	/* Frames whose owner closed may live on only while I/O holds them. */
 	if (exo_pool_free + exo_pool_reserved + used > exo_pool_size ||

@@ -12,6 +12,7 @@
 #include <stdatomic.h>
 #include <signal.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -975,6 +976,270 @@ TEST(unmap_batch_reaches_forked_child)
 		TH_LOG("child status %#x", status);
 	exo_region__destroy(sp.region, SPREAD * sp.page);
 	exo_close(sp.fd);
+}
+
+/*
+ * Map and unmap look capabilities up without exo_lock, under the env's own
+ * lock (page.c): every change of a capability must still answer as the
+ * lookup under exo_lock does, and its death must still unbind every page.
+ */
+TEST_F(frames, mapped_through_cap_answers_precisely)
+{
+	exo_cap_t ro, rw;
+	__u64 addr;
+
+	ASSERT_EQ(0, exo_cap_derive(self->fd, self->caps[0], EXO_RIGHT_READ |
+				    EXO_RIGHT_MAP, &ro));
+	EXPECT_EQ(0, exo_frame_map_one(self->fd, self->region, ro,
+				       EXO_PROT_READ));
+	EXPECT_EQ(0, exo_frame_unmap_one(self->fd, self->region));
+	EXPECT_EQ(-EACCES, exo_frame_map_one(self->fd, self->region, ro, RW));
+	EXPECT_EQ(SIGBUS, touch(self->region, 0, 0));
+
+	/* One capability, two pages; its death unbinds both. */
+	ASSERT_EQ(0, exo_cap_derive(self->fd, self->caps[1], EXO_RIGHT_READ |
+				    EXO_RIGHT_WRITE | EXO_RIGHT_MAP, &rw));
+	EXPECT_EQ(0, exo_frame_map_one(self->fd, self->region + self->page,
+				       rw, RW));
+	EXPECT_EQ(0, exo_frame_map_one(self->fd, self->region + 2 * self->page,
+				       rw, RW));
+	self->region[self->page] = 'd';
+	EXPECT_EQ('d', self->region[2 * self->page]);
+	ASSERT_EQ(0, exo_cap_revoke(self->fd, self->caps[1], 0, NULL));
+	EXPECT_EQ(SIGBUS, touch(self->region + self->page, 0, 0));
+	EXPECT_EQ(SIGBUS, touch(self->region + 2 * self->page, 0, 0));
+	addr = (unsigned long)(self->region + self->page);
+	errno = 0;
+	EXPECT_EQ(0, exo_frame_unmap(self->fd, &addr, 1));
+	EXPECT_EQ(ENOENT, errno);
+	EXPECT_EQ(-EKEYREVOKED, exo_frame_map_one(self->fd, self->region +
+						  self->page, rw, RW));
+	ASSERT_EQ(0, exo_cap_close(self->fd, rw));
+	EXPECT_EQ(-ESTALE, exo_frame_map_one(self->fd, self->region +
+					     self->page, rw, RW));
+	/* A batch naming one good capability and one dead one. */
+	{
+		struct exo_map_entry e[2] = {
+			entry(self->region + 3 * self->page, self->caps[2], RW),
+			entry(self->region + self->page, rw, RW),
+		};
+
+		errno = 0;
+		EXPECT_EQ(1, exo_frame_map(self->fd, e, 2));
+		EXPECT_EQ(ESTALE, errno);
+		EXPECT_EQ(0, touch(self->region + 3 * self->page, 1, 'e'));
+	}
+	/* The frame's root closed: its pages go, and it maps no more. */
+	EXPECT_EQ(1, exo_caps_close(self->fd, &self->caps[2], 1));
+	EXPECT_EQ(SIGBUS, touch(self->region + 3 * self->page, 0, 0));
+	EXPECT_EQ(-ESTALE, exo_frame_map_one(self->fd, self->region,
+					     self->caps[2], RW));
+}
+
+/*
+ * Maps and unmaps through children that another thread revokes and closes
+ * round after round: the only errors are those of a dead or closed
+ * capability (or ENOENT for a page its death unbound), and debugfs check
+ * (every binding through a live capability) holds after each revocation.
+ */
+#define MRACE_PAGES	8
+#define MRACE_ROUNDS	300
+
+struct mrace {
+	int fd;
+	long page;
+	char *region;
+	int touch;		/* write each page bound (SIGBUS counted) */
+	_Atomic exo_cap_t kids[MRACE_PAGES];
+	atomic_int stop;
+	atomic_long maps, ok, bad, last_bad, sigbus;
+};
+
+static __thread sigjmp_buf mrace_jmp;
+
+static void mrace_on_sigbus(int sig)
+{
+	(void)sig;
+	siglongjmp(mrace_jmp, 1);
+}
+
+static void *mrace_mapper(void *arg)
+{
+	struct mrace *r = arg;
+	struct exo_map_entry e[MRACE_PAGES];
+	int i, n, err;
+
+	while (!atomic_load(&r->stop)) {
+		for (i = 0; i < MRACE_PAGES; i++)
+			e[i] = entry(r->region + i * r->page,
+				     atomic_load(&r->kids[i]), RW);
+		errno = 0;
+		n = exo_frame_map(r->fd, e, MRACE_PAGES);
+		err = n == MRACE_PAGES ? 0 : errno;
+		atomic_fetch_add(&r->maps, 1);
+		if (!err)
+			atomic_fetch_add(&r->ok, 1);
+		else if (err != EKEYREVOKED && err != ESTALE) {
+			atomic_fetch_add(&r->bad, 1);
+			atomic_store(&r->last_bad, err);
+		}
+		/* A death may zap a page first: its fault answers SIGBUS. */
+		for (i = 0; r->touch && i < n; i++) {
+			if (!sigsetjmp(mrace_jmp, 1))
+				((volatile char *)r->region)[i * r->page] = 1;
+			else
+				atomic_fetch_add(&r->sigbus, 1);
+		}
+		for (i = 0; i < MRACE_PAGES; i++) {
+			err = exo_frame_unmap_one(r->fd, r->region + i * r->page);
+			if (err && err != -ENOENT) {
+				atomic_fetch_add(&r->bad, 1);
+				atomic_store(&r->last_bad, -err);
+			}
+		}
+	}
+	return NULL;
+}
+
+TEST(map_races_revoke_and_close)
+{
+	struct mrace r = { .page = sysconf(_SC_PAGESIZE) };
+	time_t t0 = time(NULL);
+	exo_cap_t roots[MRACE_PAGES], kids[MRACE_PAGES];
+	pthread_t th;
+	char buf[4096];
+	int round, i, n;
+
+	r.fd = exo_open();
+	ASSERT_LE(0, r.fd);
+	r.region = exo_region__create(r.fd, NULL, MRACE_PAGES * r.page,
+				      PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, r.region);
+	ASSERT_EQ(0, exo_frame_alloc(r.fd, MRACE_PAGES, roots, NULL));
+	for (i = 0; i < MRACE_PAGES; i++)
+		atomic_store(&r.kids[i], roots[i]);
+	ASSERT_EQ(0, pthread_create(&th, NULL, mrace_mapper, &r));
+	/* MRACE_ROUNDS, or 2 and 15 s (a debug kernel is slow). */
+	for (round = 0; round < MRACE_ROUNDS &&
+	     (round < 2 || time(NULL) - t0 < 15); round++) {
+		long ok = atomic_load(&r.ok);
+
+		for (i = 0; i < MRACE_PAGES; i++) {
+			ASSERT_EQ(0, exo_cap_derive(r.fd, roots[i],
+						    EXO_RIGHT_READ | EXO_RIGHT_WRITE |
+						    EXO_RIGHT_MAP, &kids[i]));
+			atomic_store(&r.kids[i], kids[i]);
+		}
+		for (n = 0; n < 10000 && atomic_load(&r.ok) < ok + 2; n++)
+			sched_yield();
+		for (i = 0; i < MRACE_PAGES; i++)
+			ASSERT_EQ(0, exo_cap_revoke(r.fd, roots[i], 0, NULL));
+		n = exo_read_file(EXO_DEBUGFS "/check", buf, sizeof(buf));
+		ASSERT_LT(0, n);
+		buf[n < (int)sizeof(buf) ? n : (int)sizeof(buf) - 1] = '\0';
+		ASSERT_STREQ("ok\n", buf) TH_LOG("round %d", round);
+		if (round % 2)
+			ASSERT_EQ(MRACE_PAGES, exo_caps_close(r.fd, kids,
+							      MRACE_PAGES));
+	}
+	atomic_store(&r.stop, 1);
+	ASSERT_EQ(0, pthread_join(th, NULL));
+	TH_LOG("%d rounds, %ld maps, %ld whole", round, atomic_load(&r.maps),
+	       atomic_load(&r.ok));
+	EXPECT_EQ(0, atomic_load(&r.bad))
+		TH_LOG("last unexpected errno %ld", atomic_load(&r.last_bad));
+	EXPECT_LT(0, atomic_load(&r.ok));
+	exo_region__destroy(r.region, MRACE_PAGES * r.page);
+	EXPECT_EQ(0, exo_close(r.fd));
+}
+
+/*
+ * The same across envs, with faults, then a SIGKILL: the capabilities
+ * mapped are imported from another env (a second fd), whose calls kill them
+ * by freeing the frames (closing its roots), so each death takes the
+ * mapping env's lock from another env's call while the mapper maps, writes
+ * (a fault where a death zapped first) and unmaps.  Then a child process
+ * maps, writes and unmaps in a loop until SIGKILL: every count comes back.
+ */
+TEST(map_races_foreign_free_and_kill)
+{
+	struct sigaction sa = { .sa_handler = mrace_on_sigbus };
+	struct mrace r = { .page = sysconf(_SC_PAGESIZE), .touch = 1 };
+	exo_cap_t roots[MRACE_PAGES], kids[MRACE_PAGES];
+	struct exo_totals before, after;
+	time_t t0 = time(NULL);
+	struct exo_key key;
+	int round, i, n, afd, status;
+	pthread_t th;
+	char buf[4096];
+	pid_t pid;
+
+	ASSERT_EQ(0, exo_totals(&before));
+	ASSERT_EQ(0, sigaction(SIGBUS, &sa, NULL));
+	r.fd = exo_open();
+	afd = exo_open();
+	ASSERT_LE(0, r.fd);
+	ASSERT_LE(0, afd);
+	r.region = exo_region__create(r.fd, NULL, MRACE_PAGES * r.page,
+				      PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, r.region);
+	ASSERT_EQ(0, pthread_create(&th, NULL, mrace_mapper, &r));
+	for (round = 0; round < MRACE_ROUNDS &&
+	     (round < 2 || time(NULL) - t0 < 15); round++) {
+		long ok = atomic_load(&r.ok);
+
+		ASSERT_EQ(0, exo_frame_alloc(afd, MRACE_PAGES, roots, NULL));
+		for (i = 0; i < MRACE_PAGES; i++) {
+			ASSERT_EQ(0, exo_cap_export(afd, roots[i], EXO_RIGHT_READ |
+						    EXO_RIGHT_WRITE | EXO_RIGHT_MAP, 0,
+						    &key));
+			ASSERT_EQ(0, exo_cap_import(r.fd, &key, &kids[i], NULL));
+			atomic_store(&r.kids[i], kids[i]);
+		}
+		for (n = 0; n < 10000 && atomic_load(&r.ok) < ok + 2; n++)
+			sched_yield();
+		ASSERT_EQ(MRACE_PAGES, exo_caps_close(afd, roots, MRACE_PAGES));
+		n = exo_read_file(EXO_DEBUGFS "/check", buf, sizeof(buf));
+		ASSERT_LT(0, n);
+		buf[n < (int)sizeof(buf) ? n : (int)sizeof(buf) - 1] = '\0';
+		ASSERT_STREQ("ok\n", buf) TH_LOG("round %d", round);
+		ASSERT_EQ(MRACE_PAGES, exo_caps_close(r.fd, kids, MRACE_PAGES));
+	}
+	atomic_store(&r.stop, 1);
+	ASSERT_EQ(0, pthread_join(th, NULL));
+	TH_LOG("%d rounds, %ld maps, %ld whole, %ld SIGBUS", round,
+	       atomic_load(&r.maps), atomic_load(&r.ok), atomic_load(&r.sigbus));
+	EXPECT_EQ(0, atomic_load(&r.bad))
+		TH_LOG("last unexpected errno %ld", atomic_load(&r.last_bad));
+	EXPECT_LT(0, atomic_load(&r.ok));
+	exo_region__destroy(r.region, MRACE_PAGES * r.page);
+	EXPECT_EQ(0, exo_close(r.fd));
+	EXPECT_EQ(0, exo_close(afd));
+
+	/* A process killed in the middle of its maps and unmaps. */
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		r.fd = exo_open();
+		r.region = r.fd < 0 ? NULL :
+			   exo_region__create(r.fd, NULL, MRACE_PAGES * r.page,
+					      PROT_READ | PROT_WRITE);
+		if (!r.region || exo_frame_alloc(r.fd, MRACE_PAGES, kids, NULL))
+			_exit(1);
+		for (i = 0; i < MRACE_PAGES; i++)
+			atomic_store(&r.kids[i], kids[i]);
+		atomic_store(&r.stop, 0);
+		mrace_mapper(&r);
+		_exit(2);
+	}
+	usleep(200000);
+	ASSERT_EQ(0, kill(pid, SIGKILL));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFSIGNALED(status)) TH_LOG("child status %#x", status);
+	EXPECT_EQ(0, exo_totals_wait(&before, &after, 2000))
+		TH_LOG("after: %s", exo_totals_str(&after));
 }
 
 TEST_HARNESS_MAIN

@@ -35,8 +35,8 @@
  * The three parties hand over through futexes in shared memory rather
  * than exo_test.h's pipe-driven agent: under TCG an agent round trip made
  * a generation cost ~25 ms.  Even so a generation costs ~8 ms in the TCG
- * guest (most of it A's revoke waiting for exo_lock, which the mapper
- * takes twice per bind/unbind cycle), so the default is 6000 generations
+ * guest (measured when the mapper's binds and unbinds took exo_lock,
+ * which A's revoke waited for), so the default is 6000 generations
  * (~50 s, with some 2.5 x 10^5 bind/touch/unbind cycles racing them)
  * rather than the issue's 10^4 (84 s measured); EXO_RACE_ITERS=10000 in
  * the environment runs the full figure (scripts/vm passes EXO_* on).
