@@ -289,6 +289,7 @@ struct exo_env {
 	struct exo_recycle bind_recycle;
 	u32 frames_mapped;
 	u32 frames_mapped_counted;	/* in exo_stats.frames_mapped */
+	u32 binds_spare;		/* reserved entries in binds */
 	struct exo_env_page *page;	/* read-only info page */
 
 	/* Events (event.c: read/poll) and revocations (lease.c). */

@@ -1153,6 +1153,89 @@ TEST(map_races_revoke_and_close)
 	EXPECT_EQ(0, exo_close(r.fd));
 }
 
+/* debugfs "frames": the reserved binding entries of env @id, or -1. */
+static long frames_reserved(__u64 id)
+{
+	char buf[8192], *line;
+	unsigned long long env, owed;
+	unsigned int used, mapped, quota, reserved;
+	int n = exo_read_file(EXO_DEBUGFS "/frames", buf, sizeof(buf) - 1);
+
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	for (line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
+		if (sscanf(line, "%llu %u %u %u %llu %u", &env, &used, &mapped,
+			   &quota, &owed, &reserved) == 6 && env == id)
+			return reserved;
+	return -1;
+}
+
+/*
+ * An unbound page keeps its entry in the env's bindings reserved, so the
+ * next bind there allocates nothing (page.c, EXO_BINDS_SPARE); past 16384
+ * of them an unmap sweeps them out.  Binding 1024 frames in each of 20
+ * windows of a region in turn, the reserve never passes the bound, and a
+ * page once bound answers as one never bound: SIGBUS, ENOENT to an unmap,
+ * and it binds again.
+ */
+#define SPARE_WINDOWS	20
+
+TEST(unbound_pages_keep_a_bounded_reserve)
+{
+	long page = sysconf(_SC_PAGESIZE), reserved, most = 0;
+	static struct exo_map_entry e[1024];
+	static exo_cap_t caps[1024];
+	static __u64 addrs[1024];
+	struct exo_env_info info = { .size = sizeof(info) };
+	char *region, buf[256];
+	int fd, w, i, n;
+
+	fd = exo_open();
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, exo_env_info(fd, &info));
+	region = exo_region__create(fd, NULL, SPARE_WINDOWS * 1024 * page,
+				    PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, region);
+	ASSERT_EQ(0, exo_frame_alloc(fd, 1024, caps, NULL));
+	for (w = 0; w < SPARE_WINDOWS; w++) {
+		char *base = region + (size_t)w * 1024 * page;
+
+		for (i = 0; i < 1024; i++) {
+			addrs[i] = (unsigned long)(base + (size_t)i * page);
+			e[i] = entry(base + (size_t)i * page, caps[i], RW);
+		}
+		ASSERT_EQ(1024, exo_frame_map(fd, e, 1024));
+		base[0] = 'w';
+		ASSERT_EQ(1024, exo_frame_unmap(fd, addrs, 1024));
+		reserved = frames_reserved(info.env_id);
+		if (!w)
+			EXPECT_EQ(1024, reserved);
+		EXPECT_GE(16384, reserved) TH_LOG("window %d", w);
+		most = reserved > most ? reserved : most;
+	}
+	EXPECT_EQ(16384, most);
+	EXPECT_GT(SPARE_WINDOWS * 1024 - 16384, frames_reserved(info.env_id));
+	/* Reserved or swept, an unbound page is as one never bound. */
+	for (w = 0; w < SPARE_WINDOWS; w += SPARE_WINDOWS - 1) {
+		char *p = region + ((size_t)w * 1024 + 7) * page;
+
+		EXPECT_EQ(SIGBUS, touch(p, 0, 0));
+		EXPECT_EQ(-ENOENT, exo_frame_unmap_one(fd, p));
+		EXPECT_EQ(0, exo_frame_map_one(fd, p, caps[7], RW));
+		EXPECT_EQ(0, touch(p, 1, 'x'));
+		EXPECT_EQ('x', *p);
+		EXPECT_EQ(0, exo_frame_unmap_one(fd, p));
+	}
+	n = exo_read_file(EXO_DEBUGFS "/check", buf, sizeof(buf) - 1);
+	ASSERT_LT(0, n);
+	buf[n] = '\0';
+	EXPECT_STREQ("ok\n", buf);
+	exo_region__destroy(region, SPARE_WINDOWS * 1024 * page);
+	EXPECT_EQ(1024, exo_caps_close(fd, caps, 1024));
+	EXPECT_EQ(0, exo_close(fd));
+}
+
 /*
  * The same across envs, with faults, then a SIGKILL: the capabilities
  * mapped are imported from another env (a second fd), whose calls kill them
