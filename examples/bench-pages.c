@@ -14,7 +14,9 @@
  *               one; and the abort protocol's latency past the deadline.
  * contention.frame_map  bind + touch + unbind of 1024 held frames, over
  *               and over, with a noisy neighbour env doing control calls
- *               (noisy.h) against the same alone.
+ *               (noisy.h) against the same alone; .spin the same beside a
+ *               neighbour that only keeps its vCPU busy (no exo call): the
+ *               floor of a path that shares nothing with its neighbour.
  *
  * Prints a table, then "RATIO <name> <value>" lines: exo's throughput over
  * the peer's, higher is better.  Each figure is the median of several runs.
@@ -41,8 +43,8 @@
 #define BATCH	1024		/* pages per batch */
 #define RUNS	9
 #define REVOKE_N 256		/* frames per revocation round trip */
-#define CONT_ROUNDS 5		/* contention: alone/neighbour pairs */
-#define CONT_BATCHES 32		/* contention: batches per measurement */
+#define CONT_ROUNDS 7		/* contention: alone/neighbour/spin rounds */
+#define CONT_BATCHES 128	/* contention: batches per measurement */
 
 static long page;
 
@@ -145,7 +147,7 @@ static double map_cycle(int fd, char *region, const exo_cap_t *caps,
 		};
 	}
 	if (noisy) {
-		ret = noisy_start(&n, 0, now());
+		ret = noisy_start(&n, noisy > 1 ? NOISY_SPIN : 0, now());
 		if (ret)
 			die("noisy_start", ret);
 		usleep(20000);	/* let it get going */
@@ -328,7 +330,8 @@ static double linux_munmaps(void)
 int main(int argc, char **argv)
 {
 	double exo_t[RUNS], exz_t[RUNS], lin_t[RUNS], rev_t[RUNS], unm_t[RUNS];
-	double ab_t[RUNS], z, ca[CONT_ROUNDS], cn[CONT_ROUNDS], nrate = 0;
+	double ab_t[RUNS], z, ca[CONT_ROUNDS], cn[CONT_ROUNDS], cs[CONT_ROUNDS];
+	double nrate = 0, srate = 0;
 	static exo_cap_t held[BATCH];
 	struct exo_env_info info;
 	struct libos l = { 0 };
@@ -365,7 +368,9 @@ int main(int argc, char **argv)
 			die("exo_frame_alloc", ret);
 		for (i = atoi(argv[2]); i > 0; i--)
 			printf("%.0f pages/s\n",
-			       map_cycle(fd, region, held, argc > 3, &nrate));
+			       map_cycle(fd, region, held, argc > 3 ?
+					 1 + !strcmp(argv[3], "spin") : 0,
+					 &nrate));
 		return 0;
 	}
 	exo_cycle(fd, region, 0);	/* warm up both */
@@ -386,6 +391,7 @@ int main(int argc, char **argv)
 	for (i = 0; i < CONT_ROUNDS; i++) {
 		ca[i] = map_cycle(fd, region, held, 0, &nrate);
 		cn[i] = map_cycle(fd, region, held, 1, &nrate);
+		cs[i] = map_cycle(fd, region, held, 2, &srate);
 	}
 	if (exo_caps_close(fd, held, BATCH) != BATCH)
 		die("exo_caps_close", errno);
@@ -412,11 +418,16 @@ int main(int argc, char **argv)
 	       "contention.frame_map: alone, with neighbour",
 	       median(ca, CONT_ROUNDS), median(cn, CONT_ROUNDS),
 	       nrate / CONT_ROUNDS);
+	printf("%-44s %12s %12.0f/s  (neighbour: %.0f KiB/s)\n",
+	       "contention.frame_map.spin: neighbour spins", "",
+	       median(cs, CONT_ROUNDS), srate / CONT_ROUNDS * 64);
 	printf("RATIO pages.cycle %.2f\n", x / e);
 	printf("RATIO pages.cycle.zeroed %.2f\n", x / z);
 	printf("RATIO pages.revoke %.2f\n", u / r);
 	printf("RATIO contention.frame_map %.2f\n",
 	       median(cn, CONT_ROUNDS) / median(ca, CONT_ROUNDS));
+	printf("RATIO contention.frame_map.spin %.2f\n",
+	       median(cs, CONT_ROUNDS) / median(ca, CONT_ROUNDS));
 	exo_region__destroy(region, (size_t)BATCH * page);
 	exo_close(fd);
 	return 0;

@@ -10,6 +10,12 @@
  * RATIO contention.<path> = the fast path's rate while a neighbour runs
  * divided by its rate alone; a path that shares no lock with the control
  * calls stays near 1 (on a guest with a vCPU for each).
+ *
+ * With NOISY_SPIN the neighbour makes no exo call at all: it writes a
+ * 64 KiB buffer over and over.  The ratio beside it is what a second busy
+ * vCPU alone costs the fast path (under TCG on a shared host, where the
+ * two vCPU threads compete for the host's CPUs and caches), the floor
+ * that a path sharing nothing with its neighbour can reach.
  */
 #ifndef NOISY_H
 #define NOISY_H
@@ -18,12 +24,14 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <exo.h>
 
-#define NOISY_EXTENTS	1	/* noisy_start() flag */
+#define NOISY_EXTENTS	1	/* noisy_start() flags */
+#define NOISY_SPIN	2
 
 struct noisy {
 	pid_t pid;
@@ -44,11 +52,17 @@ static void noisy_child(int out, int flags)
 {
 	exo_cap_t caps[16], child, ext;
 	unsigned long rounds = 0;
+	static char buf[65536];
 	int fd = exo_open();
 
 	if (fd < 0)
 		_exit(1);
-	while (!noisy_stop_flag) {
+	while ((flags & NOISY_SPIN) && !noisy_stop_flag) {
+		memset(buf, (int)rounds, sizeof(buf));
+		__asm__ volatile("" : : "r"(buf) : "memory");
+		rounds++;
+	}
+	while (!(flags & NOISY_SPIN) && !noisy_stop_flag) {
 		if (exo_frame_alloc(fd, 16, caps, NULL))
 			_exit(2);
 		if (exo_cap_derive(fd, caps[0], EXO_RIGHT_READ, &child) ||
