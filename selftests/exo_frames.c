@@ -1266,7 +1266,6 @@ TEST(map_races_foreign_free_and_kill)
 	r.region = exo_region__create(r.fd, NULL, MRACE_PAGES * r.page,
 				      PROT_READ | PROT_WRITE);
 	ASSERT_NE(NULL, r.region);
-	ASSERT_EQ(0, pthread_create(&th, NULL, mrace_mapper, &r));
 	for (round = 0; round < MRACE_ROUNDS &&
 	     (round < 2 || time(NULL) - t0 < 15); round++) {
 		long ok = atomic_load(&r.ok);
@@ -1279,6 +1278,9 @@ TEST(map_races_foreign_free_and_kill)
 			ASSERT_EQ(0, exo_cap_import(r.fd, &key, &kids[i], NULL));
 			atomic_store(&r.kids[i], kids[i]);
 		}
+		/* (not before: handle 0 would answer EBADF) */
+		if (!round)
+			ASSERT_EQ(0, pthread_create(&th, NULL, mrace_mapper, &r));
 		for (n = 0; n < 10000 && atomic_load(&r.ok) < ok + 2; n++)
 			sched_yield();
 		ASSERT_EQ(MRACE_PAGES, exo_caps_close(afd, roots, MRACE_PAGES));
