@@ -627,8 +627,11 @@ static void exo_gkey_free(struct exo_gkey *gk)
 	kfree(gk);
 }
 
-/* Turn a live capability into a tombstone. */
-static void exo_cap_kill(struct exo_cap *cap)
+/*
+ * Turn a live capability into a tombstone; with @close, free its slot too
+ * (under the same hold of the holder's lock: a close of a leaf).
+ */
+static void exo_cap_kill(struct exo_cap *cap, bool close)
 {
 	struct exo_env *env = cap->env;
 	struct exo_gkey *gk, *tmp;
@@ -664,6 +667,8 @@ static void exo_cap_kill(struct exo_cap *cap)
 	}
 	obj = cap->obj;
 	cap->obj = NULL;
+	if (close)
+		exo_slot_free(env, cap->slot);
 	mutex_unlock(&env->lock);
 	if (cap->parent)	/* a root has no siblings list to leave */
 		list_del_init(&cap->sibling);
@@ -686,7 +691,7 @@ u64 exo_cap_kill_tree(struct exo_cap *root, bool self)
 
 	if (list_empty(&root->children)) {	/* the common case: a leaf */
 		if (self)
-			exo_cap_kill(root);
+			exo_cap_kill(root, false);
 		return self;
 	}
 	list_add_tail(&root->walk, &queue);
@@ -698,7 +703,7 @@ u64 exo_cap_kill_tree(struct exo_cap *root, bool self)
 		list_del_init(&c->walk);
 		if (c == root && !self)
 			continue;
-		exo_cap_kill(c);
+		exo_cap_kill(c, false);
 		n++;
 	}
 	return n;
@@ -706,12 +711,16 @@ u64 exo_cap_kill_tree(struct exo_cap *root, bool self)
 
 static void exo_cap_destroy(struct exo_env *env, struct exo_cap *cap)
 {
-	if (cap->obj)
-		exo_cap_kill_tree(cap, true);
+	if (cap->obj && list_empty(&cap->children)) {
+		exo_cap_kill(cap, true);	/* a leaf: one hold of env->lock */
+	} else {
+		if (cap->obj)
+			exo_cap_kill_tree(cap, true);
+		mutex_lock(&env->lock);
+		exo_slot_free(env, cap->slot);
+		mutex_unlock(&env->lock);
+	}
 	exo_stats.tombstones--;
-	mutex_lock(&env->lock);
-	exo_slot_free(env, cap->slot);
-	mutex_unlock(&env->lock);
 	exo_recycle_put(&exo_cap_recycle, cap);
 }
 

@@ -322,7 +322,16 @@ static void exo_frame_release(struct exo_obj *obj)
 	exo_free_stack[exo_pool_free++] = f->idx;
 
 	exo_lease_update(env, EXO_KIND_FRAME);	/* one frame fewer */
-	exo_env_page_sync(env);		/* frames_used, frames_free */
+	/*
+	 * What that changed in the info pages: not all of exo_env_page_sync(),
+	 * per frame given back (a revocation's events sync the rest).
+	 */
+	if (env->page) {
+		WRITE_ONCE(env->page->frames_used, env->used[EXO_KIND_FRAME]);
+		WRITE_ONCE(env->page->revoke_owed,
+			   env->lease[EXO_KIND_FRAME].owed);
+	}
+	WRITE_ONCE(exo_pool_page->frames_free, exo_pool_free);
 }
 
 /*
