@@ -14,7 +14,9 @@
  *
  * contention.extent_<op>: exo's rate with a noisy neighbour env doing
  * control calls (noisy.h: frames, capabilities, extent alloc and free)
- * over its rate alone, the same rounds alternating.
+ * over its rate alone, the same rounds alternating; .spin the same beside
+ * a neighbour that only keeps its vCPU busy (NOISY_SPIN: no exo call, no
+ * I/O), the floor of a path that shares nothing with its neighbour.
  *
  * xn.update: XN's checked metadata updates per second over unchecked
  * writes of as many blocks with the same durability (one at a time, each
@@ -289,7 +291,7 @@ int main(int argc, char **argv)
 	struct target exo = { .exo = 1 }, peer = { .exo = 0 };
 	double e[2][ROUNDS], p[2][ROUNDS];
 	const char *name[2] = { "randread4k", "randwrite4k" };
-	double ca[2][ROUNDS], cn[2][ROUNDS], nrate = 0, rate;
+	double ca[2][ROUNDS], cn[2][ROUNDS], cs[2][ROUNDS], nrate = 0, rate;
 	struct noisy n = { 0 };
 	unsigned long i;
 	int w, r, ret;
@@ -389,9 +391,17 @@ int main(int argc, char **argv)
 			if (rate < 0)
 				die("noisy neighbour", -EIO);
 			nrate += rate;
+			ret = noisy_start(&n, NOISY_SPIN, now());
+			if (ret)
+				die("noisy_start", ret);
+			usleep(20000);
+			cs[w][r] = run(&exo);
+			if (noisy_stop(&n, now()) < 0)
+				die("spinning neighbour", -EIO);
 		}
 		qsort(ca[w], ROUNDS, sizeof(double), cmp);
 		qsort(cn[w], ROUNDS, sizeof(double), cmp);
+		qsort(cs[w], ROUNDS, sizeof(double), cmp);
 	}
 
 	/* XN: checked updates against FUA writes, alternating */
@@ -432,6 +442,11 @@ xn:;
 			   "contention.extent_randread4k: alone, noisy",
 		       ca[w][ROUNDS / 2], cn[w][ROUNDS / 2],
 		       nrate / (2 * ROUNDS));
+	for (w = 0; w < 2; w++)
+		printf("%-44s %12s %12.0f/s\n",
+		       w ? "contention.extent_randwrite4k.spin: spins" :
+			   "contention.extent_randread4k.spin: spins", "",
+		       cs[w][ROUNDS / 2]);
 	printf("%-44s %12.0f/s %12.0f/s  (%lu per round)\n",
 	       "xn.update: swap a reference; FUA writes", xu[ROUNDS / 2],
 	       xf[ROUNDS / 2], xops);
@@ -444,6 +459,9 @@ xn:;
 	for (w = 0; w < 2; w++)
 		printf("RATIO contention.extent_%s %.2f\n", name[w],
 		       cn[w][ROUNDS / 2] / ca[w][ROUNDS / 2]);
+	for (w = 0; w < 2; w++)
+		printf("RATIO contention.extent_%s.spin %.2f\n", name[w],
+		       cs[w][ROUNDS / 2] / ca[w][ROUNDS / 2]);
 	printf("RATIO xn.update %.2f\n", xu[ROUNDS / 2] / xf[ROUNDS / 2]);
 	printf("RATIO xn.update.table %.2f\n", xt[ROUNDS / 2] / xf[ROUNDS / 2]);
 
