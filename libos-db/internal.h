@@ -459,6 +459,8 @@ int tc_begin(struct exodb *db, struct tree_ctx **tcp);
 int tc_commit(struct exodb *db, struct tree_ctx *tc, uint64_t *lsn,
 	      uint64_t lost_seq);
 void tc_rollback(struct exodb *db, struct tree_ctx *tc);
+/* A closed database's idle transaction shells give back their buffers. */
+void txn_shrink_all(struct exodb *db);
 
 /* ---- log (wal/wal.c) ----------------------------------------------------- */
 enum rec_type { REC_PAD = 1, REC_IMAGE = 2, REC_DELTA = 3, REC_COMMIT = 4 };
@@ -473,6 +475,7 @@ struct rec_hdr {
 	uint64_t durable;	/* the durable LSN when it was appended */
 };
 #define REC_HDR		sizeof(struct rec_hdr)
+#define REC_MAX		(REC_HDR + PAGE)	/* a record holds at most a page */
 #define BUF_BLOCKS	256		/* the log's 1 MiB ring in memory */
 #define STAGE_BLOCKS	64		/* its I/O goes through these */
 #define WAL_FRAMES	(STAGE_BLOCKS + 1)	/* and one for the header */
@@ -549,8 +552,8 @@ struct exodb {
 	 * reader that loaded the root before sees those commits and retries.
 	 */
 	pthread_mutex_t cat_lock;
-	struct { char name[EXODB_MAX_NAME + 1]; _Atomic uint64_t root;
-		 uint64_t drop_root; bool used; } tables[EXODB_MAX_TABLES + 1];
+	struct db_table { char name[EXODB_MAX_NAME + 1]; _Atomic uint64_t root;
+		 uint64_t drop_root; bool used; } *tables;	/* [MAX_TABLES + 1] */
 	uint64_t txid;
 	_Atomic uint64_t commits, checkpoints, conflicts;
 	_Atomic uint64_t revoke_requests, revoked_frames, repossessed;
@@ -559,6 +562,7 @@ struct exodb {
 	_Atomic bool ev_stop;
 	_Atomic int broken;		/* a lost page could not be rebuilt */
 	bool recovering;
+	struct exodb *next_closed;	/* the shells of closed handles */
 };
 #define DB_MAGIC	0x0e0db0dbu
 

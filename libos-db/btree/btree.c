@@ -58,6 +58,24 @@ static int check_child(const struct node *parent, const struct node *c,
 	return 0;
 }
 
+/*
+ * Does @n's range (lo, hi] hold @k (@k NULL: +infinity, the rightmost
+ * leaf's)?  A page's fences are checked when it is read, but only a
+ * descent knows which key it came for: a damaged child pointer whose
+ * target is a sound node of the right level (crc and all) is caught here,
+ * before a reader trusts an answer from it or a writer adds to it.
+ */
+static bool holds(const struct node *n, const void *k, size_t kl)
+{
+	size_t lol, hil;
+	const uint8_t *lo = node_lo(n, &lol), *hi = node_hi(n, &hil);
+
+	if (!k)
+		return !hi;
+	return (!lo || keycmp(lo, lol, k, kl) < 0) &&
+	       (!hi || keycmp(k, kl, hi, hil) <= 0);
+}
+
 static int child_index(const struct node *n, const void *k, size_t kl,
 		       bool to_upper)
 {
@@ -80,7 +98,7 @@ static struct node *descend_s(struct exodb *db, uint32_t tbl, uint64_t root,
 	if (!n)
 		return NULL;
 	if ((n->h.type != PT_LEAF && n->h.type != PT_INNER) ||
-	    n->h.table != tbl) {
+	    n->h.table != tbl || !holds(n, k, kl)) {
 		pool_unfix_s(P(db), pid);
 		*err = -EUCLEAN;
 		return NULL;
@@ -95,7 +113,7 @@ static struct node *descend_s(struct exodb *db, uint32_t tbl, uint64_t root,
 		       : NULL;
 		if (!cp)
 			*err = -EUCLEAN;
-		if (c && check_child(n, c, tbl)) {
+		if (c && (check_child(n, c, tbl) || !holds(c, k, kl))) {
 			pool_unfix_s(P(db), cp);
 			c = NULL;
 			*err = -EUCLEAN;
@@ -262,7 +280,8 @@ static int path_lock(struct exodb *db, struct tree_ctx *tc, uint32_t tbl,
 		p->n[p->depth++] = n;
 		if ((p->depth > 1 && check_child(p->n[p->depth - 2], n, tbl)) ||
 		    (p->depth == 1 && (n->h.table != tbl ||
-			(n->h.type != PT_LEAF && n->h.type != PT_INNER)))) {
+			(n->h.type != PT_LEAF && n->h.type != PT_INNER))) ||
+		    !holds(n, k, kl)) {
 			path_release(db, tc, p);
 			return -EUCLEAN;
 		}
@@ -913,6 +932,19 @@ static int load(struct bt_cursor *c, const struct node *n, uint64_t leaf,
 }
 
 /*
+ * Is @r the right neighbour @l's link promises: its low fence @l's high
+ * one?  Fences then rise strictly along the walk, so a damaged link (to
+ * the leaf itself, or back) ends a scan with -EUCLEAN instead of a loop.
+ */
+static bool fences_meet(const struct node *l, const struct node *r)
+{
+	size_t hil, lol;
+	const uint8_t *hi = node_hi(l, &hil), *lo = node_lo(r, &lol);
+
+	return hi && lo && hil == lol && !memcmp(hi, lo, hil);
+}
+
+/*
  * From leaf @n (latched shared) slot @i forward: the first entry, moving
  * right along the sibling links (latch coupled) past empty leaves.
  */
@@ -931,7 +963,8 @@ static int forward_from(struct bt_cursor *c, struct node *n, uint64_t leaf,
 			return -ENOENT;
 		}
 		x = pool_fix_s(P(c->db), next, c->tbl, c->fixfl, &err);
-		if (x && (x->h.type != PT_LEAF || x->h.table != c->tbl)) {
+		if (x && (x->h.type != PT_LEAF || x->h.table != c->tbl ||
+			  !fences_meet(n, x))) {
 			pool_unfix_s(P(c->db), next);
 			x = NULL;
 			err = -EUCLEAN;

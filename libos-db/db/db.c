@@ -136,7 +136,7 @@ int db_load_catalog(struct exodb *db)
 			       .root = CATALOG_ROOT };
 	int err;
 
-	memset(db->tables, 0, sizeof(db->tables));
+	memset(db->tables, 0, (EXODB_MAX_TABLES + 1) * sizeof(*db->tables));
 	db->tables[0].used = true;
 	strcpy(db->tables[0].name, "(catalogue)");
 	atomic_store_explicit(&db->tables[0].root, CATALOG_ROOT,
@@ -202,7 +202,20 @@ static void db_teardown(struct exodb *db)
 	if (db->be)
 		db->be->ops->close(db->be);
 	db->be = NULL;
+	free(db->tables);
+	db->tables = NULL;
+	txn_shrink_all(db);
 }
+
+/*
+ * A closed handle's shell (struct exodb, without its pool, log, catalogue
+ * or backend) and its transactions' shells stay allocated, so that a
+ * stale handle gets -EBADF rather than freed memory: about 9 KiB per
+ * open and close (most of it the pool's per-table hit and miss counts), on a
+ * list so that they are kept, not lost.
+ */
+static pthread_mutex_t closed_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct exodb *closed_dbs;
 
 int exodb_open(const char *uri, const struct exodb_opts *uo,
 	       struct exodb **dbp)
@@ -230,8 +243,12 @@ int exodb_open(const char *uri, const struct exodb_opts *uo,
 	    (o.log_blocks && o.log_blocks < 300))
 		return -EINVAL;
 	db = calloc(1, sizeof(*db));
-	if (!db)
+	if (db)
+		db->tables = calloc(EXODB_MAX_TABLES + 1, sizeof(*db->tables));
+	if (!db || !db->tables) {
+		free(db);
 		return -ENOMEM;
+	}
 	db->magic = DB_MAGIC;
 	pthread_mutex_init(&db->writer, NULL);
 	pthread_mutex_init(&db->txn_lock, NULL);
@@ -323,7 +340,10 @@ int exodb_close(struct exodb *db)
 	db->closed = true;
 	pthread_mutex_unlock(&db->writer);
 	db_teardown(db);
-	/* transaction shells stay allocated so stale handles get -EBADF */
+	pthread_mutex_lock(&closed_lock);
+	db->next_closed = closed_dbs;
+	closed_dbs = db;
+	pthread_mutex_unlock(&closed_lock);
 	return err;
 }
 

@@ -490,6 +490,19 @@ static void ws_clear(struct exodb_txn *t)
 	t->nws = t->ws_bytes = 0;
 }
 
+void txn_shrink_all(struct exodb *db)
+{
+	pthread_mutex_lock(&db->txn_lock);
+	for (struct exodb_txn *t = db->free_txns; t; t = t->next_free) {
+		free(t->ws);
+		free(t->vbuf);
+		t->ws = NULL;
+		t->vbuf = NULL;
+		t->capws = t->vcap = 0;
+	}
+	pthread_mutex_unlock(&db->txn_lock);
+}
+
 static void txn_end(struct exodb_txn *t)
 {
 	pool_hits_flush();

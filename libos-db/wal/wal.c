@@ -39,7 +39,6 @@
 #include "../internal.h"
 
 #define BLK		PAGE
-#define REC_MAX		(REC_HDR + PAGE)
 
 static uint64_t ring_block(const struct wal *w, uint64_t lsn)
 {
