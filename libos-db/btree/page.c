@@ -48,6 +48,14 @@ int page_verify(const void *p, uint64_t pid)
 	if (h->crc != crc32c(0, (const uint8_t *)p + 4, PAGE - 4) ||
 	    h->pid != pid || h->type > PT_FREE)
 		return -EUCLEAN;
+	/*
+	 * A crc says the page is what was written, not that a writer wrote
+	 * sense: a node's offsets and lengths are checked once here, as it
+	 * comes from the disk (or the log), so no accessor needs to.
+	 */
+	if ((h->type == PT_LEAF || h->type == PT_INNER) &&
+	    node_check(p, NULL, 0))
+		return -EUCLEAN;
 	return 0;
 }
 
@@ -286,7 +294,7 @@ const uint8_t *node_hi(const struct node *n, size_t *len)
 /*
  * Structural check of one node from untrusted bytes: every offset and
  * length inside the page, keys strictly ascending, inside the fences.
- * Returns 0, or -EUCLEAN with the reason in @why.
+ * Returns 0, or -EUCLEAN with the reason in @why (@wlen bytes; may be 0).
  */
 int node_check(const struct node *n, char *why, size_t wlen)
 {
