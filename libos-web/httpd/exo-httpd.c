@@ -250,12 +250,32 @@ static void log_totals(const char *what)
 	if (!exonet_exo_wakes(srv.st, &urgent, &lazy))
 		snprintf(wakes, sizeof(wakes), "frames: %llu urgent, %llu lazy",
 			 (unsigned long long)urgent, (unsigned long long)lazy);
+	struct exonet_stats x;
+
+	exonet_stats(srv.st, &x);
+	/*
+	 * The ring's promptness since the last report (then started again):
+	 * the longest a frame sat in the receive ring and where the time
+	 * before that drain went (asleep: a late wakeup; the application;
+	 * the rest the stack's steps), the longest awake gap between drains,
+	 * the longest poll step (scripts/bench-web prints them per load).
+	 */
 	logmsg(2, "%s: %llu connections, %llu requests, %llu refused; "
-	       "kernel entries: %llu waits, %llu kicks; %s", what,
+	       "kernel entries: %llu waits, %llu kicks; %s; "
+	       "ring: frame waited max %llu us (gap %llu us: asleep %llu, app %llu; "
+	       "%llu frames), awake gap max %llu us (app %llu), step max %llu us "
+	       "(rx %llu, timers+out %llu, %llu frames)", what,
 	       (unsigned long long)srv.accepted,
 	       (unsigned long long)srv.requests,
 	       (unsigned long long)srv.refused,
-	       (unsigned long long)waits, (unsigned long long)kicks, wakes);
+	       (unsigned long long)waits, (unsigned long long)kicks, wakes,
+	       (unsigned long long)x.rx_wait_max_us, (unsigned long long)x.rx_wait_gap_us,
+	       (unsigned long long)x.rx_wait_sleep_us, (unsigned long long)x.rx_wait_app_us,
+	       (unsigned long long)x.rx_wait_frames, (unsigned long long)x.rx_gap_max_us,
+	       (unsigned long long)x.rx_gap_app_us, (unsigned long long)x.step_max_us,
+	       (unsigned long long)x.step_rx_us, (unsigned long long)x.step_timer_us,
+	       (unsigned long long)x.step_frames);
+	exonet_stats_clear_max(srv.st);
 }
 
 static long io_write(void *ctx, const void *p, size_t len, bool more)

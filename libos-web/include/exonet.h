@@ -198,6 +198,8 @@ struct exonet_frag {
 struct exonet_rxpkt {
 	const uint8_t *data;		/* from the Ethernet header on */
 	uint32_t len;
+	uint64_t tstamp_ns;		/* arrival in the ring (the device's
+					 * now_ns clock), 0 if unknown */
 };
 
 #define EXONET_FRAME_MAX	1792	/* largest frame, Ethernet header on */
@@ -481,8 +483,35 @@ struct exonet_stats {
 					 * MAC, or from a source no host
 					 * has (0/8, loopback, multicast,
 					 * broadcast, class E): dropped */
+	/*
+	 * How promptly the receive ring is read: maxima since the stack
+	 * began or exonet_stats_clear_max().  Times in microseconds of the
+	 * device's clock.  A drain is one receive burst.
+	 */
+	uint64_t rx_wait_max_us;	/* the longest a frame sat in the ring
+					 * before a drain read it (devices
+					 * that stamp arrivals) */
+	uint64_t rx_wait_sleep_us;	/* ... of the interval before that
+					 * drain: asleep in the device's wait
+					 * (a wakeup that came late), */
+	uint64_t rx_wait_app_us;	/* in the application between polls */
+	uint64_t rx_wait_gap_us;	/* ... and the whole interval since
+					 * the drain before (the rest is the
+					 * stack's own steps) */
+	uint64_t rx_wait_frames;	/* frames that drain found */
+	uint64_t rx_gap_max_us;		/* the longest interval between two
+					 * drains spent awake (the stack and
+					 * the application) */
+	uint64_t rx_gap_app_us;		/* ... of which in the application */
+	uint64_t step_max_us;		/* the longest exonet_poll() step
+					 * (send, receive, timers; no sleep) */
+	uint64_t step_rx_us;		/* ... of which receiving the burst */
+	uint64_t step_timer_us;		/* ... running the timers */
+	uint64_t step_frames;		/* ... frames it received */
 };
 void exonet_stats(const struct exonet *st, struct exonet_stats *out);
+/* Start the rx_wait_*, rx_gap_* and step_* maxima again. */
+void exonet_stats_clear_max(struct exonet *st);
 
 /* Live (non-TIME_WAIT) connections and TIME_WAIT entries. */
 unsigned int exonet_conn_count(const struct exonet *st);

@@ -74,6 +74,7 @@ static unsigned int exo_rx_burst(void *ctx, struct exonet_rxpkt *pkts, unsigned 
 			pkts[n + i].data = p[i].data;
 			/* the kernel wrote len; still, never past the slot */
 			pkts[n + i].len = EN_MIN((uint32_t)p[i].len, (uint32_t)EXO_NIC_MAX_LEN);
+			pkts[n + i].tstamp_ns = p[i].tstamp_ns;	/* CLOCK_MONOTONIC */
 		}
 		d->peeked[k] = got;
 		n += got;

@@ -371,19 +371,70 @@ int exonet_flush(struct exonet *st)
 	return ret < 0 ? ret : 0;
 }
 
-/* Receive one burst and process it.  Returns the frames processed. */
-static unsigned int rx_step(struct exonet *st)
+/*
+ * A drain at @now found @n frames, the oldest stamped @oldest: account
+ * how long it waited and what the interval before was spent on (asleep,
+ * the application, the stack).  Frames the ring drops when full are
+ * counted by the device; these maxima say why it filled.
+ */
+static void drain_note(struct exonet *st, uint64_t now, unsigned int n, uint64_t oldest)
+{
+	struct exonet_stats *x = &st->stats;
+	uint64_t gap = st->drain_ns && now > st->drain_ns ? now - st->drain_ns : 0;
+	uint64_t awake = gap > st->gap_sleep_ns ? gap - st->gap_sleep_ns : 0;
+
+	if (n && oldest && oldest <= now && (now - oldest) / 1000 > x->rx_wait_max_us) {
+		x->rx_wait_max_us = (now - oldest) / 1000;
+		x->rx_wait_sleep_us = st->gap_sleep_ns / 1000;
+		x->rx_wait_app_us = st->gap_app_ns / 1000;
+		x->rx_wait_gap_us = gap / 1000;
+		x->rx_wait_frames = n;
+	}
+	if (awake / 1000 > x->rx_gap_max_us) {
+		x->rx_gap_max_us = awake / 1000;
+		x->rx_gap_app_us = st->gap_app_ns / 1000;
+	}
+	st->drain_ns = now;
+	st->gap_sleep_ns = st->gap_app_ns = 0;
+}
+
+/*
+ * Receive one burst and process it.  Returns the frames processed, and in
+ * *@oldest the first one's arrival stamp (0: none, or not stamped).
+ */
+static unsigned int rx_step(struct exonet *st, uint64_t *oldest)
 {
 	struct exonet_rxpkt pkts[EN_RX_BURST];
 	unsigned int n, i;
 
+	pkts[0].tstamp_ns = 0;
 	n = st->dev.rx_burst(st->dev.ctx, pkts,
 			     st->cfg.flags & EXONET_CFG_WAKE_PER_PACKET ? 1 : EN_RX_BURST);
+	*oldest = n ? pkts[0].tstamp_ns : 0;
 	for (i = 0; i < n; i++)
 		en_eth_input(st, pkts[i].data, pkts[i].len);
 	if (n)
 		st->dev.rx_release(st->dev.ctx, n);
 	return n;
+}
+
+/*
+ * One step of exonet_poll() ran from @t0 to @end: output and the receive
+ * burst (@got frames) until @t2, then timers, output and events.  Keep
+ * the longest, and where its time went.  (One clock read per step more
+ * than the stack needs: @end.)
+ */
+static void step_note(struct exonet *st, uint64_t t0, uint64_t t2, uint64_t end,
+		      unsigned int got)
+{
+	struct exonet_stats *x = &st->stats;
+
+	if (end < t2 || t2 < t0 || (end - t0) / 1000 <= x->step_max_us)
+		return;
+	x->step_max_us = (end - t0) / 1000;
+	x->step_rx_us = (t2 - t0) / 1000;
+	x->step_timer_us = (end - t2) / 1000;
+	x->step_frames = got;
 }
 
 static int take_events(struct exonet *st, struct exonet_event *evs, int max)
@@ -418,20 +469,27 @@ int exonet_poll(struct exonet *st, struct exonet_event *evs, int max,
 	if (max <= 0)
 		return -EINVAL;
 	clock_tick(st);
+	if (st->poll_out_ns && st->now_ns > st->poll_out_ns)
+		st->gap_app_ns += st->now_ns - st->poll_out_ns;
+	st->poll_out_ns = 0;
 	limit = timeout_ms < 0 ? UINT64_MAX : st->now_ns + (uint64_t)timeout_ms * 1000000;
 	for (;;) {
+		uint64_t t0 = st->now_ns, end, oldest;
 		unsigned int got;
 		bool sleep;
 
 		/* what the application wrote since the last step, ACKs on it */
 		output_all(st, true);
-		got = rx_step(st);
+		got = rx_step(st, &oldest);
 		if (st->defer_count)
 			en_defer_run(st);
 		clock_tick(st);
+		drain_note(st, st->now_ns, got, oldest);
 		en_timer_run(st);
 		output_all(st, false);
 		n = take_events(st, evs, max);
+		end = st->dev.now_ns(st->dev.ctx);
+		step_note(st, t0, st->now_ns, end, got);
 		/*
 		 * The step ends in a sleep when there is nothing to hand back,
 		 * time left, and no frame read (more may be waiting: no sleep
@@ -443,13 +501,15 @@ int exonet_poll(struct exonet *st, struct exonet_event *evs, int max,
 			(!got || (st->cfg.flags & EXONET_CFG_WAKE_PER_PACKET));
 		if (!sleep || !(st->dev.features & EXONET_DEV_WAIT_TX)) {
 			ret = st->dev.xmit_flush(st->dev.ctx);
-			if (ret < 0 && ret != -ENOBUFS)
+			if (ret < 0 && ret != -ENOBUFS) {
+				st->poll_out_ns = end;
 				return ret;
+			}
 		}
-		if (n)
+		if (n || st->now_ns >= limit) {
+			st->poll_out_ns = end;
 			return n;
-		if (st->now_ns >= limit)
-			return 0;
+		}
 		if (got && !(st->cfg.flags & EXONET_CFG_WAKE_PER_PACKET))
 			continue;
 		{
@@ -471,15 +531,22 @@ int exonet_poll(struct exonet *st, struct exonet_event *evs, int max,
 			    st->now_ns + 1000000 < dl)
 				dl = st->now_ns + 1000000;
 			if (!st->dev.wait) {
-				if (dl > st->now_ns)
-					return 0;	/* no way to sleep: the caller loops */
+				if (dl > st->now_ns) {
+					/* no way to sleep: the caller loops */
+					st->poll_out_ns = end;
+					return 0;
+				}
 				continue;
 			}
 			ret = st->dev.wait(st->dev.ctx, dl);
-			/* a signal, or the device gone (ENODEV): the caller's */
-			if (ret < 0 && ret != -ETIME)
-				return ret;
 			clock_tick(st);
+			if (st->now_ns > end)
+				st->gap_sleep_ns += st->now_ns - end;
+			/* a signal, or the device gone (ENODEV): the caller's */
+			if (ret < 0 && ret != -ETIME) {
+				st->poll_out_ns = st->now_ns;
+				return ret;
+			}
 		}
 	}
 }
@@ -492,6 +559,16 @@ uint64_t exonet_now_ms(const struct exonet *st)
 void exonet_stats(const struct exonet *st, struct exonet_stats *out)
 {
 	*out = st->stats;
+}
+
+void exonet_stats_clear_max(struct exonet *st)
+{
+	struct exonet_stats *x = &st->stats;
+
+	x->rx_wait_max_us = x->rx_wait_sleep_us = x->rx_wait_app_us = 0;
+	x->rx_wait_gap_us = x->rx_wait_frames = 0;
+	x->rx_gap_max_us = x->rx_gap_app_us = 0;
+	x->step_max_us = x->step_rx_us = x->step_timer_us = x->step_frames = 0;
 }
 
 unsigned int exonet_conn_count(const struct exonet *st)

@@ -286,6 +286,10 @@ struct exonet {
 	uint32_t defer_head, defer_count;
 
 	struct exonet_stats stats;
+	/* ring promptness (exonet_stats rx_wait_*, rx_gap_*, step_*) */
+	uint64_t drain_ns;		/* the last receive burst */
+	uint64_t gap_sleep_ns, gap_app_ns;	/* since then */
+	uint64_t poll_out_ns;		/* exonet_poll() returned, 0 inside */
 };
 
 /* net/csum.c */

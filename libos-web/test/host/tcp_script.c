@@ -941,6 +941,8 @@ static void run_line(char *line)
 		S(timewait_recycled) S(refs_released) S(tx_tso) S(tx_zc_frags)
 		S(tx_releases_deferred) S(conns_reset) S(conns_timedout) S(orphans_reset)
 		S(ts_missing) S(rx_martian)
+		S(rx_wait_max_us) S(rx_wait_sleep_us) S(rx_wait_app_us) S(rx_wait_gap_us)
+		S(rx_wait_frames) S(rx_gap_max_us) S(rx_gap_app_us) S(step_max_us)
 		S(syn_recv) S(conns_accepted) S(rx_not_ours) S(tx_ring_full)
 		return (void)fail("unknown stat %s", name);
 #undef S

@@ -21,6 +21,7 @@ static unsigned int v_rx_burst(void *ctx, struct exonet_rxpkt *p, unsigned int m
 
 		p[n].data = f->data;
 		p[n].len = f->len;
+		p[n].tstamp_ns = f->tstamp_ns;
 		n++;
 	}
 	v->rx_peeked = n;
@@ -309,6 +310,7 @@ int vdev_inject(struct vdev *v, const void *frame, uint32_t len)
 	f = &v->rx[(v->rx_head + v->rx_count) % VDEV_RX_MAX];
 	memcpy(f->data, frame, len);
 	f->len = len;
+	f->tstamp_ns = v->now_ns;
 	v->rx_count++;
 	return 0;
 }

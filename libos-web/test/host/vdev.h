@@ -17,6 +17,7 @@
 struct vframe {
 	uint8_t data[EXONET_FRAME_MAX];
 	uint32_t len;
+	uint64_t tstamp_ns;		/* the virtual clock at injection */
 };
 
 /* One transmit descriptor as the stack handed it to the device. */
