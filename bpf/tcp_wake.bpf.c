@@ -12,8 +12,9 @@
  * releases acknowledged data or asks for an ACK, and is read with the
  * next urgent one, or after @t_ns at most.
  *
- * The predicate wakes the libOS when an urgent packet came since it last
- * looked (state.urgent != state.seen), when @k or more packets wait (the
+ * The predicate wakes the libOS when an urgent packet came that it has not
+ * read (the urgent half of state.tally != state.seen: exact, see
+ * tcp_wake.h and exo_tcp_wake_arm()), when @k or more packets wait (the
  * ring is filling), when a packet has waited @t_ns or longer (the bound
  * on laziness: wait with tick_ns = @t_ns), or for a queued event or owed
  * frames, as pred_batch does.  libexo: exo_tcp_wake_load(k, t_ns).
@@ -60,10 +61,13 @@ int tcp_wake_filter(struct xdp_md *ctx)
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 
-	if (urgent(data, data_end))
+	if (urgent(data, data_end)) {
 		__sync_fetch_and_add(&state.urgent, 1);
-	else
+		__sync_fetch_and_add(&state.tally, (1ull << 32) + 1);
+	} else {
 		__sync_fetch_and_add(&state.lazy, 1);
+		__sync_fetch_and_add(&state.tally, 1);
+	}
 	return XDP_PASS;
 }
 
@@ -77,7 +81,7 @@ int tcp_wake_pred(struct xdp_md *xdp)
 	/* A predicate that cannot read its input wakes: never a lost wakeup. */
 	if ((void *)(c + 1) > data_end)
 		return 1;
-	if (state.urgent != state.seen)
+	if ((__u32)(state.tally >> 32) != (__u32)state.seen)
 		return 1;
 	return exo_pred_batch_due(c, k, t_ns);
 }

@@ -14,11 +14,21 @@ struct exo_tcp_wake_state {
 	 * or FIN alone, while the libOS is not eager) */
 	__u64 urgent;
 	__u64 lazy;
-	/* the libOS's: @urgent as it read it before its last drain of the
-	 * ring, and whether every packet is urgent (a send waits on ACKs) */
+	/* the libOS's: the urgent count (tally's high half) of the packets
+	 * it has read from the ring, and whether every packet is urgent (a
+	 * send waits on ACKs) */
 	__u64 seen;
 	__u32 eager;
 	__u32 __pad;
+	/* the filter's again, both counts in one word so that one atomic
+	 * read gives a consistent pair: urgent packets << 32 | packets
+	 * passed (each mod 2^32).  Passed packets are the ring's filtered
+	 * ones in order (the filter runs on the slot at rx_head, after the
+	 * ring-full check, and tcp_wake never changes a packet's length, so
+	 * every packet it passes is committed), so when the libOS has read
+	 * as many filtered packets as were passed, the high half is exactly
+	 * the urgent packets it has read (libexo's exo_tcp_wake_arm()). */
+	__u64 tally;
 };
 
 #endif

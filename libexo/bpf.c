@@ -236,7 +236,7 @@ struct exo_tcp_wake {
 	int filter_fd, pred_fd;
 	struct exo_tcp_wake_state *st;	/* the object's .bss, mapped */
 	size_t map_len;
-	__u64 snap;			/* st->urgent before the last drain */
+	__u32 drained;			/* filtered packets the libOS read */
 };
 
 static int tcp_wake_load(struct exo_tcp_wake *w, __u32 k, __u64 t_ns)
@@ -319,15 +319,37 @@ EXO_API int exo_tcp_wake_pred(const struct exo_tcp_wake *w)
 	return w->pred_fd;
 }
 
+/*
+ * Kept for 0.2's first callers: marking the urgent count before a drain is
+ * no longer how it works (a packet counted before the mark could land in
+ * the ring after the drain and wait for the tick), see below.
+ */
 EXO_API void exo_tcp_wake_mark(struct exo_tcp_wake *w)
 {
-	w->snap = __atomic_load_n(&w->st->urgent, __ATOMIC_ACQUIRE);
+	(void)w;
 }
 
+EXO_API void exo_tcp_wake_drained(struct exo_tcp_wake *w, unsigned int filtered)
+{
+	w->drained += filtered;
+}
+
+/*
+ * Exact: the filter counts (urgent, passed) in one word; when as many
+ * packets were passed as the libOS has read filtered ones, every counted
+ * packet is read and the urgent half is what it has seen.  Otherwise a
+ * packet is between the filter and the ring (microseconds): @seen stays
+ * where it was, so an urgent one still wakes (at worst one wakeup finds
+ * nothing new), and a lazy one waits for the tick as lazy ones do.
+ */
 EXO_API void exo_tcp_wake_arm(struct exo_tcp_wake *w, int eager)
 {
-	__atomic_store_n(&w->st->eager, eager ? 1u : 0u, __ATOMIC_RELAXED);
-	__atomic_store_n(&w->st->seen, w->snap, __ATOMIC_SEQ_CST);
+	__u64 t;
+
+	__atomic_store_n(&w->st->eager, eager ? 1u : 0u, __ATOMIC_SEQ_CST);
+	t = __atomic_load_n(&w->st->tally, __ATOMIC_SEQ_CST);
+	if ((__u32)t == w->drained)
+		__atomic_store_n(&w->st->seen, t >> 32, __ATOMIC_SEQ_CST);
 }
 
 EXO_API void exo_tcp_wake_counts(const struct exo_tcp_wake *w, __u64 *urgent,

@@ -793,9 +793,12 @@ EXO_API int exo_bpf_load(const char *path, const char *name);
  * lazy (an ACK or FIN alone, unless the libOS said it is eager); the
  * predicate wakes when an urgent packet came since the libOS last looked,
  * when @k packets wait, when one has waited @t_ns, or for an event or
- * owed frames.  The libOS calls exo_tcp_wake_mark() before it reads the
- * ring and exo_tcp_wake_arm() before it sleeps (@eager: its own sends
- * wait on the peer's ACKs, so every packet is urgent).  One thread.
+ * owed frames.  The libOS tells exo_tcp_wake_drained() how many packets
+ * marked EXO_NIC_DESC_FILTERED it read from the ring, and calls
+ * exo_tcp_wake_arm() before it sleeps (@eager: its own sends wait on the
+ * peer's ACKs, so every packet is urgent); an urgent packet it has not
+ * read always wakes it, however the packet's arrival and the drain
+ * interleave.  exo_tcp_wake_mark() does nothing (kept).  One thread.
  * exo_tcp_wake_load() returns NULL with errno set (EPERM: loading eBPF
  * needs CAP_BPF and CAP_NET_ADMIN; EINVAL: @k or @t_ns 0).
  */
@@ -804,6 +807,7 @@ EXO_API struct exo_tcp_wake *exo_tcp_wake_load(__u32 k, __u64 t_ns);
 EXO_API int exo_tcp_wake_filter(const struct exo_tcp_wake *w);
 EXO_API int exo_tcp_wake_pred(const struct exo_tcp_wake *w);
 EXO_API void exo_tcp_wake_mark(struct exo_tcp_wake *w);
+EXO_API void exo_tcp_wake_drained(struct exo_tcp_wake *w, unsigned int filtered);
 EXO_API void exo_tcp_wake_arm(struct exo_tcp_wake *w, int eager);
 EXO_API void exo_tcp_wake_counts(const struct exo_tcp_wake *w, __u64 *urgent,
 				 __u64 *lazy);

@@ -60,22 +60,23 @@ static unsigned int exo_rx_burst(void *ctx, struct exonet_rxpkt *pkts, unsigned 
 	struct exo_nic_pkt p[EN_RX_BURST];
 	unsigned int n = 0, i, k;
 
-	/* the urgent packets counted so far are in the ring, or on their way */
-	if (d->wake)
-		exo_tcp_wake_mark(d->wake);
 	for (k = 0; k < 2; k++) {
-		unsigned int got;
+		unsigned int got, filtered = 0;
 
 		d->peeked[k] = 0;
 		if (!d->nic[k] || n == max)
 			continue;
 		got = exo_nic__rx_burst(d->nic[k], p, EN_MIN(max - n, (unsigned int)EN_RX_BURST));
 		for (i = 0; i < got; i++) {
+			filtered += !!(p[i].flags & EXO_NIC_DESC_FILTERED);
 			pkts[n + i].data = p[i].data;
 			/* the kernel wrote len; still, never past the slot */
 			pkts[n + i].len = EN_MIN((uint32_t)p[i].len, (uint32_t)EXO_NIC_MAX_LEN);
 			pkts[n + i].tstamp_ns = p[i].tstamp_ns;	/* CLOCK_MONOTONIC */
 		}
+		/* tcp_wake: what the filter counted is read up to here */
+		if (k == 0 && d->wake)
+			exo_tcp_wake_drained(d->wake, filtered);
 		d->peeked[k] = got;
 		n += got;
 	}
