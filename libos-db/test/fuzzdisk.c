@@ -27,6 +27,8 @@
  *   flip   1-8 random bytes of one page changed, not resealed: every read
  *          must then give the exact value or -EUCLEAN, never a wrong one
  *   bytes  1-8 random bytes of one page
+ *   (one image in eight damages the meta page, page 0; the others a page
+ *   from 1 on)
  *   u16    a node header field, a slot or a cell's klen/vinfo set to 0, 1,
  *          PAGE - 1, PAGE, 0xffff or a random value
  *   u64    a sibling link, child or overflow page number, the page's own
@@ -220,7 +222,7 @@ static size_t cell(const uint8_t *pg, unsigned s)
 static void damage_page(uint8_t *data, size_t npages, enum kind k)
 {
 	static const uint16_t v16[] = { 0, 1, PAGE - 1, PAGE, 0xffff };
-	size_t pid = 1 + rnd() % (npages - 1);
+	size_t pid = rnd() % 8 ? 1 + rnd() % (npages - 1) : 0;	/* page 0: the meta page */
 	uint8_t *pg = data + pid * PAGE;
 	const struct node *n = (const void *)pg;
 	size_t off, c;
