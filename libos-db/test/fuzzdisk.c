@@ -27,8 +27,6 @@
  *   flip   1-8 random bytes of one page changed, not resealed: every read
  *          must then give the exact value or -EUCLEAN, never a wrong one
  *   bytes  1-8 random bytes of one page
- *   (one image in eight damages the meta page, page 0; the others a page
- *   from 1 on)
  *   u16    a node header field, a slot or a cell's klen/vinfo set to 0, 1,
  *          PAGE - 1, PAGE, 0xffff or a random value
  *   u64    a sibling link, child or overflow page number, the page's own
@@ -37,6 +35,8 @@
  *          subtree in the wrong place)
  *   log    in the crash state, one log record's page, type, length or
  *          (a delta's) offset and length changed, the record resealed
+ * One page image in eight damages the meta page (page 0), the others a
+ * page from 1 on.
  */
 #include <fcntl.h>
 #include <signal.h>
