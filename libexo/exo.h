@@ -50,9 +50,9 @@
  * listing them (the soname stays libexo.so.0 while nothing is removed).
  */
 #define LIBEXO_VERSION_MAJOR	0
-#define LIBEXO_VERSION_MINOR	2
+#define LIBEXO_VERSION_MINOR	3
 #define LIBEXO_VERSION_PATCH	0
-#define LIBEXO_VERSION		"0.2.0"
+#define LIBEXO_VERSION		"0.3.0"
 #define LIBEXO_VERSION_AT_LEAST(major, minor)				\
 	(LIBEXO_VERSION_MAJOR > (major) ||				\
 	 (LIBEXO_VERSION_MAJOR == (major) && LIBEXO_VERSION_MINOR >= (minor)))
