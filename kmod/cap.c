@@ -251,19 +251,19 @@ static int exo_slot_reserve(struct exo_env *env, u32 *slotp)
 	return 0;
 }
 
+/* env->lock held: a fast path may look the capability up from here on. */
 static exo_cap_t exo_slot_fill(struct exo_env *env, u32 slot,
 			       struct exo_cap *cap)
 {
 	struct exo_slot *s = &env->slots[slot];
 
+	lockdep_assert_held(&env->lock);
 	WARN_ON_ONCE(env->free_head != slot || s->cap || !env->nfree);
 	env->free_head = s->next_free;
 	env->nfree--;
 	cap->slot = slot;
 	cap->env = env;
-	mutex_lock(&env->lock);		/* a fast path may look it up now */
 	s->cap = cap;
-	mutex_unlock(&env->lock);
 	env->used_slots++;
 	exo_stats.caps++;
 	exo_stats.caps_created++;
@@ -594,7 +594,29 @@ int exo_cap_install_root(struct exo_env *env, struct exo_obj *obj,
 	cap = exo_cap_new(obj, EXO_RIGHTS_ALL, NULL);
 	if (!cap)
 		return -ENOMEM;
+	mutex_lock(&env->lock);
 	*h = exo_slot_fill(env, slot, cap);
+	mutex_unlock(&env->lock);
+	return 0;
+}
+
+/*
+ * exo_cap_install_root() in a batch: the caller holds env->lock (and
+ * exo_lock) across its installs, having made room for all of them with
+ * exo_caps_reserve() under the same hold of exo_lock (-ENOSPC if not).
+ */
+int exo_cap_install_root_locked(struct exo_env *env, struct exo_obj *obj,
+				exo_cap_t *h)
+{
+	struct exo_cap *cap;
+
+	lockdep_assert_held(&env->lock);
+	if (WARN_ON_ONCE(!env->nfree))
+		return -ENOSPC;
+	cap = exo_cap_new(obj, EXO_RIGHTS_ALL, NULL);
+	if (!cap)
+		return -ENOMEM;
+	*h = exo_slot_fill(env, env->free_head, cap);
 	return 0;
 }
 
@@ -614,7 +636,9 @@ static int exo_cap_child(struct exo_env *env, struct exo_cap *parent,
 	cap = exo_cap_new(parent->obj, rights, parent);
 	if (!cap)
 		return -ENOMEM;
+	mutex_lock(&env->lock);
 	*h = exo_slot_fill(env, slot, cap);
+	mutex_unlock(&env->lock);
 	return 0;
 }
 
@@ -625,6 +649,40 @@ static void exo_gkey_free(struct exo_gkey *gk)
 	gk->cap->env->nkeys--;
 	exo_stats.keys--;
 	kfree(gk);
+}
+
+/*
+ * The end of exo_cap_kill(), under the holder's lock (and exo_lock), once
+ * the uses made under exo_lock have ended: the uses made on fast paths
+ * end, and the capability becomes a tombstone.  A fast path that found it
+ * alive under that lock has its use ended here; one that comes after
+ * finds a tombstone.  With @close its slot is freed too.  Returns the
+ * object, whose reference the caller drops (exo_lock held, env->lock
+ * not needed).
+ */
+static struct exo_obj *exo_cap_kill_locked(struct exo_cap *cap, bool close)
+{
+	struct exo_obj *obj = cap->obj;
+
+	lockdep_assert_held(&exo_lock);
+	lockdep_assert_held(&cap->env->lock);
+	while (!list_empty(&cap->local_uses)) {
+		struct exo_cap_use *use = list_first_entry(&cap->local_uses,
+							   struct exo_cap_use,
+							   node);
+
+		list_del_init(&use->node);
+		use->ops->dies(use);
+	}
+	cap->obj = NULL;
+	if (close)
+		exo_slot_free(cap->env, cap->slot);
+	if (cap->parent)	/* a root has no siblings list to leave */
+		list_del_init(&cap->sibling);
+	cap->parent = NULL;
+	exo_stats.tombstones++;
+	exo_stats.caps_revoked++;
+	return obj;
 }
 
 /*
@@ -651,31 +709,10 @@ static void exo_cap_kill(struct exo_cap *cap, bool close)
 		list_del_init(&use->node);
 		use->ops->dies(use);
 	}
-	/*
-	 * Then those made on fast paths, and the death itself, under the
-	 * holder's lock: a fast path that finds the capability alive under
-	 * it has its use ended here; one that comes after finds a tombstone.
-	 */
 	mutex_lock(&env->lock);
-	while (!list_empty(&cap->local_uses)) {
-		struct exo_cap_use *use = list_first_entry(&cap->local_uses,
-							   struct exo_cap_use,
-							   node);
-
-		list_del_init(&use->node);
-		use->ops->dies(use);
-	}
-	obj = cap->obj;
-	cap->obj = NULL;
-	if (close)
-		exo_slot_free(env, cap->slot);
+	obj = exo_cap_kill_locked(cap, close);
 	mutex_unlock(&env->lock);
-	if (cap->parent)	/* a root has no siblings list to leave */
-		list_del_init(&cap->sibling);
-	cap->parent = NULL;
 	exo_obj_put(obj);
-	exo_stats.tombstones++;
-	exo_stats.caps_revoked++;
 }
 
 /*
@@ -852,12 +889,21 @@ int exo_ioc_cap_close(struct exo_env *env, void *arg)
 	return ret;
 }
 
+/* Drop the object references CAPS_CLOSE kept in caps[from, to). */
+static void exo_caps_put(exo_cap_t *caps, u32 from, u32 to)
+{
+	for (; from < to; from++)
+		if (caps[from])
+			exo_obj_put((struct exo_obj *)(uintptr_t)caps[from]);
+}
+
 int exo_ioc_caps_close(struct exo_env *env, void *arg)
 {
 	struct exo_caps_close *cc = arg;
+	struct exo_cap *cap;
 	exo_cap_t *caps;
 	int ret = 0;
-	u32 i;
+	u32 i, put;
 
 	if (cc->flags || cc->__reserved)
 		return -EINVAL;
@@ -865,11 +911,36 @@ int exo_ioc_caps_close(struct exo_env *env, void *arg)
 	if (IS_ERR(caps))
 		return PTR_ERR(caps);
 	mutex_lock(&exo_lock);
-	for (i = 0; i < cc->count; i++) {
-		ret = exo_cap_close_handle(env, caps[i]);
+	mutex_lock(&env->lock);
+	for (i = 0, put = 0; i < cc->count; i++) {
+		ret = exo_cap_lookup(env, caps[i], 0, &cap);
 		if (ret)
 			break;
+		/*
+		 * A tombstone, or a leaf that keys and uses made under
+		 * exo_lock do not hang on (a frame's root, the common
+		 * case): closed under the one hold of env->lock the batch
+		 * keeps, its object put after it (caps[i] keeps it).
+		 */
+		if (list_empty(&cap->children) && list_empty(&cap->uses) &&
+		    list_empty(&cap->keys)) {
+			caps[i] = (uintptr_t)(cap->obj ?
+					      exo_cap_kill_locked(cap, true) :
+					      NULL);
+			if (!caps[i])
+				exo_slot_free(env, cap->slot);
+			exo_stats.tombstones--;
+			exo_recycle_put(&exo_cap_recycle, cap);
+			continue;
+		}
+		mutex_unlock(&env->lock);
+		exo_caps_put(caps, put, i);
+		put = i + 1;
+		exo_cap_destroy(env, cap);
+		mutex_lock(&env->lock);
 	}
+	mutex_unlock(&env->lock);
+	exo_caps_put(caps, put, i);
 	mutex_unlock(&exo_lock);
 	exo_scratch_put(env, caps);
 	cc->done = i;

@@ -356,6 +356,8 @@ struct exo_cap_use *exo_cap_find_use(struct exo_cap *cap,
 				     const struct exo_use_ops *ops);
 int exo_cap_install_root(struct exo_env *env, struct exo_obj *obj,
 			 exo_cap_t *h);
+int exo_cap_install_root_locked(struct exo_env *env, struct exo_obj *obj,
+				exo_cap_t *h);
 u32 exo_cap_limit(const struct exo_env *env);
 int exo_caps_reserve(struct exo_env *env, u32 n);
 int exo_cap_close_handle(struct exo_env *env, exo_cap_t h);

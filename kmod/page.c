@@ -365,7 +365,8 @@ static void exo_frame_unreserve(u32 idx)
 
 /*
  * Give reserved (and zeroed) frame @idx to @env with a root capability.
- * On failure the frame is back in the pool.  exo_lock held.
+ * On failure the frame is back in the pool.  exo_lock and env->lock held,
+ * room made for the capability (exo_cap_install_root_locked()).
  */
 static int exo_frame_give(struct exo_env *env, u32 idx, exo_cap_t *h)
 {
@@ -384,7 +385,7 @@ static int exo_frame_give(struct exo_env *env, u32 idx, exo_cap_t *h)
 	f->idx = idx;
 	exo_obj_init(&f->obj, env, EXO_KIND_FRAME);
 	f->obj.id = f->pfn;		/* a frame's name is its PFN */
-	ret = exo_cap_install_root(env, &f->obj, h);
+	ret = exo_cap_install_root_locked(env, &f->obj, h);
 	exo_obj_put(&f->obj);		/* the capability holds it now */
 	return ret;
 }
@@ -496,6 +497,18 @@ int exo_ioc_frame_alloc(struct exo_env *env, void *arg)
 	}
 
 	mutex_lock(&exo_lock);
+	/*
+	 * Room again: another thread of the env may have taken slots while
+	 * exo_lock was dropped.  Then every capability under one hold of
+	 * env->lock.
+	 */
+	ret = exo_caps_reserve(env, n);
+	if (ret) {
+		for (i = 0; i < n; i++)
+			exo_frame_unreserve(pfns[i]);
+		goto out_undo;
+	}
+	mutex_lock(&env->lock);
 	for (; done < n; done++) {
 		u32 idx = pfns[done];
 
@@ -504,6 +517,7 @@ int exo_ioc_frame_alloc(struct exo_env *env, void *arg)
 			break;
 		pfns[done] = exo_pfn_of[idx];
 	}
+	mutex_unlock(&env->lock);
 	if (ret) {
 		for (i = done + 1; i < n; i++)
 			exo_frame_unreserve(pfns[i]);
