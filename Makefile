@@ -33,7 +33,7 @@ UAPI     := -I$(TOP)/kmod/include/uapi
 
 .PHONY: all deps kmod libexo bpf examples selftests check check-host \
 	check-vm run vm-shell install dkms-install dkms-remove clean help checkpatch bench-pages \
-	bench-block bench-nic bench-web bench-db check-extent-crash check-xn-crash check-db-crash check-db-logwrites fuzz check-debug libos-web libos-db
+	bench-block bench-nic bench-web bench-db check-extent-crash check-xn-crash check-db-crash check-db-logwrites fuzz fuzz-db check-debug libos-web libos-db
 
 all: kmod libexo bpf examples selftests libos-web libos-db
 
@@ -85,6 +85,12 @@ fuzz: kmod selftests
 	$(if $(SEED),EXO_FUZZ_SEED=$(SEED)) $(if $(PROFILE),EXO_FUZZ_PROFILE=$(PROFILE)) \
 	EXO_TEST_TIMEOUT=$${EXO_TEST_TIMEOUT:-14400} \
 	$(TOP)/scripts/vm --disk 64M --timeout 0 -- selftests/run.sh exo_fuzz
+
+# libos-db's disk fuzzer on the host (make check runs 40 images per kind):
+# ITERS= images per kind (default 1000), SEED= (default: from the time).
+fuzz-db: libos-db
+	d=$$(mktemp -d) && trap 'rm -rf $$d' EXIT && \
+	EXODB_TMP=$$d $(TOP)/libos-db/test/fuzzdisk $(or $(ITERS),1000) $(SEED)
 
 # make check-debug: the selftests under a KASAN/UBSAN/kmemleak/lockdep
 # kernel built once into $(EXO_CACHE) (scripts/debug-kernel), then a
@@ -185,6 +191,7 @@ help:
 	@echo "  make            build exo.ko, libexo, bpf programs, examples, selftests"
 	@echo "  make check      host unit tests + kselftests in the test VM (TAP, 'N passed, N failed')"
 	@echo "  make check-vm T=exo_grant   one selftest file in the VM"
+	@echo "  make fuzz-db    libos-db/test/fuzzdisk on the host: damaged pages and log records, ASan/UBSan (ITERS= SEED=)"
 	@echo "  make fuzz       exo_fuzz in the VM, 10^6 calls (CALLS= PROCS= SEED= PROFILE=); prints FUZZ calls=N crashes=N"
 	@echo "  make check-debug  selftests and a 10^6-call fuzz under a KASAN/UBSAN/lockdep/kmemleak kernel (first build ~30+ min)"
 	@echo "  make run        boot the VM, insmod exo, run the examples, rmmod"
