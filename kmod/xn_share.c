@@ -15,6 +15,7 @@
  * is another block, which the capability must not name.  The objects are
  * on one list, under exo_lock, so that a release can find them.
  */
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 
 #include "xdev.h"
@@ -43,9 +44,34 @@ static void exo_xn_tree_release(struct exo_obj *obj)
 	kfree(t);
 }
 
+/*
+ * debugfs check: a live subtree (not gone) on the attached device tops a
+ * block its principal owns: a release of that block marks it gone first.
+ */
+static u64 exo_xn_trees_check(struct seq_file *m)
+{
+	struct exo_xn_tree *t;
+	u64 bad = 0;
+
+	down_read(&exo_xsem);
+	mutex_lock(&exo_lock);
+	list_for_each_entry(t, &exo_xn_trees, node) {
+		if (t->gone || t->dev != exo_xdev ||
+		    exo_xn_owned_type(t->dev, t->principal, t->top) >= 0)
+			continue;
+		seq_printf(m, "bad: xn: a live subtree of block %llu, which principal %llu does not own\n",
+			   t->top, t->principal);
+		bad++;
+	}
+	mutex_unlock(&exo_lock);
+	up_read(&exo_xsem);
+	return bad;
+}
+
 const struct exo_kind_ops exo_xn_kind = {
 	.name = "xn",
 	.release = exo_xn_tree_release,
+	.check = exo_xn_trees_check,
 };
 
 /*
