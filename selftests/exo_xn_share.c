@@ -13,6 +13,8 @@
  * block, or a re-attach) ends access with its errno; the errno table of
  * XN_SUBTREE and of a bad @tree; the quota of the kind; the three calls
  * through io_uring (EXO_URING_XN_*), with and without a subtree.
+ * debugfs check (the XN kind's: a live subtree tops a block its principal
+ * owns) says "ok" with subtrees live, revoked, and gone with their block.
  *
  * The list format and its template are xn_list.h's: a big-endian count,
  * then EXO_XN_REF words.
@@ -210,6 +212,16 @@ static char raw_byte(const char *disk, __u64 b, size_t skip)
 	return c;
 }
 
+/* debugfs/exo/check says "ok" (the XN kind's check among the others). */
+static void expect_check_ok(struct __test_metadata *_metadata)
+{
+	char buf[4096];
+
+	ASSERT_LT(0, exo_read_file(EXO_DEBUGFS "/check", buf, sizeof(buf)))
+		TH_LOG("cannot read %s/check", EXO_DEBUGFS);
+	EXPECT_STREQ("ok\n", buf);
+}
+
 TEST_F(xs, subtree_of_owned_block)
 {
 	struct exo_cap_info ci;
@@ -320,6 +332,7 @@ TEST_F(xs, revoke_ends_access)
 	ASSERT_EQ(0, exo_cap_derive(self->a.fd, self->tree, EXO_RIGHT_READ,
 				    &mine));
 	EXPECT_EQ(0, xn_read(self->b.fd, t, self->d, self->b.fr));
+	expect_check_ok(_metadata);
 	/* A kills every descendant of its capability: B's dies. */
 	ASSERT_EQ(0, exo_cap_revoke(self->a.fd, self->tree, 0, &count));
 	EXPECT_EQ(2, count);
@@ -336,6 +349,7 @@ TEST_F(xs, revoke_ends_access)
 	EXPECT_EQ(0, xn_read(self->a.fd, self->tree, self->d, self->a.fr));
 	ASSERT_EQ(0, exo_cap_close(self->b.fd, t));
 	EXPECT_EQ(-ESTALE, xn_read(self->b.fd, t, self->d, self->b.fr));
+	expect_check_ok(_metadata);
 }
 
 TEST_F(xs, released_top_block_is_gone)
@@ -358,6 +372,8 @@ TEST_F(xs, released_top_block_is_gone)
 	ASSERT_EQ(0, xn_update(self->a.fd, 0, self->root, self->a.fw, NULL,
 			       0, rel, 1));
 	EXPECT_EQ(-EIDRM, xn_read(self->b.fd, t, self->m, self->b.fr));
+	/* m is no one's now: check holds because the release marked it gone. */
+	expect_check_ok(_metadata);
 	/* m comes back, at the same place: still not the subtree's. */
 	both[0] = ref(self->m, 2);
 	both[1] = ref(self->o, 0);
@@ -367,6 +383,7 @@ TEST_F(xs, released_top_block_is_gone)
 	EXPECT_EQ(-EIDRM, xn_read(self->b.fd, t, self->m, self->b.fr));
 	EXPECT_EQ(-EIDRM, xn_read(self->a.fd, self->tree, self->m,
 				  self->a.fr));
+	expect_check_ok(_metadata);
 }
 
 TEST_F(xs, errno_table)
