@@ -103,8 +103,11 @@ struct be_ops {
 	/*
 	 * exo: from a SIGBUS handler (system calls only), bind a new frame
 	 * at @addr, holding data page @block's copy on disk (BE_DATA) or
-	 * zeroes; -EEXIST if @addr is bound already.  NULL: frames are never
-	 * taken (the file backend).
+	 * zeroes; -EEXIST if @addr is bound already.  The new frame is stored
+	 * in *@frame as soon as it is bound, before the page is touched: exo
+	 * may take it too before the copy is done, and the handler that
+	 * runs then (nested) must find it and put its own in its place.
+	 * NULL: frames are never taken (the file backend).
 	 */
 	int (*replace)(struct backend *, enum be_area, uint64_t block,
 		       void *addr, uint64_t *frame);
@@ -244,6 +247,7 @@ struct lost_tls {
 	int depth;		/* inside the pool: no jump now */
 	int pending;		/* a loss hit us inside: jump when out */
 	int overflow;		/* too many latches to track: no jump */
+	int in_handler;		/* the SIGBUS handler is running (nested) */
 	int n;			/* latches held, while armed */
 	uint64_t pid[LOST_MAX_HELD];
 	uint8_t x[LOST_MAX_HELD];
@@ -260,10 +264,12 @@ void lost_register(struct exodb *db);
 void lost_unregister(struct exodb *db);
 void pool_mark_lost(struct pool *p, uint64_t frame);
 void pool_page_lost(struct pool *p, uint64_t pid);	/* its frame is dead */
+int pool_sweep_dead(struct pool *p, bool (*dead)(void *, uint64_t),
+		    void *ctx);
 int pool_reload(struct pool *p, uint64_t pid);	/* latched X: disk's copy */
 int db_rebuild_lost(struct exodb *db);		/* holding db->writer */
 void lost_wait_rebuilt(struct exodb *db, bool writer_held);
-uint64_t lost_settle(struct exodb *db, bool writer_held);
+int lost_settle(struct exodb *db, bool writer_held, uint64_t *seq);
 void set_evicted_at(struct pool *p, uint64_t pid);	/* pool.c */
 void lost_landed(struct pool *p);
 void lost_escape_pending(void);

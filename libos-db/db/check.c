@@ -219,23 +219,17 @@ static void check_links(struct ck *ck, uint32_t tbl)
 	ck->nleaves = 0;
 }
 
-long exodb_check(struct exodb *db, FILE *out)
+/* One pass over the database, db->writer held. */
+static long check_once(struct exodb *db, FILE *out)
 {
 	struct ck ck = { .db = db, .out = out };
 	struct meta_page *m;
 	uint64_t nfree, head, count = 0;
 	int err;
 
-	if (!db)
-		return -EINVAL;
-	if (db->magic != DB_MAGIC || db->closed)
-		return -EBADF;
-	pthread_mutex_lock(&db->writer);
 	m = fix(&ck, 0, 0);
-	if (!m) {
-		pthread_mutex_unlock(&db->writer);
+	if (!m)
 		return ck.problems;
-	}
 	if (m->magic != META_MAGIC || m->npages > db->pool.npages)
 		report(&ck, "meta page: bad magic or size");
 	ck.npages = MIN(m->npages, db->pool.npages);
@@ -243,10 +237,8 @@ long exodb_check(struct exodb *db, FILE *out)
 	head = m->free_head;
 	pool_unfix_s(&db->pool, 0);
 	ck.seen = calloc(ck.npages ? ck.npages : 1, 1);
-	if (!ck.seen) {
-		pthread_mutex_unlock(&db->writer);
+	if (!ck.seen)
 		return -ENOMEM;
-	}
 	ck.seen[0] = 1;
 	for (uint32_t t = 0; t <= EXODB_MAX_TABLES; t++) {
 		if (!db->tables[t].used)
@@ -285,8 +277,53 @@ long exodb_check(struct exodb *db, FILE *out)
 		if (!ck.seen[pid])
 			report(&ck, "page %llu is used by nothing (leaked)",
 			       (unsigned long long)pid);
-	pthread_mutex_unlock(&db->writer);
 	free(ck.seen);
 	free(ck.leaves);
 	return ck.problems;
+}
+
+/*
+ * The pages checked are the pool's, repossession included: a page that
+ * lost its frame while the pass read it may have shown the disk's older
+ * copy (pool/lost.c), so such a pass does not count: its report is kept
+ * aside and the pass runs again after the rebuild.
+ */
+long exodb_check(struct exodb *db, FILE *out)
+{
+	long problems;
+	int err;
+
+	if (!db)
+		return -EINVAL;
+	if (db->magic != DB_MAGIC || db->closed)
+		return -EBADF;
+	pthread_mutex_lock(&db->writer);
+	for (int tries = 0;; tries++) {
+		char *buf = NULL;
+		size_t len = 0;
+		uint64_t seq;
+		FILE *mem = NULL;
+
+		err = lost_settle(db, true, &seq);
+		if (!err && out && !(mem = open_memstream(&buf, &len)))
+			err = -ENOMEM;
+		if (err) {
+			problems = err;
+			break;
+		}
+		problems = check_once(db, mem);
+		if (mem)
+			fclose(mem);
+		lost_tls.pending = 0;	/* the pass is judged by lost_seq */
+		if ((atomic_load(&db->pool.lost_seq) == seq &&
+		     !atomic_load(&db->pool.lost_pages)) || tries == 100) {
+			if (len)
+				fwrite(buf, 1, len, out);
+			free(buf);
+			break;
+		}
+		free(buf);
+	}
+	pthread_mutex_unlock(&db->writer);
+	return problems;
 }

@@ -47,6 +47,14 @@ int db_checkpoint_locked(struct exodb *db)
 
 	for (;;) {
 		err = db_rebuild_lost(db);
+		/*
+		 * A broken handle's pool lacks committed state that only the
+		 * log holds (a repossessed dirty page that could not be
+		 * rebuilt): no checkpoint may truncate the log; the next open
+		 * recovers from it.
+		 */
+		if (!err && atomic_load(&db->broken))
+			err = -EIO;
 		if (err)
 			return err;
 		seq = atomic_load(&db->pool.lost_seq);

@@ -23,8 +23,9 @@
  * Revocation: exodb's event thread reads exo's events.  EXO_EV_REVOKE:
  * the pool gives back free frames, then the coldest clean pages, then
  * dirty ones written first (pool_shrink), well before the deadline; the
- * capacity follows the env page's quota.  EXO_EV_REPOSSESSED: the frame
- * is gone; a clean page is simply dropped, a dirty one is read back from
+ * capacity follows the env page's quota.  A frame repossessed (listed in
+ * the env page's repossession vector; its event wakes the thread) is
+ * gone: a clean page is simply dropped, a dirty one is read back from
  * disk and brought up to date from the log; a thread that touches it
  * first gets a fresh frame from the SIGBUS handler (pool/lost.c).
  */
@@ -52,6 +53,7 @@ struct be_exo {
 	const struct exo_pool_info *pinfo;
 	const struct exo_env_page *env;
 	uint32_t quota_seen;
+	uint64_t repo_seen;	/* entries of the repossession vector read */
 	pthread_mutex_t lock;
 	struct exo_aio *aio;
 };
@@ -307,6 +309,7 @@ static int xe_replace(struct backend *b, enum be_area a, uint64_t block,
 		exo_caps_close(x->fd, &fr, 1);
 		return ret;
 	}
+	__atomic_store_n(frame, fr, __ATOMIC_RELEASE);
 	if (a == BE_DATA && block < x->ext_first[x->be.nextents]) {
 		struct be_vec v = { block, addr, fr };
 
@@ -319,15 +322,76 @@ static int xe_replace(struct backend *b, enum be_area a, uint64_t block,
 		    page_verify(addr, block))
 			memset(addr, 0, PAGE);
 	}
-	*frame = fr;
 	return 0;
+}
+
+/* For pool_sweep_dead: did exo take @frame?  Then its tombstone goes. */
+static bool frame_taken(void *ctx, uint64_t frame)
+{
+	struct exo_cap_info ci;
+
+	if (exo_cap_info(X(ctx)->fd, frame, &ci) ||
+	    ci.state != EXO_CAP_REVOKED)
+		return false;
+	exo_cap_close(X(ctx)->fd, frame);
+	return true;
+}
+
+/* Frame @cap was repossessed: its page is lost, its tombstone closed. */
+static void repossessed(struct be_exo *x, struct exodb *db, exo_cap_t cap)
+{
+	atomic_fetch_add(&db->repossessed, 1);
+	pool_mark_lost(&db->pool, cap);
+	exo_cap_close(x->fd, cap);
+}
+
+/*
+ * The frames exo took since the last look.  The env page's repossession
+ * vector lists every one, in a ring of EXO_REPO_SLOTS; the event queue
+ * holds only EXO_EV_QUEUE events and drops the oldest, so an abort of
+ * more frames than that loses some of their events but none of their
+ * entries.  An entry overwritten before it was read (more than the ring
+ * since the last look) leaves only asking exo about every frame held.
+ * Returns how many were taken.
+ */
+static int take_repossessed(struct be_exo *x, struct exodb *db)
+{
+	const struct exo_env_page *e = x->env;
+	uint64_t end = __atomic_load_n(&e->repo_count, __ATOMIC_ACQUIRE);
+	int n = 0;
+	bool sweep = end - x->repo_seen > EXO_REPO_SLOTS;
+
+	if (sweep)
+		x->repo_seen = end - EXO_REPO_SLOTS;
+	for (; x->repo_seen < end && !sweep; x->repo_seen++) {
+		exo_cap_t cap = __atomic_load_n(
+			&e->repo[x->repo_seen % EXO_REPO_SLOTS].cap,
+			__ATOMIC_ACQUIRE);
+
+		/* the slot was written again while we read it */
+		if (__atomic_load_n(&e->repo_count, __ATOMIC_ACQUIRE) -
+		    x->repo_seen > EXO_REPO_SLOTS) {
+			sweep = true;
+			break;
+		}
+		repossessed(x, db, cap);
+		n++;
+	}
+	if (sweep) {
+		x->repo_seen = __atomic_load_n(&e->repo_count, __ATOMIC_ACQUIRE);
+		int swept = pool_sweep_dead(&db->pool, frame_taken, x);
+
+		atomic_fetch_add(&db->repossessed, swept);
+		n += swept;
+	}
+	return n;
 }
 
 static int xe_poll(struct backend *b, struct exodb *db, int timeout_ms)
 {
 	struct be_exo *x = X(b);
 	struct exo_event ev[16];
-	int n, total = 0, lost = 0;
+	int n, total = 0;
 	uint32_t q = x->env->frame_quota;
 
 	/* follow the quota: the pool is the quota less the log's frames */
@@ -340,35 +404,31 @@ static int xe_poll(struct backend *b, struct exodb *db, int timeout_ms)
 		else
 			pool_set_capacity(&db->pool, cap);
 	}
-	/* every event there is: an abort posts one per frame taken */
+	/*
+	 * Every event there is: requests are answered from here; a frame's
+	 * repossession is read from the env page (take_repossessed), its
+	 * event only wakes us.
+	 */
 again:
 	n = exo_events_read(x->fd, ev, 16, total ? 0 : timeout_ms);
 	total += n > 0 ? n : 0;
 	for (int i = 0; i < n; i++) {
-		switch (ev[i].type) {
-		case EXO_EV_REVOKE:
-			if (ev[i].flags & EXO_EVF_EXTENT)
-				break;	/* extents hold data: never given */
+		if (ev[i].type == EXO_EV_REVOKE &&
+		    !(ev[i].flags & EXO_EVF_EXTENT)) { /* extents: never given */
 			atomic_fetch_add(&db->revoke_requests, 1);
 			int got = pool_shrink(&db->pool, (uint32_t)ev[i].count);
+
 			if (got > 0)
 				atomic_fetch_add(&db->revoked_frames, got);
-			break;
-		case EXO_EV_REPOSSESSED:
-			if (ev[i].flags & EXO_EVF_EXTENT)
-				break;
-			atomic_fetch_add(&db->repossessed, 1);
-			pool_mark_lost(&db->pool, ev[i].cap);
-			exo_cap_close(x->fd, ev[i].cap);	/* its tombstone */
-			lost++;
-			break;
 		}
 	}
 	if (n == (int)ARRAY_SIZE(ev))
 		goto again;
-	if (lost) {
-		pthread_mutex_lock(&db->writer);	/* no commit being applied */
-		db_rebuild_lost(db);
+	if (__atomic_load_n(&x->env->repo_count, __ATOMIC_ACQUIRE) !=
+	    x->repo_seen) {
+		pthread_mutex_lock(&db->writer);   /* no commit being applied */
+		if (take_repossessed(x, db))
+			db_rebuild_lost(db);
 		pthread_mutex_unlock(&db->writer);
 	}
 	return total;
@@ -524,6 +584,7 @@ int be_exo_open(const char *keyfile, const struct exodb_opts *o,
 	if (ret)
 		goto fail;
 	x->quota_seen = x->env->frame_quota;
+	x->repo_seen = __atomic_load_n(&x->env->repo_count, __ATOMIC_ACQUIRE);
 	if (stat(keyfile, &st) == 0) {
 		ret = exo_extent_key_load(keyfile, &key);
 		if (!ret)

@@ -4,8 +4,9 @@
  * takes frames it did not give back in time.
  *
  * exo takes the newest frames first, kills their capabilities, unbinds
- * them and says which in the repossession vector (EXO_EV_REPOSSESSED
- * events).  Three things can then happen to a page of the pool:
+ * them and says which in the env page's repossession vector (read by
+ * the event thread: backend-exo.c, take_repossessed).  Three things can
+ * then happen to a page of the pool:
  *
  *  - nobody touches it before the event thread hears: pool_mark_lost()
  *    marks it lost, and db_rebuild_lost() drops it (a clean page) or
@@ -42,15 +43,19 @@
  *
  * The handler is process-wide (SIGBUS, installed at the first exo-backed
  * open); an address that is not ours gets the previous disposition.  It
- * makes only system calls (exo's ioctls) and atomic stores.
+ * makes only system calls (exo's ioctls) and atomic stores, and may nest
+ * (SA_NODEFER): the frame it binds can be taken before it is filled.
  */
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include "../internal.h"
 
 #define LOST_MAX_DBS	16
+#define REBUILD_TRIES	1000	/* reloads of one page taken again and again */
 
 __thread struct lost_tls lost_tls __attribute__((tls_model("initial-exec")));
 
@@ -73,7 +78,6 @@ void pool_page_lost(struct pool *p, uint64_t pid)
 static int replace_page(struct pool *p, uint64_t pid)
 {
 	struct pmeta *m = &p->pm[pid];
-	uint64_t fr;
 	int ret;
 
 	if (PS_STATE(atomic_load(&m->state)) == PS_EVICTED)
@@ -84,13 +88,15 @@ static int replace_page(struct pool *p, uint64_t pid)
 	 */
 	page_lost(p, m);
 	atomic_fetch_add(&p->lost_seq, 1);
-	ret = p->be->ops->replace(p->be, BE_DATA, pid, pool_addr(p, pid), &fr);
+	/*
+	 * The frame the page had is dead (its tombstone goes with its event),
+	 * so the slot may name the new one before it holds anything.
+	 */
+	__atomic_store_n(&m->replaced, 1, __ATOMIC_RELEASE);
+	ret = p->be->ops->replace(p->be, BE_DATA, pid, pool_addr(p, pid),
+				  &m->frame);
 	if (ret && ret != -EEXIST)	/* EEXIST: another thread's handler */
-		return -1;
-	if (!ret) {
-		__atomic_store_n(&m->frame, fr, __ATOMIC_RELEASE);
-		__atomic_store_n(&m->replaced, 1, __ATOMIC_RELEASE);
-	}
+		return ret;
 	atomic_fetch_add(&p->lost_seq, 1);
 	return 0;
 }
@@ -99,24 +105,41 @@ static int replace_page(struct pool *p, uint64_t pid)
 static int replace_stage(struct wal *w, char *a)
 {
 	size_t i = (size_t)(a - (char *)w->stage) / PAGE;
-	uint64_t fr;
 	int ret = w->be->ops->replace(w->be, BE_LOG, UINT64_MAX,
-				      w->stage + i * PAGE, &fr);
+				      w->stage + i * PAGE, &w->frames[i]);
 
 	if (ret && ret != -EEXIST)
-		return -1;
-	if (!ret)
-		__atomic_store_n(&w->frames[i], fr, __ATOMIC_RELEASE);
+		return ret;
 	atomic_store(&w->stage_lost, 1);	/* the copy goes again */
 	return 0;
 }
 
+/* The handler cannot go on: say why, with what a handler may call. */
+static void say_lost(const char *what, char *a, int err)
+{
+	char msg[128];
+	int n = snprintf(msg, sizeof(msg), "exodb: SIGBUS at %p (%s): no "
+			 "frame to replace the repossessed one (errno %d)\n",
+			 a, what, -err);
+
+	if (n > 0 && write(STDERR_FILENO, msg, (size_t)n) < 0)
+		return;
+}
+
+/*
+ * SA_NODEFER: exo may take the frame the handler just bound before it is
+ * filled (another abort: the newest frames go first), and the handler's
+ * own touch of it faults again.  A blocked SIGBUS would kill the process
+ * there; the nested handler binds another frame and returns, and the
+ * outer one goes on over it.  Only the outermost one escapes.
+ */
 static void on_sigbus(int sig, siginfo_t *si, void *uc)
 {
 	char *a = si->si_addr;
-	int saved = errno, hit = 0;
+	int saved = errno, hit = 0, err = 0;
 
 	(void)sig, (void)uc;
+	lost_tls.in_handler++;
 	for (int i = 0; i < LOST_MAX_DBS && !hit; i++) {
 		struct exodb *db = atomic_load(&lost_dbs[i]);
 		struct pool *p;
@@ -124,20 +147,27 @@ static void on_sigbus(int sig, siginfo_t *si, void *uc)
 		if (!db)
 			continue;
 		p = &db->pool;
-		if (a >= p->base && a < p->base + p->npages * PAGE)
-			hit = replace_page(p, (uint64_t)(a - p->base) / PAGE) ?
-			      -1 : 1;
-		else if (db->wal.stage && a >= (char *)db->wal.stage &&
-			 a < (char *)db->wal.stage + WAL_FRAMES * PAGE)
-			hit = replace_stage(&db->wal, a) ? -1 : 2;
+		if (a >= p->base && a < p->base + p->npages * PAGE) {
+			err = replace_page(p, (uint64_t)(a - p->base) / PAGE);
+			hit = err ? -1 : 1;
+			if (err)
+				say_lost("a page of the pool", a, err);
+		} else if (db->wal.stage && a >= (char *)db->wal.stage &&
+			   a < (char *)db->wal.stage + WAL_FRAMES * PAGE) {
+			err = replace_stage(&db->wal, a);
+			hit = err ? -1 : 2;
+			if (err)
+				say_lost("a staging frame of the log", a, err);
+		}
 	}
 	errno = saved;
+	lost_tls.in_handler--;
 	if (hit <= 0) {
 		/* not ours, or beyond help: the access again, as before us */
 		sigaction(SIGBUS, &old_bus, NULL);
 		return;
 	}
-	if (hit == 2)
+	if (hit == 2 || lost_tls.in_handler)
 		return;
 	if (lost_tls.jb && !lost_tls.depth && !lost_tls.overflow)
 		siglongjmp(*lost_tls.jb, 1);
@@ -147,7 +177,7 @@ static void on_sigbus(int sig, siginfo_t *si, void *uc)
 static void install(void)
 {
 	struct sigaction sa = { .sa_sigaction = on_sigbus,
-				.sa_flags = SA_SIGINFO };
+				.sa_flags = SA_SIGINFO | SA_NODEFER };
 
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(SIGBUS, &sa, &old_bus))
@@ -203,33 +233,35 @@ void lost_landed(struct pool *p)
 		else
 			pool_unfix_s(p, l.pid[i]);
 	}
-	/* we left the handler by a jump: SIGBUS is still blocked */
+	/* left the handler by a jump (SA_NODEFER: nothing should be blocked) */
 	sigemptyset(&bus);
 	sigaddset(&bus, SIGBUS);
 	pthread_sigmask(SIG_UNBLOCK, &bus, NULL);
 }
 
 /*
- * Before an operation: no page lost, and the lost_seq to compare with
- * after it.  The handler counts a page lost before it moves lost_seq, so
- * a loss after the count read here shows in lost_seq at the end.
+ * Before an operation: no page lost, and in *@seq the lost_seq to compare
+ * with after it.  The handler counts a page lost before it moves lost_seq,
+ * so a loss after the count read here shows in lost_seq at the end.
+ * -EIO once a lost page could not be rebuilt (db->broken): its committed
+ * state is only in the log, and nothing may read or change the pool.
  */
-uint64_t lost_settle(struct exodb *db, bool writer_held)
+int lost_settle(struct exodb *db, bool writer_held, uint64_t *seq)
 {
 	for (;;) {
-		uint64_t seq;
-
 		lost_wait_rebuilt(db, writer_held);
-		seq = atomic_load(&db->pool.lost_seq);
+		*seq = atomic_load(&db->pool.lost_seq);
+		if (atomic_load(&db->broken))
+			return -EIO;
 		if (!atomic_load(&db->pool.lost_pages))
-			return seq;
+			return 0;
 	}
 }
 
 /* Until no page is lost: rebuild them ourselves if the writer is free. */
 void lost_wait_rebuilt(struct exodb *db, bool writer_held)
 {
-	while (atomic_load(&db->pool.lost_pages)) {
+	while (atomic_load(&db->pool.lost_pages) && !atomic_load(&db->broken)) {
 		if (writer_held) {
 			db_rebuild_lost(db);
 		} else if (!pthread_mutex_trylock(&db->writer)) {
@@ -264,6 +296,43 @@ void pool_mark_lost(struct pool *p, uint64_t frame)
 			break;
 		}
 	pthread_mutex_unlock(&p->lock);
+}
+
+/*
+ * Every frame of the pool that @dead says exo took (the repossession
+ * vector overflowed; @dead closes its tombstone): its page is marked
+ * lost, or it leaves the free list.  Returns how many.
+ */
+int pool_sweep_dead(struct pool *p, bool (*dead)(void *, uint64_t),
+		    void *ctx)
+{
+	uint64_t *fr;
+	uint32_t n;
+	int taken = 0;
+
+	for (uint64_t pid = 0; pid < p->hw; pid++) {
+		struct pmeta *m = &p->pm[pid];
+		uint64_t f = __atomic_load_n(&m->frame, __ATOMIC_ACQUIRE);
+
+		if (f && PS_STATE(atomic_load(&m->state)) != PS_EVICTED &&
+		    dead(ctx, f)) {
+			page_lost(p, m);
+			taken++;
+		}
+	}
+	pthread_mutex_lock(&p->lock);
+	n = p->nfree;
+	fr = malloc(sizeof(*fr) * (n ? n : 1));
+	if (fr)
+		memcpy(fr, p->free_frames, sizeof(*fr) * n);
+	pthread_mutex_unlock(&p->lock);
+	for (uint32_t i = 0; fr && i < n; i++)
+		if (dead(ctx, fr[i])) {
+			pool_mark_lost(p, fr[i]);
+			taken++;
+		}
+	free(fr);
+	return taken;
 }
 
 /* A repossessed frame's page, dirty, latched: redo it from the log. */
@@ -322,12 +391,24 @@ int db_rebuild_lost(struct exodb *db)
 		}
 		dirty = m->dirty;
 		if (dirty) {
-			/* the disk's copy, then its records */
-			int err = pool_reload(p, pid);
+			/*
+			 * The disk's copy, then its records.  A frame taken
+			 * meanwhile (the new one, or a staging frame of the
+			 * log: another abort) is no reason to give up: again
+			 * (redo is idempotent; a page taken while it is redone
+			 * gets the disk's copy from the handler and is lost
+			 * again: the next pass rebuilds it once more).
+			 */
+			int err, tries = 0;
+			bool loaded = false;
 
-			if (!err)
-				err = wal_redo_page(&db->wal, pid,
-						    pool_addr(p, pid));
+			do {
+				err = loaded ? 0 : pool_reload(p, pid);
+				loaded = !err;
+				if (!err)
+					err = wal_redo_page(&db->wal, pid,
+							    pool_addr(p, pid));
+			} while (frame_dead(err) && ++tries < REBUILD_TRIES);
 			if (!err) {
 				m->dirty = 1;
 				pool_unfix_x(p, pid);

@@ -446,11 +446,15 @@ static int fault(struct pool *p, uint64_t pid, uint32_t tbl, unsigned fl)
 			if (ret)
 				p->be->ops->unmap(p->be, &v, 1);
 		}
-		/* a frame exo took back (from the free list, or just now) */
+		/*
+		 * A frame exo took back (from the free list, or just now):
+		 * the free list may hold many an abort took whose news has
+		 * not come yet; each is dropped, so this ends.
+		 */
 		if (frame_dead(ret)) {
 			drop_dead(p);
 			have = false;
-			if (tries < 64)
+			if (tries < 64 + (int)p->capacity)
 				continue;
 		}
 		break;
@@ -462,6 +466,7 @@ static int fault(struct pool *p, uint64_t pid, uint32_t tbl, unsigned fl)
 
 		p->be->ops->unmap(p->be, &h, 1);
 		p->be->ops->frames_put(p->be, &h.frame, 1);
+		__atomic_store_n(&m->frame, 0, __ATOMIC_RELEASE);
 		m->replaced = 0;
 		if (__atomic_exchange_n(&m->lost, 0, __ATOMIC_SEQ_CST))
 			atomic_fetch_sub(&p->lost_pages, 1);
@@ -524,15 +529,17 @@ int pool_reload(struct pool *p, uint64_t pid)
 	struct be_vec v = { pid, pool_addr(p, pid),
 			    __atomic_load_n(&m->frame, __ATOMIC_ACQUIRE) };
 
-	p->be->ops->unmap(p->be, &v, 1);	/* gone already: fine */
-	if (m->replaced)	/* the handler's frame, outside the count */
-		p->be->ops->frames_put(p->be, &v.frame, 1);
-	pthread_mutex_lock(&p->lock);
-	policy_remove(p->pol, pid);
-	p->resident--;
-	p->held--;	/* the repossessed one */
-	pthread_mutex_unlock(&p->lock);
-	__atomic_store_n(&m->frame, 0, __ATOMIC_RELEASE);
+	if (v.frame) {	/* else let go by an earlier try whose fault failed */
+		p->be->ops->unmap(p->be, &v, 1);	/* gone already: fine */
+		if (m->replaced) /* the handler's frame, outside the count */
+			p->be->ops->frames_put(p->be, &v.frame, 1);
+		pthread_mutex_lock(&p->lock);
+		policy_remove(p->pol, pid);
+		p->resident--;
+		p->held--;	/* the repossessed one */
+		pthread_mutex_unlock(&p->lock);
+		__atomic_store_n(&m->frame, 0, __ATOMIC_RELEASE);
+	}
 	m->replaced = 0;
 	m->dirty = 0;
 	return fault(p, pid, m->table, FIX_NOVERIFY);

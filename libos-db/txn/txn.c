@@ -572,8 +572,11 @@ static int apply_locked(struct exodb *db, struct exodb_txn *t, uint64_t *lsn)
 			err = -EAGAIN;
 		} else {
 			/* no lost page may be read as if it were current */
-			uint64_t seq = lost_settle(db, true);
+			uint64_t seq;
 
+			err = lost_settle(db, true, &seq);
+			if (err)
+				break;
 			err = tc_begin(db, &c);
 			if (err)
 				break;
@@ -632,8 +635,13 @@ int txn_apply_internal(struct exodb *db, int (*fn)(struct exodb *,
 
 	if (err)
 		return err;
-	uint64_t seq = lost_settle(db, true);
+	uint64_t seq;
 
+	err = lost_settle(db, true, &seq);
+	if (err) {
+		tc_rollback(db, tc);
+		return err;
+	}
 	atomic_fetch_add(&db->commit_seq, 1);
 	err = fn(db, tc, arg);
 	if (!err)
@@ -786,8 +794,11 @@ static int guarded(struct exodb_txn *t, int (*fn)(void *arg, bool again),
 	int err;
 
 	for (;;) {
-		uint64_t seq = lost_settle(db, t->rw);
+		uint64_t seq;
 
+		err = lost_settle(db, t->rw, &seq);
+		if (err)
+			return err;
 		if (sigsetjmp(jb, 0)) {
 			lost_landed(&db->pool);
 		} else {

@@ -10,7 +10,8 @@
  *  - revocation requests (debugfs) during the write workload: answered
  *    by giving frames back, results exact afterwards
  *  - aborts: revocations whose deadline is now, frames repossessed under
- *    the writer and the reader (the quota grown back between them);
+ *    the writer and the reader (the quota grown back between them), some
+ *    of every frame the env holds (more than exo's event queue holds);
  *    results exact afterwards
  *  - kill -9 of a process in the middle of committing: every commit it
  *    had acknowledged is there after recovery
@@ -298,18 +299,29 @@ int main(void)
 	       st.capacity);
 
 	/*
-	 * Aborts: a child stops this process, asks for 24 frames due now,
-	 * waits past the deadline and lets it go on: nobody here could answer,
-	 * so exo repossesses frames (the newest first: pages just read, free
+	 * Aborts: a child stops this process, asks for frames due now, waits
+	 * past the deadline and lets it go on: nobody here could answer, so
+	 * exo repossesses frames (the newest first: pages just read, free
 	 * frames, pages being written) from under the writer and the reader,
-	 * which find out as they go on.  Again until 48 frames were taken.
+	 * which find out as they go on.  Every fourth asks for 200: every
+	 * frame the env holds (the meta page's, the log's staging frames),
+	 * more than exo's event queue holds (EXO_EV_QUEUE), taken again while
+	 * the SIGBUS handler fills the frames it binds.  Again until 48 frames
+	 * were taken and two such aborts ran.
 	 */
-	int asked = 0;
+	int asked = 0, big = 0;
+	unsigned long long most = 0;
+	const struct exo_pool_info *pinfo = NULL;
+	const struct exo_env_page *envp = NULL;
+
+	exo_info__map(fd, &pinfo, &envp);	/* what exo took: repo_count */
 
 	wstop = 0;
 	pthread_create(&w, NULL, writer, (void *)(intptr_t)100000);
-	for (st.repossessed = 0; asked < 40 && st.repossessed < 48 && !werrors;
-	     asked++) {
+	for (st.repossessed = 0; asked < 40 && !werrors &&
+	     (st.repossessed < 48 || big < 2); asked++) {
+		int n = asked % 4 == 3 ? 200 : 24;
+		unsigned long long before = envp ? envp->repo_count : 0;
 		pid_t c;
 
 		/* the last one's pressure is gone: the pool grows back */
@@ -318,7 +330,7 @@ int main(void)
 		c = fork();
 		if (c == 0) {
 			kill(getppid(), SIGSTOP);
-			err = request_revoke(info.env_id, 24, 0);
+			err = request_revoke(info.env_id, n, 0);
 			usleep(100000);	/* past the deadline: the abort ran */
 			kill(getppid(), SIGCONT);
 			_exit(err ? 1 : 0);
@@ -327,6 +339,11 @@ int main(void)
 			waitpid(c, NULL, 0);
 		usleep(200000);
 		exodb_stats(db, &st);
+		if (n == 200 && envp) {
+			big++;
+			if (envp->repo_count - before > most)
+				most = envp->repo_count - before;
+		}
 	}
 	wstop = 1;
 	pthread_join(w, NULL);
@@ -337,6 +354,10 @@ int main(void)
 	tap_ok(werrors == 0 && st.repossessed >= 48, "writes went on through "
 	       "%d aborted revocations: %llu frames repossessed", asked,
 	       st.repossessed);
+	tap_ok(most > EXO_EV_QUEUE, "an abort took %llu frames at once, more "
+	       "events than exo's queue holds (%d)", most, EXO_EV_QUEUE);
+	if (pinfo)
+		exo_info__unmap(pinfo);
 	tap_ok(compare(db, 0) == 0, "forward scan equals the model");
 	tap_ok(compare(db, 1) == 0, "backward scan equals the model");
 	tap_ok(exodb_check(db, stdout) == 0, "check clean");
