@@ -57,7 +57,8 @@ struct page_hdr {
 };
 
 void page_seal(void *p);			/* set crc */
-int page_verify(const void *p, uint64_t pid);	/* 0 or -EUCLEAN */
+int page_sealed(const void *p, uint64_t pid);	/* crc, pid, type: 0/-EUCLEAN */
+int page_verify(const void *p, uint64_t pid);	/* sealed, and a sound node */
 
 /* ---- backends (pool/backend-*.c) ---------------------------------------- */
 /*
@@ -392,6 +393,7 @@ int node_set_fences(struct node *n, const void *lo, size_t lol, bool lo_inf,
 		    const void *hi, size_t hil, bool hi_inf);
 const uint8_t *node_lo(const struct node *n, size_t *len);	/* NULL: -inf */
 const uint8_t *node_hi(const struct node *n, size_t *len);	/* NULL: +inf */
+bool fence_eq(const uint8_t *a, size_t al, const uint8_t *b, size_t bl);
 int node_check(const struct node *n, char *why, size_t wlen);
 int keycmp(const void *a, size_t al, const void *b, size_t bl);
 

@@ -941,7 +941,7 @@ static bool fences_meet(const struct node *l, const struct node *r)
 	size_t hil, lol;
 	const uint8_t *hi = node_hi(l, &hil), *lo = node_lo(r, &lol);
 
-	return hi && lo && hil == lol && !memcmp(hi, lo, hil);
+	return hi && lo && fence_eq(hi, hil, lo, lol);
 }
 
 /*

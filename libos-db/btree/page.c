@@ -32,7 +32,7 @@ void page_seal(void *p)
 	h->crc = crc32c(0, (uint8_t *)p + 4, PAGE - 4);
 }
 
-int page_verify(const void *p, uint64_t pid)
+int page_sealed(const void *p, uint64_t pid)
 {
 	const struct page_hdr *h = p;
 
@@ -47,6 +47,15 @@ int page_verify(const void *p, uint64_t pid)
 	}
 	if (h->crc != crc32c(0, (const uint8_t *)p + 4, PAGE - 4) ||
 	    h->pid != pid || h->type > PT_FREE)
+		return -EUCLEAN;
+	return 0;
+}
+
+int page_verify(const void *p, uint64_t pid)
+{
+	const struct page_hdr *h = p;
+
+	if (page_sealed(p, pid))
 		return -EUCLEAN;
 	/*
 	 * A crc says the page is what was written, not that a writer wrote
@@ -289,6 +298,14 @@ const uint8_t *node_hi(const struct node *n, size_t *len)
 		return NULL;
 	*len = n->hi_len;
 	return (const uint8_t *)n + n->hi_off;
+}
+
+/* Two fences equal?  NULL is an infinite one, equal only to another. */
+bool fence_eq(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
+{
+	if (!a || !b)
+		return !a && !b;
+	return al == bl && !memcmp(a, b, al);
 }
 
 /*

@@ -74,8 +74,9 @@ static void *fix(struct ck *ck, uint64_t pid, uint32_t tbl)
 		       exodb_strerror(err));
 		return NULL;
 	}
-	/* a clean resident page must still match its checksum */
-	if (!ck->db->pool.pm[pid].dirty && page_verify(p, pid))
+	/* a clean resident page must still match its checksum (its node
+	 * structure is walk()'s, which says what is wrong with it) */
+	if (!ck->db->pool.pm[pid].dirty && page_sealed(p, pid))
 		report(ck, "page %llu: checksum mismatch in memory",
 		       (unsigned long long)pid);
 	return p;
@@ -119,14 +120,6 @@ static void check_chains(struct ck *ck, uint32_t tbl, const struct node *n)
 	}
 }
 
-static bool same_fence(const uint8_t *a, size_t al, const uint8_t *b,
-		       size_t bl)
-{
-	if (!a || !b)
-		return !a && !b;
-	return !keycmp(a, al, b, bl);
-}
-
 static void walk(struct ck *ck, uint32_t tbl, uint64_t pid, int level,
 		 const uint8_t *lo, size_t lol, const uint8_t *hi, size_t hil)
 {
@@ -163,7 +156,7 @@ static void walk(struct ck *ck, uint32_t tbl, uint64_t pid, int level,
 			check_chains(ck, tbl, n);
 		goto out;
 	}
-	if (!same_fence(nlo, l1, lo, lol) || !same_fence(nhi, h1, hi, hil))
+	if (!fence_eq(nlo, l1, lo, lol) || !fence_eq(nhi, h1, hi, hil))
 		report(ck, "table %u page %llu: fences differ from the "
 		       "parent's separators", tbl, (unsigned long long)pid);
 	if (!n->h.level) {

@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "include/exodb.h"
+#include "test/files.h"
 #include "test/tap.h"
 #include "test/workload.h"
 
@@ -82,35 +83,6 @@ static uint64_t rnd(uint64_t *s)
 	*s ^= *s >> 7;
 	*s ^= *s << 17;
 	return *s;
-}
-
-static uint8_t *slurp(const char *p, size_t *len)
-{
-	FILE *f = fopen(p, "rb");
-	uint8_t *b;
-
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	*len = ftell(f);
-	rewind(f);
-	b = malloc(*len + 1);
-	if (fread(b, 1, *len, f) != *len) {
-		free(b);
-		b = NULL;
-	}
-	fclose(f);
-	return b;
-}
-
-static void spit(const char *p, const uint8_t *b, size_t len)
-{
-	FILE *f = fopen(p, "wb");
-
-	if (f) {
-		fwrite(b, 1, len, f);
-		fclose(f);
-	}
 }
 
 /* A new database at the base path, its table "t" made.  0 or -errno. */

@@ -50,6 +50,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "test/files.h"
 #include "test/tap.h"
 
 #define ROWS		1200
@@ -88,34 +89,6 @@ static void value(uint8_t *b, int i, size_t len)
 /* ---- images ---------------------------------------------------------- */
 
 struct image { uint8_t *b[2]; size_t len[2]; };	/* data, log */
-
-static uint8_t *slurp(const char *p, size_t *len)
-{
-	struct stat st;
-	uint8_t *b = NULL;
-	int fd = open(p, O_RDONLY);
-
-	if (fd >= 0 && fstat(fd, &st) == 0 && (b = malloc(st.st_size + 1)) &&
-	    pread(fd, b, st.st_size, 0) == st.st_size) {
-		*len = st.st_size;
-	} else {
-		free(b);
-		b = NULL;
-	}
-	if (fd >= 0)
-		close(fd);
-	return b;
-}
-
-static int spit(const char *p, const uint8_t *b, size_t len)
-{
-	int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	int ok = fd >= 0 && write(fd, b, len) == (ssize_t)len;
-
-	if (fd >= 0)
-		close(fd);
-	return ok ? 0 : -1;
-}
 
 static int save(const char *path, const struct image *im)
 {
