@@ -283,9 +283,9 @@ static long long zc_inflight(void)
 /* Hold what exo0 sends for @ms in a netem qdisc (0: remove it). */
 /*
  * The tests that keep a packet in flight need netem.  A kernel without a
- * packet scheduler (CONFIG_NET_SCHED unset: make check-debug's kernel) has
- * no /proc/net/psched and cannot hold one: they skip, saying why.  Where
- * there is a scheduler, hold_tx() must work.
+ * packet scheduler (CONFIG_NET_SCHED unset, as make check-debug's was until
+ * 2026-12-04) has no /proc/net/psched and cannot hold one: they skip,
+ * saying why.  Where there is a scheduler, hold_tx() must work.
  */
 #define NEED_NETEM()							\
 	do {								\
