@@ -236,7 +236,8 @@ int pool_write_back(struct pool *p, uint64_t pid);
 /* write every dirty page; returns 0 or -errno */
 int pool_flush_all(struct pool *p, uint64_t hw);
 /* give back @n frames (revocation); returns how many were given back */
-int pool_shrink(struct pool *p, uint32_t n);
+int pool_shrink_to(struct pool *p, uint32_t cap);	/* hold <= cap */
+int pool_give(struct pool *p, uint32_t n);	/* a revocation of n */
 void pool_set_capacity(struct pool *p, uint32_t cap);
 /* add this thread's hits to the counters (transaction end, stats) */
 void pool_hits_flush(void);

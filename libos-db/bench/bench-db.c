@@ -37,10 +37,12 @@
  *   -R          lmdb: MDB_NORDAHEAD
  *   -D DEV      count reads/writes of block device DEV (e.g. vda) per op
  *   -L LABEL    the name on the RESULT line
- *   -V B:A[:MS] point: db.revoke: B s of lookups, then half the memory
- *               asked back (exodb on exo: exo's revocation request due in
- *               MS, default 1000; other engines: their cgroup's memory.max
- *               set to -x BYTES), A s more; each second's rate to -o FILE
+ *   -V B:A[:MS] point: db.revoke: B s of lookups, then the engine told to
+ *               live in -x BYTES (exodb on exo: its frame quota lowered to
+ *               that and exo's revocation request for the frames above it,
+ *               due in MS, default 1000; other engines: their cgroup's
+ *               memory.max set to BYTES), A s more; each second's rate to
+ *               -o FILE
  *
  * Output: "# ..." progress, then one line
  *   RESULT LABEL WORK rate=R ops=O secs=S reads_per_op=X ... stats
@@ -457,15 +459,16 @@ static double mean(const double *r, int from, int to)
 }
 
 /*
- * db.revoke: lookups for @before s; then half the engine's memory asked
- * back (exodb on exo: exo's revocation request, due in @deadline ms; a peer:
- * its cgroup's memory.max set to @memmax) and @after s more.  The rate of
+ * db.revoke: lookups for @before s; then the engine told to live in
+ * @memmax bytes (exodb on exo: its frame quota lowered to that and exo's
+ * revocation request for the frames held above it, due in @deadline ms; a
+ * peer: its cgroup's memory.max set to @memmax) and @after s more.  The rate of
  * each second goes to @series ("SECONDS RATE" lines, for gnuplot).
  * Before: the mean of the 10 s before the request; after: of the last 10 s;
  * settled: from the first second after which every 3 s mean of the rate is
  * within 15% of "after"; during: the mean from the request to then.
- * Deadline met: all that was asked given back in time and nothing taken
- * by exo up to 2 s past the deadline.
+ * Deadline met: the env held no more than @memmax in time and nothing was
+ * taken by exo up to 2 s past the deadline.
  */
 static int run_revoke(const char *label, int before, int after, int deadline,
 		      const char *memmax, const char *series)
@@ -485,8 +488,23 @@ static int run_revoke(const char *label, int before, int after, int deadline,
 		unsigned long long n;
 		double tn;
 
-		while (now() < t0 + s + 1 && !atomic_load(&failed))
+		while (now() < t0 + s + 1 && !atomic_load(&failed)) {
 			usleep(10000);
+			/*
+			 * Given back (1), or taken (0: missed, for good),
+			 * looked at every 10 ms: once a second made every
+			 * answer look 1 s late (a 1 s deadline "missed").
+			 */
+			if (tr && eng->shrink_met && verdict != 0 &&
+			    now() - tr < deadline / 1000.0 + 2) {
+				int v = eng->shrink_met(h);
+
+				if (v == 1 && !tmet)
+					tmet = now() - tr;
+				if (v >= 0)
+					verdict = v;
+			}
+		}
 		n = total(0);
 		tn = now();
 		r[s] = (n - nl) / (tn - tl);
@@ -494,24 +512,16 @@ static int run_revoke(const char *label, int before, int after, int deadline,
 		nl = n;
 		tl = tn;
 		if (s + 1 == before) {
-			err = eng->shrink ? eng->shrink(h, 0.5, deadline) :
+			err = eng->shrink ? eng->shrink(h, strtoull(memmax,
+					NULL, 10), deadline) :
 			      cgroup_memmax(memmax);
 			tr = now();
 			printf("# %s revoke: at %.1f s: %s: %s\n", label, tr - t0,
-			       eng->shrink ? "exo asks for half the frames" :
+			       eng->shrink ? "exo quota lowered, frames asked back" :
 			       "cgroup memory.max lowered", err ? strerror(-err) :
 			       "ok");
 			if (err)
 				atomic_store(&failed, 1);
-		} else if (tr && eng->shrink_met && verdict != 0 &&
-			   now() - tr < deadline / 1000.0 + 2) {
-			/* given back (1), or taken (0: missed, for good) */
-			int v = eng->shrink_met(h);
-
-			if (v == 1 && !tmet)
-				tmet = now() - tr;
-			if (v >= 0)
-				verdict = v;
 		}
 		if ((s + 1) % 10 == 0)
 			printf("# %s revoke: %3d s %10.0f lookups/s\n", label,
@@ -681,7 +691,7 @@ int main(int argc, char **argv)
 		if (!counts)
 			return 2;
 		if (rv_before) {
-			if (!series || (!eng->shrink && !memmax) ||
+			if (!series || !memmax ||
 			    work != W_POINT)
 				usage();
 			return run_revoke(label, rv_before, rv_after,

@@ -15,7 +15,8 @@
 # keeps its /proc/loadavg in), EXO_BENCH_DB_SECS ("WARM MEASURE" of the
 # out-of-memory rows: the warm-up's most and the measured seconds, default
 # "30 10"; the warm-up ends earlier once two successive 10 s rates are
-# within 5%: the steady state the issue asks for).
+# within 5%: the steady state the issue asks for), EXO_BENCH_DB_ONLY=revoke
+# (load the fit table, run db.revoke alone).
 #
 # Rows: db.load, db.point.fit, db.rand4x(.nordahead) as before; db.scan2x
 # (a "scan" table of 2M of data swept by one thread while the others look
@@ -129,6 +130,43 @@ rocks() {	# NAME ROW DIR ARGS...
 	run "$name" "$row" -e rocksdb -p "$f" -M $M -D "$PEER_DEV" -t $T "$@"
 }
 
+# --- db.revoke: one run each (a time series, not a ratio) ---------------------
+# The fit table (~M/2), scan-warmed, 2 threads: 20 s of lookups, then each
+# engine told to live in M/4 + ALLOW, below the table: exo lowers exodb's
+# frame quota to that and asks for the frames held above it, due in 1 s
+# (LMDB: its cgroup's memory.max lowered to the same), 40 s more.
+revoke_row() {
+	local to=$(((M / 4 + ALLOW) << 20))
+	echo "## db.revoke (the fit table; at 20 s each engine told to live in M/4 + ALLOW = $((to >> 20)) MiB, below the table; 40 s more)"
+	RV="-w point -n $FIT_ROWS -S -V 20:40:1000 -x $to"
+	exo exodb revoke /root/fit.key $RV -o "$OUT/revoke.exodb"
+	lmdb lmdb revoke $PEER/fit.mdb $RV -o "$OUT/revoke.lmdb"
+	PNG=$(cd ../.. && pwd)/doc/db-revoke.png	# beside doc/bench-web.png
+	if command -v gnuplot >/dev/null; then
+		gnuplot <<-EOF && echo "# db.revoke plot: $PNG"
+		set terminal png size 900,480
+		set output "$PNG"
+		set title "db.revoke: lookups/s, told to live in $((to >> 20)) MiB at 20 s (M = $M MiB)"
+		set xlabel "seconds"
+		set ylabel "lookups per second"
+		set yrange [0:*]
+		set arrow from 20, graph 0 to 20, graph 1 nohead dashtype 2
+		plot "$OUT/revoke.exodb" using 1:2 with lines title "libos-db (exo quota and revocation, 1 s deadline)", \
+		     "$OUT/revoke.lmdb" using 1:2 with lines title "LMDB (cgroup memory.max)"
+		EOF
+	else
+		echo "# db.revoke: no gnuplot in the guest, no plot" >&2
+	fi
+}
+
+# --- EXO_BENCH_DB_ONLY=revoke: the fit table loaded, then db.revoke alone
+if [ "${EXO_BENCH_DB_ONLY:-}" = revoke ]; then
+	exo exodb load /root/fit.key -w load -n $FIT_ROWS
+	lmdb lmdb load $PEER/fit.mdb -w load -n $FIT_ROWS
+	revoke_row
+	exit 0
+fi
+
 # --- EXO_BENCH_PROFILE=1 (or a list of rows: fit r4 yc ya s2): where
 # exodb's time goes (perf, software cpu-clock under TCG, every CPU) in those
 # rows' runs (default fit and r4); into .prof/ of the tree
@@ -209,30 +247,7 @@ for r in $(seq 1 "$ROUNDS"); do
 	rocks rocksdb ya $PEER/fit.rocks $YA
 done
 
-# --- db.revoke: one run each (a time series, not a ratio) ---------------------
-# The fit table, scan-warmed, 2 threads: 20 s of lookups, then exo asks
-# exodb for half its pool's frames due in 1 s (LMDB: its cgroup's
-# memory.max lowered to M/2 + ALLOW at the same second), 40 s more.
-echo "## db.revoke (the fit table; at 20 s half the memory asked back; 40 s more)"
-RV="-w point -n $FIT_ROWS -S -V 20:40:1000"
-exo exodb revoke /root/fit.key $RV -o "$OUT/revoke.exodb"
-lmdb lmdb revoke $PEER/fit.mdb $RV -x $(((M / 2 + ALLOW) << 20)) -o "$OUT/revoke.lmdb"
-PNG=$(cd ../.. && pwd)/doc/db-revoke.png	# beside doc/bench-web.png
-if command -v gnuplot >/dev/null; then
-	gnuplot <<-EOF && echo "# db.revoke plot: $PNG"
-	set terminal png size 900,480
-	set output "$PNG"
-	set title "db.revoke: lookups/s, half the memory asked back at 20 s (M = $M MiB)"
-	set xlabel "seconds"
-	set ylabel "lookups per second"
-	set yrange [0:*]
-	set arrow from 20, graph 0 to 20, graph 1 nohead dashtype 2
-	plot "$OUT/revoke.exodb" using 1:2 with lines title "libos-db (exo revocation, 1 s deadline)", \
-	     "$OUT/revoke.lmdb" using 1:2 with lines title "LMDB (cgroup memory.max to M/2 + $ALLOW MiB)"
-	EOF
-else
-	echo "# db.revoke: no gnuplot in the guest, no plot" >&2
-fi
+revoke_row
 
 # --- the table and the RATIO lines ------------------------------------------------
 # field VALUE of KEY=VALUE in line

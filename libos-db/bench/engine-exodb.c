@@ -18,7 +18,7 @@ struct xdb {
 	exodb *db;
 	unsigned int tbl[BENCH_TABLES];
 	int exo_fd;
-	unsigned long long asked, given0, taken0;	/* shrink */
+	unsigned long long target, taken0;	/* shrink: frames, repossessed */
 };
 
 static int x_open(const struct bench_cfg *c, void **h)
@@ -171,13 +171,19 @@ static int x_tbl_io(void *h, int tb, unsigned long long *acc,
 	return n < 0 ? n : -ENOENT;
 }
 
-/* exo's revocation request, as exo makes it when another env needs frames
- * (the debugfs knob the selftests use): COUNT frames due in DEADLINE ms. */
-static int x_shrink(void *h, double frac, int deadline_ms)
+/*
+ * Live in @bytes from now on, as exo's resource manager would say it: the
+ * env's frame quota lowered to @bytes (a cgroup's memory.max, for a peer)
+ * and a revocation request, due in @deadline_ms, for the frames held above
+ * it (the debugfs knob the selftests use; exo makes the same request when
+ * another env needs frames).
+ */
+static int x_shrink(void *h, unsigned long long bytes, int deadline_ms)
 {
 	struct xdb *x = h;
 	struct exo_env_info info = { .size = sizeof(info) };
 	struct exodb_stats st;
+	unsigned long long frames = bytes / 4096, used;
 	char cmd[80];
 	int fd, n, err;
 
@@ -186,29 +192,35 @@ static int x_shrink(void *h, double frac, int deadline_ms)
 	if ((err = exo_env_info(x->exo_fd, &info)) ||
 	    (err = exodb_stats(x->db, &st)))
 		return err;
-	x->asked = st.capacity * frac;
-	x->given0 = st.revoked_frames;
+	used = info.used[EXO_KIND_FRAME];
+	x->target = frames;
 	x->taken0 = st.repossessed;
+	err = exo_set_quota(x->exo_fd, 0, EXO_KIND_FRAME, frames);
+	if (err || used <= frames)
+		return err;
 	fd = open("/sys/kernel/debug/exo/revoke", O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	n = snprintf(cmd, sizeof(cmd), "%llu %llu %d",
-		     (unsigned long long)info.env_id, x->asked, deadline_ms);
+		     (unsigned long long)info.env_id, used - frames,
+		     deadline_ms);
 	err = write(fd, cmd, n) == n ? 0 : -errno;
 	close(fd);
 	return err;
 }
 
+/* Met: exo says the env holds no more than asked; missed: exo took some. */
 static int x_shrink_met(void *h)
 {
 	struct xdb *x = h;
+	struct exo_env_info info = { .size = sizeof(info) };
 	struct exodb_stats st;
 
-	if (exodb_stats(x->db, &st))
+	if (exodb_stats(x->db, &st) || exo_env_info(x->exo_fd, &info))
 		return -1;
 	if (st.repossessed > x->taken0)
 		return 0;
-	return st.revoked_frames - x->given0 >= x->asked ? 1 : -1;
+	return info.used[EXO_KIND_FRAME] <= x->target ? 1 : -1;
 }
 
 static void x_stats(void *h, FILE *out)

@@ -52,12 +52,12 @@ struct engine {
 		      unsigned long long *miss);
 	/* Levels of table @tb's tree (pages a lookup touches), or 0. */
 	int (*depth)(void *h, int tb);
-	/* Ask the engine, as its resource manager would, to give back @frac
-	 * of its memory within @deadline_ms: 0, or -EOPNOTSUPP (a peer: its
-	 * cgroup's memory.max is lowered instead).  shrink_met: 1 once
-	 * what was asked was given back in time, 0 if it was taken (the
-	 * deadline missed), -1 while neither. */
-	int (*shrink)(void *h, double frac, int deadline_ms);
+	/* Tell the engine, as its resource manager would, to live in @bytes
+	 * of memory from now on, what it holds above that given back within
+	 * @deadline_ms: 0, or -EOPNOTSUPP (a peer: its cgroup's memory.max is
+	 * lowered to @bytes instead).  shrink_met: 1 once it holds no more,
+	 * 0 if some was taken (the deadline missed), -1 while neither. */
+	int (*shrink)(void *h, unsigned long long bytes, int deadline_ms);
 	int (*shrink_met)(void *h);
 	void (*stats)(void *h, FILE *out);
 	int (*close)(void *h);

@@ -22,7 +22,8 @@
  *
  * Revocation: exodb's event thread reads exo's events.  EXO_EV_REVOKE:
  * the pool gives back free frames, then the coldest clean pages, then
- * dirty ones written first (pool_shrink), well before the deadline; the
+ * dirty ones written first (pool_give: what exo says is still owed, out
+ * of what is held), well before the deadline; the
  * capacity follows the env page's quota.  A frame repossessed (listed in
  * the env page's repossession vector; its event wakes the thread) is
  * gone: a clean page is simply dropped, a dirty one is read back from
@@ -400,7 +401,7 @@ static int xe_poll(struct backend *b, struct exodb *db, int timeout_ms)
 
 		x->quota_seen = q;
 		if (cap < db->pool.capacity)
-			pool_shrink(&db->pool, db->pool.capacity - cap);
+			pool_shrink_to(&db->pool, cap);
 		else
 			pool_set_capacity(&db->pool, cap);
 	}
@@ -415,8 +416,16 @@ again:
 	for (int i = 0; i < n; i++) {
 		if (ev[i].type == EXO_EV_REVOKE &&
 		    !(ev[i].flags & EXO_EVF_EXTENT)) { /* extents: never given */
+			/*
+			 * What is still owed (the env page): a request that
+			 * grew, or frames given since, are counted there.
+			 */
+			uint64_t owed = __atomic_load_n(&x->env->revoke_owed,
+							__ATOMIC_ACQUIRE);
+
 			atomic_fetch_add(&db->revoke_requests, 1);
-			int got = pool_shrink(&db->pool, (uint32_t)ev[i].count);
+			int got = owed ? pool_give(&db->pool, (uint32_t)
+						   MIN(owed, UINT32_MAX)) : 0;
 
 			if (got > 0)
 				atomic_fetch_add(&db->revoked_frames, got);

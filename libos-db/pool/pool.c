@@ -765,29 +765,37 @@ void pool_set_capacity(struct pool *p, uint32_t cap)
 }
 
 /*
- * Give @n frames back (a revocation): lower the capacity, give free
- * frames back first, then evict the coldest clean pages, then dirty ones
- * after writing them.  Returns how many frames went back.
+ * Hold no more than @cap frames from now on (a lower quota, or what a
+ * revocation leaves): lower the capacity, give free frames back first,
+ * then evict the coldest clean pages, then dirty ones after writing them.
+ * Returns how many frames went back.
  */
-int pool_shrink(struct pool *p, uint32_t n)
+int pool_shrink_to(struct pool *p, uint32_t cap)
 {
-	uint32_t given = 0;
+	uint32_t given = 0, n;
 	int ret;
 
 	pthread_mutex_lock(&p->lock);
-	p->capacity = p->capacity > n + 8 ? p->capacity - n : 8;
+	p->capacity = MAX(cap, 8);
 	policy_set_capacity(p->pol, p->capacity);
+	n = p->held > p->capacity ? p->held - p->capacity : 0;
 	pthread_mutex_unlock(&p->lock);
 	for (int pass = 0; pass < 2 && given < n;) {
-		pthread_mutex_lock(&p->lock);
-		while (given < n && p->nfree) {
-			uint64_t f = p->free_frames[--p->nfree];
+		uint64_t f[EVICT_BATCH];
+		uint32_t k;
 
-			p->held--;
-			given++;
-			p->be->ops->frames_put(p->be, &f, 1);
-		}
-		pthread_mutex_unlock(&p->lock);
+		/* free frames first, a batch per call, exo's call unlocked */
+		do {
+			pthread_mutex_lock(&p->lock);
+			for (k = 0; k < EVICT_BATCH && given + k < n &&
+			     p->nfree; k++)
+				f[k] = p->free_frames[--p->nfree];
+			p->held -= k;
+			pthread_mutex_unlock(&p->lock);
+			if (k)
+				p->be->ops->frames_put(p->be, f, k);
+			given += k;
+		} while (k == EVICT_BATCH);
 		if (given >= n || !p->resident)
 			break;
 		ret = evict(p, n - given, pass == 0);
@@ -797,4 +805,20 @@ int pool_shrink(struct pool *p, uint32_t n)
 			pass++;
 	}
 	return (int)given;
+}
+
+/*
+ * A revocation: give @n of the frames held back.  exo counts what the env
+ * holds, not what the pool may hold: a capacity lowered by @n but still
+ * above what is held would let misses take frames again, which exo does
+ * not count as given (and repossesses at the deadline).
+ */
+int pool_give(struct pool *p, uint32_t n)
+{
+	uint32_t held;
+
+	pthread_mutex_lock(&p->lock);
+	held = p->held;
+	pthread_mutex_unlock(&p->lock);
+	return pool_shrink_to(p, held > n ? held - n : 0);
 }

@@ -121,7 +121,7 @@ int main(void)
 	tap_ok(dirty == 0, "no page left dirty (%d)", dirty);
 
 	/* evict everything, read it back */
-	pool_shrink(&pool, NPAGES);
+	pool_give(&pool, NPAGES);
 	tap_ok(pool.resident < NPAGES, "pages evicted: %u resident",
 	       pool.resident);
 	for (uint64_t pid = 0; pid < NPAGES; pid++) {

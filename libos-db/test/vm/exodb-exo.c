@@ -8,7 +8,8 @@
  *    size; scans exact both ways; check clean
  *  - reopened in a new env by presenting the key (EXTENT_RECLAIM)
  *  - revocation requests (debugfs) during the write workload: answered
- *    by giving frames back, results exact afterwards
+ *    by giving frames back (one while the pool grows under a raised
+ *    quota: nothing repossessed), results exact afterwards
  *  - aborts: revocations whose deadline is now, frames repossessed under
  *    the writer and the reader (the quota grown back between them), some
  *    of every frame the env holds (more than exo's event queue holds);
@@ -297,6 +298,30 @@ int main(void)
 	       st.capacity < cap0, "4 revocations answered: %llu frames given "
 	       "back, pool capacity %llu -> %llu", st.revoked_frames, cap0,
 	       st.capacity);
+
+	/*
+	 * A revocation while the pool grows (the quota raised: its capacity
+	 * above what it holds, misses taking new frames): what exo counts is
+	 * what the env holds, so the pool must come down from that, not from
+	 * its capacity, or the misses take back what it gave and exo
+	 * repossesses at the deadline.
+	 */
+	unsigned long long rep0 = st.repossessed, cap1;
+
+	exo_set_quota(fd, 0, EXO_KIND_FRAME, 2 * QUOTA);
+	pthread_create(&w, NULL, writer, (void *)(intptr_t)300);
+	usleep(300000);		/* the event thread saw the quota */
+	exodb_stats(db, &st);
+	cap1 = st.capacity;
+	err = request_revoke(info.env_id, 100, 1000);
+	usleep(1500000);	/* past the deadline */
+	pthread_join(w, NULL);
+	exodb_stats(db, &st);
+	tap_ok(!err && werrors == 0 && cap1 > cap0 && st.repossessed == rep0,
+	       "a revocation of 100 frames while the pool grew (capacity %llu, "
+	       "%llu resident) answered in time: %llu frames repossessed",
+	       cap1, st.resident, st.repossessed - rep0);
+	exo_set_quota(fd, 0, EXO_KIND_FRAME, QUOTA);
 
 	/*
 	 * Aborts: a child stops this process, asks for frames due now, waits
