@@ -468,6 +468,7 @@ int tc_begin(struct exodb *db, struct tree_ctx **tcp);
 int tc_commit(struct exodb *db, struct tree_ctx *tc, uint64_t *lsn,
 	      uint64_t lost_seq);
 void tc_rollback(struct exodb *db, struct tree_ctx *tc);
+void tc_idle_free(struct exodb *db);	/* at close */
 /* A closed database's idle transaction shells give back their buffers. */
 void txn_shrink_all(struct exodb *db);
 
@@ -570,6 +571,9 @@ struct exodb {
 	bool ev_running;
 	_Atomic bool ev_stop;
 	_Atomic int broken;		/* a lost page could not be rebuilt */
+	struct tree_ctx *tc_idle;	/* kept between commits (db->writer) */
+	uint8_t *rec_buf;		/* a commit's records, built (ditto) */
+	size_t rec_cap;
 	bool recovering;
 	struct exodb *next_closed;	/* the shells of closed handles */
 };

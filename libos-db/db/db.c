@@ -213,6 +213,7 @@ static void db_teardown(struct exodb *db)
 	free(db->tables);
 	db->tables = NULL;
 	txn_shrink_all(db);
+	tc_idle_free(db);
 }
 
 /*

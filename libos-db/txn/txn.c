@@ -121,6 +121,7 @@ static int tc_add(struct exodb *db, struct tree_ctx *tc, uint64_t pid,
 
 		if (!nt)
 			return -ENOMEM;
+		memset(nt + tc->cap, 0, (nc - tc->cap) * sizeof(*nt));
 		tc->t = nt;
 		tc->cap = nc;
 	}
@@ -142,8 +143,7 @@ static int tc_add(struct exodb *db, struct tree_ctx *tc, uint64_t pid,
 		}
 	}
 	t = &tc->t[tc->n];
-	t->pre = malloc(PAGE);
-	if (!t->pre)
+	if (!t->pre && !(t->pre = malloc(PAGE)))	/* else kept: tc_free */
 		return -ENOMEM;
 	memcpy(t->pre, page, PAGE);
 	t->pid = pid;
@@ -195,25 +195,65 @@ void tc_unfix(struct exodb *db, struct tree_ctx *tc, uint64_t pid)
 	pool_unfix_x(&db->pool, pid);
 }
 
+/*
+ * One commit context is kept between commits (db->tc_idle, under
+ * db->writer like every commit), with its arrays and up to TC_KEEP_PRE
+ * pre-image buffers: a commit of a few hundred pages allocated and freed
+ * as many 4 KiB buffers, and the heap's top was trimmed and faulted in
+ * again each time (a quarter of a bulk load's time).
+ */
+#define TC_KEEP_PRE	1024
+#define REC_BUF_KEEP	(4u << 20)	/* bytes of db->rec_buf kept */
+
 int tc_begin(struct exodb *db, struct tree_ctx **tcp)
 {
-	struct tree_ctx *tc = calloc(1, sizeof(*tc));
+	struct tree_ctx *tc = db->tc_idle;
 
-	if (!tc)
+	if (tc) {
+		db->tc_idle = NULL;
+		tc->n = 0;
+		if (tc->hcap)
+			memset(tc->hash, 0, tc->hcap * sizeof(*tc->hash));
+	} else if (!(tc = calloc(1, sizeof(*tc)))) {
 		return -ENOMEM;
+	}
 	/* pinned pages may fill three quarters of the pool */
 	tc->limit = MAX(8, db->pool.capacity * 3 / 4);
 	*tcp = tc;
 	return 0;
 }
 
-static void tc_free(struct tree_ctx *tc)
+static void tc_destroy(struct tree_ctx *tc)
 {
-	for (size_t i = 0; i < tc->n; i++)
+	for (size_t i = 0; i < tc->cap; i++)
 		free(tc->t[i].pre);
 	free(tc->t);
 	free(tc->hash);
 	free(tc);
+}
+
+static void tc_free(struct exodb *db, struct tree_ctx *tc)
+{
+	if (db->tc_idle) {
+		tc_destroy(tc);
+		return;
+	}
+	for (size_t i = TC_KEEP_PRE; i < tc->cap; i++) {
+		free(tc->t[i].pre);
+		tc->t[i].pre = NULL;
+	}
+	db->tc_idle = tc;
+}
+
+/* At close: the kept context goes. */
+void tc_idle_free(struct exodb *db)
+{
+	if (db->tc_idle)
+		tc_destroy(db->tc_idle);
+	db->tc_idle = NULL;
+	free(db->rec_buf);
+	db->rec_buf = NULL;
+	db->rec_cap = 0;
 }
 
 void tc_rollback(struct exodb *db, struct tree_ctx *tc)
@@ -233,7 +273,7 @@ void tc_rollback(struct exodb *db, struct tree_ctx *tc)
 			pool_unfix_x(&db->pool, t->pid);
 		}
 	}
-	tc_free(tc);
+	tc_free(db, tc);
 }
 
 /*
@@ -287,14 +327,30 @@ static size_t diff(const uint8_t *a, const uint8_t *b, uint8_t *out)
  * logged, the caller rolls back and applies again.  From the check on,
  * the commit goes through whatever happens to the pages.
  */
+/* Room for @len more bytes of records in db->rec_buf (kept: db->writer). */
+static int rec_room(struct exodb *db, size_t used, size_t len)
+{
+	if (used + len > db->rec_cap) {
+		size_t nc = MAX(db->rec_cap * 2, used + len);
+		uint8_t *nb = realloc(db->rec_buf, nc);
+
+		if (!nb)
+			return -ENOMEM;
+		db->rec_buf = nb;
+		db->rec_cap = nc;
+	}
+	return 0;
+}
+
 int tc_commit(struct exodb *db, struct tree_ctx *tc, uint64_t *lsnp,
 	      uint64_t seq)
 {
-	struct rec { uint64_t pid; uint8_t type; size_t len; uint8_t *data; }
+	/* the records' bytes at @off in db->rec_buf, which may move */
+	struct rec { uint64_t pid; uint8_t type; size_t len, off; }
 		*recs = calloc(tc->n ? tc->n : 1, sizeof(*recs));
 	uint8_t d[PAGE / 2 + 8];
 	uint64_t lsn = 0;
-	size_t nr = 0;
+	size_t nr = 0, used = 0;
 	int err = recs ? 0 : -ENOMEM;
 
 	for (size_t i = 0; i < tc->n && !err; i++) {
@@ -310,20 +366,18 @@ int tc_commit(struct exodb *db, struct tree_ctx *tc, uint64_t *lsnp,
 		if (ph->lsn >= db->wal.ckpt_lsn && ph->type != PT_ZERO)
 			dl = diff(t->pre, h, d);
 		if (dl) {
-			recs[nr] = (struct rec){ t->pid, REC_DELTA, dl,
-						 malloc(dl) };
-			if (recs[nr].data)
-				memcpy(recs[nr].data, d, dl);
+			recs[nr] = (struct rec){ t->pid, REC_DELTA, dl, used };
 		} else if (memcmp(h + 4, t->pre + 4, PAGE - 4) ||
 			   ph->lsn < db->wal.ckpt_lsn || ph->type == PT_ZERO) {
-			recs[nr] = (struct rec){ t->pid, REC_IMAGE, PAGE,
-						 malloc(PAGE) };
-			if (recs[nr].data)
-				memcpy(recs[nr].data, h, PAGE);
+			recs[nr] = (struct rec){ t->pid, REC_IMAGE, PAGE, used };
 		} else {
 			continue;	/* fixed but unchanged */
 		}
-		err = recs[nr++].data ? 0 : -ENOMEM;
+		err = rec_room(db, used, recs[nr].len);
+		if (!err) {
+			memcpy(db->rec_buf + used, dl ? d : h, recs[nr].len);
+			used += recs[nr++].len;
+		}
 	}
 	if (!err && atomic_load(&db->pool.lost_seq) != seq)
 		err = -EAGAIN;
@@ -333,7 +387,8 @@ int tc_commit(struct exodb *db, struct tree_ctx *tc, uint64_t *lsnp,
 		struct page_hdr *h = pool_addr(&db->pool, recs[i].pid);
 
 		err = wal_append(&db->wal, recs[i].type, recs[i].pid,
-				 recs[i].data, recs[i].len, NULL, 0, &lsn);
+				 db->rec_buf + recs[i].off, recs[i].len, NULL,
+				 0, &lsn);
 		if (!err) {
 			h->lsn = lsn;
 			db->pool.pm[recs[i].pid].dirty = 1;
@@ -347,18 +402,19 @@ int tc_commit(struct exodb *db, struct tree_ctx *tc, uint64_t *lsnp,
 	 * writing it back first makes the commit durable, not just its own
 	 * record (another thread's flush may have taken that one already).
 	 */
-	for (size_t i = 0; i < nr; i++) {
-		if (!err)
-			((struct page_hdr *)pool_addr(&db->pool,
-						      recs[i].pid))->lsn = lsn;
-		free(recs[i].data);
-	}
+	for (size_t i = 0; i < nr && !err; i++)
+		((struct page_hdr *)pool_addr(&db->pool, recs[i].pid))->lsn = lsn;
 	free(recs);
+	if (db->rec_cap > REC_BUF_KEEP) {	/* a huge commit's: not kept */
+		free(db->rec_buf);
+		db->rec_buf = NULL;
+		db->rec_cap = 0;
+	}
 	if (err)
 		return err;	/* the caller rolls back: no commit record */
 	for (size_t i = 0; i < tc->n; i++)
 		db->pool.pm[tc->t[i].pid].pinned = 0;
-	tc_free(tc);
+	tc_free(db, tc);
 	*lsnp = lsn;
 	return 0;
 }
