@@ -111,12 +111,14 @@ static int stage_frames(struct wal *w, bool fresh)
  * meanwhile (the I/O names a dead one, or the SIGBUS handler replaced it
  * while we copied): new frames, and the whole batch again.
  */
+#define STAGE_TRIES	64	/* staging frames taken again and again */
+
 static int stage_io(struct wal *w, struct be_vec *v, uint8_t **mem,
 		    uint32_t n, bool wr, bool durable)
 {
-	int ret;
+	int ret, tries = 0;
 
-	for (int tries = 0;; tries++) {
+	for (;;) {
 		atomic_store(&w->stage_lost, 0);
 		for (uint32_t i = 0; i < n; i++) {
 			v[i].addr = w->stage + (size_t)i * BLK;
@@ -130,9 +132,16 @@ static int stage_io(struct wal *w, struct be_vec *v, uint8_t **mem,
 			memcpy(mem[i], v[i].addr, BLK);
 		if (!ret && atomic_load(&w->stage_lost))
 			ret = -EKEYREVOKED;
-		if (!frame_dead(ret) || tries == 8)
+		if (!frame_dead(ret))
 			return ret;
-		ret = stage_frames(w, false);
+		/*
+		 * New frames; one of them may be taken before it is bound
+		 * (another abort: exo takes the newest first), which is no
+		 * more a reason to give up than the first loss: the log's
+		 * error is sticky, and no later commit could succeed.
+		 */
+		while (frame_dead(ret) && ++tries < STAGE_TRIES)
+			ret = stage_frames(w, false);
 		if (ret)
 			return ret;
 	}
