@@ -269,9 +269,9 @@ void pool_page_lost(struct pool *p, uint64_t pid);	/* its frame is dead */
 int pool_sweep_dead(struct pool *p, bool (*dead)(void *, uint64_t),
 		    void *ctx);
 int pool_reload(struct pool *p, uint64_t pid);	/* latched X: disk's copy */
-int db_rebuild_lost(struct exodb *db);		/* holding db->writer */
-void lost_wait_rebuilt(struct exodb *db, bool writer_held);
-int lost_settle(struct exodb *db, bool writer_held, uint64_t *seq);
+int db_rebuild_lost(struct exodb *db);		/* holding db->rebuild */
+void lost_wait_rebuilt(struct exodb *db);
+int lost_settle(struct exodb *db, uint64_t *seq);
 void set_evicted_at(struct pool *p, uint64_t pid);	/* pool.c */
 void lost_landed(struct pool *p);
 void lost_escape_pending(void);
@@ -548,6 +548,15 @@ struct exodb {
 	struct pool pool;
 	struct wal wal;
 	pthread_mutex_t writer;		/* one writer at a time */
+	/*
+	 * Held while the pool's pages are changed or rebuilt: a commit
+	 * being applied, an internal commit, a checkpoint, a check pass, a
+	 * rebuild of lost pages (pool/lost.c).  Not for a whole write
+	 * transaction: a page repossessed while one is open is rebuilt by a
+	 * reader or the event thread.  Recursive (a commit's checkpoint, an
+	 * apply's own rebuild); taken after writer.
+	 */
+	pthread_mutex_t rebuild;
 	_Atomic uint64_t commit_seq;	/* odd while a commit is applied */
 	_Atomic uint64_t cat_seq;	/* above commit_seq: a table dropped */
 	_Atomic uint64_t last_commit_lsn;

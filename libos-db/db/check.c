@@ -291,13 +291,14 @@ long exodb_check(struct exodb *db, FILE *out)
 	if (db->magic != DB_MAGIC || db->closed)
 		return -EBADF;
 	pthread_mutex_lock(&db->writer);
+	pthread_mutex_lock(&db->rebuild);
 	for (int tries = 0;; tries++) {
 		char *buf = NULL;
 		size_t len = 0;
 		uint64_t seq;
 		FILE *mem = NULL;
 
-		err = lost_settle(db, true, &seq);
+		err = lost_settle(db, &seq);
 		if (!err && out && !(mem = open_memstream(&buf, &len)))
 			err = -ENOMEM;
 		if (err) {
@@ -317,6 +318,7 @@ long exodb_check(struct exodb *db, FILE *out)
 		}
 		free(buf);
 	}
+	pthread_mutex_unlock(&db->rebuild);
 	pthread_mutex_unlock(&db->writer);
 	return problems;
 }

@@ -39,7 +39,7 @@ static int flush_log(struct exodb *db, uint64_t lsn)
  * A page whose frame exo repossessed is rebuilt first (the log it needs
  * must stay until it is written); one lost while writing: again.
  */
-int db_checkpoint_locked(struct exodb *db)
+static int checkpoint(struct exodb *db)
 {
 	struct meta_page *m;
 	uint64_t hw, r, seq;
@@ -78,6 +78,17 @@ int db_checkpoint_locked(struct exodb *db)
 		err = wal_write_header(&db->wal, r);
 	if (!err)
 		atomic_fetch_add(&db->checkpoints, 1);
+	return err;
+}
+
+/* The writer lock held; the pool's rebuild lock taken here. */
+int db_checkpoint_locked(struct exodb *db)
+{
+	int err;
+
+	pthread_mutex_lock(&db->rebuild);
+	err = checkpoint(db);
+	pthread_mutex_unlock(&db->rebuild);
 	return err;
 }
 
@@ -260,6 +271,14 @@ int exodb_open(const char *uri, const struct exodb_opts *uo,
 	}
 	db->magic = DB_MAGIC;
 	pthread_mutex_init(&db->writer, NULL);
+	{
+		pthread_mutexattr_t ra;
+
+		pthread_mutexattr_init(&ra);
+		pthread_mutexattr_settype(&ra, PTHREAD_MUTEX_RECURSIVE);
+		pthread_mutex_init(&db->rebuild, &ra);
+		pthread_mutexattr_destroy(&ra);
+	}
 	pthread_mutex_init(&db->txn_lock, NULL);
 	pthread_mutex_init(&db->cat_lock, NULL);
 	if (!strncmp(uri, "exo:", 4))

@@ -435,10 +435,10 @@ again:
 		goto again;
 	if (__atomic_load_n(&x->env->repo_count, __ATOMIC_ACQUIRE) !=
 	    x->repo_seen) {
-		pthread_mutex_lock(&db->writer);   /* no commit being applied */
+		pthread_mutex_lock(&db->rebuild);  /* no commit being applied */
 		if (take_repossessed(x, db))
 			db_rebuild_lost(db);
-		pthread_mutex_unlock(&db->writer);
+		pthread_mutex_unlock(&db->rebuild);
 	}
 	return total;
 }

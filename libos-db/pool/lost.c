@@ -246,10 +246,10 @@ void lost_landed(struct pool *p)
  * -EIO once a lost page could not be rebuilt (db->broken): its committed
  * state is only in the log, and nothing may read or change the pool.
  */
-int lost_settle(struct exodb *db, bool writer_held, uint64_t *seq)
+int lost_settle(struct exodb *db, uint64_t *seq)
 {
 	for (;;) {
-		lost_wait_rebuilt(db, writer_held);
+		lost_wait_rebuilt(db);
 		*seq = atomic_load(&db->pool.lost_seq);
 		if (atomic_load(&db->broken))
 			return -EIO;
@@ -258,15 +258,18 @@ int lost_settle(struct exodb *db, bool writer_held, uint64_t *seq)
 	}
 }
 
-/* Until no page is lost: rebuild them ourselves if the writer is free. */
-void lost_wait_rebuilt(struct exodb *db, bool writer_held)
+/*
+ * Until no page is lost: rebuild them ourselves unless a commit is being
+ * applied (or a checkpoint, or another rebuild, runs): db->rebuild, which
+ * a thread that holds it gets again.  Not db->writer: a write transaction
+ * holds that from begin to commit, while its owner may wait for us.
+ */
+void lost_wait_rebuilt(struct exodb *db)
 {
 	while (atomic_load(&db->pool.lost_pages) && !atomic_load(&db->broken)) {
-		if (writer_held) {
+		if (!pthread_mutex_trylock(&db->rebuild)) {
 			db_rebuild_lost(db);
-		} else if (!pthread_mutex_trylock(&db->writer)) {
-			db_rebuild_lost(db);
-			pthread_mutex_unlock(&db->writer);
+			pthread_mutex_unlock(&db->rebuild);
 		} else {
 			sched_yield();
 		}
@@ -342,7 +345,7 @@ int wal_redo_page(struct wal *w, uint64_t pid, void *page);
  * Rebuild every lost page: a clean one is dropped (and the handler's
  * frame, if any); a dirty one is read from disk into a new frame and
  * brought up to date from the log, latched throughout, so nobody reads
- * it half done.  The caller holds db->writer (no commit is being
+ * it half done.  The caller holds db->rebuild (no commit is being
  * applied) and no latch.
  */
 int db_rebuild_lost(struct exodb *db)

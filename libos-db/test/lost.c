@@ -12,9 +12,18 @@
  *    made durable and acknowledged, and the log must go on working (a
  *    failed staging remap used to leave the log's sticky I/O error: no
  *    commit of the handle could ever succeed again).
+ *  - pages lost (as the event thread marks them after an abort) while a
+ *    write transaction is open and its owner waits for a reader: the
+ *    reader must rebuild them and finish.  (The rebuild used to need the
+ *    writer lock, which a write transaction holds from begin to commit:
+ *    readers spun until the writer committed, here for ever, and the
+ *    event thread stopped answering exo's revocation requests.)
  */
+#include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -171,6 +180,89 @@ static void staging(const char *p)
 	}
 }
 
+static pthread_mutex_t wl = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t wc = PTHREAD_COND_INITIALIZER;
+static int w_begun, r_done, w_ended, w_err = 1;
+
+/*
+ * A writer that begins, then waits for the reader before it commits (as
+ * an application may).  A bound on the wait turns a hang into a failure.
+ */
+static void *writer(void *arg)
+{
+	exodb *db = cur;
+	unsigned tb = *(unsigned *)arg;
+	struct timespec until;
+	exodb_txn *t;
+
+	w_err = exodb_begin(db, 0, &t);
+	pthread_mutex_lock(&wl);
+	w_begun = 1;
+	pthread_cond_broadcast(&wc);
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 30;
+	while (!r_done && pthread_cond_timedwait(&wc, &wl, &until) != ETIMEDOUT)
+		;
+	pthread_mutex_unlock(&wl);
+	if (!w_err) {
+		char v[300];
+
+		memset(v, 'a' + 50 % 26, sizeof(v));
+		w_err = exodb_put(t, tb, "k00050", 6, v, sizeof(v));
+		if (!w_err)
+			w_err = exodb_commit(t);
+		else
+			exodb_abort(t);
+	}
+	pthread_mutex_lock(&wl);
+	w_ended = 1;
+	pthread_mutex_unlock(&wl);
+	return NULL;
+}
+
+static void open_writer(const char *p)
+{
+	exodb *db = open_db(p, 1);
+	struct pool *pool;
+	pthread_t w;
+	unsigned tb;
+	int err = 0, i, lost = 0, n;
+
+	if (!tap_ok(db && !exodb_table(db, "t", 1, &tb), "made a database"))
+		return;
+	for (i = 0; i < 50 && !err; i++)
+		err = put(db, tb, i);
+	tap_ok(!err && exodb_checkpoint(db) == 0, "50 commits, checkpoint");
+	pool = &db->pool;
+
+	pthread_create(&w, NULL, writer, &tb);
+	pthread_mutex_lock(&wl);
+	while (!w_begun)
+		pthread_cond_wait(&wc, &wl);
+	pthread_mutex_unlock(&wl);
+	/* every resident page's frame taken, as the event thread marks it */
+	for (uint64_t pid = 0; pid < pool->hw; pid++)
+		if (PS_STATE(atomic_load(&pool->pm[pid].state)) != PS_EVICTED) {
+			pool_page_lost(pool, pid);
+			lost++;
+		}
+	n = count(db, tb);
+	pthread_mutex_lock(&wl);
+	tap_ok(n == 50 && !w_ended, "%d pages lost while a write transaction "
+	       "is open: a reader rebuilds them and reads all 50 rows (%d) "
+	       "before the writer commits", lost, n);
+	r_done = 1;
+	pthread_cond_broadcast(&wc);
+	pthread_mutex_unlock(&wl);
+	pthread_join(w, NULL);
+	tap_ok(w_err == 0 && !atomic_load(&pool->lost_pages),
+	       "the writer commits after it (%s); no page lost",
+	       exodb_strerror(w_err));
+	tap_ok(count(db, tb) == 51, "51 rows");
+	tap_ok(exodb_check(db, stdout) == 0, "check clean");
+	tap_ok(exodb_close(db) == 0, "close");
+}
+
 int main(void)
 {
 	const char *tmp = getenv("EXODB_TMP");
@@ -181,6 +273,9 @@ int main(void)
 	unlink(p);
 	unlink(w);
 	staging(p);
+	unlink(p);
+	unlink(w);
+	open_writer(p);
 	unlink(p);
 	unlink(w);
 	tap_plan(tap_n);

@@ -619,6 +619,7 @@ static int apply_locked(struct exodb *db, struct exodb_txn *t, uint64_t *lsn)
 	err = db_log_room(db);
 	if (err)
 		return err;
+	pthread_mutex_lock(&db->rebuild);	/* no rebuild under the apply */
 	atomic_fetch_add(&db->commit_seq, 1);	/* odd: applying */
 	for (;;) {
 		struct tree_ctx *c;
@@ -630,7 +631,7 @@ static int apply_locked(struct exodb *db, struct exodb_txn *t, uint64_t *lsn)
 			/* no lost page may be read as if it were current */
 			uint64_t seq;
 
-			err = lost_settle(db, true, &seq);
+			err = lost_settle(db, &seq);
 			if (err)
 				break;
 			err = tc_begin(db, &c);
@@ -652,6 +653,7 @@ static int apply_locked(struct exodb *db, struct exodb_txn *t, uint64_t *lsn)
 	if (!err)
 		atomic_store(&db->last_commit_lsn, *lsn);
 	atomic_fetch_add(&db->commit_seq, 1);	/* even again */
+	pthread_mutex_unlock(&db->rebuild);
 	return err;
 }
 
@@ -687,16 +689,17 @@ int txn_apply_internal(struct exodb *db, int (*fn)(struct exodb *,
 		       struct tree_ctx *, void *), void *arg, uint64_t *lsn)
 {
 	struct tree_ctx *tc;
-	int err = tc_begin(db, &tc);
-
-	if (err)
-		return err;
 	uint64_t seq;
+	int err;
 
-	err = lost_settle(db, true, &seq);
+	pthread_mutex_lock(&db->rebuild);	/* no rebuild under the apply */
+	err = tc_begin(db, &tc);
+	if (err)
+		goto out;
+	err = lost_settle(db, &seq);
 	if (err) {
 		tc_rollback(db, tc);
-		return err;
+		goto out;
 	}
 	atomic_fetch_add(&db->commit_seq, 1);
 	err = fn(db, tc, arg);
@@ -707,6 +710,8 @@ int txn_apply_internal(struct exodb *db, int (*fn)(struct exodb *,
 	else
 		atomic_store(&db->last_commit_lsn, *lsn);
 	atomic_fetch_add(&db->commit_seq, 1);
+out:
+	pthread_mutex_unlock(&db->rebuild);
 	return err;
 }
 
@@ -852,7 +857,7 @@ static int guarded(struct exodb_txn *t, int (*fn)(void *arg, bool again),
 	for (;;) {
 		uint64_t seq;
 
-		err = lost_settle(db, t->rw, &seq);
+		err = lost_settle(db, &seq);
 		if (err)
 			return err;
 		if (sigsetjmp(jb, 0)) {
