@@ -256,10 +256,15 @@ struct lost_tls {
 };
 extern __thread struct lost_tls lost_tls __attribute__((tls_model("initial-exec")));
 
-/* An I/O or a map named a frame exo repossessed (a tombstone, or closed). */
-static inline bool frame_dead(int err)
+/*
+ * An I/O or a map named a frame exo repossessed (a tombstone, or closed).
+ * Only a backend whose frames can be taken (->replace) says so: the file
+ * backend's EBADF or ESTALE (NFS) is an I/O error like any other.
+ */
+static inline bool frame_dead(const struct backend *be, int err)
 {
-	return err == -EKEYREVOKED || err == -ESTALE || err == -EBADF;
+	return be->ops->replace &&
+	       (err == -EKEYREVOKED || err == -ESTALE || err == -EBADF);
 }
 
 void lost_register(struct exodb *db);

@@ -411,7 +411,8 @@ int db_rebuild_lost(struct exodb *db)
 				if (!err)
 					err = wal_redo_page(&db->wal, pid,
 							    pool_addr(p, pid));
-			} while (frame_dead(err) && ++tries < REBUILD_TRIES);
+			} while (frame_dead(p->be, err) &&
+				 ++tries < REBUILD_TRIES);
 			if (!err) {
 				m->dirty = 1;
 				pool_unfix_x(p, pid);

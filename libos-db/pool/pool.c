@@ -121,12 +121,12 @@ static int write_batch(struct pool *p, const uint64_t *pids, uint32_t n)
 			v[k++] = (struct be_vec){ pids[i], pool_addr(p, pids[i]),
 						  p->pm[pids[i]].frame };
 	ret = k ? p->be->ops->write(p->be, BE_DATA, v, k, false) : 0;
-	if (frame_dead(ret)) {
+	if (frame_dead(p->be, ret)) {
 		/* a frame exo took back: which one?  Its page is lost. */
 		ret = 0;
 		for (uint32_t i = 0; i < k && !ret; i++) {
 			ret = p->be->ops->write(p->be, BE_DATA, &v[i], 1, false);
-			if (frame_dead(ret)) {
+			if (frame_dead(p->be, ret)) {
 				pool_page_lost(p, v[i].block);
 				ret = 0;
 			}
@@ -451,7 +451,7 @@ static int fault(struct pool *p, uint64_t pid, uint32_t tbl, unsigned fl)
 		 * the free list may hold many an abort took whose news has
 		 * not come yet; each is dropped, so this ends.
 		 */
-		if (frame_dead(ret)) {
+		if (frame_dead(p->be, ret)) {
 			drop_dead(p);
 			have = false;
 			if (tries < 64 + (int)p->capacity)

@@ -132,7 +132,7 @@ static int stage_io(struct wal *w, struct be_vec *v, uint8_t **mem,
 			memcpy(mem[i], v[i].addr, BLK);
 		if (!ret && atomic_load(&w->stage_lost))
 			ret = -EKEYREVOKED;
-		if (!frame_dead(ret))
+		if (!frame_dead(w->be, ret))
 			return ret;
 		/*
 		 * New frames; one of them may be taken before it is bound
@@ -140,7 +140,7 @@ static int stage_io(struct wal *w, struct be_vec *v, uint8_t **mem,
 		 * more a reason to give up than the first loss: the log's
 		 * error is sticky, and no later commit could succeed.
 		 */
-		while (frame_dead(ret) && ++tries < STAGE_TRIES)
+		while (frame_dead(w->be, ret) && ++tries < STAGE_TRIES)
 			ret = stage_frames(w, false);
 		if (ret)
 			return ret;
