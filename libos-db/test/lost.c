@@ -35,7 +35,9 @@
  *    disk's copy).  Every resident page's frame taken under a reader, then
  *    under a writer with dirty pages, then with the handler's own new
  *    frames taken before they are filled (nested SIGBUS: SA_NODEFER),
- *    then marked as the event thread does before anyone touches them:
+ *    a cursor half way through a scan when frames are taken, a sweep
+ *    (the vector overflowed: pool_sweep_dead), then marked as the event
+ *    thread does before anyone touches them:
  *    rows exact, counts true, check clean, reopened exact.
  */
 #ifndef _GNU_SOURCE
@@ -447,6 +449,12 @@ static void file_errors(const char *p)
 	tap_ok(exodb_close(db) == 0, "close");
 }
 
+static bool sweep_cb(void *ctx, uint64_t f)
+{
+	(void)ctx;
+	return is_dead(f);
+}
+
 static exodb *open_sigbus(const char *p, int create)
 {
 	exodb *db = open_small(p, create);
@@ -519,6 +527,51 @@ static void sigbus(const char *p)
 	       "the SIGBUS handler's new frame 3 times before it was filled "
 	       "(nested SIGBUS, %d in all): all %d rows (%d)", k, replaced, n,
 	       i);
+
+	/* a cursor kept across it: on from where it was, no row twice */
+	{
+		exodb_txn *t;
+		exodb_cursor *c;
+		int seen = 0, inorder = 1;
+		char last[16] = "";
+
+		err = exodb_begin(db, EXODB_RDONLY, &t);
+		err = err ? err : exodb_cursor_open(t, tb, &c);
+		for (err = err ? err : exodb_cursor_seek(c, EXODB_FIRST, NULL, 0);
+		     !err; err = exodb_cursor_next(c)) {
+			const void *key;
+			size_t kl;
+
+			exodb_cursor_get(c, &key, &kl, NULL, NULL);
+			if (kl >= sizeof(last) ||
+			    (seen && memcmp(key, last, kl) <= 0))
+				inorder = 0;
+			memcpy(last, key, kl);
+			last[kl] = 0;
+			if (++seen == n / 2)
+				k = take_all(&db->pool, fr, 64);
+		}
+		tap_ok(err == -ENOENT && seen == n && inorder,
+		       "a cursor half way when %d frames were taken goes on: "
+		       "%d rows, in order, none twice (%s)", k, seen,
+		       exodb_strerror(err));
+		exodb_cursor_close(c);
+		exodb_abort(t);
+		err = 0;
+	}
+
+	/* the vector overflowed: every frame held asked about (a sweep) */
+	for (i = 0; i < 10 && !err; i++)
+		err = put(db, tb, i);
+	k = take_all(&db->pool, fr, 64);
+	pthread_mutex_lock(&db->rebuild);
+	i = pool_sweep_dead(&db->pool, sweep_cb, NULL);
+	err = err ? err : db_rebuild_lost(db);
+	pthread_mutex_unlock(&db->rebuild);
+	tap_ok(!err && i == k && !atomic_load(&db->pool.lost_pages) &&
+	       count(db, tb) == n && counted(&db->pool),
+	       "%d frames taken, found by a sweep (%d): rebuilt, every row "
+	       "exact", k, i);
 
 	/* the event thread's news first: marked, rebuilt, nobody touched */
 	for (i = 0; i < 10 && !err; i++)
