@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "test/rows.h"
 #include "test/tap.h"
 
 #define N	300
@@ -36,54 +37,6 @@ static exodb *open_db(const char *p, int create)
 	if (err)
 		tap_diag("open %s: %s", p, exodb_strerror(err));
 	return db;
-}
-
-static int put(exodb *db, unsigned tb, int i)
-{
-	char k[16], v[700];
-	exodb_txn *t;
-	int err = exodb_begin(db, 0, &t);
-
-	if (err)
-		return err;
-	snprintf(k, sizeof(k), "k%05d", i);
-	memset(v, 'a' + i % 26, sizeof(v));	/* new pages: the meta page moves */
-	err = exodb_put(t, tb, k, strlen(k), v, sizeof(v));
-	if (err) {
-		exodb_abort(t);
-		return err;
-	}
-	return exodb_commit(t);
-}
-
-static int count(exodb *db, unsigned tb)
-{
-	exodb_txn *t;
-	exodb_cursor *c;
-	int n = 0, err;
-
-	if (exodb_begin(db, EXODB_RDONLY, &t))
-		return -1;
-	if (exodb_cursor_open(t, tb, &c)) {
-		exodb_abort(t);
-		return -1;
-	}
-	for (err = exodb_cursor_seek(c, EXODB_FIRST, NULL, 0); !err;
-	     err = exodb_cursor_next(c)) {
-		const void *k, *v;
-		size_t kl, vl;
-		char want[16];
-
-		exodb_cursor_get(c, &k, &kl, &v, &vl);
-		snprintf(want, sizeof(want), "k%05d", n);
-		if (kl != strlen(want) || memcmp(k, want, kl) || vl != 700 ||
-		    ((const char *)v)[0] != 'a' + n % 26)
-			break;
-		n++;
-	}
-	exodb_cursor_close(c);
-	exodb_abort(t);
-	return n;
 }
 
 int main(void)
@@ -107,7 +60,7 @@ int main(void)
 	tap_ok(exodb_checkpoint(db) == 0, "checkpoint");
 	memcpy(stale, pool_addr(&db->pool, 0), PAGE);	/* the disk's copy */
 	for (i = 0, err = 0; i < N && !err; i++)
-		err = put(db, tb, i);
+		err = rows_put(db, tb, i, 700);	/* new pages: the meta page moves */
 	tap_ok(!err && ((struct meta_page *)pool_addr(&db->pool, 0))->npages >
 	       ((struct meta_page *)stale)->npages,
 	       "%d commits after it; the database grew", i);
@@ -128,7 +81,7 @@ int main(void)
 	db = open_db(p, 0);
 	tap_ok(db && !exodb_table(db, "t", 0, &tb), "reopened: recovery");
 	if (db) {
-		tap_ok(count(db, tb) == N, "every commit acknowledged is there");
+		tap_ok(rows_count(db, tb, 700) == N, "every commit acknowledged is there");
 		tap_ok(exodb_check(db, stdout) == 0, "check clean");
 		tap_ok(exodb_close(db) == 0, "close");
 	}

@@ -55,6 +55,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "test/rows.h"
 #include "test/tap.h"
 
 static struct be_ops fake;
@@ -197,10 +198,11 @@ static int fk_unmap(struct backend *b, const struct be_vec *v, uint32_t n)
 	return 0;
 }
 
-static exodb *open_db(const char *p, int create)
+/* The database at @p, on the fake backend, with a pool of @pool frames. */
+static exodb *open_pool(const char *p, int create, unsigned pool)
 {
 	struct exodb_opts o = { .sz = sizeof(o), .create = create,
-				.pool_pages = 32, .no_sync = 1, .exo_fd = -1 };
+				.pool_pages = pool, .no_sync = 1, .exo_fd = -1 };
 	exodb *db = NULL;
 	int err = exodb_open(p, &o, &db);
 
@@ -218,53 +220,31 @@ static exodb *open_db(const char *p, int create)
 	return db;
 }
 
-static int put(exodb *db, unsigned tb, int i)
+static exodb *open_db(const char *p, int create)
 {
-	char k[16], v[300];
-	exodb_txn *t;
-	int err = exodb_begin(db, 0, &t);
-
-	if (err)
-		return err;
-	snprintf(k, sizeof(k), "k%05d", i);
-	memset(v, 'a' + i % 26, sizeof(v));
-	err = exodb_put(t, tb, k, strlen(k), v, sizeof(v));
-	if (err) {
-		exodb_abort(t);
-		return err;
-	}
-	return exodb_commit(t);
+	return open_pool(p, create, 32);
 }
 
-/* Rows k00000 .. k(n-1), each intact: how many in order from the first. */
-static int count(exodb *db, unsigned tb)
+static exodb *open_small(const char *p, int create)
 {
-	exodb_txn *t;
-	exodb_cursor *c;
-	int n = 0, err;
+	return open_pool(p, create, 16);
+}
 
-	if (exodb_begin(db, EXODB_RDONLY, &t))
-		return -1;
-	if (exodb_cursor_open(t, tb, &c)) {
-		exodb_abort(t);
-		return -1;
-	}
-	for (err = exodb_cursor_seek(c, EXODB_FIRST, NULL, 0); !err;
-	     err = exodb_cursor_next(c)) {
-		const void *k, *v;
-		size_t kl, vl;
-		char want[16];
+/* Reopened by @op: every row acknowledged is there, check clean. */
+static void reopened(exodb *(*op)(const char *, int), const char *p, int n)
+{
+	exodb *db = op(p, 0);
+	unsigned tb;
+	int got = -1;
 
-		exodb_cursor_get(c, &k, &kl, &v, &vl);
-		snprintf(want, sizeof(want), "k%05d", n);
-		if (kl != strlen(want) || memcmp(k, want, kl) || vl != 300 ||
-		    ((const char *)v)[0] != 'a' + n % 26)
-			break;
-		n++;
+	if (db && !exodb_table(db, "t", 0, &tb))
+		got = rows_count(db, tb, 300);
+	tap_ok(got == n, "reopened: every acknowledged row is there (%d of %d)",
+	       got, n);
+	if (db) {
+		tap_ok(exodb_check(db, stdout) == 0, "check clean");
+		exodb_close(db);
 	}
-	exodb_cursor_close(c);
-	exodb_abort(t);
-	return n;
 }
 
 static void staging(const char *p)
@@ -276,40 +256,34 @@ static void staging(const char *p)
 	if (!tap_ok(db && !exodb_table(db, "t", 1, &tb), "made a database"))
 		return;
 	for (i = 0; i < 20 && !err; i++)
-		err = put(db, tb, n++);
+		err = rows_put(db, tb, n++, 300);
 	tap_ok(!err, "20 commits");
 
 	/* a staging frame taken; the fresh one taken before it is bound */
 	log_writes_dead = 1;
 	stage_maps_dead = 1;
-	err = put(db, tb, n++);
+	err = rows_put(db, tb, n++, 300);
 	tap_ok(err == 0 && log_deaths == 1 && map_deaths == 1,
 	       "a commit whose log write met a repossessed staging frame, "
 	       "and whose new one was taken too, is acknowledged (%s)",
 	       exodb_strerror(err));
 	for (i = 0, err = 0; i < 20 && !err; i++)
-		err = put(db, tb, n++);
+		err = rows_put(db, tb, n++, 300);
 	tap_ok(!err, "the log goes on: 20 commits more (%s)",
 	       exodb_strerror(err));
 
 	/* taken again and again: a few times in a row is still survived */
 	log_writes_dead = 3;
 	stage_maps_dead = 3;
-	err = put(db, tb, n++);
+	err = rows_put(db, tb, n++, 300);
 	tap_ok(err == 0 && !log_writes_dead && !stage_maps_dead,
 	       "three log writes and three remaps in a row: acknowledged (%s)",
 	       exodb_strerror(err));
-	tap_ok(count(db, tb) == n, "every row reads back (%d)", n);
+	tap_ok(rows_count(db, tb, 300) == n, "every row reads back (%d)", n);
 	tap_ok(exodb_check(db, stdout) == 0, "check clean");
 	tap_ok(exodb_close(db) == 0, "close");
 
-	db = open_db(p, 0);
-	tap_ok(db && !exodb_table(db, "t", 0, &tb) && count(db, tb) == n,
-	       "reopened: every acknowledged commit is there");
-	if (db) {
-		tap_ok(exodb_check(db, stdout) == 0, "check clean");
-		exodb_close(db);
-	}
+	reopened(open_db, p, n);
 }
 
 /* Every frame the pool counts is a free one or a resident page's. */
@@ -326,24 +300,6 @@ static bool counted(struct pool *p)
 	return ok;
 }
 
-static exodb *open_small(const char *p, int create)
-{
-	struct exodb_opts o = { .sz = sizeof(o), .create = create,
-				.pool_pages = 16, .no_sync = 1, .exo_fd = -1 };
-	exodb *db = NULL;
-
-	if (exodb_open(p, &o, &db))
-		return NULL;
-	cur = db;
-	real = db->be->ops;
-	fake = *real;
-	fake.write = fk_write;
-	fake.map = fk_map;
-	fake.replace = fk_replace;
-	db->be->ops = &fake;
-	return db;
-}
-
 static void write_back(const char *p)
 {
 	exodb *db = open_small(p, 1);
@@ -355,14 +311,14 @@ static void write_back(const char *p)
 	/* 16 frames, ~40 pages: commits evict dirty pages as they go */
 	data_writes_dead = 10;
 	for (i = 0; i < 400 && !err; i++)
-		err = put(db, tb, n++);
+		err = rows_put(db, tb, n++, 300);
 	tap_ok(!err && data_deaths == 10,
 	       "400 commits while 10 evictions met a taken frame (%d; %s)",
 	       data_deaths, exodb_strerror(err));
-	tap_ok(count(db, tb) == n, "every row reads back (%d)", n);
+	tap_ok(rows_count(db, tb, 300) == n, "every row reads back (%d)", n);
 	data_writes_dead = 3;
 	for (i = 0; i < 30 && !err; i++)
-		err = put(db, tb, i);	/* rewrites: pages dirty again */
+		err = rows_put(db, tb, i, 300);	/* rewrites: pages dirty again */
 	err = err ? err : exodb_checkpoint(db);
 	tap_ok(!err && !atomic_load(&db->pool.lost_pages),
 	       "a checkpoint whose write-back met taken frames (%d in all): "
@@ -371,16 +327,10 @@ static void write_back(const char *p)
 	victim = -1;
 	tap_ok(counted(&db->pool), "the pool's count of frames held is "
 	       "its free and resident ones");
-	tap_ok(count(db, tb) == n, "every row reads back (%d)", n);
+	tap_ok(rows_count(db, tb, 300) == n, "every row reads back (%d)", n);
 	tap_ok(exodb_check(db, stdout) == 0, "check clean");
 	tap_ok(exodb_close(db) == 0, "close");
-	db = open_small(p, 0);
-	tap_ok(db && !exodb_table(db, "t", 0, &tb) && count(db, tb) == n,
-	       "reopened: every row");
-	if (db) {
-		tap_ok(exodb_check(db, stdout) == 0, "check clean");
-		exodb_close(db);
-	}
+	reopened(open_small, p, n);
 }
 
 /* The descriptor of ours that has @path open, other than @not. */
@@ -426,7 +376,7 @@ static void file_errors(const char *p)
 		    "made a database (the file backend as it is)"))
 		return;
 	for (i = 0; i < 10 && !err; i++)
-		err = put(db, tb, i);
+		err = rows_put(db, tb, i, 300);
 	ro = open(p, O_RDONLY);
 	fd = fd_of(p, ro);
 	saved = fd >= 0 ? dup(fd) : -1;
@@ -443,7 +393,7 @@ static void file_errors(const char *p)
 	dup2(saved, fd);	/* writable again */
 	close(saved);
 	close(ro);
-	tap_ok(exodb_checkpoint(db) == 0 && count(db, tb) == 10,
+	tap_ok(exodb_checkpoint(db) == 0 && rows_count(db, tb, 300) == 10,
 	       "writable again: a checkpoint, 10 rows");
 	tap_ok(exodb_check(db, stdout) == 0, "check clean");
 	tap_ok(exodb_close(db) == 0, "close");
@@ -492,13 +442,13 @@ static void sigbus(const char *p)
 		    "made a database (frames can be taken, SIGBUS included)"))
 		return;
 	for (i = 0; i < 100 && !err; i++)
-		err = put(db, tb, n++);
+		err = rows_put(db, tb, n++, 300);
 	err = err ? err : exodb_checkpoint(db);
 	tap_ok(!err, "100 commits, checkpoint");
 
 	/* clean pages, touched by a reader before the news comes */
 	k = take_all(&db->pool, fr, 64);
-	i = count(db, tb);
+	i = rows_count(db, tb, 300);
 	tap_ok(i == n && !atomic_load(&db->pool.lost_pages) &&
 	       counted(&db->pool) && replaced > 0, "%d frames taken: a reader "
 	       "faults on them (%d SIGBUS), gets the disk's copies, and reads "
@@ -507,11 +457,11 @@ static void sigbus(const char *p)
 
 	/* dirty pages, under a writer */
 	for (i = 0; i < 20 && !err; i++)
-		err = put(db, tb, i);	/* rewrites: dirty, not written */
+		err = rows_put(db, tb, i, 300);	/* rewrites: dirty, not written */
 	k = take_all(&db->pool, fr, 64);
 	for (i = 0; i < 20 && !err; i++)
-		err = put(db, tb, n++);
-	i = count(db, tb);
+		err = rows_put(db, tb, n++, 300);
+	i = rows_count(db, tb, 300);
 	tap_ok(!err && i == n && counted(&db->pool) && replaced > 0,
 	       "%d frames taken from dirty pages: 20 commits on (%d SIGBUS), "
 	       "every row exact (%d of %d; %s)", k, replaced, i, n,
@@ -521,7 +471,7 @@ static void sigbus(const char *p)
 	replaced = 0;
 	take_new = 3;
 	k = take_all(&db->pool, fr, 64);
-	i = count(db, tb);
+	i = rows_count(db, tb, 300);
 	tap_ok(i == n && !take_new && replaced > 3 && counted(&db->pool) &&
 	       !atomic_load(&db->pool.lost_pages), "%d frames taken, and "
 	       "the SIGBUS handler's new frame 3 times before it was filled "
@@ -562,20 +512,20 @@ static void sigbus(const char *p)
 
 	/* the vector overflowed: every frame held asked about (a sweep) */
 	for (i = 0; i < 10 && !err; i++)
-		err = put(db, tb, i);
+		err = rows_put(db, tb, i, 300);
 	k = take_all(&db->pool, fr, 64);
 	pthread_mutex_lock(&db->rebuild);
 	i = pool_sweep_dead(&db->pool, sweep_cb, NULL);
 	err = err ? err : db_rebuild_lost(db);
 	pthread_mutex_unlock(&db->rebuild);
 	tap_ok(!err && i == k && !atomic_load(&db->pool.lost_pages) &&
-	       count(db, tb) == n && counted(&db->pool),
+	       rows_count(db, tb, 300) == n && counted(&db->pool),
 	       "%d frames taken, found by a sweep (%d): rebuilt, every row "
 	       "exact", k, i);
 
 	/* the event thread's news first: marked, rebuilt, nobody touched */
 	for (i = 0; i < 10 && !err; i++)
-		err = put(db, tb, i);
+		err = rows_put(db, tb, i, 300);
 	k = take_all(&db->pool, fr, 64);
 	pthread_mutex_lock(&db->rebuild);
 	for (i = 0; i < k; i++)
@@ -583,19 +533,13 @@ static void sigbus(const char *p)
 	err = err ? err : db_rebuild_lost(db);
 	pthread_mutex_unlock(&db->rebuild);
 	tap_ok(!err && !atomic_load(&db->pool.lost_pages) &&
-	       count(db, tb) == n && counted(&db->pool),
+	       rows_count(db, tb, 300) == n && counted(&db->pool),
 	       "%d frames taken and marked as the event thread does: rebuilt "
 	       "(dirty ones from the log), every row exact", k);
 	tap_ok(exodb_check(db, stdout) == 0, "check clean");
 	tap_ok(exodb_close(db) == 0, "close");
 	ndead = 0;
-	db = open_small(p, 0);
-	tap_ok(db && !exodb_table(db, "t", 0, &tb) && count(db, tb) == n,
-	       "reopened: every row");
-	if (db) {
-		tap_ok(exodb_check(db, stdout) == 0, "check clean");
-		exodb_close(db);
-	}
+	reopened(open_small, p, n);
 	close(deadfd);
 	deadfd = -1;
 }
@@ -651,7 +595,7 @@ static void open_writer(const char *p)
 	if (!tap_ok(db && !exodb_table(db, "t", 1, &tb), "made a database"))
 		return;
 	for (i = 0; i < 50 && !err; i++)
-		err = put(db, tb, i);
+		err = rows_put(db, tb, i, 300);
 	tap_ok(!err && exodb_checkpoint(db) == 0, "50 commits, checkpoint");
 	pool = &db->pool;
 
@@ -666,7 +610,7 @@ static void open_writer(const char *p)
 			pool_page_lost(pool, pid);
 			lost++;
 		}
-	n = count(db, tb);
+	n = rows_count(db, tb, 300);
 	pthread_mutex_lock(&wl);
 	tap_ok(n == 50 && !w_ended, "%d pages lost while a write transaction "
 	       "is open: a reader rebuilds them and reads all 50 rows (%d) "
@@ -678,7 +622,7 @@ static void open_writer(const char *p)
 	tap_ok(w_err == 0 && !atomic_load(&pool->lost_pages),
 	       "the writer commits after it (%s); no page lost",
 	       exodb_strerror(w_err));
-	tap_ok(count(db, tb) == 51, "51 rows");
+	tap_ok(rows_count(db, tb, 300) == 51, "51 rows");
 	tap_ok(counted(pool), "the pool's count of frames held is its free "
 	       "and resident ones");
 	tap_ok(exodb_check(db, stdout) == 0, "check clean");
