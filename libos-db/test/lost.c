@@ -510,6 +510,26 @@ static void sigbus(const char *p)
 		err = 0;
 	}
 
+	/* a write transaction's own reads, after its begin */
+	{
+		exodb_txn *t;
+		const void *v = NULL;
+		size_t vl = 0;
+		char v2[300];
+
+		err = exodb_begin(db, 0, &t);
+		k = take_all(&db->pool, fr, 64);
+		err = err ? err : exodb_get(t, tb, "k00007", 6, &v, &vl);
+		i = !err && vl == 300 && ((const char *)v)[0] == 'a' + 7;
+		memset(v2, 'a' + 7, sizeof(v2));
+		err = err ? err : exodb_put(t, tb, "k00007", 6, v2, sizeof(v2));
+		err = err ? err : exodb_commit(t);
+		tap_ok(!err && i && rows_count(db, tb, 300) == n &&
+		       counted(&db->pool), "%d frames taken in a write "
+		       "transaction: its read exact, its commit done (%s)", k,
+		       exodb_strerror(err));
+	}
+
 	/* the vector overflowed: every frame held asked about (a sweep) */
 	for (i = 0; i < 10 && !err; i++)
 		err = rows_put(db, tb, i, 300);
