@@ -406,31 +406,19 @@ static int xe_poll(struct backend *b, struct exodb *db, int timeout_ms)
 			pool_set_capacity(&db->pool, cap);
 	}
 	/*
-	 * Every event there is: requests are answered from here; a frame's
-	 * repossession is read from the env page (take_repossessed), its
-	 * event only wakes us.
+	 * Every event there is; a frame's repossession is read from the env
+	 * page (take_repossessed), its event only wakes us.  Repossessions
+	 * first, requests after: a dead frame still on the free list would
+	 * otherwise be "given back", the request fall short, and exo abort
+	 * again.
 	 */
+	int revokes = 0;
 again:
 	n = exo_events_read(x->fd, ev, 16, total ? 0 : timeout_ms);
 	total += n > 0 ? n : 0;
-	for (int i = 0; i < n; i++) {
-		if (ev[i].type == EXO_EV_REVOKE &&
-		    !(ev[i].flags & EXO_EVF_EXTENT)) { /* extents: never given */
-			/*
-			 * What is still owed (the env page): a request that
-			 * grew, or frames given since, are counted there.
-			 */
-			uint64_t owed = __atomic_load_n(&x->env->revoke_owed,
-							__ATOMIC_ACQUIRE);
-
-			atomic_fetch_add(&db->revoke_requests, 1);
-			int got = owed ? pool_give(&db->pool, (uint32_t)
-						   MIN(owed, UINT32_MAX)) : 0;
-
-			if (got > 0)
-				atomic_fetch_add(&db->revoked_frames, got);
-		}
-	}
+	for (int i = 0; i < n; i++)
+		revokes += ev[i].type == EXO_EV_REVOKE &&
+			   !(ev[i].flags & EXO_EVF_EXTENT); /* extents: kept */
 	if (n == (int)ARRAY_SIZE(ev))
 		goto again;
 	if (__atomic_load_n(&x->env->repo_count, __ATOMIC_ACQUIRE) !=
@@ -439,6 +427,18 @@ again:
 		if (take_repossessed(x, db))
 			db_rebuild_lost(db);
 		pthread_mutex_unlock(&db->rebuild);
+	}
+	if (revokes) {
+		/* what is still owed (the env page): a request that grew, or
+		 * frames given since, are counted there */
+		uint64_t owed = __atomic_load_n(&x->env->revoke_owed,
+						__ATOMIC_ACQUIRE);
+		int got = owed ? pool_give(&db->pool,
+					   (uint32_t)MIN(owed, UINT32_MAX)) : 0;
+
+		atomic_fetch_add(&db->revoke_requests, revokes);
+		if (got > 0)
+			atomic_fetch_add(&db->revoked_frames, got);
 	}
 	return total;
 }
