@@ -81,6 +81,7 @@ struct touched {
 	uint8_t *pre;		/* pre-image */
 	uint64_t was_wseq;	/* back if the page ends unchanged */
 	bool was_dirty;
+	bool held;		/* latched by this commit now */
 };
 
 struct tree_ctx {
@@ -147,6 +148,7 @@ static int tc_add(struct exodb *db, struct tree_ctx *tc, uint64_t pid,
 		return -ENOMEM;
 	memcpy(t->pre, page, PAGE);
 	t->pid = pid;
+	t->held = false;
 	t->was_dirty = db->pool.pm[pid].dirty;
 	size_t s = hslot(tc, pid);
 
@@ -160,20 +162,35 @@ static int tc_add(struct exodb *db, struct tree_ctx *tc, uint64_t pid,
 	return 0;
 }
 
+/*
+ * A page this commit holds latched already is never fixed again on a
+ * sound tree; a damaged pointer (a child, sibling or overflow link back
+ * to a page on the path) would make the exclusive latch wait for itself
+ * forever: -EUCLEAN (test/fuzzdisk found one: a child pointing at the
+ * root).
+ */
 static void *fix_common(struct exodb *db, struct tree_ctx *tc, uint64_t pid,
 			uint32_t tbl, unsigned fl, int *err)
 {
-	void *p = pool_fix_x(&db->pool, pid, tbl, fl, err);
+	struct touched *t = tc_find(tc, pid);
+	void *p;
 
+	if (t && t->held) {
+		*err = -EUCLEAN;
+		return NULL;
+	}
+	p = pool_fix_x(&db->pool, pid, tbl, fl, err);
 	if (!p)
 		return NULL;
-	if (!tc_find(tc, pid)) {
+	if (!t) {
 		*err = tc_add(db, tc, pid, p);
 		if (*err) {
 			pool_unfix_x(&db->pool, pid);
 			return NULL;
 		}
+		t = &tc->t[tc->n - 1];
 	}
+	t->held = true;
 	return p;
 }
 
@@ -191,7 +208,10 @@ void *tc_fix_new(struct exodb *db, struct tree_ctx *tc, uint64_t pid,
 
 void tc_unfix(struct exodb *db, struct tree_ctx *tc, uint64_t pid)
 {
-	(void)tc;
+	struct touched *t = tc_find(tc, pid);
+
+	if (t)
+		t->held = false;
 	pool_unfix_x(&db->pool, pid);
 }
 
