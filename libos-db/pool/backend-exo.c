@@ -449,6 +449,22 @@ static void xe_close(struct backend *b)
 
 	if (x->aio)
 		exo_aio__free(x->aio);
+	/*
+	 * The caller's env lives on: the tombstones of frames taken since the
+	 * event thread last looked go too (the pool and the log closed what
+	 * they still named; a second close answers ESTALE).  More than the
+	 * vector holds since then cannot be named: they stay to the env's end.
+	 */
+	if (!x->own_fd && x->env) {
+		uint64_t end = __atomic_load_n(&x->env->repo_count,
+					       __ATOMIC_ACQUIRE);
+
+		if (end - x->repo_seen > EXO_REPO_SLOTS)
+			x->repo_seen = end - EXO_REPO_SLOTS;
+		for (; x->repo_seen < end; x->repo_seen++)
+			exo_cap_close(x->fd, x->env->repo[x->repo_seen %
+						       EXO_REPO_SLOTS].cap);
+	}
 	if (x->pinfo)
 		exo_info__unmap(x->pinfo);
 	if (x->own_fd) {

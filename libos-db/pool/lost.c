@@ -92,11 +92,16 @@ static int replace_page(struct pool *p, uint64_t pid)
 	 * The frame the page had is dead (its tombstone goes with its event),
 	 * so the slot may name the new one before it holds anything.
 	 */
+	uint64_t dead = __atomic_load_n(&m->frame, __ATOMIC_ACQUIRE);
+
 	__atomic_store_n(&m->replaced, 1, __ATOMIC_RELEASE);
 	ret = p->be->ops->replace(p->be, BE_DATA, pid, pool_addr(p, pid),
 				  &m->frame);
 	if (ret && ret != -EEXIST)	/* EEXIST: another thread's handler */
 		return ret;
+	/* forgotten here: its tombstone goes (pool.c, drop_dead) */
+	if (!ret && dead)
+		p->be->ops->frames_put(p->be, &dead, 1);
 	atomic_fetch_add(&p->lost_seq, 1);
 	return 0;
 }
@@ -436,8 +441,9 @@ int db_rebuild_lost(struct exodb *db)
 		}
 		v.frame = __atomic_load_n(&m->frame, __ATOMIC_ACQUIRE);
 		p->be->ops->unmap(p->be, &v, 1);	/* gone already: fine */
-		if (m->replaced)	/* the handler's frame, outside the count */
-			p->be->ops->frames_put(p->be, &v.frame, 1);
+		/* the handler's (outside the count), or the dead one's
+		 * tombstone (pool.c, drop_dead) */
+		p->be->ops->frames_put(p->be, &v.frame, 1);
 		pthread_mutex_lock(&p->lock);
 		policy_remove(p->pol, pid);
 		p->resident--;

@@ -65,9 +65,13 @@ void pool_destroy(struct pool *p)
 			v = (struct be_vec){ pid, pool_addr(p, pid),
 					     p->pm[pid].frame };
 			p->be->ops->unmap(p->be, &v, 1);
-			/* a repossessed frame is dead; the handler's is ours */
-			if (!p->pm[pid].lost || p->pm[pid].replaced)
-				p->be->ops->frames_put(p->be, &v.frame, 1);
+			/*
+			 * Ours, the handler's, or a repossessed frame's
+			 * tombstone (marked lost after the event thread's last
+			 * look; closed already: ESTALE, harmless): a database
+			 * on the caller's exo fd leaves it no slot.
+			 */
+			p->be->ops->frames_put(p->be, &v.frame, 1);
 			p->pm[pid].state = PS_EVICTED;
 		}
 	}
@@ -299,11 +303,17 @@ static int get_frame(struct pool *p, uint64_t *frame)
 }
 
 /* A frame exo repossessed: not ours to give back or reuse. */
-static void drop_dead(struct pool *p)
+static void drop_dead(struct pool *p, uint64_t frame)
 {
 	pthread_mutex_lock(&p->lock);
 	p->held--;
 	pthread_mutex_unlock(&p->lock);
+	/*
+	 * Whoever forgets a dead frame closes its tombstone: the env page's
+	 * vector may have overflowed and not name it (a second close
+	 * answers ESTALE: handles carry a generation).
+	 */
+	p->be->ops->frames_put(p->be, &frame, 1);
 }
 
 /* Page @pid, loaded into @frame (from the disk if @read), is resident. */
@@ -452,7 +462,7 @@ static int fault(struct pool *p, uint64_t pid, uint32_t tbl, unsigned fl)
 		 * not come yet; each is dropped, so this ends.
 		 */
 		if (frame_dead(p->be, ret)) {
-			drop_dead(p);
+			drop_dead(p, v.frame);
 			have = false;
 			if (tries < 64 + (int)p->capacity)
 				continue;
@@ -531,8 +541,9 @@ int pool_reload(struct pool *p, uint64_t pid)
 
 	if (v.frame) {	/* else let go by an earlier try whose fault failed */
 		p->be->ops->unmap(p->be, &v, 1);	/* gone already: fine */
-		if (m->replaced) /* the handler's frame, outside the count */
-			p->be->ops->frames_put(p->be, &v.frame, 1);
+		/* the handler's (outside the count), or the dead one's
+		 * tombstone (see drop_dead) */
+		p->be->ops->frames_put(p->be, &v.frame, 1);
 		pthread_mutex_lock(&p->lock);
 		policy_remove(p->pol, pid);
 		p->resident--;

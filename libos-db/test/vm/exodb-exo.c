@@ -268,6 +268,9 @@ int main(void)
 	err = exo_set_quota(fd, 0, EXO_KIND_FRAME, QUOTA);
 	tap_ok(err == 0, "frame quota of the env set to %d", QUOTA);
 
+	struct exo_env_info before = { .size = sizeof(before) };
+
+	exo_env_info(fd, &before);	/* the env outlives the database */
 	db = open_exo(fd, 1, 128);
 	if (!tap_ok(db && !exodb_table(db, "t", 1, &tb),
 		    "a database made on exo extents, its key in %s", keyfile))
@@ -388,6 +391,14 @@ int main(void)
 	tap_ok(exodb_check(db, stdout) == 0, "check clean");
 
 	tap_ok(exodb_close(db) == 0, "close");
+	struct exo_env_info after = { .size = sizeof(after) };
+
+	exo_env_info(fd, &after);
+	tap_ok(after.caps == before.caps && after.used[EXO_KIND_FRAME] ==
+	       before.used[EXO_KIND_FRAME], "the caller's env got every "
+	       "capability back (%u slots, %u before the open), every frame "
+	       "(%u, %u before)", after.caps, before.caps,
+	       after.used[EXO_KIND_FRAME], before.used[EXO_KIND_FRAME]);
 
 	/* reopen in a new env, by the key */
 	int fd2 = exo_open();
