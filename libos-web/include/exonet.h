@@ -102,7 +102,7 @@ struct exonet_config {
 					 * per 500 ms */
 	uint32_t flags;			/* EXONET_CFG_* */
 	/* exonet_open() only: */
-	uint32_t rx_frames;		/* exo ring frames per direction (64) */
+	uint32_t rx_frames;		/* exo receive ring frames (512) */
 	uint32_t tx_frames;		/* (64) */
 	int icmp;			/* also bind an ICMP flow and answer
 					 * echo requests (needs root) */

@@ -406,7 +406,7 @@ struct exonet *exonet_open(const char *ifname, const char *addr, uint16_t port,
 		memcpy(&c, cfg, EN_MIN(cfg->sz ? cfg->sz : sizeof(c), sizeof(c)));
 	c.sz = sizeof(c);
 	if (!c.rx_frames)
-		c.rx_frames = 64;
+		c.rx_frames = 512;
 	if (!c.tx_frames)
 		c.tx_frames = 64;
 	if (!ifname || !addr || inet_pton(AF_INET, addr, &a) != 1 ||
